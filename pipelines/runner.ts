@@ -1,0 +1,128 @@
+/**
+ * Turns a resolved pipeline into a running highland stream and drives it to
+ * the end. Highland pulls batches on demand, so a slow stage holds back its
+ * upstream (backpressure) and memory stays bounded by the batches in flight.
+ *
+ * Reports per stage: rows and batches in/out, busy time (the stage's own work)
+ * and wall time. Metric records from stages go to <out_dir>/metrics.jsonl and
+ * are kept in memory for the caller; the report goes to <out_dir>/report.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import _ from 'highland';
+import type { Batch } from '../stages/core/batch.js';
+import type { BatchStream, StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
+import { stderrLogger, type Logger } from '../stages/core/logger.js';
+import { metricRecord, type MetricRecord } from '../schemas/metric-record.js';
+import type { ResolvedPipeline } from './spec.js';
+import { formatCount } from '../stages/core/progress.js';
+
+export interface RunOptions {
+  outDir?: string;
+  quiet?: boolean;
+  /** Force progress on/off (default: stderr is a TTY and not quiet). */
+  progress?: boolean;
+  logger?: Logger;
+  /** Values visible to stages through ctx.artifacts before the run starts. */
+  artifacts?: Map<string, unknown>;
+  /** Write metrics.jsonl and report.json (default true). */
+  writeFiles?: boolean;
+}
+
+export interface StageReport extends StageCounters {
+  id: string;
+  stage: string;
+  wallMs: number;
+}
+
+export interface RunResult {
+  name: string;
+  outDir: string;
+  stages: StageReport[];
+  metrics: MetricRecord[];
+  artifacts: Map<string, unknown>;
+  wallMs: number;
+  instances: StageInstance[];
+}
+
+export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): Promise<RunResult> {
+  const outDir = opts.outDir ?? p.outDir;
+  const writeFiles = opts.writeFiles ?? true;
+  fs.mkdirSync(outDir, { recursive: true });
+  const log = opts.logger ?? stderrLogger(opts.quiet);
+  const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
+  const artifacts = opts.artifacts ?? new Map<string, unknown>();
+  const metrics: MetricRecord[] = [];
+  const metricsFile = path.join(outDir, 'metrics.jsonl');
+  const metricsTmp = `${metricsFile}.tmp-${process.pid}`;
+  const metricsOut = writeFiles ? fs.openSync(metricsTmp, 'w') : -1;
+  const runId = p.name;
+
+  const reports: StageReport[] = [];
+  const instances: StageInstance[] = [];
+  let stream: BatchStream = _<Batch>([]);
+  const t0 = performance.now();
+  try {
+    for (const rs of p.stages) {
+      // The report is the counters object the stage updates (StageReport extends StageCounters).
+      const report: StageReport = { id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 };
+      const counters: StageCounters = report;
+      const ctx: StageContext = {
+        outDir,
+        runId,
+        seed: p.seed,
+        log,
+        progress,
+        artifacts,
+        counters,
+        emitMetric(rec) {
+          const full = metricRecord({ ...rec, run: rec.run ?? runId });
+          metrics.push(full);
+          if (metricsOut >= 0) fs.writeSync(metricsOut, `${JSON.stringify(full)}\n`);
+        },
+      };
+      const inst = rs.def.create(rs.config, ctx);
+      instances.push(inst);
+      const counted = stream.map((b) => {
+        counters.rowsIn += b.numRows;
+        counters.batchesIn++;
+        return b;
+      });
+      stream = inst.apply(counted).map((b) => {
+        counters.rowsOut += b.numRows;
+        counters.batchesOut++;
+        report.wallMs = performance.now() - t0;
+        return b;
+      });
+      reports.push(report);
+    }
+    await new Promise<void>((resolve, reject) => {
+      stream.stopOnError((err: Error) => reject(err)).done(() => resolve());
+    });
+  } finally {
+    if (metricsOut >= 0) {
+      fs.closeSync(metricsOut);
+      fs.renameSync(metricsTmp, metricsFile);
+    }
+  }
+  const wallMs = performance.now() - t0;
+  if (writeFiles) {
+    const report = { name: p.name, wallMs, stages: reports };
+    fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
+  }
+  return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
+}
+
+/** The per-stage table printed at the end of `recpost run`. */
+export function formatStageReport(r: RunResult): string {
+  const rows = [['stage', 'rows in', 'rows out', 'batches', 'busy s', 'rows/s (busy)']];
+  for (const s of r.stages) {
+    const rate = s.busyMs > 0 ? formatCount((Math.max(s.rowsIn, s.rowsOut) * 1000) / s.busyMs) : '—';
+    rows.push([s.id, formatCount(s.rowsIn), formatCount(s.rowsOut), String(s.batchesOut), (s.busyMs / 1000).toFixed(2), rate]);
+  }
+  const widths = rows[0]!.map((_h, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const lines = rows.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  lines.push(`total wall time ${(r.wallMs / 1000).toFixed(2)} s`);
+  return lines.join('\n');
+}

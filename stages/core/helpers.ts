@@ -1,0 +1,100 @@
+/**
+ * Small combinators stages are built from. They keep the runner's counters
+ * (rows, busy time) honest without each stage re-implementing the bookkeeping.
+ */
+import _ from 'highland';
+import type { Batch } from './batch.js';
+import type { BatchStream, StageContext } from './stage.js';
+
+/** Apply a synchronous batch → batch function, timing it as the stage's busy time. */
+export function mapBatches(ctx: StageContext, input: BatchStream, fn: (b: Batch) => Batch): BatchStream {
+  return input.map((b) => {
+    const t0 = performance.now();
+    const out = fn(b);
+    ctx.counters.busyMs += performance.now() - t0;
+    return out;
+  });
+}
+
+/** Apply an async batch → batch function in order, one at a time (backpressure kept). */
+export function mapBatchesAsync(ctx: StageContext, input: BatchStream, fn: (b: Batch) => Promise<Batch>): BatchStream {
+  return input.flatMap((b) => {
+    const t0 = performance.now();
+    return _(
+      fn(b).then((out) => {
+        ctx.counters.busyMs += performance.now() - t0;
+        return out;
+      }),
+    );
+  });
+}
+
+/** A highland stream from an async generator of batches (sources use this). */
+export function streamFromAsync(gen: () => AsyncIterable<Batch>): BatchStream {
+  let it: AsyncIterator<Batch> | undefined;
+  return _<Batch>((push, next) => {
+    it ??= gen()[Symbol.asyncIterator]();
+    it.next().then(
+      (r) => {
+        if (r.done) push(null, _.nil);
+        else {
+          push(null, r.value);
+          next();
+        }
+      },
+      (err: unknown) => {
+        push(err as Error);
+        push(null, _.nil);
+      },
+    );
+  });
+}
+
+/**
+ * Consume the whole input, then emit what `finish` returns (barrier stages:
+ * sorting by user for the split, global statistics before weighting).
+ */
+export function collectThen(input: BatchStream, finish: (all: Batch[]) => Promise<AsyncIterable<Batch> | Batch[]>): BatchStream {
+  return input.collect().flatMap((all) =>
+    streamFromAsync(async function* () {
+      const out = await finish(all);
+      for await (const b of out as AsyncIterable<Batch>) yield b;
+    }),
+  );
+}
+
+/**
+ * Pass batches through `each` and run `end` (sync or async) when the input
+ * ends, before the end is passed downstream; errors from either become stream
+ * errors (so a failed flush fails the pipeline instead of vanishing).
+ */
+export function passThrough(
+  input: BatchStream,
+  each: (b: Batch) => void,
+  end: () => void | Promise<void>,
+): BatchStream {
+  return input.consume((err, x, push, next) => {
+    if (err) {
+      push(err);
+      next();
+    } else if (x === _.nil) {
+      Promise.resolve()
+        .then(end)
+        .then(
+          () => push(null, _.nil),
+          (e: unknown) => {
+            push(e as Error);
+            push(null, _.nil);
+          },
+        );
+    } else {
+      try {
+        each(x as Batch);
+        push(null, x as Batch);
+      } catch (e) {
+        push(e as Error);
+      }
+      next();
+    }
+  });
+}
