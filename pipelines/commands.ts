@@ -1,15 +1,12 @@
 /**
  * Subcommands of the `recpost` CLI beyond run/validate/stage/stages/schema,
- * contributed by the concerns that own them (e.g. `theory` from weighting).
+ * contributed by the concerns that own them (each concern's commands.ts).
  * Each returns the process exit code.
  */
-import type { ParsedArgs } from './args.js';
+import type { Command } from './command.js';
+import { weightingCommands } from '../stages/weighting/commands.js';
+import { trainCommands } from '../stages/train/commands.js';
+import { evalCommands } from '../stages/eval/commands.js';
 
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: ParsedArgs): Promise<number>;
-}
-
-export const EXTRA_COMMANDS: Command[] = [];
+export type { Command } from './command.js';
+export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands];

@@ -4,8 +4,26 @@
  */
 import type { StageDefinition } from './core/stage.js';
 import { ioStages } from './io/index.js';
+import { ingestStages } from './ingest/index.js';
+import { statsStages } from './stats/index.js';
+import { splitStages } from './split/index.js';
+import { weightingStages } from './weighting/index.js';
+import { trainStages } from './train/index.js';
+import { evalStages } from './eval/index.js';
+import { simulatorsStages } from './simulators/index.js';
+import { sinksStages } from './sinks/index.js';
 
-const all: StageDefinition<any>[] = [...ioStages];
+const all: StageDefinition<any>[] = [
+  ...ioStages,
+  ...ingestStages,
+  ...statsStages,
+  ...splitStages,
+  ...weightingStages,
+  ...trainStages,
+  ...evalStages,
+  ...simulatorsStages,
+  ...sinksStages,
+];
 
 export const STAGES: ReadonlyMap<string, StageDefinition<any>> = new Map(all.map((s) => [s.name, s]));
 

@@ -1,0 +1,31 @@
+/**
+ * What evaluation needs from a trained policy, independent of the model:
+ * scores over the catalog (ranking metrics), predicted rewards (reward head),
+ * and sampling (reward-model-as-judge, proxy vs gold). Trainers' checkpoints
+ * load into objects implementing these.
+ *
+ * Contexts are list columns of dense item ids (oldest first, 0 = padding never
+ * appears inside a list). Item ids run 1..numItems-1; index 0 is padding and
+ * must never be ranked or sampled.
+ */
+import type { ListColumn } from './batch.js';
+
+export interface RankingScorer {
+  /** Catalog size including the padding index 0. */
+  readonly numItems: number;
+  /** Row-major scores [rows × numItems] for each context. */
+  scoreContexts(contexts: ListColumn<Int32Array>): Promise<Float32Array>;
+}
+
+export interface RewardPredictor {
+  /** Predicted reward of (context_i, item_i) for each row. */
+  predictRewards(contexts: ListColumn<Int32Array>, items: Int32Array): Promise<Float32Array>;
+}
+
+export interface SamplingPolicy {
+  readonly numItems: number;
+  /** k samples per context from π(·|s), row-major [rows × k]. */
+  sample(contexts: ListColumn<Int32Array>, k: number, seed: number): Promise<Int32Array>;
+  /** Full log-probabilities [rows × numItems] (exact KL over a finite catalog). */
+  logProbs(contexts: ListColumn<Int32Array>): Promise<Float32Array>;
+}

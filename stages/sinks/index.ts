@@ -1,0 +1,4 @@
+import type { StageDefinition } from '../core/stage.js';
+
+/** Stages of this concern, joined by stages/registry.ts. */
+export const sinksStages: StageDefinition<any>[] = [];
