@@ -3,6 +3,10 @@
  * the end. Highland pulls batches on demand, so a slow stage holds back its
  * upstream (backpressure) and memory stays bounded by the batches in flight.
  *
+ * A source stage placed after the first stage starts a new phase: the stages
+ * before it run to completion first (their batches are discarded), so a chain
+ * can simulate files, then ingest them.
+ *
  * Reports per stage: rows and batches in/out, busy time (the stage's own work)
  * and wall time. Metric records from stages go to <out_dir>/metrics.jsonl and
  * are kept in memory for the caller; the report goes to <out_dir>/report.json.
@@ -88,7 +92,10 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         counters.batchesIn++;
         return b;
       });
-      stream = inst.apply(counted).map((b) => {
+      // A source after the first stage starts a new phase: everything before it
+      // runs to completion first (simulate → files → ingest, spill → reread).
+      const applied = rs.def.role === 'source' && rs.index > 0 ? afterDrain(counted, () => inst.apply(_<Batch>([]))) : inst.apply(counted);
+      stream = applied.map((b) => {
         counters.rowsOut += b.numRows;
         counters.batchesOut++;
         report.wallMs = performance.now() - t0;
@@ -111,6 +118,19 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
     fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   }
   return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
+}
+
+/** Run `upstream` to its end (discarding batches), then continue with `next()`. */
+function afterDrain(upstream: BatchStream, then: () => BatchStream): BatchStream {
+  let started = false;
+  return _<Batch>((push, next) => {
+    if (started) return;
+    started = true;
+    upstream.stopOnError((err: Error) => {
+      push(err);
+      push(null, _.nil);
+    }).done(() => (next as unknown as (s: BatchStream) => void)(then()));
+  });
 }
 
 /** The per-stage table printed at the end of `recpost run`. */
