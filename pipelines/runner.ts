@@ -79,6 +79,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         progress,
         artifacts,
         counters,
+        allMetrics: () => metrics,
         emitMetric(rec) {
           const full = metricRecord({ ...rec, run: rec.run ?? runId });
           metrics.push(full);

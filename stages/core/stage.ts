@@ -40,6 +40,8 @@ export interface StageContext {
   artifacts: Map<string, unknown>;
   /** Send a metric record (diagnostics, training records, evaluations). */
   emitMetric(record: Omit<MetricRecord, 'run'> & { run?: string }): void;
+  /** Every metric record emitted so far in this run, by any stage (reports read it at the end). */
+  allMetrics(): readonly MetricRecord[];
   /** Per-stage counters the runner reports; stages add busy time here. */
   counters: StageCounters;
 }
