@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Batch, NumericColumn } from '../core/batch.js';
-import { concatBatches, takeRows } from '../core/batch.js';
+import { concatBatches, sliceBatch, takeRows } from '../core/batch.js';
 import { SPLIT_NAMES } from '../../schemas/tables.js';
 import { encodeParquet, writeFileAtomic, type ParquetWriteOptions } from './parquet.js';
 
@@ -74,9 +74,14 @@ export class DatasetWriter {
   private add(part: string, batch: Batch): void {
     let p = this.pending.get(part);
     if (!p) this.pending.set(part, (p = { batches: [], rows: 0, next: 0 }));
-    p.batches.push(batch);
-    p.rows += batch.numRows;
-    if (p.rows >= this.rowsPerFile) this.flush(part);
+    let start = 0;
+    while (start < batch.numRows) {
+      const take = Math.min(batch.numRows - start, this.rowsPerFile - p.rows);
+      p.batches.push(start === 0 && take === batch.numRows ? batch : sliceBatch(batch, start, start + take));
+      p.rows += take;
+      start += take;
+      if (p.rows >= this.rowsPerFile) this.flush(part);
+    }
   }
 
   private flush(part: string): void {
