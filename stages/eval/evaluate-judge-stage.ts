@@ -1,0 +1,117 @@
+/**
+ * `evaluate_judge`: the reward-model-as-judge score ("Avg Reward", paper 000)
+ * of each checkpoint's sampled recommendations and, where a simulator world
+ * is known, the true value of its top-1 and sampled recommendations (and eCPM).
+ */
+import { defineStage } from '../core/stage.js';
+import type { RewardPredictor } from '../core/policy.js';
+import { hashString, mix32 } from './baselines.js';
+import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
+import { EvalRowCollector, splitCodes } from './eval-rows.js';
+import { EvaluationState } from './eval-state.js';
+import { evaluateJudge } from './judge-evaluator.js';
+import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { resolveOracle } from './truth.js';
+
+export interface EvaluateJudgeConfig {
+  splits: string[];
+  checkpoints?: string[];
+  judge?: string;
+  samples: number;
+  max_contexts: number;
+  world?: string;
+  vocab?: string;
+  ecpm_factor: number;
+  exclude_history: boolean;
+  state?: string;
+  batch_rows: number;
+  std: boolean;
+}
+
+export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
+  name: 'evaluate_judge',
+  role: 'transform',
+  summary: 'Reward-model-as-judge "Avg Reward" of sampled recommendations, and the true reward / eCPM where a simulator world is known.',
+  doc: [
+    'For each of up to `max_contexts` evaluation contexts (the first in stream order), draws `samples` recommendations from the policy:',
+    'avg_reward = mean judge reward-head score (paper 000: 10 samples × 10,000 contexts); with a world, true_reward_sampled = their mean',
+    'noise-free reward, true_reward_top1 = the true reward of the highest-scoring item (padding and, by default, history excluded), and',
+    'ecpm_* = ecpm_factor × true reward. Each context is one observation. The judge is the `judge` checkpoint\'s reward head, else each',
+    'checkpoint\'s own. Sampling seeds derive from the run seed and the partition, so results do not depend on how partitions are combined.',
+  ].join(' '),
+  inputs: ['examples', 'weighted_examples'],
+  output: 'metrics',
+  fields: {
+    splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test'], minItems: 1, doc: 'Splits whose contexts are used.' },
+    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoints to judge; default: the artifact "checkpoints".' },
+    judge: { type: 'string', doc: 'Checkpoint whose reward head scores every policy\'s samples (one judge for all); default: each checkpoint\'s own reward head.' },
+    samples: { type: 'integer', min: 1, default: 10, doc: 'Recommendations sampled per context.' },
+    max_contexts: { type: 'integer', min: 1, default: 10000, doc: 'Contexts used at most (the first evaluation rows in stream order).' },
+    world: { type: 'string', doc: 'Saved simulator world directory for true rewards; default: the artifact "world" if a simulator stage published one.' },
+    vocab: { type: 'string', doc: 'Vocabulary directory (users.parquet, items.parquet) mapping dense ids to the world\'s ids; default: the artifact "vocab", else ids are used unchanged.' },
+    ecpm_factor: { type: 'number', min: 0, default: 5, doc: 'eCPM = factor × true reward (5 in paper 002\'s RecSim tables); 0 disables the eCPM records.' },
+    exclude_history: { type: 'boolean', default: true, doc: 'The top-1 recommendation skips the context\'s items.' },
+    state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation.' },
+    batch_rows: { type: 'integer', min: 1, default: 256, doc: 'Contexts per model call.' },
+    std: { type: 'boolean', default: false, doc: 'Also emit <metric>_std records (across contexts).' },
+  },
+  create(cfg, ctx) {
+    const codes = splitCodes(cfg.splits);
+    return {
+      apply(input) {
+        const collector = new EvalRowCollector({ splits: codes, columns: ['context', 'action', 'user_id'], maxRows: cfg.max_contexts });
+        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
+          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+          ctx.log.info(`evaluate_judge: ${note}`);
+          const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
+            splits: cfg.splits,
+            judge: cfg.judge ?? null,
+            samples: cfg.samples,
+            max_contexts: cfg.max_contexts,
+            world: oracle ? (cfg.world ?? 'artifact') : null,
+            ecpm_factor: cfg.ecpm_factor,
+            exclude_history: cfg.exclude_history,
+            seed: ctx.seed,
+          });
+          const partitions = collector.partitions();
+          const judgeTarget = cfg.judge ? checkpointTarget({ dir: cfg.judge }) : undefined;
+          let sharedJudge: RewardPredictor | undefined;
+          if (judgeTarget) {
+            const { policy } = await judgeTarget.load();
+            if (!policy.predictRewards) throw new Error(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`);
+            sharedJudge = policy as RewardPredictor;
+          }
+          try {
+            const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge').map(checkpointTarget);
+            const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
+              const judge = sharedJudge ?? (policy.predictRewards ? (policy as RewardPredictor) : undefined);
+              const who = `${labels.method}@${labels.step}`;
+              if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
+              if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
+              if (!oracle && (!judge || !policy.sample)) return undefined;
+              return timed(ctx, () =>
+                evaluateJudge(policy, part.rows, {
+                  samples: cfg.samples,
+                  batchRows: cfg.batch_rows,
+                  seed: mix32(ctx.seed ^ hashString(part.label)),
+                  excludeHistory: cfg.exclude_history,
+                  ecpmFactor: cfg.ecpm_factor,
+                  key: { run: ctx.runId, ...labels },
+                  judge,
+                  oracle,
+                }),
+              );
+            });
+            ctx.log.info(
+              `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${run.evaluated} checkpoint×partition pair(s) evaluated` +
+                `${run.skipped ? `, ${run.skipped} already done in ${cfg.state}` : ''}`,
+            );
+          } finally {
+            judgeTarget?.release();
+          }
+          return emitRecords(ctx, state.metrics.toRecords({ std: cfg.std }));
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,124 @@
+/**
+ * `evaluate_ranking`: full-catalog HR@K, NDCG@K and MRR (SPEC S7) of trained
+ * checkpoints and of the popularity / random baselines, on the evaluation
+ * rows of an examples stream.
+ */
+import { defineStage } from '../core/stage.js';
+import { numericColumn } from '../core/batch.js';
+import { Progress } from '../core/progress.js';
+import { MetricAccumulator } from './accumulator.js';
+import { ItemCounter, PopularityScorer, RANKING_BASELINES, RandomScorer, type RankingBaselineName } from './baselines.js';
+import { baselineTarget, checkpointTarget, resolveCheckpoints, type EvalScorer, type EvalTarget } from './checkpoints.js';
+import { EvalRowCollector, splitCodes, type EvalPartition } from './eval-rows.js';
+import { EvaluationState } from './eval-state.js';
+import { evaluateRanking } from './ranking-evaluator.js';
+import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
+import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+
+export interface EvaluateRankingConfig {
+  splits: string[];
+  checkpoints?: string[];
+  baselines: string[];
+  ks: number[];
+  exclude_history: boolean;
+  state?: string;
+  batch_rows: number;
+  num_items?: number;
+  std: boolean;
+}
+
+export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
+  name: 'evaluate_ranking',
+  role: 'transform',
+  summary: 'Full-catalog HR@K, NDCG@K and MRR of checkpoints and baselines on the valid/test rows; emits metric records.',
+  doc: [
+    'Ranks each evaluation row\'s target among the whole catalog: rank = 1 + #items scored above the target + #other items tied with it',
+    '(ties count against the model). Padding (item 0) is never ranked; with `exclude_history` (default) the context\'s items other than',
+    'the target are removed from the candidates. NDCG@K = 1[rank ≤ K]/log2(rank + 1), HR@K = 1[rank ≤ K], MRR = 1/rank; the record',
+    '`candidates` gives the mean number of items a target competed with. Consumes the whole input first (train rows fit the popularity',
+    'baseline; only context, action and split of evaluation rows are kept). With `state`, (checkpoint, data partition) pairs already',
+    'evaluated are skipped and new ones added; baselines are recomputed every run (they depend on the whole stream).',
+  ].join(' '),
+  inputs: ['examples', 'weighted_examples'],
+  output: 'metrics',
+  fields: {
+    splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test', 'valid'], minItems: 1, doc: 'Splits whose rows are evaluated (one record set per split).' },
+    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoint directories to evaluate; default: every checkpoint earlier trainer stages published (artifact "checkpoints").' },
+    baselines: { type: 'array', items: { type: 'string', enum: [...RANKING_BASELINES], doc: 'baseline' }, default: ['popularity', 'random'], doc: 'Reference rankers: popularity (train-row counts) and random (seeded hash scores).' },
+    ks: { type: 'array', items: { type: 'integer', min: 1, doc: 'cut-off' }, default: [...DEFAULT_KS], minItems: 1, doc: 'Cut-offs K of HR@K and NDCG@K.' },
+    exclude_history: { type: 'boolean', default: true, doc: 'Remove the context\'s items (other than the target) from the ranked candidates.' },
+    state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints.' },
+    batch_rows: { type: 'integer', min: 1, default: 512, doc: 'Contexts scored per call (memory: batch_rows × catalog size floats).' },
+    num_items: { type: 'integer', min: 2, doc: 'Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream.' },
+    std: { type: 'boolean', default: false, doc: 'Also emit <metric>_std records (standard deviation over test cases).' },
+  },
+  create(cfg, ctx) {
+    checkKs(cfg.ks, 'evaluate_ranking: ks');
+    const codes = splitCodes(cfg.splits);
+    return {
+      apply(input) {
+        const popularity = new ItemCounter();
+        const collector = new EvalRowCollector({
+          splits: codes,
+          columns: ['context', 'action'],
+          onTrain: (b, idx) => {
+            const action = numericColumn(b, 'action');
+            popularity.add(Array.from(idx, (i) => action[i] as number));
+          },
+        });
+        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
+          const state = EvaluationState.open(cfg.state, 'evaluate_ranking', { ks: cfg.ks, splits: cfg.splits, exclude_history: cfg.exclude_history });
+          const partitions = collector.partitions();
+          if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
+          const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
+            const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
+            let last = 0;
+            return timed(ctx, async () => {
+              const acc = await evaluateRanking(policy, part.rows, {
+                ks: cfg.ks,
+                excludeHistory: cfg.exclude_history,
+                batchRows: cfg.batch_rows,
+                key: { run: ctx.runId, ...labels },
+                onChunk: (done) => {
+                  progress.advance(done - last, done);
+                  last = done;
+                },
+              });
+              progress.finish();
+              return acc;
+            });
+          };
+
+          const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
+          let run = { evaluated: 0, skipped: 0 };
+          for (const t of targets) {
+            const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
+            run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
+          }
+
+          const numItems = cfg.num_items ?? collector.maxItemId + 1;
+          const baselines = new MetricAccumulator();
+          for (const name of cfg.baselines as RankingBaselineName[]) {
+            const target = rankingBaseline(name, numItems, popularity, ctx.seed);
+            const { policy, labels } = await target.load();
+            for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
+          }
+          if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
+          ctx.log.info(
+            `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
+              `(padding never ranked${cfg.exclude_history ? ', history items other than the target excluded' : ''}, ties counted against the model); ` +
+              `${run.evaluated} checkpoint×partition pair(s) evaluated${run.skipped ? `, ${run.skipped} already done in ${cfg.state}` : ''}` +
+              `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
+          );
+          return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
+        });
+      },
+    };
+  },
+});
+
+/** The popularity or random baseline as an evaluation target. */
+export function rankingBaseline(name: RankingBaselineName, numItems: number, counts: ItemCounter, seed: number): EvalTarget {
+  const labels = { method: name, seed: name === 'random' ? seed : 0, step: 0, epoch: 0 };
+  return baselineTarget(name, labels, () => (name === 'popularity' ? new PopularityScorer(counts.counts, numItems) : new RandomScorer(numItems, seed)));
+}

@@ -1,0 +1,63 @@
+/**
+ * An Arrow IPC file (the random-access "Feather v2" format) written batch by
+ * batch to `<path>.tmp-<pid>` and renamed when finished, so the file's
+ * presence means it is whole. Memory stays bounded: each batch's bytes are
+ * handed to the file stream as they are produced.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import * as arrow from 'apache-arrow';
+import type { Batch } from '../core/batch.js';
+import { batchToArrow } from '../../schemas/arrow.js';
+
+export class ArrowIpcFileWriter {
+  private readonly tmp: string;
+  private readonly out: fs.WriteStream;
+  private readonly writer = new arrow.RecordBatchFileWriter();
+  private readonly piped: Promise<void>;
+  private failed: Error | null = null;
+  rows = 0;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.tmp = `${file}.tmp-${process.pid}`;
+    this.out = fs.createWriteStream(this.tmp);
+    this.out.on('error', (e) => {
+      this.failed = e;
+    });
+    this.piped = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    for await (const chunk of this.writer) {
+      if (!this.out.write(chunk)) await once(this.out, 'drain');
+    }
+  }
+
+  write(batch: Batch): void {
+    if (this.failed) throw this.failed;
+    this.writer.write(batchToArrow(batch));
+    this.rows += batch.numRows;
+  }
+
+  /** Write the footer, flush, and move the file into place. `empty` gives the schema when no batch was written. */
+  async close(empty: Batch): Promise<void> {
+    if (this.rows === 0) this.writer.write(batchToArrow(empty));
+    this.writer.finish();
+    this.writer.close();
+    await this.piped;
+    this.out.end();
+    await once(this.out, 'close');
+    if (this.failed) throw this.failed;
+    fs.renameSync(this.tmp, this.file);
+  }
+
+  /** Give up: remove the temporary file. */
+  async abort(): Promise<void> {
+    this.writer.abort();
+    await this.piped.catch(() => undefined);
+    this.out.destroy();
+    fs.rmSync(this.tmp, { force: true });
+  }
+}

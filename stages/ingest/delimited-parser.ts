@@ -1,0 +1,371 @@
+/**
+ * Byte-level parser of delimited text (CSV, TSV, MovieLens `::`) straight
+ * into typed-array columns.
+ *
+ * The fast path finds each line with a native byte search, splits it on the
+ * delimiter in one pass over its bytes and parses ids, rewards and
+ * timestamps from the byte ranges (no strings, no split, no per-row objects;
+ * integer ids are looked up as numbers). A record whose field starts with a
+ * quote goes through the RFC 4180 parser instead, which may continue over
+ * line breaks inside quotes.
+ *
+ * Rules: lines end in LF or CRLF; a UTF-8 byte-order mark is skipped; blank
+ * lines are skipped and counted; spaces around a field are trimmed (and tabs,
+ * unless tab is the delimiter); every line must have exactly as many fields
+ * as the header; the file's last line may lack its line break.
+ */
+import { ConfigError } from '../core/config-schema.js';
+import { isMappingProblem, MOVIELENS_FIELD_NAMES, resolveMapping, type MappingRequest, type ResolvedMapping } from './column-mapping.js';
+import { describeFailure, lastParseError, parseCanonicalId, parseDecimal } from './number-parse.js';
+import { parseQuotedRecord } from './rfc4180.js';
+import { assignId, unknownIdReason, type RowSink } from './row-sink.js';
+import { lastTimestampError } from './timestamp-parse.js';
+
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const TAB = 9;
+
+/** A record whose quoted field is still open after this many bytes is rejected (stray quote). */
+export const MAX_QUOTED_RECORD_BYTES = 1 << 20;
+
+export interface DelimitedOptions {
+  /** Field separator, one or more bytes (",", "\t", "::"). */
+  delimiter: Uint8Array;
+  /** Quote byte (RFC 4180), or -1 for none. */
+  quote: number;
+  /** Names of the fields when the file has no header line; null: the first line is the header. */
+  headerNames: readonly string[] | null;
+  mapping: MappingRequest;
+}
+
+export class DelimitedFileParser {
+  /** Line number of the last line started (1-based). */
+  private line = 0;
+  private started = false;
+  private skipping = false;
+  private nFields = 0;
+  private names: readonly string[] = [];
+  private starts = new Int32Array(16);
+  private ends = new Int32Array(16);
+  private userCol = -1;
+  private itemCol = -1;
+  private rewardCol = -1;
+  private tsCol = -1;
+  private sessionCol = -1;
+  private extraCols: number[] = [];
+  private readonly d0: number;
+  private readonly dlen: number;
+  private readonly trimTab: boolean;
+
+  constructor(
+    private readonly sink: RowSink,
+    readonly file: string,
+    private readonly opts: DelimitedOptions,
+  ) {
+    this.d0 = opts.delimiter[0]!;
+    this.dlen = opts.delimiter.length;
+    this.trimTab = !(this.dlen === 1 && this.d0 === TAB);
+    if (opts.headerNames) this.setColumns(opts.headerNames, null);
+  }
+
+  /**
+   * Parse the complete records of `buf` (all of it when `eof`). Returns the
+   * number of bytes consumed; the caller keeps the rest and passes it again
+   * with more input.
+   */
+  consume(buf: Buffer, eof: boolean): number {
+    const end = buf.length;
+    let pos = 0;
+    if (!this.started && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+    if (!this.started && (end > pos || eof)) this.started = true;
+    while (pos < end) {
+      let nl = buf.indexOf(LF, pos);
+      if (nl < 0) {
+        if (!eof) break;
+        nl = end;
+      }
+      let lineEnd = nl;
+      if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+      this.line++;
+      if (this.skipping) {
+        this.sink.stats.skippedLines++;
+        pos = nl + 1;
+        continue;
+      }
+      if (lineEnd === pos) {
+        this.sink.stats.blankLines++;
+        pos = nl + 1;
+        continue;
+      }
+      if (this.nFields === 0) {
+        const next = this.readHeader(buf, pos, lineEnd, nl, end, eof);
+        if (next < 0) {
+          this.line--;
+          break;
+        }
+        pos = next;
+        continue;
+      }
+      const next = this.readRecord(buf, pos, lineEnd, nl, end, eof);
+      if (next < 0) {
+        this.line--;
+        break;
+      }
+      pos = next;
+    }
+    return Math.min(pos, end);
+  }
+
+  /** Fast path for one line; falls back to the quoted parser. Returns the next position, or -1 for "need more input". */
+  private readRecord(buf: Buffer, pos: number, lineEnd: number, nl: number, end: number, eof: boolean): number {
+    const q = this.opts.quote;
+    const starts = this.starts;
+    const ends = this.ends;
+    const cap = starts.length;
+    const d0 = this.d0;
+    let k = 0;
+    let fs = pos;
+    let quoted = buf[pos] === q;
+    if (!quoted) {
+      if (this.dlen === 1) {
+        for (let i = pos; i < lineEnd; i++) {
+          if (buf[i] === d0) {
+            if (k < cap) {
+              starts[k] = fs;
+              ends[k] = i;
+            }
+            k++;
+            fs = i + 1;
+            if (buf[fs] === q) {
+              quoted = true;
+              break;
+            }
+          }
+        }
+      } else {
+        const dl = this.opts.delimiter;
+        const dlen = this.dlen;
+        for (let i = pos; i <= lineEnd - dlen; i++) {
+          if (buf[i] === d0) {
+            let m = 1;
+            while (m < dlen && buf[i + m] === dl[m]) m++;
+            if (m < dlen) continue;
+            if (k < cap) {
+              starts[k] = fs;
+              ends[k] = i;
+            }
+            k++;
+            i += dlen - 1;
+            fs = i + 1;
+            if (buf[fs] === q) {
+              quoted = true;
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (!quoted) {
+      if (k < cap) {
+        starts[k] = fs;
+        ends[k] = lineEnd;
+      }
+      k++;
+      this.handleRow(buf, k, pos, lineEnd);
+      return nl + 1;
+    }
+    return this.readQuoted(buf, pos, lineEnd, nl, end, eof);
+  }
+
+  private readQuoted(buf: Buffer, pos: number, lineEnd: number, nl: number, end: number, eof: boolean): number {
+    const limit = Math.min(end, pos + MAX_QUOTED_RECORD_BYTES);
+    const r = parseQuotedRecord(buf, pos, limit, eof || limit < end, this.opts.delimiter, this.opts.quote);
+    if (r.kind === 'more') return -1;
+    if (r.kind === 'error') {
+      // Reject the physical line and resume at the next one.
+      const reason = limit < end && r.reason.includes('not closed') ? `quoted field is not closed within ${MAX_QUOTED_RECORD_BYTES} bytes` : r.reason;
+      this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: buf.toString('utf8', pos, lineEnd), reason, raw: buf.toString('utf8', pos, lineEnd) });
+      return nl + 1;
+    }
+    // Re-encode the decoded fields so the byte-level value parsers apply unchanged.
+    const parts = r.fields.map((f) => Buffer.from(f, 'utf8'));
+    const joined = Buffer.concat(parts);
+    this.ensureCapacity(parts.length);
+    let off = 0;
+    parts.forEach((p, i) => {
+      if (i < this.starts.length) {
+        this.starts[i] = off;
+        this.ends[i] = off + p.length;
+      }
+      off += p.length;
+    });
+    let rawEnd = r.next;
+    if (rawEnd > pos && buf[rawEnd - 1] === LF) rawEnd--;
+    if (rawEnd > pos && buf[rawEnd - 1] === CR) rawEnd--;
+    this.handleRow(joined, parts.length, pos, rawEnd, buf);
+    this.line += r.innerNewlines;
+    return r.next;
+  }
+
+  private readHeader(buf: Buffer, pos: number, lineEnd: number, nl: number, end: number, eof: boolean): number {
+    const r = parseQuotedRecord(buf, pos, Math.min(end, pos + MAX_QUOTED_RECORD_BYTES), eof, this.opts.delimiter, this.opts.quote);
+    if (r.kind === 'more') return -1;
+    const headerText = buf.toString('utf8', pos, lineEnd);
+    if (r.kind === 'error') {
+      this.headerProblem('(header)', headerText, `header line is malformed: ${r.reason}`);
+      return nl + 1;
+    }
+    const names = r.fields.map((f) => f.trim());
+    if (names.every((n) => n !== '' && !Number.isNaN(Number(n)))) {
+      if (names.length === MOVIELENS_FIELD_NAMES.length) {
+        this.sink.info(`${this.file}: the first line is numeric, so the file has no header; reading its fields as ${MOVIELENS_FIELD_NAMES.join(', ')} (MovieLens order; set header_names to override)`);
+        this.setColumns(MOVIELENS_FIELD_NAMES, headerText);
+        this.line--; // the line is data: read it again as a record
+        return pos;
+      }
+      this.headerProblem('(header)', headerText, `the first line looks like data, not a header (${names.length} numeric fields); name the fields with header_names`);
+      return nl + 1;
+    }
+    this.setColumns(names, headerText);
+    this.line += r.innerNewlines;
+    return r.next;
+  }
+
+  private headerProblem(field: string, value: string, reason: string): void {
+    this.sink.rejector.reject({ file: this.file, line: this.line, field, value, reason: `${reason}; the rest of the file is skipped`, raw: value });
+    this.skipping = true;
+    this.sink.stats.skippedFiles++;
+  }
+
+  private setColumns(names: readonly string[], headerText: string | null): void {
+    const m = resolveMapping(names, this.opts.mapping);
+    if (isMappingProblem(m)) {
+      if (headerText === null) throw new ConfigError(`ingest: header_names do not cover the mapping: ${m.message}`, [m.message]);
+      this.headerProblem(m.column, headerText, m.message);
+      return;
+    }
+    this.names = names;
+    this.nFields = names.length;
+    this.ensureCapacity(names.length + 1);
+    this.bindColumns(m);
+  }
+
+  private bindColumns(m: ResolvedMapping): void {
+    const at = (n: string | undefined) => (n === undefined ? -1 : this.names.indexOf(n));
+    this.userCol = at(m.user_id);
+    this.itemCol = at(m.item_id);
+    this.rewardCol = at(m.reward);
+    this.tsCol = at(m.timestamp);
+    this.sessionCol = this.sink.sessions ? at(m.session_id) : -1;
+    this.extraCols = this.sink.extraNames.map((n) => at(m.extras[n]));
+  }
+
+  private ensureCapacity(n: number): void {
+    if (this.starts.length >= n) return;
+    let cap = this.starts.length;
+    while (cap < n) cap *= 2;
+    this.starts = new Int32Array(cap);
+    this.ends = new Int32Array(cap);
+  }
+
+  /**
+   * Validate and store one record whose fields are byte ranges of `b`.
+   * `rawSrc[rawStart, rawEnd)` is the record as written (for messages).
+   */
+  private handleRow(b: Buffer, count: number, rawStart: number, rawEnd: number, rawSrc: Buffer = b): void {
+    const sink = this.sink;
+    if (count !== this.nFields) {
+      const raw = rawSrc.toString('utf8', rawStart, rawEnd);
+      sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: raw, reason: `expected ${this.nFields} fields, found ${count}`, raw });
+      return;
+    }
+    const starts = this.starts;
+    const ends = this.ends;
+    const asm = sink.asm;
+    const row = asm.row;
+    // reward
+    if (this.rewardCol >= 0) {
+      let s = starts[this.rewardCol]!;
+      let e = ends[this.rewardCol]!;
+      while (s < e && (b[s] === SPACE || (b[s] === TAB && this.trimTab))) s++;
+      while (e > s && (b[e - 1] === SPACE || (b[e - 1] === TAB && this.trimTab))) e--;
+      const v = parseDecimal(b, s, e);
+      if (v !== v) return this.fail(b, this.rewardCol, describeFailure('reward', lastParseError), rawSrc, rawStart, rawEnd);
+      asm.reward[row] = v;
+    } else asm.reward[row] = sink.defaultReward!;
+    // timestamp
+    {
+      let s = starts[this.tsCol]!;
+      let e = ends[this.tsCol]!;
+      while (s < e && (b[s] === SPACE || (b[s] === TAB && this.trimTab))) s++;
+      while (e > s && (b[e - 1] === SPACE || (b[e - 1] === TAB && this.trimTab))) e--;
+      const t = sink.parseTimestamp(b, s, e);
+      if (t !== t) return this.fail(b, this.tsCol, lastTimestampError, rawSrc, rawStart, rawEnd);
+      asm.setTimestamp(t);
+    }
+    // extra float64 columns
+    for (let x = 0; x < this.extraCols.length; x++) {
+      const col = this.extraCols[x]!;
+      const v = parseDecimal(b, this.trimStart(b, col), this.trimEnd(b, col));
+      if (v !== v) return this.fail(b, col, describeFailure(sink.extraNames[x]!, lastParseError), rawSrc, rawStart, rawEnd);
+      asm.extras[x]![row] = v;
+    }
+    // ids: check before assigning any, so a rejected row adds nothing to a vocabulary
+    const us = this.trimStart(b, this.userCol);
+    const ue = this.trimEnd(b, this.userCol);
+    if (us === ue) return this.fail(b, this.userCol, 'user id is empty', rawSrc, rawStart, rawEnd);
+    const is = this.trimStart(b, this.itemCol);
+    const ie = this.trimEnd(b, this.itemCol);
+    if (is === ie) return this.fail(b, this.itemCol, 'item id is empty', rawSrc, rawStart, rawEnd);
+    let ss = 0;
+    let se = 0;
+    if (this.sessionCol >= 0) {
+      ss = this.trimStart(b, this.sessionCol);
+      se = this.trimEnd(b, this.sessionCol);
+      if (ss === se) return this.fail(b, this.sessionCol, 'session id is empty', rawSrc, rawStart, rawEnd);
+    }
+    const u = assignId(sink.users, parseCanonicalId(b, us, ue), () => b.toString('utf8', us, ue));
+    if (u === 0) return this.fail(b, this.userCol, unknownIdReason(sink.users), rawSrc, rawStart, rawEnd);
+    const it = assignId(sink.items, parseCanonicalId(b, is, ie), () => b.toString('utf8', is, ie));
+    if (it === 0) return this.fail(b, this.itemCol, unknownIdReason(sink.items), rawSrc, rawStart, rawEnd);
+    asm.user[row] = u;
+    asm.item[row] = it;
+    if (this.sessionCol >= 0) {
+      const sess = assignId(sink.sessions!, parseCanonicalId(b, ss, se), () => b.toString('utf8', ss, se));
+      if (sess === 0) return this.fail(b, this.sessionCol, unknownIdReason(sink.sessions!), rawSrc, rawStart, rawEnd);
+      asm.session![row] = sess;
+    } else if (asm.session) asm.session[row] = 0;
+    asm.commit();
+  }
+
+  private trimStart(b: Buffer, col: number): number {
+    let s = this.starts[col]!;
+    const e = this.ends[col]!;
+    while (s < e && (b[s] === SPACE || (b[s] === TAB && this.trimTab))) s++;
+    return s;
+  }
+
+  private trimEnd(b: Buffer, col: number): number {
+    const s = this.starts[col]!;
+    let e = this.ends[col]!;
+    while (e > s && (b[e - 1] === SPACE || (b[e - 1] === TAB && this.trimTab))) e--;
+    return e;
+  }
+
+  private fail(b: Buffer, col: number, reason: string, rawSrc: Buffer, rawStart: number, rawEnd: number): void {
+    this.sink.rejector.reject({
+      file: this.file,
+      line: this.line,
+      field: this.names[col]!,
+      value: b.toString('utf8', this.starts[col]!, this.ends[col]!),
+      reason,
+      raw: rawSrc.toString('utf8', rawStart, rawEnd),
+    });
+  }
+
+  /** Lines started so far (for progress and messages). */
+  get lines(): number {
+    return this.line;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The ingest itself, independent of the stage wrapper: read every input file
+ * through its format's parser into interaction batches with dense ids, write
+ * them (Parquet dataset, optional Arrow IPC file), persist the vocabularies,
+ * and yield each batch for the rest of the pipeline. Returns a summary.
+ *
+ * Order of effects: vocabularies to extend are loaded first; then the
+ * previous dataset files in `output` are cleared; the part files appear as
+ * they fill; the vocabularies, the quarantine file, the Arrow IPC file and
+ * finally `_manifest.json` are moved into place only when every input was
+ * read. On failure the temporary files and this run's part files are removed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Batch } from '../core/batch.js';
+import type { Logger } from '../core/logger.js';
+import { Progress, formatCount } from '../core/progress.js';
+import type { DatasetManifest } from '../io/dataset-writer.js';
+import type { MetricRecord } from '../../schemas/metric-record.js';
+import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
+import { BatchAssembler } from './batch-assembler.js';
+import { DEFAULT_CANDIDATES, MOVIELENS_FIELD_NAMES, type MappingRequest } from './column-mapping.js';
+import { inlineDatasetSink, WorkerDatasetSink, type DatasetSink } from './dataset-sink.js';
+import { DelimitedFileParser, type DelimitedOptions } from './delimited-parser.js';
+import { detectFormat, firstLine, type InputFormat } from './format-detect.js';
+import { IdVocabulary } from './id-vocabulary.js';
+import type { IngestConfig } from './ingest-config.js';
+import { resolveInputFiles } from './input-files.js';
+import { JsonlFileParser } from './jsonl-parser.js';
+import { clearDatasetFiles, quarantinePath } from './output-dir.js';
+import { parquetSchemaNames, readParquetInput } from './parquet-input.js';
+import { QuarantineLog, StrictRejector, type Rejector } from './rejects.js';
+import type { RowSink } from './row-sink.js';
+import { parseQuotedRecord } from './rfc4180.js';
+import { readTextFile } from './text-reader.js';
+import { defaultUnit, makeTimestampParser } from './timestamp-parse.js';
+import { loadVocabulary, saveVocabulary, vocabPaths, type VocabPaths } from './vocab-files.js';
+
+export interface IngestEnv {
+  log: Logger;
+  /** Draw a progress line on stderr. */
+  progress: boolean;
+  emitMetric?(rec: Omit<MetricRecord, 'run'>): void;
+}
+
+export interface IngestSummary {
+  files: { path: string; format: InputFormat }[];
+  rows: number;
+  rejected: number;
+  /** Rejections per "field: reason". */
+  rejectedBy: Record<string, number>;
+  blankLines: number;
+  /** Files skipped in quarantine mode because their header lacked a mapped column. */
+  skippedFiles: number;
+  /** Lines (rows for Parquet) of skipped files. */
+  skippedLines: number;
+  users: number;
+  items: number;
+  sessions?: number;
+  bytes: number;
+  seconds: number;
+  timestampUnit: 's' | 'ms';
+  manifest: DatasetManifest;
+  manifestPath: string;
+  vocab: VocabPaths;
+  quarantine?: string;
+  arrowIpc?: string;
+}
+
+function delimiterBytes(d: string): Uint8Array {
+  const text = d === '\\t' || d.toLowerCase() === 'tab' ? '\t' : d;
+  if (text.length === 0) throw new Error('ingest: delimiter must not be empty');
+  return Buffer.from(text, 'utf8');
+}
+
+function quoteByte(q: string | undefined, format: InputFormat): number {
+  const text = q ?? (format === 'movielens' ? '' : '"');
+  if (text === '') return -1;
+  const b = Buffer.from(text, 'utf8');
+  if (b.length !== 1) throw new Error(`ingest: quote must be one ASCII character, got ${JSON.stringify(text)}`);
+  return b[0]!;
+}
+
+function delimitedOptions(cfg: IngestConfig, format: InputFormat, mapping: MappingRequest): DelimitedOptions {
+  const delimiter = delimiterBytes(cfg.delimiter ?? (format === 'tsv' ? '\t' : format === 'movielens' ? '::' : ','));
+  return {
+    delimiter,
+    quote: quoteByte(cfg.quote, format),
+    headerNames: cfg.header_names ?? (format === 'movielens' ? [...MOVIELENS_FIELD_NAMES] : null),
+    mapping,
+  };
+}
+
+/** Column names of a file's first record (header, JSON keys or Parquet schema), for the session probe. */
+async function sourceColumnNames(file: string, format: InputFormat, cfg: IngestConfig): Promise<string[]> {
+  if (format === 'parquet') return parquetSchemaNames(file);
+  if (format === 'movielens') return cfg.header_names ?? [...MOVIELENS_FIELD_NAMES];
+  const { line } = firstLine(file);
+  if (format === 'jsonl') {
+    try {
+      const o = JSON.parse(line) as unknown;
+      return typeof o === 'object' && o !== null ? Object.keys(o) : [];
+    } catch {
+      return [];
+    }
+  }
+  if (cfg.header_names) return cfg.header_names;
+  const opts = delimitedOptions(cfg, format, { columns: {}, extras: {}, rewardOptional: true });
+  const b = Buffer.from(line, 'utf8');
+  const r = parseQuotedRecord(b, 0, b.length, true, opts.delimiter, opts.quote);
+  return r.kind === 'ok' ? r.fields.map((f) => f.trim()) : [];
+}
+
+async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: boolean, log: Logger) {
+  const paths = vocabPaths(dir, withSessions);
+  if (cfg.vocab === 'new') {
+    return { users: new IdVocabulary('users'), items: new IdVocabulary('items'), sessions: withSessions ? new IdVocabulary('sessions') : null, paths };
+  }
+  for (const p of [paths.users, paths.items]) {
+    if (!fs.existsSync(p)) throw new Error(`ingest: vocab: ${cfg.vocab} needs an existing vocabulary, but ${p} does not exist (use vocab: new to build one)`);
+  }
+  const users = await loadVocabulary(paths.users, 'users');
+  const items = await loadVocabulary(paths.items, 'items');
+  const sessions = withSessions ? (paths.sessions && fs.existsSync(paths.sessions) ? await loadVocabulary(paths.sessions, 'sessions') : new IdVocabulary('sessions')) : null;
+  if (cfg.vocab === 'fixed') {
+    users.frozen = true;
+    items.frozen = true;
+  }
+  log.info(`ingest: loaded vocabularies from ${dir} (${users.size} users, ${items.size} items${sessions ? `, ${sessions.size} sessions` : ''}; ${cfg.vocab})`);
+  return { users, items, sessions, paths };
+}
+
+/**
+ * Run the ingest. Yields the interaction batches as they are written;
+ * returns the summary when everything is in place.
+ */
+export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenerator<Batch, IngestSummary, undefined> {
+  const t0 = performance.now();
+  const files = resolveInputFiles(cfg.path).map((f) => ({ path: f, format: cfg.format === 'auto' ? detectFormat(f).format : cfg.format }));
+  for (const f of files) if (cfg.format === 'auto') env.log.info(`ingest: ${f.path}: ${f.format} (${detectFormat(f.path).why})`);
+  const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
+  const extraNames = Object.keys(cfg.extra_columns);
+  const first = files[0]!;
+  const withSessions =
+    cfg.columns.session_id !== undefined || (await sourceColumnNames(first.path, first.format, cfg)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
+  const timestampUnit = cfg.timestamp_unit ?? defaultUnit(cfg.timestamp_format);
+  const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
+  const vocabs = await openVocabularies(cfg, vocabDir, withSessions, env.log);
+
+  clearDatasetFiles(cfg.output);
+  fs.mkdirSync(cfg.output, { recursive: true });
+  const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(cfg.output)) : null;
+  const rejector: Rejector = quarantine ?? new StrictRejector();
+  const sinkOpts = {
+    rowsPerFile: cfg.rows_per_file,
+    rowGroupSize: cfg.row_group_size,
+    compression: cfg.compression,
+    metadata: { 'recpost.table': 'interactions', 'recpost.timestamp_unit': timestampUnit },
+  };
+  const dataset: DatasetSink = cfg.encode_in_worker ? new WorkerDatasetSink(cfg.output, sinkOpts) : inlineDatasetSink(cfg.output, sinkOpts);
+  const ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(cfg.arrow_ipc) : null;
+  const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames);
+  const sink: RowSink = {
+    asm,
+    users: vocabs.users,
+    items: vocabs.items,
+    sessions: vocabs.sessions,
+    rejector,
+    timestampFormat: cfg.timestamp_format,
+    timestampUnit,
+    parseTimestamp: makeTimestampParser(cfg.timestamp_format, timestampUnit),
+    defaultReward: cfg.default_reward,
+    extraNames,
+    info: (m) => env.log.info(m),
+    stats: { blankLines: 0, skippedFiles: 0, skippedLines: 0 },
+  };
+
+  const totalBytes = files.reduce((s, f) => s + fs.statSync(f.path).size, 0);
+  const progress = new Progress('ingest', env.progress, totalBytes);
+  let bytesBefore = 0;
+  let rowsReported = 0;
+  const report = (bytesDone: number) => {
+    progress.advance(asm.total - rowsReported, bytesBefore + bytesDone);
+    rowsReported = asm.total;
+  };
+  let ok = false;
+  try {
+    for (const f of files) {
+      const size = fs.statSync(f.path).size;
+      // Each source yields after a chunk (text) or a row group (Parquet) with its progress in bytes.
+      const steps =
+        f.format === 'parquet'
+          ? readParquetInput(f.path, sink, mapping)
+          : readTextFile(
+              f.path,
+              f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, mapping) : new DelimitedFileParser(sink, f.path, delimitedOptions(cfg, f.format, mapping)),
+              cfg.read_bytes,
+            );
+      for await (const fraction of steps) {
+        report(f.format === 'parquet' ? Math.round(fraction * size) : fraction);
+        for (const b of drain(asm)) {
+          await dataset.write(b);
+          ipc?.write(b);
+          yield b;
+        }
+      }
+      bytesBefore += size;
+    }
+    asm.flush();
+    for (const b of drain(asm)) {
+      await dataset.write(b);
+      ipc?.write(b);
+      yield b;
+    }
+    progress.finish();
+
+    const manifest = await dataset.close();
+    if (ipc) await ipc.close(emptyBatch(withSessions, extraNames));
+    fs.mkdirSync(vocabDir, { recursive: true });
+    saveVocabulary(vocabs.users, vocabs.paths.users);
+    saveVocabulary(vocabs.items, vocabs.paths.items);
+    if (vocabs.sessions && vocabs.paths.sessions) saveVocabulary(vocabs.sessions, vocabs.paths.sessions);
+    quarantine?.close();
+    ok = true;
+    const seconds = (performance.now() - t0) / 1000;
+    const summary: IngestSummary = {
+      files,
+      rows: asm.total,
+      rejected: rejector.count,
+      rejectedBy: quarantine ? Object.fromEntries(quarantine.byReason) : {},
+      blankLines: sink.stats.blankLines,
+      skippedFiles: sink.stats.skippedFiles,
+      skippedLines: sink.stats.skippedLines,
+      users: vocabs.users.size,
+      items: vocabs.items.size,
+      ...(vocabs.sessions ? { sessions: vocabs.sessions.size } : {}),
+      bytes: totalBytes,
+      seconds,
+      timestampUnit,
+      manifest,
+      manifestPath: path.join(cfg.output, '_manifest.json'),
+      vocab: vocabs.paths,
+      ...(quarantine ? { quarantine: quarantine.file } : {}),
+      ...(ipc ? { arrowIpc: ipc.file } : {}),
+    };
+    reportSummary(summary, cfg, env);
+    return summary;
+  } finally {
+    if (!ok) {
+      quarantine?.abort();
+      await ipc?.abort();
+      await dataset.abort();
+      clearDatasetFiles(cfg.output);
+    }
+  }
+}
+
+function* drain(asm: BatchAssembler): Generator<Batch> {
+  while (asm.ready.length > 0) yield asm.ready.shift()!;
+}
+
+function emptyBatch(withSessions: boolean, extraNames: readonly string[]): Batch {
+  const columns: Batch['columns'] = {
+    user_id: new Int32Array(0),
+    item_id: new Int32Array(0),
+    timestamp: new BigInt64Array(0),
+    reward: new Float32Array(0),
+  };
+  if (withSessions) columns.session_id = new Int32Array(0);
+  for (const n of extraNames) columns[n] = new Float64Array(0);
+  return { table: 'interactions', numRows: 0, columns };
+}
+
+function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): void {
+  const rate = s.seconds > 0 ? s.rows / s.seconds : 0;
+  const rejected =
+    cfg.mode === 'quarantine'
+      ? `, ${s.rejected} rejected → ${s.quarantine}${s.rejected ? ` (${Object.entries(s.rejectedBy).map(([k, v]) => `${k} ×${v}`).join('; ')})` : ''}`
+      : '';
+  const skipped = s.skippedFiles ? `, ${s.skippedFiles} file(s) skipped (${s.skippedLines} lines)` : '';
+  const blank = s.blankLines ? `, ${s.blankLines} blank line(s) skipped` : '';
+  env.log.info(
+    `ingest: ${s.rows} rows from ${s.files.length} file(s)${rejected}${skipped}${blank}; ${s.users} users, ${s.items} items${s.sessions !== undefined ? `, ${s.sessions} sessions` : ''}; ` +
+      `${s.seconds.toFixed(2)} s (${formatCount(rate)} rows/s) → ${cfg.output} (${s.manifest.files.length} part file(s)), vocabularies in ${path.dirname(s.vocab.users)}`,
+  );
+  const rec = (metric: string, value: number, count = 1) => env.emitMetric?.({ method: 'ingest', seed: 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
+  rec('rows', s.rows);
+  rec('rejected', s.rejected);
+  rec('rejected_fraction', s.rows + s.rejected > 0 ? s.rejected / (s.rows + s.rejected) : 0, s.rows + s.rejected);
+  rec('skipped_files', s.skippedFiles);
+  rec('users', s.users);
+  rec('items', s.items);
+  rec('rows_per_second', rate);
+}

@@ -1,0 +1,99 @@
+/**
+ * Which files an ingest reads: a file; a directory (its data files, found
+ * recursively, skipping names that start with "." or "_"); or a glob pattern
+ * (`*`, `?`, `[abc]` within a path segment, `**` for any number of
+ * directories). Files are read in name order (by full path), so vocabulary
+ * indices follow a deterministic order.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Extensions a directory listing picks up. */
+export const DATA_EXTENSIONS = ['.csv', '.tsv', '.tab', '.dat', '.data', '.txt', '.jsonl', '.ndjson', '.json', '.parquet'];
+
+function hasGlob(s: string): boolean {
+  return /[*?[]/.test(s);
+}
+
+function segmentRegex(seg: string): RegExp {
+  let re = '';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 1);
+      if (close < 0) re += '\\[';
+      else {
+        const body = seg.slice(i + 1, close);
+        re += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
+        i = close;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function walkFiles(dir: string, out: string[]): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) walkFiles(full, out);
+    else if (e.isFile() && DATA_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(full);
+  }
+}
+
+function expandGlob(pattern: string): string[] {
+  const abs = path.isAbsolute(pattern);
+  const segs = pattern.split(/[\\/]+/).filter((s, i) => s !== '' || i === 0);
+  // The fixed prefix (segments without wildcards) is the starting directory.
+  let k = 0;
+  while (k < segs.length && !hasGlob(segs[k]!)) k++;
+  const base = segs.slice(0, k).join('/') || (abs ? '/' : '.');
+  const rest = segs.slice(k);
+  const out: string[] = [];
+  const visit = (dir: string, i: number): void => {
+    if (i === rest.length) {
+      if (fs.existsSync(dir) && fs.statSync(dir).isFile()) out.push(dir);
+      return;
+    }
+    const seg = rest[i]!;
+    if (seg === '**') {
+      visit(dir, i + 1);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return;
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name), i);
+      }
+      return;
+    }
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return;
+    if (!hasGlob(seg)) return visit(path.join(dir, seg), i + 1);
+    const re = segmentRegex(seg);
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (re.test(e.name) && !(e.name.startsWith('.') && !seg.startsWith('.'))) visit(path.join(dir, e.name), i + 1);
+    }
+  };
+  visit(base, 0);
+  return [...new Set(out)];
+}
+
+/** Resolve the `path` option to the files to read, in name order. Throws if there are none. */
+export function resolveInputFiles(p: string): string[] {
+  let files: string[];
+  if (hasGlob(p) && !fs.existsSync(p)) {
+    files = expandGlob(p);
+    if (files.length === 0) throw new Error(`ingest: no files match ${p}`);
+  } else {
+    if (!fs.existsSync(p)) throw new Error(`ingest: no such file or directory: ${p}`);
+    if (fs.statSync(p).isDirectory()) {
+      files = [];
+      walkFiles(p, files);
+      if (files.length === 0) throw new Error(`ingest: no data files (${DATA_EXTENSIONS.join(' ')}) under ${p}`);
+    } else files = [p];
+  }
+  return files.sort(byName);
+}

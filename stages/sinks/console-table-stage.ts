@@ -1,0 +1,97 @@
+/** `console_table` sink: a live table on a terminal while records arrive, and the final table once at the end. */
+import { defineStage } from '../core/stage.js';
+import { formatConsoleTable } from './console-table.js';
+import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+import { LiveBlock } from './text-table.js';
+
+export interface ConsoleTableConfig {
+  metrics: string[];
+  splits: string[];
+  methods: string[];
+  decimals: number;
+  stream: 'stdout' | 'stderr';
+  publish: boolean;
+  live: 'auto' | 'always' | 'never';
+  refresh_ms: number;
+  records: RecordsSource;
+}
+
+export const consoleTableStage = defineStage<ConsoleTableConfig>({
+  name: 'console_table',
+  role: 'sink',
+  summary: 'Table of the latest value of each metric per method: redrawn live on a terminal (stderr), printed once at the end.',
+  doc: [
+    'Rows are methods, columns the chosen metrics (per split when a metric appears in several: `test/ndcg@10`),',
+    'each cell the value at the latest (epoch, step) of the method, averaged over replicates (runs × seeds); the',
+    '`n`, `epoch` and `step` columns say how many replicates and how far the method got.',
+    '',
+    'Live view: when stderr is a terminal (and not --quiet) the table is redrawn on stderr every `refresh_ms`',
+    'while records arrive (also records that upstream stages emit before any batch reaches this stage), and',
+    'erased at the end. Anything else printed to stderr meanwhile may be overdrawn.',
+    '',
+    'Final table, printed once: with `stream: stdout` and `publish: true` (the defaults) the sink does NOT print it',
+    'itself: it publishes the text as ctx.artifacts "report:table", which `recpost run` prints to stdout when the',
+    'run ends (so it comes after the stage report, once). With `publish: false` the sink writes it to stdout',
+    'itself. With `stream: stderr` the sink writes it to stderr and publishes only "report:console_table"',
+    '(keeping stdout for other output). "report:table" is shared with `comparison_table`: the last writer (the',
+    'stage later in the pipeline) wins; the text is also always under "report:console_table".',
+  ].join('\n'),
+  inputs: ['metrics'],
+  output: 'metrics',
+  fields: {
+    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metrics shown as columns, in this order (empty: every metric seen).' },
+    splits: { type: 'array', items: { type: 'string', doc: 'split name' }, default: [], doc: 'Splits shown (empty: every split except `batch`, the per-batch diagnostics).' },
+    methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods shown as rows, in this order (empty: all, in order of first appearance).' },
+    decimals: { type: 'integer', min: 0, max: 12, default: 4, doc: 'Decimals of the values.' },
+    stream: { type: 'string', enum: ['stdout', 'stderr'], default: 'stdout', doc: 'Where the final table goes (see the doc: stdout via the CLI when published).' },
+    publish: { type: 'boolean', default: true, doc: 'With `stream: stdout`, publish the final table as ctx.artifacts "report:table" (printed by `recpost run`) instead of printing it.' },
+    live: { type: 'string', enum: ['auto', 'always', 'never'], default: 'auto', doc: 'Live redraw on stderr: `auto` when stderr is a terminal and progress is on (not --quiet).' },
+    refresh_ms: { type: 'integer', min: 50, default: 500, doc: 'Milliseconds between live redraws.' },
+    records: recordsField,
+  },
+  create(cfg, ctx) {
+    const opts = {
+      metrics: cfg.metrics,
+      splits: cfg.splits,
+      methods: cfg.methods.length > 0 ? cfg.methods : undefined,
+      decimals: cfg.decimals,
+    };
+    return {
+      apply: (input) => {
+        const source = new ReportInput(cfg.records, ctx);
+        const live = cfg.live === 'always' || (cfg.live === 'auto' && ctx.progress && Boolean(process.stderr.isTTY));
+        const block = new LiveBlock(process.stderr);
+        let drawnSize = -1;
+        let timer: NodeJS.Timeout | undefined;
+        const redraw = () => {
+          source.syncRun();
+          if (source.table.size === drawnSize || source.table.size === 0) return;
+          drawnSize = source.table.size;
+          block.draw(formatConsoleTable(source.table, opts));
+        };
+        const stop = () => {
+          if (timer) clearInterval(timer);
+          timer = undefined;
+        };
+        if (live) {
+          timer = setInterval(redraw, cfg.refresh_ms);
+          timer.unref();
+        }
+        return sinkThrough(input, {
+          each: (b) => source.addBatch(b),
+          end: () => {
+            stop();
+            if (live) block.clear();
+            source.syncRun();
+            const text = formatConsoleTable(source.table, opts);
+            ctx.artifacts.set('report:console_table', text);
+            if (cfg.stream === 'stderr') process.stderr.write(`${text}\n`);
+            else if (cfg.publish) ctx.artifacts.set('report:table', text);
+            else process.stdout.write(`${text}\n`);
+          },
+          onError: stop,
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,230 @@
+/** `plot` sink: line charts of metric records as SVG and PNG. */
+import * as path from 'node:path';
+import { ConfigError } from '../core/config-schema.js';
+import { defineStage, type StageContext } from '../core/stage.js';
+import { writeFileAtomic } from '../io/parquet.js';
+import { defaultLowerIsBetter, type SelectMode } from './aggregate.js';
+import type { MetricTable } from './metric-table.js';
+import { layoutChart } from './plot/chart.js';
+import { renderPng, type PngText } from './plot/png.js';
+import { goldProxyVsKl, metricVsParam, metricVsStep, type PlotData } from './plot/series.js';
+import { sceneToSvg } from './plot/svg.js';
+import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+
+export type PlotKind = 'metric_vs_step' | 'metric_vs_param' | 'reward_vs_noise' | 'gold_proxy_vs_kl';
+
+export interface PlotConfig {
+  kind: PlotKind;
+  metric?: string;
+  x?: string;
+  split?: string;
+  path?: string;
+  title?: string;
+  x_label?: string;
+  y_label?: string;
+  log_x: boolean;
+  log_y: boolean;
+  bands: boolean;
+  markers: boolean;
+  methods: string[];
+  select: SelectMode;
+  best_by?: string;
+  best_split?: string;
+  lower_is_better?: string[];
+  gold_metric: string;
+  proxy_metric: string;
+  kl_metric: string;
+  recenter: boolean;
+  width: number;
+  height: number;
+  png_scale: number;
+  font?: string;
+  png_text: PngText;
+  records: RecordsSource;
+}
+
+/** Files a plot `path` stands for: no extension → both; .svg or .png → that one. */
+export function plotFiles(p: string): { svg?: string; png?: string } {
+  const ext = path.extname(p).toLowerCase();
+  if (ext === '.svg') return { svg: p };
+  if (ext === '.png') return { png: p };
+  return { svg: `${p}.svg`, png: `${p}.png` };
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+
+/** The lines of the configured kind (throws when the records cannot make them). */
+export function plotData(t: MetricTable, cfg: PlotConfig): PlotData {
+  const lowerSet = cfg.lower_is_better ? new Set(cfg.lower_is_better) : undefined;
+  const lowerIsBetter = (m: string) => (lowerSet ? lowerSet.has(m) : defaultLowerIsBetter(m));
+  const methods = cfg.methods.length > 0 ? cfg.methods : undefined;
+  switch (cfg.kind) {
+    case 'metric_vs_step':
+      if (cfg.x && cfg.x !== 'step' && cfg.x !== 'epoch') throw new ConfigError(`stage "plot": for metric_vs_step, x must be step or epoch (got "${cfg.x}")`, ['x']);
+      return metricVsStep(t, { metric: cfg.metric!, split: cfg.split, x: (cfg.x as 'step' | 'epoch') || 'step', methods, markers: cfg.markers });
+    case 'metric_vs_param':
+    case 'reward_vs_noise': {
+      const noise = cfg.kind === 'reward_vs_noise';
+      return metricVsParam(t, {
+        metric: cfg.metric ?? 'reward',
+        split: cfg.split,
+        x: cfg.x ?? (noise ? 'noise' : ''),
+        xLabel: noise && !cfg.x ? 'injected noise ratio' : undefined,
+        select: cfg.select,
+        bestBy: cfg.best_by,
+        bestSplit: cfg.best_split,
+        lowerIsBetter,
+        methods,
+        markers: cfg.markers,
+      });
+    }
+    case 'gold_proxy_vs_kl':
+      return goldProxyVsKl(t, {
+        split: cfg.split,
+        gold: cfg.gold_metric,
+        proxy: cfg.proxy_metric,
+        kl: cfg.kl_metric,
+        recenter: cfg.recenter,
+        methods,
+        markers: cfg.markers,
+      });
+  }
+}
+
+export interface WrittenPlot {
+  svg?: string;
+  png?: string;
+  /** How the PNG's labels were drawn. */
+  pngText?: 'font' | 'bitmap';
+}
+
+/** Lay out, write the SVG and/or PNG; warnings go to the log. Never throws for a PNG problem. */
+export async function writePlot(t: MetricTable, cfg: PlotConfig, file: string, log: StageContext['log']): Promise<WrittenPlot | undefined> {
+  let data: PlotData;
+  try {
+    data = plotData(t, cfg);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    log.warn(`plot (${cfg.kind}): ${(e as Error).message}; no plot written`);
+    return undefined;
+  }
+  for (const w of data.warnings) log.warn(`plot (${cfg.kind}): ${w}`);
+  if (data.series.length === 0 && data.refLines.length === 0) {
+    log.warn(`plot (${cfg.kind}): nothing to draw; no plot written`);
+    return undefined;
+  }
+  const layout = layoutChart({
+    width: cfg.width,
+    height: cfg.height,
+    title: cfg.title ?? data.title,
+    xLabel: cfg.x_label ?? data.xLabel,
+    yLabel: cfg.y_label ?? data.yLabel,
+    logX: cfg.log_x,
+    logY: cfg.log_y,
+    series: data.series,
+    refLines: data.refLines,
+    highlights: data.highlights,
+    legendKeys: data.legendKeys,
+    bands: cfg.bands,
+  });
+  if (layout.dropped > 0) log.warn(`plot (${cfg.kind}): ${layout.dropped} point(s) left out (not finite${cfg.log_x || cfg.log_y ? ', or ≤ 0 on a log axis' : ''})`);
+  const files = plotFiles(file);
+  const out: WrittenPlot = {};
+  const svg = sceneToSvg(layout.scene, 'text');
+  if (files.svg) {
+    writeFileAtomic(files.svg, svg);
+    out.svg = files.svg;
+  }
+  if (files.png) {
+    const { result, error } = await renderPng(svg, () => sceneToSvg(layout.scene, 'outline'), {
+      fontFile: cfg.font,
+      text: cfg.png_text,
+      scale: cfg.png_scale,
+    });
+    if (result) {
+      writeFileAtomic(files.png, result.png);
+      out.png = files.png;
+      out.pngText = result.text;
+    } else log.warn(`plot: ${error}${out.svg ? `; SVG written to ${out.svg}` : ''}`);
+  }
+  return out;
+}
+
+export const plotStage = defineStage<PlotConfig>({
+  name: 'plot',
+  role: 'sink',
+  summary: 'Line charts of metric records (metric vs step, vs a swept parameter, reward vs noise, gold/proxy vs KL) as SVG and PNG.',
+  doc: [
+    'Kinds:',
+    '- `metric_vs_step`: `metric` against `x` = step or epoch, one line per method (mean over replicates, ± std band).',
+    '- `metric_vs_param`: `metric` (last or best checkpoint per replicate) against a swept parameter `x` read from',
+    '  the method name, else the run name, written `name@key=value[,key=value]` (e.g. `exp_rsft@lambda=0.5`), or a',
+    '  record field (seed, step, epoch). One line per base name; methods without the parameter (e.g. `bc`) are',
+    '  dashed horizontal reference lines.',
+    '- `reward_vs_noise`: `metric_vs_param` with `metric: reward` and `x: noise` by default (`drpo@noise=0.4`).',
+    '- `gold_proxy_vs_kl`: per method, gold (solid) and proxy (dashed) reward against the KL to the initial policy,',
+    '  one point per checkpoint, the peak gold ringed (paper 004); `recenter` subtracts the first checkpoint.',
+    '',
+    'Files: `path` without extension writes <path>.svg and <path>.png; ending in .svg or .png writes only that.',
+    'The SVG is written by recpost itself (no plotting library). The PNG is rendered from it by @resvg/resvg-js; if',
+    'that native module cannot load, only the SVG is written, with a warning. PNG text uses the machine\'s fonts (or',
+    '`font`); with no usable font the labels are drawn in a built-in bitmap font, so the PNG is readable anywhere.',
+    'Problems with the data (no records of the metric, nothing to draw) are warnings, not errors: a report never',
+    'fails a finished run. Published as ctx.artifacts "plot:<path>" = {svg, png, pngText}.',
+  ].join('\n'),
+  inputs: ['metrics'],
+  output: 'metrics',
+  fields: {
+    kind: { type: 'string', enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'], default: 'metric_vs_step', doc: 'What to plot (see the doc).' },
+    metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `reward`).' },
+    x: { type: 'string', doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.' },
+    split: { type: 'string', doc: 'Split of the records (default: the only split that has the metric, else test, else valid).' },
+    path: { type: 'string', doc: 'Output path; without extension both .svg and .png (default <out_dir>/plots/<kind>-<metric>).' },
+    title: { type: 'string', doc: 'Title (default from the kind and metric).' },
+    x_label: { type: 'string', doc: 'x-axis label (default from the kind).' },
+    y_label: { type: 'string', doc: 'y-axis label (default: the metric and split).' },
+    log_x: { type: 'boolean', default: false, doc: 'Logarithmic x axis (points with x ≤ 0 are left out, with a warning).' },
+    log_y: { type: 'boolean', default: false, doc: 'Logarithmic y axis.' },
+    bands: { type: 'boolean', default: true, doc: 'Shade mean ± sample std over replicates where there are at least two.' },
+    markers: { type: 'boolean', default: true, doc: 'Draw a marker at each point (shape varies by series).' },
+    methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods to draw, in legend order (empty: all).' },
+    select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).' },
+    best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
+    best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
+    lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error or gap.' },
+    gold_metric: { type: 'string', default: 'gold_reward', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward.' },
+    proxy_metric: { type: 'string', default: 'proxy_reward', doc: 'gold_proxy_vs_kl: metric of the proxy reward.' },
+    kl_metric: { type: 'string', default: 'kl', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
+    recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (leave false if the records are already recentred).' },
+    width: { type: 'integer', min: 240, default: 760, doc: 'Width in SVG pixels.' },
+    height: { type: 'integer', min: 180, default: 460, doc: 'Height in SVG pixels.' },
+    png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
+    font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
+    png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
+    records: recordsField,
+  },
+  create(cfg, ctx) {
+    if ((cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric) {
+      throw new ConfigError(`stage "plot": kind ${cfg.kind} needs \`metric\``, ['metric']);
+    }
+    const metricPart = cfg.kind === 'gold_proxy_vs_kl' ? '' : `-${safeName(cfg.metric ?? 'reward')}`;
+    const file = cfg.path ?? path.join(ctx.outDir, 'plots', `${cfg.kind}${metricPart}`);
+    return {
+      apply: (input) => {
+        const source = new ReportInput(cfg.records, ctx);
+        return sinkThrough(input, {
+          each: (b) => source.addBatch(b),
+          end: async () => {
+            source.syncRun();
+            const t0 = performance.now();
+            const written = await writePlot(source.table, cfg, file, ctx.log);
+            ctx.counters.busyMs += performance.now() - t0;
+            if (!written) return;
+            ctx.artifacts.set(`plot:${file}`, written);
+            ctx.log.info(`plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`);
+          },
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,90 @@
+/**
+ * What the sinks read, and how they pass the stream on.
+ *
+ * A report (table, plot, file) can read two sources: the `metrics` batches
+ * that reach the sink in the stream, and every record emitted in the run
+ * through ctx.emitMetric (training records, per-batch diagnostics; the
+ * evaluation stages send their records both ways). The `records` option
+ * chooses; `both` counts a record present in both once (same run, method,
+ * seed, step, epoch, split and metric).
+ */
+import _ from 'highland';
+import type { Batch } from '../core/batch.js';
+import type { StringField } from '../core/config-schema.js';
+import type { BatchStream, StageContext } from '../core/stage.js';
+import { isMetricsBatch, metricColumns } from './metric-columns.js';
+import { MetricTable } from './metric-table.js';
+
+export type RecordsSource = 'stream' | 'run' | 'both';
+
+export const recordsField: StringField = {
+  type: 'string',
+  enum: ['stream', 'run', 'both'],
+  default: 'both',
+  doc: 'Records to use: `stream` = metrics batches reaching this stage; `run` = every record emitted in the run so far (ctx.allMetrics(): training records, diagnostics, evaluations); `both` = their union, a record present in both counted once.',
+};
+
+/** Accumulates the records a report reads, in a MetricTable. */
+export class ReportInput {
+  readonly table = new MetricTable();
+  private runSeen = 0;
+
+  constructor(
+    private readonly source: RecordsSource,
+    private readonly ctx: Pick<StageContext, 'allMetrics'>,
+  ) {}
+
+  /** Take a stream batch (other tables are ignored). */
+  addBatch(b: Batch): void {
+    if (this.source !== 'run' && isMetricsBatch(b) && b.numRows > 0) this.table.addColumns(metricColumns(b), true);
+  }
+
+  /** Take run records emitted since the last call. */
+  syncRun(): void {
+    if (this.source === 'stream') return;
+    const all = this.ctx.allMetrics();
+    if (all.length < this.runSeen) this.runSeen = 0;
+    this.table.addRecords(all, this.source === 'run', this.runSeen);
+    this.runSeen = all.length;
+  }
+}
+
+/**
+ * Pass every batch on after `each`; run `end` when the input ends (before the
+ * end goes downstream; its failure fails the stream); call `onError` on the
+ * first upstream error (e.g. to stop a redraw timer) and pass the error on.
+ */
+export function sinkThrough(
+  input: BatchStream,
+  hooks: { each: (b: Batch) => void; end: () => void | Promise<void>; onError?: (e: Error) => void },
+): BatchStream {
+  let errored = false;
+  return input.consume((err, x, push, next) => {
+    if (err) {
+      if (!errored) {
+        errored = true;
+        hooks.onError?.(err);
+      }
+      push(err);
+      next();
+    } else if (x === _.nil) {
+      Promise.resolve()
+        .then(hooks.end)
+        .then(
+          () => push(null, _.nil),
+          (e: unknown) => {
+            push(e as Error);
+            push(null, _.nil);
+          },
+        );
+    } else {
+      try {
+        hooks.each(x as Batch);
+        push(null, x as Batch);
+      } catch (e) {
+        push(e as Error);
+      }
+      next();
+    }
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * Choosing the TensorFlow.js backend training runs on.
+ *
+ * Order (DESIGN.md "Backends"): native TensorFlow through
+ * `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, then WASM (SIMD),
+ * then the plain JavaScript CPU backend. The native packages are optional:
+ * their install downloads libtensorflow, so they are not dependencies of this
+ * package; they are loaded by dynamic import inside try/catch, and a missing
+ * one costs a one-line notice, never a crash.
+ *
+ * The choice comes from the `backend` argument, else the RECPOST_BACKEND
+ * environment variable, else `auto`. A named backend that cannot start falls
+ * back along the same order with a notice.
+ *
+ * On WASM the backend runs single-threaded: the Node build has no worker
+ * threads (WASM_HAS_MULTITHREAD_SUPPORT is false) and DESIGN.md measured a
+ * 100× slowdown of matMul with setThreadsCount(2); measured here a 1024²
+ * matMul runs at ≈ 40 GFLOP/s with SIMD on one thread.
+ */
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { Logger } from '../core/logger.js';
+import { registerTrainingKernels } from './training-kernels.js';
+import { ensureGradients } from './tfjs-gradients.js';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendPreference = (typeof BACKEND_CHOICES)[number];
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  /** The tfjs backend now active. */
+  name: BackendName;
+  /** e.g. "wasm (simd, 1 thread)" or "tensorflow (@tensorflow/tfjs-node-gpu)". */
+  description: string;
+  /** One line per backend that was tried and could not start. */
+  notices: string[];
+}
+
+/** Loads a module by name; injectable so tests can simulate missing packages. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+export interface InitBackendOptions {
+  importer?: ModuleImporter;
+  /** Environment to read RECPOST_BACKEND from (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+
+let wasmPathsSet = false;
+let active: BackendInfo | undefined;
+
+function resolvePreference(preferred: BackendPreference | undefined, env: Record<string, string | undefined>): BackendPreference {
+  if (preferred && preferred !== 'auto') return preferred;
+  const fromEnv = env.RECPOST_BACKEND?.trim().toLowerCase();
+  if (fromEnv && fromEnv !== 'auto') {
+    if ((BACKEND_CHOICES as readonly string[]).includes(fromEnv)) return fromEnv as BackendPreference;
+    throw new Error(`RECPOST_BACKEND must be one of ${BACKEND_CHOICES.join(', ')}; got ${JSON.stringify(env.RECPOST_BACKEND)}`);
+  }
+  return 'auto';
+}
+
+function shortReason(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') return 'not installed';
+  const msg = String(err?.message ?? e).split('\n')[0]!;
+  return msg.length > 120 ? `${msg.slice(0, 117)}...` : msg;
+}
+
+async function tryNative(importer: ModuleImporter, notices: string[]): Promise<BackendInfo | undefined> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await importer(pkg);
+    } catch (e) {
+      notices.push(`${pkg}: ${shortReason(e)}`);
+      continue;
+    }
+    // The package registers "tensorflow" on the tfjs-core copy it imports; if
+    // that copy is not ours (version mismatch), our registry does not see it.
+    let ok = false;
+    try {
+      ok = tf.findBackendFactory('tensorflow') !== undefined && (await tf.setBackend('tensorflow'));
+    } catch (e) {
+      notices.push(`${pkg}: loaded but the backend failed to start (${shortReason(e)})`);
+      continue;
+    }
+    if (!ok) {
+      notices.push(`${pkg}: loaded but not registered with this @tensorflow/tfjs-core (install version ${tf.version_core})`);
+      continue;
+    }
+    return { name: 'tensorflow', description: `tensorflow (${pkg})`, notices };
+  }
+  return undefined;
+}
+
+async function tryWasm(notices: string[]): Promise<BackendInfo | undefined> {
+  try {
+    if (!wasmPathsSet) {
+      const require = createRequire(import.meta.url);
+      const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+      setWasmPaths(`${dir}${path.sep}`);
+      wasmPathsSet = true;
+    }
+    if (!(await tf.setBackend('wasm'))) {
+      notices.push('wasm: the backend failed to initialise');
+      return undefined;
+    }
+  } catch (e) {
+    notices.push(`wasm: ${shortReason(e)}`);
+    return undefined;
+  }
+  registerTrainingKernels('wasm');
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = getThreadsCount();
+  return { name: 'wasm', description: `wasm (${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'})`, notices };
+}
+
+async function useCpu(notices: string[]): Promise<BackendInfo> {
+  if (!(await tf.setBackend('cpu'))) throw new Error(`no TensorFlow.js backend could start (${notices.join('; ')})`);
+  registerTrainingKernels('cpu');
+  // The CPU backend prints a multi-line "install tfjs-node" banner on first
+  // use; the start-up line and the README say the same thing once.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  return { name: 'cpu', description: 'cpu (plain JavaScript; slow, for small models and tests)', notices };
+}
+
+/**
+ * Start the preferred backend (falling back as described above), register
+ * the kernels training needs, and log one line `backend: <description>`
+ * (plus one line naming what was unavailable, when something was).
+ * Calling it again with the same preference returns at once.
+ */
+export async function initBackend(
+  preferred: BackendPreference = 'auto',
+  log?: Pick<Logger, 'info' | 'warn'>,
+  opts: InitBackendOptions = {},
+): Promise<BackendInfo> {
+  const pref = resolvePreference(preferred, opts.env ?? process.env);
+  const importer = opts.importer ?? defaultImporter;
+  if (active && (pref === 'auto' || pref === active.name) && tf.getBackend() === active.name && !opts.importer) {
+    log?.info(`backend: ${active.description}`);
+    return active;
+  }
+  const notices: string[] = [];
+  let info: BackendInfo | undefined;
+  const order: BackendName[] =
+    pref === 'cpu' ? ['cpu'] : pref === 'wasm' ? ['wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    if (name === 'tensorflow') info = await tryNative(importer, notices);
+    else if (name === 'wasm') info = await tryWasm(notices);
+    else info = await useCpu(notices);
+    if (info) break;
+  }
+  await tf.ready();
+  await ensureGradients();
+  active = info!;
+  if (notices.length) {
+    const msg = `backend: ${notices.join('; ')}; using ${active.name}`;
+    // Asking for a backend by name and not getting it deserves a warning;
+    // auto mode falling past absent native packages is routine.
+    if (pref !== 'auto' && pref !== active.name) log?.warn(msg);
+    else log?.info(msg);
+  }
+  log?.info(`backend: ${active.description}`);
+  return active;
+}
+
+/** The backend initialised last, if any. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}

@@ -1,0 +1,107 @@
+/**
+ * `regret_bonus`: a grouped shaper (GRPO, DRRO hard/soft, DRO) as a stream
+ * stage over a table of sampled candidates — rows group-major, `group_size`
+ * consecutive rows per context — so logged rollouts can be shaped from a
+ * pipeline file or `recpost stage regret_bonus --input candidates.parquet`.
+ * Each batch is one update of the dynamic budget's KL window; the window is
+ * the stage state (getState/setState).
+ */
+import type { Batch } from '../core/batch.js';
+import { numericColumn } from '../core/batch.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { GroupShapingInput } from '../core/objective.js';
+import { defineStage } from '../core/stage.js';
+import { createGroupShaper, GROUP_SHAPERS } from './group-shapers.js';
+import type { BudgetState } from './kl-budget.js';
+import { toFloat64 } from './numeric.js';
+
+const shaperFields: Fields = {};
+for (const e of Object.values(GROUP_SHAPERS)) Object.assign(shaperFields, e.fields);
+
+const fields: Fields = {
+  shaper: { type: 'string', enum: Object.keys(GROUP_SHAPERS), default: 'drro_soft', doc: 'Which shaping: grpo, drro_hard, drro_soft or dro.' },
+  group_size: { type: 'integer', min: 1, default: 16, doc: 'Candidates per context G; every batch must hold whole groups.' },
+  ...shaperFields,
+  proxy_reward_column: { type: 'string', default: 'proxy_reward', doc: 'Column of proxy rewards r̂.' },
+  rollout_logprob_column: { type: 'string', default: 'rollout_logprob', doc: 'Column of log π̄(y|x) under the rollout policy.' },
+  ref_logprob_column: { type: 'string', default: 'ref_logprob', doc: 'Column of log π₀(y|x) under the reference policy (k3 KL), used when present.' },
+  exact_kl_column: { type: 'string', default: 'exact_kl', doc: 'Column of KL(π̄‖π₀) over the catalog, one value per group (read from the group\'s first row), used when present.' },
+};
+
+interface RegretBonusState {
+  batch_index: number;
+  shaper: BudgetState;
+}
+
+export const regretBonusStage = defineStage<Record<string, unknown>>({
+  name: 'regret_bonus',
+  role: 'transform',
+  summary: 'Shape the rewards of G sampled candidates per context (GRPO, DRRO hard/soft, DRO) and add GRPO advantages.',
+  doc:
+    'Adds `shaped_reward` (float64) and `advantage` (float32) = (r̃ − mean_g)/(std_g + 1e-8). Shapers as in paper 004 Eq. 4.14–4.15 with fixed (2.5·G) or dynamic ' +
+    '(δ̃₀ + α·KL over the last 20 batches) budgets; per-batch diagnostics (delta, kl, kl_smoothed, bonus_mean) go to the metric stream.',
+  fields,
+  create(config, ctx) {
+    const name = config.shaper as string;
+    const own = GROUP_SHAPERS[name]!.fields;
+    const shaperConfig: Record<string, unknown> = {};
+    for (const k of Object.keys(shaperFields)) {
+      if (config[k] === undefined) continue;
+      if (!(k in own) && config[k] !== shaperFields[k]!.default) {
+        throw new ConfigError(`stage "regret_bonus": field "${k}" does not apply to shaper ${name} (its fields: ${Object.keys(own).join(', ') || 'none'})`, [k]);
+      }
+      if (k in own) shaperConfig[k] = config[k];
+    }
+    const shaper = createGroupShaper(name, shaperConfig);
+    let state: BudgetState = shaper.initialState();
+    let batchIndex = 0;
+    const G = config.group_size as number;
+    const col = (b: Batch, key: string) => toFloat64(numericColumn(b, config[key] as string));
+    return {
+      apply: (input) =>
+        input.map((b) => {
+          const t0 = performance.now();
+          const where = `regret_bonus: batch ${batchIndex}`;
+          if (b.numRows % G !== 0) throw new Error(`${where}: ${b.numRows} rows is not a multiple of group_size ${G}; batches must hold whole groups`);
+          const shapingInput: GroupShapingInput = {
+            groupSize: G,
+            proxyReward: col(b, 'proxy_reward_column'),
+            rolloutLogProb: col(b, 'rollout_logprob_column'),
+          };
+          if ((config.ref_logprob_column as string) in b.columns) shapingInput.refLogProb = col(b, 'ref_logprob_column');
+          if ((config.exact_kl_column as string) in b.columns) {
+            const perRow = col(b, 'exact_kl_column');
+            const perGroup = new Float64Array(b.numRows / G);
+            for (let g = 0; g < perGroup.length; g++) perGroup[g] = perRow[g * G]!;
+            shapingInput.exactKl = perGroup;
+          }
+          let out;
+          try {
+            out = shaper.shape(shapingInput, state);
+          } catch (e) {
+            throw new Error(`${where}: ${(e as Error).message}`);
+          }
+          state = out.state;
+          for (const [metric, value] of Object.entries(out.result.diagnostics)) {
+            if (Number.isFinite(value)) ctx.emitMetric({ method: name, seed: ctx.seed, step: batchIndex, epoch: 0, split: 'batch', metric, value, count: b.numRows });
+          }
+          batchIndex++;
+          const res: Batch = {
+            ...b,
+            columns: { ...b.columns, shaped_reward: out.result.shapedReward, advantage: Float32Array.from(out.result.advantage) },
+          };
+          ctx.counters.busyMs += performance.now() - t0;
+          return res;
+        }),
+      getState: (): RegretBonusState => ({ batch_index: batchIndex, shaper: structuredClone(state) }),
+      setState(s: unknown) {
+        const v = s as RegretBonusState;
+        if (typeof v !== 'object' || v === null || !Number.isInteger(v.batch_index) || !Array.isArray(v.shaper?.window)) {
+          throw new Error('regret_bonus: invalid saved state (expected { batch_index, shaper: { window } })');
+        }
+        batchIndex = v.batch_index;
+        state = { window: v.shaper.window.map(Number) };
+      },
+    };
+  },
+});

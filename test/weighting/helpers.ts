@@ -1,0 +1,55 @@
+/** Test helpers: a seeded generator, a stage context that records metrics, and a stage runner. */
+import _ from 'highland';
+import type { Batch } from '../../stages/core/batch.js';
+import { validateConfig } from '../../stages/core/config-schema.js';
+import { memoryLogger } from '../../stages/core/logger.js';
+import type { StageContext, StageDefinition, StageInstance } from '../../stages/core/stage.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+
+/** Mulberry32: a small deterministic generator in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function testCtx(artifacts = new Map<string, unknown>()): StageContext & { metrics: MetricRecord[] } {
+  const metrics: MetricRecord[] = [];
+  return {
+    outDir: '/nonexistent',
+    runId: 'test',
+    seed: 3,
+    log: memoryLogger(),
+    progress: false,
+    artifacts,
+    counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
+    emitMetric(r) {
+      metrics.push(metricRecord({ ...r, run: r.run ?? 'test' }));
+    },
+    allMetrics: () => metrics,
+    metrics,
+  };
+}
+
+export function createStage(def: StageDefinition<any>, config: Record<string, unknown>, ctx: StageContext): StageInstance {
+  return def.create(validateConfig(`stage "${def.name}"`, def.fields, config), ctx);
+}
+
+export function runInstance(inst: StageInstance, batches: Batch[]): Promise<Batch[]> {
+  return new Promise((resolve, reject) => {
+    inst
+      .apply(_<Batch>(batches))
+      .stopOnError((e: Error) => reject(e))
+      .toArray((out: Batch[]) => resolve(out));
+  });
+}
+
+/** An `examples`-like batch with the given rewards (and optional extra columns). */
+export function rewardBatch(reward: ArrayLike<number>, extra: Batch['columns'] = {}): Batch {
+  return { table: 'examples', numRows: reward.length, columns: { reward: Float32Array.from(reward), ...extra } };
+}
