@@ -49,7 +49,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
     max_contexts: { type: 'integer', min: 1, default: 10000, doc: 'Contexts used at most (the first evaluation rows in stream order).' },
     world: { type: 'string', doc: 'Saved simulator world directory for true rewards; default: the artifact "world" if a simulator stage published one.' },
     vocab: { type: 'string', doc: 'Vocabulary directory (users.parquet, items.parquet) mapping dense ids to the world\'s ids; default: the artifact "vocab", else ids are used unchanged.' },
-    ecpm_factor: { type: 'number', min: 0, default: 5, doc: 'eCPM = factor × true reward (5 in paper 002\'s RecSim tables); 0 disables the eCPM records.' },
+    ecpm_factor: { type: 'number', min: 0, default: 5, doc: 'eCPM = factor × true reward (5 in paper 002\'s RecSim tables); 0 disables the eCPM records, which are never emitted for the ratings world.' },
     exclude_history: { type: 'boolean', default: true, doc: 'The top-1 recommendation skips the context\'s items.' },
     state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation.' },
     batch_rows: { type: 'integer', min: 1, default: 256, doc: 'Contexts per model call.' },
@@ -61,7 +61,9 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
       apply(input) {
         const collector = new EvalRowCollector({ splits: codes, columns: ['context', 'action', 'user_id'], maxRows: cfg.max_contexts });
         return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
-          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+          const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+          // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
+          const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
           ctx.log.info(`evaluate_judge: ${note}`);
           const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
             splits: cfg.splits,
@@ -69,7 +71,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
             samples: cfg.samples,
             max_contexts: cfg.max_contexts,
             world: oracle ? (cfg.world ?? 'artifact') : null,
-            ecpm_factor: cfg.ecpm_factor,
+            ecpm_factor: ecpmFactor,
             exclude_history: cfg.exclude_history,
             seed: ctx.seed,
           });
@@ -95,7 +97,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
                   batchRows: cfg.batch_rows,
                   seed: mix32(ctx.seed ^ hashString(part.label)),
                   excludeHistory: cfg.exclude_history,
-                  ecpmFactor: cfg.ecpm_factor,
+                  ecpmFactor,
                   key: { run: ctx.runId, ...labels },
                   judge,
                   oracle,

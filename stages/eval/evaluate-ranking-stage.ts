@@ -98,7 +98,7 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
 
           const numItems = cfg.num_items ?? collector.maxItemId + 1;
           const baselines = new MetricAccumulator();
-          for (const name of cfg.baselines as RankingBaselineName[]) {
+          for (const name of partitions.length ? (cfg.baselines as RankingBaselineName[]) : []) {
             const target = rankingBaseline(name, numItems, popularity, ctx.seed);
             const { policy, labels } = await target.load();
             for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));

@@ -12,6 +12,17 @@ function formatValue(v: number): string {
   return v.toFixed(4);
 }
 
+/** Paper order for columns: NDCG@K, HR@K (K ascending), MRR, then the rest alphabetically. */
+const FAMILIES = ['ndcg@', 'hr@', 'mrr'];
+function compareMetrics(a: string, b: string): number {
+  const fam = (m: string) => {
+    const i = FAMILIES.findIndex((f) => (f.endsWith('@') ? m.startsWith(f) : m === f));
+    return i < 0 ? FAMILIES.length : i;
+  };
+  const k = (m: string) => Number(m.split('@')[1] ?? 0);
+  return fam(a) - fam(b) || k(a) - k(b) || a.localeCompare(b);
+}
+
 export function formatRecordsTable(records: readonly MetricRecord[]): string {
   if (records.length === 0) return '(no metric records)';
   const metrics: string[] = [];
@@ -28,6 +39,7 @@ export function formatRecordsTable(records: readonly MetricRecord[]): string {
     line.cells.set(r.metric, formatValue(r.value));
     line.n = Math.max(line.n, r.count);
   }
+  metrics.sort(compareMetrics);
   const header = [...(showRun ? ['run'] : []), 'method', 'seed', 'step', 'epoch', 'split', ...metrics, 'n'];
   const rows = [header, ...[...lines.values()].map((l) => [...l.label, ...metrics.map((m) => l.cells.get(m) ?? '—'), String(l.n)])];
   const nLabel = header.length - metrics.length - 1;

@@ -9,8 +9,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readParquetAll } from '../io/parquet.js';
-import { RecSimWorld } from '../simulators/recsim-world.js';
+import { readDenseToRaw } from '../simulators/dense-truth.js';
+import { RATINGS_WORLD_FORMAT, RatingsWorld } from '../simulators/ratings-world.js';
+import { RECSIM_WORLD_FORMAT, RecSimWorld } from '../simulators/recsim-world.js';
 
 export interface TrueRewardOracle {
   /** Noise-free reward of items[i] for users[i]. */
@@ -30,53 +31,23 @@ export function asOracle(world: unknown): TrueRewardOracle | undefined {
 
 /**
  * Load a saved simulator world: a directory holding world.json (or a
- * simulator output directory holding world/world.json). The format field of
+ * simulator output directory holding world/world.json or truth/world.json). The format field of
  * world.json says which simulator wrote it.
  */
 export async function loadWorld(dir: string): Promise<TrueRewardOracle> {
-  const base = fs.existsSync(path.join(dir, 'world.json')) ? dir : path.join(dir, 'world');
+  const candidates = [dir, path.join(dir, 'world'), path.join(dir, 'truth')];
+  const base = candidates.find((d) => fs.existsSync(path.join(d, 'world.json')));
+  if (!base) throw new Error(`world: no world.json in ${candidates.join(', ')}`);
   const file = path.join(base, 'world.json');
-  if (!fs.existsSync(file)) throw new Error(`world: no world.json in ${dir} or ${path.join(dir, 'world')}`);
   let format: unknown;
   try {
     format = (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown }).format;
   } catch (e) {
     throw new Error(`world: ${file} is not valid JSON (${(e as Error).message})`);
   }
-  if (format === 'recpost-recsim-world') return RecSimWorld.load(base);
-  // The ratings world is loaded by name so this module does not depend on it at build time.
-  const ratingsModule = '../simulators/ratings-world.js';
-  const mod = (await import(ratingsModule).catch(() => undefined)) as Record<string, unknown> | undefined;
-  const Ratings = mod?.RatingsWorld as { load?: (d: string) => Promise<unknown> } | undefined;
-  if (Ratings?.load) {
-    const w = await Ratings.load(base);
-    const o = asOracle(w);
-    if (o) return o;
-  }
-  throw new Error(`world: ${file} has format ${JSON.stringify(format)}, which no loaded simulator reads`);
-}
-
-/** Dense index → the raw id as an integer, from a vocabulary file (raw_id utf8, index int32). */
-export async function loadIndexToRaw(file: string): Promise<Int32Array> {
-  if (!fs.existsSync(file)) throw new Error(`vocabulary file not found: ${file}`);
-  const batches = await readParquetAll(file, { table: 'vocabulary' });
-  let n = 0;
-  for (const b of batches) n += b.numRows;
-  const out = new Int32Array(n + 1).fill(-1);
-  out[0] = 0;
-  for (const b of batches) {
-    const raw = b.columns.raw_id;
-    const idx = b.columns.index;
-    if (!Array.isArray(raw) || !(idx instanceof Int32Array)) throw new Error(`${file}: a vocabulary needs columns raw_id (utf8) and index (int32)`);
-    for (let i = 0; i < b.numRows; i++) {
-      const k = idx[i]!;
-      const v = Number(raw[i]);
-      if (k < 1 || k > n) throw new Error(`${file}: index ${k} is outside 1..${n}`);
-      if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new Error(`${file}: raw id ${JSON.stringify(raw[i])} is not a simulator id (a non-negative integer)`);
-      out[k] = v;
-    }
-  }
-  return out;
+  if (format === RECSIM_WORLD_FORMAT) return RecSimWorld.load(base);
+  if (format === RATINGS_WORLD_FORMAT) return RatingsWorld.load(base);
+  throw new Error(`world: ${file} has format ${JSON.stringify(format)}, which is neither a RecSim nor a ratings world`);
 }
 
 /** An oracle over dense indices: maps users and items to the world's ids first. */
@@ -114,6 +85,15 @@ export function vocabFiles(v: unknown): { users: string; items: string } | undef
   return undefined;
 }
 
+/** Which simulator a world comes from (eCPM is a RecSim figure; ratings are not revenue). */
+export type WorldKind = 'recsim' | 'ratings' | 'other';
+
+export function worldKind(world: unknown): WorldKind {
+  if (world instanceof RecSimWorld) return 'recsim';
+  if (world instanceof RatingsWorld) return 'ratings';
+  return 'other';
+}
+
 export const WORLD_ARTIFACT = 'world';
 export const VOCAB_ARTIFACT = 'vocab';
 
@@ -127,7 +107,7 @@ export async function resolveOracle(
   world: string | undefined,
   vocab: string | undefined,
   artifacts: ReadonlyMap<string, unknown>,
-): Promise<{ oracle?: TrueRewardOracle; note: string }> {
+): Promise<{ oracle?: TrueRewardOracle; kind?: WorldKind; note: string }> {
   let inner: TrueRewardOracle | undefined;
   let from: string;
   if (world !== undefined) {
@@ -141,8 +121,9 @@ export async function resolveOracle(
     if (a !== undefined && !inner) throw new Error(`artifact "${WORLD_ARTIFACT}" is neither a world directory nor an object with trueRewards/expectedRatings`);
   }
   if (!inner) return { note: 'no simulator world: true-reward metrics are not computed' };
+  const kind = worldKind(inner);
   const files = vocabFiles(vocab ?? artifacts.get(VOCAB_ARTIFACT));
-  if (!files) return { oracle: inner, note: `true rewards from ${from}; ids passed to the world unchanged (no vocabulary given)` };
-  const [users, items] = await Promise.all([loadIndexToRaw(files.users), loadIndexToRaw(files.items)]);
-  return { oracle: new IdMappedOracle(inner, users, items), note: `true rewards from ${from}; ids mapped through ${files.users} and ${files.items}` };
+  if (!files) return { oracle: inner, kind, note: `true rewards from ${from}; ids passed to the world unchanged (no vocabulary given)` };
+  const [users, items] = await Promise.all([readDenseToRaw(files.users), readDenseToRaw(files.items)]);
+  return { oracle: new IdMappedOracle(inner, users, items), kind, note: `true rewards from ${from}; ids mapped through ${files.users} and ${files.items}` };
 }

@@ -307,22 +307,23 @@ export class DelimitedFileParser {
     // extra float64 columns
     for (let x = 0; x < this.extraCols.length; x++) {
       const col = this.extraCols[x]!;
-      const v = parseDecimal(b, this.trimStart(b, col), this.trimEnd(b, col));
+      const s = this.trimStart(b, col);
+      const v = parseDecimal(b, s, this.trimEnd(b, col, s));
       if (v !== v) return this.fail(b, col, describeFailure(sink.extraNames[x]!, lastParseError), rawSrc, rawStart, rawEnd);
       asm.extras[x]![row] = v;
     }
     // ids: check before assigning any, so a rejected row adds nothing to a vocabulary
     const us = this.trimStart(b, this.userCol);
-    const ue = this.trimEnd(b, this.userCol);
+    const ue = this.trimEnd(b, this.userCol, us);
     if (us === ue) return this.fail(b, this.userCol, 'user id is empty', rawSrc, rawStart, rawEnd);
     const is = this.trimStart(b, this.itemCol);
-    const ie = this.trimEnd(b, this.itemCol);
+    const ie = this.trimEnd(b, this.itemCol, is);
     if (is === ie) return this.fail(b, this.itemCol, 'item id is empty', rawSrc, rawStart, rawEnd);
     let ss = 0;
     let se = 0;
     if (this.sessionCol >= 0) {
       ss = this.trimStart(b, this.sessionCol);
-      se = this.trimEnd(b, this.sessionCol);
+      se = this.trimEnd(b, this.sessionCol, ss);
       if (ss === se) return this.fail(b, this.sessionCol, 'session id is empty', rawSrc, rawStart, rawEnd);
     }
     const u = assignId(sink.users, parseCanonicalId(b, us, ue), () => b.toString('utf8', us, ue));
@@ -346,8 +347,8 @@ export class DelimitedFileParser {
     return s;
   }
 
-  private trimEnd(b: Buffer, col: number): number {
-    const s = this.starts[col]!;
+  /** End of field `col` without trailing blanks, never below `s` (its trimmed start). */
+  private trimEnd(b: Buffer, col: number, s: number): number {
     let e = this.ends[col]!;
     while (e > s && (b[e - 1] === SPACE || (b[e - 1] === TAB && this.trimTab))) e--;
     return e;

@@ -2,8 +2,9 @@
  * Which files an ingest reads: a file; a directory (its data files, found
  * recursively, skipping names that start with "." or "_"); or a glob pattern
  * (`*`, `?`, `[abc]` within a path segment, `**` for any number of
- * directories). Files are read in name order (by full path), so vocabulary
- * indices follow a deterministic order.
+ * directories; a wildcard does not match names starting with "." or "_"
+ * unless the pattern segment does). Files are read in name order (by full
+ * path), so vocabulary indices follow a deterministic order.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -66,7 +67,7 @@ function expandGlob(pattern: string): string[] {
       visit(dir, i + 1);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return;
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name), i);
+        if (e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('_')) visit(path.join(dir, e.name), i);
       }
       return;
     }
@@ -74,7 +75,8 @@ function expandGlob(pattern: string): string[] {
     if (!hasGlob(seg)) return visit(path.join(dir, seg), i + 1);
     const re = segmentRegex(seg);
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (re.test(e.name) && !(e.name.startsWith('.') && !seg.startsWith('.'))) visit(path.join(dir, e.name), i + 1);
+      const hidden = (e.name.startsWith('.') && !seg.startsWith('.')) || (e.name.startsWith('_') && !seg.startsWith('_'));
+      if (re.test(e.name) && !hidden) visit(path.join(dir, e.name), i + 1);
     }
   };
   visit(base, 0);

@@ -38,14 +38,16 @@ export function checkRatingsWorldParams(p: RatingsWorldParams): void {
   const bad = (msg: string) => {
     throw new Error(`ratings simulator parameters: ${msg}`);
   };
+  /** The option's name as a pipeline file spells it (numUsers → num_users). */
+  const opt = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   for (const k of ['numUsers', 'numItems', 'rank', 'ratingsPerUserMin', 'ratingsPerUserMax'] as const) {
-    if (!(Number.isInteger(p[k]) && p[k] >= 1)) bad(`${k} must be an integer ≥ 1, got ${p[k]}`);
+    if (!(Number.isInteger(p[k]) && p[k] >= 1)) bad(`${opt(k)} must be an integer ≥ 1, got ${p[k]}`);
   }
   if (p.ratingsPerUserMax < p.ratingsPerUserMin) bad(`ratings_per_user_max (${p.ratingsPerUserMax}) is below ratings_per_user_min (${p.ratingsPerUserMin})`);
   for (const k of ['userBiasSd', 'itemBiasSd', 'interactionSd', 'noiseSd', 'popularityExponent'] as const) {
-    if (!(p[k] >= 0)) bad(`${k} must be ≥ 0, got ${p[k]}`);
+    if (!(p[k] >= 0)) bad(`${opt(k)} must be ≥ 0, got ${p[k]}`);
   }
-  for (const k of ['globalMean', 'popularityBias', 'tasteStrength'] as const) if (!Number.isFinite(p[k])) bad(`${k} must be finite`);
+  for (const k of ['globalMean', 'popularityBias', 'tasteStrength'] as const) if (!Number.isFinite(p[k])) bad(`${opt(k)} must be finite`);
 }
 
 export function generateRatingsWorld(p: RatingsWorldParams): RatingsWorld {

@@ -4,7 +4,7 @@ import { defineStage, type StageContext } from '../core/stage.js';
 import { streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
 import type { Batch } from '../core/batch.js';
-import { generateRatingsWorld, simulateUserRatings } from './ratings-generate.js';
+import { checkRatingsWorldParams, generateRatingsWorld, simulateUserRatings } from './ratings-generate.js';
 import { MovieLensWriter } from './movielens-writer.js';
 import { ratingsOptionFields, ratingsWorldParams, resolveRatingsOptions, type RatingsOptions } from './ratings-options.js';
 
@@ -76,6 +76,7 @@ export const simulateRatingsStage = defineStage<SimulateRatingsConfig>({
     const options = resolveRatingsOptions(preset, rest);
     const seed = seedOpt ?? ctx.seed;
     const outDir = output ?? path.join(ctx.outDir, 'ratings-sim');
+    checkRatingsWorldParams(ratingsWorldParams(options, seed));
     return {
       apply: () =>
         streamFromAsync(async function* (): AsyncGenerator<Batch> {

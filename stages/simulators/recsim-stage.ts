@@ -4,8 +4,8 @@ import { defineStage, type StageContext } from '../core/stage.js';
 import { streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
 import { DatasetWriter } from '../io/dataset-writer.js';
-import { generateRecSimWorld } from './recsim-generate.js';
-import { LOGGING_POLICY_NAMES, RecSimLogger, type RecSimLogStats } from './recsim-log.js';
+import { checkRecSimWorldParams, generateRecSimWorld } from './recsim-generate.js';
+import { checkRecSimLogParams, LOGGING_POLICY_NAMES, RecSimLogger, type RecSimLogStats } from './recsim-log.js';
 import { recsimLogParams, recsimOptionFields, recsimWorldParams, resolveRecSimOptions, type RecSimOptions } from './recsim-options.js';
 import { fitZipfExponent } from './zipf.js';
 
@@ -89,6 +89,9 @@ export const simulateRecSimStage = defineStage<SimulateRecSimConfig>({
     const options = resolveRecSimOptions(preset, rest);
     const seed = seedOpt ?? ctx.seed;
     const outDir = output ?? path.join(ctx.outDir, 'recsim');
+    // Fail at creation, before anything runs, on inconsistent parameters.
+    checkRecSimWorldParams(recsimWorldParams(options, seed));
+    checkRecSimLogParams(recsimLogParams(options, seed));
     return {
       apply: () =>
         streamFromAsync(async function* () {

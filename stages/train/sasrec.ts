@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params.js';
 import { dense, dropout, layerNorm } from './nn.js';
+import { linear, maskedAttention } from './fast-ops.js';
 import { Rng, RNG_PURPOSE, streamFor } from './rng.js';
 
 export interface SasrecConfig {
@@ -120,15 +121,14 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: tf.Tensor2D,
     for (let b = 0; b < c.blocks; b++) {
       const k = `block${b}`;
       const y = layerNorm(x, p.get(`${k}/ln1_g`) as tf.Tensor1D, p.get(`${k}/ln1_b`) as tf.Tensor1D);
-      const qkv = dense(y, p.get(`${k}/qkv_w`) as tf.Tensor2D, p.get(`${k}/qkv_b`) as tf.Tensor1D);
+      const qkv = linear(y, p.get(`${k}/qkv_w`) as tf.Tensor2D, p.get(`${k}/qkv_b`) as tf.Tensor1D);
       const [q, kk, v] = tf.split(qkv, 3, 1);
-      const scores = tf.add(tf.mul(tf.matMul(toHeads(q!), toHeads(kk!), false, true), scale), bias);
-      const attn = tf.matMul(tf.softmax(scores), toHeads(v!));
-      const o = dense(fromHeads(attn), p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
+      const attn = maskedAttention(toHeads(q!), toHeads(kk!), toHeads(v!), bias, scale);
+      const o = linear(fromHeads(attn), p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
       x = tf.add(x, dropout(o, c.dropout, rng()));
       const y2 = layerNorm(x, p.get(`${k}/ln2_g`) as tf.Tensor1D, p.get(`${k}/ln2_b`) as tf.Tensor1D);
-      const f1 = dropout(dense(y2, p.get(`${k}/ffn1_w`) as tf.Tensor2D, p.get(`${k}/ffn1_b`) as tf.Tensor1D, 'relu'), c.dropout, rng());
-      const f2 = dense(f1, p.get(`${k}/ffn2_w`) as tf.Tensor2D, p.get(`${k}/ffn2_b`) as tf.Tensor1D);
+      const f1 = dropout(linear(y2, p.get(`${k}/ffn1_w`) as tf.Tensor2D, p.get(`${k}/ffn1_b`) as tf.Tensor1D, true), c.dropout, rng());
+      const f2 = linear(f1, p.get(`${k}/ffn2_w`) as tf.Tensor2D, p.get(`${k}/ffn2_b`) as tf.Tensor1D);
       x = tf.add(x, dropout(f2, c.dropout, rng()));
     }
     return layerNorm(x, p.get('final_ln_g') as tf.Tensor1D, p.get('final_ln_b') as tf.Tensor1D);

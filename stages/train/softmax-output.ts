@@ -53,6 +53,10 @@ function chunkRows(m: number, v: number, chunkElements: number): number[] {
 /**
  * log π(targets | h) under the full softmax. h: [M, d], itemEmb: [V, d],
  * targets: int32 [M] (each ≥ 1). Returns [M].
+ *
+ * The softmax runs as one fused kernel; log Σ exp is recovered from it
+ * exactly as max(logits) − log max(softmax) (the largest probability is at
+ * least 1/V, so nothing underflows), which saves a pass of exp over [M × V].
  */
 export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets: tf.Tensor1D, opts: FullSoftmaxOptions = {}): tf.Tensor1D {
   const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK;
@@ -62,18 +66,21 @@ export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets
   const bias = paddingBias(v);
   const sizes = chunkRows(m, v, chunkElements);
   const keep = m * v <= keepElements;
+  const split = <T extends tf.Tensor>(t: T): T[] => (sizes.length === 1 ? [t] : (tf.split(t, sizes, 0) as T[]));
 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [H, E, T, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const hChunks = sizes.length === 1 ? [H] : tf.split(H, sizes, 0);
+    const Et = tf.transpose(E) as tf.Tensor2D; // [d, V]: untransposed products are the fast path
+    const hChunks = split(H);
     const lses: tf.Tensor[] = [];
     const probs: tf.Tensor[] = [];
     for (const hc of hChunks) {
       // Tensors returned from tidy stay tracked by the enclosing (gradient) scope.
       const out = tf.tidy(() => {
-        const logits = tf.add(tf.matMul(hc, E, false, true), bias);
-        const lse = tf.logSumExp(logits, 1);
-        return keep ? [lse, tf.exp(tf.sub(logits, tf.expandDims(lse, 1)))] : [lse];
+        const logits = tf.add(tf.matMul(hc, Et), bias);
+        const p = tf.softmax(logits);
+        const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
+        return keep ? [lse, p] : [lse];
       });
       lses.push(out[0]!);
       if (keep) probs.push(out[1]!);
@@ -82,36 +89,35 @@ export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets
     const lse = lses.length === 1 ? lses[0]! : tf.concat(lses, 0);
     if (lses.length > 1) tf.dispose(lses);
     const value = tf.tidy(() => tf.sub(tf.sum(tf.mul(H, tf.gather(E, T)), 1), lse));
-    save([H, E, T, lse, ...probs]);
+    save([H, E, T, Et, ...probs]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [Hs, Es, Ts, lseS, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, ...tf.Tensor2D[]];
+        const [Hs, Es, Ts, Ets, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
         const dy2 = tf.expandDims(dy, 1);
-        // target term
-        let dH: tf.Tensor = tf.mul(dy2, tf.gather(Es, Ts));
-        let dE: tf.Tensor = tf.unsortedSegmentSum(tf.mul(dy2, Hs), Ts, v);
-        // softmax term, chunk by chunk
-        const hc = sizes.length === 1 ? [Hs] : tf.split(Hs, sizes, 0);
-        const dyc = sizes.length === 1 ? [dy2] : tf.split(dy2, sizes, 0);
-        const lc = sizes.length === 1 ? [lseS] : tf.split(lseS, sizes, 0);
+        // target term: ∂h += dy·e_t, ∂e_t += dy·h
+        const dHtarget = tf.mul(dy2, tf.gather(Es, Ts));
+        const dEtarget = tf.unsortedSegmentSum(tf.mul(dy2, Hs), Ts, v);
+        // softmax term, chunk by chunk: g = −dy·p; ∂h −= g·E; ∂Eᵀ += hᵀ·g
+        const hc = split(Hs);
+        const dyc = split(dy2);
         const dHparts: tf.Tensor[] = [];
+        let dEt: tf.Tensor | undefined;
         for (let c = 0; c < sizes.length; c++) {
           const [part, eGrad] = tf.tidy(() => {
-            const p = keep
-              ? kept[c]!
-              : tf.exp(tf.sub(tf.add(tf.matMul(hc[c]!, Es, false, true), bias), tf.expandDims(lc[c]!, 1)));
-            const g = tf.mul(p, tf.neg(dyc[c]!)); // [mc, V]
-            return [tf.matMul(g, Es), tf.matMul(g, hc[c]!, true, false)];
+            const p = keep ? kept[c]! : tf.softmax(tf.add(tf.matMul(hc[c]!, Ets), bias));
+            const g = tf.mul(p, tf.neg(dyc[c]!)) as tf.Tensor2D; // [mc, V]
+            return [tf.matMul(g, Es), tf.matMul(tf.transpose(hc[c]!), g)];
           });
           dHparts.push(part);
-          const next = tf.add(dE, eGrad);
-          tf.dispose([dE, eGrad]);
-          dE = next;
+          if (dEt) {
+            const next = tf.add(dEt, eGrad);
+            tf.dispose([dEt, eGrad]);
+            dEt = next;
+          } else dEt = eGrad;
         }
         const dHsoft = dHparts.length === 1 ? dHparts[0]! : tf.concat(dHparts, 0);
-        dH = tf.add(dH, dHsoft);
-        return [dH, dE, tf.zerosLike(Ts)];
+        return [tf.add(dHtarget, dHsoft), tf.add(dEtarget, tf.transpose(dEt!)), tf.zerosLike(Ts)];
       },
     };
   });

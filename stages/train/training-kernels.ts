@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerWasmFastKernels } from './wasm-kernels.js';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -83,6 +84,7 @@ const KERNELS: Record<string, KernelFunc> = { wasm: wasmSegmentSum, cpu: cpuSegm
  * kernel names registered or replaced, for the start-up line.
  */
 export function registerTrainingKernels(backendName: string): string[] {
+  if (backendName === 'wasm') registerWasmFastKernels();
   const fn = KERNELS[backendName];
   if (!fn) return [];
   const existing = tf.getKernel(tf.UnsortedSegmentSum, backendName);

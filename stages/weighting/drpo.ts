@@ -14,7 +14,7 @@
  * Choices where the algorithm is silent (written down here and in the README):
  * - std is the population std (divide by N).
  * - K = max(1, floor(N·P + 1e-9)) for N > 0: at least one row is kept, and the
- *   1e-9 guard keeps floor(10·0.3) = 3 despite binary rounding.
+ *   1e-9 guard keeps floor(100·0.29) = 29 although 100·0.29 = 28.999999999999996.
  * - Ties at the K-th largest reward are taken in row order, so |B_top| = K exactly.
  * - If std(A) = 0 (all kept rewards equal, e.g. K = 1 or a constant batch) every
  *   Ã is 0/(0 + 1e-8) = 0: DRPO's weights are all 0 for that batch.

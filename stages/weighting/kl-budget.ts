@@ -39,8 +39,10 @@ export function k3Kl(refLogProb: Float64Array, rolloutLogProb: Float64Array): nu
   let s = 0;
   for (let i = 0; i < n; i++) {
     const z = refLogProb[i]! - rolloutLogProb[i]!;
-    // expm1(z) − z avoids cancellation for small |z|.
-    s += z < Z_CAP ? Math.expm1(z) - z : Math.exp(Z_CAP) - z;
+    if (z > -1e-2 && z < 1e-2) {
+      // Taylor series z²/2 + z³/6 + …: exp(z) − z − 1 would cancel to 0 for tiny z.
+      s += z * z * (0.5 + z * (1 / 6 + z * (1 / 24 + z * (1 / 120 + z / 720))));
+    } else s += z < Z_CAP ? Math.expm1(z) - z : Math.exp(Z_CAP) - z;
   }
   return s / n;
 }

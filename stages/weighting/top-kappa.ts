@@ -4,7 +4,7 @@
  * The optimistic DRO target keeps the best κ fraction of the batch: examples
  * with r ≥ ν where ν is the (1 − κ)-quantile of the batch rewards. We take ν =
  * the ⌈κN⌉-th largest reward (κN is rounded with a 1e-9 guard so that, e.g.,
- * κ = 0.3, N = 10 keeps 3 and not 4 because of 0.3·10 = 3.0000000000000004).
+ * κ = 0.07, N = 100 keeps 7 and not 8 although 0.07·100 = 7.000000000000001).
  *
  * The same ν minimises the CVaR dual (Eq. 12)
  *   g(ν) = ν + κ⁻¹·mean((r − ν)₊),

@@ -64,8 +64,17 @@ export function randomExamples(n: number, numItems: number, seed: number, split:
   }));
 }
 
+const created: string[] = [];
+
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `recpost-eval-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `recpost-eval-${prefix}-`));
+  created.push(d);
+  return d;
+}
+
+/** Remove every directory tmpDir made (call from afterAll). */
+export function removeTmpDirs(): void {
+  for (const d of created.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 export function writeExamples(file: string, rows: ExampleRow[]): string {

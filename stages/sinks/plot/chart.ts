@@ -52,8 +52,8 @@ export interface ChartSpec {
   refLines?: RefLine[];
   /** Points drawn as rings (e.g. the peak gold reward). */
   highlights?: { x: number; y: number; color: string }[];
-  /** Extra legend lines in black explaining line styles. */
-  legendKeys?: { label: string; dash: boolean }[];
+  /** Extra legend lines in black explaining line styles (`ring`: the highlight ring instead of a line). */
+  legendKeys?: { label: string; dash: boolean; ring?: boolean }[];
   bands?: boolean;
 }
 
@@ -156,11 +156,11 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
   }
 
   // Legend entries and the right margin they need.
-  type Entry = { label: string; color: string; dash: boolean; marker: MarkerShape | null | undefined };
+  type Entry = { label: string; color: string; dash: boolean; marker: MarkerShape | null | undefined; ring?: boolean };
   const entries: Entry[] = [
     ...spec.series.filter((s) => s.label !== null).map((s) => ({ label: truncate(s.label!, 40), color: s.color, dash: Boolean(s.dash), marker: s.marker })),
     ...refLines.map((r) => ({ label: truncate(r.label, 40), color: r.color, dash: true, marker: null })),
-    ...(spec.legendKeys ?? []).map((k) => ({ label: truncate(k.label, 40), color: '#333333', dash: k.dash, marker: null })),
+    ...(spec.legendKeys ?? []).map((k) => ({ label: truncate(k.label, 40), color: '#333333', dash: k.dash, marker: null, ring: k.ring })),
   ];
   const swatch = 26;
   const legendW = entries.length > 0 ? 10 + swatch + 6 + Math.max(...entries.map((e) => textWidth(e.label, SIZE.legend))) + 10 : 0;
@@ -272,7 +272,8 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
     const children: Shape[] = [{ kind: 'rect', x: lx, y: y1, w: legendW, h: 10 + rowH * entries.length, fill: '#ffffff', stroke: '#cccccc' }];
     entries.forEach((e, k) => {
       const cy = y1 + 5 + rowH * k + rowH / 2;
-      children.push({ kind: 'line', x1: lx + 10, y1: cy, x2: lx + 10 + swatch, y2: cy, stroke: e.color, width: 2, dash: e.dash ? DASH : undefined });
+      if (e.ring) children.push({ kind: 'circle', cx: lx + 10 + swatch / 2, cy, r: 7, fill: 'none', stroke: e.color, width: 2 });
+      else children.push({ kind: 'line', x1: lx + 10, y1: cy, x2: lx + 10 + swatch, y2: cy, stroke: e.color, width: 2, dash: e.dash ? DASH : undefined });
       if (e.marker) children.push(markerShape(e.marker, lx + 10 + swatch / 2, cy, e.color));
       children.push({ kind: 'text', x: lx + 10 + swatch + 6, y: cy + (SIZE.legend * CAP) / 2, text: e.label, size: SIZE.legend });
     });

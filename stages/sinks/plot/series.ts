@@ -24,7 +24,7 @@ export interface PlotData {
   series: ChartSeries[];
   refLines: RefLine[];
   highlights: { x: number; y: number; color: string }[];
-  legendKeys: { label: string; dash: boolean }[];
+  legendKeys: { label: string; dash: boolean; ring?: boolean }[];
   xLabel: string;
   yLabel: string;
   title: string;
@@ -293,8 +293,9 @@ export function goldProxyVsKl(t: MetricTable, o: GoldProxyOptions): PlotData {
     refLines: [],
     highlights,
     legendKeys: [
-      { label: `${o.gold} (solid, peak ringed)`, dash: false },
-      { label: `${o.proxy} (dashed)`, dash: true },
+      { label: o.gold, dash: false },
+      { label: o.proxy, dash: true },
+      { label: `peak ${o.gold}`, dash: false, ring: true },
     ],
     xLabel: `${o.kl} (KL to the initial policy)`,
     yLabel: o.recenter ? 'reward − reward at first checkpoint' : 'reward',
