@@ -38,8 +38,12 @@ export interface StageContext {
    * `checkpoint` (last checkpoint dir). Keys are documented by the publisher.
    */
   artifacts: Map<string, unknown>;
-  /** Send a metric record (diagnostics, training records, evaluations). */
-  emitMetric(record: Omit<MetricRecord, 'run'> & { run?: string }): void;
+  /**
+   * Send a metric record (diagnostics, training records, evaluations). Only
+   * metric and value are required; run defaults to the run id, numbers to 0,
+   * strings to '' and count to 1.
+   */
+  emitMetric(record: Partial<MetricRecord> & Pick<MetricRecord, 'metric' | 'value'>): void;
   /** Every metric record emitted so far in this run, by any stage (reports read it at the end). */
   allMetrics(): readonly MetricRecord[];
   /** Per-stage counters the runner reports; stages add busy time here. */

@@ -63,7 +63,7 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
           columns: ['context', 'action'],
           onTrain: (b, idx) => {
             const action = numericColumn(b, 'action');
-            popularity.add(Array.from(idx, (i) => action[i] as number));
+            popularity.add(Int32Array.from(idx, (i) => action[i] as number));
           },
         });
         return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {

@@ -55,9 +55,9 @@ export const evaluateRewardModelStage = defineStage<EvaluateRewardModelConfig>({
             const a = numericColumn(b, 'action');
             const r = float64Column(b, 'reward');
             means.fit(
-              Array.from(idx, (i) => u[i] as number),
-              Array.from(idx, (i) => a[i] as number),
-              Array.from(idx, (i) => r[i]!),
+              Int32Array.from(idx, (i) => u[i] as number),
+              Int32Array.from(idx, (i) => a[i] as number),
+              Float64Array.from(idx, (i) => r[i]!),
             );
           },
         });

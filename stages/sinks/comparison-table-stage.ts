@@ -70,7 +70,7 @@ export const comparisonTableStage = defineStage<ComparisonTableConfig>({
           each: (b) => source.addBatch(b),
           end: () => {
             source.syncRun();
-            const t = source.table;
+            const t = source.view();
             const metrics = cfg.metrics.length > 0 ? cfg.metrics : t.metricsIn(cfg.split);
             if (metrics.length === 0) ctx.log.warn(`comparison_table: no metric records in split "${cfg.split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`);
             const c = compareMethods(t, {

@@ -67,7 +67,7 @@ export const consoleTableStage = defineStage<ConsoleTableConfig>({
           source.syncRun();
           if (source.table.size === drawnSize || source.table.size === 0) return;
           drawnSize = source.table.size;
-          block.draw(formatConsoleTable(source.table, opts));
+          block.draw(formatConsoleTable(source.view(), opts));
         };
         const stop = () => {
           if (timer) clearInterval(timer);
@@ -83,7 +83,7 @@ export const consoleTableStage = defineStage<ConsoleTableConfig>({
             stop();
             if (live) block.clear();
             source.syncRun();
-            const text = formatConsoleTable(source.table, opts);
+            const text = formatConsoleTable(source.view(), opts);
             ctx.artifacts.set('report:console_table', text);
             if (cfg.stream === 'stderr') process.stderr.write(`${text}\n`);
             else if (cfg.publish) ctx.artifacts.set('report:table', text);

@@ -81,6 +81,30 @@ export class MetricTable {
     return this.distinct('metric', split === undefined ? undefined : (i) => this.split[i] === split);
   }
 
+  /**
+   * The table without records that already aggregate over seeds: a negative
+   * seed (evaluate_proxy_gold writes seed −1 for its mean-over-seeds curve)
+   * marks such a record. They are kept only for a (run, method, split,
+   * metric) that has no per-seed records, so reports never count a mean over
+   * seeds as one more seed.
+   */
+  withoutSeedAggregates(): MetricTable {
+    const perSeed = new Set<string>();
+    const group = (i: number) => JSON.stringify([this.run[i], this.method[i], this.split[i], this.metric[i]]);
+    let negatives = 0;
+    for (let i = 0; i < this.size; i++) {
+      if (this.seed[i]! >= 0) perSeed.add(group(i));
+      else negatives++;
+    }
+    if (negatives === 0) return this;
+    const out = new MetricTable();
+    for (let i = 0; i < this.size; i++) {
+      if (this.seed[i]! < 0 && perSeed.has(group(i))) continue;
+      out.add(this.run[i]!, this.method[i]!, this.seed[i]!, this.step[i]!, this.epoch[i]!, this.split[i]!, this.metric[i]!, this.value[i]!, this.count[i]!);
+    }
+    return out;
+  }
+
   /** Splits in which `metric` was recorded. */
   splitsOf(metric: string): string[] {
     return this.distinct('split', (i) => this.metric[i] === metric);

@@ -66,7 +66,7 @@ export function plotData(t: MetricTable, cfg: PlotConfig): PlotData {
     case 'reward_vs_noise': {
       const noise = cfg.kind === 'reward_vs_noise';
       return metricVsParam(t, {
-        metric: cfg.metric ?? 'reward',
+        metric: cfg.metric ?? 'true_reward_top1',
         split: cfg.split,
         x: cfg.x ?? (noise ? 'noise' : ''),
         xLabel: noise && !cfg.x ? 'injected noise ratio' : undefined,
@@ -161,9 +161,10 @@ export const plotStage = defineStage<PlotConfig>({
     '  the method name, else the run name, written `name@key=value[,key=value]` (e.g. `exp_rsft@lambda=0.5`), or a',
     '  record field (seed, step, epoch). One line per base name; methods without the parameter (e.g. `bc`) are',
     '  dashed horizontal reference lines.',
-    '- `reward_vs_noise`: `metric_vs_param` with `metric: reward` and `x: noise` by default (`drpo@noise=0.4`).',
+    '- `reward_vs_noise`: `metric_vs_param` with `metric: true_reward_top1` and `x: noise` by default (`drpo@noise=0.4`).',
     '- `gold_proxy_vs_kl`: per method, gold (solid) and proxy (dashed) reward against the KL to the initial policy,',
-    '  one point per checkpoint, the peak gold ringed (paper 004); `recenter` subtracts the first checkpoint.',
+    '  one point per checkpoint, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold\'s gold_gain,',
+    '  proxy_gain (recentred at step 0) and kl_to_init; `recenter` recentres raw gold_reward / proxy_reward instead.',
     '',
     'Files: `path` without extension writes <path>.svg and <path>.png; ending in .svg or .png writes only that.',
     'The SVG is written by recpost itself (no plotting library). The PNG is rendered from it by @resvg/resvg-js; if',
@@ -176,7 +177,7 @@ export const plotStage = defineStage<PlotConfig>({
   output: 'metrics',
   fields: {
     kind: { type: 'string', enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'], default: 'metric_vs_step', doc: 'What to plot (see the doc).' },
-    metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `reward`).' },
+    metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `true_reward_top1`, the true reward of the decoded recommendation).' },
     x: { type: 'string', doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.' },
     split: { type: 'string', doc: 'Split of the records (default: the only split that has the metric, else test, else valid).' },
     path: { type: 'string', doc: 'Output path; without extension both .svg and .png (default <out_dir>/plots/<kind>-<metric>).' },
@@ -192,10 +193,10 @@ export const plotStage = defineStage<PlotConfig>({
     best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
     best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
     lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error or gap.' },
-    gold_metric: { type: 'string', default: 'gold_reward', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward.' },
-    proxy_metric: { type: 'string', default: 'proxy_reward', doc: 'gold_proxy_vs_kl: metric of the proxy reward.' },
-    kl_metric: { type: 'string', default: 'kl', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
-    recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (leave false if the records are already recentred).' },
+    gold_metric: { type: 'string', default: 'gold_gain', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold\'s gold reward recentred at step 0 (`gold_reward` is the raw one).' },
+    proxy_metric: { type: 'string', default: 'proxy_gain', doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).' },
+    kl_metric: { type: 'string', default: 'kl_to_init', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
+    recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (for raw gold_reward / proxy_reward; the default *_gain metrics are already recentred).' },
     width: { type: 'integer', min: 240, default: 760, doc: 'Width in SVG pixels.' },
     height: { type: 'integer', min: 180, default: 460, doc: 'Height in SVG pixels.' },
     png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
@@ -207,7 +208,7 @@ export const plotStage = defineStage<PlotConfig>({
     if ((cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric) {
       throw new ConfigError(`stage "plot": kind ${cfg.kind} needs \`metric\``, ['metric']);
     }
-    const metricPart = cfg.kind === 'gold_proxy_vs_kl' ? '' : `-${safeName(cfg.metric ?? 'reward')}`;
+    const metricPart = cfg.kind === 'gold_proxy_vs_kl' ? '' : `-${safeName(cfg.metric ?? 'true_reward_top1')}`;
     const file = cfg.path ?? path.join(ctx.outDir, 'plots', `${cfg.kind}${metricPart}`);
     return {
       apply: (input) => {
@@ -217,7 +218,7 @@ export const plotStage = defineStage<PlotConfig>({
           end: async () => {
             source.syncRun();
             const t0 = performance.now();
-            const written = await writePlot(source.table, cfg, file, ctx.log);
+            const written = await writePlot(source.view(), cfg, file, ctx.log);
             ctx.counters.busyMs += performance.now() - t0;
             if (!written) return;
             ctx.artifacts.set(`plot:${file}`, written);

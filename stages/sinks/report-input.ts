@@ -39,6 +39,11 @@ export class ReportInput {
     if (this.source !== 'run' && isMetricsBatch(b) && b.numRows > 0) this.table.addColumns(metricColumns(b), true);
   }
 
+  /** What reports read: the records without seed aggregates that per-seed records already cover (MetricTable.withoutSeedAggregates). */
+  view(): MetricTable {
+    return this.table.withoutSeedAggregates();
+  }
+
   /** Take run records emitted since the last call. */
   syncRun(): void {
     if (this.source === 'stream') return;

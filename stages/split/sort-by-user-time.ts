@@ -7,9 +7,10 @@
  *    order-preserving key u XOR 2^31; a pass whose digit is constant, e.g. the
  *    high half when ids < 65536, is skipped): O(N).
  * 2. Within each user's run, a stable sort by the int64 timestamp, compared
- *    through its 32-bit halves (signed high word, then unsigned low word):
- *    a linear check first (logs are usually already in time order), insertion
- *    sort for short runs, bottom-up merge sort for long ones.
+ *    through its 32-bit halves (signed high word, then unsigned low word),
+ *    gathered into user order first so a run's keys are contiguous: a linear
+ *    check first (logs are usually already in time order), insertion sort for
+ *    short runs, bottom-up merge sort for long ones.
  */
 
 const RUN = 24;
@@ -56,16 +57,19 @@ export function radixSortByUser(user: Int32Array): Int32Array {
   return idx;
 }
 
-/** Sort idx[s..e) stably by timestamp; `tmp` must hold at least e − s entries. */
+/**
+ * Sort idx[s..e) stably by the key (hi[v], lo[v]) of each entry v (signed high
+ * word, unsigned low word); `tmp` must hold at least e − s entries.
+ */
 export function sortRunByTime(idx: Int32Array, s: number, e: number, hi: Int32Array, lo: Uint32Array, tmp: Int32Array): void {
   // Already ordered? (the common case for logs written in time order)
   let sorted = true;
   for (let j = s + 1; j < e; j++) {
     const a = idx[j - 1]!;
     const b = idx[j]!;
-    const ha = hi[2 * a + 1]!;
-    const hb = hi[2 * b + 1]!;
-    if (hb < ha || (hb === ha && lo[2 * b]! < lo[2 * a]!)) {
+    const ha = hi[a]!;
+    const hb = hi[b]!;
+    if (hb < ha || (hb === ha && lo[b]! < lo[a]!)) {
       sorted = false;
       break;
     }
@@ -89,9 +93,9 @@ export function sortRunByTime(idx: Int32Array, s: number, e: number, hi: Int32Ar
       while (i < m && j < b) {
         const x = src[srcOff + i]!;
         const y = src[srcOff + j]!;
-        const hx = hi[2 * x + 1]!;
-        const hy = hi[2 * y + 1]!;
-        if (hy < hx || (hy === hx && lo[2 * y]! < lo[2 * x]!)) {
+        const hx = hi[x]!;
+        const hy = hi[y]!;
+        if (hy < hx || (hy === hx && lo[y]! < lo[x]!)) {
           dst[dstOff + o++] = y;
           j++;
         } else {
@@ -111,13 +115,13 @@ export function sortRunByTime(idx: Int32Array, s: number, e: number, hi: Int32Ar
 function insertionSort(idx: Int32Array, s: number, e: number, hi: Int32Array, lo: Uint32Array): void {
   for (let j = s + 1; j < e; j++) {
     const x = idx[j]!;
-    const hx = hi[2 * x + 1]!;
-    const lx = lo[2 * x]!;
+    const hx = hi[x]!;
+    const lx = lo[x]!;
     let k = j - 1;
     while (k >= s) {
       const y = idx[k]!;
-      const hy = hi[2 * y + 1]!;
-      if (hy > hx || (hy === hx && lo[2 * y]! > lx)) {
+      const hy = hi[y]!;
+      if (hy > hx || (hy === hx && lo[y]! > lx)) {
         idx[k + 1] = y;
         k--;
       } else break;
@@ -129,27 +133,40 @@ function insertionSort(idx: Int32Array, s: number, e: number, hi: Int32Array, lo
 /**
  * The full order: rows sorted by (user, timestamp), stable. Returns the
  * permutation and the user runs: run u covers perm[runStart[u] .. runStart[u+1]).
+ * The timestamps are first gathered into user order, so each run's sort reads
+ * a contiguous slice of keys (cache-friendly) rather than scattered rows.
  */
 export function sortByUserThenTime(user: Int32Array, timestamp: BigInt64Array): { perm: Int32Array; runStart: Int32Array; runUser: Int32Array } {
   const n = user.length;
-  const perm = radixSortByUser(user);
+  const byUser = radixSortByUser(user);
   const { hi, lo } = int64Halves(timestamp);
+  const keyHi = new Int32Array(n);
+  const keyLo = new Uint32Array(n);
   let runs = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || user[perm[i]!] !== user[perm[i - 1]!]) runs++;
+  for (let i = 0; i < n; i++) {
+    const p = byUser[i]!;
+    keyHi[i] = hi[2 * p + 1]!;
+    keyLo[i] = lo[2 * p]!;
+    if (i === 0 || user[p] !== user[byUser[i - 1]!]) runs++;
+  }
   const runStart = new Int32Array(runs + 1);
   const runUser = new Int32Array(runs);
   let r = 0;
-  let maxRun = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 0 || user[perm[i]!] !== user[perm[i - 1]!]) {
-      if (r > 0) maxRun = Math.max(maxRun, i - runStart[r - 1]!);
+    if (i === 0 || user[byUser[i]!] !== user[byUser[i - 1]!]) {
       runStart[r] = i;
-      runUser[r++] = user[perm[i]!]!;
+      runUser[r++] = user[byUser[i]!]!;
     }
   }
   runStart[runs] = n;
-  if (runs > 0) maxRun = Math.max(maxRun, n - runStart[runs - 1]!);
+  let maxRun = 0;
+  for (let u = 0; u < runs; u++) maxRun = Math.max(maxRun, runStart[u + 1]! - runStart[u]!);
+  // Sort positions within each run by their gathered keys, then compose with the user order.
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   const tmp = new Int32Array(maxRun);
-  for (let u = 0; u < runs; u++) sortRunByTime(perm, runStart[u]!, runStart[u + 1]!, hi, lo, tmp);
+  for (let u = 0; u < runs; u++) sortRunByTime(order, runStart[u]!, runStart[u + 1]!, keyHi, keyLo, tmp);
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = byUser[order[i]!]!;
   return { perm, runStart, runUser };
 }

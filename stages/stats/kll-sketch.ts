@@ -332,6 +332,7 @@ export class KllSketch {
       total += lv.length * 2 ** h;
     }
     if (total !== s.n) throw new Error(`KLL sketch state: levels hold weight ${total}, n says ${s.n}`);
+    sk.compress(); // a hand-edited state may hold a full buffer or over-full levels
     return sk;
   }
 }

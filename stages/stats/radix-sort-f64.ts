@@ -9,6 +9,10 @@
  * counted in one read, and a pass whose digit is the same for every value is
  * skipped (float32 data widened to float64 has 29 zero low bits, so about half
  * the passes vanish). NaN must not be present (callers reject it).
+ *
+ * Fast path: when every value is exactly a float32 (rewards stored as
+ * float32, the usual case), the values are sorted as 32-bit keys instead:
+ * three 11/11/10-bit passes over half the bytes, about twice as fast.
  */
 
 const SHIFTS = [0, 11, 22, 0, 11, 22] as const;
@@ -27,6 +31,7 @@ export function radixSortFloat64(values: Float64Array, n: number = values.length
     return values;
   }
   const tmp = scratch && scratch.length >= n ? scratch : new Float64Array(n);
+  if (sortIfFloat32(values, n, tmp)) return values;
   let a = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
   let b = new Uint32Array(tmp.buffer, tmp.byteOffset, 2 * n);
   counts.fill(0);
@@ -85,4 +90,58 @@ export function radixSortFloat64(values: Float64Array, n: number = values.length
     }
   }
   return values;
+}
+
+const counts32 = new Uint32Array(3 * 2048);
+
+/**
+ * Sort through 32-bit keys if every value is float32-exact; returns false
+ * (values untouched) as soon as one is not. `tmp` (≥ n float64) provides the
+ * two key buffers.
+ */
+function sortIfFloat32(values: Float64Array, n: number, tmp: Float64Array): boolean {
+  let a = new Uint32Array(tmp.buffer, tmp.byteOffset, n);
+  let b = new Uint32Array(tmp.buffer, tmp.byteOffset + 4 * n, n);
+  const f = new Float32Array(a.buffer, a.byteOffset, n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    f[i] = x;
+    if (f[i] !== x) return false;
+  }
+  counts32.fill(0);
+  for (let i = 0; i < n; i++) {
+    let k = a[i]!;
+    k = k & 0x80000000 ? ~k >>> 0 : (k | 0x80000000) >>> 0;
+    a[i] = k;
+    counts32[k & 2047]!++;
+    counts32[2048 + ((k >>> 11) & 2047)]!++;
+    counts32[4096 + (k >>> 22)]!++;
+  }
+  for (let p = 0; p < 3; p++) {
+    const base = p * 2048;
+    const shift = 11 * p;
+    const mask = p === 2 ? 1023 : 2047;
+    let sum = 0;
+    let trivial = false;
+    for (let d = 0; d <= mask; d++) {
+      const c = counts32[base + d]!;
+      if (c === n) trivial = true;
+      counts32[base + d] = sum;
+      sum += c;
+    }
+    if (trivial) continue;
+    for (let i = 0; i < n; i++) {
+      const k = a[i]!;
+      b[counts32[base + ((k >>> shift) & mask)]!++] = k;
+    }
+    const t = a;
+    a = b;
+    b = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = a[i]!;
+    a[i] = k & 0x80000000 ? k & 0x7fffffff : ~k;
+  }
+  values.set(new Float32Array(a.buffer, a.byteOffset, n));
+  return true;
 }

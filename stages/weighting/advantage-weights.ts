@@ -11,6 +11,7 @@
  * The exponential weights are computed as exp(min(A/β, log w_max)): never Inf.
  */
 import type { ObjectiveResult } from '../core/objective.js';
+import { fastExp } from './numeric.js';
 import { summariseWeights } from './weight-summary.js';
 
 /** A scalar baseline, or one value per row. */
@@ -45,7 +46,7 @@ export function expAdvantageWeights(r: Float64Array, b: Baseline, beta: number, 
     if (e >= cap) {
       weight[i] = wMax;
       clipped++;
-    } else weight[i] = Math.exp(e);
+    } else weight[i] = fastExp(e);
   }
   return finish(weight, advantageOf(r, b), { n_clipped: clipped });
 }

@@ -28,7 +28,7 @@
  *   but without one exp((r − mean)/0.05) overflows float32 for rewards spread beyond ~4.4.
  */
 import type { ObjectiveResult } from '../core/objective.js';
-import { F32_LOG_MAX, checkedSum, popStd } from './numeric.js';
+import { F32_LOG_MAX, checkedSum, fastExp, popStd } from './numeric.js';
 import { topKMask } from './selection.js';
 import { summariseWeights } from './weight-summary.js';
 
@@ -133,7 +133,7 @@ export function drpoStep(r: Float64Array, state: DrpoState, p: DrpoParams): { re
       const a = r[i]! - f.subsetMean;
       advantage[i] = a;
       const e = a * invBeta;
-      const w = Math.exp(e < cap ? e : cap) * scale;
+      const w = fastExp(e < cap ? e : cap) * scale;
       if (f.mask[i]) weight[i] = w;
       else phantomWeight[i] = w;
     }

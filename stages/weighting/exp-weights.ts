@@ -13,13 +13,13 @@
  * objective — it rescales each batch's weights by its own constant — and is
  * offered only as the named option `shift_mode: batch`.
  *
- * Numerics: the exponent is computed in float64 and the weight stored as
- * float32. Weights below float32's smallest subnormal (≈ 1.4e-45: e.g. r − c =
+ * Numerics: the exponent is computed in float64, exponentiated by fastExp
+ * (≈ 1e-8 relative error) and the weight stored as float32. Weights below float32's smallest subnormal (≈ 1.4e-45: e.g. r − c =
  * −4 with λ = 1e-3) become exactly 0, which is harmless (no gradient) and never
  * NaN. A reward above c by more than λ·s·88.7 would overflow float32: that
  * means the statistics do not describe this data, and it is an error.
  */
-import { F32_LOG_MAX, checkedSum, maxMin, popStd } from './numeric.js';
+import { F32_LOG_MAX, checkedSum, fastExp, maxMin, popStd } from './numeric.js';
 
 export interface ExpWeightResult {
   weight: Float32Array;
@@ -41,7 +41,7 @@ export function expWeights(x: Float64Array, shift: number, temperature: number, 
     const a = (x[i]! - shift) * inv;
     if (a > maxArg) maxArg = a;
     sumArg += a;
-    w[i] = Math.exp(a);
+    w[i] = fastExp(a);
   }
   // A NaN or infinite reward makes the sum non-finite: name the row.
   if (!Number.isFinite(sumArg)) checkedSum(x, where);

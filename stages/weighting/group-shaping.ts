@@ -76,30 +76,37 @@ export function hardRegretBonus(proxy: Float64Array, logPt: Float64Array, G: num
 /**
  * Soft DRRO bonus (Eq. 4.15), in log space:
  *   x_k = (r̂_k − δ̃·π̃_k)/τ,  log u_k = x_k − log π̃_k,  w_k = u_k/Σ_l u_l,
- *   r̃_k = r̂_k + δ̃·G·w_k·π̃_k = r̂_k + δ̃·G·exp(x_k − LSE_l(log u_l)).
- * The product w_k·π̃_k is formed as one exponential, so neither the tiny π̃
- * nor the huge u = exp(…)/π̃ is ever materialised.
+ *   r̃_k = r̂_k + δ̃·G·w_k·π̃_k.
+ * w is a softmax of log u (max subtracted), so the huge u = exp(…)/π̃ of a
+ * tiny π̃ is never materialised; w_k and π̃_k are both ≤ 1.
  */
 export function softRegretBonus(proxy: Float64Array, logPt: Float64Array, G: number, delta: Budget, tau: number): Float64Array {
   if (!(tau > 0)) throw new RangeError(`soft regret bonus: τ must be > 0, got ${tau}`);
   const n = proxy.length;
   const shaped = new Float64Array(n);
-  const x = new Float64Array(G);
+  const pt = new Float64Array(G);
+  const lu = new Float64Array(G);
   const invTau = 1 / tau;
   for (let s = 0, g = 0; s < n; s += G, g++) {
     const d = budgetAt(delta, g);
     let m = -Infinity;
     for (let k = 0; k < G; k++) {
-      const xk = (proxy[s + k]! - d * Math.exp(logPt[s + k]!)) * invTau;
-      x[k] = xk;
-      const lu = xk - logPt[s + k]!;
-      if (lu > m) m = lu;
+      const p = Math.exp(logPt[s + k]!);
+      pt[k] = p;
+      // log u_k = x_k − log π̃_k with x_k = (r̂_k − δ̃·π̃_k)/τ.
+      const l = (proxy[s + k]! - d * p) * invTau - logPt[s + k]!;
+      lu[k] = l;
+      if (l > m) m = l;
     }
     let z = 0;
-    for (let k = 0; k < G; k++) z += Math.exp(x[k]! - logPt[s + k]! - m);
-    const lse = m + Math.log(z);
-    const scale = d * G;
-    for (let k = 0; k < G; k++) shaped[s + k] = proxy[s + k]! + scale * Math.exp(x[k]! - lse);
+    for (let k = 0; k < G; k++) {
+      const e = Math.exp(lu[k]! - m);
+      lu[k] = e;
+      z += e;
+    }
+    // w_k·π̃_k = (u_k/Σu)·π̃_k: both factors ≤ 1, so the product neither overflows nor loses its ratio.
+    const scale = (d * G) / z;
+    for (let k = 0; k < G; k++) shaped[s + k] = proxy[s + k]! + scale * lu[k]! * pt[k]!;
   }
   return shaped;
 }

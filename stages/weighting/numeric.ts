@@ -107,3 +107,22 @@ export function toInt32(c: NumericColumn, name: string): Int32Array {
   }
   return new Int32Array(c as Exclude<NumericColumn, BigInt64Array | Float32Array | Float64Array>);
 }
+
+/** 2^k for k = −200 … 199, indexed by k + 200. */
+const POW2 = Float64Array.from({ length: 400 }, (_, i) => 2 ** (i - 200));
+
+/**
+ * exp(v) to ≈ 1e-8 relative error, about twice as fast as Math.exp in V8 hot
+ * loops: v = k·ln 2 + r with |r| ≤ ln2/2, a degree-7 Taylor polynomial for
+ * e^r and a table for 2^k. The weights are stored as float32 (relative
+ * precision 6e-8), so the difference is below their resolution. Arguments are
+ * clamped to [−130, 130]: below −103.3 every float32 result is 0 anyway, and
+ * callers reject exponents above float32's range (≈ 88.7) before storing.
+ * fastExp(0) is exactly 1.
+ */
+export function fastExp(v: number): number {
+  const c = v < -130 ? -130 : v > 130 ? 130 : v;
+  const k = (c * Math.LOG2E + 200.5) | 0;
+  const r = c - (k - 200) * Math.LN2;
+  return (1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r / 5040))))))) * POW2[k]!;
+}

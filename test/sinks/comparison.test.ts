@@ -157,6 +157,20 @@ describe('comparison_table stage', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['cmp.md']);
   });
 
+  it('does not count a mean-over-seeds record (seed −1) as one more seed', async () => {
+    const dir = tmpDir('cmp-seed-agg');
+    const rs = [
+      rec('grpo', 0, 10, 'test', 'peak_gold', 1.0),
+      rec('grpo', 1, 10, 'test', 'peak_gold', 2.0),
+      rec('grpo', -1, 10, 'test', 'peak_gold', 1.4), // the peak of the mean curve: not a replicate
+      rec('ppo', -1, 10, 'test', 'peak_gold', 1.2), // only an aggregate exists: it is shown
+    ];
+    await runWith(testSource([metricsToBatch(rs)]), [[comparisonTableStage, {}]], dir);
+    const text = fs.readFileSync(path.join(dir, 'comparison.md'), 'utf8');
+    expect(text).toContain(`| grpo | 2 | **1.5000 ± ${Math.SQRT1_2.toFixed(4)}** |`);
+    expect(text).toContain('| ppo | 1 | 1.2000 |');
+  });
+
   it('reads run records too, counting records that arrive both ways once', async () => {
     const dir = tmpDir('cmp-run');
     const both = [rec('bc', 0, 1, 'test', 'hr', 0.2), rec('bc', 1, 1, 'test', 'hr', 0.4)];

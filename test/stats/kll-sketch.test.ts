@@ -49,7 +49,10 @@ describe('radixSortFloat64', () => {
     for (const n of [0, 1, 2, 63, 64, 65, 1000, 70000]) {
       const x = Float64Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : (u() - 0.5) * 10 ** Math.floor(u() * 8 - 4)));
       const f32 = Float64Array.from(new Float32Array(x));
-      for (const arr of [x, f32]) {
+      // float32 data with one value that is not: must leave the 32-bit fast path.
+      const mixed = f32.slice();
+      if (n > 0) mixed[n - 1] = 0.1;
+      for (const arr of [x, f32, mixed]) {
         const ref = arr.slice().sort();
         const got = radixSortFloat64(arr.slice());
         expect(Array.from(got)).toEqual(Array.from(ref));

@@ -161,6 +161,16 @@ describe('reward_stats stage', () => {
     expect(() => mergeStatsFiles([path.join(dir, 'nope.json')], out)).toThrow(/no such file/);
   });
 
+  it('an empty input (barrier mode) still writes a summary: count 0, min/max null', async () => {
+    const dir = tmpDir('stats-empty');
+    const r = await runStages([], [{ def: rewardStatsStage, with: { barrier: true } }], dir);
+    expect(r.stages[1]!.rowsOut).toBe(0);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'reward_stats.json'), 'utf8'));
+    expect(onDisk.count).toBe(0);
+    expect(onDisk.min).toBeNull();
+    expect((r.artifacts.get('reward_stats') as RewardStatsSummary).max).toBeNaN();
+  });
+
   it('fails with the column, batch and row of a NaN reward, and names a missing column', async () => {
     const input = exampleBatches([10, 10], 6);
     (input[1]!.columns.reward as Float32Array)[3] = NaN;

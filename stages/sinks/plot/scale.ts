@@ -67,7 +67,11 @@ export function linearScale(lo: number, hi: number, r0: number, r1: number, targ
   };
 }
 
-/** Log10 scale over positive [lo, hi], padded by `margin` of the span in log space, ticks inside. */
+/**
+ * Log10 scale over positive [lo, hi], padded by `margin` of the span in log
+ * space; ticks inside it at powers of ten, and at more multiples of them the
+ * fewer decades the axis spans.
+ */
 export function logScale(lo: number, hi: number, r0: number, r1: number, margin = 0.04): Scale {
   if (!(lo > 0 && hi > 0 && Number.isFinite(lo) && Number.isFinite(hi))) throw new Error(`log axis needs positive data (got ${lo} … ${hi})`);
   if (hi / lo < 1 + 1e-9) {
@@ -79,7 +83,7 @@ export function logScale(lo: number, hi: number, r0: number, r1: number, margin 
   const l1 = Math.log10(hi) + margin * span;
   const d0 = 10 ** l0;
   const d1 = 10 ** l1;
-  const mults = span > 4 ? [1] : span > 1.5 ? [1, 2, 5] : [1, 2, 3, 5];
+  const mults = span > 4 ? [1] : span > 2 ? [1, 2, 5] : span > 1 ? [1, 2, 3, 5] : [1, 1.5, 2, 3, 4, 5, 7];
   const ticks: number[] = [];
   for (let e = Math.floor(l0) - 1; e <= Math.ceil(l1); e++) {
     for (const m of mults) {

@@ -298,7 +298,7 @@ export function goldProxyVsKl(t: MetricTable, o: GoldProxyOptions): PlotData {
       { label: `peak ${o.gold}`, dash: false, ring: true },
     ],
     xLabel: `${o.kl} (KL to the initial policy)`,
-    yLabel: o.recenter ? 'reward − reward at first checkpoint' : 'reward',
+    yLabel: o.recenter ? `${o.gold} / ${o.proxy} − first checkpoint` : `${o.gold} / ${o.proxy}`,
     title: 'Gold and proxy reward vs KL',
     split,
     warnings,
