@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
 import { peakRssMB } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
-import { readParquetFile, writeParquetFile } from '../stages/io/parquet.js';
+import { encodeParquet, readParquetFile, writeParquetFile } from '../stages/io/parquet.js';
 import { resolvePipeline } from '../pipelines/spec.js';
 import { runPipeline } from '../pipelines/runner.js';
 
@@ -220,6 +220,16 @@ async function engineComparison(n: number, dir: string): Promise<BenchResult[]> 
     check += (b.columns.user_id as Int32Array)[b.numRows - 1]!;
   }
   out.push(result(`parquet-wasm read ${n / 1000}K rows`, (performance.now() - t0) / 1000, `${readRows} rows, check ${check}`));
+
+  // Codec cost: CPU time of encoding the table (robust to a shared machine), and the size.
+  for (const codec of ['snappy', 'zstd', 'lz4', 'none'] as const) {
+    encodeParquet([batch], { compression: codec }); // warm-up
+    const c0 = process.cpuUsage();
+    const bytes = encodeParquet([batch], { compression: codec });
+    const cpu = process.cpuUsage(c0);
+    const seconds = (cpu.user + cpu.system) / 1e6;
+    out.push({ ...result(`parquet-wasm encode ${n / 1000}K rows, ${codec} (CPU time)`, seconds, `${(bytes.length / 1e6).toFixed(2)} MB`) });
+  }
 
   const lite = createRequire(import.meta.url)('parquetjs-lite') as ParquetjsLite;
   const schema = new lite.ParquetSchema({

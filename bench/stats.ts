@@ -43,6 +43,13 @@ function rewardColumn(n: number, seed = 1): Float32Array {
   return out;
 }
 
+/** CPU-time rate and load average, for figures taken on a shared machine. */
+function cpuNote(rows: number, since: NodeJS.CpuUsage): string {
+  const u = process.cpuUsage(since);
+  const cpu = (u.user + u.system) / 1e6;
+  return `${(rows / cpu / 1e6).toFixed(1)}M rows per CPU-second; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`;
+}
+
 function sliceBatches(table: string, n: number, make: (start: number, end: number) => Batch['columns']): Batch[] {
   const out: Batch[] = [];
   for (let s = 0; s < n; s += BATCH) {
@@ -57,6 +64,7 @@ function source(batches: Batch[]): StageDefinition<Record<string, never>> {
 }
 
 async function runStage(def: StageDefinition<any>, cfg: Record<string, unknown>, batches: Batch[], outDir: string) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await runPipeline(
     {
@@ -70,7 +78,7 @@ async function runStage(def: StageDefinition<any>, cfg: Record<string, unknown>,
     },
     { outDir, logger: memoryLogger(), writeFiles: false },
   );
-  return { seconds: (performance.now() - t0) / 1000, report: r.stages[1]! };
+  return { seconds: (performance.now() - t0) / 1000, report: r.stages[1]!, cpu: c0 };
 }
 
 function addThroughput(name: string, col: Float32Array, make: () => RewardStats): BenchResult {
@@ -78,11 +86,12 @@ function addThroughput(name: string, col: Float32Array, make: () => RewardStats)
   const warm = make();
   for (let s = 0; s < Math.min(col.length, 4 * BATCH); s += BATCH) warm.add(col.subarray(s, s + BATCH));
   const st = make();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let s = 0; s < col.length; s += BATCH) st.add(col.subarray(s, Math.min(col.length, s + BATCH)));
   const seconds = (performance.now() - t0) / 1000;
   const rate = col.length / seconds;
-  return { suite: SUITE, name, rows: col.length, seconds, rate, target: '≥ 20M rows/s', met: rate >= 20e6, peakRssMB: peakRssMB() };
+  return { suite: SUITE, name, rows: col.length, seconds, rate, target: '≥ 20M rows/s', met: rate >= 20e6, peakRssMB: peakRssMB(), notes: cpuNote(col.length, c0) };
 }
 
 /** Interaction log for the split: ~100 interactions per user, random times, random row order. */
@@ -112,7 +121,7 @@ function interactionLog(n: number): Batch[] {
 
 async function splitBench(n: number, scratch: string): Promise<BenchResult> {
   const batches = interactionLog(n);
-  const { seconds, report } = await runStage(splitSequencesStage, { max_len: 50 }, batches, path.join(scratch, 'split-run'));
+  const { seconds, report, cpu } = await runStage(splitSequencesStage, { max_len: 50 }, batches, path.join(scratch, 'split-run'));
   const rate = n / seconds;
   return {
     suite: SUITE,
@@ -122,7 +131,7 @@ async function splitBench(n: number, scratch: string): Promise<BenchResult> {
     rate,
     unit: 'interactions/s',
     peakRssMB: peakRssMB(),
-    notes: `${report.rowsOut} examples in ${report.batchesOut} batches (${((report.rowsOut / seconds) / 1e6).toFixed(2)}M examples/s); peak RSS of a child process running only this`,
+    notes: `${report.rowsOut} examples in ${report.batchesOut} batches; ${cpuNote(n, cpu).replace('rows', 'interactions')}; peak RSS of a child process running only this`,
   };
 }
 
@@ -155,7 +164,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     target: '≥ 20M rows/s',
     met: n / streaming.seconds >= 20e6,
     peakRssMB: peakRssMB(),
-    notes: `busy ${(streaming.report.busyMs / 1000).toFixed(2)} s; wall includes highland and per-batch metric records`,
+    notes: `busy ${(streaming.report.busyMs / 1000).toFixed(2)} s; ${cpuNote(n, streaming.cpu)}`,
   });
 
   const nb = Math.max(BATCH, Math.floor(n / 10));
@@ -168,7 +177,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     seconds: barrier.seconds,
     rate: rowsB / barrier.seconds,
     peakRssMB: peakRssMB(),
-    notes: 'one float32 column; bounded by Parquet encode/decode',
+    notes: `one float32 column, bounded by Parquet encode/decode; ${cpuNote(rowsB, barrier.cpu)}`,
   });
 
   results.push(await splitInChild(opts.quick ? 200_000 : 2_000_000, opts.scratch));

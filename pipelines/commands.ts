@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 import { weightingCommands } from '../stages/weighting/commands.js';
 import { trainCommands } from '../stages/train/commands.js';
 import { evalCommands } from '../stages/eval/commands.js';
+import { sinksCommands } from '../stages/sinks/commands.js';
 
 export type { Command } from './command.js';
-export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands];
+export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands];

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import * as arrow from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
 import { batchToArrow } from '../../schemas/arrow.js';
+import { trackTemp, untrackTemp } from './temp-files.js';
 
 export class ArrowIpcFileWriter {
   private readonly tmp: string;
@@ -22,6 +23,7 @@ export class ArrowIpcFileWriter {
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.tmp = `${file}.tmp-${process.pid}`;
+    trackTemp(this.tmp);
     this.out = fs.createWriteStream(this.tmp);
     this.out.on('error', (e) => {
       this.failed = e;
@@ -51,6 +53,7 @@ export class ArrowIpcFileWriter {
     await once(this.out, 'close');
     if (this.failed) throw this.failed;
     fs.renameSync(this.tmp, this.file);
+    untrackTemp(this.tmp);
   }
 
   /** Give up: remove the temporary file. */
@@ -59,5 +62,6 @@ export class ArrowIpcFileWriter {
     await this.piped.catch(() => undefined);
     this.out.destroy();
     fs.rmSync(this.tmp, { force: true });
+    untrackTemp(this.tmp);
   }
 }

@@ -10,7 +10,6 @@
  */
 import * as path from 'node:path';
 import type { Batch } from '../core/batch.js';
-import { concatBatches } from '../core/batch.js';
 import { DatasetWriter, type DatasetManifest } from '../io/dataset-writer.js';
 import { writeFileAtomic, type ParquetCompression } from '../io/parquet.js';
 import { ParquetEncodeWorker } from './parquet-worker.js';
@@ -32,9 +31,18 @@ export interface DatasetSink {
 
 export function inlineDatasetSink(dir: string, opts: DatasetSinkOptions): DatasetSink {
   const w = new DatasetWriter(dir, opts);
+  // DatasetWriter cuts a part once it holds ≥ rowsPerFile rows; batches are
+  // split at part boundaries so that every part has exactly rowsPerFile rows.
+  let inPart = 0;
   return {
     async write(b) {
-      w.write(b);
+      let start = 0;
+      while (start < b.numRows) {
+        const take = Math.min(b.numRows - start, opts.rowsPerFile - inPart);
+        w.write(start === 0 && take === b.numRows ? b : sliceRows(b, start, start + take));
+        start += take;
+        inPart = (inPart + take) % opts.rowsPerFile;
+      }
     },
     async close() {
       return w.close();
@@ -84,7 +92,6 @@ export class WorkerDatasetSink implements DatasetSink {
       }
     }
     this.pendingRows -= n;
-    const part = concatBatches(take);
     const rel = `part-${String(this.next++).padStart(5, '0')}.parquet`;
     const entry = { path: rel, rows: n, bytes: 0 };
     this.manifest.files.push(entry);
@@ -93,7 +100,7 @@ export class WorkerDatasetSink implements DatasetSink {
     if (this.inFlight.length >= 2) await this.inFlight.shift();
     this.inFlight.push(
       this.worker
-        .encode(part, path.join(this.dir, rel), {
+        .encode(take, path.join(this.dir, rel), {
           compression: this.opts.compression,
           rowGroupSize: this.opts.rowGroupSize,
           metadata: this.opts.metadata,

@@ -136,8 +136,15 @@ async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: bo
  */
 export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenerator<Batch, IngestSummary, undefined> {
   const t0 = performance.now();
-  const files = resolveInputFiles(cfg.path).map((f) => ({ path: f, format: cfg.format === 'auto' ? detectFormat(f).format : cfg.format }));
-  for (const f of files) if (cfg.format === 'auto') env.log.info(`ingest: ${f.path}: ${f.format} (${detectFormat(f.path).why})`);
+  const files = resolveInputFiles(cfg.path).map((f) => {
+    if (cfg.format !== 'auto') return { path: f, format: cfg.format };
+    const d = detectFormat(f);
+    env.log.info(`ingest: ${f}: ${d.format} (${d.why})`);
+    return { path: f, format: d.format };
+  });
+  const outAbs = path.resolve(cfg.output) + path.sep;
+  const inside = files.find((f) => path.resolve(f.path).startsWith(outAbs));
+  if (inside) throw new Error(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
   const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
   const extraNames = Object.keys(cfg.extra_columns);
   const first = files[0]!;

@@ -1,6 +1,7 @@
 /**
  * Which files an ingest reads: a file; a directory (its data files, found
- * recursively, skipping names that start with "." or "_"); or a glob pattern
+ * recursively, skipping names that start with "." or "_"; a directory with a
+ * `_manifest.json` contributes exactly the files its manifest lists); or a glob pattern
  * (`*`, `?`, `[abc]` within a path segment, `**` for any number of
  * directories; a wildcard does not match names starting with "." or "_"
  * unless the pattern segment does). Files are read in name order (by full
@@ -40,6 +41,14 @@ function byName(a: string, b: string): number {
 }
 
 function walkFiles(dir: string, out: string[]): void {
+  // A dataset directory written by recpost lists its own files: read exactly
+  // those (not, say, the vocabulary files stored beside them).
+  const manifest = path.join(dir, '_manifest.json');
+  if (fs.existsSync(manifest)) {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
+    for (const f of m.files ?? []) out.push(path.join(dir, f.path));
+    return;
+  }
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
     const full = path.join(dir, e.name);

@@ -15,6 +15,7 @@ import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
 import type { ParquetCompression, ParquetWriteOptions } from '../io/parquet.js';
 import { batchToArrow } from '../../schemas/arrow.js';
+import { trackTemp, untrackTemp } from './temp-files.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -64,10 +65,12 @@ export class ParquetEncodeWorker {
   constructor() {
     const parquetWasm = createRequire(import.meta.url).resolve('parquet-wasm');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } });
+    this.worker.unref();
     this.worker.on('message', (m: { id: number; bytes?: number; error?: string }) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
+      if (this.waiting.size === 0) this.worker.unref();
       if (m.error !== undefined) w.reject(new Error(`Parquet encoding failed: ${m.error}`));
       else w.resolve(m.bytes!);
     });
@@ -82,13 +85,22 @@ export class ParquetEncodeWorker {
     });
   }
 
-  /** Encode `batch` as a Parquet file at `file` (atomically). Resolves to its size in bytes. */
-  encode(batch: Batch, file: string, opts: ParquetWriteOptions): Promise<number> {
+  /** Encode `batches` as one Parquet file at `file` (atomically). Resolves to its size in bytes. */
+  encode(batches: Batch[], file: string, opts: ParquetWriteOptions): Promise<number> {
     if (this.dead) return Promise.reject(this.dead);
-    const ipc = arrow.tableToIPC(new arrow.Table([batchToArrow(batch)]), 'stream');
+    const ipc = arrow.tableToIPC(new arrow.Table(batches.map(batchToArrow)), 'stream');
     const id = this.nextId++;
+    // The worker writes `<file>.tmp-<pid>` (same pid: a thread of this process).
+    const tmp = `${file}.tmp-${process.pid}`;
+    trackTemp(tmp);
+    const settle = <T>(f: (v: T) => void) => (v: T) => {
+      untrackTemp(tmp);
+      f(v);
+    };
     return new Promise<number>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      // The worker keeps the process alive only while it has work.
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.worker.postMessage(
         { id, ipc, file, codec: codecOf(opts.compression ?? 'zstd'), rowGroupSize: opts.rowGroupSize ?? 131072, metadata: opts.metadata },
         [ipc.buffer as ArrayBuffer],

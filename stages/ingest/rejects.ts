@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../core/errors.js';
+import { trackTemp, untrackTemp } from './temp-files.js';
 
 export type IngestMode = 'strict' | 'quarantine';
 
@@ -55,10 +56,7 @@ export class QuarantineLog implements Rejector {
   }
 
   reject(row: RejectedRow): void {
-    if (this.fd < 0) {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      this.fd = fs.openSync(this.tmp, 'w');
-    }
+    if (this.fd < 0) this.open();
     const raw = row.raw.length > MAX_RAW ? `${row.raw.slice(0, MAX_RAW)}…[${row.raw.length - MAX_RAW} more characters]` : row.raw;
     this.pending.push(JSON.stringify({ ...row, raw }));
     this.count++;
@@ -73,16 +71,20 @@ export class QuarantineLog implements Rejector {
     this.pending = [];
   }
 
+  private open(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    trackTemp(this.tmp);
+    this.fd = fs.openSync(this.tmp, 'w');
+  }
+
   /** Finish the file (empty when nothing was rejected) and move it into place. */
   close(): void {
-    if (this.fd < 0) {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      this.fd = fs.openSync(this.tmp, 'w');
-    }
+    if (this.fd < 0) this.open();
     this.drain();
     fs.closeSync(this.fd);
     this.fd = -1;
     fs.renameSync(this.tmp, this.file);
+    untrackTemp(this.tmp);
   }
 
   /** Drop the temporary file after a failure. */
@@ -90,5 +92,6 @@ export class QuarantineLog implements Rejector {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     fs.rmSync(this.tmp, { force: true });
+    untrackTemp(this.tmp);
   }
 }

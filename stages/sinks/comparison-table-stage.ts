@@ -4,6 +4,7 @@ import { defineStage } from '../core/stage.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { defaultLowerIsBetter, type SelectMode } from './aggregate.js';
 import { compareMethods, comparisonMarkdown } from './comparison.js';
+import { defaultMetrics } from './default-metrics.js';
 import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
 
 export interface ComparisonTableConfig {
@@ -41,7 +42,7 @@ export const comparisonTableStage = defineStage<ComparisonTableConfig>({
   inputs: ['metrics'],
   output: 'metrics',
   fields: {
-    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metric columns, in this order (empty: every metric recorded in `split`).' },
+    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metric columns, in this order (empty: the evaluation metrics recorded in `split` — ndcg@K, hr@K, mrr, reward_mse, true_reward_*, gold_gain… — or, if there are none, every metric there).' },
     split: { type: 'string', default: 'test', doc: 'Split the values are read from.' },
     baseline: { type: 'string', doc: 'Method the % change is computed against (none: no % change).' },
     select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'Checkpoint per replicate: the latest, or the best by `best_by`.' },
@@ -71,7 +72,7 @@ export const comparisonTableStage = defineStage<ComparisonTableConfig>({
           end: () => {
             source.syncRun();
             const t = source.view();
-            const metrics = cfg.metrics.length > 0 ? cfg.metrics : t.metricsIn(cfg.split);
+            const metrics = cfg.metrics.length > 0 ? cfg.metrics : defaultMetrics(t.metricsIn(cfg.split));
             if (metrics.length === 0) ctx.log.warn(`comparison_table: no metric records in split "${cfg.split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`);
             const c = compareMethods(t, {
               split: cfg.split,

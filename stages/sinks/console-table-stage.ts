@@ -39,7 +39,7 @@ export const consoleTableStage = defineStage<ConsoleTableConfig>({
   inputs: ['metrics'],
   output: 'metrics',
   fields: {
-    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metrics shown as columns, in this order (empty: every metric seen).' },
+    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metrics shown as columns, in this order (empty: the evaluation and training metrics seen — ndcg@K, hr@K, mrr, reward_mse, true_reward_*, gold_gain, loss… — or, if there are none, every metric).' },
     splits: { type: 'array', items: { type: 'string', doc: 'split name' }, default: [], doc: 'Splits shown (empty: every split except `batch`, the per-batch diagnostics).' },
     methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods shown as rows, in this order (empty: all, in order of first appearance).' },
     decimals: { type: 'integer', min: 0, max: 12, default: 4, doc: 'Decimals of the values.' },

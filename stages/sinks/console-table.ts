@@ -7,9 +7,10 @@ import { compareCheckpoints, selectValues, summarize } from './aggregate.js';
 import type { MetricTable } from './metric-table.js';
 import { formatNumber } from './number-format.js';
 import { formatTextTable, type Align } from './text-table.js';
+import { defaultMetrics } from './default-metrics.js';
 
 export interface ConsoleTableOptions {
-  /** Metrics to show (default: every metric seen, in order of first appearance). */
+  /** Metrics to show (default: the evaluation and training metrics seen, see default-metrics.ts; else every metric). */
   metrics?: readonly string[];
   /** Splits to show (default: every split except `batch`, the per-batch diagnostics). */
   splits?: readonly string[];
@@ -28,7 +29,7 @@ export interface ConsoleColumn {
 export function consoleColumns(t: MetricTable, o: Pick<ConsoleTableOptions, 'metrics' | 'splits'>): ConsoleColumn[] {
   const splits = o.splits && o.splits.length > 0 ? [...o.splits] : t.distinct('split').filter((s) => s !== 'batch');
   const splitSet = new Set(splits);
-  const metrics = o.metrics && o.metrics.length > 0 ? [...o.metrics] : t.distinct('metric', (i) => splitSet.has(t.split[i]!));
+  const metrics = o.metrics && o.metrics.length > 0 ? [...o.metrics] : defaultMetrics(t.distinct('metric', (i) => splitSet.has(t.split[i]!)));
   const present = new Set<string>();
   for (let i = 0; i < t.size; i++) present.add(`${t.split[i]}\u0000${t.metric[i]}`);
   const cols: Omit<ConsoleColumn, 'header'>[] = [];

@@ -43,6 +43,12 @@ export interface LeaveLastOutOptions {
   shortUsers?: ShortUserPolicy;
   /** How `return` is summed (default: session when the log has sessions, else user). */
   returnBy?: ReturnBy;
+  /**
+   * Release each column of the log as soon as its sorted copy exists (the log
+   * is unusable afterwards); lowers the peak memory of the stage by ~20 bytes
+   * per interaction. Default false.
+   */
+  consume?: boolean;
 }
 
 export interface SplitCounts {
@@ -101,8 +107,8 @@ function gatherInt64(src: BigInt64Array, perm: Int32Array): BigInt64Array {
 }
 
 /**
- * Sort the log and decide every row's role. Releases nothing of `log`; the
- * caller drops it after this returns (the plan holds sorted copies).
+ * Sort the log and decide every row's role. The plan holds sorted copies of
+ * the columns; with `consume` the log's own columns are released on the way.
  */
 export function planLeaveLastOut(log: InteractionLog, opts: LeaveLastOutOptions = {}): SplitPlan {
   const maxLen = opts.maxLen ?? 50;
@@ -116,13 +122,21 @@ export function planLeaveLastOut(log: InteractionLog, opts: LeaveLastOutOptions 
   }
   if (returnBy === 'session' && !log.session) throw new Error('returnBy "session" needs a session_id column');
 
-  const { perm, runStart, runUser } = sortByUserThenTime(log.user, log.timestamp);
-  const item = gatherInt32(log.item, perm);
-  const reward = gatherFloat32(log.reward, perm);
-  const timestamp = gatherInt64(log.timestamp, perm);
-  const session = returnBy === 'session' ? gatherInt32(log.session!, perm) : undefined;
-
   const n = log.n;
+  const { perm, runStart, runUser } = sortByUserThenTime(log.user, log.timestamp);
+  const release = (k: 'user' | 'item' | 'timestamp' | 'reward' | 'session') => {
+    if (opts.consume) (log as unknown as Record<string, unknown>)[k] = undefined;
+  };
+  release('user');
+  const item = gatherInt32(log.item, perm);
+  release('item');
+  const reward = gatherFloat32(log.reward, perm);
+  release('reward');
+  const timestamp = gatherInt64(log.timestamp, perm);
+  release('timestamp');
+  const session = returnBy === 'session' ? gatherInt32(log.session!, perm) : undefined;
+  release('session');
+
   const role = new Int8Array(n).fill(-1);
   const ret = new Float32Array(n);
   const counts: SplitCounts = {

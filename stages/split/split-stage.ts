@@ -126,6 +126,7 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
         minContext: cfg.min_context,
         shortUsers: cfg.short_users,
         returnBy: cfg.return_by === 'auto' ? undefined : cfg.return_by,
+        consume: true,
       });
       const c = plan.counts;
       ctx.artifacts.set(SPLIT_COUNTS_ARTIFACT, c);

@@ -103,13 +103,11 @@ function sortIfFloat32(values: Float64Array, n: number, tmp: Float64Array): bool
   let a = new Uint32Array(tmp.buffer, tmp.byteOffset, n);
   let b = new Uint32Array(tmp.buffer, tmp.byteOffset + 4 * n, n);
   const f = new Float32Array(a.buffer, a.byteOffset, n);
+  counts32.fill(0);
   for (let i = 0; i < n; i++) {
     const x = values[i]!;
     f[i] = x;
     if (f[i] !== x) return false;
-  }
-  counts32.fill(0);
-  for (let i = 0; i < n; i++) {
     let k = a[i]!;
     k = k & 0x80000000 ? ~k >>> 0 : (k | 0x80000000) >>> 0;
     a[i] = k;
@@ -138,10 +136,11 @@ function sortIfFloat32(values: Float64Array, n: number, tmp: Float64Array): bool
     a = b;
     b = t;
   }
+  const fa = new Float32Array(a.buffer, a.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const k = a[i]!;
     a[i] = k & 0x80000000 ? k & 0x7fffffff : ~k;
+    values[i] = fa[i]!;
   }
-  values.set(new Float32Array(a.buffer, a.byteOffset, n));
   return true;
 }

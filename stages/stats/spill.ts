@@ -80,7 +80,13 @@ export class SpillDataset {
     return { table: this.table, numRows: b.numRows, columns: b.columns, ...(meta ? { meta } : {}) };
   }
 
+  /** Delete the spill, and its parent folder when nothing else is left in it. */
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.dirname(this.dir));
+    } catch {
+      // not empty (another spill) or already gone
+    }
   }
 }

@@ -46,7 +46,7 @@ export function targetLogProbs(
   key?: DropoutKey,
 ): { logp: tf.Tensor1D; h: tf.Tensor2D; targets: tf.Tensor1D } {
   return tf.tidy(() => {
-    const H = sasrecEncode(p, c, tf.tensor2d(mb.inputIds, [mb.B, mb.T], 'int32'), key);
+    const H = sasrecEncode(p, c, mb.inputIds, mb.B, mb.T, key);
     const h = tf.gather(H, tf.tensor1d(mb.flatIndex, 'int32')) as tf.Tensor2D;
     const targets = tf.tensor1d(mb.targets, 'int32');
     const E = p.get('item_emb') as tf.Tensor2D;

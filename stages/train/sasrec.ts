@@ -14,8 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params.js';
-import { dense, dropout, layerNorm } from './nn.js';
-import { linear, maskedAttention } from './fast-ops.js';
+import { dense, dropout } from './nn.js';
+import { embedInputs, layerNormOp, linear, maskedAttention } from './fast-ops.js';
 import { Rng, RNG_PURPOSE, streamFor } from './rng.js';
 
 export interface SasrecConfig {
@@ -50,8 +50,10 @@ export function createSasrecParams(c: SasrecConfig, seed: number): ParamStore {
     const k = `block${b}`;
     p.init(`${k}/ln1_g`, [d], { kind: 'ones' }, seed);
     p.init(`${k}/ln1_b`, [d], { kind: 'zeros' }, seed);
-    p.init(`${k}/qkv_w`, [d, 3 * d], { kind: 'glorot' }, seed);
-    p.init(`${k}/qkv_b`, [3 * d], { kind: 'zeros' }, seed);
+    for (const m of ['q', 'k', 'v']) {
+      p.init(`${k}/${m}_w`, [d, d], { kind: 'glorot' }, seed);
+      p.init(`${k}/${m}_b`, [d], { kind: 'zeros' }, seed);
+    }
     p.init(`${k}/out_w`, [d, d], { kind: 'glorot' }, seed);
     p.init(`${k}/out_b`, [d], { kind: 'zeros' }, seed);
     p.init(`${k}/ln2_g`, [d], { kind: 'ones' }, seed);
@@ -98,40 +100,35 @@ export interface DropoutKey {
 /**
  * Hidden states [B·T, d] for right-padded item ids [B, T] (int32, 0 = padding).
  */
-export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: tf.Tensor2D, key?: DropoutKey): tf.Tensor2D {
-  const [B, T] = items.shape;
+export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, B: number, T: number, key?: DropoutKey): tf.Tensor2D {
   if (T > c.maxLen) throw new Error(`sasrec: input length ${T} exceeds max_len ${c.maxLen}`);
+  if (items.length !== B * T) throw new Error(`sasrec: ${items.length} ids for a [${B}, ${T}] input`);
   const { d, heads } = c;
   const dh = d / heads;
   let layer = 0;
   const rng = (): Rng | undefined => (key && c.dropout > 0 ? streamFor(key.seed, RNG_PURPOSE.dropout, key.step, layer++) : undefined);
   return tf.tidy(() => {
-    const flat = tf.reshape(items, [B * T]);
-    const mask = tf.expandDims(tf.cast(tf.greater(flat, 0), 'float32'), 1);
-    const emb = tf.mul(tf.gather(p.get('item_emb'), flat), mask);
-    const pos = tf.slice(p.get('pos_emb'), [0, 0], [T, d]);
-    let x = tf.reshape(tf.add(tf.reshape(tf.mul(emb, Math.sqrt(d)), [B, T, d]), pos), [B * T, d]) as tf.Tensor2D;
+    let x = embedInputs(p.get('item_emb') as tf.Tensor2D, p.get('pos_emb') as tf.Tensor2D, items, B, T, Math.sqrt(d));
     x = dropout(x, c.dropout, rng());
     const bias = causalBias(T);
     const scale = 1 / Math.sqrt(dh);
-    const toHeads = (t: tf.Tensor): tf.Tensor3D =>
-      heads === 1 ? (tf.reshape(t, [B, T, dh]) as tf.Tensor3D) : (tf.reshape(tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]), [B * heads, T, dh]) as tf.Tensor3D);
-    const fromHeads = (t: tf.Tensor): tf.Tensor2D =>
-      heads === 1 ? (tf.reshape(t, [B * T, d]) as tf.Tensor2D) : (tf.reshape(tf.transpose(tf.reshape(t, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D);
     for (let b = 0; b < c.blocks; b++) {
       const k = `block${b}`;
-      const y = layerNorm(x, p.get(`${k}/ln1_g`) as tf.Tensor1D, p.get(`${k}/ln1_b`) as tf.Tensor1D);
-      const qkv = linear(y, p.get(`${k}/qkv_w`) as tf.Tensor2D, p.get(`${k}/qkv_b`) as tf.Tensor1D);
-      const [q, kk, v] = tf.split(qkv, 3, 1);
-      const attn = maskedAttention(toHeads(q!), toHeads(kk!), toHeads(v!), bias, scale);
-      const o = linear(fromHeads(attn), p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
+      const y = layerNormOp(x, p.get(`${k}/ln1_g`) as tf.Tensor1D, p.get(`${k}/ln1_b`) as tf.Tensor1D);
+      const heads3 = (m: string) => {
+        const t = linear(y, p.get(`${k}/${m}_w`) as tf.Tensor2D, p.get(`${k}/${m}_b`) as tf.Tensor1D);
+        return (heads === 1 ? tf.reshape(t, [B, T, dh]) : tf.reshape(tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]), [B * heads, T, dh])) as tf.Tensor3D;
+      };
+      const attn = maskedAttention(heads3('q'), heads3('k'), heads3('v'), bias, scale);
+      const merged = (heads === 1 ? tf.reshape(attn, [B * T, d]) : tf.reshape(tf.transpose(tf.reshape(attn, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])) as tf.Tensor2D;
+      const o = linear(merged, p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
       x = tf.add(x, dropout(o, c.dropout, rng()));
-      const y2 = layerNorm(x, p.get(`${k}/ln2_g`) as tf.Tensor1D, p.get(`${k}/ln2_b`) as tf.Tensor1D);
+      const y2 = layerNormOp(x, p.get(`${k}/ln2_g`) as tf.Tensor1D, p.get(`${k}/ln2_b`) as tf.Tensor1D);
       const f1 = dropout(linear(y2, p.get(`${k}/ffn1_w`) as tf.Tensor2D, p.get(`${k}/ffn1_b`) as tf.Tensor1D, true), c.dropout, rng());
       const f2 = linear(f1, p.get(`${k}/ffn2_w`) as tf.Tensor2D, p.get(`${k}/ffn2_b`) as tf.Tensor1D);
       x = tf.add(x, dropout(f2, c.dropout, rng()));
     }
-    return layerNorm(x, p.get('final_ln_g') as tf.Tensor1D, p.get('final_ln_b') as tf.Tensor1D);
+    return layerNormOp(x, p.get('final_ln_g') as tf.Tensor1D, p.get('final_ln_b') as tf.Tensor1D);
   });
 }
 
@@ -179,7 +176,7 @@ export function padContexts(
 export function contextStates(p: ParamStore, c: SasrecConfig, offsets: Int32Array, values: Int32Array): tf.Tensor2D {
   const { ids, rows, T, lastPos } = padContexts(offsets, values, c.maxLen);
   return tf.tidy(() => {
-    const H = sasrecEncode(p, c, tf.tensor2d(ids, [rows, T], 'int32'));
+    const H = sasrecEncode(p, c, ids, rows, T);
     const idx = new Int32Array(rows);
     for (let r = 0; r < rows; r++) idx[r] = r * T + lastPos[r]!;
     return tf.gather(H, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;

@@ -66,7 +66,17 @@ export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets
   const bias = paddingBias(v);
   const sizes = chunkRows(m, v, chunkElements);
   const keep = m * v <= keepElements;
-  const split = <T extends tf.Tensor>(t: T): T[] => (sizes.length === 1 ? [t] : (tf.split(t, sizes, 0) as T[]));
+  // Row ranges as slices (contiguous copies; tf.split is several times slower on WASM).
+  const split = <T extends tf.Tensor>(t: T): T[] => {
+    if (sizes.length === 1) return [t];
+    let start = 0;
+    return sizes.map((n) => {
+      const begin = [start, ...t.shape.slice(1).map(() => 0)];
+      const size = [n, ...t.shape.slice(1)];
+      start += n;
+      return tf.slice(t, begin, size) as T;
+    });
+  };
 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [H, E, T, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -98,26 +108,25 @@ export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets
         // target term: ∂h += dy·e_t, ∂e_t += dy·h
         const dHtarget = tf.mul(dy2, tf.gather(Es, Ts));
         const dEtarget = tf.unsortedSegmentSum(tf.mul(dy2, Hs), Ts, v);
-        // softmax term, chunk by chunk: g = −dy·p; ∂h −= g·E; ∂Eᵀ += hᵀ·g
+        // softmax term, chunk by chunk: g = −dy·p; ∂h += g·E; ∂E += gᵀ·h
+        // (gᵀ is materialised: a product whose right operand is the big g packs it on every call).
         const hc = split(Hs);
         const dyc = split(dy2);
         const dHparts: tf.Tensor[] = [];
-        let dEt: tf.Tensor | undefined;
+        let dE: tf.Tensor = dEtarget;
         for (let c = 0; c < sizes.length; c++) {
           const [part, eGrad] = tf.tidy(() => {
             const p = keep ? kept[c]! : tf.softmax(tf.add(tf.matMul(hc[c]!, Ets), bias));
             const g = tf.mul(p, tf.neg(dyc[c]!)) as tf.Tensor2D; // [mc, V]
-            return [tf.matMul(g, Es), tf.matMul(tf.transpose(hc[c]!), g)];
+            return [tf.matMul(g, Es), tf.matMul(tf.transpose(g), hc[c]!)];
           });
           dHparts.push(part);
-          if (dEt) {
-            const next = tf.add(dEt, eGrad);
-            tf.dispose([dEt, eGrad]);
-            dEt = next;
-          } else dEt = eGrad;
+          const next = tf.add(dE, eGrad);
+          tf.dispose([dE, eGrad]);
+          dE = next;
         }
         const dHsoft = dHparts.length === 1 ? dHparts[0]! : tf.concat(dHparts, 0);
-        return [tf.add(dHtarget, dHsoft), tf.add(dEtarget, tf.transpose(dEt!)), tf.zerosLike(Ts)];
+        return [tf.add(dHtarget, dHsoft), dE, tf.zerosLike(Ts)];
       },
     };
   });

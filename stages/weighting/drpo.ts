@@ -68,15 +68,14 @@ export function drpoFilter(r: Float64Array, P: number, c: DrpoControl): DrpoFilt
   const sigmaBatch = popStd(r, sum / n);
   const K = Math.min(n, Math.max(1, Math.floor(n * P + 1e-9)));
   const { mask, threshold } = topKMask(r, K);
+  // Branch-free masked sums (about half the rows are kept, so branches mispredict).
   let s = 0;
-  for (let i = 0; i < n; i++) if (mask[i]) s += r[i]!;
+  for (let i = 0; i < n; i++) s += mask[i]! * r[i]!;
   const subsetMean = s / K;
   let ss = 0;
   for (let i = 0; i < n; i++) {
-    if (mask[i]) {
-      const d = r[i]! - subsetMean;
-      ss += d * d;
-    }
+    const d = r[i]! - subsetMean;
+    ss += mask[i]! * d * d;
   }
   const sigmaSubset = Math.sqrt(ss / K);
   const expanded = sigmaSubset < c.rho * sigmaBatch;
@@ -118,30 +117,36 @@ export function drpoStep(r: Float64Array, state: DrpoState, p: DrpoParams): { re
     // std(A) over B_top equals σ_subset (A = r − ν is a shift of r).
     const inv = 1 / (f.sigmaSubset + 1e-8);
     advantage = new Float32Array(n);
+    const mask = f.mask;
     for (let i = 0; i < n; i++) {
       const a = (r[i]! - f.nu) * inv;
       advantage[i] = a;
-      if (f.mask[i]) weight[i] = a * scale;
-      else phantomWeight[i] = a * scale;
+      const m = mask[i]!;
+      weight[i] = m * a * scale + 0; // + 0 turns −0 (rejected rows below ν) into 0
+      phantomWeight[i] = (1 - m) * a * scale;
     }
     extra.adv_std = f.sigmaSubset;
   } else if (p.variant === 'drpo_exp') {
     const invBeta = 1 / p.beta;
     const cap = Math.min(Math.log(p.wMax), F32_LOG_MAX - Math.log(Math.max(1, scale)));
     advantage = new Float32Array(n);
+    const mask = f.mask;
     for (let i = 0; i < n; i++) {
       const a = r[i]! - f.subsetMean;
       advantage[i] = a;
       const e = a * invBeta;
       const w = fastExp(e < cap ? e : cap) * scale;
-      if (f.mask[i]) weight[i] = w;
-      else phantomWeight[i] = w;
+      const m = mask[i]!;
+      weight[i] = m * w;
+      phantomWeight[i] = (1 - m) * w;
     }
     extra.baseline = f.subsetMean;
   } else {
+    const mask = f.mask;
     for (let i = 0; i < n; i++) {
-      if (f.mask[i]) weight[i] = scale;
-      else phantomWeight[i] = scale;
+      const m = mask[i]!;
+      weight[i] = m * scale;
+      phantomWeight[i] = (1 - m) * scale;
     }
   }
   let phantom = 0;

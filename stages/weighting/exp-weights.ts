@@ -48,7 +48,9 @@ export function expWeights(x: Float64Array, shift: number, temperature: number, 
   if (n > 0 && !(maxArg <= F32_LOG_MAX)) {
     throw new RangeError(
       `${where}: exp((r − ${shift}) / ${temperature}) overflows float32 (exponent ${maxArg.toFixed(1)} > ${F32_LOG_MAX.toFixed(1)}); ` +
-        'the shift must be at least the largest reward: compute reward_stats on this data, or use shift_mode: batch',
+        (where.includes('trajectory')
+          ? 'the shift must be at least the largest return R(τ): use statistics of the returns (reward_stats with column: return), pass `shift`, or use shift_mode: batch'
+          : 'the shift must be at least the largest reward: compute reward_stats on this data, or use shift_mode: batch'),
     );
   }
   if (maxArg > 0) for (let i = 0; i < n; i++) if (x[i]! > shift) above++;

@@ -103,7 +103,7 @@ export function createGroupShaper(name: string, config: Record<string, unknown> 
       let shaped: Float64Array;
       let next: BudgetState;
       if (name === 'grpo') {
-        shaped = Float64Array.from(input.proxyReward);
+        shaped = input.proxyReward.slice();
         next = { window: [...state.window] };
         const kl = updateKl(input, c.kl_estimator);
         if (kl !== undefined) diagnostics.kl = kl;

@@ -54,7 +54,7 @@ export function groupNormalisedLogProbs(logProb: Float64Array, G: number): Float
  */
 export function hardRegretBonus(proxy: Float64Array, logPt: Float64Array, G: number, delta: Budget): { shaped: Float64Array; winner: Int32Array } {
   const n = proxy.length;
-  const shaped = Float64Array.from(proxy);
+  const shaped = proxy.slice();
   const winner = new Int32Array(n / G);
   for (let s = 0, g = 0; s < n; s += G, g++) {
     const d = budgetAt(delta, g);
@@ -121,7 +121,7 @@ export function softRegretBonus(proxy: Float64Array, logPt: Float64Array, G: num
  */
 export function droCorrection(proxy: Float64Array, logPt: Float64Array, G: number, delta: Budget): Float64Array {
   const n = proxy.length;
-  const shaped = Float64Array.from(proxy);
+  const shaped = proxy.slice();
   for (let s = 0, g = 0; s < n; s += G, g++) {
     let arg = s;
     for (let k = s + 1; k < s + G; k++) if (logPt[k]! > logPt[arg]!) arg = k;

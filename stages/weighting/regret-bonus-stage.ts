@@ -88,7 +88,7 @@ export const regretBonusStage = defineStage<Record<string, unknown>>({
           batchIndex++;
           const res: Batch = {
             ...b,
-            columns: { ...b.columns, shaped_reward: out.result.shapedReward, advantage: Float32Array.from(out.result.advantage) },
+            columns: { ...b.columns, shaped_reward: out.result.shapedReward, advantage: new Float32Array(out.result.advantage) },
           };
           ctx.counters.busyMs += performance.now() - t0;
           return res;

@@ -37,17 +37,53 @@ export function selectInPlace(a: Float64Array, k: number): number {
   return a[k]!;
 }
 
-/** The k-th largest value of x (1-based: k = 1 is the maximum), x left untouched. */
+/** Below this size a plain quickselect on a copy is cheapest. */
+const BUCKET_SELECT_MIN = 4096;
+const BUCKETS = 4096;
+
+/**
+ * The k-th largest value of x (1-based: k = 1 is the maximum), x left untouched.
+ *
+ * Large inputs use a bucket select: one pass for the range, one pass counting
+ * values into 4096 equal-width buckets (bucket order respects value order,
+ * since x ↦ floor((x − min)·scale) is monotone in floating point), then a
+ * quickselect among the values of the one bucket holding the answer. Three
+ * branch-light passes instead of quickselect's data-dependent partitioning.
+ */
 export function kthLargest(x: Float64Array, k: number): number {
   const n = x.length;
   if (k < 1 || k > n) throw new RangeError(`kthLargest: k = ${k} outside [1, ${n}]`);
-  if (k === 1) {
-    let m = -Infinity;
-    for (let i = 0; i < n; i++) if (x[i]! > m) m = x[i]!;
-    return m;
+  let mx = -Infinity;
+  let mn = Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    if (v > mx) mx = v;
+    if (v < mn) mn = v;
   }
-  const copy = Float64Array.from(x);
-  return selectInPlace(copy, n - k);
+  if (k === 1) return mx;
+  if (k === n) return mn;
+  if (mn === mx) return mn;
+  const scale = BUCKETS / (mx - mn);
+  if (n < BUCKET_SELECT_MIN || !Number.isFinite(scale) || !(scale > 0)) return selectInPlace(x.slice(), n - k);
+  const counts = new Int32Array(BUCKETS);
+  const top = BUCKETS - 1;
+  for (let i = 0; i < n; i++) {
+    const b = ((x[i]! - mn) * scale) | 0;
+    counts[b > top ? top : b]!++;
+  }
+  // Walk down from the highest bucket to the one holding the k-th largest.
+  let above = 0;
+  let t = top;
+  while (above + counts[t]! < k) above += counts[t--]!;
+  const inBucket = new Float64Array(counts[t]!);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    const b = ((v - mn) * scale) | 0;
+    if ((b > top ? top : b) === t) inBucket[j++] = v;
+  }
+  // The (k − above)-th largest within the bucket.
+  return selectInPlace(inBucket, inBucket.length - (k - above));
 }
 
 /**
@@ -68,10 +104,10 @@ export function topKMask(x: Float64Array, k: number): { mask: Uint8Array; thresh
   const thr = kthLargest(x, k);
   let above = 0;
   for (let i = 0; i < n; i++) {
-    if (x[i]! > thr) {
-      mask[i] = 1;
-      above++;
-    }
+    // Branch-free: the comparison is unpredictable for about half the rows.
+    const m = +(x[i]! > thr);
+    mask[i] = m;
+    above += m;
   }
   let need = k - above;
   for (let i = 0; i < n && need > 0; i++) {

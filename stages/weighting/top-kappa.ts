@@ -55,7 +55,7 @@ export function cvarDualThreshold(r: Float64Array, kappa: number): { nu: number;
   checkKappa(kappa);
   const n = r.length;
   if (n === 0) return { nu: NaN, value: NaN };
-  const sorted = Float64Array.from(r).sort();
+  const sorted = r.slice().sort();
   const kN = kappa * n;
   let best = Infinity;
   const gs: number[] = [];
@@ -103,18 +103,17 @@ export function topKappaWeights(r: Float64Array, kappa: number, method: Threshol
   let top = 0;
   let phantom = 0;
   for (let i = 0; i < n; i++) {
+    // Branch-free: whether a row is kept is unpredictable row to row.
     const a = r[i]! - nu;
+    const k = +(a >= 0);
     advantage[i] = a;
-    if (a >= 0) {
-      kept[i] = 1;
-      nKept++;
-      weight[i] = a * inv;
-      top += a;
-    } else {
-      const p = a * inv;
-      phantomWeight[i] = p;
-      phantom -= p;
-    }
+    kept[i] = k;
+    nKept += k;
+    top += k * a;
+    weight[i] = k * a * inv + 0;
+    const p = (1 - k) * a * inv;
+    phantomWeight[i] = p + 0; // + 0 turns the −0 of 0·(negative) into 0
+    phantom -= p;
   }
   return {
     weight,

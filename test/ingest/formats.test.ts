@@ -250,3 +250,44 @@ describe('Arrow IPC output', () => {
     expect(Array.from(t.getChild('timestamp')!.toArray() as BigInt64Array)).toEqual(Array.from(all!.columns.timestamp as BigInt64Array));
   });
 });
+
+describe('timestamps', () => {
+  it('stores negative, beyond-32-bit and largest safe timestamps exactly as int64', async () => {
+    const d = tmpDir();
+    const values = [-1, -4294967297, 2 ** 40 + 5, 0, 9007199254740991, -9007199254740991];
+    const f = writeText(d, 't.csv', `user_id,item_id,reward,timestamp\n${values.map((v, k) => `1,${k},1,${v}`).join('\n')}\n`);
+    const { all } = await ingestAll({ path: f, output: path.join(d, 'ds') });
+    expect(Array.from(all!.columns.timestamp as BigInt64Array)).toEqual(values.map((v) => BigInt(v)));
+  });
+});
+
+describe('guards', () => {
+  it('refuses an input inside the output directory', async () => {
+    const d = tmpDir();
+    const f = writeText(d, 'ds/in.csv', 'user_id,item_id,reward,timestamp\n1,2,3,4\n');
+    await expect(ingestAll({ path: f, output: path.join(d, 'ds') })).rejects.toThrow(/lies inside the output directory/);
+  });
+});
+
+describe('part files', () => {
+  it('holds exactly rows_per_file rows per part when encoding on the main thread', async () => {
+    const d = tmpDir();
+    const { summary } = await ingestAll({ path: path.join(SAMPLES, 'ratings.dat'), output: path.join(d, 'ds'), rows_per_file: 5, batch_size: 3 });
+    expect(summary.manifest.files.map((f) => [f.path, f.rows])).toEqual([
+      ['part-00000.parquet', 5],
+      ['part-00001.parquet', 5],
+      ['part-00002.parquet', 2],
+    ]);
+  });
+});
+
+describe('re-ingesting a dataset', () => {
+  it('reads a recpost dataset directory through its manifest (not its vocabulary files), keeping raw ids', async () => {
+    const d = tmpDir();
+    const first = await ingestAll({ path: path.join(SAMPLES, 'ratings.csv'), output: path.join(d, 'ds1'), rows_per_file: 4 });
+    const again = await ingestAll({ path: path.join(d, 'ds1'), output: path.join(d, 'ds2') });
+    expect(again.summary.files.map((f) => path.basename(f.path))).toEqual(['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']);
+    // Dense ids are already first-seen order, so a second pass maps them to themselves.
+    expect(tuples(again.all!)).toEqual(tuples(first.all!));
+  });
+});

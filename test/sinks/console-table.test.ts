@@ -45,6 +45,14 @@ describe('console table', () => {
     expect(text).not.toContain('w_max');
   });
 
+  it('leaves data statistics of the pipeline stages out of the default columns (and so out of the rows)', () => {
+    const stats = [rec('ingest', 0, 0, 0, 'ingest', 'rows', 100056), rec('split_sequences', 0, 0, 0, 'test', 'examples', 294), rec('bc', 0, 0, 0, 'test', 'ndcg@10_std', 0.3)];
+    const text = formatConsoleTable(tableOf([...RECORDS, ...stats]), { decimals: 3 });
+    expect(text).toBe(formatConsoleTable(tableOf(RECORDS), { decimals: 3 }));
+    // with no evaluation or training metric at all, everything but *_std companions is shown
+    expect(cells(formatConsoleTable(tableOf(stats), { decimals: 0 }))[0]).toEqual(['method', 'n', 'epoch', 'step', 'rows', 'examples']);
+  });
+
   it('restricts columns to chosen metrics and splits, and rows to chosen methods', () => {
     const t = tableOf(RECORDS);
     expect(consoleColumns(t, { metrics: ['loss'], splits: ['train'] })).toEqual([{ split: 'train', metric: 'loss', header: 'loss' }]);

@@ -66,8 +66,11 @@ describe('log ticks', () => {
   it('maps log10 affinely and puts ticks on 1-2-5 × powers of ten', () => {
     const s = logScale(0.1, 5, 0, 300);
     expect(s.map(1) - s.map(0.1)).toBeCloseTo(s.map(10 ** 0.5) - s.map(10 ** -0.5), 9);
-    expect(s.ticks).toEqual([0.1, 0.2, 0.5, 1, 2, 5]);
-    expect(s.ticks.map(s.format)).toEqual(['0.1', '0.2', '0.5', '1', '2', '5']);
+    expect(s.ticks).toEqual([0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5]);
+    expect(s.ticks.map(s.format)).toEqual(['0.1', '0.2', '0.3', '0.5', '1', '2', '3', '5']);
+    expect(logScale(0.01, 5, 0, 300).ticks).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
+    // less than a decade: more multiples, so the axis keeps several labels
+    expect(logScale(1.5, 7.9, 0, 300).ticks).toEqual([1.5, 2, 3, 4, 5, 7]);
     const wide = logScale(1e-3, 1e6, 0, 300);
     expect(wide.ticks).toEqual([1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4, 1e5, 1e6]);
     expect(wide.format(1e6)).toBe('1e6');

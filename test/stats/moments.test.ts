@@ -91,6 +91,20 @@ describe('moments (Welford within a column, Chan to merge)', () => {
     expect(momentsVariance(emptyMoments())).toBe(0);
   });
 
+  it('finds a non-finite value anywhere in a long column (interleaved lanes and the tail)', () => {
+    for (const [at, bad] of [[1001, NaN], [0, -Infinity], [2046, Infinity], [2049, NaN]] as const) {
+      const x = randomColumn(2050, 3);
+      x[at] = bad;
+      try {
+        momentsOf(x);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(NonFiniteValueError);
+        expect((e as NonFiniteValueError).index).toBe(at);
+      }
+    }
+  });
+
   it('rejects NaN and infinities, naming the row, and leaves the state unchanged', () => {
     const m = momentsOf(Float64Array.of(1, 2));
     const before = { ...m };

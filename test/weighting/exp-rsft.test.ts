@@ -179,6 +179,12 @@ describe('exp_rsft_trajectory', () => {
     expect(res.weight[2]).toBeCloseTo(Math.exp((4 - 10) / (1 * s.std)), 6);
   });
 
+  it('rejects per-step reward statistics as the shift of long trajectories, saying what to use', () => {
+    const o = createOfflineObjective('exp_rsft_trajectory', { lambda: 0.1, standardize: false }, { rewardStats: stats([1, 5]) });
+    const reward = new Float64Array(40).fill(5);
+    expect(() => o.weigh({ reward, group: new Int32Array(40) }, null)).toThrow(/largest return R\(τ\).*column: return/);
+  });
+
   it('needs a group or a return column', () => {
     const o = createOfflineObjective('exp_rsft_trajectory', { shift_mode: 'batch' }, {});
     expect(() => o.weigh({ reward: Float64Array.from([1]) }, null)).toThrow(/group/);

@@ -18,6 +18,24 @@ describe('selection', () => {
     }
   });
 
+  it('bucket select on large inputs agrees with a sort: continuous, tied, wide-range and constant data', () => {
+    const rand = rng(17);
+    const inputs = [
+      Float64Array.from({ length: 20000 }, () => rand() * 10 - 5),
+      Float64Array.from({ length: 10000 }, () => 1 + Math.floor(rand() * 5)),
+      Float64Array.from({ length: 9000 }, (_, i) => (i % 3 === 0 ? 1e300 * rand() : i % 3 === 1 ? -1e-300 * rand() : rand())),
+      Float64Array.from({ length: 8000 }, (_, i) => (i === 7 ? 1e308 : i === 9 ? -1e308 : rand())),
+      Float64Array.from({ length: 5000 }, (_, i) => (i < 4999 ? 2 : 3)),
+      new Float64Array(6000).fill(-1.5),
+    ];
+    for (const x of inputs) {
+      const sorted = x.slice().sort();
+      for (const k of [1, 2, 3, Math.floor(x.length / 3), Math.floor(x.length / 2), x.length - 1, x.length]) {
+        expect(kthLargest(x, k)).toBe(sorted[x.length - k]);
+      }
+    }
+  });
+
   it('topKMask keeps exactly K rows, ties at the threshold in row order', () => {
     const x = Float64Array.from([3, 5, 3, 1, 5, 3]);
     const { mask, threshold } = topKMask(x, 4);

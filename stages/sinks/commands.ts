@@ -1,0 +1,97 @@
+/**
+ * `recpost report <metrics files or dirs…>`: re-make the comparison table and
+ * plots from the metric files of earlier runs (metrics.jsonl, metrics.parquet).
+ * It runs read_metrics → comparison_table → plot… as a pipeline, so the output
+ * is exactly what those stages write, and prints the table to stdout.
+ */
+import * as path from 'node:path';
+import type { Command } from '../../pipelines/command.js';
+import { applySets, flag, hasFlag, type ParsedArgs } from '../../pipelines/args.js';
+import { resolvePipeline, type StageSpec } from '../../pipelines/spec.js';
+import { runPipeline } from '../../pipelines/runner.js';
+import { ConfigError } from '../core/config-schema.js';
+
+const USAGE = `usage: recpost report <metrics file | directory>... [options]
+  reads *.jsonl / *.parquet metric files (a directory is searched recursively), writes and prints
+  the comparison table, and draws plots.
+  --metrics a,b        table columns (default: every metric recorded in the split)
+  --split S            split (default test)
+  --baseline M         show the % change from method M
+  --select last|best   checkpoint per seed (default last)   --best-by M   --best-split S
+  --methods a,b        rows (and plotted methods), in this order
+  --title T            table heading
+  --table FILE         Markdown file of the table (default <out>/comparison.md)
+  --plot KIND          metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl (repeatable;
+                       each writes <out>/plots/<kind>-<metric>.svg and .png)
+  --metric M           plotted metric   --x X   plot x (step|epoch, or the swept parameter)   --log-x
+  --plot-opt k=v       any other plot option (repeatable), e.g. --plot-opt png_text=bitmap
+  --out DIR            output directory (default runs/report)   --quiet`;
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** The report pipeline's stages from the command line. */
+export function reportStages(args: ParsedArgs, outDir: string): StageSpec[] {
+  const inputs = args.positionals.slice(1);
+  if (inputs.length === 0) throw new ConfigError(`report: name at least one metrics file or directory\n${USAGE}`, ['usage']);
+  const methods = flag(args, 'methods');
+  const table: Record<string, unknown> = { path: flag(args, 'table') ?? path.join(outDir, 'comparison.md') };
+  const metrics = flag(args, 'metrics');
+  if (metrics !== undefined) table.metrics = list(metrics);
+  for (const [opt, key] of [
+    ['split', 'split'],
+    ['baseline', 'baseline'],
+    ['select', 'select'],
+    ['best-by', 'best_by'],
+    ['best-split', 'best_split'],
+    ['title', 'title'],
+  ] as const) {
+    const v = flag(args, opt);
+    if (v !== undefined) table[key] = v;
+  }
+  if (methods !== undefined) table.methods = list(methods);
+  const stages: StageSpec[] = [
+    { stage: 'read_metrics', with: { paths: inputs } },
+    { stage: 'comparison_table', with: table },
+  ];
+  for (const kind of args.flags.get('plot') ?? []) {
+    const plot: Record<string, unknown> = { kind };
+    applySets(plot, args.flags.get('plot-opt') ?? []);
+    const metric = flag(args, 'metric');
+    if (metric !== undefined) plot.metric = metric;
+    const x = flag(args, 'x');
+    if (x !== undefined) plot.x = x;
+    if (hasFlag(args, 'log-x')) plot.log_x = true;
+    if (flag(args, 'split') !== undefined) plot.split = flag(args, 'split');
+    for (const k of ['select', 'best-by', 'best-split'] as const) if (flag(args, k) !== undefined) plot[k.replace('-', '_')] = flag(args, k);
+    if (methods !== undefined) plot.methods = list(methods);
+    const label = (plot.metric as string | undefined) ?? (kind === 'gold_proxy_vs_kl' ? '' : kind === 'reward_vs_noise' ? 'true_reward_top1' : '');
+    if (plot.path === undefined) plot.path = path.join(outDir, 'plots', `${kind}${label ? `-${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}` : ''}`);
+    stages.push({ stage: 'plot', id: `plot_${kind}`, with: plot });
+  }
+  return stages;
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'comparison table and plots from the metric files of earlier runs',
+  usage: 'report <metrics>...',
+  async run(args) {
+    if (hasFlag(args, 'help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const outDir = flag(args, 'out') ?? path.join('runs', 'report');
+    const p = resolvePipeline({ name: 'report', out_dir: outDir, stages: reportStages(args, outDir) }, 'report');
+    const result = await runPipeline(p, { outDir, quiet: hasFlag(args, 'quiet'), writeFiles: false });
+    const table = result.artifacts.get('report:table');
+    if (typeof table === 'string') process.stdout.write(`${table}\n`);
+    return 0;
+  },
+};
+
+/** CLI subcommands contributed by this concern (to be joined in pipelines/commands.ts). */
+export const sinksCommands: Command[] = [reportCommand];
