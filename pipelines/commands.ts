@@ -8,6 +8,7 @@ import { weightingCommands } from '../stages/weighting/commands.js';
 import { trainCommands } from '../stages/train/commands.js';
 import { evalCommands } from '../stages/eval/commands.js';
 import { sinksCommands } from '../stages/sinks/commands.js';
+import { statsCommands } from '../stages/stats/commands.js';
 
 export type { Command } from './command.js';
-export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands];
+export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands];
