@@ -98,17 +98,18 @@ export class WorkerDatasetSink implements DatasetSink {
     this.manifest.rows += n;
     // Keep at most two parts in flight: one encoding, one queued.
     if (this.inFlight.length >= 2) await this.inFlight.shift();
-    this.inFlight.push(
-      this.worker
-        .encode(take, path.join(this.dir, rel), {
-          compression: this.opts.compression,
-          rowGroupSize: this.opts.rowGroupSize,
-          metadata: this.opts.metadata,
-        })
-        .then((bytes) => {
-          entry.bytes = bytes;
-        }),
-    );
+    const done = this.worker
+      .encode(take, path.join(this.dir, rel), {
+        compression: this.opts.compression,
+        rowGroupSize: this.opts.rowGroupSize,
+        metadata: this.opts.metadata,
+      })
+      .then((bytes) => {
+        entry.bytes = bytes;
+      });
+    // A failure is reported when the part is awaited (next cut or close), not as an unhandled rejection.
+    done.catch(() => undefined);
+    this.inFlight.push(done);
   }
 
   async close(): Promise<DatasetManifest> {

@@ -41,6 +41,8 @@ export interface IngestEnv {
   /** Draw a progress line on stderr. */
   progress: boolean;
   emitMetric?(rec: Omit<MetricRecord, 'run'>): void;
+  /** The run's seed, carried into metric records. */
+  seed?: number;
 }
 
 export interface IngestSummary {
@@ -154,6 +156,10 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
   const vocabs = await openVocabularies(cfg, vocabDir, withSessions, env.log);
 
+  // Options of each text format, checked before anything in the output is touched.
+  const textOptions = new Map<InputFormat, DelimitedOptions>();
+  for (const f of files) if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions.has(f.format)) textOptions.set(f.format, delimitedOptions(cfg, f.format, mapping));
+
   clearDatasetFiles(cfg.output);
   fs.mkdirSync(cfg.output, { recursive: true });
   const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(cfg.output)) : null;
@@ -164,8 +170,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     compression: cfg.compression,
     metadata: { 'recpost.table': 'interactions', 'recpost.timestamp_unit': timestampUnit },
   };
-  const dataset: DatasetSink = cfg.encode_in_worker ? new WorkerDatasetSink(cfg.output, sinkOpts) : inlineDatasetSink(cfg.output, sinkOpts);
-  const ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(cfg.arrow_ipc) : null;
+  let dataset: DatasetSink | null = null;
+  let ipc: ArrowIpcFileWriter | null = null;
   const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames);
   const sink: RowSink = {
     asm,
@@ -192,19 +198,21 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   };
   let ok = false;
   try {
+    dataset = cfg.encode_in_worker ? new WorkerDatasetSink(cfg.output, sinkOpts) : inlineDatasetSink(cfg.output, sinkOpts);
+    ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(cfg.arrow_ipc) : null;
     for (const f of files) {
       const size = fs.statSync(f.path).size;
-      // Each source yields after a chunk (text) or a row group (Parquet) with its progress in bytes.
+      // A text file yields after each chunk (bytes read so far), a Parquet file after each row group (fraction of its rows).
       const steps =
         f.format === 'parquet'
           ? readParquetInput(f.path, sink, mapping)
           : readTextFile(
               f.path,
-              f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, mapping) : new DelimitedFileParser(sink, f.path, delimitedOptions(cfg, f.format, mapping)),
+              f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, mapping) : new DelimitedFileParser(sink, f.path, textOptions.get(f.format)!),
               cfg.read_bytes,
             );
-      for await (const fraction of steps) {
-        report(f.format === 'parquet' ? Math.round(fraction * size) : fraction);
+      for await (const position of steps) {
+        report(f.format === 'parquet' ? Math.round(position * size) : position);
         for (const b of drain(asm)) {
           await dataset.write(b);
           ipc?.write(b);
@@ -256,7 +264,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     if (!ok) {
       quarantine?.abort();
       await ipc?.abort();
-      await dataset.abort();
+      await dataset?.abort();
       clearDatasetFiles(cfg.output);
     }
   }
@@ -290,7 +298,7 @@ function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): voi
     `ingest: ${s.rows} rows from ${s.files.length} file(s)${rejected}${skipped}${blank}; ${s.users} users, ${s.items} items${s.sessions !== undefined ? `, ${s.sessions} sessions` : ''}; ` +
       `${s.seconds.toFixed(2)} s (${formatCount(rate)} rows/s) → ${cfg.output} (${s.manifest.files.length} part file(s)), vocabularies in ${path.dirname(s.vocab.users)}`,
   );
-  const rec = (metric: string, value: number, count = 1) => env.emitMetric?.({ method: 'ingest', seed: 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
+  const rec = (metric: string, value: number, count = 1) => env.emitMetric?.({ method: 'ingest', seed: env.seed ?? 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
   rec('rows', s.rows);
   rec('rejected', s.rejected);
   rec('rejected_fraction', s.rows + s.rejected > 0 ? s.rejected / (s.rows + s.rejected) : 0, s.rows + s.rejected);

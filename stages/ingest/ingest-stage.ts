@@ -28,13 +28,16 @@ export const ingestStage = defineStage<IngestConfig>({
     'Bad rows (wrong field count, non-numeric or non-finite reward, unparsable timestamp, empty id, invalid JSON, a header',
     'without a mapped column) stop a strict ingest with file:line, field and value, or go to <output>/_quarantine/rejected.jsonl',
     'in quarantine mode. Nothing is dropped or coerced silently: "4.5abc" is an error, blank lines are counted.',
+    'Publishes ctx.artifacts: vocab → {users, items[, sessions]} paths; dataset → {dir, manifest, manifestPath, table, timestampUnit};',
+    'ingest → the run summary (rows, rejections, users, items, seconds). Emits metric records rows, rejected, rejected_fraction,',
+    'skipped_files, users, items, rows_per_second (method "ingest", split "ingest").',
   ].join('\n'),
   fields: ingestFields,
   create(cfg, ctx) {
     return {
       apply: () =>
         streamFromAsync(async function* () {
-          const run = runIngest(cfg, { log: ctx.log, progress: ctx.progress, emitMetric: (r) => ctx.emitMetric(r) });
+          const run = runIngest(cfg, { log: ctx.log, progress: ctx.progress, seed: ctx.seed, emitMetric: (r) => ctx.emitMetric(r) });
           for (;;) {
             const t0 = performance.now();
             const step = await run.next();

@@ -48,7 +48,7 @@ export class QuarantineLog implements Rejector {
   private readonly tmp: string;
   private pending: string[] = [];
   count = 0;
-  /** Rejections per "field: reason kind" (the reason up to its first parenthesis or colon). */
+  /** Rejections per "field: reason kind" (the reason without parentheses, up to a colon or semicolon). */
   readonly byReason = new Map<string, number>();
 
   constructor(readonly file: string) {
@@ -60,7 +60,7 @@ export class QuarantineLog implements Rejector {
     const raw = row.raw.length > MAX_RAW ? `${row.raw.slice(0, MAX_RAW)}…[${row.raw.length - MAX_RAW} more characters]` : row.raw;
     this.pending.push(JSON.stringify({ ...row, raw }));
     this.count++;
-    const kind = `${row.field}: ${row.reason.split(/[(:]/)[0]!.trim()}`;
+    const kind = `${row.field}: ${row.reason.replace(/\s*\([^)]*\)/g, '').split(/[:;]/)[0]!.trim()}`;
     this.byReason.set(kind, (this.byReason.get(kind) ?? 0) + 1);
     if (this.pending.length >= 512) this.drain();
   }

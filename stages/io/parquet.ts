@@ -70,13 +70,24 @@ export function writeParquetFile(file: string, data: arrow.Table | Batch[], opts
   return bytes.length;
 }
 
-/** A Parquet file path, or every *.parquet below a directory (sorted, Hive partitions included). */
+/**
+ * A Parquet file path, or the files of a dataset directory: exactly those its
+ * `_manifest.json` names when it has one (so side files such as vocabularies
+ * are never read as data), else every *.parquet below it in name order, Hive
+ * partitions included, skipping names that start with "." or "_".
+ */
 export function listParquetFiles(p: string): string[] {
   const st = fs.statSync(p);
   if (st.isFile()) return [p];
+  const manifest = path.join(p, '_manifest.json');
+  if (fs.existsSync(manifest)) {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
+    if (Array.isArray(m.files)) return m.files.map((f) => path.join(p, f.path));
+  }
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
       const full = path.join(dir, e.name);
       if (e.isDirectory()) walk(full);
       else if (e.isFile() && e.name.endsWith('.parquet')) out.push(full);

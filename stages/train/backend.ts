@@ -82,15 +82,25 @@ async function tryNative(importer: ModuleImporter, notices: string[]): Promise<B
     }
     // The package registers "tensorflow" on the tfjs-core copy it imports; if
     // that copy is not ours (version mismatch), our registry does not see it.
+    let registered = false;
+    try {
+      registered = tf.findBackendFactory('tensorflow') != null;
+    } catch {
+      registered = false;
+    }
+    if (!registered) {
+      notices.push(`${pkg}: loaded but not registered with this @tensorflow/tfjs-core (install version ${tf.version_core})`);
+      continue;
+    }
     let ok = false;
     try {
-      ok = tf.findBackendFactory('tensorflow') !== undefined && (await tf.setBackend('tensorflow'));
+      ok = await tf.setBackend('tensorflow');
     } catch (e) {
       notices.push(`${pkg}: loaded but the backend failed to start (${shortReason(e)})`);
       continue;
     }
     if (!ok) {
-      notices.push(`${pkg}: loaded but not registered with this @tensorflow/tfjs-core (install version ${tf.version_core})`);
+      notices.push(`${pkg}: loaded but the backend failed to start`);
       continue;
     }
     return { name: 'tensorflow', description: `tensorflow (${pkg})`, notices };

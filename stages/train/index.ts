@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../core/stage.js';
+import { trainSasrecStage } from './train-sasrec-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const trainStages: StageDefinition<any>[] = [];
+export const trainStages: StageDefinition<any>[] = [trainSasrecStage];

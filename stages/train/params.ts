@@ -110,6 +110,22 @@ export class ParamStore {
     }
   }
 
+  /** Assign the values present in `arrays` (shapes checked); returns the names not found there. */
+  loadSome(arrays: ReadonlyMap<string, { shape: number[]; data: Float32Array }>, where = 'checkpoint'): string[] {
+    const missing: string[] = [];
+    for (const [name, v] of this.vars) {
+      const a = arrays.get(name);
+      if (!a) {
+        missing.push(name);
+        continue;
+      }
+      if (a.shape.length !== v.shape.length || a.shape.some((d, i) => d !== v.shape[i]))
+        throw new Error(`${where}: parameter "${name}" has shape [${a.shape}], the model expects [${v.shape}]`);
+      tf.tidy(() => v.assign(tf.tensor(a.data, a.shape, 'float32')));
+    }
+    return missing;
+  }
+
   /** A copy with its own variables (frozen unless `trainable`), e.g. a reference policy. */
   clone(trainable = false): ParamStore {
     const out = new ParamStore(trainable);

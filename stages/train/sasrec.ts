@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params.js';
 import { dense, dropout } from './nn.js';
 import { embedInputs, layerNormOp, linear, maskedAttention } from './fast-ops.js';
+import { clearPaddingBiasCache } from './softmax-output.js';
 import { Rng, RNG_PURPOSE, streamFor } from './rng.js';
 
 export interface SasrecConfig {
@@ -89,6 +90,13 @@ function causalBias(t: number): tf.Tensor2D {
     causalCache.set(t, m);
   }
   return m;
+}
+
+/** Dispose the cached constant tensors (masks, padding biases); they are rebuilt on demand. */
+export function clearConstantCaches(): void {
+  for (const t of causalCache.values()) t.dispose();
+  causalCache.clear();
+  clearPaddingBiasCache();
 }
 
 /** Dropout randomness of one training step (undefined = evaluation, no dropout). */

@@ -43,6 +43,11 @@ export function paddingBias(numItems: number): tf.Tensor1D {
   return t;
 }
 
+export function clearPaddingBiasCache(): void {
+  for (const t of paddingBiasCache.values()) t.dispose();
+  paddingBiasCache.clear();
+}
+
 function chunkRows(m: number, v: number, chunkElements: number): number[] {
   const rows = Math.max(1, Math.floor(chunkElements / v));
   const out: number[] = [];

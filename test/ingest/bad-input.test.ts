@@ -123,7 +123,7 @@ describe('quarantine mode', () => {
       '(row): expected 4 fields, found 5': 1,
       'rating: reward is not a number': 1,
       'rating: reward is not finite': 2,
-      'timestamp: timestamp': 1,
+      'timestamp: timestamp is not a number': 1,
       'userId: user id is empty': 1,
     });
     expect(logs.join('\n')).toMatch(/ingest: 3 rows from 1 file\(s\), 7 rejected → .*rejected\.jsonl/);
@@ -156,5 +156,17 @@ describe('quarantine mode', () => {
     const { all, summary } = await ingestAll({ path: f, output: path.join(d, 'ds'), mode: 'quarantine' });
     expect(summary.rejected).toBe(1);
     expect(tuples(all!)).toEqual([[1, 1, 8, 7]]);
+  });
+});
+
+describe('option errors', () => {
+  it('are reported before the previous dataset in the output is touched', async () => {
+    const d = tmpDir('options');
+    const src = path.join(SAMPLES, 'ratings.csv');
+    const out = path.join(d, 'ds');
+    await ingestAll({ path: src, output: out });
+    await expect(ingestAll({ path: src, output: out, quote: "''" })).rejects.toThrow(`ingest: quote must be one ASCII character, got "''"`);
+    expect(fs.existsSync(path.join(out, '_manifest.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'part-00000.parquet'))).toBe(true);
   });
 });

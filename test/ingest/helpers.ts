@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
@@ -12,9 +13,18 @@ import type { MetricRecord } from '../../schemas/metric-record.js';
 
 export const SAMPLES = fileURLToPath(new URL('../../data/samples', import.meta.url));
 
+const created: string[] = [];
+
+/** A fresh temporary directory, removed when the test file ends. */
 export function tmpDir(tag = 'ingest'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `recpost-${tag}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `recpost-${tag}-`));
+  created.push(d);
+  return d;
 }
+
+afterAll(() => {
+  for (const d of created.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** Write `text` to a new file in `dir` and return its path. */
 export function writeText(dir: string, name: string, text: string | Buffer): string {

@@ -1,0 +1,303 @@
+/**
+ * The offline training loop shared by every offline objective and both
+ * policies (SPEC S3–S6): each minibatch is weighed by the objective (with its
+ * state carried from batch to batch and epoch to epoch), then
+ *
+ *   minimise  −(1/N) Σ w·log π(a|s)  (+ the model's auxiliary terms)
+ *
+ * with Adam and global-norm clipping. Epochs visit the rows in a fresh order
+ * drawn from (seed, epoch); every random draw is keyed by (seed, step), so a
+ * checkpoint (parameters, optimiser moments, objective state, data position)
+ * resumes to exactly the parameters of the uninterrupted run.
+ *
+ * Training records (split "train") are emitted every `logEvery` steps and at
+ * the end of each epoch: loss, nll, w_mean, w_max, ess, grad_norm,
+ * examples_per_s, the model's own terms (reward_mse) and the objective's
+ * diagnostics, each the mean over the steps of the interval with
+ * count = the examples (targets) it covered.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Logger } from '../core/logger.js';
+import type { OfflineObjective } from '../core/objective.js';
+import { Progress } from '../core/progress.js';
+import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
+import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
+import type { ParamStore } from './params.js';
+import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
+
+/** The targets of one minibatch, as the objective sees them. */
+export interface PreparedBatch {
+  rewards: Float64Array;
+  groups: Int32Array;
+}
+
+/** What the loop needs from a model + dataset. */
+export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
+  kind: CheckpointMeta['kind'];
+  params: ParamStore;
+  /** Architecture and catalog, stored in checkpoints. */
+  modelConfig: Record<string, unknown>;
+  numRows: number;
+  prepare(rows: Int32Array): P;
+  /**
+   * Scalars of one step, built inside the gradient scope: `loss` is
+   * minimised; `nll` = −mean log π unweighted; other entries are reported.
+   */
+  loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar> };
+}
+
+export interface OfflineTrainerOptions {
+  method: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  adam: AdamConfig;
+  clipNorm: number;
+  /** Directory receiving step-<n>/ checkpoints (undefined: none written). */
+  checkpointRoot?: string;
+  /** Write a checkpoint every this many epochs (and always after the last). */
+  checkpointEveryEpochs: number;
+  /** Also every this many optimiser steps (0 = off). */
+  checkpointEverySteps: number;
+  logEvery: number;
+  /** Measure the phantom gradient every this many steps when the objective supplies phantom weights (0 = never). */
+  phantomEvery: number;
+  /** Stop (after writing a checkpoint) once this many optimiser steps are done in total. */
+  stopAfterSteps?: number;
+  /** Recorded in checkpoints. */
+  trainerConfig?: Record<string, unknown>;
+  /** Extra JSON kept in checkpoints. */
+  extra?: Record<string, unknown>;
+}
+
+export interface TrainingRecord {
+  step: number;
+  epoch: number;
+  metric: string;
+  value: number;
+  count: number;
+}
+
+export interface TrainerHooks {
+  emit(rec: TrainingRecord): void;
+  log?: Pick<Logger, 'info' | 'warn'>;
+  progress?: boolean;
+  label?: string;
+  /** Called after each checkpoint is written. */
+  onCheckpoint?(info: CheckpointInfo): void;
+}
+
+export interface CheckpointInfo {
+  method: string;
+  dir: string;
+  step: number;
+  epoch: number;
+  seed: number;
+}
+
+export interface OfflineTrainResult {
+  step: number;
+  epoch: number;
+  checkpoints: CheckpointInfo[];
+  objectiveState: unknown;
+  /** Mean loss of the last epoch. */
+  lastEpochLoss: number;
+  stoppedEarly: boolean;
+}
+
+const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss']);
+
+class Interval {
+  steps = 0;
+  examples = 0;
+  t0 = performance.now();
+  sums = new Map<string, number>();
+  add(name: string, v: number): void {
+    if (Number.isFinite(v)) this.sums.set(name, (this.sums.get(name) ?? 0) + v);
+  }
+  reset(): void {
+    this.steps = 0;
+    this.examples = 0;
+    this.t0 = performance.now();
+    this.sums.clear();
+  }
+}
+
+function weightStats(w: Float32Array): { mean: number; max: number; ess: number } {
+  let s = 0;
+  let s2 = 0;
+  let max = -Infinity;
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i]!;
+    s += v;
+    s2 += v * v;
+    if (v > max) max = v;
+  }
+  return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: s2 > 0 ? (s * s) / s2 : 0 };
+}
+
+/** Train `task` under `objective`; resumes from `resume` when given. */
+export async function trainOffline<P extends PreparedBatch>(
+  task: OfflineTask<P>,
+  objective: OfflineObjective<unknown>,
+  opts: OfflineTrainerOptions,
+  hooks: TrainerHooks,
+  resume?: LoadedCheckpoint,
+): Promise<OfflineTrainResult> {
+  const n = task.numRows;
+  if (n === 0) throw new Error(`${hooks.label ?? 'train'}: no training rows (is there data with split = train?)`);
+  const batchesPerEpoch = Math.ceil(n / opts.batchSize);
+  const adam = new Adam(task.params, opts.adam);
+  let state: unknown = objective.initialState();
+  let epoch = 0;
+  let batch = 0;
+  if (resume) {
+    const pos = resume.meta.position;
+    if (pos && pos.rows !== n)
+      throw new Error(`cannot resume from ${resume.dir}: it was trained on ${pos.rows} rows, this data has ${n} (resume needs the same data)`);
+    task.params.load(resume.params, `checkpoint ${resume.dir}`);
+    if (resume.meta.optimizer) adam.load(resume.meta.optimizer.step, resume.optimizer);
+    if (resume.meta.objectiveState !== undefined) state = resume.meta.objectiveState;
+    epoch = pos?.epoch ?? resume.meta.epoch;
+    batch = pos?.batch ?? 0;
+  }
+  const checkpoints: CheckpointInfo[] = [];
+  const interval = new Interval();
+  let epochLossSum = 0;
+  let epochSteps = 0;
+  let lastEpochLoss = NaN;
+  let stoppedEarly = false;
+
+  const flush = () => {
+    if (interval.steps === 0) return;
+    const secs = (performance.now() - interval.t0) / 1000;
+    const rec = (metric: string, value: number) =>
+      hooks.emit({ step: adam.step, epoch: epoch + 1, metric, value, count: interval.examples });
+    for (const [name, sum] of interval.sums) rec(name, sum / interval.steps);
+    rec('examples_per_s', secs > 0 ? interval.examples / secs : 0);
+    interval.reset();
+  };
+
+  let lastSavedStep = -1;
+  const saveCheckpoint = (position: { epoch: number; batch: number }) => {
+    if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
+    const step = adam.step;
+    lastSavedStep = step;
+    const dir = path.join(opts.checkpointRoot, `step-${step}`);
+    // Completed epochs: a mid-epoch position counts only the finished ones.
+    const completed = position.epoch;
+    const opt = adam.state();
+    writeCheckpoint(
+      dir,
+      {
+        kind: task.kind,
+        method: opts.method,
+        model: task.modelConfig,
+        trainer: opts.trainerConfig,
+        step,
+        epoch: completed,
+        seed: opts.seed,
+        position: { epoch: position.epoch, batch: position.batch, rows: n },
+        objectiveState: state,
+        rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
+        optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
+        extra: opts.extra,
+      },
+      task.params.toArrays(),
+      opt.arrays,
+    );
+    const info: CheckpointInfo = { method: opts.method, dir, step, epoch: completed, seed: opts.seed };
+    checkpoints.push(info);
+    hooks.onCheckpoint?.(info);
+  };
+
+  try {
+    outer: for (; epoch < opts.epochs; epoch++) {
+      const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
+      const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch);
+      for (; batch < batchesPerEpoch; batch++) {
+        const rows = order.subarray(batch * opts.batchSize, Math.min(n, (batch + 1) * opts.batchSize));
+        const prep = task.prepare(rows);
+        const weighed = objective.weigh({ reward: prep.rewards, group: prep.groups }, state);
+        state = weighed.state;
+        const result = weighed.result;
+        const weights = result.weight;
+        if (weights.length !== prep.rewards.length)
+          throw new Error(`objective "${objective.name}" returned ${weights.length} weights for ${prep.rewards.length} examples`);
+        const step = adam.step;
+        let extras: Record<string, tf.Scalar> = {};
+        let nllT: tf.Scalar | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = task.loss(prep, weights, step);
+          nllT = tf.keep(out.nll);
+          extras = Object.fromEntries(Object.entries(out.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+          return out.loss;
+        }, task.params.variables());
+        const named = new Map<string, tf.Tensor>();
+        for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
+        const norm = globalNorm([...named.values()]);
+        adam.apply(named, clipScale(norm, opts.clipNorm));
+        const loss = value.dataSync()[0]!;
+        const nll = nllT!.dataSync()[0]!;
+        const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
+        tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
+        if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
+
+        if (result.phantomWeight && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
+          const pw = result.phantomWeight;
+          const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
+          interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
+          tf.dispose([phantom.value, ...Object.values(phantom.grads)]);
+        }
+
+        const ws = weightStats(weights);
+        interval.steps++;
+        interval.examples += weights.length;
+        interval.add('loss', loss);
+        interval.add('nll', nll);
+        for (const [k, v] of extraValues) interval.add(k, v);
+        interval.add('grad_norm', norm);
+        interval.add('w_mean', ws.mean);
+        interval.add('w_max', ws.max);
+        interval.add('ess', ws.ess);
+        // The objective's diagnostics, except names this loop computes itself.
+        for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k)) interval.add(k, v);
+        epochLossSum += loss;
+        epochSteps++;
+        progress.advance(1, batch + 1);
+        if (opts.logEvery > 0 && interval.steps >= opts.logEvery) flush();
+
+        const doneSteps = adam.step;
+        const atEpochEnd = batch + 1 === batchesPerEpoch;
+        const next = atEpochEnd ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: batch + 1 };
+        if (!atEpochEnd && opts.checkpointEverySteps > 0 && doneSteps % opts.checkpointEverySteps === 0) saveCheckpoint(next);
+        if (opts.stopAfterSteps !== undefined && doneSteps >= opts.stopAfterSteps && !(atEpochEnd && epoch + 1 === opts.epochs)) {
+          flush();
+          saveCheckpoint(next);
+          stoppedEarly = true;
+          progress.finish();
+          break outer;
+        }
+        // Let timers and I/O run between steps (progress output, signals).
+        if ((batch & 7) === 7) await new Promise((r) => setImmediate(r));
+      }
+      progress.finish();
+      flush();
+      lastEpochLoss = epochSteps ? epochLossSum / epochSteps : NaN;
+      hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'epoch_loss', value: lastEpochLoss, count: n });
+      hooks.log?.info(
+        `${hooks.label ?? 'train'}: epoch ${epoch + 1}/${opts.epochs} loss ${lastEpochLoss.toFixed(4)} (${epochSteps} steps, step ${adam.step})`,
+      );
+      epochLossSum = 0;
+      epochSteps = 0;
+      batch = 0;
+      const last = epoch + 1 === opts.epochs;
+      if (last || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+    }
+  } finally {
+    adam.dispose();
+  }
+  if (!stoppedEarly) epoch = Math.max(epoch, opts.epochs);
+  return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly };
+}

@@ -1,0 +1,227 @@
+/**
+ * train_sasrec: train the generative recommender (SASRec-style, SPEC S6) on
+ * `examples` under any offline objective (BC, Exp-RSFT, DRPO, …), write
+ * checkpoints, emit training records, then pass the input on.
+ */
+import * as path from 'node:path';
+import { validateConfig, ConfigError } from '../core/config-schema.js';
+import { defineStage, type StageContext } from '../core/stage.js';
+import { formatCount } from '../core/progress.js';
+import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
+import { readDenseToRaw } from '../simulators/dense-truth.js';
+import { vocabFiles } from '../eval/truth.js';
+import { initBackend } from './backend.js';
+import { readCheckpoint } from './checkpoint.js';
+import { trainOffline } from './offline-trainer.js';
+import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
+import { sasrecTask } from './sasrec-task.js';
+import { ExampleCollector, type SequenceMode } from './sequence-data.js';
+import {
+  buildObjective,
+  checkpointRoot,
+  commonTrainFields,
+  describeCheckpoint,
+  InputBuffer,
+  objectiveField,
+  publishCheckpoint,
+  resolveInit,
+  resolveResume,
+  trainingEmitter,
+  trainThenReplay,
+  type CommonTrainConfig,
+  type ObjectiveSpec,
+} from './stage-support.js';
+
+export interface TrainSasrecConfig extends CommonTrainConfig {
+  objective: ObjectiveSpec;
+  stats_path?: string;
+  mode: SequenceMode;
+  max_len: number;
+  d: number;
+  blocks: number;
+  heads: number;
+  ffn: number;
+  dropout: number;
+  softmax: 'auto' | 'full' | 'sampled';
+  full_softmax_max_items: number;
+  negatives: number;
+  negative_alpha: number;
+  num_items: number;
+  reward_head: boolean;
+  reward_weight: number;
+  reward_hidden: number;
+  reward_head_detach: boolean;
+  phantom_every: number;
+}
+
+/** Catalog size: the option, else the vocabulary's item count, else the largest id seen + 1. */
+async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: number): Promise<{ n: number; from: string }> {
+  if (cfg.num_items > 0) return { n: cfg.num_items, from: 'num_items' };
+  const files = vocabFiles(ctx.artifacts.get('vocab'));
+  if (files) {
+    try {
+      const table = await readDenseToRaw(files.items);
+      return { n: Math.max(table.length, seen), from: `vocabulary ${files.items}` };
+    } catch {
+      // fall through to the ids seen
+    }
+  }
+  return { n: seen, from: 'largest item id seen' };
+}
+
+export const trainSasrecStage = defineStage<TrainSasrecConfig>({
+  name: 'train_sasrec',
+  role: 'transform',
+  summary: 'Train the SASRec-style generative recommender on examples under an offline objective (BC, Exp-RSFT, DRPO, …); checkpoints + training records; passes the input on.',
+  doc: [
+    'Minimises −(1/N) Σ w·log π(a|s) (+ the reward head\'s MSE) with Adam and gradient clipping; w comes from the objective, run inside the epoch loop on every minibatch',
+    'so stateful objectives (DRPO\'s adaptive P) see every batch of every epoch. mode "sequence": per user, the train history gives one sequence and every position is a',
+    'target; mode "last": one target per example. Full softmax over the catalog with tied item embeddings, or sampled softmax with log-Q correction beyond',
+    'full_softmax_max_items (softmax: auto). Checkpoints go to <output>/checkpoints/<method>/step-<n>/ and are published as artifacts "checkpoints" and "checkpoint";',
+    'training records (split "train": loss, nll, w_mean, w_max, ess, grad_norm, examples_per_s, reward_mse, the objective\'s diagnostics) go to the metric stream.',
+  ].join(' '),
+  inputs: ['examples'],
+  output: 'examples',
+  fields: {
+    objective: objectiveField('bc'),
+    stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
+    mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
+    ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
+    max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
+    d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
+    blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
+    heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
+    ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
+    dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
+    softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
+    full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
+    negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
+    negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
+    num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
+    reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
+    reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
+    reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
+    reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
+    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+  },
+  create(cfg, ctx) {
+    const stage = 'train_sasrec';
+    const { name, ...objOptions } = cfg.objective;
+    validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+    if (cfg.d % cfg.heads !== 0) throw new ConfigError(`${stage}: d (${cfg.d}) must be a multiple of heads (${cfg.heads})`, ['heads']);
+    const method = cfg.method ?? name;
+    const seed = cfg.seed ?? ctx.seed;
+    const root = checkpointRoot(cfg, ctx, method);
+    const label = `${stage}[${method}]`;
+    return {
+      apply(input) {
+        let collector: ExampleCollector | undefined;
+        let initDir: string | undefined;
+        let maxLen = cfg.max_len;
+        const start = () => {
+          initDir = resolveInit(cfg.init, ctx, stage);
+          if (initDir) maxLen = (readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? maxLen;
+          collector = new ExampleCollector(cfg.mode, maxLen);
+        };
+        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
+        return trainThenReplay(
+          ctx,
+          input,
+          buffer,
+          (b) => {
+            if (!collector) start();
+            collector!.add(b);
+          },
+          async () => {
+            if (!collector) start();
+            await initBackend(cfg.backend, ctx.log);
+            const data = collector!.finish();
+            const resumeDir = resolveResume(cfg, root, stage);
+            const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+            const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
+            let config: SasrecConfig;
+            if (resume) {
+              if (resume.meta.kind !== 'sasrec') throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, not sasrec`);
+              config = resume.meta.model as unknown as SasrecConfig;
+              ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+            } else if (init) {
+              if (init.meta.kind !== 'sasrec') throw new Error(`${stage}: init checkpoint ${initDir} holds a ${init.meta.kind} model, not sasrec`);
+              const m = init.meta.model as unknown as SasrecConfig;
+              config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
+              ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
+            } else {
+              const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
+              config = {
+                numItems: cat.n,
+                maxLen,
+                d: cfg.d,
+                blocks: cfg.blocks,
+                heads: cfg.heads,
+                ffn: cfg.ffn || cfg.d,
+                dropout: cfg.dropout,
+                rewardHead: cfg.reward_head,
+                rewardHidden: cfg.reward_hidden,
+              };
+            }
+            if (data.numItemsSeen > config.numItems)
+              throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
+            const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
+            const params = createSasrecParams(config, seed);
+            if (init) {
+              const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+              const trunk = missing.filter((k) => !k.startsWith('reward/'));
+              if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
+              if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
+            }
+            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+            const steps = Math.ceil(data.numRows / cfg.batch_size);
+            ctx.log.info(
+              `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector!.examplesSeen)} examples; ` +
+                `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
+            );
+            try {
+              const result = await trainOffline(
+                sasrecTask(params, config, data, {
+                  softmax,
+                  negatives: cfg.negatives,
+                  negativeAlpha: cfg.negative_alpha,
+                  rewardWeight: cfg.reward_weight,
+                  detachRewardHead: cfg.reward_head_detach,
+                  seed,
+                }),
+                objective,
+                {
+                  method,
+                  seed,
+                  epochs: cfg.epochs,
+                  batchSize: cfg.batch_size,
+                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
+                  clipNorm: cfg.clip_norm,
+                  checkpointRoot: root,
+                  checkpointEveryEpochs: cfg.checkpoint_every,
+                  checkpointEverySteps: cfg.checkpoint_every_steps,
+                  logEvery: cfg.log_every,
+                  phantomEvery: cfg.phantom_every,
+                  stopAfterSteps: cfg.stop_after_steps > 0 ? cfg.stop_after_steps : undefined,
+                  trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
+                },
+                {
+                  emit: trainingEmitter(ctx, method, seed),
+                  log: ctx.log,
+                  progress: ctx.progress,
+                  label,
+                  onCheckpoint: (info) => publishCheckpoint(ctx, info),
+                },
+                resume,
+              );
+              ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+            } finally {
+              params.dispose();
+              clearConstantCaches();
+            }
+          },
+        );
+      },
+    };
+  },
+});
