@@ -50,8 +50,10 @@ export class Adam {
   constructor(
     private readonly params: ParamStore,
     readonly config: AdamConfig,
+    /** Parameters this optimiser updates (default: all). */
+    names: readonly string[] = params.names(),
   ) {
-    for (const name of params.names()) {
+    for (const name of names) {
       const p = params.get(name);
       this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));

@@ -133,9 +133,6 @@ async function tryWasm(notices: string[]): Promise<BackendInfo | undefined> {
 async function useCpu(notices: string[]): Promise<BackendInfo> {
   if (!(await tf.setBackend('cpu'))) throw new Error(`no TensorFlow.js backend could start (${notices.join('; ')})`);
   registerTrainingKernels('cpu');
-  // The CPU backend prints a multi-line "install tfjs-node" banner on first
-  // use; the start-up line and the README say the same thing once.
-  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return { name: 'cpu', description: 'cpu (plain JavaScript; slow, for small models and tests)', notices };
 }
 

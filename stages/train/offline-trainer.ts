@@ -23,7 +23,7 @@ import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
-import type { ParamStore } from './params.js';
+import type { NamedArray, ParamStore } from './params.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
 /** The targets of one minibatch, as the objective sees them. */
@@ -69,6 +69,8 @@ export interface OfflineTrainerOptions {
   trainerConfig?: Record<string, unknown>;
   /** Extra JSON kept in checkpoints. */
   extra?: Record<string, unknown>;
+  /** Constant arrays stored with the parameters (e.g. the Gaussian policy's catalog embeddings). */
+  extraArrays?: NamedArray[];
 }
 
 export interface TrainingRecord {
@@ -106,7 +108,7 @@ export interface OfflineTrainResult {
   stoppedEarly: boolean;
 }
 
-const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss']);
+const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll']);
 
 class Interval {
   steps = 0;
@@ -165,6 +167,7 @@ export async function trainOffline<P extends PreparedBatch>(
   const checkpoints: CheckpointInfo[] = [];
   const interval = new Interval();
   let epochLossSum = 0;
+  let epochNllSum = 0;
   let epochSteps = 0;
   let lastEpochLoss = NaN;
   let stoppedEarly = false;
@@ -204,7 +207,7 @@ export async function trainOffline<P extends PreparedBatch>(
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
         extra: opts.extra,
       },
-      task.params.toArrays(),
+      [...task.params.toArrays(), ...(opts.extraArrays ?? [])],
       opt.arrays,
     );
     const info: CheckpointInfo = { method: opts.method, dir, step, epoch: completed, seed: opts.seed };
@@ -264,6 +267,7 @@ export async function trainOffline<P extends PreparedBatch>(
         // The objective's diagnostics, except names this loop computes itself.
         for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k)) interval.add(k, v);
         epochLossSum += loss;
+        epochNllSum += nll;
         epochSteps++;
         progress.advance(1, batch + 1);
         if (opts.logEvery > 0 && interval.steps >= opts.logEvery) flush();
@@ -285,11 +289,14 @@ export async function trainOffline<P extends PreparedBatch>(
       progress.finish();
       flush();
       lastEpochLoss = epochSteps ? epochLossSum / epochSteps : NaN;
+      const epochNll = epochSteps ? epochNllSum / epochSteps : NaN;
       hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'epoch_loss', value: lastEpochLoss, count: n });
+      hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'epoch_nll', value: epochNll, count: n });
       hooks.log?.info(
-        `${hooks.label ?? 'train'}: epoch ${epoch + 1}/${opts.epochs} loss ${lastEpochLoss.toFixed(4)} (${epochSteps} steps, step ${adam.step})`,
+        `${hooks.label ?? 'train'}: epoch ${epoch + 1}/${opts.epochs} loss ${lastEpochLoss.toFixed(4)}, nll ${epochNll.toFixed(4)} (${epochSteps} steps, step ${adam.step})`,
       );
       epochLossSum = 0;
+      epochNllSum = 0;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;

@@ -4,6 +4,7 @@
  * checkpoints, emit training records, then pass the input on.
  */
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { validateConfig, ConfigError } from '../core/config-schema.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
@@ -52,6 +53,19 @@ export interface TrainSasrecConfig extends CommonTrainConfig {
   reward_hidden: number;
   reward_head_detach: boolean;
   phantom_every: number;
+}
+
+/** Mean reward over the targets of the training rows. */
+function meanReward(rewards: Float32Array, set: { offsets: Int32Array; targetFrom: Int32Array; numRows: number }): number {
+  let s = 0;
+  let n = 0;
+  for (let r = 0; r < set.numRows; r++) {
+    for (let p = set.offsets[r]! + Math.max(1, set.targetFrom[r]!); p < set.offsets[r + 1]!; p++) {
+      s += rewards[p]!;
+      n++;
+    }
+  }
+  return n ? s / n : 0;
 }
 
 /** Catalog size: the option, else the vocabulary's item count, else the largest id seen + 1. */
@@ -172,6 +186,11 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
               const trunk = missing.filter((k) => !k.startsWith('reward/'));
               if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
               if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
+            }
+            if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
+              // Start the head at the mean observed reward (ratings are 1..5, not 0).
+              const b2 = params.get('reward/b2');
+              tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
             }
             const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
             const steps = Math.ceil(data.numRows / cfg.batch_size);

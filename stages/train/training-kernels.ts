@@ -85,6 +85,12 @@ const KERNELS: Record<string, KernelFunc> = { wasm: wasmSegmentSum, cpu: cpuSegm
  */
 export function registerTrainingKernels(backendName: string): string[] {
   if (backendName === 'wasm') registerWasmFastKernels();
+  if (backendName === 'cpu') {
+    // The CPU backend prints a multi-line "install tfjs-node" banner on first
+    // use; the backend start-up line and the README say it once.
+    const b = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (b) b.firstUse = false;
+  }
   const fn = KERNELS[backendName];
   if (!fn) return [];
   const existing = tf.getKernel(tf.UnsortedSegmentSum, backendName);

@@ -67,6 +67,26 @@ describe('train_sasrec in a pipeline', () => {
     pol.dispose();
   });
 
+  it('resume: true continues an interrupted run (stop_after_steps) to the bytes of an uninterrupted one', async () => {
+    const stages = (extra: Record<string, unknown>) => [
+      { stage: 'read_parquet', with: { path: examplesFile } },
+      { stage: 'train_sasrec', with: { ...model, objective: { name: 'drpo' }, epochs: 2, checkpoint_every: 0, ...extra } },
+    ];
+    const outA = path.join(dir, 'resume-a');
+    const outB = path.join(dir, 'resume-b');
+    await runPipeline(resolvePipeline({ seed: 9, stages: stages({}) }), { outDir: outA, logger: memoryLogger(), writeFiles: false });
+    const r1 = await runPipeline(resolvePipeline({ seed: 9, stages: stages({ stop_after_steps: 4 }) }), { outDir: outB, logger: memoryLogger(), writeFiles: false });
+    expect((r1.artifacts.get('checkpoints') as { step: number }[]).map((c) => c.step)).toEqual([4]);
+    const logger = memoryLogger();
+    await runPipeline(resolvePipeline({ seed: 9, stages: stages({ resume: true }) }), { outDir: outB, logger, writeFiles: false });
+    expect(logger.lines.some((l) => /resuming from sasrec "drpo" step 4/.test(l))).toBe(true);
+    const final = (out: string) => fs.readFileSync(path.join(out, 'checkpoints', 'drpo', 'step-6', 'weights.bin'));
+    expect(final(outB).equals(final(outA))).toBe(true);
+    expect(readCheckpointMeta(path.join(outB, 'checkpoints', 'drpo', 'step-6')).objectiveState).toEqual(
+      readCheckpointMeta(path.join(outA, 'checkpoints', 'drpo', 'step-6')).objectiveState,
+    );
+  });
+
   it('rejects a bad objective option at validation, naming the stage and field', () => {
     expect(() =>
       resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: examplesFile } }, { stage: 'train_sasrec', with: { objective: { name: 'exp_rsft', lamda: 1 } } }] }),

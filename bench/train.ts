@@ -1,0 +1,176 @@
+/**
+ * Training throughput of the generative recommender, per available backend.
+ *
+ * Workload (fixed): 1,000 sequences of 200 inputs (201 items: 200 next-item
+ * targets each), catalog 1,700 items, d = 64, 2 blocks, 2 heads, dropout 0.2,
+ * full softmax, batch 128, BC objective, Adam; no reward head. --quick: 200
+ * sequences. Reported per backend: examples (targets) per second, seconds per
+ * epoch (mean over the timed epochs, after one warm-up step) and peak RSS.
+ * The reference figure is a PyTorch implementation of the same model on this
+ * 2-core machine: about 16 s per epoch.
+ *
+ * Each backend runs in its own child process, so the peak RSS is that run's.
+ * - wasm: the full workload (2 epochs; 1 with --quick).
+ * - cpu: the plain-JavaScript backend is ~50× slower; it runs a tiny slice
+ *   (16 sequences, 1 epoch) so the figure exists without taking minutes.
+ * - tensorflow: only when @tensorflow/tfjs-node(-gpu) is installed.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchResult } from './common.js';
+import { peakRssMB } from './common.js';
+import { initBackend, type BackendName } from '../stages/train/backend.js';
+import { createSasrecParams, type SasrecConfig } from '../stages/train/sasrec.js';
+import { sasrecTask } from '../stages/train/sasrec-task.js';
+import { trainOffline } from '../stages/train/offline-trainer.js';
+import { Rng } from '../stages/train/rng.js';
+import type { SequenceSet } from '../stages/train/sequence-data.js';
+import { createOfflineObjective } from '../stages/weighting/registry.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const PYTORCH_S_PER_EPOCH = 16;
+const NUM_ITEMS = 1701;
+const SEQ_LEN = 200;
+
+interface ChildArgs {
+  backend: BackendName;
+  sequences: number;
+  epochs: number;
+}
+
+interface ChildResult {
+  backend: string;
+  targets: number;
+  secondsPerEpoch: number;
+  examplesPerSecond: number;
+  peakRssMB: number;
+  steps: number;
+}
+
+/** Sequences with a Zipfian item distribution and some sequential structure. */
+export function benchSequences(n: number, len: number, numItems: number, seed: number): SequenceSet {
+  const rng = new Rng(seed, 17);
+  const items = new Int32Array(n * (len + 1));
+  const zipf = (): number => 1 + Math.min(numItems - 2, Math.floor(Math.pow(rng.uniform(), 2.5) * (numItems - 1)));
+  for (let i = 0; i < items.length; i++) {
+    const prev = i % (len + 1) === 0 ? 0 : items[i - 1]!;
+    items[i] = prev > 0 && rng.uniform() < 0.3 ? (prev % (numItems - 1)) + 1 : zipf();
+  }
+  const offsets = Int32Array.from({ length: n + 1 }, (_, r) => r * (len + 1));
+  const counts = new Float64Array(numItems);
+  for (let r = 0; r < n; r++) for (let p = 1; p <= len; p++) counts[items[r * (len + 1) + p]!]! += 1;
+  return {
+    offsets,
+    items,
+    rewards: Float32Array.from({ length: items.length }, () => 1 + rng.int(5)),
+    targetFrom: new Int32Array(n).fill(1),
+    users: Int32Array.from({ length: n }, (_, r) => r + 1),
+    numRows: n,
+    numTargets: n * len,
+    numItemsSeen: numItems,
+    targetCounts: counts,
+  };
+}
+
+async function childMain(args: ChildArgs): Promise<void> {
+  const info = await initBackend(args.backend);
+  if (info.name !== args.backend) throw new Error(`backend ${args.backend} is not available (got ${info.name})`);
+  const data = benchSequences(args.sequences, SEQ_LEN, NUM_ITEMS, 1);
+  const config: SasrecConfig = { numItems: NUM_ITEMS, maxLen: SEQ_LEN, d: 64, blocks: 2, heads: 2, ffn: 64, dropout: 0.2, rewardHead: false, rewardHidden: 1 };
+  const params = createSasrecParams(config, 1);
+  const task = sasrecTask(params, config, data, { softmax: 'full', negatives: 0, negativeAlpha: 0, rewardWeight: 0, detachRewardHead: true, seed: 1 });
+  const objective = createOfflineObjective('bc');
+  const trainer = (epochs: number, stopAfterSteps?: number) => ({
+    method: 'bench', seed: 1, epochs, batchSize: 128, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0, stopAfterSteps,
+  });
+  // Warm-up: one step (WASM compiles, heap grows), not timed.
+  await trainOffline(task, objective, trainer(1, 1), { emit: () => {} });
+  const t0 = performance.now();
+  const res = await trainOffline(task, objective, trainer(args.epochs), { emit: () => {} });
+  const seconds = (performance.now() - t0) / 1000;
+  params.dispose();
+  const out: ChildResult = {
+    backend: info.description,
+    targets: data.numTargets,
+    secondsPerEpoch: seconds / args.epochs,
+    examplesPerSecond: (data.numTargets * args.epochs) / seconds,
+    peakRssMB: peakRssMB(),
+    steps: res.step,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runChild(args: ChildArgs): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a !== '--expose-gc'), SELF, '--child', JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`train bench child (${args.backend}) exited with code ${code}: ${err.split('\n').filter((l) => !l.startsWith('var Module')).slice(-3).join(' ')}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
+    });
+  });
+}
+
+async function nativeAvailable(): Promise<boolean> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+      return true;
+    } catch {
+      // not installed
+    }
+  }
+  return false;
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const plan: (ChildArgs & { note: string })[] = [{ backend: 'wasm', sequences: opts.quick ? 200 : 1000, epochs: opts.quick ? 1 : 2, note: '' }];
+  plan.push({ backend: 'cpu', sequences: 16, epochs: 1, note: 'tiny slice (16 sequences): the JavaScript CPU backend is too slow for the full workload' });
+  if (await nativeAvailable()) plan.unshift({ backend: 'tensorflow', sequences: opts.quick ? 200 : 1000, epochs: opts.quick ? 1 : 2, note: '' });
+  const results: BenchResult[] = [];
+  for (const p of plan) {
+    let r: ChildResult;
+    try {
+      r = await runChild(p);
+    } catch (e) {
+      process.stderr.write(`  train bench on ${p.backend} failed: ${(e as Error).message}\n`);
+      continue;
+    }
+    const full = p.sequences === 1000;
+    results.push({
+      suite: 'train',
+      name: `SASRec ${p.sequences}×${SEQ_LEN}, d 64, 2 blocks, 2 heads, 1,700 items, full softmax, batch 128 (${p.backend})`,
+      rows: r.targets,
+      seconds: r.secondsPerEpoch,
+      rate: r.examplesPerSecond,
+      unit: 'examples/s',
+      peakRssMB: r.peakRssMB,
+      ...(full ? { target: `≤ ${PYTORCH_S_PER_EPOCH} s/epoch (PyTorch, this machine)`, met: r.secondsPerEpoch <= PYTORCH_S_PER_EPOCH } : {}),
+      notes: [`${r.backend}`, `${r.secondsPerEpoch.toFixed(2)} s/epoch`, `${p.epochs} epoch(s), ${r.steps} steps`, p.note].filter(Boolean).join('; '),
+    });
+  }
+  return results;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fs.realpathSync(SELF);
+if (invokedDirectly) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    childMain(JSON.parse(argv[1]!) as ChildArgs).catch((e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    });
+  } else {
+    run({ quick: argv.includes('--quick'), scratch: '' }).then((rs) => {
+      for (const r of rs) process.stdout.write(`${r.name}: ${r.rate.toFixed(0)} examples/s, ${r.seconds.toFixed(2)} s/epoch, peak ${r.peakRssMB?.toFixed(0)} MB${r.met === undefined ? '' : r.met ? ' (target met)' : ' (target missed)'}\n`);
+    });
+  }
+}

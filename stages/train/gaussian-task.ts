@@ -1,0 +1,120 @@
+/**
+ * The Gaussian embedding policy as an offline training task: one row per
+ * train example (state = mean embedding of its context, action = the logged
+ * item's embedding), loss −(1/N) Σ w·log π(e_a | s) (paper 002 Eq. 1).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { column, isListColumn, numericColumn, type Batch, type ListColumn } from '../core/batch.js';
+import { gaussianLogProb, gaussianMean, logSigma, meanEmbeddings, type GaussianConfig } from './gaussian-policy.js';
+import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
+import type { ParamStore } from './params.js';
+
+/** States, actions and rewards of the train examples, as typed arrays. */
+export interface GaussianData {
+  dim: number;
+  /** [N × dim] mean context embeddings. */
+  states: Float32Array;
+  actions: Int32Array;
+  rewards: Float64Array;
+  users: Int32Array;
+  numRows: number;
+  numItemsSeen: number;
+}
+
+/** Accumulates train examples (split 0) into GaussianData. */
+export class GaussianCollector {
+  private readonly parts: { states: Float32Array; actions: Int32Array; rewards: Float64Array; users: Int32Array }[] = [];
+  private maxItem = 0;
+  examplesSeen = 0;
+
+  constructor(
+    private readonly itemEmb: Float32Array,
+    private readonly dim: number,
+    private readonly splits: readonly number[] = [0],
+  ) {}
+
+  add(b: Batch): void {
+    this.examplesSeen += b.numRows;
+    const ctx = column(b, 'context');
+    if (!isListColumn(ctx)) throw new Error(`"${b.table}" batch: column "context" must be a list column`);
+    const context = ctx as ListColumn<Int32Array>;
+    const action = numericColumn(b, 'action');
+    const reward = numericColumn(b, 'reward');
+    const user = numericColumn(b, 'user_id');
+    const split = b.columns.split ? numericColumn(b, 'split') : undefined;
+    const keep: number[] = [];
+    for (let i = 0; i < b.numRows; i++) {
+      const a = Number(action[i]);
+      if (a > this.maxItem) this.maxItem = a;
+      if ((!split || this.splits.includes(Number(split[i]))) && a > 0) keep.push(i);
+    }
+    for (let j = 0; j < context.values.length; j++) if (context.values[j]! > this.maxItem) this.maxItem = context.values[j]!;
+    if (!keep.length) return;
+    const offsets = new Int32Array(keep.length + 1);
+    const lens = keep.map((i) => context.offsets[i + 1]! - context.offsets[i]!);
+    for (let j = 0; j < keep.length; j++) offsets[j + 1] = offsets[j]! + lens[j]!;
+    const values = new Int32Array(offsets[keep.length]!);
+    keep.forEach((i, j) => values.set(context.values.subarray(context.offsets[i]!, context.offsets[i + 1]!), offsets[j]!));
+    this.parts.push({
+      states: meanEmbeddings(offsets, values, this.itemEmb, this.dim),
+      actions: Int32Array.from(keep, (i) => Number(action[i])),
+      rewards: Float64Array.from(keep, (i) => Number(reward[i])),
+      users: Int32Array.from(keep, (i) => Number(user[i])),
+    });
+  }
+
+  finish(): GaussianData {
+    const n = this.parts.reduce((s, p) => s + p.actions.length, 0);
+    const states = new Float32Array(n * this.dim);
+    const actions = new Int32Array(n);
+    const rewards = new Float64Array(n);
+    const users = new Int32Array(n);
+    let o = 0;
+    for (const p of this.parts) {
+      states.set(p.states, o * this.dim);
+      actions.set(p.actions, o);
+      rewards.set(p.rewards, o);
+      users.set(p.users, o);
+      o += p.actions.length;
+    }
+    return { dim: this.dim, states, actions, rewards, users, numRows: n, numItemsSeen: this.maxItem + 1 };
+  }
+}
+
+export type GaussianPrepared = PreparedBatch & { states: Float32Array; actionEmb: Float32Array; n: number };
+
+export function gaussianTask(params: ParamStore, config: GaussianConfig, data: GaussianData, itemEmb: Float32Array): OfflineTask<GaussianPrepared> {
+  const d = config.dim;
+  return {
+    kind: 'gaussian',
+    params,
+    modelConfig: { ...config },
+    numRows: data.numRows,
+    prepare(rows: Int32Array): GaussianPrepared {
+      const n = rows.length;
+      const states = new Float32Array(n * d);
+      const actionEmb = new Float32Array(n * d);
+      const rewards = new Float64Array(n);
+      const groups = new Int32Array(n);
+      for (let j = 0; j < n; j++) {
+        const r = rows[j]!;
+        states.set(data.states.subarray(r * d, r * d + d), j * d);
+        const a = data.actions[r]!;
+        actionEmb.set(itemEmb.subarray(a * d, a * d + d), j * d);
+        rewards[j] = data.rewards[r]!;
+        groups[j] = data.users[r]!;
+      }
+      return { states, actionEmb, rewards, groups, n };
+    },
+    loss(b: GaussianPrepared, weights: Float32Array) {
+      return tf.tidy(() => {
+        const mu = gaussianMean(params, config, tf.tensor2d(b.states, [b.n, d]));
+        const logp = gaussianLogProb(tf.tensor2d(b.actionEmb, [b.n, d]), mu, logSigma(params, config));
+        const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.tensor1d(weights), logp))), Math.max(1, b.n)) as tf.Scalar;
+        const nll = tf.neg(tf.mean(logp)) as tf.Scalar;
+        const extra: Record<string, tf.Scalar> = config.sigma === 'learned' ? { sigma: tf.exp(logSigma(params, config)) as tf.Scalar } : {};
+        return { loss, nll, extra };
+      });
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * train_gaussian: the Gaussian embedding policy (paper 002) on a RecSim log
+ * under any offline objective (BC, AWR, DRPO, DRPO-Exp, …).
+ */
+import * as path from 'node:path';
+import { ConfigError, validateConfig } from '../core/config-schema.js';
+import { defineStage, type StageContext } from '../core/stage.js';
+import { formatCount } from '../core/progress.js';
+import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
+import { RecSimWorld } from '../simulators/recsim-world.js';
+import { readDenseToRaw } from '../simulators/dense-truth.js';
+import { vocabFiles } from '../eval/truth.js';
+import { initBackend } from './backend.js';
+import { readCheckpoint } from './checkpoint.js';
+import { createGaussianParams, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
+import { GaussianCollector, gaussianTask } from './gaussian-task.js';
+import { trainOffline } from './offline-trainer.js';
+import {
+  buildObjective,
+  checkpointRoot,
+  commonTrainFields,
+  describeCheckpoint,
+  InputBuffer,
+  objectiveField,
+  publishCheckpoint,
+  resolveInit,
+  resolveResume,
+  trainingEmitter,
+  trainThenReplay,
+  type CommonTrainConfig,
+  type ObjectiveSpec,
+} from './stage-support.js';
+
+export interface TrainGaussianConfig extends CommonTrainConfig {
+  objective: ObjectiveSpec;
+  stats_path?: string;
+  world?: string;
+  vocab?: string;
+  hidden: number[];
+  sigma: 'fixed' | 'learned';
+  sigma_init: number;
+  sigma_min: number;
+  sigma_max: number;
+  phantom_every: number;
+}
+
+/** The catalog's embeddings in the pipeline's item ids (through the vocabulary when ids were remapped). */
+export async function catalogEmbeddings(
+  worldDir: string | undefined,
+  vocab: string | undefined,
+  ctx: Pick<StageContext, 'artifacts'>,
+  stage: string,
+): Promise<{ world: RecSimWorld; embeddings: Float32Array; numItems: number; dim: number; note: string }> {
+  let dir = worldDir;
+  if (!dir) {
+    const sim = ctx.artifacts.get('simulator') as { kind?: string; dir?: string } | undefined;
+    if (sim?.kind === 'recsim' && typeof sim.dir === 'string') dir = sim.dir;
+  }
+  if (!dir) throw new ConfigError(`${stage}: needs a RecSim world: run simulate_recsim earlier in the pipeline or set \`world\` to its world directory`, ['world']);
+  const world = await RecSimWorld.load(dir);
+  const d = world.dim;
+  const files = vocabFiles(vocab ?? ctx.artifacts.get('vocab'));
+  if (!files) return { world, embeddings: world.itemEmbeddings, numItems: world.numItems, dim: d, note: `item embeddings from ${dir}` };
+  const table = await readDenseToRaw(files.items);
+  const emb = new Float32Array(table.length * d);
+  for (let i = 1; i < table.length; i++) {
+    const raw = table[i]!;
+    if (raw >= 1 && raw < world.numItems) emb.set(world.itemEmbeddings.subarray(raw * d, raw * d + d), i * d);
+  }
+  return { world, embeddings: emb, numItems: table.length, dim: d, note: `item embeddings from ${dir}, ids mapped through ${files.items}` };
+}
+
+export const trainGaussianStage = defineStage<TrainGaussianConfig>({
+  name: 'train_gaussian',
+  role: 'transform',
+  summary: 'Train the Gaussian embedding policy (paper 002) on a RecSim log under an offline objective (BC, AWR, DRPO, …); checkpoints + training records; passes the input on.',
+  doc: [
+    'State = mean embedding of the context items; μ(s) = MLP (hidden, ReLU); log π(a|s) = −‖e_a − μ‖²/(2σ²) − d·log σ with σ fixed or learned;',
+    'minimises −(1/N) Σ w·log π with the objective\'s weights. Greedy actions are the items with the highest ⟨e_i, μ(s)⟩. The world comes from the',
+    '`simulator` artifact of simulate_recsim or the `world` option; the catalog embeddings are stored in the checkpoint.',
+  ].join(' '),
+  inputs: ['examples'],
+  output: 'examples',
+  fields: {
+    objective: objectiveField('bc'),
+    stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
+    world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
+    vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
+    ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
+    hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
+    sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
+    sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
+    sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
+    sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
+    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
+  },
+  create(cfg, ctx) {
+    const stage = 'train_gaussian';
+    const { name, ...objOptions } = cfg.objective;
+    validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+    if (!(cfg.sigma_min < cfg.sigma_max)) throw new ConfigError(`${stage}: sigma_min must be below sigma_max`, ['sigma_min']);
+    const method = cfg.method ?? name;
+    const seed = cfg.seed ?? ctx.seed;
+    const root = checkpointRoot(cfg, ctx, method);
+    const label = `${stage}[${method}]`;
+    return {
+      apply(input) {
+        let catalog: Awaited<ReturnType<typeof catalogEmbeddings>> | undefined;
+        let collector: GaussianCollector | undefined;
+        const pending: import('../core/batch.js').Batch[] = [];
+        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
+        return trainThenReplay(
+          ctx,
+          input,
+          buffer,
+          // The world is loaded asynchronously at training time; until then batches wait in `pending`.
+          (b) => pending.push(b),
+          async () => {
+            catalog = await catalogEmbeddings(cfg.world, cfg.vocab, ctx, stage);
+            collector = new GaussianCollector(catalog.embeddings, catalog.dim);
+            for (const b of pending) collector.add(b);
+            pending.length = 0;
+            await initBackend(cfg.backend, ctx.log);
+            const data = collector.finish();
+            if (data.numItemsSeen > catalog.numItems)
+              throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`);
+            const resumeDir = resolveResume(cfg, root, stage);
+            const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+            const initDir = resume ? undefined : resolveInit(cfg.init, ctx, stage);
+            const init = initDir ? readCheckpoint(initDir) : undefined;
+            const fresh: GaussianConfig = {
+              numItems: catalog.numItems,
+              dim: catalog.dim,
+              hidden: cfg.hidden,
+              sigma: cfg.sigma,
+              sigmaInit: cfg.sigma_init,
+              logSigmaMin: Math.log(cfg.sigma_min),
+              logSigmaMax: Math.log(cfg.sigma_max),
+            };
+            const from = resume ?? init;
+            if (from && from.meta.kind !== 'gaussian') throw new Error(`${stage}: checkpoint ${from.dir} holds a ${from.meta.kind} model, not gaussian`);
+            const config = from ? ({ ...(from.meta.model as unknown as GaussianConfig), ...(init ? { sigma: cfg.sigma } : {}) } as GaussianConfig) : fresh;
+            if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
+              throw new Error(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`);
+            const params = createGaussianParams(config, seed);
+            if (init) {
+              const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+              if (missing.some((k) => k !== 'log_sigma')) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`);
+              ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
+            }
+            if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+            ctx.log.info(
+              `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
+            );
+            try {
+              const result = await trainOffline(
+                gaussianTask(params, config, data, catalog.embeddings),
+                objective,
+                {
+                  method,
+                  seed,
+                  epochs: cfg.epochs,
+                  batchSize: cfg.batch_size,
+                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
+                  clipNorm: cfg.clip_norm,
+                  checkpointRoot: root,
+                  checkpointEveryEpochs: cfg.checkpoint_every,
+                  checkpointEverySteps: cfg.checkpoint_every_steps,
+                  logEvery: cfg.log_every,
+                  phantomEvery: cfg.phantom_every,
+                  stopAfterSteps: cfg.stop_after_steps > 0 ? cfg.stop_after_steps : undefined,
+                  trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
+                  extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
+                },
+                { emit: trainingEmitter(ctx, method, seed), log: ctx.log, progress: ctx.progress, label, onCheckpoint: (info) => publishCheckpoint(ctx, info) },
+                resume,
+              );
+              ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+            } finally {
+              params.dispose();
+            }
+          },
+        );
+      },
+    };
+  },
+});

@@ -1,0 +1,219 @@
+/**
+ * train_online: grouped online post-training of a trained policy (GRPO,
+ * DRRO hard/soft, DRO; PPO and online DPO baselines) against a proxy reward,
+ * with the simulator's gold reward reported alongside.
+ */
+import * as path from 'node:path';
+import { ConfigError, validateConfig, type FieldSpec, type Fields } from '../core/config-schema.js';
+import { defineStage } from '../core/stage.js';
+import { formatCount } from '../core/progress.js';
+import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
+import { resolveOracle } from '../eval/truth.js';
+import { BACKEND_CHOICES, initBackend } from './backend.js';
+import { readCheckpoint } from './checkpoint.js';
+import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
+import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
+import { gaussianOnlineModel, sasrecOnlineModel, type OnlineModel } from './online-model.js';
+import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
+import { Rng, RNG_PURPOSE } from './rng.js';
+import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
+import { checkpointRoot, describeCheckpoint, InputBuffer, publishCheckpoint, resolveInit, trainingEmitter, trainThenReplay } from './stage-support.js';
+
+export interface TrainOnlineConfig {
+  algorithm: OnlineAlgorithm;
+  shaper: Record<string, unknown>;
+  init: string;
+  proxy: 'auto' | 'reward_head' | 'simulator';
+  proxy_noise: number;
+  world?: string;
+  vocab?: string;
+  contexts: ContextSource;
+  group_size: number;
+  updates: number;
+  contexts_per_update: number;
+  inner_steps: number;
+  clip: number;
+  lr: number;
+  weight_decay: number;
+  clip_norm: number;
+  value_coef: number;
+  value_hidden: number;
+  dpo_beta: number;
+  checkpoint_every: number;
+  seed?: number;
+  method?: string;
+  output?: string;
+  backend: (typeof BACKEND_CHOICES)[number];
+  keep_input: 'auto' | 'memory' | 'disk';
+  spill_rows: number;
+}
+
+/** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
+function shaperField(): FieldSpec {
+  const fields: Fields = {};
+  const users = new Map<string, string[]>();
+  for (const [name, entry] of Object.entries(GROUP_SHAPERS)) {
+    for (const [key, spec] of Object.entries(entry.fields)) {
+      if (!users.has(key)) {
+        const { default: _d, required: _r, ...rest } = spec as FieldSpec & { default?: unknown };
+        fields[key] = { ...rest } as FieldSpec;
+        users.set(key, []);
+      }
+      users.get(key)!.push(name);
+    }
+  }
+  for (const [key, names] of users) fields[key] = { ...fields[key]!, doc: `${fields[key]!.doc} (${names.join(', ')})` };
+  return { type: 'object', fields, default: {}, doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.' };
+}
+
+export const trainOnlineStage = defineStage<TrainOnlineConfig>({
+  name: 'train_online',
+  role: 'transform',
+  summary: 'Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only.',
+  doc: [
+    'For each update: B contexts, G candidates each from the frozen rollout policy, scored by the proxy (the frozen reward head of the init checkpoint,',
+    'or the simulator\'s reward plus N(0, proxy_noise²)), shaped by the group shaper, then inner_steps steps of the clipped surrogate (paper 004 Eq. 4.2);',
+    'PPO uses a value head instead of group normalisation, online DPO two samples per context and a frozen reference policy (paper 000 baselines).',
+    'No KL penalty in any loss. Records (split "train", step = update): proxy_reward, gold_reward (simulator truth, never used for updates), kl_ref',
+    '(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper\'s diagnostics. Checkpoints every checkpoint_every updates.',
+  ].join(' '),
+  inputs: ['examples'],
+  output: 'examples',
+  fields: {
+    algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
+    shaper: shaperField(),
+    init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
+    proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
+    proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
+    world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
+    vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
+    contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
+    group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
+    updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
+    contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
+    inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
+    clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
+    lr: { type: 'number', exclusiveMin: 0, default: 1e-4, doc: 'Adam learning rate.' },
+    weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay.' },
+    clip_norm: { type: 'number', min: 0, default: 1, doc: 'Global gradient-norm clip (0 = off).' },
+    value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
+    value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
+    dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
+    checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (the last one always).' },
+    seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
+    method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
+    output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
+    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend (see train_sasrec).' },
+    keep_input: { type: 'string', enum: ['auto', 'memory', 'disk'], default: 'auto', doc: 'Where the input waits to be passed on (see train_sasrec).' },
+    spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling.' },
+  },
+  create(cfg, ctx) {
+    const stage = 'train_online';
+    const grouped = cfg.algorithm !== 'ppo' && cfg.algorithm !== 'dpo';
+    if (grouped) validateConfig(`${stage}: shaper "${cfg.algorithm}"`, GROUP_SHAPERS[cfg.algorithm]!.fields, cfg.shaper);
+    else if (Object.keys(cfg.shaper).length) throw new ConfigError(`${stage}: shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`, ['shaper']);
+    const method = cfg.method ?? cfg.algorithm;
+    const seed = cfg.seed ?? ctx.seed;
+    const root = checkpointRoot(cfg, ctx, method);
+    const label = `${stage}[${method}]`;
+    return {
+      apply(input) {
+        let collector: OnlineContextCollector | undefined;
+        let initDir: string | undefined;
+        let maxLen = Number.MAX_SAFE_INTEGER;
+        const start = () => {
+          initDir = resolveInit(cfg.init, ctx, stage);
+          const m = readCheckpoint(initDir!).meta;
+          if (m.kind === 'sasrec') maxLen = (m.model as unknown as SasrecConfig).maxLen;
+          collector = new OnlineContextCollector(cfg.contexts, maxLen);
+        };
+        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
+        return trainThenReplay(
+          ctx,
+          input,
+          buffer,
+          (b) => {
+            if (!collector) start();
+            collector!.add(b);
+          },
+          async () => {
+            if (!collector) start();
+            await initBackend(cfg.backend, ctx.log);
+            const ck = readCheckpoint(initDir!);
+            let model: OnlineModel<unknown>;
+            let extraArrays;
+            if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
+            else {
+              const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
+              if (!emb) throw new Error(`${stage}: checkpoint ${initDir} lacks the Gaussian policy's item embeddings`);
+              const gc = ck.meta.model as unknown as GaussianConfig;
+              model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
+              extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
+            }
+            const contexts = collector!.finish();
+            if (collector!.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector!.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
+            const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+            const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
+            const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
+            if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a sequence-model checkpoint with a reward head (${initDir} has none); use proxy: simulator`, ['proxy']);
+            if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+            const policy = model.createParams(seed);
+            policy.load(ck.params, `checkpoint ${initDir}`);
+            const reference = policy.clone(false);
+            const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+            ctx.log.info(
+              `${label}: from ${describeCheckpoint(initDir!)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+            );
+            try {
+              await trainOnline(
+                model,
+                policy,
+                reference,
+                contexts,
+                shaper,
+                {
+                  algorithm: cfg.algorithm,
+                  method,
+                  seed,
+                  groupSize: cfg.group_size,
+                  updates: cfg.updates,
+                  contextsPerUpdate: cfg.contexts_per_update,
+                  innerSteps: cfg.inner_steps,
+                  clip: cfg.clip,
+                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
+                  clipNorm: cfg.clip_norm,
+                  valueCoef: cfg.value_coef,
+                  valueHidden: cfg.value_hidden,
+                  dpoBeta: cfg.dpo_beta,
+                  checkpointRoot: root,
+                  checkpointEvery: cfg.checkpoint_every,
+                  trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: initDir },
+                  extraArrays,
+                },
+                {
+                  emit: trainingEmitter(ctx, method, seed),
+                  log: ctx.log,
+                  label,
+                  onCheckpoint: (info) => publishCheckpoint(ctx, info),
+                  proxy: (batch, items, G, update) => {
+                    if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
+                    const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
+                    const truth = oracle!.trueRewards(users, items);
+                    const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
+                    return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
+                  },
+                  gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
+                },
+              );
+            } finally {
+              policy.dispose();
+              reference.dispose();
+              model.dispose();
+              clearConstantCaches();
+            }
+          },
+        );
+      },
+    };
+  },
+});
