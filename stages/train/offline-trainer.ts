@@ -88,6 +88,8 @@ export interface TrainerHooks {
   label?: string;
   /** Called after each checkpoint is written. */
   onCheckpoint?(info: CheckpointInfo): void;
+  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. */
+  onEpochEnd?(epoch: number, step: number): void;
 }
 
 export interface CheckpointInfo {
@@ -110,13 +112,19 @@ export interface OfflineTrainResult {
 
 const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll']);
 
+/** Per-metric sums over the steps of a logging interval (metrics measured on some steps only average over those). */
 class Interval {
   steps = 0;
   examples = 0;
   t0 = performance.now();
-  sums = new Map<string, number>();
+  sums = new Map<string, { sum: number; n: number }>();
   add(name: string, v: number): void {
-    if (Number.isFinite(v)) this.sums.set(name, (this.sums.get(name) ?? 0) + v);
+    if (!Number.isFinite(v)) return;
+    const e = this.sums.get(name);
+    if (e) {
+      e.sum += v;
+      e.n++;
+    } else this.sums.set(name, { sum: v, n: 1 });
   }
   reset(): void {
     this.steps = 0;
@@ -177,7 +185,7 @@ export async function trainOffline<P extends PreparedBatch>(
     const secs = (performance.now() - interval.t0) / 1000;
     const rec = (metric: string, value: number) =>
       hooks.emit({ step: adam.step, epoch: epoch + 1, metric, value, count: interval.examples });
-    for (const [name, sum] of interval.sums) rec(name, sum / interval.steps);
+    for (const [name, e] of interval.sums) rec(name, e.sum / e.n);
     rec('examples_per_s', secs > 0 ? interval.examples / secs : 0);
     interval.reset();
   };
@@ -247,7 +255,7 @@ export async function trainOffline<P extends PreparedBatch>(
         tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
-        if (result.phantomWeight && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
+        if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
           const pw = result.phantomWeight;
           const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
           interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
@@ -297,6 +305,7 @@ export async function trainOffline<P extends PreparedBatch>(
       );
       epochLossSum = 0;
       epochNllSum = 0;
+      hooks.onEpochEnd?.(epoch + 1, adam.step);
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;

@@ -89,6 +89,25 @@ export class SasrecPolicy implements RankingScorer, RewardPredictor, SamplingPol
     return out;
   }
 
+  /** Mean −log π(target | context) over the rows (a validation loss), computed in chunks. */
+  meanNll(contexts: { offsets: Int32Array; values: Int32Array }, targets: Int32Array): number {
+    const rows = targets.length;
+    if (rows === 0) return NaN;
+    const list: ListColumn<Int32Array> = { kind: 'list', offsets: contexts.offsets, values: contexts.values };
+    let sum = 0;
+    this.forChunks(rows, (s, e) => {
+      const { offsets, values } = sliceList(list, s, e);
+      const t = tf.tidy(() => {
+        const lsm = tf.logSoftmax(catalogLogits(this.params, contextStates(this.params, this.config, offsets, values)));
+        const idx = Int32Array.from(targets.subarray(s, e), (it, j) => j * this.numItems + it);
+        return tf.sum(tf.gather(tf.reshape(lsm, [-1]), tf.tensor1d(idx, 'int32')));
+      });
+      sum -= t.dataSync()[0]!;
+      t.dispose();
+    });
+    return sum / rows;
+  }
+
   predictRewardsSync(contexts: ListColumn<Int32Array>, items: Int32Array): Float32Array {
     if (!this.hasRewardHead) throw new Error('this checkpoint has no reward head (train with reward_head: true)');
     const rows = contexts.offsets.length - 1;

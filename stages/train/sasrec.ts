@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params.js';
-import { dense, dropout } from './nn.js';
+import { dropout } from './nn.js';
 import { embedInputs, layerNormOp, linear, maskedAttention } from './fast-ops.js';
 import { clearPaddingBiasCache } from './softmax-output.js';
 import { Rng, RNG_PURPOSE, streamFor } from './rng.js';
@@ -148,17 +148,18 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, 
 export function rewardHeadForward(p: ParamStore, h: tf.Tensor2D, e: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const feats = tf.concat([h, e, tf.mul(h, e)], 1) as tf.Tensor2D;
-    const hidden = dense(feats, p.get('reward/w1') as tf.Tensor2D, p.get('reward/b1') as tf.Tensor1D, 'relu');
-    const out = dense(hidden, p.get('reward/w2') as tf.Tensor2D, p.get('reward/b2') as tf.Tensor1D);
+    const hidden = linear(feats, p.get('reward/w1') as tf.Tensor2D, p.get('reward/b1') as tf.Tensor1D, true);
+    const out = linear(hidden, p.get('reward/w2') as tf.Tensor2D, p.get('reward/b2') as tf.Tensor1D);
     return tf.reshape(out, [-1]) as tf.Tensor1D;
   });
 }
 
 /**
  * Right-pad (and left-truncate to the last `maxLen` items) a list column of
- * contexts into [rows, T] ids, T = min(maxLen, longest context) (at least 1).
- * Returns the ids and each row's last real position (−1... clamped to 0 for
- * an empty context, which then reads the position-0 state of a padding input).
+ * contexts into [rows, T] ids, T = min(maxLen, longest context), at least 1.
+ * Returns the ids and each row's last real position; an empty context gets
+ * position 0 of an all-padding input (the state the model has learned for
+ * "no history": position embedding only).
  */
 export function padContexts(
   offsets: Int32Array,

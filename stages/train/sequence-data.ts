@@ -104,6 +104,10 @@ export class ExampleCollector {
   private readonly actions: Int32Array[] = [];
   private readonly rewards: Float32Array[] = [];
   private readonly earliest = new Map<number, Earliest>();
+  // held-out rows (split `heldOut`): contexts and targets, for a validation loss
+  private readonly heldOffsets: number[] = [0];
+  private readonly heldItems: number[] = [];
+  private readonly heldTargets: number[] = [];
   // last mode: rows directly
   private readonly rowLens: Int32Array[] = [];
   private readonly rowItems: Int32Array[] = [];
@@ -114,7 +118,14 @@ export class ExampleCollector {
     readonly maxLen: number,
     /** Split codes used for training (0 = train). */
     readonly splits: readonly number[] = [0],
+    /** Split code whose examples are kept as (context, target) pairs for a validation loss (−1 = none). */
+    readonly heldOut = 1,
   ) {}
+
+  /** The held-out examples: contexts (last maxLen items) and their targets. */
+  heldOutRows(): { offsets: Int32Array; values: Int32Array; targets: Int32Array } {
+    return { offsets: Int32Array.from(this.heldOffsets), values: Int32Array.from(this.heldItems), targets: Int32Array.from(this.heldTargets) };
+  }
 
   get numItemsSeen(): number {
     return this.maxItem + 1;
@@ -143,6 +154,15 @@ export class ExampleCollector {
 
     const keep: number[] = [];
     for (let i = 0; i < n; i++) if (!split || this.splits.includes(Number(split[i]))) if ((action[i] as number) > 0) keep.push(i);
+    if (split && this.heldOut >= 0) {
+      for (let i = 0; i < n; i++) {
+        if (Number(split[i]) !== this.heldOut || !((action[i] as number) > 0)) continue;
+        const e = context.offsets[i + 1]!;
+        for (let q = Math.max(context.offsets[i]!, e - this.maxLen); q < e; q++) this.heldItems.push(context.values[q]!);
+        this.heldOffsets.push(this.heldItems.length);
+        this.heldTargets.push(Number(action[i]));
+      }
+    }
     if (keep.length === 0) {
       this.seqCounter += n;
       return;

@@ -26,7 +26,7 @@ export interface FullSoftmaxOptions {
   keepElements?: number;
 }
 
-const DEFAULT_CHUNK = 1 << 23;
+const DEFAULT_CHUNK = 1 << 24;
 const DEFAULT_KEEP = 1 << 26;
 
 const paddingBiasCache = new Map<number, tf.Tensor1D>();

@@ -16,7 +16,7 @@
  * Nothing is loaded when gradients are already registered (a native
  * `@tensorflow/tfjs-node` brings the umbrella package, which registers them).
  */
-import { register } from 'node:module';
+import * as nodeModule from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 
 const HOOK = `
@@ -49,6 +49,9 @@ export function gradientsRegistered(): boolean {
 export function ensureGradients(): Promise<void> {
   if (gradientsRegistered()) return Promise.resolve();
   loading ??= (async () => {
+    const register = (nodeModule as { register?: (specifier: string) => void }).register;
+    if (typeof register !== 'function')
+      throw new Error(`training needs Node.js ≥ 20.6 (module.register, to load tfjs-core's gradients); this is ${process.version}`);
     register(`data:text/javascript,${encodeURIComponent(HOOK)}`);
     const specifier = '@tensorflow/tfjs-core/dist/register_all_gradients.js';
     await import(specifier);

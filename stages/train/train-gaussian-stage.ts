@@ -3,6 +3,7 @@
  * under any offline objective (BC, AWR, DRPO, DRPO-Exp, …).
  */
 import * as path from 'node:path';
+import type { Batch } from '../core/batch.js';
 import { ConfigError, validateConfig } from '../core/config-schema.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
@@ -107,7 +108,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
       apply(input) {
         let catalog: Awaited<ReturnType<typeof catalogEmbeddings>> | undefined;
         let collector: GaussianCollector | undefined;
-        const pending: import('../core/batch.js').Batch[] = [];
+        const pending: Batch[] = [];
         const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
         return trainThenReplay(
           ctx,

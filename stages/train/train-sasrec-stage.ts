@@ -16,6 +16,7 @@ import { readCheckpoint } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
 import { sasrecTask } from './sasrec-task.js';
+import { SasrecPolicy } from './sasrec-policy.js';
 import { ExampleCollector, type SequenceMode } from './sequence-data.js';
 import {
   buildObjective,
@@ -53,6 +54,7 @@ export interface TrainSasrecConfig extends CommonTrainConfig {
   reward_hidden: number;
   reward_head_detach: boolean;
   phantom_every: number;
+  valid_every: number;
 }
 
 /** Mean reward over the targets of the training rows. */
@@ -117,6 +119,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
     reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
     reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
     phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+    valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
   },
   create(cfg, ctx) {
     const stage = 'train_sasrec';
@@ -193,6 +196,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
               tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
             }
             const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+            const held = collector!.heldOutRows();
             const steps = Math.ceil(data.numRows / cfg.batch_size);
             ctx.log.info(
               `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector!.examplesSeen)} examples; ` +
@@ -230,6 +234,11 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
                   progress: ctx.progress,
                   label,
                   onCheckpoint: (info) => publishCheckpoint(ctx, info),
+                  onEpochEnd: (epoch, step) => {
+                    if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
+                    const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+                    ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+                  },
                 },
                 resume,
               );

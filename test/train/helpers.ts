@@ -19,7 +19,18 @@ export interface SimLog {
  * was followed. One example per interaction after the first (context = the
  * previous ≤ L items), all in the train split unless `splitLast`.
  */
-export function simulateLog(opts: { users: number; length: number; numItems: number; seed: number; follow?: number; maxContext?: number; splitLast?: boolean }): SimLog {
+export function simulateLog(opts: {
+  users: number;
+  length: number;
+  numItems: number;
+  seed: number;
+  follow?: number;
+  maxContext?: number;
+  /** The last interaction is a test example (split 2). */
+  splitLast?: boolean;
+  /** The last two interactions are valid (1) and test (2) examples. */
+  holdOut?: boolean;
+}): SimLog {
   const { users, length, numItems, seed } = opts;
   const follow = opts.follow ?? 0.8;
   const L = opts.maxContext ?? 50;
@@ -47,7 +58,7 @@ export function simulateLog(opts: { users: number; length: number; numItems: num
       action.push(items[t]!);
       reward.push(rewards[t]!);
       ts.push(BigInt(u * 1000 + t));
-      split.push(opts.splitLast && t === length - 1 ? 2 : 0);
+      split.push((opts.splitLast || opts.holdOut) && t === length - 1 ? 2 : opts.holdOut && t === length - 2 ? 1 : 0);
       const s = Math.max(0, t - L);
       for (let q = s; q < t; q++) {
         ctxItems.push(items[q]!);

@@ -6,6 +6,7 @@ import { batchMatMul, transpose2d } from '../../stages/train/wasm-kernels.js';
 import { embedInputs, layerNormOp, linear, maskedAttention, sumRows } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
 import { Rng } from '../../stages/train/rng.js';
+import { dropout } from '../../stages/train/nn.js';
 
 function randn(shape: number[], seed: number): Float32Array {
   const r = new Rng(seed);
@@ -86,6 +87,25 @@ describe('WASM training kernels', () => {
     const t = new Float32Array(37 * 19);
     transpose2d(x, 37, 19, t);
     expect(t[5 * 37 + 2]).toBe(x[2 * 19 + 5]);
+  });
+});
+
+describe('seeded dropout', () => {
+  it('keeps a fraction ≈ 1 − rate, scales to mean 1, and repeats exactly for the same stream', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([1000, 101]);
+    const a = tf.tidy(() => dropout(x, 0.3, new Rng(5, 3)).dataSync() as Float32Array);
+    const b = tf.tidy(() => dropout(x, 0.3, new Rng(5, 3)).dataSync() as Float32Array);
+    const c = tf.tidy(() => dropout(x, 0.3, new Rng(5, 4)).dataSync() as Float32Array);
+    x.dispose();
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
+    const kept = a.filter((v) => v > 0).length / a.length;
+    const mean = a.reduce((s, v) => s + v, 0) / a.length;
+    // 101,000 Bernoulli(0.7) draws: sd of the fraction ≈ 0.0014
+    expect(Math.abs(kept - 0.7)).toBeLessThan(0.007);
+    expect(Math.abs(mean - 1)).toBeLessThan(0.01);
+    expect(new Set(a).size).toBe(2);
   });
 });
 

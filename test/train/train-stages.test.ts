@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
-import { writeParquetFile } from '../../stages/io/parquet.js';
+import { readParquetAll, writeParquetFile } from '../../stages/io/parquet.js';
+import { concatBatches } from '../../stages/core/batch.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { readCheckpointMeta } from '../../stages/train/checkpoint.js';
 import { loadPolicy } from '../../stages/train/load-policy.js';
@@ -13,7 +14,7 @@ import { simulateLog } from './helpers.js';
 
 let dir: string;
 let examplesFile: string;
-const log = simulateLog({ users: 40, length: 12, numItems: 25, seed: 11 });
+const log = simulateLog({ users: 40, length: 12, numItems: 25, seed: 11, holdOut: true });
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -55,6 +56,10 @@ describe('train_sasrec in a pipeline', () => {
     expect(train.filter((m) => m.method === 'exp_rsft' && m.metric === 'w_max').every((m) => m.value <= 1)).toBe(true);
     expect(train.filter((m) => m.method === 'bc' && m.metric === 'w_mean').every((m) => m.value === 1)).toBe(true);
     expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toContain('"split":"train"');
+    // a validation loss per epoch, from the 40 valid examples
+    const valid = res.metrics.filter((m) => m.split === 'valid' && m.metric === 'nll');
+    expect(valid.map((m) => [m.method, m.epoch, m.count])).toEqual([['bc', 1, 40], ['bc', 2, 40], ['exp_rsft', 1, 40]]);
+    expect(valid.every((m) => m.value > 0 && m.value < 10)).toBe(true);
     // the input reached the end of the chain unchanged
     const last = res.stages.at(-1)!;
     expect(last.rowsOut).toBe(log.batch.numRows);
@@ -85,6 +90,31 @@ describe('train_sasrec in a pipeline', () => {
     expect(readCheckpointMeta(path.join(outB, 'checkpoints', 'drpo', 'step-6')).objectiveState).toEqual(
       readCheckpointMeta(path.join(outA, 'checkpoints', 'drpo', 'step-6')).objectiveState,
     );
+  });
+
+  it('keep_input: disk spills the input to Parquet and re-emits it unchanged', async () => {
+    const out = path.join(dir, 'spill');
+    const copy = path.join(dir, 'spill-copy');
+    const res = await runPipeline(
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: examplesFile } },
+          { stage: 'train_sasrec', with: { ...model, epochs: 1, keep_input: 'disk', checkpoint_every: 0 } },
+          { stage: 'write_parquet', with: { path: copy } },
+        ],
+      }),
+      { outDir: out, logger: memoryLogger(), writeFiles: false },
+    );
+    expect(res.stages[1]!.rowsOut).toBe(log.batch.numRows);
+    const back = concatBatches(await readParquetAll(copy, { table: 'examples' }));
+    const orig = log.batch;
+    for (const name of ['user_id', 'action', 'reward', 'split']) expect(Array.from(back.columns[name] as ArrayLike<number>), name).toEqual(Array.from(orig.columns[name] as ArrayLike<number>));
+    const bc = back.columns.context as { offsets: Int32Array; values: Int32Array };
+    const oc = orig.columns.context as { offsets: Int32Array; values: Int32Array };
+    expect(Array.from(bc.values)).toEqual(Array.from(oc.values));
+    expect(Array.from(bc.offsets)).toEqual(Array.from(oc.offsets));
+    expect(fs.existsSync(path.join(out, '.spill'))).toBe(true);
+    expect(fs.readdirSync(path.join(out, '.spill'))).toEqual([]);
   });
 
   it('rejects a bad objective option at validation, naming the stage and field', () => {
