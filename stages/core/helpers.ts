@@ -64,24 +64,35 @@ export function collectThen(input: BatchStream, finish: (all: Batch[]) => Promis
 }
 
 /**
- * Pass batches through `each` and run `end` (sync or async) when the input
- * ends, before the end is passed downstream; errors from either become stream
- * errors (so a failed flush fails the pipeline instead of vanishing).
+ * The consume loop behind passThrough and consumeThenEmit: `each` sees every
+ * batch and says whether it goes downstream; when the input ends, `end` runs
+ * (sync or async) and what it returns is emitted before the end. Errors from
+ * either become stream errors (so a failed flush fails the pipeline instead of
+ * vanishing); upstream errors are passed on, the first one also to `onError`.
  */
-export function passThrough(
+function consumeBatches(
   input: BatchStream,
-  each: (b: Batch) => void,
-  end: () => void | Promise<void>,
+  each: (b: Batch) => boolean,
+  end: () => void | Batch[] | Promise<void | Batch[]>,
+  onError?: (e: Error) => void,
 ): BatchStream {
+  let errored = false;
   return input.consume((err, x, push, next) => {
     if (err) {
+      if (!errored) {
+        errored = true;
+        onError?.(err);
+      }
       push(err);
       next();
     } else if (x === _.nil) {
       Promise.resolve()
         .then(end)
         .then(
-          () => push(null, _.nil),
+          (out) => {
+            for (const b of out ?? []) push(null, b);
+            push(null, _.nil);
+          },
           (e: unknown) => {
             push(e as Error);
             push(null, _.nil);
@@ -89,12 +100,53 @@ export function passThrough(
         );
     } else {
       try {
-        each(x as Batch);
-        push(null, x as Batch);
+        if (each(x as Batch)) push(null, x as Batch);
       } catch (e) {
         push(e as Error);
       }
       next();
     }
   });
+}
+
+/**
+ * Pass batches through `each` and run `end` (sync or async) when the input
+ * ends, before the end is passed downstream; errors from either become stream
+ * errors (so a failed flush fails the pipeline instead of vanishing).
+ * `onError` sees the first upstream error (e.g. to stop a timer); the error is
+ * still passed on.
+ */
+export function passThrough(
+  input: BatchStream,
+  each: (b: Batch) => void,
+  end: () => void | Promise<void>,
+  onError?: (e: Error) => void,
+): BatchStream {
+  return consumeBatches(
+    input,
+    (b) => {
+      each(b);
+      return true;
+    },
+    end,
+    onError,
+  );
+}
+
+/**
+ * Feed every input batch to `each` (timed as the stage's busy time; batches
+ * are not passed on), then emit what `finish` returns. Unlike collectThen,
+ * the stage keeps only what `each` keeps, not the whole input.
+ */
+export function consumeThenEmit(ctx: StageContext, input: BatchStream, each: (b: Batch) => void, finish: () => Promise<Batch[]>): BatchStream {
+  return consumeBatches(
+    input,
+    (b) => {
+      const t0 = performance.now();
+      each(b);
+      ctx.counters.busyMs += performance.now() - t0;
+      return false;
+    },
+    finish,
+  );
 }

@@ -5,12 +5,11 @@
  */
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor } from '../core/policy.js';
-import { hashString, mix32 } from './baselines.js';
 import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
-import { EvalRowCollector, splitCodes } from './eval-rows.js';
+import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { evaluateJudge } from './judge-evaluator.js';
-import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
 import { resolveOracle } from './truth.js';
 
 export interface EvaluateJudgeConfig {
@@ -59,8 +58,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
     const codes = splitCodes(cfg.splits);
     return {
       apply(input) {
-        const collector = new EvalRowCollector({ splits: codes, columns: ['context', 'action', 'user_id'], maxRows: cfg.max_contexts });
-        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
+        return sampledContextsThenEmit(ctx, input, { splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
           const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
           // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
           const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
@@ -95,7 +93,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
                 evaluateJudge(policy, part.rows, {
                   samples: cfg.samples,
                   batchRows: cfg.batch_rows,
-                  seed: mix32(ctx.seed ^ hashString(part.label)),
+                  seed: partitionSeed(ctx.seed, part),
                   excludeHistory: cfg.exclude_history,
                   ecpmFactor,
                   key: { run: ctx.runId, ...labels },
@@ -105,8 +103,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
               );
             });
             ctx.log.info(
-              `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${run.evaluated} checkpoint×partition pair(s) evaluated` +
-                `${run.skipped ? `, ${run.skipped} already done in ${cfg.state}` : ''}`,
+              `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`,
             );
           } finally {
             judgeTarget?.release();

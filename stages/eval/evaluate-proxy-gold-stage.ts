@@ -5,13 +5,12 @@
  */
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor, SamplingPolicy } from '../core/policy.js';
-import { hashString, mix32 } from './baselines.js';
 import { checkpointTarget, resolveCheckpoints, type CheckpointRef, type EvalScorer, type EvalTarget, type TargetLabels } from './checkpoints.js';
-import { EvalRowCollector, splitCodes } from './eval-rows.js';
+import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { proxyGoldRecords } from './proxy-gold.js';
 import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
-import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
 import { resolveOracle } from './truth.js';
 
 export interface EvaluateProxyGoldConfig {
@@ -87,8 +86,7 @@ export const evaluateProxyGoldStage = defineStage<EvaluateProxyGoldConfig>({
     const codes = splitCodes(cfg.splits);
     return {
       apply(input) {
-        const collector = new EvalRowCollector({ splits: codes, columns: ['context', 'action', 'user_id'], maxRows: cfg.max_contexts });
-        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
+        return sampledContextsThenEmit(ctx, input, { splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
           const state = EvaluationState.open(cfg.state, 'evaluate_proxy_gold', {
             splits: cfg.splits,
             proxy: cfg.proxy ?? null,
@@ -145,7 +143,7 @@ export const evaluateProxyGoldStage = defineStage<EvaluateProxyGoldConfig>({
                     evaluateProxyGold(policy, part.rows, {
                       samples: cfg.samples,
                       batchRows: cfg.batch_rows,
-                      seed: mix32(ctx.seed ^ hashString(part.label)),
+                      seed: partitionSeed(ctx.seed, part),
                       key: { run: ctx.runId, ...labels },
                       proxy: proxy as RewardPredictor,
                       gold,
@@ -160,8 +158,7 @@ export const evaluateProxyGoldStage = defineStage<EvaluateProxyGoldConfig>({
               }
             }
             ctx.log.info(
-              `evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${evaluated} checkpoint×partition pair(s) evaluated` +
-                `${skipped ? `, ${skipped} already done in ${cfg.state}` : ''}`,
+              `evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote({ evaluated, skipped }, cfg.state)}`,
             );
           } finally {
             for (const t of opened) t.release();

@@ -13,7 +13,8 @@ import { EvalRowCollector, splitCodes, type EvalPartition } from './eval-rows.js
 import { EvaluationState } from './eval-state.js';
 import { evaluateRanking } from './ranking-evaluator.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
-import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { consumeThenEmit } from '../core/helpers.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, timed } from './stage-support.js';
 
 export interface EvaluateRankingConfig {
   splits: string[];
@@ -107,7 +108,7 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
           ctx.log.info(
             `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
               `(padding never ranked${cfg.exclude_history ? ', history items other than the target excluded' : ''}, ties counted against the model); ` +
-              `${run.evaluated} checkpoint×partition pair(s) evaluated${run.skipped ? `, ${run.skipped} already done in ${cfg.state}` : ''}` +
+              pairRunNote(run, cfg.state) +
               `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
           );
           return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);

@@ -11,7 +11,8 @@ import { EvalRowCollector, int32Of, splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { REWARD_BASELINES, RewardMeanBaselines, type RewardBaselineName } from './reward-baselines.js';
 import { evaluateRewardErrors } from './reward-evaluator.js';
-import { consumeThenEmit, emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { consumeThenEmit } from '../core/helpers.js';
+import { emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
 
 export interface EvaluateRewardModelConfig {
   splits: string[];

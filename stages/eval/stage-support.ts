@@ -1,51 +1,44 @@
 /**
- * Streaming and bookkeeping shared by the evaluation stages: consume the whole
- * input (keeping only what the collector keeps), evaluate every pending
- * (target, partition) pair committing each to the evaluation state, then emit
- * the accumulated records as a `metrics` batch and through ctx.emitMetric.
+ * Bookkeeping shared by the evaluation stages (which consume their input with
+ * core consumeThenEmit, keeping only what the collector keeps): evaluate every
+ * pending (target, partition) pair committing each to the evaluation state,
+ * then emit the accumulated records as a `metrics` batch and through
+ * ctx.emitMetric.
  */
-import _ from 'highland';
 import type { Batch } from '../core/batch.js';
+import { consumeThenEmit } from '../core/helpers.js';
 import type { BatchStream, StageContext } from '../core/stage.js';
 import { metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
 import type { MetricAccumulator } from './accumulator.js';
 import type { EvalTarget, EvalScorer, TargetLabels } from './checkpoints.js';
-import type { EvalPartition } from './eval-rows.js';
+import { hashString, mix32 } from './baselines.js';
+import { EvalRowCollector, type EvalPartition } from './eval-rows.js';
 import type { EvaluationState } from './eval-state.js';
 
-/** Feed every input batch to `each`, then emit what `finish` returns (input batches are not passed on). */
-export function consumeThenEmit(
+/**
+ * The input side of the sampling evaluators (evaluate_judge,
+ * evaluate_proxy_gold): keep up to `maxContexts` evaluation rows (context,
+ * action, user_id) of the split codes given, then emit what `finish` makes of
+ * them.
+ */
+export function sampledContextsThenEmit(
   ctx: StageContext,
   input: BatchStream,
-  each: (b: Batch) => void,
-  finish: () => Promise<Batch[]>,
+  opts: { splits: number[]; maxContexts: number },
+  finish: (collector: EvalRowCollector) => Promise<Batch[]>,
 ): BatchStream {
-  return input.consume((err, x, push, next) => {
-    if (err) {
-      push(err);
-      next();
-    } else if (x === _.nil) {
-      finish().then(
-        (out) => {
-          for (const b of out) push(null, b);
-          push(null, _.nil);
-        },
-        (e: unknown) => {
-          push(e as Error);
-          push(null, _.nil);
-        },
-      );
-    } else {
-      try {
-        const t0 = performance.now();
-        each(x as Batch);
-        ctx.counters.busyMs += performance.now() - t0;
-      } catch (e) {
-        push(e as Error);
-      }
-      next();
-    }
-  });
+  const collector = new EvalRowCollector({ splits: opts.splits, columns: ['context', 'action', 'user_id'], maxRows: opts.maxContexts });
+  return consumeThenEmit(ctx, input, (b) => collector.add(b), () => finish(collector));
+}
+
+/** The sampling seed of a partition: from the run seed and the partition's label, so results do not depend on how partitions are combined. */
+export function partitionSeed(runSeed: number, part: EvalPartition): number {
+  return mix32(runSeed ^ hashString(part.label));
+}
+
+/** "N checkpoint×partition pair(s) evaluated[, S already done in <state file>]" for the stages' summary lines. */
+export function pairRunNote(run: PairRunSummary, stateFile: string | undefined): string {
+  return `${run.evaluated} checkpoint×partition pair(s) evaluated${run.skipped ? `, ${run.skipped} already done in ${stateFile}` : ''}`;
 }
 
 /** Send records through ctx.emitMetric and return them as one `metrics` batch. */

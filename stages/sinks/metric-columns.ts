@@ -104,23 +104,28 @@ export function rowKey(c: MetricColumns, i: number): string {
   return metricKey(c.run[i]!, c.method[i]!, c.seed[i]!, c.step[i]!, c.epoch[i]!, c.split[i]!, c.metric[i]!);
 }
 
-/** Grows metric columns row by row (file readers), then hands out a batch. */
-export class MetricColumnsBuilder {
-  private run: string[] = [];
-  private method: string[] = [];
-  private seed: number[] = [];
-  private step: number[] = [];
-  private epoch: number[] = [];
-  private split: string[] = [];
-  private metric: string[] = [];
-  private value: number[] = [];
-  private count: number[] = [];
+/**
+ * The nine metric-record fields as growable plain arrays, in schema order:
+ * the shape shared by MetricColumnsBuilder (file readers) and MetricTable
+ * (what reports read).
+ */
+export class MetricRowArrays {
+  readonly run: string[] = [];
+  readonly method: string[] = [];
+  readonly seed: number[] = [];
+  readonly step: number[] = [];
+  readonly epoch: number[] = [];
+  readonly split: string[] = [];
+  readonly metric: string[] = [];
+  readonly value: number[] = [];
+  readonly count: number[] = [];
 
-  get length(): number {
+  /** Rows held. */
+  get size(): number {
     return this.metric.length;
   }
 
-  push(run: string, method: string, seed: number, step: number, epoch: number, split: string, metric: string, value: number, count: number): void {
+  protected pushRow(run: string, method: string, seed: number, step: number, epoch: number, split: string, metric: string, value: number, count: number): void {
     this.run.push(run);
     this.method.push(method);
     this.seed.push(seed);
@@ -131,29 +136,27 @@ export class MetricColumnsBuilder {
     this.value.push(value);
     this.count.push(count);
   }
+}
+
+/** Grows metric columns row by row (file readers), then hands out a batch. */
+export class MetricColumnsBuilder extends MetricRowArrays {
+  push(run: string, method: string, seed: number, step: number, epoch: number, split: string, metric: string, value: number, count: number): void {
+    this.pushRow(run, method, seed, step, epoch, split, metric, value, count);
+  }
 
   /** The rows so far as a metrics batch; the builder starts empty again. */
   take(meta?: Record<string, unknown>): Batch {
     const cols: MetricColumns = {
-      run: this.run,
-      method: this.method,
-      seed: Int32Array.from(this.seed),
-      step: Int32Array.from(this.step),
-      epoch: Int32Array.from(this.epoch),
-      split: this.split,
-      metric: this.metric,
-      value: Float64Array.from(this.value),
-      count: Float64Array.from(this.count),
+      run: this.run.splice(0),
+      method: this.method.splice(0),
+      seed: Int32Array.from(this.seed.splice(0)),
+      step: Int32Array.from(this.step.splice(0)),
+      epoch: Int32Array.from(this.epoch.splice(0)),
+      split: this.split.splice(0),
+      metric: this.metric.splice(0),
+      value: Float64Array.from(this.value.splice(0)),
+      count: Float64Array.from(this.count.splice(0)),
     };
-    this.run = [];
-    this.method = [];
-    this.seed = [];
-    this.step = [];
-    this.epoch = [];
-    this.split = [];
-    this.metric = [];
-    this.value = [];
-    this.count = [];
     return columnsToBatch(cols, meta);
   }
 }

@@ -100,10 +100,10 @@ export async function* readMetricsJsonl(file: string, batchSize = 65536): AsyncG
       line++;
       if (text.trim() === '') continue;
       parseMetricLine(text, file, line, builder);
-      if (builder.length >= batchSize) yield builder.take({ file });
+      if (builder.size >= batchSize) yield builder.take({ file });
     }
   } finally {
     rl.close();
   }
-  if (builder.length > 0) yield builder.take({ file });
+  if (builder.size > 0) yield builder.take({ file });
 }

@@ -6,23 +6,10 @@
  * (as a stream batch and through ctx.emitMetric) is counted once.
  */
 import type { MetricRecord } from '../../schemas/metric-record.js';
-import { metricKey, type MetricColumns } from './metric-columns.js';
+import { metricKey, MetricRowArrays, type MetricColumns } from './metric-columns.js';
 
-export class MetricTable {
-  readonly run: string[] = [];
-  readonly method: string[] = [];
-  readonly seed: number[] = [];
-  readonly step: number[] = [];
-  readonly epoch: number[] = [];
-  readonly split: string[] = [];
-  readonly metric: string[] = [];
-  readonly value: number[] = [];
-  readonly count: number[] = [];
+export class MetricTable extends MetricRowArrays {
   private readonly index = new Map<string, number>();
-
-  get size(): number {
-    return this.metric.length;
-  }
 
   /**
    * Add one record. `replace`: an existing key takes the new value (stream
@@ -39,15 +26,7 @@ export class MetricTable {
       return;
     }
     this.index.set(key, this.metric.length);
-    this.run.push(run);
-    this.method.push(method);
-    this.seed.push(seed);
-    this.step.push(step);
-    this.epoch.push(epoch);
-    this.split.push(split);
-    this.metric.push(metric);
-    this.value.push(value);
-    this.count.push(count);
+    this.pushRow(run, method, seed, step, epoch, split, metric, value, count);
   }
 
   addColumns(c: MetricColumns, replace = true): void {

@@ -8,9 +8,9 @@
  * chooses; `both` counts a record present in both once (same run, method,
  * seed, step, epoch, split and metric).
  */
-import _ from 'highland';
 import type { Batch } from '../core/batch.js';
 import type { StringField } from '../core/config-schema.js';
+import { passThrough } from '../core/helpers.js';
 import type { BatchStream, StageContext } from '../core/stage.js';
 import { isMetricsBatch, metricColumns } from './metric-columns.js';
 import { MetricTable } from './metric-table.js';
@@ -58,38 +58,11 @@ export class ReportInput {
  * Pass every batch on after `each`; run `end` when the input ends (before the
  * end goes downstream; its failure fails the stream); call `onError` on the
  * first upstream error (e.g. to stop a redraw timer) and pass the error on.
+ * The sinks' named-hooks form of core passThrough.
  */
 export function sinkThrough(
   input: BatchStream,
   hooks: { each: (b: Batch) => void; end: () => void | Promise<void>; onError?: (e: Error) => void },
 ): BatchStream {
-  let errored = false;
-  return input.consume((err, x, push, next) => {
-    if (err) {
-      if (!errored) {
-        errored = true;
-        hooks.onError?.(err);
-      }
-      push(err);
-      next();
-    } else if (x === _.nil) {
-      Promise.resolve()
-        .then(hooks.end)
-        .then(
-          () => push(null, _.nil),
-          (e: unknown) => {
-            push(e as Error);
-            push(null, _.nil);
-          },
-        );
-    } else {
-      try {
-        hooks.each(x as Batch);
-        push(null, x as Batch);
-      } catch (e) {
-        push(e as Error);
-      }
-      next();
-    }
-  });
+  return passThrough(input, hooks.each, hooks.end, hooks.onError);
 }

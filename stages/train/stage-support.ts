@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import _ from 'highland';
 import type { Batch } from '../core/batch.js';
-import { ConfigError, type FieldSpec, type Fields } from '../core/config-schema.js';
+import { ConfigError, validateConfig, type FieldSpec, type Fields } from '../core/config-schema.js';
 import type { OfflineObjective } from '../core/objective.js';
 import type { BatchStream, StageContext } from '../core/stage.js';
 import { streamFromAsync } from '../core/helpers.js';
@@ -18,20 +18,19 @@ import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registr
 import { resolveGlobals } from '../weighting/global-stats.js';
 import { BACKEND_CHOICES } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
-import type { CheckpointInfo } from './offline-trainer.js';
+import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
+import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
 
 /**
- * The `objective` option: `{ name: <objective>, ...its options }`. The
- * accepted keys are the union of every registered objective's options
- * (types checked here, without defaults); the chosen objective then
+ * The union of the options of every entry of a registry (objectives, group
+ * shapers), each without its default or `required` flag and documented with
+ * the entries that use it. Types are checked at the stage; the chosen entry
  * validates its own options and fills its defaults.
  */
-export function objectiveField(defaultName = 'bc'): FieldSpec {
-  const fields: Fields = {
-    name: { type: 'string', enum: Object.keys(OFFLINE_OBJECTIVES), default: defaultName, doc: 'Offline objective (stages/weighting/registry.ts).' },
-  };
+export function unionOfOptionFields(registry: Record<string, { fields: Fields }>): Fields {
+  const fields: Fields = {};
   const users = new Map<string, string[]>();
-  for (const [name, entry] of Object.entries(OFFLINE_OBJECTIVES)) {
+  for (const [name, entry] of Object.entries(registry)) {
     for (const [key, spec] of Object.entries(entry.fields)) {
       if (!users.has(key)) {
         const { default: _d, required: _r, ...rest } = spec as FieldSpec & { default?: unknown };
@@ -42,6 +41,20 @@ export function objectiveField(defaultName = 'bc'): FieldSpec {
     }
   }
   for (const [key, names] of users) fields[key] = { ...fields[key]!, doc: `${fields[key]!.doc} (${names.join(', ')})` };
+  return fields;
+}
+
+/**
+ * The `objective` option: `{ name: <objective>, ...its options }`. The
+ * accepted keys are the union of every registered objective's options
+ * (types checked here, without defaults); the chosen objective then
+ * validates its own options and fills its defaults.
+ */
+export function objectiveField(defaultName = 'bc'): FieldSpec {
+  const fields: Fields = {
+    name: { type: 'string', enum: Object.keys(OFFLINE_OBJECTIVES), default: defaultName, doc: 'Offline objective (stages/weighting/registry.ts).' },
+    ...unionOfOptionFields(OFFLINE_OBJECTIVES),
+  };
   return {
     type: 'object',
     fields,
@@ -66,14 +79,52 @@ export function buildObjective(spec: ObjectiveSpec, statsPath: string | undefine
   }
 }
 
-/** Options of every trainer stage. */
+/** Optimiser options of every trainer stage (Adam with decoupled weight decay and gradient clipping). */
+export function optimiserFields(defaultLr: number): Fields {
+  return {
+    lr: { type: 'number', exclusiveMin: 0, default: defaultLr, doc: 'Adam learning rate.' },
+    weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay (AdamW); 0 = Adam.' },
+    clip_norm: { type: 'number', min: 0, default: 1, doc: 'Clip the global gradient norm to this value (0 = no clipping).' },
+  };
+}
+
+export interface OptimiserConfig {
+  lr: number;
+  weight_decay: number;
+  clip_norm: number;
+}
+
+/** The Adam settings of `optimiserFields` (β₁ 0.9, β₂ 0.999, ε 1e-8). */
+export function adamConfig(cfg: OptimiserConfig): AdamConfig {
+  return { ...DEFAULT_ADAM, lr: cfg.lr, weightDecay: cfg.weight_decay };
+}
+
+/** Backend choice and where the input waits to be passed on: options of every trainer stage. */
+export function backendAndInputFields(): Fields {
+  return {
+    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
+    keep_input: {
+      type: 'string',
+      enum: ['auto', 'memory', 'disk'],
+      default: 'auto',
+      doc: 'Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows).',
+    },
+    spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling to disk.' },
+  };
+}
+
+export interface BackendAndInputConfig {
+  backend: (typeof BACKEND_CHOICES)[number];
+  keep_input: 'auto' | 'memory' | 'disk';
+  spill_rows: number;
+}
+
+/** Options of every offline trainer stage. */
 export function commonTrainFields(defaults: { epochs: number; batchSize: number; lr: number }): Fields {
   return {
     epochs: { type: 'integer', min: 1, default: defaults.epochs, doc: 'Passes over the training rows.' },
     batch_size: { type: 'integer', min: 1, default: defaults.batchSize, doc: 'Rows per optimiser step.' },
-    lr: { type: 'number', exclusiveMin: 0, default: defaults.lr, doc: 'Adam learning rate.' },
-    weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay (AdamW); 0 = Adam.' },
-    clip_norm: { type: 'number', min: 0, default: 1, doc: 'Clip the global gradient norm to this value (0 = no clipping).' },
+    ...optimiserFields(defaults.lr),
     seed: { type: 'integer', doc: 'Seed of initialisation, shuffling, dropout and sampling (default: the pipeline seed).' },
     method: { type: 'string', doc: 'Label of checkpoints and metric records (default: the objective or algorithm name).' },
     init: {
@@ -87,23 +138,13 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
     stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
-    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
-    keep_input: {
-      type: 'string',
-      enum: ['auto', 'memory', 'disk'],
-      default: 'auto',
-      doc: 'Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows).',
-    },
-    spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling to disk.' },
+    ...backendAndInputFields(),
   };
 }
 
-export interface CommonTrainConfig {
+export interface CommonTrainConfig extends OptimiserConfig, BackendAndInputConfig {
   epochs: number;
   batch_size: number;
-  lr: number;
-  weight_decay: number;
-  clip_norm: number;
   seed?: number;
   method?: string;
   init?: string;
@@ -114,9 +155,64 @@ export interface CommonTrainConfig {
   checkpoint_every_steps: number;
   stop_after_steps: number;
   log_every: number;
-  backend: (typeof BACKEND_CHOICES)[number];
-  keep_input: 'auto' | 'memory' | 'disk';
-  spill_rows: number;
+}
+
+/** What a trainer stage instance knows before it sees data: its names, seed and checkpoint directory. */
+export interface TrainerRun {
+  stage: string;
+  /** Label of checkpoints and records. */
+  method: string;
+  seed: number;
+  /** <output>/checkpoints/<method>. */
+  root: string;
+  /** `stage[method]`, the prefix of log lines. */
+  label: string;
+}
+
+export function trainerRun(stage: string, cfg: { seed?: number; method?: string; output?: string }, ctx: Pick<StageContext, 'seed' | 'outDir'>, defaultMethod: string): TrainerRun {
+  const method = cfg.method ?? defaultMethod;
+  return { stage, method, seed: cfg.seed ?? ctx.seed, root: checkpointRoot(cfg, ctx, method), label: `${stage}[${method}]` };
+}
+
+/** Validate the chosen objective's own options (at create time) and name the run after the objective unless `method` is set. */
+export function offlineTrainerRun(stage: string, cfg: CommonTrainConfig & { objective: ObjectiveSpec }, ctx: Pick<StageContext, 'seed' | 'outDir'>): TrainerRun {
+  const { name, ...objOptions } = cfg.objective;
+  validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+  return trainerRun(stage, cfg, ctx, name);
+}
+
+/** The buffer that holds a trainer stage's input, spilling under <run dir>/.spill/. */
+export function inputBufferFor(cfg: BackendAndInputConfig, ctx: Pick<StageContext, 'outDir'>, run: TrainerRun): InputBuffer {
+  return new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${run.stage}-${run.method}-${process.pid}`));
+}
+
+/** The trainer options every offline trainer stage derives from its common options. */
+export function offlineTrainerOptions(cfg: CommonTrainConfig & { phantom_every: number }, run: TrainerRun): OfflineTrainerOptions {
+  return {
+    method: run.method,
+    seed: run.seed,
+    epochs: cfg.epochs,
+    batchSize: cfg.batch_size,
+    adam: adamConfig(cfg),
+    clipNorm: cfg.clip_norm,
+    checkpointRoot: run.root,
+    checkpointEveryEpochs: cfg.checkpoint_every,
+    checkpointEverySteps: cfg.checkpoint_every_steps,
+    logEvery: cfg.log_every,
+    phantomEvery: cfg.phantom_every,
+    stopAfterSteps: cfg.stop_after_steps > 0 ? cfg.stop_after_steps : undefined,
+  };
+}
+
+/** Trainer hooks that send records to the metric stream, log under the run's label and publish checkpoints. */
+export function trainerHooks(ctx: StageContext, run: TrainerRun): TrainerHooks {
+  return {
+    emit: trainingEmitter(ctx, run.method, run.seed),
+    log: ctx.log,
+    progress: ctx.progress,
+    label: run.label,
+    onCheckpoint: (info) => publishCheckpoint(ctx, info),
+  };
 }
 
 export function checkpointRoot(cfg: Pick<CommonTrainConfig, 'output'>, ctx: Pick<StageContext, 'outDir'>, method: string): string {
@@ -220,6 +316,16 @@ export class InputBuffer {
       fs.rmSync(this.spillDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A value made on its first use and kept: e.g. a collector whose shape
+ * depends on the init checkpoint, which is resolved when the first batch
+ * arrives (or at training time when the input is empty).
+ */
+export function onFirstUse<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 /**

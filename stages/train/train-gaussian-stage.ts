@@ -2,12 +2,10 @@
  * train_gaussian: the Gaussian embedding policy (paper 002) on a RecSim log
  * under any offline objective (BC, AWR, DRPO, DRPO-Exp, …).
  */
-import * as path from 'node:path';
 import type { Batch } from '../core/batch.js';
-import { ConfigError, validateConfig } from '../core/config-schema.js';
+import { ConfigError } from '../core/config-schema.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
-import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { RecSimWorld } from '../simulators/recsim-world.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../eval/truth.js';
@@ -18,15 +16,15 @@ import { GaussianCollector, gaussianTask } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
 import {
   buildObjective,
-  checkpointRoot,
   commonTrainFields,
   describeCheckpoint,
-  InputBuffer,
+  inputBufferFor,
   objectiveField,
-  publishCheckpoint,
+  offlineTrainerOptions,
+  offlineTrainerRun,
   resolveInit,
   resolveResume,
-  trainingEmitter,
+  trainerHooks,
   trainThenReplay,
   type CommonTrainConfig,
   type ObjectiveSpec,
@@ -96,24 +94,18 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
     phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
   },
   create(cfg, ctx) {
-    const stage = 'train_gaussian';
-    const { name, ...objOptions } = cfg.objective;
-    validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+    const run = offlineTrainerRun('train_gaussian', cfg, ctx);
+    const { stage, seed, root, label } = run;
     if (!(cfg.sigma_min < cfg.sigma_max)) throw new ConfigError(`${stage}: sigma_min must be below sigma_max`, ['sigma_min']);
-    const method = cfg.method ?? name;
-    const seed = cfg.seed ?? ctx.seed;
-    const root = checkpointRoot(cfg, ctx, method);
-    const label = `${stage}[${method}]`;
     return {
       apply(input) {
         let catalog: Awaited<ReturnType<typeof catalogEmbeddings>> | undefined;
         let collector: GaussianCollector | undefined;
         const pending: Batch[] = [];
-        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
         return trainThenReplay(
           ctx,
           input,
-          buffer,
+          inputBufferFor(cfg, ctx, run),
           // The world is loaded asynchronously at training time; until then batches wait in `pending`.
           (b) => pending.push(b),
           async () => {
@@ -159,22 +151,11 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
                 gaussianTask(params, config, data, catalog.embeddings),
                 objective,
                 {
-                  method,
-                  seed,
-                  epochs: cfg.epochs,
-                  batchSize: cfg.batch_size,
-                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
-                  clipNorm: cfg.clip_norm,
-                  checkpointRoot: root,
-                  checkpointEveryEpochs: cfg.checkpoint_every,
-                  checkpointEverySteps: cfg.checkpoint_every_steps,
-                  logEvery: cfg.log_every,
-                  phantomEvery: cfg.phantom_every,
-                  stopAfterSteps: cfg.stop_after_steps > 0 ? cfg.stop_after_steps : undefined,
+                  ...offlineTrainerOptions(cfg, run),
                   trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
                   extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
                 },
-                { emit: trainingEmitter(ctx, method, seed), log: ctx.log, progress: ctx.progress, label, onCheckpoint: (info) => publishCheckpoint(ctx, info) },
+                trainerHooks(ctx, run),
                 resume,
               );
               ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);

@@ -3,13 +3,12 @@
  * DRRO hard/soft, DRO; PPO and online DPO baselines) against a proxy reward,
  * with the simulator's gold reward reported alongside.
  */
-import * as path from 'node:path';
-import { ConfigError, validateConfig, type FieldSpec, type Fields } from '../core/config-schema.js';
+import { ConfigError, validateConfig, type FieldSpec } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
 import { resolveOracle } from '../eval/truth.js';
-import { BACKEND_CHOICES, initBackend } from './backend.js';
+import { initBackend } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
 import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
@@ -17,9 +16,23 @@ import { gaussianOnlineModel, sasrecOnlineModel, type OnlineModel } from './onli
 import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
 import { Rng, RNG_PURPOSE } from './rng.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
-import { checkpointRoot, describeCheckpoint, InputBuffer, publishCheckpoint, resolveInit, trainingEmitter, trainThenReplay } from './stage-support.js';
+import {
+  adamConfig,
+  backendAndInputFields,
+  describeCheckpoint,
+  inputBufferFor,
+  onFirstUse,
+  optimiserFields,
+  resolveInit,
+  trainerHooks,
+  trainerRun,
+  trainThenReplay,
+  unionOfOptionFields,
+  type BackendAndInputConfig,
+  type OptimiserConfig,
+} from './stage-support.js';
 
-export interface TrainOnlineConfig {
+export interface TrainOnlineConfig extends OptimiserConfig, BackendAndInputConfig {
   algorithm: OnlineAlgorithm;
   shaper: Record<string, unknown>;
   init: string;
@@ -33,9 +46,6 @@ export interface TrainOnlineConfig {
   contexts_per_update: number;
   inner_steps: number;
   clip: number;
-  lr: number;
-  weight_decay: number;
-  clip_norm: number;
   value_coef: number;
   value_hidden: number;
   dpo_beta: number;
@@ -43,26 +53,11 @@ export interface TrainOnlineConfig {
   seed?: number;
   method?: string;
   output?: string;
-  backend: (typeof BACKEND_CHOICES)[number];
-  keep_input: 'auto' | 'memory' | 'disk';
-  spill_rows: number;
 }
 
 /** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
 function shaperField(): FieldSpec {
-  const fields: Fields = {};
-  const users = new Map<string, string[]>();
-  for (const [name, entry] of Object.entries(GROUP_SHAPERS)) {
-    for (const [key, spec] of Object.entries(entry.fields)) {
-      if (!users.has(key)) {
-        const { default: _d, required: _r, ...rest } = spec as FieldSpec & { default?: unknown };
-        fields[key] = { ...rest } as FieldSpec;
-        users.set(key, []);
-      }
-      users.get(key)!.push(name);
-    }
-  }
-  for (const [key, names] of users) fields[key] = { ...fields[key]!, doc: `${fields[key]!.doc} (${names.join(', ')})` };
+  const fields = unionOfOptionFields(GROUP_SHAPERS);
   return { type: 'object', fields, default: {}, doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.' };
 }
 
@@ -93,9 +88,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
     inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
     clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
-    lr: { type: 'number', exclusiveMin: 0, default: 1e-4, doc: 'Adam learning rate.' },
-    weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay.' },
-    clip_norm: { type: 'number', min: 0, default: 1, doc: 'Global gradient-norm clip (0 = off).' },
+    ...optimiserFields(1e-4),
     value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
     value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
     dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
@@ -103,43 +96,33 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
     method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
     output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
-    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend (see train_sasrec).' },
-    keep_input: { type: 'string', enum: ['auto', 'memory', 'disk'], default: 'auto', doc: 'Where the input waits to be passed on (see train_sasrec).' },
-    spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling.' },
+    ...backendAndInputFields(),
   },
   create(cfg, ctx) {
     const stage = 'train_online';
     const grouped = cfg.algorithm !== 'ppo' && cfg.algorithm !== 'dpo';
     if (grouped) validateConfig(`${stage}: shaper "${cfg.algorithm}"`, GROUP_SHAPERS[cfg.algorithm]!.fields, cfg.shaper);
     else if (Object.keys(cfg.shaper).length) throw new ConfigError(`${stage}: shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`, ['shaper']);
-    const method = cfg.method ?? cfg.algorithm;
-    const seed = cfg.seed ?? ctx.seed;
-    const root = checkpointRoot(cfg, ctx, method);
-    const label = `${stage}[${method}]`;
+    const run = trainerRun(stage, cfg, ctx, cfg.algorithm);
+    const { method, seed, root, label } = run;
     return {
       apply(input) {
-        let collector: OnlineContextCollector | undefined;
-        let initDir: string | undefined;
-        let maxLen = Number.MAX_SAFE_INTEGER;
-        const start = () => {
-          initDir = resolveInit(cfg.init, ctx, stage);
-          const m = readCheckpoint(initDir!).meta;
-          if (m.kind === 'sasrec') maxLen = (m.model as unknown as SasrecConfig).maxLen;
-          collector = new OnlineContextCollector(cfg.contexts, maxLen);
-        };
-        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
+        // The init checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
+        const prepared = onFirstUse(() => {
+          const initDir = resolveInit(cfg.init, ctx, stage)!;
+          const m = readCheckpoint(initDir).meta;
+          const maxLen = m.kind === 'sasrec' ? (m.model as unknown as SasrecConfig).maxLen : Number.MAX_SAFE_INTEGER;
+          return { initDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
+        });
         return trainThenReplay(
           ctx,
           input,
-          buffer,
-          (b) => {
-            if (!collector) start();
-            collector!.add(b);
-          },
+          inputBufferFor(cfg, ctx, run),
+          (b) => prepared().collector.add(b),
           async () => {
-            if (!collector) start();
+            const { initDir, collector } = prepared();
             await initBackend(cfg.backend, ctx.log);
-            const ck = readCheckpoint(initDir!);
+            const ck = readCheckpoint(initDir);
             let model: OnlineModel<unknown>;
             let extraArrays;
             if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
@@ -150,8 +133,8 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
               model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
               extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
             }
-            const contexts = collector!.finish();
-            if (collector!.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector!.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
+            const contexts = collector.finish();
+            if (collector.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
             const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
             const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
             const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
@@ -162,7 +145,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
             const reference = policy.clone(false);
             const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
             ctx.log.info(
-              `${label}: from ${describeCheckpoint(initDir!)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+              `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
             );
             try {
               await trainOnline(
@@ -180,7 +163,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
                   contextsPerUpdate: cfg.contexts_per_update,
                   innerSteps: cfg.inner_steps,
                   clip: cfg.clip,
-                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
+                  adam: adamConfig(cfg),
                   clipNorm: cfg.clip_norm,
                   valueCoef: cfg.value_coef,
                   valueHidden: cfg.value_hidden,
@@ -191,10 +174,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
                   extraArrays,
                 },
                 {
-                  emit: trainingEmitter(ctx, method, seed),
-                  log: ctx.log,
-                  label,
-                  onCheckpoint: (info) => publishCheckpoint(ctx, info),
+                  ...trainerHooks(ctx, run),
                   proxy: (batch, items, G, update) => {
                     if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
                     const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);

@@ -3,12 +3,10 @@
  * `examples` under any offline objective (BC, Exp-RSFT, DRPO, …), write
  * checkpoints, emit training records, then pass the input on.
  */
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { validateConfig, ConfigError } from '../core/config-schema.js';
+import { ConfigError } from '../core/config-schema.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
-import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../eval/truth.js';
 import { initBackend } from './backend.js';
@@ -20,15 +18,16 @@ import { SasrecPolicy } from './sasrec-policy.js';
 import { ExampleCollector, type SequenceMode } from './sequence-data.js';
 import {
   buildObjective,
-  checkpointRoot,
   commonTrainFields,
   describeCheckpoint,
-  InputBuffer,
+  inputBufferFor,
   objectiveField,
-  publishCheckpoint,
+  offlineTrainerOptions,
+  offlineTrainerRun,
+  onFirstUse,
   resolveInit,
   resolveResume,
-  trainingEmitter,
+  trainerHooks,
   trainThenReplay,
   type CommonTrainConfig,
   type ObjectiveSpec,
@@ -122,37 +121,26 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
     valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
   },
   create(cfg, ctx) {
-    const stage = 'train_sasrec';
-    const { name, ...objOptions } = cfg.objective;
-    validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+    const run = offlineTrainerRun('train_sasrec', cfg, ctx);
+    const { stage, method, seed, root, label } = run;
     if (cfg.d % cfg.heads !== 0) throw new ConfigError(`${stage}: d (${cfg.d}) must be a multiple of heads (${cfg.heads})`, ['heads']);
-    const method = cfg.method ?? name;
-    const seed = cfg.seed ?? ctx.seed;
-    const root = checkpointRoot(cfg, ctx, method);
-    const label = `${stage}[${method}]`;
     return {
       apply(input) {
-        let collector: ExampleCollector | undefined;
-        let initDir: string | undefined;
-        let maxLen = cfg.max_len;
-        const start = () => {
-          initDir = resolveInit(cfg.init, ctx, stage);
-          if (initDir) maxLen = (readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? maxLen;
-          collector = new ExampleCollector(cfg.mode, maxLen);
-        };
-        const buffer = new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${stage}-${method}-${process.pid}`));
+        // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
+        const prepared = onFirstUse(() => {
+          const initDir = resolveInit(cfg.init, ctx, stage);
+          const maxLen = initDir ? ((readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? cfg.max_len) : cfg.max_len;
+          return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
+        });
         return trainThenReplay(
           ctx,
           input,
-          buffer,
-          (b) => {
-            if (!collector) start();
-            collector!.add(b);
-          },
+          inputBufferFor(cfg, ctx, run),
+          (b) => prepared().collector.add(b),
           async () => {
-            if (!collector) start();
+            const { initDir, maxLen, collector } = prepared();
             await initBackend(cfg.backend, ctx.log);
-            const data = collector!.finish();
+            const data = collector.finish();
             const resumeDir = resolveResume(cfg, root, stage);
             const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
             const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
@@ -196,10 +184,10 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
               tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
             }
             const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
-            const held = collector!.heldOutRows();
+            const held = collector.heldOutRows();
             const steps = Math.ceil(data.numRows / cfg.batch_size);
             ctx.log.info(
-              `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector!.examplesSeen)} examples; ` +
+              `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
                 `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
             );
             try {
@@ -214,26 +202,11 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
                 }),
                 objective,
                 {
-                  method,
-                  seed,
-                  epochs: cfg.epochs,
-                  batchSize: cfg.batch_size,
-                  adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weight_decay },
-                  clipNorm: cfg.clip_norm,
-                  checkpointRoot: root,
-                  checkpointEveryEpochs: cfg.checkpoint_every,
-                  checkpointEverySteps: cfg.checkpoint_every_steps,
-                  logEvery: cfg.log_every,
-                  phantomEvery: cfg.phantom_every,
-                  stopAfterSteps: cfg.stop_after_steps > 0 ? cfg.stop_after_steps : undefined,
+                  ...offlineTrainerOptions(cfg, run),
                   trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
                 },
                 {
-                  emit: trainingEmitter(ctx, method, seed),
-                  log: ctx.log,
-                  progress: ctx.progress,
-                  label,
-                  onCheckpoint: (info) => publishCheckpoint(ctx, info),
+                  ...trainerHooks(ctx, run),
                   onEpochEnd: (epoch, step) => {
                     if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
                     const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
