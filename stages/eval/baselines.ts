@@ -12,6 +12,7 @@
  */
 import type { ListColumn } from '../core/batch.js';
 import type { RankingScorer } from '../core/policy.js';
+import { mix32 } from '../core/seeded-random.js';
 
 export const RANKING_BASELINES = ['popularity', 'random'] as const;
 export type RankingBaselineName = (typeof RANKING_BASELINES)[number];
@@ -57,16 +58,6 @@ export class ItemCounter {
     for (let j = this.counts.length - 1; j > 0; j--) if (this.counts[j]! > 0) return j + 1;
     return 0;
   }
-}
-
-/** 32-bit integer mix (a murmur3-style finaliser). */
-export function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Hash of a sequence of integers, seeded. */

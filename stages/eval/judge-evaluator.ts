@@ -16,7 +16,7 @@ import type { Batch, ListColumn } from '../core/batch.js';
 import { sliceBatch } from '../core/batch.js';
 import type { RewardPredictor, SamplingPolicy } from '../core/policy.js';
 import { MetricAccumulator, type MetricKey } from './accumulator.js';
-import { mix32 } from './baselines.js';
+import { mix32 } from '../core/seeded-random.js';
 import { addValuesBySplit } from './by-split.js';
 import type { EvalScorer } from './checkpoints.js';
 import { repeatContexts, repeatEach, topItems } from './contexts.js';

@@ -11,7 +11,8 @@ import type { BatchStream, StageContext } from '../core/stage.js';
 import { metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
 import type { MetricAccumulator } from './accumulator.js';
 import type { EvalTarget, EvalScorer, TargetLabels } from './checkpoints.js';
-import { hashString, mix32 } from './baselines.js';
+import { mix32 } from '../core/seeded-random.js';
+import { hashString } from './baselines.js';
 import { EvalRowCollector, type EvalPartition } from './eval-rows.js';
 import type { EvaluationState } from './eval-state.js';
 

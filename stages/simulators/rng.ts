@@ -9,13 +9,11 @@
  * (`Rng.derive(seed, STREAM_ITEMS, userId)`), so a user's log does not depend
  * on how users are grouped into batches or in which order they are generated.
  */
+import { mix32 as murmurMix32, shuffleInPlace } from '../core/seeded-random.js';
 
-/** One round of a splitmix32-style finaliser: a well-mixed 32-bit value. */
+/** One round of a splitmix32-style finaliser (add the golden-ratio increment, then murmur3's finaliser): a well-mixed 32-bit value. */
 function mix32(x: number): number {
-  let z = (x + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
+  return murmurMix32((x + 0x9e3779b9) | 0);
 }
 
 function rotl(x: number, k: number): number {
@@ -112,13 +110,7 @@ export class Rng {
 
   /** Shuffle `a` in place (Fisher–Yates). */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
+    return shuffleInPlace(a, (n) => this.int(n));
   }
 
   /** Fill an array with i.i.d. N(0, sd²) deviates. */

@@ -10,6 +10,7 @@
  * The generator is sfc32 (Small Fast Counting, 128-bit state), seeded by
  * hashing the key words with a murmur3-style mixer.
  */
+import { mix32, shuffleInPlace } from '../core/seeded-random.js';
 
 /** Purposes, so that streams for different uses never coincide. */
 export const RNG_PURPOSE = {
@@ -20,15 +21,6 @@ export const RNG_PURPOSE = {
   sample: 5,
   contexts: 6,
 } as const;
-
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Hash a list of integers (any sign, up to 2^53) into a 32-bit value. */
 export function hashWords(...words: number[]): number {
@@ -95,13 +87,7 @@ export class Rng {
 
   /** In-place Fisher–Yates shuffle. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
+    return shuffleInPlace(a, (n) => this.int(n));
   }
 }
 
