@@ -1,14 +1,14 @@
 /**
- * What the trainer stages share: their common options, the objective option
- * (any registered offline objective with its own options), holding the input
- * for re-emission (in memory or spilled to Parquet), checkpoint locations,
- * `init` / `resume` resolution and the artifacts trainers publish.
+ * The plumbing trainer stages share (their options are in trainer-options.ts):
+ * building the objective, run names and trainer options/hooks, holding the
+ * input for re-emission (in memory or spilled to Parquet), checkpoint
+ * locations, `init` / `resume` resolution and the artifacts trainers publish.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import _ from 'highland';
 import type { Batch } from '../core/batch.js';
-import { ConfigError, validateConfig, type FieldSpec, type Fields } from '../core/config-schema.js';
+import { ConfigError, validateConfig } from '../core/config-schema.js';
 import type { OfflineObjective } from '../core/objective.js';
 import type { BatchStream, StageContext } from '../core/stage.js';
 import { streamFromAsync } from '../core/helpers.js';
@@ -16,57 +16,10 @@ import { DatasetWriter } from '../io/dataset-writer.js';
 import { listParquetFiles, readParquetFile } from '../io/parquet.js';
 import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { resolveGlobals } from '../weighting/global-stats.js';
-import { BACKEND_CHOICES } from './backend.js';
+import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
-import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
-
-/**
- * The union of the options of every entry of a registry (objectives, group
- * shapers), each without its default or `required` flag and documented with
- * the entries that use it. Types are checked at the stage; the chosen entry
- * validates its own options and fills its defaults.
- */
-export function unionOfOptionFields(registry: Record<string, { fields: Fields }>): Fields {
-  const fields: Fields = {};
-  const users = new Map<string, string[]>();
-  for (const [name, entry] of Object.entries(registry)) {
-    for (const [key, spec] of Object.entries(entry.fields)) {
-      if (!users.has(key)) {
-        const { default: _d, required: _r, ...rest } = spec as FieldSpec & { default?: unknown };
-        fields[key] = { ...rest } as FieldSpec;
-        users.set(key, []);
-      }
-      users.get(key)!.push(name);
-    }
-  }
-  for (const [key, names] of users) fields[key] = { ...fields[key]!, doc: `${fields[key]!.doc} (${names.join(', ')})` };
-  return fields;
-}
-
-/**
- * The `objective` option: `{ name: <objective>, ...its options }`. The
- * accepted keys are the union of every registered objective's options
- * (types checked here, without defaults); the chosen objective then
- * validates its own options and fills its defaults.
- */
-export function objectiveField(defaultName = 'bc'): FieldSpec {
-  const fields: Fields = {
-    name: { type: 'string', enum: Object.keys(OFFLINE_OBJECTIVES), default: defaultName, doc: 'Offline objective (stages/weighting/registry.ts).' },
-    ...unionOfOptionFields(OFFLINE_OBJECTIVES),
-  };
-  return {
-    type: 'object',
-    fields,
-    default: { name: defaultName },
-    doc: 'The objective that weights each example: { name, ...options }, e.g. { name: exp_rsft, lambda: 0.5 } or { name: drpo, rho: 0.5 }.',
-  };
-}
-
-export interface ObjectiveSpec {
-  name: string;
-  [option: string]: unknown;
-}
+import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig, type ObjectiveSpec } from './trainer-options.js';
 
 /** Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact. */
 export function buildObjective(spec: ObjectiveSpec, statsPath: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): OfflineObjective<unknown> {
@@ -77,84 +30,6 @@ export function buildObjective(spec: ObjectiveSpec, statsPath: string | undefine
     if (e instanceof ConfigError) throw new ConfigError(`${stage}: objective: ${e.message}`, e.problems);
     throw e;
   }
-}
-
-/** Optimiser options of every trainer stage (Adam with decoupled weight decay and gradient clipping). */
-export function optimiserFields(defaultLr: number): Fields {
-  return {
-    lr: { type: 'number', exclusiveMin: 0, default: defaultLr, doc: 'Adam learning rate.' },
-    weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay (AdamW); 0 = Adam.' },
-    clip_norm: { type: 'number', min: 0, default: 1, doc: 'Clip the global gradient norm to this value (0 = no clipping).' },
-  };
-}
-
-export interface OptimiserConfig {
-  lr: number;
-  weight_decay: number;
-  clip_norm: number;
-}
-
-/** The Adam settings of `optimiserFields` (β₁ 0.9, β₂ 0.999, ε 1e-8). */
-export function adamConfig(cfg: OptimiserConfig): AdamConfig {
-  return { ...DEFAULT_ADAM, lr: cfg.lr, weightDecay: cfg.weight_decay };
-}
-
-/** Backend choice and where the input waits to be passed on: options of every trainer stage. */
-export function backendAndInputFields(): Fields {
-  return {
-    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
-    keep_input: {
-      type: 'string',
-      enum: ['auto', 'memory', 'disk'],
-      default: 'auto',
-      doc: 'Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows).',
-    },
-    spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling to disk.' },
-  };
-}
-
-export interface BackendAndInputConfig {
-  backend: (typeof BACKEND_CHOICES)[number];
-  keep_input: 'auto' | 'memory' | 'disk';
-  spill_rows: number;
-}
-
-/** Options of every offline trainer stage. */
-export function commonTrainFields(defaults: { epochs: number; batchSize: number; lr: number }): Fields {
-  return {
-    epochs: { type: 'integer', min: 1, default: defaults.epochs, doc: 'Passes over the training rows.' },
-    batch_size: { type: 'integer', min: 1, default: defaults.batchSize, doc: 'Rows per optimiser step.' },
-    ...optimiserFields(defaults.lr),
-    seed: { type: 'integer', doc: 'Seed of initialisation, shuffling, dropout and sampling (default: the pipeline seed).' },
-    method: { type: 'string', doc: 'Label of checkpoints and metric records (default: the objective or algorithm name).' },
-    init: {
-      type: 'string',
-      doc: 'Start from a checkpoint\'s weights (fresh optimiser): "previous" (the last checkpoint published in this run, e.g. BC before Exp-RSFT) or a checkpoint directory (or a directory of step-<n> checkpoints: the latest).',
-    },
-    resume: { type: 'boolean', default: false, doc: 'Continue from the latest checkpoint of this method under the output directory (parameters, optimiser, objective state, data position).' },
-    resume_from: { type: 'string', doc: 'Continue from this checkpoint directory.' },
-    output: { type: 'string', doc: 'Directory for checkpoints (<output>/checkpoints/<method>/step-<n>/; default: the run directory).' },
-    checkpoint_every: { type: 'integer', min: 0, default: 1, doc: 'Write a checkpoint every this many epochs (the last epoch always gets one).' },
-    checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
-    stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
-    log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
-    ...backendAndInputFields(),
-  };
-}
-
-export interface CommonTrainConfig extends OptimiserConfig, BackendAndInputConfig {
-  epochs: number;
-  batch_size: number;
-  seed?: number;
-  method?: string;
-  init?: string;
-  resume: boolean;
-  resume_from?: string;
-  output?: string;
-  checkpoint_every: number;
-  checkpoint_every_steps: number;
-  stop_after_steps: number;
-  log_every: number;
 }
 
 /** What a trainer stage instance knows before it sees data: its names, seed and checkpoint directory. */
@@ -175,7 +50,7 @@ export function trainerRun(stage: string, cfg: { seed?: number; method?: string;
 }
 
 /** Validate the chosen objective's own options (at create time) and name the run after the objective unless `method` is set. */
-export function offlineTrainerRun(stage: string, cfg: CommonTrainConfig & { objective: ObjectiveSpec }, ctx: Pick<StageContext, 'seed' | 'outDir'>): TrainerRun {
+export function offlineTrainerRun(stage: string, cfg: CommonTrainConfig & ObjectiveConfig, ctx: Pick<StageContext, 'seed' | 'outDir'>): TrainerRun {
   const { name, ...objOptions } = cfg.objective;
   validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
   return trainerRun(stage, cfg, ctx, name);
@@ -349,6 +224,28 @@ export function trainThenReplay(ctx: StageContext, input: BatchStream, buffer: I
     yield* buffer.replay();
   });
   return _([consumed, after]).sequence() as BatchStream;
+}
+
+/**
+ * trainThenReplay for stages whose collector is made with the first batch
+ * (its shape depends on the init checkpoint): `prepare` runs once, on the
+ * first batch or, for an empty input, when the input ends; `train` gets what
+ * it made, after the TensorFlow.js backend is initialised.
+ */
+export function collectTrainReplay<P extends { collector: { add(b: Batch): void } }>(
+  ctx: StageContext,
+  input: BatchStream,
+  cfg: BackendAndInputConfig,
+  run: TrainerRun,
+  prepare: () => P,
+  train: (prepared: P) => Promise<void>,
+): BatchStream {
+  const prepared = onFirstUse(prepare);
+  return trainThenReplay(ctx, input, inputBufferFor(cfg, ctx, run), (b) => prepared().collector.add(b), async () => {
+    const p = prepared();
+    await initBackend(cfg.backend, ctx.log);
+    await train(p);
+  });
 }
 
 /** Read a checkpoint's method and kind without loading weights (for messages). */

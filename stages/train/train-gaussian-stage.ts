@@ -16,23 +16,18 @@ import { GaussianCollector, gaussianTask } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
 import {
   buildObjective,
-  commonTrainFields,
   describeCheckpoint,
   inputBufferFor,
-  objectiveField,
   offlineTrainerOptions,
   offlineTrainerRun,
   resolveInit,
   resolveResume,
   trainerHooks,
   trainThenReplay,
-  type CommonTrainConfig,
-  type ObjectiveSpec,
 } from './stage-support.js';
+import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
 
-export interface TrainGaussianConfig extends CommonTrainConfig {
-  objective: ObjectiveSpec;
-  stats_path?: string;
+export interface TrainGaussianConfig extends CommonTrainConfig, ObjectiveConfig {
   world?: string;
   vocab?: string;
   hidden: number[];
@@ -81,8 +76,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
   inputs: ['examples'],
   output: 'examples',
   fields: {
-    objective: objectiveField('bc'),
-    stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
+    ...objectiveFields('bc'),
     world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
     vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
     ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),

@@ -8,7 +8,6 @@ import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
 import { resolveOracle } from '../eval/truth.js';
-import { initBackend } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
 import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
@@ -17,20 +16,13 @@ import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-t
 import { Rng, RNG_PURPOSE } from './rng.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import {
-  adamConfig,
-  backendAndInputFields,
   describeCheckpoint,
-  inputBufferFor,
-  onFirstUse,
-  optimiserFields,
   resolveInit,
   trainerHooks,
   trainerRun,
-  trainThenReplay,
-  unionOfOptionFields,
-  type BackendAndInputConfig,
-  type OptimiserConfig,
+  collectTrainReplay,
 } from './stage-support.js';
+import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields, type BackendAndInputConfig, type OptimiserConfig } from './trainer-options.js';
 
 export interface TrainOnlineConfig extends OptimiserConfig, BackendAndInputConfig {
   algorithm: OnlineAlgorithm;
@@ -108,91 +100,83 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     return {
       apply(input) {
         // The init checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
-        const prepared = onFirstUse(() => {
+        const prepare = () => {
           const initDir = resolveInit(cfg.init, ctx, stage)!;
           const m = readCheckpoint(initDir).meta;
           const maxLen = m.kind === 'sasrec' ? (m.model as unknown as SasrecConfig).maxLen : Number.MAX_SAFE_INTEGER;
           return { initDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
-        });
-        return trainThenReplay(
-          ctx,
-          input,
-          inputBufferFor(cfg, ctx, run),
-          (b) => prepared().collector.add(b),
-          async () => {
-            const { initDir, collector } = prepared();
-            await initBackend(cfg.backend, ctx.log);
-            const ck = readCheckpoint(initDir);
-            let model: OnlineModel<unknown>;
-            let extraArrays;
-            if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
-            else {
-              const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
-              if (!emb) throw new Error(`${stage}: checkpoint ${initDir} lacks the Gaussian policy's item embeddings`);
-              const gc = ck.meta.model as unknown as GaussianConfig;
-              model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
-              extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
-            }
-            const contexts = collector.finish();
-            if (collector.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
-            const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-            const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
-            const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
-            if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a sequence-model checkpoint with a reward head (${initDir} has none); use proxy: simulator`, ['proxy']);
-            if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
-            const policy = model.createParams(seed);
-            policy.load(ck.params, `checkpoint ${initDir}`);
-            const reference = policy.clone(false);
-            const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
-            ctx.log.info(
-              `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+        };
+        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, collector }) => {
+          const ck = readCheckpoint(initDir);
+          let model: OnlineModel<unknown>;
+          let extraArrays;
+          if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
+          else {
+            const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
+            if (!emb) throw new Error(`${stage}: checkpoint ${initDir} lacks the Gaussian policy's item embeddings`);
+            const gc = ck.meta.model as unknown as GaussianConfig;
+            model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
+            extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
+          }
+          const contexts = collector.finish();
+          if (collector.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
+          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+          const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
+          const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
+          if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a sequence-model checkpoint with a reward head (${initDir} has none); use proxy: simulator`, ['proxy']);
+          if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+          const policy = model.createParams(seed);
+          policy.load(ck.params, `checkpoint ${initDir}`);
+          const reference = policy.clone(false);
+          const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+          ctx.log.info(
+            `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+          );
+          try {
+            await trainOnline(
+              model,
+              policy,
+              reference,
+              contexts,
+              shaper,
+              {
+                algorithm: cfg.algorithm,
+                method,
+                seed,
+                groupSize: cfg.group_size,
+                updates: cfg.updates,
+                contextsPerUpdate: cfg.contexts_per_update,
+                innerSteps: cfg.inner_steps,
+                clip: cfg.clip,
+                adam: adamConfig(cfg),
+                clipNorm: cfg.clip_norm,
+                valueCoef: cfg.value_coef,
+                valueHidden: cfg.value_hidden,
+                dpoBeta: cfg.dpo_beta,
+                checkpointRoot: root,
+                checkpointEvery: cfg.checkpoint_every,
+                trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: initDir },
+                extraArrays,
+              },
+              {
+                ...trainerHooks(ctx, run),
+                proxy: (batch, items, G, update) => {
+                  if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
+                  const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
+                  const truth = oracle!.trueRewards(users, items);
+                  const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
+                  return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
+                },
+                gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
+              },
             );
-            try {
-              await trainOnline(
-                model,
-                policy,
-                reference,
-                contexts,
-                shaper,
-                {
-                  algorithm: cfg.algorithm,
-                  method,
-                  seed,
-                  groupSize: cfg.group_size,
-                  updates: cfg.updates,
-                  contextsPerUpdate: cfg.contexts_per_update,
-                  innerSteps: cfg.inner_steps,
-                  clip: cfg.clip,
-                  adam: adamConfig(cfg),
-                  clipNorm: cfg.clip_norm,
-                  valueCoef: cfg.value_coef,
-                  valueHidden: cfg.value_hidden,
-                  dpoBeta: cfg.dpo_beta,
-                  checkpointRoot: root,
-                  checkpointEvery: cfg.checkpoint_every,
-                  trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: initDir },
-                  extraArrays,
-                },
-                {
-                  ...trainerHooks(ctx, run),
-                  proxy: (batch, items, G, update) => {
-                    if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
-                    const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
-                    const truth = oracle!.trueRewards(users, items);
-                    const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
-                    return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
-                  },
-                  gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
-                },
-              );
-            } finally {
-              policy.dispose();
-              reference.dispose();
-              model.dispose();
-              clearConstantCaches();
-            }
-          },
-        );
+          } finally {
+            policy.dispose();
+            reference.dispose();
+            model.dispose();
+            clearConstantCaches();
+          }
+        });
       },
     };
   },

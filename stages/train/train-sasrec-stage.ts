@@ -9,7 +9,6 @@ import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../eval/truth.js';
-import { initBackend } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
@@ -18,24 +17,17 @@ import { SasrecPolicy } from './sasrec-policy.js';
 import { ExampleCollector, type SequenceMode } from './sequence-data.js';
 import {
   buildObjective,
-  commonTrainFields,
   describeCheckpoint,
-  inputBufferFor,
-  objectiveField,
   offlineTrainerOptions,
   offlineTrainerRun,
-  onFirstUse,
   resolveInit,
   resolveResume,
   trainerHooks,
-  trainThenReplay,
-  type CommonTrainConfig,
-  type ObjectiveSpec,
+  collectTrainReplay,
 } from './stage-support.js';
+import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
 
-export interface TrainSasrecConfig extends CommonTrainConfig {
-  objective: ObjectiveSpec;
-  stats_path?: string;
+export interface TrainSasrecConfig extends CommonTrainConfig, ObjectiveConfig {
   mode: SequenceMode;
   max_len: number;
   d: number;
@@ -98,8 +90,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
   inputs: ['examples'],
   output: 'examples',
   fields: {
-    objective: objectiveField('bc'),
-    stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
+    ...objectiveFields('bc'),
     mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
     ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
     max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
@@ -127,101 +118,93 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
     return {
       apply(input) {
         // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
-        const prepared = onFirstUse(() => {
+        const prepare = () => {
           const initDir = resolveInit(cfg.init, ctx, stage);
           const maxLen = initDir ? ((readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? cfg.max_len) : cfg.max_len;
           return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
-        });
-        return trainThenReplay(
-          ctx,
-          input,
-          inputBufferFor(cfg, ctx, run),
-          (b) => prepared().collector.add(b),
-          async () => {
-            const { initDir, maxLen, collector } = prepared();
-            await initBackend(cfg.backend, ctx.log);
-            const data = collector.finish();
-            const resumeDir = resolveResume(cfg, root, stage);
-            const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
-            const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
-            let config: SasrecConfig;
-            if (resume) {
-              if (resume.meta.kind !== 'sasrec') throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, not sasrec`);
-              config = resume.meta.model as unknown as SasrecConfig;
-              ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-            } else if (init) {
-              if (init.meta.kind !== 'sasrec') throw new Error(`${stage}: init checkpoint ${initDir} holds a ${init.meta.kind} model, not sasrec`);
-              const m = init.meta.model as unknown as SasrecConfig;
-              config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
-              ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
-            } else {
-              const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
-              config = {
-                numItems: cat.n,
-                maxLen,
-                d: cfg.d,
-                blocks: cfg.blocks,
-                heads: cfg.heads,
-                ffn: cfg.ffn || cfg.d,
-                dropout: cfg.dropout,
-                rewardHead: cfg.reward_head,
-                rewardHidden: cfg.reward_hidden,
-              };
-            }
-            if (data.numItemsSeen > config.numItems)
-              throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
-            const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
-            const params = createSasrecParams(config, seed);
-            if (init) {
-              const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-              const trunk = missing.filter((k) => !k.startsWith('reward/'));
-              if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
-              if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
-            }
-            if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
-              // Start the head at the mean observed reward (ratings are 1..5, not 0).
-              const b2 = params.get('reward/b2');
-              tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
-            }
-            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
-            const held = collector.heldOutRows();
-            const steps = Math.ceil(data.numRows / cfg.batch_size);
-            ctx.log.info(
-              `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
-                `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
+        };
+        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, maxLen, collector }) => {
+          const data = collector.finish();
+          const resumeDir = resolveResume(cfg, root, stage);
+          const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+          const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
+          let config: SasrecConfig;
+          if (resume) {
+            if (resume.meta.kind !== 'sasrec') throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, not sasrec`);
+            config = resume.meta.model as unknown as SasrecConfig;
+            ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+          } else if (init) {
+            if (init.meta.kind !== 'sasrec') throw new Error(`${stage}: init checkpoint ${initDir} holds a ${init.meta.kind} model, not sasrec`);
+            const m = init.meta.model as unknown as SasrecConfig;
+            config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
+            ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
+          } else {
+            const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
+            config = {
+              numItems: cat.n,
+              maxLen,
+              d: cfg.d,
+              blocks: cfg.blocks,
+              heads: cfg.heads,
+              ffn: cfg.ffn || cfg.d,
+              dropout: cfg.dropout,
+              rewardHead: cfg.reward_head,
+              rewardHidden: cfg.reward_hidden,
+            };
+          }
+          if (data.numItemsSeen > config.numItems)
+            throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
+          const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
+          const params = createSasrecParams(config, seed);
+          if (init) {
+            const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+            const trunk = missing.filter((k) => !k.startsWith('reward/'));
+            if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
+            if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
+          }
+          if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
+            // Start the head at the mean observed reward (ratings are 1..5, not 0).
+            const b2 = params.get('reward/b2');
+            tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
+          }
+          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+          const held = collector.heldOutRows();
+          const steps = Math.ceil(data.numRows / cfg.batch_size);
+          ctx.log.info(
+            `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
+              `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
+          );
+          try {
+            const result = await trainOffline(
+              sasrecTask(params, config, data, {
+                softmax,
+                negatives: cfg.negatives,
+                negativeAlpha: cfg.negative_alpha,
+                rewardWeight: cfg.reward_weight,
+                detachRewardHead: cfg.reward_head_detach,
+                seed,
+              }),
+              objective,
+              {
+                ...offlineTrainerOptions(cfg, run),
+                trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
+              },
+              {
+                ...trainerHooks(ctx, run),
+                onEpochEnd: (epoch, step) => {
+                  if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
+                  const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+                  ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+                },
+              },
+              resume,
             );
-            try {
-              const result = await trainOffline(
-                sasrecTask(params, config, data, {
-                  softmax,
-                  negatives: cfg.negatives,
-                  negativeAlpha: cfg.negative_alpha,
-                  rewardWeight: cfg.reward_weight,
-                  detachRewardHead: cfg.reward_head_detach,
-                  seed,
-                }),
-                objective,
-                {
-                  ...offlineTrainerOptions(cfg, run),
-                  trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
-                },
-                {
-                  ...trainerHooks(ctx, run),
-                  onEpochEnd: (epoch, step) => {
-                    if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
-                    const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
-                    ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
-                  },
-                },
-                resume,
-              );
-              ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
-            } finally {
-              params.dispose();
-              clearConstantCaches();
-            }
-          },
-        );
+            ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+          } finally {
+            params.dispose();
+            clearConstantCaches();
+          }
+        });
       },
     };
   },

@@ -16,6 +16,7 @@ import type { ResolvedPipeline, ResolvedStage } from '../../pipelines/spec.js';
 import { simulateRatingsStage, type RatingsArtifact } from '../../stages/simulators/ratings-stage.js';
 import { RatingsWorld } from '../../stages/simulators/ratings-world.js';
 import { DenseRatingsTruth } from '../../stages/simulators/dense-truth.js';
+import { collectingSink } from './helpers.js';
 
 const ingest = await import('../../stages/ingest/index.js')
   .then((m) => (m.ingestStages as StageDefinition<any>[]).find((s) => s.name === 'ingest'))
@@ -35,13 +36,7 @@ describe.skipIf(!ingest)('simulate_ratings → ingest', () => {
       config: validateConfig(`stage "${def.name}"`, def.fields, options),
     });
     const emitted: Batch[] = [];
-    const collect: StageDefinition = {
-      name: 'collect',
-      role: 'sink',
-      summary: 'test sink',
-      fields: {},
-      create: () => ({ apply: (input) => input.map((b) => (emitted.push(b), b)) }),
-    };
+    const collect = collectingSink(emitted);
     const p: ResolvedPipeline = {
       name: 'sim-ingest',
       outDir: path.join(tmp, 'run'),

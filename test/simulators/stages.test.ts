@@ -14,6 +14,7 @@ import { simulateRatingsStage, type RatingsArtifact } from '../../stages/simulat
 import { simulatorsStages } from '../../stages/simulators/index.js';
 import { RecSimWorld } from '../../stages/simulators/recsim-world.js';
 import { RatingsWorld } from '../../stages/simulators/ratings-world.js';
+import { collectingSink } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-sim-stages-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,14 +28,7 @@ function pipeline(def: StageDefinition<any>, options: Record<string, unknown>, n
 async function run(def: StageDefinition<any>, options: Record<string, unknown>, name: string, seed = 3) {
   const p = pipeline(def, options, name, seed);
   const emitted: Batch[] = [];
-  const collect: StageDefinition = {
-    name: 'collect',
-    role: 'sink',
-    summary: 'test sink',
-    fields: {},
-    create: () => ({ apply: (input) => input.map((b) => (emitted.push(b), b)) }),
-  };
-  p.stages.push({ index: 1, id: 'collect', def: collect, config: {} });
+  p.stages.push({ index: 1, id: 'collect', def: collectingSink(emitted), config: {} });
   const logger = memoryLogger();
   const result = await runPipeline(p, { logger, writeFiles: false });
   return { result, emitted, logger };

@@ -6,17 +6,8 @@ import { memoryLogger } from '../../stages/core/logger.js';
 import type { StageContext, StageDefinition, StageInstance } from '../../stages/core/stage.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 
-/** Mulberry32: a small deterministic generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: deterministic uniform numbers in [0, 1). */
+export { mulberry32 as rng } from '../helpers/mulberry32.js';
 
 export function testCtx(artifacts = new Map<string, unknown>()): StageContext & { metrics: MetricRecord[] } {
   const metrics: MetricRecord[] = [];
