@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { RankingScorer, RewardPredictor, SamplingPolicy } from '../core/policy.js';
 import type { StageContext } from '../core/stage.js';
 import { loadPolicy } from '../train/load-policy.js';
+import { findCheckpoints } from './find-checkpoints.js';
 
 /** What evaluation may ask of a model: scores always; rewards and sampling where it has them. */
 export type EvalScorer = RankingScorer & Partial<RewardPredictor & SamplingPolicy>;
@@ -56,7 +57,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** The checkpoints to evaluate: the option's directories, else the 'checkpoints' artifact. */
 export function resolveCheckpoints(option: string[] | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): CheckpointRef[] {
-  if (option !== undefined) return option.map((dir) => ({ dir }));
+  // A listed directory may be one checkpoint or hold several (a method's
+  // checkpoints/<method>/step-*/): every checkpoint below it is evaluated.
+  if (option !== undefined) return option.flatMap((dir) => findCheckpoints(dir));
   const published = ctx.artifacts.get(CHECKPOINTS_ARTIFACT);
   if (published === undefined) return [];
   if (!Array.isArray(published)) throw new Error(`${stage}: artifact "${CHECKPOINTS_ARTIFACT}" must be an array of {method, dir, step, epoch, seed}`);

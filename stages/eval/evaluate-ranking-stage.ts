@@ -44,7 +44,7 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
   output: 'metrics',
   fields: {
     splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test', 'valid'], minItems: 1, doc: 'Splits whose rows are evaluated (one record set per split).' },
-    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoint directories to evaluate; default: every checkpoint earlier trainer stages published (artifact "checkpoints").' },
+    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoint directories to evaluate (a directory holding several, such as checkpoints/<method>, means every checkpoint below it); default: every checkpoint earlier trainer stages published (artifact "checkpoints").' },
     baselines: { type: 'array', items: { type: 'string', enum: [...RANKING_BASELINES], doc: 'baseline' }, default: ['popularity', 'random'], doc: 'Reference rankers: popularity (train-row counts) and random (seeded hash scores).' },
     ks: { type: 'array', items: { type: 'integer', min: 1, doc: 'cut-off' }, default: [...DEFAULT_KS], minItems: 1, doc: 'Cut-offs K of HR@K and NDCG@K.' },
     exclude_history: { type: 'boolean', default: true, doc: 'Remove the context\'s items (other than the target) from the ranked candidates.' },

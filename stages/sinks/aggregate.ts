@@ -77,11 +77,21 @@ export function percentChange(value: number, baseline: number): number {
 const repKey = (run: string, seed: number) => `${run}\u0000${seed}`;
 
 /**
- * Default direction of a metric: names containing loss, mse, mae, rmse, error
- * or gap are lower-is-better; everything else (NDCG, HR, reward, …) higher.
+ * Default direction of a metric: names containing loss, mse, mae, rmse or
+ * error are lower-is-better; gaps are best closest to zero (see
+ * isTowardZeroMetric); everything else (NDCG, HR, reward, …) higher.
  */
 export function defaultLowerIsBetter(metric: string): boolean {
-  return /(loss|mse|mae|rmse|error|gap)/i.test(metric);
+  return /(loss|mse|mae|rmse|error)/i.test(metric);
+}
+
+/**
+ * Metrics whose best value is the one closest to 0: paper 004's gold–proxy
+ * gap (Δgold − Δproxy) is negative when the proxy over-promises, and "the
+ * smallest gap" means the smallest in magnitude.
+ */
+export function isTowardZeroMetric(metric: string): boolean {
+  return /gap/i.test(metric);
 }
 
 /** Whether `a` beats `b` in the metric's direction (NaN never wins). */

@@ -4,7 +4,7 @@
  * replicates of the selected checkpoint's value, the relative change from a
  * baseline method in percent, and the best mean of each column in bold.
  */
-import { isBetter, percentChange, selectValues, summarize, type SelectOptions } from './aggregate.js';
+import { isBetter, isTowardZeroMetric, percentChange, selectValues, summarize, type SelectOptions } from './aggregate.js';
 import type { MetricTable } from './metric-table.js';
 import { formatNumber, formatPercent } from './number-format.js';
 
@@ -51,12 +51,15 @@ export function compareMethods(t: MetricTable, o: SelectOptions & { baseline?: s
     }
   } else baseline = undefined;
   metrics.forEach((metric, j) => {
-    const lower = o.lowerIsBetter(metric);
+    // Gap metrics rank by magnitude (closest to 0 wins); others by direction.
+    const toward = isTowardZeroMetric(metric);
+    const lower = toward || o.lowerIsBetter(metric);
+    const key = (v: number) => (toward ? Math.abs(v) : v);
     let best = Number.NaN;
-    for (const row of cells) if (isBetter(row[j]!.mean, best, lower)) best = row[j]!.mean;
+    for (const row of cells) if (isBetter(key(row[j]!.mean), best, lower)) best = key(row[j]!.mean);
     if (Number.isNaN(best)) return;
     const tol = 1e-12 * Math.max(1, Math.abs(best));
-    for (const row of cells) if (Math.abs(row[j]!.mean - best) <= tol) row[j]!.best = true;
+    for (const row of cells) if (Math.abs(key(row[j]!.mean) - best) <= tol) row[j]!.best = true;
   });
   const replicates = cells.map((row) => row.reduce((n, c) => Math.max(n, c.n), 0));
   return { methods: sel.methods, metrics, cells, replicates, ...(baseline ? { baseline } : {}), warnings };

@@ -242,6 +242,9 @@ export async function trainOnline<P>(
   };
 
   try {
+    // Step 0 is the initial policy: evaluate_proxy_gold recentres every curve
+    // at the earliest checkpoint of a series and measures KL from it.
+    saveCheckpoint(0);
     for (let u = 0; u < opts.updates; u++) {
       const batch = subBatch(contexts, contextRows(contexts.rows, B, u, opts.seed, permCache));
       const prep = model.prepare(batch);

@@ -84,7 +84,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
     value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
     dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
-    checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (the last one always).' },
+    checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
     seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
     method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
     output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },

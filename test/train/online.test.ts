@@ -127,8 +127,9 @@ describe('train_online in a RecSim pipeline (simulator proxy)', () => {
       expect(recs.filter((m) => m.metric === 'kl_ref')[0]!.value).toBeCloseTo(0, 6);
     }
     const cks = res.artifacts.get('checkpoints') as { method: string; step: number }[];
-    expect(cks.filter((c) => c.method === 'grpo').map((c) => c.step)).toEqual([3]);
-    expect(cks.filter((c) => c.method === 'drro_soft').map((c) => c.step)).toEqual([3]);
+    // step 0 (the initial policy, the base of proxy/gold recentring) and the last update
+    expect(cks.filter((c) => c.method === 'grpo').map((c) => c.step)).toEqual([0, 3]);
+    expect(cks.filter((c) => c.method === 'drro_soft').map((c) => c.step)).toEqual([0, 3]);
     expect(res.stages.at(-1)!.rowsOut).toBe(res.stages[1]!.rowsOut);
   });
 });

@@ -227,7 +227,14 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
       { kind: 'text', cls: 'label', x: 14 + SIZE.label * CAP, y: (y0 + y1) / 2, text: spec.yLabel, size: SIZE.label, anchor: 'middle', rotate: -90 },
     ],
   });
-  if (spec.title) shapes.push({ kind: 'text', cls: 'title', x: (x0 + x1) / 2, y: 26, text: spec.title, size: SIZE.title, anchor: 'middle', bold: true });
+  if (spec.title) {
+    // Long titles shrink (bold text is ~10% wider) and centre on the whole
+    // canvas rather than the plot area, so they are never clipped.
+    const fit = (width - 24) / (1.1 * textWidth(spec.title, 1));
+    const size = Math.max(8, Math.min(SIZE.title, fit));
+    const cx = textWidth(spec.title, size) * 1.1 <= x1 - x0 ? (x0 + x1) / 2 : width / 2;
+    shapes.push({ kind: 'text', cls: 'title', x: cx, y: 26, text: spec.title, size, anchor: 'middle', bold: true });
+  }
 
   // Reference lines (methods without the swept parameter).
   for (const r of refLines) {
