@@ -21,13 +21,21 @@
  * reported: records proxy_reward, gold_reward, kl_ref, entropy at step u are
  * measured on the rollout of π_u (step 0 = the initial policy; one extra
  * rollout after the last update reports step M).
+ *
+ * Resuming: a checkpoint after update u holds the policy, Adam's moments, the
+ * PPO value head and its Adam state, the shaper's state (the dynamic budget's
+ * KL window) and u. Every random draw is keyed by (seed, update): the context
+ * order by (seed, pass), the candidates by (seed, u), the stage's proxy noise
+ * by (seed, u). So a run stopped after u updates (`stopAfterUpdates`) and
+ * resumed ends with exactly the bytes of the uninterrupted run, and its
+ * records for updates u … M are the uninterrupted run's (tested).
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GroupShaper } from '../core/objective.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { listCheckpoints, readCheckpointMeta, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { linear } from './fast-ops.js';
 import type { CheckpointInfo, TrainingRecord } from './offline-trainer.js';
 import type { ContextBatch, OnlineModel } from './online-model.js';
@@ -59,6 +67,8 @@ export interface OnlineTrainerOptions {
   checkpointRoot?: string;
   /** Write a checkpoint every this many updates (the last update always gets one). */
   checkpointEvery: number;
+  /** Stop, with a checkpoint, once this many updates are done in total (for tests and for splitting long runs). */
+  stopAfterUpdates?: number;
   trainerConfig?: Record<string, unknown>;
   extraArrays?: NamedArray[];
 }
@@ -79,9 +89,17 @@ export interface OnlineContexts extends ContextBatch {
 }
 
 export interface OnlineResult {
+  /** Updates done in total (a resumed run counts those before the checkpoint). */
   updates: number;
+  /** The update a resumed run started at (0 for a fresh run). */
+  startUpdate: number;
+  /** Every checkpoint of the series this run published: on resume, the earlier ones too. */
   checkpoints: CheckpointInfo[];
+  stoppedEarly: boolean;
 }
+
+/** The names the value head's parameters and Adam moments carry in a checkpoint. */
+const VALUE_PREFIX = 'value/';
 
 function subBatch(all: OnlineContexts, rows: Int32Array): ContextBatch {
   const offsets = new Int32Array(rows.length + 1);
@@ -140,6 +158,8 @@ export async function trainOnline<P>(
   shaper: GroupShaper<unknown> | undefined,
   opts: OnlineTrainerOptions,
   hooks: OnlineHooks,
+  /** Continue from this checkpoint of an earlier run of the same algorithm and seed. */
+  resume?: LoadedCheckpoint,
 ): Promise<OnlineResult> {
   const grouped = opts.algorithm !== 'ppo' && opts.algorithm !== 'dpo';
   if (grouped && !shaper) throw new Error(`online ${opts.algorithm}: a group shaper is required`);
@@ -154,10 +174,10 @@ export async function trainOnline<P>(
   let valueAdam: Adam | undefined;
   if (opts.algorithm === 'ppo') {
     value = new ParamStore(true);
-    value.init('value/w1', [model.featureDim, opts.valueHidden], { kind: 'glorot' }, opts.seed);
-    value.init('value/b1', [opts.valueHidden], { kind: 'zeros' }, opts.seed);
-    value.init('value/w2', [opts.valueHidden, 1], { kind: 'glorot' }, opts.seed);
-    value.init('value/b2', [1], { kind: 'zeros' }, opts.seed);
+    value.init(`${VALUE_PREFIX}w1`, [model.featureDim, opts.valueHidden], { kind: 'glorot' }, opts.seed);
+    value.init(`${VALUE_PREFIX}b1`, [opts.valueHidden], { kind: 'zeros' }, opts.seed);
+    value.init(`${VALUE_PREFIX}w2`, [opts.valueHidden, 1], { kind: 'glorot' }, opts.seed);
+    value.init(`${VALUE_PREFIX}b2`, [1], { kind: 'zeros' }, opts.seed);
     valueAdam = new Adam(value, opts.adam);
   }
   const valueOf = (feats: tf.Tensor2D): tf.Tensor1D =>
@@ -166,11 +186,24 @@ export async function trainOnline<P>(
   const checkpoints: CheckpointInfo[] = [];
   const permCache = new Map<number, Int32Array>();
   const label = hooks.label ?? 'online';
+  let start = 0;
+  if (resume) {
+    try {
+      start = restore(resume, opts, contexts.rows, policy, adam, value, valueAdam, label);
+    } catch (e) {
+      adam.dispose();
+      valueAdam?.dispose();
+      value?.dispose();
+      throw e;
+    }
+    if (resume.meta.objectiveState !== undefined) shaperState = resume.meta.objectiveState;
+  }
 
   const saveCheckpoint = (updates: number) => {
     if (!opts.checkpointRoot) return;
     const dir = path.join(opts.checkpointRoot, `step-${updates}`);
     const st = adam.state();
+    const vst = valueAdam?.state();
     writeCheckpoint(
       dir,
       {
@@ -181,14 +214,15 @@ export async function trainOnline<P>(
         step: updates,
         epoch: 0,
         seed: opts.seed,
-        position: null,
+        position: { epoch: 0, batch: updates, rows: contexts.rows },
         objectiveState: shaperState,
         rng: { seed: opts.seed, step: updates, epoch: 0, batch: updates },
         optimizer: { kind: 'adam', step: st.step, config: { ...opts.adam } },
-        extra: { algorithm: opts.algorithm, updates },
+        extra: { algorithm: opts.algorithm, updates, ...(vst ? { valueOptimizerStep: vst.step } : {}) },
       },
-      [...policy.toArrays(), ...(opts.extraArrays ?? [])],
-      st.arrays,
+      // The value head is stored with the parameters under value/… (a policy loader ignores it), its moments as m/value/…, v/value/….
+      [...policy.toArrays(), ...(opts.extraArrays ?? []), ...(value ? value.toArrays() : [])],
+      [...st.arrays, ...(vst ? vst.arrays : [])],
     );
     const info: CheckpointInfo = { method: opts.method, dir, step: updates, epoch: 0, seed: opts.seed };
     checkpoints.push(info);
@@ -241,11 +275,19 @@ export async function trainOnline<P>(
     for (const [k, v] of Object.entries(extra)) rec(k, v);
   };
 
+  let stoppedEarly = false;
+  let done = start;
   try {
     // Step 0 is the initial policy: evaluate_proxy_gold recentres every curve
-    // at the earliest checkpoint of a series and measures KL from it.
-    saveCheckpoint(0);
-    for (let u = 0; u < opts.updates; u++) {
+    // at the earliest checkpoint of a series and measures KL from it. A
+    // resumed run keeps it and republishes the series' checkpoints so far.
+    if (resume) {
+      for (const info of earlierCheckpoints(resume, opts, start)) {
+        checkpoints.push(info);
+        hooks.onCheckpoint?.(info);
+      }
+    } else saveCheckpoint(0);
+    for (let u = start; u < opts.updates; u++) {
       const batch = subBatch(contexts, contextRows(contexts.rows, B, u, opts.seed, permCache));
       const prep = model.prepare(batch);
       const roll = rollout(batch, prep, u);
@@ -359,20 +401,74 @@ export async function trainOnline<P>(
       }
       report(u, batch, roll, proxy, extra);
       if (!Number.isFinite(extra.loss ?? 0)) throw new Error(`${label}: the loss became ${extra.loss} at update ${u}`);
-      const done = u + 1;
-      if (done === opts.updates || (opts.checkpointEvery > 0 && done % opts.checkpointEvery === 0)) saveCheckpoint(done);
+      done = u + 1;
+      const stop = opts.stopAfterUpdates !== undefined && done >= opts.stopAfterUpdates && done < opts.updates;
+      if (stop || done === opts.updates || (opts.checkpointEvery > 0 && done % opts.checkpointEvery === 0)) saveCheckpoint(done);
+      if (stop) {
+        stoppedEarly = true;
+        break;
+      }
       if ((u & 3) === 3) await new Promise((r) => setImmediate(r));
     }
-    // The policy after the last update, measured the same way.
-    const batch = subBatch(contexts, contextRows(contexts.rows, B, opts.updates, opts.seed, permCache));
-    const prep = model.prepare(batch);
-    const roll = rollout(batch, prep, opts.updates);
-    report(opts.updates, batch, roll, hooks.proxy(batch, roll.items, G, opts.updates), {});
+    // The policy after the last update, measured the same way (once, by the run that did the last update).
+    if (!stoppedEarly && start < opts.updates) {
+        const batch = subBatch(contexts, contextRows(contexts.rows, B, opts.updates, opts.seed, permCache));
+      const prep = model.prepare(batch);
+      const roll = rollout(batch, prep, opts.updates);
+      report(opts.updates, batch, roll, hooks.proxy(batch, roll.items, G, opts.updates), {});
+    }
   } finally {
     adam.dispose();
     valueAdam?.dispose();
     value?.dispose();
   }
-  hooks.log?.info(`${label}: ${opts.updates} updates of ${B} contexts × ${G} candidates; ${checkpoints.length} checkpoint(s)`);
-  return { updates: opts.updates, checkpoints };
+  const what = start >= opts.updates ? `already complete at update ${start}` : `updates ${start + 1}…${done} of ${opts.updates}${stoppedEarly ? ' (stopped early)' : ''}`;
+  hooks.log?.info(`${label}: ${what}, ${B} contexts × ${G} candidates each; ${checkpoints.length} checkpoint(s) in the series`);
+  return { updates: done, startUpdate: start, checkpoints, stoppedEarly };
+}
+
+/** Load a checkpoint's training state into the trainer's stores; returns the updates it had done. */
+function restore(
+  resume: LoadedCheckpoint,
+  opts: OnlineTrainerOptions,
+  rows: number,
+  policy: ParamStore,
+  adam: Adam,
+  value: ParamStore | undefined,
+  valueAdam: Adam | undefined,
+  label: string,
+): number {
+  const m = resume.meta;
+  const cannot = `${label}: cannot resume from ${resume.dir}`;
+  const algorithm = m.extra?.algorithm;
+  if (algorithm !== opts.algorithm) throw new Error(`${cannot}: it is ${typeof algorithm === 'string' ? `a ${algorithm}` : 'not an online'} checkpoint, this run is ${opts.algorithm}`);
+  if (m.seed !== opts.seed) throw new Error(`${cannot}: it was trained with seed ${m.seed}, this run has seed ${opts.seed} (resume needs the same seed)`);
+  if (m.position && m.position.rows !== rows) throw new Error(`${cannot}: it was trained on ${m.position.rows} contexts, this data has ${rows} (resume needs the same contexts)`);
+  const updates = typeof m.extra?.updates === 'number' ? m.extra.updates : m.step;
+  policy.load(resume.params, `checkpoint ${resume.dir}`);
+  if (m.optimizer) adam.load(m.optimizer.step, resume.optimizer);
+  else if (updates > 0) throw new Error(`${cannot}: it holds no optimiser state`);
+  if (value && valueAdam) {
+    if (updates > 0 && ![...resume.params.keys()].some((n) => n.startsWith(VALUE_PREFIX)))
+      throw new Error(`${cannot}: it holds no PPO value head (written by a version that did not save it)`);
+    if (updates > 0) {
+      value.load(resume.params, `checkpoint ${resume.dir}`);
+      const step = typeof m.extra?.valueOptimizerStep === 'number' ? m.extra.valueOptimizerStep : (m.optimizer?.step ?? 0);
+      valueAdam.load(step, resume.optimizer);
+    }
+  }
+  return updates;
+}
+
+/** The checkpoints of the resumed series up to the resume point (same directory of step-<n>, same method), step ascending. */
+function earlierCheckpoints(resume: LoadedCheckpoint, opts: OnlineTrainerOptions, upTo: number): CheckpointInfo[] {
+  const out: CheckpointInfo[] = [];
+  for (const c of listCheckpoints(path.dirname(resume.dir))) {
+    if (c.step > upTo) continue;
+    const m = path.resolve(c.dir) === path.resolve(resume.dir) ? resume.meta : readCheckpointMeta(c.dir);
+    if (m.method !== resume.meta.method) continue;
+    out.push({ method: opts.method, dir: c.dir, step: c.step, epoch: 0, seed: opts.seed });
+  }
+  if (!out.some((c) => path.resolve(c.dir) === path.resolve(resume.dir))) out.push({ method: opts.method, dir: resume.dir, step: upTo, epoch: 0, seed: opts.seed });
+  return out;
 }

@@ -8,7 +8,9 @@ import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
 import { resolveOracle } from '../eval/truth.js';
-import { readCheckpoint } from './checkpoint.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
 import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
 import { gaussianOnlineModel, sasrecOnlineModel, type OnlineModel } from './online-model.js';
@@ -18,6 +20,7 @@ import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import {
   describeCheckpoint,
   resolveInit,
+  resolveResume,
   trainerHooks,
   trainerRun,
   collectTrainReplay,
@@ -42,6 +45,9 @@ export interface TrainOnlineConfig extends OptimiserConfig, BackendAndInputConfi
   value_hidden: number;
   dpo_beta: number;
   checkpoint_every: number;
+  resume: boolean;
+  resume_from?: string;
+  stop_after_updates: number;
   seed?: number;
   method?: string;
   output?: string;
@@ -62,7 +68,8 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     'or the simulator\'s reward plus N(0, proxy_noise²)), shaped by the group shaper, then inner_steps steps of the clipped surrogate (paper 004 Eq. 4.2);',
     'PPO uses a value head instead of group normalisation, online DPO two samples per context and a frozen reference policy (paper 000 baselines).',
     'No KL penalty in any loss. Records (split "train", step = update): proxy_reward, gold_reward (simulator truth, never used for updates), kl_ref',
-    '(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper\'s diagnostics. Checkpoints every checkpoint_every updates.',
+    '(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper\'s diagnostics. Checkpoints every checkpoint_every updates;',
+    'resume / resume_from continue a run stopped by stop_after_updates (or interrupted) to exactly the weights and records of the uninterrupted run.',
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
@@ -85,6 +92,13 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
     dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
     checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
+    resume: {
+      type: 'boolean',
+      default: false,
+      doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
+    },
+    resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
+    stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
     seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
     method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
     output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
@@ -99,15 +113,21 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     const { method, seed, root, label } = run;
     return {
       apply(input) {
-        // The init checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
+        // The init (or resumed) checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
         const prepare = () => {
-          const initDir = resolveInit(cfg.init, ctx, stage)!;
-          const m = readCheckpoint(initDir).meta;
+          const resumeDir = resolveResume(cfg, root, stage);
+          // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
+          const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
+          const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
+          const m = readCheckpointMeta(resumeDir ?? refDir);
           const maxLen = m.kind === 'sasrec' ? (m.model as unknown as SasrecConfig).maxLen : Number.MAX_SAFE_INTEGER;
-          return { initDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
+          return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
         };
-        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, collector }) => {
-          const ck = readCheckpoint(initDir);
+        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ refDir, resumeDir, collector }) => {
+          const ck = readCheckpoint(refDir);
+          const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
+          if (resume && resume.meta.kind !== ck.meta.kind) throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`);
+          const initDir = refDir;
           let model: OnlineModel<unknown>;
           let extraArrays;
           if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
@@ -129,6 +149,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
           policy.load(ck.params, `checkpoint ${initDir}`);
           const reference = policy.clone(false);
           const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+          if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
           ctx.log.info(
             `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
           );
@@ -155,7 +176,8 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
                 dpoBeta: cfg.dpo_beta,
                 checkpointRoot: root,
                 checkpointEvery: cfg.checkpoint_every,
-                trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: initDir },
+                stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
+                trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: (resume?.meta.trainer?.init as string | undefined) ?? initDir },
                 extraArrays,
               },
               {
@@ -169,6 +191,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
                 },
                 gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
               },
+              resume,
             );
           } finally {
             policy.dispose();
