@@ -38,6 +38,7 @@ function readPipeline(file: string, args: ParsedArgs) {
   const sets = args.flags.get('set') ?? [];
   if (sets.length && typeof raw === 'object' && raw) applySets(raw, sets);
   if (flag(args, 'seed') !== undefined) raw.seed = Number(flag(args, 'seed'));
+  if (flag(args, 'out') !== undefined) raw.out_dir = flag(args, 'out');
   return resolvePipeline(raw, file);
 }
 

@@ -9,7 +9,9 @@
  *       id: ingest                 # optional label used in reports
  *       with: { path: data/ratings.dat }   # the stage's options
  *
- * Relative paths inside `with` are resolved against the current directory.
+ * Relative paths inside `with` are resolved against the current directory;
+ * `${out_dir}`, `${name}` and `${seed}` in string options are replaced by the
+ * run's values (after the CLI's --out and --seed).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,6 +67,27 @@ export function loadPipelineFile(file: string): ResolvedPipeline {
   return resolvePipeline(parsePipelineText(fs.readFileSync(file, 'utf8'), file), file);
 }
 
+/**
+ * `${out_dir}`, `${name}` and `${seed}` inside string options are replaced by
+ * the run's values (after --out/--seed), so one file can be run into several
+ * directories or with several seeds without its stages overwriting each other.
+ * Any other `${…}` is an error.
+ */
+function substitute(text: string, vars: Record<string, string>): string {
+  return text.replace(/\$\{([^}]*)\}/g, (_m, key: string) => {
+    const v = vars[key];
+    if (v === undefined) throw new ConfigError(`unknown variable \${${key}} in ${JSON.stringify(text)} (known: ${Object.keys(vars).map((k) => `\${${k}}`).join(', ')})`, ['variable']);
+    return v;
+  });
+}
+
+function substituteAll(value: unknown, vars: Record<string, string>): unknown {
+  if (typeof value === 'string') return substitute(value, vars);
+  if (Array.isArray(value)) return value.map((v) => substituteAll(v, vars));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteAll(v, vars)]));
+  return value;
+}
+
 /** Validate a parsed pipeline: every problem of every stage is reported at once. */
 export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipeline {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -79,6 +102,10 @@ export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipe
   if (!Array.isArray(r.stages) || r.stages.length === 0) problems.push(`${source}: field "stages" must be a non-empty list`);
   const stages: ResolvedStage[] = [];
   const ids = new Set<string>();
+  const name = typeof r.name === 'string' ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
+  const outDir = typeof r.out_dir === 'string' ? substitute(r.out_dir, { name }) : path.join('runs', name);
+  const seed = Number.isInteger(r.seed) ? (r.seed as number) : 0;
+  const vars: Record<string, string> = { name, out_dir: outDir, seed: String(seed) };
   (Array.isArray(r.stages) ? r.stages : []).forEach((s: unknown, index: number) => {
     const where = `${source}: stages[${index}]`;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) {
@@ -99,8 +126,16 @@ export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipe
     const id = typeof spec.id === 'string' ? spec.id : def.name;
     const uniqueId = ids.has(id) ? `${id}#${index}` : id;
     ids.add(uniqueId);
+    let options: unknown;
     try {
-      const config = validateConfig<Record<string, unknown>>(`${where} (stage "${def.name}")`, def.fields, spec.with);
+      options = substituteAll(spec.with, vars);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(`${where} (stage "${def.name}"): ${e.message}`);
+      return;
+    }
+    try {
+      const config = validateConfig<Record<string, unknown>>(`${where} (stage "${def.name}")`, def.fields, options);
       stages.push({ index, id: uniqueId, def, config });
     } catch (e) {
       if (e instanceof ConfigError) problems.push(e.message);
@@ -111,11 +146,5 @@ export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipe
     problems.push(`${source}: stages[0] (stage "${stages[0]!.def.name}") is a ${stages[0]!.def.role}; a pipeline must start with a source stage`);
   }
   if (problems.length) throw new ConfigError(problems.join('\n'), problems);
-  const name = (r.name as string | undefined) ?? (source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, ''));
-  return {
-    name,
-    outDir: (r.out_dir as string | undefined) ?? path.join('runs', name),
-    seed: (r.seed as number | undefined) ?? 0,
-    stages,
-  };
+  return { name, outDir, seed, stages };
 }

@@ -107,3 +107,15 @@ describe('cli', () => {
     expect(await main(['validate', bad])).toBe(2);
   });
 });
+
+describe('variables in options', () => {
+  it('replaces ${out_dir}, ${name} and ${seed}, and rejects unknown ones naming the stage', () => {
+    const p = resolvePipeline({ name: 'v', out_dir: 'runs/x-${name}', seed: 3, stages: [{ stage: 'read_parquet', with: { path: '${out_dir}/data-${seed}', columns: ['${name}'] } }] });
+    expect(p.outDir).toBe('runs/x-v');
+    expect(p.stages[0]!.config.path).toBe('runs/x-v/data-3');
+    expect(p.stages[0]!.config.columns).toEqual(['v']);
+    expect(() => resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: '${nope}/a' } }] }, 'p.yaml')).toThrow(
+      /p\.yaml: stages\[0\] \(stage "read_parquet"\).*unknown variable \$\{nope\}/,
+    );
+  });
+});
