@@ -11,6 +11,7 @@
 import type { BenchOptions, BenchResult } from './common.js';
 import { peakRssMB } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
+import { mulberry32 } from '../stages/core/seeded-random.js';
 import { RandomScorer } from '../stages/eval/baselines.js';
 import { evaluateRanking } from '../stages/eval/ranking-evaluator.js';
 import { rankingMetricSums, targetRanks } from '../stages/eval/ranking-metrics.js';
@@ -18,13 +19,7 @@ import { rankingMetricSums, targetRanks } from '../stages/eval/ranking-metrics.j
 const NUM_ITEMS = 1701; // 1,700 items + padding
 
 function workload(contexts: number, seed: number): Batch {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const offsets = new Int32Array(contexts + 1);
   const values: number[] = [];
   const action = new Int32Array(contexts);

@@ -28,22 +28,14 @@ import type { Batch } from '../stages/core/batch.js';
 import { encodeParquet, readParquetFile, writeParquetFile } from '../stages/io/parquet.js';
 import { resolvePipeline } from '../pipelines/spec.js';
 import { runPipeline } from '../pipelines/runner.js';
+import { mulberry32 } from '../stages/core/seeded-random.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TARGET_RATE = 1.5e6;
 const TARGET_RSS_MB = 1024;
 
-/** Small seeded generator (mulberry32): the same file for the same seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same generated file for the same seed. */
+const rng = mulberry32;
 
 /** MovieLens 20M rating frequencies for 0.5, 1.0, …, 5.0 stars. */
 const RATING_FREQ = [0.011, 0.033, 0.014, 0.072, 0.044, 0.213, 0.105, 0.278, 0.077, 0.153];

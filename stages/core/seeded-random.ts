@@ -7,6 +7,33 @@
  * of an uninterrupted one), so neither may change.
  */
 
+const MULBERRY32_INCREMENT = 0x6d2b79f5;
+
+/** Advance a mulberry32 state (one unsigned 32-bit integer: its whole state). */
+export function mulberry32Next(state: number): number {
+  return (state + MULBERRY32_INCREMENT) >>> 0;
+}
+
+/** mulberry32's output, an unsigned 32-bit value, for an advanced state. */
+export function mulberry32Output(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
+/**
+ * mulberry32 as a closure: uniform numbers in [0, 1) from a 32-bit seed. Small
+ * and fast; for generated test and benchmark data (and, through its state
+ * functions, the quantile sketch's coin), not for the simulators or training.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = mulberry32Next(a);
+    return mulberry32Output(a) / 4294967296;
+  };
+}
+
 /** The murmur3 32-bit finaliser: a well-mixed unsigned 32-bit value of any 32-bit input. */
 export function mix32(h: number): number {
   h ^= h >>> 16;

@@ -10,6 +10,7 @@ import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { streamFromAsync } from '../../stages/core/helpers.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
+import { mulberry32 } from '../helpers/mulberry32.js';
 import type { EvalPolicy } from '../../stages/eval/checkpoints.js';
 
 export interface ExampleRow {
@@ -47,13 +48,7 @@ export function examplesBatch(rows: ExampleRow[]): Batch {
 
 /** Deterministic pseudo-random examples. */
 export function randomExamples(n: number, numItems: number, seed: number, split: ExampleRow['split'] | 'mixed' = 'mixed'): ExampleRow[] {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const splits = ['train', 'train', 'valid', 'test'] as const;
   return Array.from({ length: n }, (_v, i) => ({
     user: 1 + (i % 17),

@@ -1,13 +1,2 @@
-/** A seeded generator for tests, shared by the test folders. */
-
-/** mulberry32: deterministic uniform numbers in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the test folders share (defined with the library's other seeded helpers). */
+export { mulberry32 } from '../../stages/core/seeded-random.js';
