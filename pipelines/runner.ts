@@ -17,7 +17,7 @@ import _ from 'highland';
 import type { Batch } from '../stages/core/batch.js';
 import type { BatchStream, StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
 import { stderrLogger, type Logger } from '../stages/core/logger.js';
-import { metricRecord, type MetricRecord } from '../schemas/metric-record.js';
+import { metricRecord, metricRecordLine, type MetricRecord } from '../schemas/metric-record.js';
 import type { ResolvedPipeline } from './spec.js';
 import { formatCount } from '../stages/core/progress.js';
 
@@ -83,7 +83,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         emitMetric(rec) {
           const full = metricRecord({ ...rec, run: rec.run ?? runId });
           metrics.push(full);
-          if (metricsOut >= 0) fs.writeSync(metricsOut, `${JSON.stringify(full)}\n`);
+          if (metricsOut >= 0) fs.writeSync(metricsOut, metricRecordLine(full));
         },
       };
       const inst = rs.def.create(rs.config, ctx);

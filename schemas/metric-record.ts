@@ -20,6 +20,16 @@ export interface MetricRecord {
   count: number;
 }
 
+/** JSON has no NaN or infinities: non-finite numbers travel as the strings "NaN", "Infinity", "-Infinity". */
+export function encodeJsonNumber(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
+}
+
+/** A record as one JSON line (with its newline), as <out_dir>/metrics.jsonl holds it. */
+export function metricRecordLine(r: MetricRecord): string {
+  return `${JSON.stringify({ ...r, value: encodeJsonNumber(r.value), count: encodeJsonNumber(r.count) })}\n`;
+}
+
 export const METRIC_RECORD_FIELDS = ['run', 'method', 'seed', 'step', 'epoch', 'split', 'metric', 'value', 'count'] as const;
 
 export function metricRecord(partial: Partial<MetricRecord> & Pick<MetricRecord, 'metric' | 'value'>): MetricRecord {

@@ -9,18 +9,11 @@
  * `std`, a companion record `<metric>_std` carries the population standard
  * deviation of the observations √(sumSq/n − mean²).
  */
-import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { encodeJsonNumber, metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import type { MetricSums } from './ranking-metrics.js';
 
-export interface MetricKey {
-  run: string;
-  method: string;
-  seed: number;
-  step: number;
-  epoch: number;
-  split: string;
-  metric: string;
-}
+/** What identifies an accumulated metric: a record without its value and count. */
+export type MetricKey = Omit<MetricRecord, 'value' | 'count'>;
 
 export interface MetricEntry extends MetricSums {
   key: MetricKey;
@@ -35,7 +28,6 @@ export interface AccumulatorJSON {
 const keyString = (k: MetricKey): string => JSON.stringify([k.run, k.method, k.seed, k.step, k.epoch, k.split, k.metric]);
 
 /** JSON has no Infinity/NaN: non-finite sums are written as strings. */
-const encodeNumber = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 const decodeNumber = (v: unknown, what: string): number => {
   if (typeof v === 'number') return v;
   if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') return Number(v);
@@ -150,8 +142,8 @@ export class MetricAccumulator {
         e.key.epoch,
         e.key.split,
         e.key.metric,
-        encodeNumber(e.sum),
-        encodeNumber(e.sumSq),
+        encodeJsonNumber(e.sum),
+        encodeJsonNumber(e.sumSq),
         e.count,
       ]),
     };

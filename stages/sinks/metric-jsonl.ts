@@ -13,12 +13,8 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import type { Batch } from '../core/batch.js';
 import { DataError } from '../core/errors.js';
+import { encodeJsonNumber } from '../../schemas/metric-record.js';
 import { MetricColumnsBuilder, type MetricColumns } from './metric-columns.js';
-
-function encodeNumber(v: number): number | string {
-  if (Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-}
 
 /** The JSON line (with its newline) of row i. */
 export function metricLine(c: MetricColumns, i: number): string {
@@ -30,8 +26,8 @@ export function metricLine(c: MetricColumns, i: number): string {
     epoch: c.epoch[i],
     split: c.split[i],
     metric: c.metric[i],
-    value: encodeNumber(c.value[i]!),
-    count: encodeNumber(c.count[i]!),
+    value: encodeJsonNumber(c.value[i]!),
+    count: encodeJsonNumber(c.count[i]!),
   })}\n`;
 }
 
