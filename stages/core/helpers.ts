@@ -51,19 +51,6 @@ export function streamFromAsync(gen: () => AsyncIterable<Batch>): BatchStream {
 }
 
 /**
- * Consume the whole input, then emit what `finish` returns (barrier stages:
- * sorting by user for the split, global statistics before weighting).
- */
-export function collectThen(input: BatchStream, finish: (all: Batch[]) => Promise<AsyncIterable<Batch> | Batch[]>): BatchStream {
-  return input.collect().flatMap((all) =>
-    streamFromAsync(async function* () {
-      const out = await finish(all);
-      for await (const b of out as AsyncIterable<Batch>) yield b;
-    }),
-  );
-}
-
-/**
  * The consume loop behind passThrough and consumeThenEmit: `each` sees every
  * batch and says whether it goes downstream; when the input ends, `end` runs
  * (sync or async) and what it returns is emitted before the end. Errors from
@@ -135,8 +122,8 @@ export function passThrough(
 
 /**
  * Feed every input batch to `each` (timed as the stage's busy time; batches
- * are not passed on), then emit what `finish` returns. Unlike collectThen,
- * the stage keeps only what `each` keeps, not the whole input.
+ * are not passed on), then emit what `finish` returns (barrier stages: the
+ * evaluators). The stage keeps only what `each` keeps, never the whole input.
  */
 export function consumeThenEmit(ctx: StageContext, input: BatchStream, each: (b: Batch) => void, finish: () => Promise<Batch[]>): BatchStream {
   return consumeBatches(
