@@ -232,7 +232,7 @@ export class RecSimWorld {
         const a = contexts.values[j]!;
         this.checkItem(a);
         if (a === 0) continue;
-        for (let k = 0; k < d; k++) acc[k] += this.itemEmbeddings[a * d + k]!;
+        for (let k = 0; k < d; k++) acc[k] = acc[k]! + this.itemEmbeddings[a * d + k]!;
         n++;
       }
       if (n > 0) for (let k = 0; k < d; k++) out[r * d + k] = acc[k]! / n;

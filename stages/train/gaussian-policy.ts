@@ -63,7 +63,7 @@ export function meanEmbeddings(offsets: Int32Array, values: Int32Array, itemEmb:
     for (let j = s; j < e; j++) {
       const it = values[j]!;
       if (it < 0 || it >= n) throw new Error(`item id ${it} is outside the catalog (0..${n - 1})`);
-      for (let k = 0; k < dim; k++) acc[k] += itemEmb[it * dim + k]!;
+      for (let k = 0; k < dim; k++) acc[k] = acc[k]! + itemEmb[it * dim + k]!;
     }
     for (let k = 0; k < dim; k++) out[r * dim + k] = acc[k]! / (e - s);
   }

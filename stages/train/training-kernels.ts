@@ -31,7 +31,7 @@ export function unsortedSegmentSumValues(
     if (s < 0 || s >= numSegments) continue;
     const src = i * inner;
     const dst = s * inner;
-    for (let j = 0; j < inner; j++) out[dst + j] += x[src + j]!;
+    for (let j = 0; j < inner; j++) out[dst + j] = out[dst + j]! + x[src + j]!;
   }
 }
 

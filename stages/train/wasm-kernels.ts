@@ -151,7 +151,7 @@ const sumRowsKernel: KernelFunc = ({ inputs, backend }) => {
   const src = be.typedArrayFromHeap(x) as Float32Array;
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
-    for (let j = 0; j < cols; j++) acc[j] += src[o + j]!;
+    for (let j = 0; j < cols; j++) acc[j] = acc[j]! + src[o + j]!;
   }
   (be.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;

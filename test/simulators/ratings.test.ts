@@ -29,7 +29,7 @@ describe('expected rating E[clip(round(x + ε), 1, 5)]', () => {
   it('agrees with a Monte Carlo estimate within 4 standard errors', () => {
     const rng = new Rng(21);
     const n = 40_000;
-    for (const [x, sigma] of [
+    for (const [x, sigma] of <[number, number][]>[
       [3.2, 0.8],
       [4.5, 0.3],
       [0.2, 1.1],
