@@ -4,6 +4,7 @@ import { consoleTableStage } from './console-table-stage.js';
 import { metricsJsonlStage } from './metrics-jsonl-stage.js';
 import { metricsParquetStage } from './metrics-parquet-stage.js';
 import { plotStage } from './plot-stage.js';
+import { mlflowStage } from './mlflow-stage.js';
 import { readMetricsStage } from './read-metrics-stage.js';
 import { tensorboardStage } from './tensorboard-stage.js';
 
@@ -16,4 +17,5 @@ export const sinksStages: StageDefinition<any>[] = [
   comparisonTableStage,
   plotStage,
   tensorboardStage,
+  mlflowStage,
 ];

@@ -53,7 +53,7 @@ describe('event file writer', () => {
     w.writeScalars(1, [{ tag: 'a', value: 1 }]);
     w.close();
     const buf = fs.readFileSync(w.file);
-    buf[buf.length - 6] ^= 0x01;
+    buf[buf.length - 6] = buf[buf.length - 6]! ^ 0x01;
     fs.writeFileSync(w.file, buf);
     expect(() => readTfRecords(w.file)).toThrow(/bad data CRC/);
   });
