@@ -10,6 +10,7 @@ import { evalCommands } from '../stages/eval/commands.js';
 import { sinksCommands } from '../stages/sinks/commands.js';
 import { statsCommands } from '../stages/stats/commands.js';
 import { exportCommand } from './commands/export.js';
+import { recommendCommand } from './commands/recommend.js';
 
 export type { Command } from './command.js';
-export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands, exportCommand];
+export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands, exportCommand, recommendCommand];
