@@ -7,7 +7,7 @@ import type { RunRecord } from '../../pipelines/run-record.js';
 import { MlflowClient, type KeyValue } from './mlflow-client.js';
 import { mlflowKey, MlflowRunLogger, pipelineParams } from './mlflow-logger.js';
 import { recordsField, sinkThrough, type RecordsSource } from './report-input.js';
-import { TrackingFeed } from './tracking-feed.js';
+import { pollEvery, pollSecondsField, TrackingFeed } from './tracking-feed.js';
 
 export interface MlflowConfig {
   tracking_uri?: string;
@@ -16,6 +16,7 @@ export interface MlflowConfig {
   params: Record<string, string>;
   records: RecordsSource;
   retries: number;
+  poll_seconds: number;
 }
 
 /** The runner's record of this run (pipelines/run-record.ts), absent when the runner writes no files. */
@@ -35,7 +36,7 @@ export const mlflowStage = defineStage<MlflowConfig>({
     'Finds or creates the experiment, creates one MLflow run, logs the pipeline as params (`name`, `seed`,',
     '`<stage id>.<option>` from <out_dir>/run.json) plus `params`, tags the run with the recpost version, the pipeline',
     'file and the git commit, then logs metric records as they arrive (runs/log-batch, at most 1000 metrics and 100',
-    'params per call; buffered until 1000 wait or 5 s passed) and sets the run FINISHED at the end, FAILED if the',
+    'params per call; buffered until 1000 wait or 5 s passed; run records also every `poll_seconds`) and sets the run FINISHED at the end, FAILED if the',
     'pipeline fails. Metric keys are `<method>/<split>/<metric>` with characters MLflow rejects replaced (`@` → `_at_`).',
     '5xx answers and network errors are retried with exponential backoff (0.25 s doubling, `retries` times); a 4xx',
     'answer fails the run with MLflow\'s message. MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD are sent',
@@ -50,6 +51,7 @@ export const mlflowStage = defineStage<MlflowConfig>({
     params: { type: 'map', values: { type: 'string', doc: 'value' }, default: {}, doc: 'Extra params to log beside the pipeline\'s.' },
     records: recordsField,
     retries: { type: 'integer', min: 0, max: 20, default: 5, doc: 'Retries of a call answered 5xx or lost on the network.' },
+    poll_seconds: pollSecondsField,
   },
   create(cfg, ctx) {
     const trackingUri = cfg.tracking_uri ?? process.env.MLFLOW_TRACKING_URI;
@@ -71,18 +73,21 @@ export const mlflowStage = defineStage<MlflowConfig>({
         const logger = new MlflowRunLogger(client, { experiment: cfg.experiment ?? ctx.runId, runName: cfg.run_name ?? ctx.runId, params, tags, layout: { runId: ctx.runId, seed: ctx.seed } });
         logger.start();
         const feed = new TrackingFeed(cfg.records, ctx);
+        const stopPolling = pollEvery(cfg.poll_seconds, () => logger.add(feed.fromRunRecords()));
         return sinkThrough(input, {
           each: (b) => {
             logger.add(feed.fromBatch(b));
             logger.add(feed.fromRunRecords());
           },
           end: async () => {
+            stopPolling();
             logger.add(feed.fromRunRecords());
             await logger.finish();
             ctx.artifacts.set('mlflow', { trackingUri, experimentId: logger.experimentId, runId: logger.runId, metrics: logger.logged });
             ctx.log.info(`mlflow: ${logger.logged} metric(s) → run ${logger.runId} of experiment "${cfg.experiment ?? ctx.runId}" at ${trackingUri}`);
           },
           onError: () => {
+            stopPolling();
             logger.finish(true).catch(() => undefined);
           },
         });

@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import { defineStage } from '../core/stage.js';
 import { recordsField, sinkThrough, type RecordsSource } from './report-input.js';
 import { TensorboardLogger } from './tensorboard-logger.js';
-import { TrackingFeed } from './tracking-feed.js';
+import { pollEvery, pollSecondsField, TrackingFeed } from './tracking-feed.js';
 
 export interface TensorboardConfig {
   path?: string;
   records: RecordsSource;
+  poll_seconds: number;
 }
 
 export const tensorboardStage = defineStage<TensorboardConfig>({
@@ -18,14 +19,15 @@ export const tensorboardStage = defineStage<TensorboardConfig>({
     'One log subdirectory per method (TensorBoard shows each as a run), tag `<split>/<metric>`, step = the record\'s',
     'step, one file `events.out.tfevents.<time>.<host>` per subdirectory. Records of another run than the pipeline\'s',
     'go under `<run>/<method>`; records whose seed differs from the pipeline seed under `<method>-seed<seed>`.',
-    'Records are written as they arrive (stream batches, and run records each time a batch passes), so',
-    '`tensorboard --logdir <path>` shows training while it runs. Values are float32 (simple_value).',
+    'Records are written as they arrive (stream batches; run records each time a batch passes and every',
+    '`poll_seconds`), so `tensorboard --logdir <path>` shows training while it runs. Values are float32 (simple_value).',
   ].join('\n'),
   inputs: ['metrics'],
   output: 'metrics',
   fields: {
     path: { type: 'string', doc: 'Log directory (default `<out_dir>/tensorboard`).' },
     records: recordsField,
+    poll_seconds: pollSecondsField,
   },
   create(cfg, ctx) {
     return {
@@ -37,6 +39,7 @@ export const tensorboardStage = defineStage<TensorboardConfig>({
           fn();
           ctx.counters.busyMs += performance.now() - t0;
         };
+        const stopPolling = pollEvery(cfg.poll_seconds, () => timed(() => logger.write(feed.fromRunRecords())));
         return sinkThrough(input, {
           each: (b) =>
             timed(() => {
@@ -44,12 +47,16 @@ export const tensorboardStage = defineStage<TensorboardConfig>({
               logger.write(feed.fromRunRecords());
             }),
           end: () => {
+            stopPolling();
             timed(() => logger.write(feed.fromRunRecords()));
             logger.close();
             ctx.artifacts.set(`tensorboard:${logger.root}`, { path: logger.root, records: logger.written, files: [...logger.files().values()] });
             ctx.log.info(`tensorboard: ${logger.written} scalar(s) → ${logger.root}`);
           },
-          onError: () => logger.close(),
+          onError: () => {
+            stopPolling();
+            logger.close();
+          },
         });
       },
     };

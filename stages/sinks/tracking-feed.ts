@@ -48,3 +48,19 @@ export class TrackingFeed {
     });
   }
 }
+
+/** The `poll_seconds` option of the tracking sinks. */
+export const pollSecondsField = {
+  type: 'number',
+  min: 0,
+  default: 5,
+  doc: 'Also forward new run records every this many seconds, so training shows up live even when no batch reaches the sink until evaluation (0 = only when batches pass and at the end).',
+} as const;
+
+/** Call `fn` every `seconds` (not keeping the process alive); returns the stop function. 0 = never. */
+export function pollEvery(seconds: number, fn: () => void): () => void {
+  if (!(seconds > 0)) return () => undefined;
+  const timer = setInterval(fn, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../pipelines/cli.js';
-import { finishRunRecord, gitState, startRunRecord, type RunRecord } from '../../pipelines/run-record.js';
+import { collectSeeds, finishRunRecord, gitState, startRunRecord, type RunRecord } from '../../pipelines/run-record.js';
+import type { ResolvedPipeline } from '../../pipelines/spec.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { initBackend } from '../../stages/train/backend.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
@@ -104,6 +105,12 @@ describe('run record (<out_dir>/run.json)', () => {
     expect(r.backend).toMatch(/^cpu/);
     expect(r.overrides).toEqual(['a=1']);
     expect(r.seeds).toEqual([9]);
+  });
+
+  it('lists the pipeline seed and the stages\' own seed options once each', () => {
+    const stage = (config: Record<string, unknown>) => ({ config }) as unknown as ResolvedPipeline['stages'][number];
+    const p = { name: 's', outDir: 'x', seed: 1, stages: [stage({ seed: 8 }), stage({ seeds: [8, 9, 'x'] }), stage({ path: 'p' }), stage({ seed: 1 })] } as ResolvedPipeline;
+    expect(collectSeeds(p)).toEqual([1, 8, 9]);
   });
 
   it('leaves git out outside a work tree', () => {

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { crc32c, EventFileWriter, maskedCrc32c } from '../../stages/sinks/tensorboard-events.js';
 import { tensorboardStage } from '../../stages/sinks/tensorboard-stage.js';
 import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import _ from 'highland';
+import { defineStage } from '../../stages/core/stage.js';
+import type { Batch } from '../../stages/core/batch.js';
 import { runWith, testSource } from '../sinks/helpers.js';
 import { crc32cBitwise, readEvents, readTfRecords } from './tfrecord-reader.js';
 
@@ -109,5 +112,36 @@ describe('tensorboard sink', () => {
     expect(files).toHaveLength(1);
     const events = readEvents(files[0]!);
     expect(events.slice(1).map((e) => [e.step, e.values])).toEqual([[5, [{ tag: 'valid/hr', value: 0.125 }]]]);
+  });
+
+  it('forwards run records every poll_seconds while no batch reaches the sink (live training)', async () => {
+    const d = tmp();
+    const logdir = path.join(d, 'tb');
+    let seenWhileRunning: number[] = [];
+    // Emits a training record, then waits (as a trainer would) before its only batch.
+    const slowSource = defineStage<Record<string, never>>({
+      name: 'slow_source',
+      role: 'source',
+      summary: 'test',
+      fields: {},
+      create: (_cfg, ctx) => ({
+        apply: () => {
+          let done = false;
+          return _<Batch>((push) => {
+            if (done) return;
+            done = true;
+            ctx.emitMetric({ method: 'bc', step: 1, split: 'train', metric: 'loss', value: 0.75 });
+            setTimeout(() => {
+              const files = fs.existsSync(path.join(logdir, 'bc')) ? eventFiles(path.join(logdir, 'bc')) : [];
+              seenWhileRunning = files.flatMap((f) => readEvents(f).flatMap((e) => e.values.map((v) => v.value)));
+              push(null, metricsToBatch([]));
+              push(null, _.nil);
+            }, 400);
+          });
+        },
+      }),
+    });
+    await runWith(slowSource, [[tensorboardStage, { path: logdir, poll_seconds: 0.05 }]], d);
+    expect(seenWhileRunning).toEqual([0.75]);
   });
 });
