@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { runExport } from '../../pipelines/commands/export.js';
-import { readCheckpoint } from '../../stages/train/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../stages/train/checkpoint.js';
 import { policyFromCheckpoint } from '../../stages/train/load-policy.js';
 import { SasrecPolicy } from '../../stages/train/sasrec-policy.js';
 import { ConfigError } from '../../stages/core/config-schema.js';
@@ -91,5 +91,14 @@ describe('export --format onnx', () => {
     expect(() => runExport({ checkpoint: ckDir, output: out, format: 'onnx' })).not.toThrow();
     expect(() => runExport({ checkpoint: d, output: out })).toThrow(ConfigError);
     expect(fs.readdirSync(path.join(d, 'served')).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('refuses a checkpoint that is not a SASRec model, naming its kind', () => {
+    const d = tmpDir('gauss');
+    const dir = writeCheckpoint(path.join(d, 'g'), { kind: 'gaussian', method: 'drpo', model: {}, step: 1, epoch: 1, seed: 0, position: null, rng: { seed: 0, step: 1, epoch: 1, batch: 0 } }, [
+      { name: 'w', shape: [1], data: new Float32Array(1) },
+    ]);
+    expect(() => runExport({ checkpoint: dir, output: path.join(d, 'm.onnx') })).toThrow(`export: ${dir} is a "gaussian" checkpoint; only sasrec checkpoints can be exported`);
+    expect(fs.existsSync(path.join(d, 'm.onnx'))).toBe(false);
   });
 });
