@@ -6,8 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from '../command.js';
-import { flag, type ParsedArgs } from '../args.js';
+import type { Command as CommanderCommand } from 'commander';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { readCheckpoint } from '../../stages/train/checkpoint.js';
 import type { SasrecConfig } from '../../stages/train/sasrec.js';
@@ -43,6 +42,7 @@ function writeAtomically(file: string, bytes: Uint8Array): void {
 
 export function runExport(args: ExportArgs): ExportResult {
   const format = args.format ?? 'onnx';
+  if (fs.existsSync(args.output) && fs.statSync(args.output).isDirectory()) throw new ConfigError(`export: --output ${args.output} is a directory; name a file (e.g. model.onnx)`, ['output']);
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`, ['format']);
   if (!fs.existsSync(args.checkpoint)) throw new ConfigError(`export: no such checkpoint directory: ${args.checkpoint}`, ['checkpoint']);
   let dir: string;
@@ -76,17 +76,21 @@ export function runExport(args: ExportArgs): ExportResult {
   return result;
 }
 
-export const exportCommand: Command = {
+/**
+ * The commander definition, shaped as the `cli` branch's CliCommand
+ * ({ name, define(program) }): at merge, add it to COMMANDS in pipelines/commands.ts.
+ */
+export const exportCommand = {
   name: 'export',
-  summary: 'export a SASRec checkpoint for serving: --format onnx --output model.onnx',
-  usage: 'export <checkpoint>',
-  async run(args: ParsedArgs) {
-    const checkpoint = args.positionals[1];
-    if (!checkpoint) throw new ConfigError('export: name a checkpoint directory (recpost export <checkpoint> --format onnx --output model.onnx)', ['usage']);
-    const output = flag(args, 'output');
-    if (!output) throw new ConfigError('export: --output FILE is required (e.g. --output model.onnx)', ['output']);
-    const r = runExport({ checkpoint, format: flag(args, 'format'), output });
-    process.stdout.write(`${r.scorer}\n${r.reward ? `${r.reward}\n` : ''}`);
-    return 0;
-  },
+  define: (program: CommanderCommand): CommanderCommand =>
+    program
+      .command('export')
+      .summary('export a SASRec checkpoint for serving (ONNX scorer and reward head)')
+      .argument('<checkpoint>', 'a checkpoint directory (or a directory of step-<n> checkpoints: the latest)')
+      .option('--format <format>', `output format (${EXPORT_FORMATS.join(', ')})`, 'onnx')
+      .requiredOption('--output <file>', 'the scorer model file, e.g. model.onnx (the reward head goes to model.reward.onnx)')
+      .action((checkpoint: string, opts: { format: string; output: string }) => {
+        const r = runExport({ checkpoint, format: opts.format, output: opts.output });
+        process.stdout.write(`${r.scorer}\n${r.reward ? `${r.reward}\n` : ''}`);
+      }),
 };

@@ -9,8 +9,8 @@
  * Rows are read, scored and written in chunks (memory: one chunk's scores).
  */
 import * as fs from 'node:fs';
-import type { Command } from '../command.js';
-import { flag, hasFlag, type ParsedArgs } from '../args.js';
+import * as path from 'node:path';
+import type { Command as CommanderCommand } from 'commander';
 import type { Batch } from '../../stages/core/batch.js';
 import { sliceBatch, takeRows } from '../../stages/core/batch.js';
 import { ConfigError } from '../../stages/core/config-schema.js';
@@ -62,6 +62,14 @@ export async function runRecommend(args: RecommendArgs): Promise<RecommendResult
   if (split !== 'all' && !(SPLIT_NAMES as readonly string[]).includes(split)) throw new ConfigError(`recommend: --split must be one of ${[...SPLIT_NAMES, 'all'].join(', ')}; got ${JSON.stringify(split)}`, ['split']);
   if (!fs.existsSync(args.checkpoint)) throw new ConfigError(`recommend: no such checkpoint directory: ${args.checkpoint}`, ['checkpoint']);
   if (!fs.existsSync(args.data)) throw new ConfigError(`recommend: no such examples dataset: ${args.data}`, ['data']);
+  const within = (inner: string, outer: string) => {
+    const rel = path.relative(path.resolve(outer), path.resolve(inner));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  // The writer replaces its directory: never let it touch the input.
+  if (within(args.output, args.data) || within(args.data, args.output)) {
+    throw new ConfigError(`recommend: --output ${args.output} and --data ${args.data} overlap; writing would destroy the input (name another directory)`, ['output']);
+  }
   const files = listParquetFiles(args.data);
   if (files.length === 0) throw new ConfigError(`recommend: no Parquet files in ${args.data}`, ['data']);
   const wanted = split === 'all' ? undefined : splitCodes([split])[0]!;
@@ -100,25 +108,34 @@ export async function runRecommend(args: RecommendArgs): Promise<RecommendResult
   return { rows, recommendations, output: args.output };
 }
 
-function intFlag(args: ParsedArgs, name: string): number | undefined {
-  const v = flag(args, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new ConfigError(`recommend: --${name} must be an integer; got ${JSON.stringify(v)}`, [name]);
-  return n;
+/** A positive-integer option value (commander passes strings). */
+function positiveInt(option: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`recommend: ${option} must be a positive integer; got ${v}`, [option]);
+    return n;
+  };
 }
 
-export const recommendCommand: Command = {
+/**
+ * The commander definition, shaped as the `cli` branch's CliCommand
+ * ({ name, define(program) }): at merge, add it to COMMANDS in pipelines/commands.ts.
+ */
+export const recommendCommand = {
   name: 'recommend',
-  summary: 'top-K recommendations of a checkpoint for an examples dataset → Parquet (user_id, rank, item_id, score)',
-  usage: 'recommend <checkpoint>',
-  async run(args: ParsedArgs) {
-    const checkpoint = args.positionals[1];
-    const data = flag(args, 'data');
-    const output = flag(args, 'output');
-    if (!checkpoint || !data || !output) throw new ConfigError('recommend: usage: recpost recommend <checkpoint> --data <examples> --output <dir> [--k 10] [--split test|valid|train|all] [--include-history]', ['usage']);
-    const r = await runRecommend({ checkpoint, data, output, k: intFlag(args, 'k'), split: flag(args, 'split'), includeHistory: hasFlag(args, 'include-history'), batchRows: intFlag(args, 'batch-rows') });
-    process.stderr.write(`recommend: ${r.recommendations} recommendation(s) for ${r.rows} row(s) → ${r.output}\n`);
-    return 0;
-  },
+  define: (program: CommanderCommand): CommanderCommand =>
+    program
+      .command('recommend')
+      .summary('top-K recommendations of a checkpoint for an examples dataset → Parquet (user_id, rank, item_id, score)')
+      .argument('<checkpoint>', 'a checkpoint directory (or a directory of step-<n> checkpoints: the latest)')
+      .requiredOption('--data <examples>', 'examples dataset (Parquet file or directory) with user_id, context, split')
+      .requiredOption('--output <dir>', 'Parquet dataset directory to write')
+      .option('--k <n>', 'recommendations per row', positiveInt('--k'), 10)
+      .option('--split <name>', 'rows to recommend for: train, valid, test or all', 'test')
+      .option('--include-history', 'keep the context\'s items as candidates (default: excluded, as evaluation does)', false)
+      .option('--batch-rows <n>', 'rows scored at once', positiveInt('--batch-rows'), 256)
+      .action(async (checkpoint: string, opts: { data: string; output: string; k: number; split: string; includeHistory: boolean; batchRows: number }) => {
+        const r = await runRecommend({ checkpoint, ...opts });
+        process.stderr.write(`recommend: ${r.recommendations} recommendation(s) for ${r.rows} row(s) → ${r.output}\n`);
+      }),
 };

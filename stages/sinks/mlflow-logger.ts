@@ -11,7 +11,18 @@
  */
 import type { MetricRecord } from '../../schemas/metric-record.js';
 import { LOG_BATCH_LIMITS, type KeyValue, type MlflowClient, type MlflowMetric } from './mlflow-client.js';
-import type { RunRecord } from '../../pipelines/run-record.js';
+
+/**
+ * The fields of the runner's <out_dir>/run.json (pipelines/run-record.ts,
+ * RunRecord) that the sink reads; declared here because the library never
+ * imports pipelines/.
+ */
+export interface RunRecordFields {
+  pipeline: { name: string; seed: number; stages: { id: string; stage: string; with: Record<string, unknown> }[] };
+  recpost?: string;
+  pipeline_file?: string;
+  git?: { commit: string; dirty: boolean };
+}
 
 /** MLflow's longest key and param value (mlflow/utils/validation.py: 250 and 6000). */
 const MAX_KEY = 250;
@@ -45,7 +56,7 @@ function paramValue(v: unknown): string {
  * Params of a run record's pipeline: `name`, `seed`, and `<stage id>.<option>`
  * for every stage option, nested objects flattened with dots, arrays as JSON.
  */
-export function pipelineParams(record: Pick<RunRecord, 'pipeline'>): KeyValue[] {
+export function pipelineParams(record: Pick<RunRecordFields, 'pipeline'>): KeyValue[] {
   const out: KeyValue[] = [
     { key: 'name', value: record.pipeline.name },
     { key: 'seed', value: String(record.pipeline.seed) },

@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
-import type { RunRecord } from '../../pipelines/run-record.js';
 import { MlflowClient, type KeyValue } from './mlflow-client.js';
-import { mlflowKey, MlflowRunLogger, pipelineParams } from './mlflow-logger.js';
+import { mlflowKey, MlflowRunLogger, pipelineParams, type RunRecordFields } from './mlflow-logger.js';
 import { recordsField, sinkThrough, type RecordsSource } from './report-input.js';
 import { pollEvery, pollSecondsField, TrackingFeed } from './tracking-feed.js';
 
@@ -20,9 +19,9 @@ export interface MlflowConfig {
 }
 
 /** The runner's record of this run (pipelines/run-record.ts), absent when the runner writes no files. */
-function readRunRecord(outDir: string): RunRecord | undefined {
+function readRunRecord(outDir: string): RunRecordFields | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(outDir, 'run.json'), 'utf8')) as RunRecord;
+    return JSON.parse(fs.readFileSync(path.join(outDir, 'run.json'), 'utf8')) as RunRecordFields;
   } catch {
     return undefined;
   }
@@ -66,7 +65,7 @@ export const mlflowStage = defineStage<MlflowConfig>({
         ];
         const tags: KeyValue[] = [
           { key: 'mlflow.runName', value: cfg.run_name ?? ctx.runId },
-          ...(record ? [{ key: 'recpost.version', value: record.recpost }] : []),
+          ...(record?.recpost ? [{ key: 'recpost.version', value: record.recpost }] : []),
           ...(record?.pipeline_file ? [{ key: 'mlflow.source.name', value: record.pipeline_file }] : []),
           ...(record?.git ? [{ key: 'mlflow.source.git.commit', value: record.git.commit }] : []),
         ];
