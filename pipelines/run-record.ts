@@ -14,6 +14,9 @@
  *   host, node, platform, argv, started_at, ended_at, wall_s,
  *   status        running | succeeded | failed; exit_code (0, 1, or 2 for a
  *                 configuration or data error) and error (one line) at the end
+ *   previous_attempts  earlier runs into the same out_dir (a resume, a rerun):
+ *                 started_at, ended_at, status, exit_code, commit of each, oldest
+ *                 first, at most 20
  *
  * Written when the run starts (status "running") and rewritten at the end; each
  * write goes to a temporary file renamed into place, so a reader never sees a
@@ -61,6 +64,32 @@ export interface RunRecord {
   status: 'running' | 'succeeded' | 'failed';
   exit_code?: number;
   error?: string;
+  previous_attempts?: RunAttempt[];
+}
+
+/** What run.json keeps of an earlier run into the same directory. */
+export interface RunAttempt {
+  started_at: string;
+  ended_at?: string;
+  status: RunRecord['status'];
+  exit_code?: number;
+  commit?: string;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/** The attempts recorded in an existing run.json (its own included), or none. */
+function previousAttempts(file: string): RunAttempt[] {
+  const old = readJson(file) as Partial<RunRecord> | undefined;
+  if (!old || old.format !== 'recpost-run' || typeof old.started_at !== 'string' || !old.status) return [];
+  const own: RunAttempt = {
+    started_at: old.started_at,
+    ...(old.ended_at ? { ended_at: old.ended_at } : {}),
+    status: old.status,
+    ...(old.exit_code !== undefined ? { exit_code: old.exit_code } : {}),
+    ...(old.git ? { commit: old.git.commit } : {}),
+  };
+  return [...(Array.isArray(old.previous_attempts) ? old.previous_attempts : []), own].slice(-MAX_ATTEMPTS);
 }
 
 /** A started record and where it lives. */
@@ -150,6 +179,8 @@ function writeAtomically(file: string, record: RunRecord): void {
 /** Write `<outDir>/run.json` with status "running". */
 export function startRunRecord(p: ResolvedPipeline, outDir: string, input: RunRecordInput = {}): RunRecordHandle {
   fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, RUN_RECORD_FILE);
+  const attempts = previousAttempts(file);
   const { recpost, dependencies } = packageVersions();
   const git = gitState();
   const record: RunRecord = {
@@ -169,8 +200,9 @@ export function startRunRecord(p: ResolvedPipeline, outDir: string, input: RunRe
     argv: process.argv.slice(2),
     started_at: new Date().toISOString(),
     status: 'running',
+    ...(attempts.length ? { previous_attempts: attempts } : {}),
   };
-  const handle: RunRecordHandle = { file: path.join(outDir, RUN_RECORD_FILE), record, t0: performance.now() };
+  const handle: RunRecordHandle = { file, record, t0: performance.now() };
   writeAtomically(handle.file, record);
   return handle;
 }

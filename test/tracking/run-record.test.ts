@@ -93,6 +93,24 @@ describe('run record (<out_dir>/run.json)', () => {
     expect(r.ended_at).toBeDefined();
   });
 
+  it('keeps earlier runs into the same directory as previous_attempts', async () => {
+    const d = tmp();
+    const file = copyPipeline(d);
+    const out = path.join(d, 'run');
+    expect(await main(['run', file, '--out', out, '--quiet'])).toBe(0);
+    const first = readRecord(out);
+    expect(first.previous_attempts).toBeUndefined();
+    fs.rmSync(path.join(d, 'in.parquet'));
+    expect(await main(['run', file, '--out', out, '--quiet'])).not.toBe(0);
+    const second = readRecord(out);
+    expect(await main(['run', copyPipeline(d), '--out', out, '--quiet'])).toBe(0);
+    const third = readRecord(out);
+    expect(third.previous_attempts).toEqual([
+      { started_at: first.started_at, ended_at: first.ended_at, status: 'succeeded', exit_code: 0, commit: first.git!.commit },
+      { started_at: second.started_at, ended_at: second.ended_at, status: 'failed', exit_code: second.exit_code, commit: second.git!.commit },
+    ]);
+  });
+
   it('shows "running" between start and finish, and the backend in use at the end', async () => {
     const d = tmp();
     const p = resolvePipeline({ name: 'b', seed: 9, stages: [{ stage: 'read_parquet', with: { path: 'x.parquet' } }] });
