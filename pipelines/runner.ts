@@ -20,6 +20,7 @@ import { stderrLogger, type Logger } from '../stages/core/logger.js';
 import { metricRecord, metricRecordLine, type MetricRecord } from '../schemas/metric-record.js';
 import type { ResolvedPipeline } from './spec.js';
 import { formatCount } from '../stages/core/progress.js';
+import { finishRunRecord, startRunRecord, type RunRecordInput } from './run-record.js';
 
 export interface RunOptions {
   outDir?: string;
@@ -31,6 +32,8 @@ export interface RunOptions {
   artifacts?: Map<string, unknown>;
   /** Write metrics.jsonl and report.json (default true). */
   writeFiles?: boolean;
+  /** Overrides and pipeline file for <out_dir>/run.json (written when writeFiles). */
+  record?: RunRecordInput;
 }
 
 export interface StageReport extends StageCounters {
@@ -60,6 +63,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   const metricsTmp = `${metricsFile}.tmp-${process.pid}`;
   const metricsOut = writeFiles ? fs.openSync(metricsTmp, 'w') : -1;
+  const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
   const runId = p.name;
 
   const reports: StageReport[] = [];
@@ -107,6 +111,9 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
     await new Promise<void>((resolve, reject) => {
       stream.stopOnError((err: Error) => reject(err)).done(() => resolve());
     });
+  } catch (e) {
+    if (runRecord) finishRunRecord(runRecord, e);
+    throw e;
   } finally {
     if (metricsOut >= 0) {
       fs.closeSync(metricsOut);
@@ -118,6 +125,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
     const report = { name: p.name, wallMs, stages: reports };
     fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   }
+  if (runRecord) finishRunRecord(runRecord);
   return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
 }
 
