@@ -8,11 +8,22 @@
  * reward is a finite number or a string that parses strictly as one; a
  * timestamp is an integer (unix_s / unix_ms) or a string in the declared
  * format.
+ *
+ * Values are stored as read: a key that a field reads and that occurs twice
+ * in an object rejects the row (JSON.parse would silently keep the last); a
+ * number that JSON.parse turned into ±Infinity (1e400) or 0 / a subnormal
+ * (1e-400) is rejected, as is a reward beyond float32 (stored-values.ts); a
+ * string id with invalid UTF-8 bytes is rejected. Lines longer than
+ * `max_line_bytes` are rejected without being held whole.
  */
 import { isMappingProblem, resolveMapping, type MappingRequest, type ResolvedMapping } from './column-mapping.js';
 import type { IdVocabulary } from './id-vocabulary.js';
-import { canonicalIdOfString, describeFailure, lastParseError, parseDecimal } from './number-parse.js';
+import { countTopLevelKeys, firstRepeatedKey, topLevelKeys } from './json-keys.js';
+import { canonicalIdOfString, describeFailure, FLOAT64_MIN_NORMAL, lastParseError, parseDecimal } from './number-parse.js';
+import { boundedText } from './rejects.js';
 import { assignId, unknownIdReason, type RowSink } from './row-sink.js';
+import { float32Problem, invalidUtf8Reason, validUtf8 } from './stored-values.js';
+import { utf16Bom } from './text-encoding.js';
 import { lastTimestampError, stringBytes, timestampFromNumber } from './timestamp-parse.js';
 
 const LF = 10;
@@ -23,7 +34,12 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export class JsonlFileParser {
   private line = 0;
   private mapping: ResolvedMapping | null = null;
+  /** Source keys the mapping reads. */
+  private mappedKeys = new Set<string>();
   private skipping = false;
+  private started = false;
+  /** Inside a line longer than max_line_bytes: bytes are dropped up to its line break. */
+  private discarding = false;
 
   constructor(
     private readonly sink: RowSink,
@@ -33,19 +49,46 @@ export class JsonlFileParser {
 
   consume(buf: Buffer, eof: boolean): number {
     const end = buf.length;
-    let pos = this.line === 0 && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+    const max = this.sink.maxLineBytes;
+    let pos = 0;
+    if (!this.started && (end > 0 || eof)) {
+      this.started = true;
+      if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      const bom = utf16Bom(buf);
+      if (bom) {
+        this.sink.rejector.rejectFile({ file: this.file, reason: `the file starts with a ${bom} byte-order mark; ingest reads UTF-8 text: convert it, e.g. iconv -f ${bom} -t utf-8` });
+        this.skipping = true;
+        this.sink.stats.skippedFiles++;
+      }
+    }
     while (pos < end) {
+      if (this.discarding) {
+        const nl = buf.indexOf(LF, pos);
+        if (nl < 0) return end;
+        this.discarding = false;
+        pos = nl + 1;
+        continue;
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
-        if (!eof) break;
+        if (!eof && end - pos <= max) break;
         nl = end;
       }
       let lineEnd = nl;
       if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
       this.line++;
-      if (this.skipping) this.sink.stats.skippedLines++;
+      this.sink.stats.rowsIn++;
+      if (nl - pos > max) {
+        this.discarding = nl === end;
+        if (this.skipping) this.sink.stats.skippedLines++;
+        else {
+          const head = boundedText(buf, pos, nl);
+          this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: '', reason: `line is longer than max_line_bytes (${max} bytes)`, raw: head.text, rawBytes: nl - pos });
+        }
+        if (nl === end && !eof) return end;
+      } else if (this.skipping) this.sink.stats.skippedLines++;
       else if (lineEnd === pos) this.sink.stats.blankLines++;
-      else this.handleLine(buf.toString('utf8', pos, lineEnd));
+      else this.handleLine(buf, pos, lineEnd);
       pos = nl + 1;
     }
     return Math.min(pos, end);
@@ -56,7 +99,28 @@ export class JsonlFileParser {
     this.sink.rejector.reject({ file: this.file, line: this.line, field, value: text, reason, raw });
   }
 
-  private handleLine(text: string): void {
+  /** The line has invalid UTF-8 (decoded as U+FFFD): string ids holding U+FFFD are rejected. */
+  private invalidUtf8 = false;
+  /** Top-level keys of the current line with their value spans, scanned on demand. */
+  private scanned: ReturnType<typeof topLevelKeys> | null = null;
+  private text = '';
+
+  private handleLine(buf: Buffer, pos: number, lineEnd: number): void {
+    const text = buf.toString('utf8', pos, lineEnd);
+    this.text = text;
+    this.scanned = null;
+    this.invalidUtf8 = text.includes('\uFFFD') && !validUtf8(buf, pos, lineEnd);
+    this.handleObject(text);
+  }
+
+  /** The value text of top-level key `key` as written in the line (the last one when repeated). */
+  private sourceText(key: string): string {
+    this.scanned ??= topLevelKeys(this.text);
+    const k = this.scanned.keys.lastIndexOf(key);
+    return k < 0 ? '' : this.text.slice(this.scanned.valueStart[k], this.scanned.valueEnd[k]);
+  }
+
+  private handleObject(text: string): void {
     let obj: Json;
     try {
       obj = JSON.parse(text) as Json;
@@ -75,15 +139,28 @@ export class JsonlFileParser {
         return;
       }
       this.mapping = m;
+      this.mappedKeys = new Set([m.user_id, m.item_id, m.timestamp, ...(m.reward ? [m.reward] : []), ...(m.session_id ? [m.session_id] : []), ...Object.values(m.extras)]);
     }
     const m = this.mapping;
+    // A repeated key: JSON.parse kept the last value. Only keys that a field reads matter.
+    if (countTopLevelKeys(text) !== Object.keys(obj).length) {
+      this.scanned ??= topLevelKeys(text);
+      const dup = firstRepeatedKey(this.scanned.keys, this.mappedKeys);
+      if (dup) {
+        return this.reject(dup.key, obj[dup.key], `key "${dup.key}" appears twice in the object, as keys ${dup.first + 1} and ${dup.second + 1}; which value is meant is not knowable`, text);
+      }
+    }
     const sink = this.sink;
     const asm = sink.asm;
     const row = asm.row;
     // reward
     if (m.reward !== undefined) {
-      const v = this.number(obj[m.reward], 'reward');
+      const v = this.number(obj[m.reward], 'reward', m.reward);
       if (v === undefined) return this.reject(m.reward, obj[m.reward], this.why, text);
+      if (Math.fround(v) !== v) {
+        const problem = float32Problem('reward', v);
+        if (problem !== null) return this.reject(m.reward, obj[m.reward], problem, text);
+      }
       asm.reward[row] = v;
     } else asm.reward[row] = sink.defaultReward!;
     // timestamp
@@ -100,7 +177,7 @@ export class JsonlFileParser {
     for (let x = 0; x < sink.extraNames.length; x++) {
       const name = sink.extraNames[x]!;
       const src = m.extras[name]!;
-      const v = this.number(obj[src], name);
+      const v = this.number(obj[src], name, src);
       if (v === undefined) return this.reject(src, obj[src], this.why, text);
       asm.extras[x]![row] = v;
     }
@@ -132,10 +209,20 @@ export class JsonlFileParser {
   /** Reason of the last failed `number`/`idKey` call. */
   private why = '';
 
-  private number(v: Json | undefined, what: string): number | undefined {
+  private number(v: Json | undefined, what: string, key: string): number | undefined {
     if (typeof v === 'number') {
+      if (v < FLOAT64_MIN_NORMAL && v > -FLOAT64_MIN_NORMAL) {
+        // 0 or subnormal: was it written so, or did JSON.parse round 1e-400 to it?
+        const written = stringBytes(this.sourceText(key));
+        if (parseDecimal(written, 0, written.length) !== v) {
+          this.why = describeFailure(what, lastParseError === 'underflow' ? 'underflow' : 'not_a_number');
+          return undefined;
+        }
+        return v;
+      }
       if (Number.isFinite(v)) return v;
-      this.why = `${what} is not finite (NaN or Inf)`;
+      // JSON has no NaN or Infinity literals: JSON.parse gives Infinity only for a numeral beyond the double range.
+      this.why = describeFailure(what, 'overflow');
       return undefined;
     }
     if (typeof v === 'string') {
@@ -163,7 +250,12 @@ export class JsonlFileParser {
         return null;
       }
       const n = canonicalIdOfString(s);
-      return n >= 0 ? n : s;
+      if (n >= 0) return n;
+      if (this.invalidUtf8 && s.includes('\uFFFD')) {
+        this.why = invalidUtf8Reason(what);
+        return null;
+      }
+      return s;
     }
     this.why = v === undefined ? `${what} id is missing` : `${what} id must be an integer or a string, got ${v === null ? 'null' : typeof v}`;
     return null;
