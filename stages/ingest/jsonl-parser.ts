@@ -95,7 +95,8 @@ export class JsonlFileParser {
   }
 
   private reject(field: string, value: unknown, reason: string, raw: string): void {
-    const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+    // A number is shown as written (JSON.stringify would show 1e400 as null and 1e-400 as 0).
+    const text = typeof value === 'string' ? value : value === undefined ? '' : typeof value === 'number' ? this.sourceText(field) || String(value) : JSON.stringify(value);
     this.sink.rejector.reject({ file: this.file, line: this.line, field, value: text, reason, raw });
   }
 
