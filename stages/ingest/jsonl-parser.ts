@@ -241,7 +241,9 @@ export class JsonlFileParser {
   private idKey(v: Json | undefined, what: string): number | string | null {
     if (typeof v === 'number') {
       if (Number.isSafeInteger(v)) return v >= 0 ? v : String(v);
-      this.why = `${what} id must be an integer or a string, got ${v}`;
+      this.why = Number.isInteger(v)
+        ? `${what} id is a number beyond 2^53 − 1, which JSON.parse rounds (to ${v}); write large ids as strings`
+        : `${what} id must be an integer or a string, got ${v}`;
       return null;
     }
     if (typeof v === 'string') {
