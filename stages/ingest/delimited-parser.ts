@@ -171,7 +171,7 @@ export class DelimitedFileParser {
       this.headerProblem('(header)', head.text, `header ${reason}`, nl - pos);
       return;
     }
-    this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: '', reason, raw: head.text, rawBytes: nl - pos });
+    this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason, raw: head.text, rawBytes: nl - pos });
   }
 
   /** Set the whole file aside (strict mode: stop); its lines are counted as skipped. */

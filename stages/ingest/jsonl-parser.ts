@@ -83,7 +83,7 @@ export class JsonlFileParser {
         if (this.skipping) this.sink.stats.skippedLines++;
         else {
           const head = boundedText(buf, pos, nl);
-          this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: '', reason: `line is longer than max_line_bytes (${max} bytes)`, raw: head.text, rawBytes: nl - pos });
+          this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason: `line is longer than max_line_bytes (${max} bytes)`, raw: head.text, rawBytes: nl - pos });
         }
         if (nl === end && !eof) return end;
       } else if (this.skipping) this.sink.stats.skippedLines++;
