@@ -305,7 +305,7 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
       const table = await readGroup(g);
       if (typeof table === 'string') {
         // Strict mode stops here; quarantine mode gets here only if a verified group fails on the second read.
-        setAside(file, sink, info.rows - rowBase, `${table}; rows ${rowBase + 1}… were not read`);
+        setAside(file, sink, info.rows - rowBase, table);
         yield 1;
         return;
       }

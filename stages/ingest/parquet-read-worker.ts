@@ -54,41 +54,44 @@ export interface ParquetFileInfo {
 
 type Reply = { id: number; error?: string; schema?: Uint8Array; rowGroups?: number; rows?: number; ipc?: Uint8Array };
 
-export class ParquetReadWorker {
-  private worker: Worker | null = null;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
+type Pending = Map<number, { resolve(r: Reply): void; reject(e: Error): void }>;
 
-  private start(): Worker {
+export class ParquetReadWorker {
+  /** The live worker and the requests waiting on it (each worker has its own: a dead one fails only its own). */
+  private current: { worker: Worker; waiting: Pending } | null = null;
+  private nextId = 0;
+
+  private start(): { worker: Worker; waiting: Pending } {
     const parquetWasm = createRequire(import.meta.url).resolve('parquet-wasm');
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } });
+    const waiting: Pending = new Map();
     w.unref();
     w.on('message', (m: Reply) => {
-      const p = this.waiting.get(m.id);
+      const p = waiting.get(m.id);
       if (!p) return;
-      this.waiting.delete(m.id);
-      if (this.waiting.size === 0) w.unref();
+      waiting.delete(m.id);
+      if (waiting.size === 0) w.unref();
       if (m.error !== undefined) p.reject(new Error(m.error));
       else p.resolve(m);
     });
     const fail = (e: Error) => {
-      if (this.worker === w) this.worker = null;
-      for (const p of this.waiting.values()) p.reject(e);
-      this.waiting.clear();
+      if (this.current?.worker === w) this.current = null;
+      for (const p of waiting.values()) p.reject(e);
+      waiting.clear();
     };
-    w.on('error', (e) => fail(new Error(`the Parquet decoder failed (${errorText(e)})`)));
-    w.on('exit', (code) => fail(new Error(`the Parquet decoder exited (code ${code})`)));
-    this.worker = w;
-    return w;
+    w.on('error', (e) => fail(new Error(`decoder crashed: ${errorText(e)}`)));
+    w.on('exit', (code) => fail(new Error(`decoder exited with code ${code}`)));
+    this.current = { worker: w, waiting };
+    return this.current;
   }
 
   private call(msg: Record<string, unknown>): Promise<Reply> {
-    const w = this.worker ?? this.start();
+    const { worker, waiting } = this.current ?? this.start();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      if (this.waiting.size === 0) w.ref();
-      this.waiting.set(id, { resolve, reject });
-      w.postMessage({ ...msg, id });
+      if (waiting.size === 0) worker.ref();
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id });
     });
   }
 
@@ -106,12 +109,12 @@ export class ParquetReadWorker {
 
   /** Release the open file (nothing to do when the worker is gone). */
   async close(): Promise<void> {
-    if (this.worker) await this.call({ op: 'close' }).catch(() => undefined);
+    if (this.current) await this.call({ op: 'close' }).catch(() => undefined);
   }
 
   async terminate(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const c = this.current;
+    this.current = null;
+    if (c) await c.worker.terminate();
   }
 }
