@@ -83,22 +83,6 @@ export function topLevelKeys(text: string): TopLevelKeys {
   }
 }
 
-/** Number of top-level keys of `text` (repeats counted), without collecting them. */
-export function countTopLevelKeys(text: string): number {
-  let n = 0;
-  let i = text.indexOf('{') + 1;
-  for (;;) {
-    while (isBlank(text.charCodeAt(i)) || text.charCodeAt(i) === COMMA) i++;
-    if (text.charCodeAt(i) !== QUOTE) return n;
-    n++;
-    i = skipString(text, i);
-    while (text.charCodeAt(i) !== COLON) i++;
-    i++;
-    while (isBlank(text.charCodeAt(i))) i++;
-    i = skipValue(text, i);
-  }
-}
-
 /** Positions (0-based, in key order) of the first key that occurs twice, or null. */
 export function firstRepeatedKey(keys: readonly string[], only?: ReadonlySet<string>): { key: string; first: number; second: number } | null {
   for (let j = 1; j < keys.length; j++) {

@@ -18,7 +18,7 @@
  */
 import { isMappingProblem, resolveMapping, type MappingRequest, type ResolvedMapping } from './column-mapping.js';
 import type { IdVocabulary } from './id-vocabulary.js';
-import { countTopLevelKeys, firstRepeatedKey, topLevelKeys } from './json-keys.js';
+import { firstRepeatedKey, topLevelKeys } from './json-keys.js';
 import { canonicalIdOfString, describeFailure, FLOAT64_MIN_NORMAL, lastParseError, parseDecimal } from './number-parse.js';
 import { boundedText } from './rejects.js';
 import { assignId, unknownIdReason, type RowSink } from './row-sink.js';
@@ -34,8 +34,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export class JsonlFileParser {
   private line = 0;
   private mapping: ResolvedMapping | null = null;
-  /** Source keys the mapping reads. */
+  /** Source keys the mapping reads, and the same as JSON string literals. */
   private mappedKeys = new Set<string>();
+  private quotedKeys: string[] = [];
   private skipping = false;
   private started = false;
   /** Inside a line longer than max_line_bytes: bytes are dropped up to its line break. */
@@ -141,10 +142,13 @@ export class JsonlFileParser {
       }
       this.mapping = m;
       this.mappedKeys = new Set([m.user_id, m.item_id, m.timestamp, ...(m.reward ? [m.reward] : []), ...(m.session_id ? [m.session_id] : []), ...Object.values(m.extras)]);
+      this.quotedKeys = [...this.mappedKeys].map((k) => JSON.stringify(k));
     }
     const m = this.mapping;
-    // A repeated key: JSON.parse kept the last value. Only keys that a field reads matter.
-    if (countTopLevelKeys(text) !== Object.keys(obj).length) {
+    // A repeated key: JSON.parse kept the last value. Only keys that a field reads matter. Cheap
+    // test first (native searches): a mapped key's quoted name twice, or any escape (a key may be
+    // spelled "user\u005fid"); then the exact scan of top-level keys.
+    if (this.mayRepeatMappedKey(text)) {
       this.scanned ??= topLevelKeys(text);
       const dup = firstRepeatedKey(this.scanned.keys, this.mappedKeys);
       if (dup) {
@@ -205,6 +209,16 @@ export class JsonlFileParser {
       asm.session![row] = si;
     } else if (asm.session) asm.session[row] = 0;
     asm.commit();
+  }
+
+  /** False when no mapped key can occur twice at the top level of `text` (true may be a false alarm). */
+  private mayRepeatMappedKey(text: string): boolean {
+    if (text.includes('\\')) return true;
+    for (const q of this.quotedKeys) {
+      const at = text.indexOf(q);
+      if (at >= 0 && text.indexOf(q, at + q.length) >= 0) return true;
+    }
+    return false;
   }
 
   /** Reason of the last failed `number`/`idKey` call. */

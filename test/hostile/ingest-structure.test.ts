@@ -72,9 +72,11 @@ describe('a JSON object that repeats a key a field reads', () => {
       '{"user_id":1,"item_id":2,"item_id":9,"reward":3,"timestamp":5}',
       '{"user_id":1,"item_id":3,"reward":3,"timestamp":5,"x":1,"x":"two"}',
       '{"user_id":1,"item_id":4,"reward":3,"timestamp":5,"meta":{"a":1,"a":[1,{"b":"}\\""}]}}',
+      '{"user_id":1,"item_id":5,"reward":3,"timestamp":5,"note":"reward","reward_src":{"reward":0}}',
     ];
-    const r = await quarantineText('k.jsonl', `${lines.join('\n')}\n`, {}, 4);
-    expect(r.summary.rows).toBe(3);
+    const r = await quarantineText('k.jsonl', `${lines.join('\n')}\n`, {}, 5);
+    expect(r.summary.rows).toBe(4);
+    expect(Array.from(r.all!.columns.reward as Float32Array)).toEqual([3, 3, 3, 3]);
     expect(r.entries.map((e) => [e.line, e.field, e.value])).toEqual([[2, 'item_id', '9']]);
   });
 });
