@@ -43,9 +43,10 @@ function isText(t: arrow.DataType): boolean {
   return arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t);
 }
 
-function jsValue(v: unknown): unknown {
+/** A cell as JSON-friendly text or value, for messages and quarantine entries (decimals with their scale). */
+function jsValue(v: unknown, t: arrow.DataType): unknown {
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint32Array) return String(v); // a decimal's unscaled value
+  if (v instanceof Uint32Array && arrow.DataType.isDecimal(t)) return decimalText(v, (t as arrow.Decimal).scale);
   return v;
 }
 
@@ -98,20 +99,29 @@ function idGetter(vec: arrow.Vector, what: string): Getter<number | string> {
   };
 }
 
-/** A decimal's unscaled integer (two's complement little-endian 32-bit words) as text. */
-function unscaledText(words: Uint32Array): string {
+/**
+ * A DECIMAL(p,s) value as exact decimal text: the stored unscaled integer
+ * (two's complement, little-endian 32-bit words) with the point put back
+ * `scale` digits from the right (45 in DECIMAL(4,1) → "4.5").
+ */
+export function decimalText(words: Uint32Array, scale: number): string {
   let v = 0n;
   for (let k = words.length - 1; k >= 0; k--) v = (v << 32n) | BigInt(words[k]!);
-  const bits = BigInt(words.length * 32);
-  if (words[words.length - 1]! & 0x80000000) v -= 1n << bits;
-  return v.toString();
+  if (words[words.length - 1]! & 0x80000000) v -= 1n << BigInt(words.length * 32);
+  const neg = v < 0n;
+  let digits = (neg ? -v : v).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  } else if (scale < 0) digits += '0'.repeat(-scale);
+  return neg ? `-${digits}` : digits;
 }
 
 function numberGetter(vec: arrow.Vector, what: string, float32: boolean): Getter<number> {
   const t = vec.type;
   const nulls = vec.nullCount > 0;
   const text = isText(t);
-  // DECIMAL(p,s) stores the unscaled integer: 4.5 in DECIMAL(4,1) is 45 × 10^-1. Read "45e-1" (one correctly rounded step).
+  // DECIMAL(p,s) stores the unscaled integer: 4.5 in DECIMAL(4,1) is 45 × 10^-1. Read its exact text (one correctly rounded step).
   const scale = arrow.DataType.isDecimal(t) ? (t as arrow.Decimal).scale : 0;
   const decimal = arrow.DataType.isDecimal(t);
   return (i) => {
@@ -129,7 +139,7 @@ function numberGetter(vec: arrow.Vector, what: string, float32: boolean): Getter
         return undefined;
       }
     } else if (decimal) {
-      n = Number(`${unscaledText(v as Uint32Array)}e${-scale}`);
+      n = Number(decimalText(v as Uint32Array, scale));
     } else n = Number(v);
     if (!Number.isFinite(n)) {
       why = `${what} is not finite (NaN or Inf)`;
@@ -328,9 +338,10 @@ function readRows(file: string, table: arrow.Table, m: ResolvedMapping, sessionC
   const reward = m.reward ? numberGetter(col(m.reward), 'reward', true) : null;
   const ts = timestampGetter(col(m.timestamp), sink);
   const extras = sink.extraNames.map((n) => numberGetter(col(m.extras[n]!), n, false));
-  const rowText = (i: number) => JSON.stringify(Object.fromEntries(wanted.map((n) => [n, jsValue(col(n).get(i))])));
+  const cell = (n: string, i: number) => jsValue(col(n).get(i), col(n).type);
+  const rowText = (i: number) => JSON.stringify(Object.fromEntries(wanted.map((n) => [n, cell(n, i)])));
   const fail = (i: number, column: string, reason: string) =>
-    sink.rejector.reject({ file, line: rowBase + i + 1, field: column, value: String(jsValue(col(column).get(i)) ?? 'null'), reason, raw: rowText(i) });
+    sink.rejector.reject({ file, line: rowBase + i + 1, field: column, value: String(cell(column, i) ?? 'null'), reason, raw: rowText(i) });
   const asm = sink.asm;
   for (let i = 0; i < table.numRows; i++) {
     const row = asm.row;

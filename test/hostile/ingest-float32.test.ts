@@ -166,6 +166,18 @@ describe('Parquet rewards', () => {
     expect(Array.from(r.all!.columns.signal as Float64Array)).toEqual([3.1415926535, -2.125, 123456789012.0000000001]);
   });
 
+  it('a DECIMAL(38,38) reward below the float32 normal range is rejected, shown with its scale', async () => {
+    const d = tmpDir('pq');
+    const f = path.join(d, 'decbad.parquet');
+    const tiny = `0.${'0'.repeat(37)}1`;
+    await copy(`SELECT * FROM (VALUES (1, 1, 0.5::DECIMAL(38,38), 10), (1, 2, '${tiny}'::DECIMAL(38,38), 11)) t(user_id, item_id, reward, timestamp)`, f);
+    const r = await quarantined({ path: f }, 2);
+    expect(rewards(r)).toEqual([0.5]);
+    expect(r.entries.map((e) => [e.line, e.field, e.value, e.reason])).toEqual([
+      [2, 'reward', tiny, `reward 1e-38 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${Math.fround(1e-38)} (a subnormal with fewer than 24 significant bits)`],
+    ]);
+  });
+
   it('a DOUBLE reward beyond float32 names the file and row; a FLOAT subnormal is stored exactly as it is', async () => {
     const d = tmpDir('pq');
     const f = path.join(d, 'dbl.parquet');

@@ -139,6 +139,24 @@ describe('damaged files', () => {
     expect(err.message).toMatch(new RegExp(`^${esc(f)}: corrupt data in row group 1 of 4 \\(.+\\)$`));
   });
 
+  it('invalid UTF-8 in a utf8 id column (latin-1 é, è patched into the file) is a file error, never merged ids', async () => {
+    const d = tmpDir('pq');
+    const f = await parquet(path.join(d, 'u.parquet'), `SELECT * FROM (VALUES ('cafX', 1, 1.0, 1), ('cafY', 2, 1.0, 2)) t(user_id, item_id, reward, timestamp)`, ", COMPRESSION 'uncompressed'");
+    const b = fs.readFileSync(f);
+    let patched = 0;
+    for (let i = 0; i + 4 <= b.length; i++) {
+      if (b.toString('latin1', i, i + 3) === 'caf' && (b[i + 3] === 0x58 || b[i + 3] === 0x59)) {
+        b[i + 3] = b[i + 3] === 0x58 ? 0xe9 : 0xe8;
+        patched++;
+      }
+    }
+    expect(patched).toBeGreaterThanOrEqual(2);
+    fs.writeFileSync(f, b);
+    const err = await ingestError({ path: f, output: path.join(d, 'ds') });
+    expect(err).toBeInstanceOf(DataError);
+    expect(err.message).toMatch(new RegExp(`^${esc(f)}: corrupt data in row group 1 of 1 \\(.+\\)$`));
+  });
+
   it.each([
     ['truncated (last 100 bytes cut)', (f: string) => fs.truncateSync(f, fs.statSync(f).size - 100)],
     ['text with a .parquet name', (f: string) => fs.writeFileSync(f, 'user_id,item_id,reward,timestamp\n1,2,3,4\n')],
