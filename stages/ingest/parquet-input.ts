@@ -267,6 +267,7 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
     yield 1;
     return;
   }
+  let prefetch: Promise<unknown> | null = null;
   try {
     const fields = info.schema.fields;
     const names = fields.map((f) => f.name);
@@ -311,8 +312,13 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
     }
     const sessionCol = sink.sessions ? m.session_id : undefined;
     let rowBase = 0;
+    // The worker decodes row group g + 1 while this thread stores the rows of g.
+    let next: Promise<arrow.Table | string> | null = info.rowGroups > 0 ? readGroup(0) : null;
+    prefetch = next;
     for (let g = 0; g < info.rowGroups; g++) {
-      const table = await readGroup(g);
+      const table = await next!;
+      next = g + 1 < info.rowGroups ? readGroup(g + 1) : null;
+      prefetch = next;
       if (typeof table === 'string') {
         // Strict mode stops here; quarantine mode gets here only if a verified group fails on the second read.
         setAside(file, sink, info.rows - rowBase, table);
@@ -326,6 +332,8 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
     }
     if (info.rowGroups === 0) yield 1;
   } finally {
+    // Never release the file under a decode in flight (its result, an error included, is dropped).
+    if (prefetch) await prefetch;
     await reader.close();
   }
 }
