@@ -211,6 +211,15 @@ export class JsonlFileParser {
     asm.commit();
   }
 
+  /**
+   * False when no number in the line can have underflowed: a numeral that
+   * JSON.parse turns into 0 or a subnormal needs a negative exponent, or
+   * more than 300 digits. Keeps rows with a reward of 0 off the slow path.
+   */
+  private mayHoldUnderflow(): boolean {
+    return this.text.length > 300 || this.text.includes('e-') || this.text.includes('E-');
+  }
+
   /** False when no mapped key can occur twice at the top level of `text` (true may be a false alarm). */
   private mayRepeatMappedKey(text: string): boolean {
     if (text.includes('\\')) return true;
@@ -226,7 +235,7 @@ export class JsonlFileParser {
 
   private number(v: Json | undefined, what: string, key: string): number | undefined {
     if (typeof v === 'number') {
-      if (v < FLOAT64_MIN_NORMAL && v > -FLOAT64_MIN_NORMAL) {
+      if (v < FLOAT64_MIN_NORMAL && v > -FLOAT64_MIN_NORMAL && this.mayHoldUnderflow()) {
         // 0 or subnormal: was it written so, or did JSON.parse round 1e-400 to it?
         const written = stringBytes(this.sourceText(key));
         if (parseDecimal(written, 0, written.length) !== v) {

@@ -104,6 +104,7 @@ describe('the other text formats apply the same rule', () => {
     ['1e-50', 'reward 1e-50 is too close to zero for float32 (non-zero, below 1.4e-45) and would be stored as 0', '1e-50'],
     ['1e400', F64_OVER, '1e400'],
     ['1e-400', F64_UNDER, '1e-400'],
+    [`0.${'0'.repeat(350)}1`, F64_UNDER, `0.${'0'.repeat(75)}...`], // messages show 77 characters of a value
     ['"NaN"', 'reward is not finite (NaN or Inf)', 'NaN'],
   ])('JSONL reward %s', async (json, reason, shown) => {
     const { err, file } = await strictFailure('r.jsonl', `{"user_id":1,"item_id":2,"reward":${json},"timestamp":5}\n`);
