@@ -87,6 +87,22 @@ describe('values a double cannot hold are stored exactly', () => {
     expect(await read('day', 's')).toBe(Date.UTC(2024, 0, 2) / 1000);
   });
 
+  it('integer timestamps beyond 2^53 − 1 and null cells are rejected row by row; the rest is stored and balanced', async () => {
+    const d = tmpDir('pq');
+    const f = await parquet(
+      path.join(d, 'big-ts.parquet'),
+      `SELECT * FROM (VALUES (1, 1, 1.0, 9007199254740991::UBIGINT), (1, 2, 1.0, 9007199254740992::UBIGINT), (1, 3, 1.0, 18446744073709551615::UBIGINT), (NULL, 4, 1.0, 5::UBIGINT), (1, 5, NULL, 6::UBIGINT)) t(user_id, item_id, reward, timestamp)`,
+    );
+    const r = await quarantined({ path: f }, 5);
+    expect(Array.from(r.all!.columns.timestamp as BigInt64Array)).toEqual([9007199254740991n]);
+    expect(r.entries.map((e) => [e.line, e.field, e.reason, e.value])).toEqual([
+      [2, 'timestamp', 'timestamp is out of range', '9007199254740992'],
+      [3, 'timestamp', 'timestamp is out of range', '18446744073709551615'],
+      [4, 'user_id', 'user id is null', 'null'],
+      [5, 'reward', 'reward is null', 'null'],
+    ]);
+  });
+
   it('nanoseconds below a millisecond are a located error, not a rounded time', async () => {
     const d = tmpDir('pq');
     const f = await parquet(path.join(d, 'ns.parquet'), `SELECT 1 AS user_id, 2 AS item_id, 1.0 AS reward, TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS timestamp`);
