@@ -17,6 +17,7 @@ import type { Logger } from '../core/logger.js';
 import { Progress, formatCount } from '../core/progress.js';
 import type { DatasetManifest } from '../io/dataset-writer.js';
 import type { MetricRecord } from '../../schemas/metric-record.js';
+import { ConfigError } from '../core/config-schema.js';
 import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { DEFAULT_CANDIDATES, MOVIELENS_FIELD_NAMES, type MappingRequest } from './column-mapping.js';
@@ -29,9 +30,11 @@ import { resolveInputFiles } from './input-files.js';
 import { JsonlFileParser } from './jsonl-parser.js';
 import { clearDatasetFiles, quarantinePath } from './output-dir.js';
 import { parquetSchemaNames, readParquetInput } from './parquet-input.js';
+import { ParquetReadWorker } from './parquet-read-worker.js';
 import { QuarantineLog, StrictRejector, type Rejector } from './rejects.js';
 import type { RowSink } from './row-sink.js';
 import { parseQuotedRecord } from './rfc4180.js';
+import { float32Problem } from './stored-values.js';
 import { readTextFile } from './text-reader.js';
 import { defaultUnit, makeTimestampParser } from './timestamp-parse.js';
 import { loadVocabulary, saveVocabulary, vocabPaths, type VocabPaths } from './vocab-files.js';
@@ -48,13 +51,21 @@ export interface IngestEnv {
 export interface IngestSummary {
   files: { path: string; format: InputFormat }[];
   rows: number;
+  /**
+   * Records read: every line of a text file but its accepted header (a quoted
+   * record over several lines counts once), every row of a Parquet file.
+   * rowsIn = rows + rejected + blankLines + skippedLines, checked at the end.
+   */
+  rowsIn: number;
   rejected: number;
+  /** Files set aside whole in quarantine mode (corrupt or wrong-typed Parquet, UTF-16 text, unreadable). */
+  filesSetAside: number;
   /** Rejections per "field: reason". */
   rejectedBy: Record<string, number>;
   blankLines: number;
-  /** Files skipped in quarantine mode because their header lacked a mapped column. */
+  /** Files skipped in quarantine mode: set aside whole, or a header that lacked (or repeated) a mapped column. */
   skippedFiles: number;
-  /** Lines (rows for Parquet) of skipped files. */
+  /** Lines (rows for Parquet) of skipped files, after their header. */
   skippedLines: number;
   users: number;
   items: number;
@@ -94,8 +105,8 @@ function delimitedOptions(cfg: IngestConfig, format: InputFormat, mapping: Mappi
 }
 
 /** Column names of a file's first record (header, JSON keys or Parquet schema), for the session probe. */
-async function sourceColumnNames(file: string, format: InputFormat, cfg: IngestConfig): Promise<string[]> {
-  if (format === 'parquet') return parquetSchemaNames(file);
+async function sourceColumnNames(file: string, format: InputFormat, cfg: IngestConfig, parquet: ParquetReadWorker | null): Promise<string[]> {
+  if (format === 'parquet') return parquetSchemaNames(file, parquet!);
   if (format === 'movielens') return cfg.header_names ?? [...MOVIELENS_FIELD_NAMES];
   const { line } = firstLine(file);
   if (format === 'jsonl') {
@@ -149,9 +160,15 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   if (inside) throw new Error(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
   const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
   const extraNames = Object.keys(cfg.extra_columns);
+  if (cfg.default_reward !== undefined) {
+    const problem = float32Problem('default_reward', cfg.default_reward);
+    if (problem !== null) throw new ConfigError(`ingest: ${problem}`, [problem]);
+  }
   const first = files[0]!;
+  // Parquet files are decoded on a worker thread, which a corrupt page cannot take the process down with.
+  const parquet = files.some((f) => f.format === 'parquet') ? new ParquetReadWorker() : null;
   const withSessions =
-    cfg.columns.session_id !== undefined || (await sourceColumnNames(first.path, first.format, cfg)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
+    cfg.columns.session_id !== undefined || (await sourceColumnNames(first.path, first.format, cfg, parquet)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
   const timestampUnit = cfg.timestamp_unit ?? defaultUnit(cfg.timestamp_format);
   const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
   const vocabs = await openVocabularies(cfg, vocabDir, withSessions, env.log);
@@ -185,7 +202,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     defaultReward: cfg.default_reward,
     extraNames,
     info: (m) => env.log.info(m),
-    stats: { blankLines: 0, skippedFiles: 0, skippedLines: 0 },
+    maxLineBytes: cfg.max_line_bytes,
+    stats: { rowsIn: 0, blankLines: 0, skippedFiles: 0, skippedLines: 0 },
   };
 
   const totalBytes = files.reduce((s, f) => s + fs.statSync(f.path).size, 0);
@@ -205,11 +223,15 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       // A text file yields after each chunk (bytes read so far), a Parquet file after each row group (fraction of its rows).
       const steps =
         f.format === 'parquet'
-          ? readParquetInput(f.path, sink, mapping)
+          ? readParquetInput(f.path, sink, mapping, parquet!, cfg.mode === 'quarantine')
           : readTextFile(
               f.path,
               f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, mapping) : new DelimitedFileParser(sink, f.path, textOptions.get(f.format)!),
               cfg.read_bytes,
+              (reason) => {
+                rejector.rejectFile({ file: f.path, reason });
+                sink.stats.skippedFiles++;
+              },
             );
       for await (const position of steps) {
         report(f.format === 'parquet' ? Math.round(position * size) : position);
@@ -228,6 +250,13 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       yield b;
     }
     progress.finish();
+    // Every record read is stored, rejected, blank or skipped: a row lost on the way is a bug, never a silent result.
+    const accounted = asm.total + rejector.count + sink.stats.blankLines + sink.stats.skippedLines;
+    if (accounted !== sink.stats.rowsIn) {
+      throw new Error(
+        `ingest: internal accounting error: ${sink.stats.rowsIn} records read but ${asm.total} stored + ${rejector.count} rejected + ${sink.stats.blankLines} blank + ${sink.stats.skippedLines} skipped = ${accounted}`,
+      );
+    }
 
     const manifest = await dataset.close();
     if (ipc) await ipc.close(emptyBatch(withSessions, extraNames));
@@ -241,7 +270,9 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     const summary: IngestSummary = {
       files,
       rows: asm.total,
+      rowsIn: sink.stats.rowsIn,
       rejected: rejector.count,
+      filesSetAside: rejector.files,
       rejectedBy: quarantine ? Object.fromEntries(quarantine.byReason) : {},
       blankLines: sink.stats.blankLines,
       skippedFiles: sink.stats.skippedFiles,
@@ -261,6 +292,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     reportSummary(summary, cfg, env);
     return summary;
   } finally {
+    await parquet?.terminate();
     if (!ok) {
       quarantine?.abort();
       await ipc?.abort();
@@ -292,14 +324,16 @@ function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): voi
     cfg.mode === 'quarantine'
       ? `, ${s.rejected} rejected → ${s.quarantine}${s.rejected ? ` (${Object.entries(s.rejectedBy).map(([k, v]) => `${k} ×${v}`).join('; ')})` : ''}`
       : '';
-  const skipped = s.skippedFiles ? `, ${s.skippedFiles} file(s) skipped (${s.skippedLines} lines)` : '';
+  const skipped = s.skippedFiles ? `, ${s.skippedFiles} file(s) skipped (${s.skippedLines} lines${s.filesSetAside ? `; ${s.filesSetAside} set aside whole` : ''})` : '';
   const blank = s.blankLines ? `, ${s.blankLines} blank line(s) skipped` : '';
   env.log.info(
     `ingest: ${s.rows} rows from ${s.files.length} file(s)${rejected}${skipped}${blank}; ${s.users} users, ${s.items} items${s.sessions !== undefined ? `, ${s.sessions} sessions` : ''}; ` +
       `${s.seconds.toFixed(2)} s (${formatCount(rate)} rows/s) → ${cfg.output} (${s.manifest.files.length} part file(s)), vocabularies in ${path.dirname(s.vocab.users)}`,
   );
+  env.log.info(`ingest: ${s.rowsIn} records read = ${s.rows} stored + ${s.rejected} rejected + ${s.blankLines} blank + ${s.skippedLines} skipped`);
   const rec = (metric: string, value: number, count = 1) => env.emitMetric?.({ method: 'ingest', seed: env.seed ?? 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
   rec('rows', s.rows);
+  rec('rows_in', s.rowsIn);
   rec('rejected', s.rejected);
   rec('rejected_fraction', s.rows + s.rejected > 0 ? s.rejected / (s.rows + s.rejected) : 0, s.rows + s.rejected);
   rec('skipped_files', s.skippedFiles);
