@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listDataset } from '../io/manifest-read.js';
 
 /** Extensions a directory listing picks up. */
 export const DATA_EXTENSIONS = ['.csv', '.tsv', '.tab', '.dat', '.data', '.txt', '.jsonl', '.ndjson', '.json', '.parquet'];
@@ -43,10 +44,9 @@ function byName(a: string, b: string): number {
 function walkFiles(dir: string, out: string[]): void {
   // A dataset directory written by recpost lists its own files: read exactly
   // those (not, say, the vocabulary files stored beside them).
-  const manifest = path.join(dir, '_manifest.json');
-  if (fs.existsSync(manifest)) {
-    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
-    for (const f of m.files ?? []) out.push(path.join(dir, f.path));
+  // (checked under the dataset contract: stages/io/manifest-read.ts).
+  if (fs.existsSync(path.join(dir, '_manifest.json'))) {
+    for (const part of listDataset(dir).parts) out.push(part.file);
     return;
   }
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -10,16 +10,23 @@
  *
  * Readers that only want the summary read the first file as a
  * RewardStatsSummary; the extra keys do not disturb them. Both files are
- * written atomically (temporary name, then rename).
+ * written atomically (temporary name, then rename), the state first; the
+ * summary records the SHA-256 of its state (`state_sha256`), so a kill
+ * between the two renames (new state, previous summary) is detected when the
+ * pair is read back for merging instead of mixing two runs.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { writeFileAtomic } from '../io/parquet.js';
+import { DatasetError } from '../io/manifest.js';
 import { RewardStats, type RewardStatsState } from './reward-stats.js';
 
 export interface RewardStatsFile extends RewardStatsSummary {
   column: string;
   perSplit?: Record<string, RewardStatsSummary>;
+  /** Hex SHA-256 of the state file written with this summary. */
+  state_sha256?: string;
 }
 
 export interface RewardStatsStateFile {
@@ -59,7 +66,9 @@ export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStats
     }
   }
   // State first: a summary on disk always has its state beside it.
-  writeFileAtomic(statePathFor(summaryPath), toJsonText(state));
+  const stateText = toJsonText(state);
+  summary.state_sha256 = createHash('sha256').update(stateText).digest('hex');
+  writeFileAtomic(statePathFor(summaryPath), stateText);
   writeFileAtomic(summaryPath, toJsonText(summary));
   return summary;
 }
@@ -70,9 +79,13 @@ export function readStatsState(file: string): StatsSet {
   if (!fs.existsSync(p)) throw new Error(`reward statistics: no such file: ${file}`);
   let raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
   if (raw.kind !== 'recpost.reward_stats_state') {
+    const want = (raw as Partial<RewardStatsFile>).state_sha256;
     p = statePathFor(file);
     if (!fs.existsSync(p)) throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
-    raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
+    const text = fs.readFileSync(p, 'utf8');
+    if (typeof want === 'string' && createHash('sha256').update(text).digest('hex') !== want)
+      throw new DatasetError(`reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`);
+    raw = JSON.parse(text) as Partial<RewardStatsStateFile>;
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
   if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
