@@ -54,14 +54,20 @@ export function runCli(args: string[]): Promise<CliResult> {
 
 /**
  * SIGKILL `child` once `ready()` holds (polled every 5 ms) or `afterMs` has
- * passed, whichever is first. Resolves to how the child ended.
+ * passed since `clockStartsWhen()` first held (default: at once), whichever
+ * is first. Resolves to how the child ended.
  */
-export async function killWhen(child: ReturnType<typeof spawnCli>, ready: () => boolean, afterMs: number): Promise<CliResult> {
-  const t0 = Date.now();
+export async function killWhen(child: ReturnType<typeof spawnCli>, ready: () => boolean, afterMs: number, clockStartsWhen: () => boolean = () => true): Promise<CliResult> {
+  let t0 = -1;
   let exited = false;
   void child.result.then(() => (exited = true));
   while (!exited) {
-    let go = Date.now() - t0 >= afterMs;
+    try {
+      if (t0 < 0 && clockStartsWhen()) t0 = Date.now();
+    } catch {
+      // not yet
+    }
+    let go = t0 >= 0 && Date.now() - t0 >= afterMs;
     try {
       go ||= ready();
     } catch {
