@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listDataset } from '../io/manifest-read.js';
+import { assertFinished, listDataset } from '../io/manifest-read.js';
 
 /** Extensions a directory listing picks up. */
 export const DATA_EXTENSIONS = ['.csv', '.tsv', '.tab', '.dat', '.data', '.txt', '.jsonl', '.ndjson', '.json', '.parquet'];
@@ -102,6 +102,7 @@ export function resolveInputFiles(p: string): string[] {
     if (!fs.existsSync(p)) throw new Error(`ingest: no such file or directory: ${p}`);
     if (fs.statSync(p).isDirectory()) {
       files = [];
+      if (!fs.existsSync(path.join(p, '_manifest.json'))) assertFinished(p);
       walkFiles(p, files);
       if (files.length === 0) throw new Error(`ingest: no data files (${DATA_EXTENSIONS.join(' ')}) under ${p}`);
     } else files = [p];

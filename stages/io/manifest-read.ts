@@ -38,6 +38,19 @@ export interface DatasetListing {
 
 const STAGING_NAME = /\.(staging|old)-\d+-[0-9a-f]{8}$/;
 
+/**
+ * Throw when `dir` (a directory without a manifest) holds recpost part or
+ * temporary files, or is a staging directory: a writer did not finish there.
+ */
+export function assertFinished(dir: string, files: string[] = filesBelow(dir)): void {
+  const leftovers = files.filter(isRecpostPartOrTemp);
+  if (STAGING_NAME.test(path.resolve(dir)) || leftovers.length > 0) {
+    throw new DatasetError(
+      `${dir}: recpost files (${leftovers.slice(0, 2).join(', ') || 'a staging directory'}) but no ${MANIFEST_NAME}: the writer that made this directory did not finish; rerun it`,
+    );
+  }
+}
+
 function isInside(child: string, dir: string): boolean {
   return child === dir || child.startsWith(dir + path.sep);
 }
@@ -56,12 +69,7 @@ export function listDataset(p: string): DatasetListing {
   const partition = partitionOfDataset(p);
   if (partition) return partition;
   const all = filesBelow(p);
-  const leftovers = all.filter(isRecpostPartOrTemp);
-  if (STAGING_NAME.test(path.resolve(p)) || leftovers.length > 0) {
-    throw new DatasetError(
-      `${p}: recpost files (${leftovers.slice(0, 2).join(', ') || 'a staging directory'}) but no ${MANIFEST_NAME}: the writer that made this directory did not finish; rerun it`,
-    );
-  }
+  assertFinished(p, all);
   const parts = all
     .filter((rel) => rel.endsWith('.parquet') && !rel.split('/').some((s) => s.startsWith('.') || s.startsWith('_')))
     .map((rel) => ({ file: path.join(p, ...rel.split('/')) }));

@@ -67,9 +67,9 @@ export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStats
   }
   // State first: a summary on disk always has its state beside it.
   const stateText = toJsonText(state);
-  summary.state_sha256 = createHash('sha256').update(stateText).digest('hex');
+  const stateSha = createHash('sha256').update(stateText).digest('hex');
   writeFileAtomic(statePathFor(summaryPath), stateText);
-  writeFileAtomic(summaryPath, toJsonText(summary));
+  writeFileAtomic(summaryPath, toJsonText({ ...summary, state_sha256: stateSha }));
   return summary;
 }
 
