@@ -11,9 +11,10 @@
  * Readers that only want the summary read the first file as a
  * RewardStatsSummary; the extra keys do not disturb them. Both files are
  * written atomically (temporary name, then rename), the state first; the
- * summary records the SHA-256 of its state (`state_sha256`), so a kill
- * between the two renames (new state, previous summary) is detected when the
- * pair is read back for merging instead of mixing two runs.
+ * state records the SHA-256 of its summary's text (`summary_sha256`), so a
+ * kill between the two renames (new state, previous summary) is detected
+ * when the pair is read back through the summary for merging, instead of
+ * mixing two runs.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -25,8 +26,6 @@ import { RewardStats, type RewardStatsState } from './reward-stats.js';
 export interface RewardStatsFile extends RewardStatsSummary {
   column: string;
   perSplit?: Record<string, RewardStatsSummary>;
-  /** Hex SHA-256 of the state file written with this summary. */
-  state_sha256?: string;
 }
 
 export interface RewardStatsStateFile {
@@ -35,6 +34,12 @@ export interface RewardStatsStateFile {
   column: string;
   global: RewardStatsState;
   perSplit?: Record<string, RewardStatsState>;
+  /** Hex SHA-256 of the summary file written with this state. */
+  summary_sha256?: string;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The state file that goes with a summary file. */
@@ -66,10 +71,10 @@ export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStats
     }
   }
   // State first: a summary on disk always has its state beside it.
-  const stateText = toJsonText(state);
-  const stateSha = createHash('sha256').update(stateText).digest('hex');
-  writeFileAtomic(statePathFor(summaryPath), stateText);
-  writeFileAtomic(summaryPath, toJsonText({ ...summary, state_sha256: stateSha }));
+  const summaryText = toJsonText(summary);
+  state.summary_sha256 = sha256(summaryText);
+  writeFileAtomic(statePathFor(summaryPath), toJsonText(state));
+  writeFileAtomic(summaryPath, summaryText);
   return summary;
 }
 
@@ -79,13 +84,12 @@ export function readStatsState(file: string): StatsSet {
   if (!fs.existsSync(p)) throw new Error(`reward statistics: no such file: ${file}`);
   let raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
   if (raw.kind !== 'recpost.reward_stats_state') {
-    const want = (raw as Partial<RewardStatsFile>).state_sha256;
+    const summarySha = sha256(fs.readFileSync(file, 'utf8'));
     p = statePathFor(file);
     if (!fs.existsSync(p)) throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
-    const text = fs.readFileSync(p, 'utf8');
-    if (typeof want === 'string' && createHash('sha256').update(text).digest('hex') !== want)
+    raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
+    if (typeof raw.summary_sha256 === 'string' && raw.summary_sha256 !== summarySha)
       throw new DatasetError(`reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`);
-    raw = JSON.parse(text) as Partial<RewardStatsStateFile>;
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
   if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
