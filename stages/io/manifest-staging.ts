@@ -160,11 +160,21 @@ export class StagedDirectory {
   ) {
     this.target = path.resolve(target);
     if (this.target === path.dirname(this.target)) throw new DatasetError(`${what}: output ${target} is a filesystem root; choose a directory for the dataset`);
-    fs.mkdirSync(path.dirname(this.target), { recursive: true });
+    try {
+      fs.mkdirSync(path.dirname(this.target), { recursive: true });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new DatasetError(`${what}: cannot create the parent directory of the output ${target} (${err.code ?? err.message}); choose a writable location`);
+    }
     recoverInterrupted(this.target);
     inspectTarget(this.target, what);
     this.staging = `${this.target}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
-    fs.mkdirSync(this.staging);
+    try {
+      fs.mkdirSync(this.staging);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new DatasetError(`${what}: cannot write beside the output ${target} (${err.code ?? err.message}: ${this.staging}); choose a writable location`);
+    }
     active.add(this.staging);
     if (!hooked) {
       hooked = true;

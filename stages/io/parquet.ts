@@ -15,7 +15,7 @@ import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
 import { arrowToBatch, batchToArrow, guessTable } from '../../schemas/arrow.js';
 import { DatasetError } from './manifest.js';
-import { claimRead } from './manifest-claims.js';
+import { assertNotBeingWritten } from './manifest-claims.js';
 import { listDataset, type DatasetListing } from './manifest-read.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
@@ -157,22 +157,18 @@ export async function datasetRowCount(listing: { manifest?: { rows: number }; pa
 
 /**
  * Every batch of a file or dataset directory, part after part, each part's
- * row count checked against the manifest. The dataset is claimed for reading
- * while this runs (a writer of the same directory in this process is refused).
+ * row count checked against the manifest. A directory that a writer of this
+ * process is writing is refused (input equal to output).
  */
 export async function* readDataset(
   p: string,
   opts: ParquetReadOptions & { onNotice?: (line: string) => void; what?: string; listing?: DatasetListing } = {},
 ): AsyncGenerator<Batch> {
-  const release = claimRead(p, opts.what ?? 'a reader');
-  try {
-    const listing = opts.listing ?? listDataset(p);
-    if (listing.notice && !opts.listing) opts.onNotice?.(listing.notice);
-    for (const part of listing.parts) {
-      yield* readParquetFile(part.file, { table: opts.table, columns: opts.columns, batchSize: opts.batchSize, ...(part.rows !== undefined ? { expectRows: part.rows } : {}) });
-    }
-  } finally {
-    release();
+  assertNotBeingWritten(p, opts.what ?? 'a reader');
+  const listing = opts.listing ?? listDataset(p);
+  if (listing.notice && !opts.listing) opts.onNotice?.(listing.notice);
+  for (const part of listing.parts) {
+    yield* readParquetFile(part.file, { table: opts.table, columns: opts.columns, batchSize: opts.batchSize, ...(part.rows !== undefined ? { expectRows: part.rows } : {}) });
   }
 }
 

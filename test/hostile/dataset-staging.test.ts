@@ -92,6 +92,26 @@ describe('writers never delete files they did not write', () => {
     expect(fs.readFileSync(f, 'utf8')).toBe('x');
   });
 
+  it('refuse an output below a file (no parent directory can be made): one line, nothing written', () => {
+    const d = tmpDir('foreign');
+    const f = path.join(d, 'file');
+    fs.writeFileSync(f, 'x');
+    expect(() => new DatasetWriter(path.join(f, 'ds'), { stage: 'write_parquet' })).toThrow(
+      new RegExp(`^write_parquet: cannot create the parent directory of the output ${f}/ds \\((ENOTDIR|EEXIST)\\); choose a writable location$`),
+    );
+    expect(fs.readdirSync(d)).toEqual(['file']);
+  });
+
+  it('two writers of the same output in one run: the second is refused, the first still commits', async () => {
+    const d = tmpDir('foreign');
+    const out = path.join(d, 'ds');
+    const first = new DatasetWriter(out, { stage: 'write_parquet' });
+    expect(() => new DatasetWriter(out, { stage: 'split_sequences' })).toThrow(`split_sequences: output ${out} is already being written by write_parquet in this run; choose another output`);
+    first.write(interactions(12, 1));
+    first.close();
+    expect(await rowsOf(out)).toBe(12);
+  });
+
   it('replace an empty directory and a previous recpost dataset, whose stale parts do not survive', async () => {
     const d = tmpDir('replace');
     const empty = path.join(d, 'empty');
