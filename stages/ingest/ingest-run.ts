@@ -5,10 +5,12 @@
  * and yield each batch for the rest of the pipeline. Returns a summary.
  *
  * Order of effects: vocabularies to extend are loaded first; then the
- * previous dataset files in `output` are cleared; the part files appear as
- * they fill; the vocabularies, the quarantine file, the Arrow IPC file and
- * finally `_manifest.json` are moved into place only when every input was
- * read. On failure the temporary files and this run's part files are removed.
+ * dataset is written into a staging directory beside `output` (part files as
+ * they fill, then the Arrow IPC file, the vocabularies and the quarantine
+ * file when every input was read, then `_manifest.json` listing them all),
+ * and moved into place whole (stages/io/manifest-staging.ts). Until then the
+ * previous dataset in `output` is untouched; on failure the staging directory
+ * is removed and the previous dataset stays as it was.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,19 +18,21 @@ import type { Batch } from '../core/batch.js';
 import type { Logger } from '../core/logger.js';
 import { Progress, formatCount } from '../core/progress.js';
 import type { DatasetManifest } from '../io/dataset-writer.js';
+import { canonicalPath } from '../io/manifest-claims.js';
+import { DatasetError } from '../io/manifest.js';
 import type { MetricRecord } from '../../schemas/metric-record.js';
 import { ConfigError } from '../core/config-schema.js';
 import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { DEFAULT_CANDIDATES, MOVIELENS_FIELD_NAMES, type MappingRequest } from './column-mapping.js';
-import { inlineDatasetSink, WorkerDatasetSink, type DatasetSink } from './dataset-sink.js';
+import { IngestDataset } from './dataset-sink.js';
 import { DelimitedFileParser, type DelimitedOptions } from './delimited-parser.js';
 import { detectFormat, firstLine, type InputFormat } from './format-detect.js';
 import { IdVocabulary } from './id-vocabulary.js';
 import type { IngestConfig } from './ingest-config.js';
 import { resolveInputFiles } from './input-files.js';
 import { JsonlFileParser } from './jsonl-parser.js';
-import { clearDatasetFiles, quarantinePath } from './output-dir.js';
+import { quarantinePath } from './output-dir.js';
 import { parquetSchemaNames, readParquetInput } from './parquet-input.js';
 import { ParquetReadWorker } from './parquet-read-worker.js';
 import { QuarantineLog, StrictRejector, type Rejector } from './rejects.js';
@@ -155,9 +159,9 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     env.log.info(`ingest: ${f}: ${d.format} (${d.why})`);
     return { path: f, format: d.format };
   });
-  const outAbs = path.resolve(cfg.output) + path.sep;
-  const inside = files.find((f) => path.resolve(f.path).startsWith(outAbs));
-  if (inside) throw new Error(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
+  const outReal = canonicalPath(cfg.output);
+  const inside = files.find((f) => (canonicalPath(f.path) + path.sep).startsWith(outReal + path.sep));
+  if (inside) throw new DatasetError(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
   const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
   const extraNames = Object.keys(cfg.extra_columns);
   if (cfg.default_reward !== undefined) {
@@ -177,17 +181,17 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   const textOptions = new Map<InputFormat, DelimitedOptions>();
   for (const f of files) if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions.has(f.format)) textOptions.set(f.format, delimitedOptions(cfg, f.format, mapping));
 
-  clearDatasetFiles(cfg.output);
-  fs.mkdirSync(cfg.output, { recursive: true });
-  const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(cfg.output)) : null;
-  const rejector: Rejector = quarantine ?? new StrictRejector();
   const sinkOpts = {
     rowsPerFile: cfg.rows_per_file,
     rowGroupSize: cfg.row_group_size,
     compression: cfg.compression,
     metadata: { 'recpost.table': 'interactions', 'recpost.timestamp_unit': timestampUnit },
+    schemaOf: emptyBatch(withSessions, extraNames),
   };
-  let dataset: DatasetSink | null = null;
+  // The staging directory beside the output: refused here (exit 2) when the output holds files recpost did not write.
+  const dataset = new IngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker);
+  const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(dataset.writer.stagingDir)) : null;
+  const rejector: Rejector = quarantine ?? new StrictRejector();
   let ipc: ArrowIpcFileWriter | null = null;
   const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames);
   const sink: RowSink = {
@@ -216,8 +220,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   };
   let ok = false;
   try {
-    dataset = cfg.encode_in_worker ? new WorkerDatasetSink(cfg.output, sinkOpts) : inlineDatasetSink(cfg.output, sinkOpts);
-    ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(cfg.arrow_ipc) : null;
+    ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(dataset.writer.pathFor(cfg.arrow_ipc)) : null;
     for (const f of files) {
       const size = fs.statSync(f.path).size;
       // A text file yields after each chunk (bytes read so far), a Parquet file after each row group (fraction of its rows).
@@ -258,13 +261,10 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       );
     }
 
-    const manifest = await dataset.close();
+    await dataset.finishParts();
     if (ipc) await ipc.close(emptyBatch(withSessions, extraNames));
-    fs.mkdirSync(vocabDir, { recursive: true });
-    saveVocabulary(vocabs.users, vocabs.paths.users);
-    saveVocabulary(vocabs.items, vocabs.paths.items);
-    if (vocabs.sessions && vocabs.paths.sessions) saveVocabulary(vocabs.sessions, vocabs.paths.sessions);
-    quarantine?.close();
+    saveIngestSideFiles(dataset, vocabs, vocabDir, quarantine, ipc, cfg.arrow_ipc);
+    const manifest = dataset.writer.commit();
     ok = true;
     const seconds = (performance.now() - t0) / 1000;
     const summary: IngestSummary = {
@@ -286,8 +286,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       manifest,
       manifestPath: path.join(cfg.output, '_manifest.json'),
       vocab: vocabs.paths,
-      ...(quarantine ? { quarantine: quarantine.file } : {}),
-      ...(ipc ? { arrowIpc: ipc.file } : {}),
+      ...(quarantine ? { quarantine: quarantinePath(cfg.output) } : {}),
+      ...(ipc && cfg.arrow_ipc ? { arrowIpc: cfg.arrow_ipc } : {}),
     };
     reportSummary(summary, cfg, env);
     return summary;
@@ -296,10 +296,41 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     if (!ok) {
       quarantine?.abort();
       await ipc?.abort();
-      await dataset?.abort();
-      clearDatasetFiles(cfg.output);
+      await dataset.abort();
     }
   }
+}
+
+/**
+ * Write the vocabularies and finish the quarantine file into the staging
+ * directory, and list them (and an Arrow IPC file inside the output) in the
+ * manifest. A vocab_dir outside the output is written in place (atomically).
+ */
+function saveIngestSideFiles(
+  dataset: IngestDataset,
+  vocabs: { users: IdVocabulary; items: IdVocabulary; sessions: IdVocabulary | null; paths: VocabPaths },
+  vocabDir: string,
+  quarantine: QuarantineLog | null,
+  ipc: ArrowIpcFileWriter | null,
+  ipcPath: string | undefined,
+): void {
+  const w = dataset.writer;
+  fs.mkdirSync(w.pathFor(vocabDir), { recursive: true });
+  const kinds: [IdVocabulary | null, string | undefined][] = [
+    [vocabs.users, vocabs.paths.users],
+    [vocabs.items, vocabs.paths.items],
+    [vocabs.sessions, vocabs.paths.sessions],
+  ];
+  for (const [vocab, file] of kinds) {
+    if (!vocab || !file) continue;
+    saveVocabulary(vocab, w.pathFor(file));
+    if (w.contains(file)) w.addSideFile(file, 'vocabulary', { rows: vocab.size });
+  }
+  if (quarantine) {
+    quarantine.close();
+    w.addSideFile(quarantinePath(w.dir), 'quarantine', { rows: quarantine.count });
+  }
+  if (ipc && ipcPath && w.contains(ipcPath)) w.addSideFile(ipcPath, 'arrow_ipc', { rows: ipc.rows, bytes: ipc.bytes, sha256: ipc.sha256 });
 }
 
 function* drain(asm: BatchAssembler): Generator<Batch> {

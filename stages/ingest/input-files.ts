@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../core/config-schema.js';
+import { assertFinished, listDataset } from '../io/manifest-read.js';
 
 /** Extensions a directory listing picks up. */
 export const DATA_EXTENSIONS = ['.csv', '.tsv', '.tab', '.dat', '.data', '.txt', '.jsonl', '.ndjson', '.json', '.parquet'];
@@ -44,15 +45,9 @@ function byName(a: string, b: string): number {
 function walkFiles(dir: string, out: string[]): void {
   // A dataset directory written by recpost lists its own files: read exactly
   // those (not, say, the vocabulary files stored beside them).
-  const manifest = path.join(dir, '_manifest.json');
-  if (fs.existsSync(manifest)) {
-    let m: { files?: { path: string }[] };
-    try {
-      m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
-    } catch (e) {
-      throw new ConfigError(`ingest: ${manifest} is not a readable dataset manifest (${(e as Error).message})`, ['manifest']);
-    }
-    for (const f of m.files ?? []) out.push(path.join(dir, f.path));
+  // (checked under the dataset contract: stages/io/manifest-read.ts).
+  if (fs.existsSync(path.join(dir, '_manifest.json'))) {
+    for (const part of listDataset(dir).parts) out.push(part.file);
     return;
   }
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -123,6 +118,7 @@ export function resolveInputFiles(p: string): string[] {
     const st = fs.statSync(p);
     if (st.isDirectory()) {
       files = [];
+      if (!fs.existsSync(path.join(p, '_manifest.json'))) assertFinished(p);
       walkFiles(p, files);
       if (files.length === 0) throw new ConfigError(`ingest: path: no data files (${DATA_EXTENSIONS.join(' ')}) under ${p}`, ['empty']);
     } else if (st.isFile()) files = [p];

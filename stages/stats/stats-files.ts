@@ -10,11 +10,17 @@
  *
  * Readers that only want the summary read the first file as a
  * RewardStatsSummary; the extra keys do not disturb them. Both files are
- * written atomically (temporary name, then rename).
+ * written atomically (temporary name, then rename), the state first; the
+ * state records the SHA-256 of its summary's text (`summary_sha256`), so a
+ * kill between the two renames (new state, previous summary) is detected
+ * when the pair is read back through the summary for merging, instead of
+ * mixing two runs.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { writeFileAtomic } from '../io/parquet.js';
+import { DatasetError } from '../io/manifest.js';
 import { RewardStats, type RewardStatsState } from './reward-stats.js';
 
 export interface RewardStatsFile extends RewardStatsSummary {
@@ -28,6 +34,12 @@ export interface RewardStatsStateFile {
   column: string;
   global: RewardStatsState;
   perSplit?: Record<string, RewardStatsState>;
+  /** Hex SHA-256 of the summary file written with this state. */
+  summary_sha256?: string;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The state file that goes with a summary file. */
@@ -59,8 +71,10 @@ export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStats
     }
   }
   // State first: a summary on disk always has its state beside it.
+  const summaryText = toJsonText(summary);
+  state.summary_sha256 = sha256(summaryText);
   writeFileAtomic(statePathFor(summaryPath), toJsonText(state));
-  writeFileAtomic(summaryPath, toJsonText(summary));
+  writeFileAtomic(summaryPath, summaryText);
   return summary;
 }
 
@@ -70,9 +84,12 @@ export function readStatsState(file: string): StatsSet {
   if (!fs.existsSync(p)) throw new Error(`reward statistics: no such file: ${file}`);
   let raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
   if (raw.kind !== 'recpost.reward_stats_state') {
+    const summarySha = sha256(fs.readFileSync(file, 'utf8'));
     p = statePathFor(file);
     if (!fs.existsSync(p)) throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
     raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
+    if (typeof raw.summary_sha256 === 'string' && raw.summary_sha256 !== summarySha)
+      throw new DatasetError(`reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`);
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
   if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
