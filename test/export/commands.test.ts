@@ -1,3 +1,4 @@
+import { DatasetWriter } from '../../stages/io/dataset-writer.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -57,9 +58,9 @@ describe('export and recommend as commander commands (the shape the commander CL
     const d = tmpDir('overlap');
     const ck = await randomCheckpoint(path.join(d, 'ck'));
     const data = path.join(d, 'examples');
-    fs.mkdirSync(data);
-    writeParquetFile(path.join(data, 'part-00000.parquet'), [examplesBatch(4)]);
-    fs.writeFileSync(path.join(data, '_manifest.json'), JSON.stringify({ table: 'examples', rows: 4, files: [{ path: 'part-00000.parquet', rows: 4 }] }));
+    const w = new DatasetWriter(data);
+    w.write(examplesBatch(4));
+    w.close();
     for (const output of [data, path.join(data, 'recs'), d]) {
       const err = await runRecommend({ checkpoint: ck, data, output }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);
