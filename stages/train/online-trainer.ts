@@ -36,6 +36,9 @@ import type { GroupShaper } from '../core/objective.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { listCheckpoints, readCheckpointMeta, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
+import { checkCheckpointCount } from './checkpoint-retention.js';
+import { checkResumeConfig } from './resume-check.js';
 import { linear } from './fast-ops.js';
 import type { CheckpointInfo, TrainingRecord } from './offline-trainer.js';
 import type { ContextBatch, OnlineModel } from './online-model.js';
@@ -71,6 +74,10 @@ export interface OnlineTrainerOptions {
   stopAfterUpdates?: number;
   trainerConfig?: Record<string, unknown>;
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts); recorded in checkpoints. */
+  trainingConfig?: Record<string, unknown>;
+  /** Checkpoints kept (0/undefined = all, which bounds how many a run may plan). */
+  keepLast?: number;
 }
 
 export interface OnlineHooks {
@@ -186,7 +193,23 @@ export async function trainOnline<P>(
   const checkpoints: CheckpointInfo[] = [];
   const permCache = new Map<number, Int32Array>();
   const label = hooks.label ?? 'online';
+  if (opts.checkpointRoot) {
+    const planned = 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0);
+    checkCheckpointCount(label, planned, { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
+    recoverInterruptedCheckpoints(opts.checkpointRoot);
+  }
   let start = 0;
+  if (resume && opts.trainingConfig) {
+    try {
+      if (!checkResumeConfig(resume.dir, resume.meta.training, opts.trainingConfig, label))
+        hooks.log?.warn(`${label}: ${resume.dir} was written without its training configuration; cannot check that this run repeats it`);
+    } catch (e) {
+      adam.dispose();
+      valueAdam?.dispose();
+      value?.dispose();
+      throw e;
+    }
+  }
   if (resume) {
     try {
       start = restore(resume, opts, contexts.rows, policy, adam, value, valueAdam, label);
@@ -219,6 +242,7 @@ export async function trainOnline<P>(
         rng: { seed: opts.seed, step: updates, epoch: 0, batch: updates },
         optimizer: { kind: 'adam', step: st.step, config: { ...opts.adam } },
         extra: { algorithm: opts.algorithm, updates, ...(vst ? { valueOptimizerStep: vst.step } : {}) },
+        ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
       },
       // The value head is stored with the parameters under value/… (a policy loader ignores it), its moments as m/value/…, v/value/….
       [...policy.toArrays(), ...(opts.extraArrays ?? []), ...(value ? value.toArrays() : [])],
