@@ -74,7 +74,7 @@ describe('keep_last and keep_best', () => {
     const out = tmp('epochs');
     const err = await train(out, { epochs: 1e12 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/train_sasrec\[bc\]: epochs 1000000000000 would write 1\.00e\+12 checkpoint directories \(more than 1000\); set keep_last/);
+    expect((err as Error).message).toMatch(/train_sasrec\[bc\]: epochs 1000000000000 would write 1000000000001 checkpoint directories \(more than 1000\); set keep_last/);
     expect(fs.existsSync(path.join(out, 'checkpoints', 'bc'))).toBe(false);
   });
 });
