@@ -39,7 +39,7 @@ const train = (out: string, opts: Record<string, unknown>) =>
 
 const meta: CheckpointInput = { kind: 'gaussian', method: 'bc', model: {}, step: 2, epoch: 1, seed: 0, position: null, rng: { seed: 0, step: 2, epoch: 1, batch: 0 } };
 const ck = (dir: string, value: number) => writeCheckpoint(dir, { ...meta, step: value }, [{ name: 'w', shape: [2], data: Float32Array.from([value, value]) }]);
-/** A dead process id for leftover names (pid 2^22 − 1 is above Linux's default pid_max of 2^22 − 1 only when unused). */
+/** A process id that no running process has (checked in the first test), for leftovers of a killed writer. */
 const DEAD = 4194303;
 
 describe('keep_last and keep_best', () => {
@@ -81,6 +81,7 @@ describe('keep_last and keep_best', () => {
 
 describe('leftovers of interrupted checkpoint writes', () => {
   it('are never listed or found as checkpoints', () => {
+    expect(() => process.kill(DEAD, 0)).toThrow(/ESRCH/);
     const root = tmp('leftovers');
     ck(path.join(root, 'step-2'), 2);
     ck(path.join(root, `step-2.old-${DEAD}-1`), 1);
