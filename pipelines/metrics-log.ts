@@ -67,7 +67,12 @@ function lineKey(text: string, file: string, lineNo: number): string {
 /** Complete lines of `text` (a torn last line without its newline is dropped). */
 function completeLines(text: string): string[] {
   const end = text.lastIndexOf('\n');
-  return end < 0 ? [] : text.slice(0, end).split('\n').filter((l) => l.length > 0);
+  return end < 0
+    ? []
+    : text
+        .slice(0, end)
+        .split('\n')
+        .filter((l) => l.length > 0);
 }
 
 /** Later attempts replace the records of earlier ones that share a key. */
@@ -118,7 +123,11 @@ export function openMetricsLog(outDir: string, opts: { resume: boolean }): Metri
     writeAtomic(file, earlier.map((l) => `${l.text}\n`).join(''));
   } else writeAtomic(file, '');
   const prefix = fs.readFileSync(file);
-  const attempts: AttemptsFile = { version: 1, starts: earlier.length ? [0, prefix.length] : [0], prefixSha256: sha256Hex(earlier.length ? prefix : new Uint8Array()) };
+  const attempts: AttemptsFile = {
+    version: 1,
+    starts: earlier.length ? [0, prefix.length] : [0],
+    prefixSha256: sha256Hex(earlier.length ? prefix : new Uint8Array()),
+  };
   writeAtomic(marker, JSON.stringify(attempts));
   const fd = fs.openSync(file, 'a');
   const emitted = new Set<string>();

@@ -75,11 +75,14 @@ function readStateFile(file: string): { raw: StateJSON; pairs: StoredPair[] } {
     throw new ConfigError(`evaluation state ${file}: not valid JSON (${(e as Error).message})`, ['state']);
   }
   if (raw?.version === 1 && Array.isArray(raw.done))
-    throw new ConfigError(`evaluation state ${file} was written by an older recpost that keyed checkpoints and data by path; start a new state file`, ['state']);
+    throw new ConfigError(`evaluation state ${file} was written by an older recpost that keyed checkpoints and data by path; start a new state file`, [
+      'state',
+    ]);
   if (raw?.version !== EVALUATION_STATE_VERSION || !Array.isArray(raw.done))
     throw new ConfigError(`evaluation state ${file}: not an evaluation state file (version ${EVALUATION_STATE_VERSION} with a "done" list)`, ['state']);
   const pairs = raw.done.map((d, i) => {
-    if (typeof d?.target !== 'string' || typeof d.partition !== 'string') throw new ConfigError(`evaluation state ${file}: done[${i}] needs "target" and "partition" strings`, ['state']);
+    if (typeof d?.target !== 'string' || typeof d.partition !== 'string')
+      throw new ConfigError(`evaluation state ${file}: done[${i}] needs "target" and "partition" strings`, ['state']);
     let metrics: MetricAccumulator;
     try {
       metrics = MetricAccumulator.fromJSON(d.metrics);
@@ -129,8 +132,18 @@ export class EvaluationState {
   }
 
   /** A state holding `pairs` (for merges); not saved until save(). */
-  static fromPairs(file: string | undefined, kind: string, options: Record<string, unknown>, pairs: readonly (DonePair & { metrics: MetricAccumulator })[]): EvaluationState {
-    return new EvaluationState(file, kind, options, pairs.map((p) => ({ ...p })));
+  static fromPairs(
+    file: string | undefined,
+    kind: string,
+    options: Record<string, unknown>,
+    pairs: readonly (DonePair & { metrics: MetricAccumulator })[],
+  ): EvaluationState {
+    return new EvaluationState(
+      file,
+      kind,
+      options,
+      pairs.map((p) => ({ ...p })),
+    );
   }
 
   /** A state that is never written (no `state` option given). */
@@ -146,9 +159,13 @@ export class EvaluationState {
     if (file === undefined) return EvaluationState.memory(kind, options);
     if (!fs.existsSync(file)) return new EvaluationState(file, kind, options, []);
     const { raw, pairs } = readStateFile(file);
-    if (raw.kind !== kind) throw new ConfigError(`evaluation state ${file} was written by "${raw.kind}", not "${kind}"; give each evaluation stage its own state file`, ['state']);
+    if (raw.kind !== kind)
+      throw new ConfigError(`evaluation state ${file} was written by "${raw.kind}", not "${kind}"; give each evaluation stage its own state file`, ['state']);
     const differs = optionsDiff(raw.options, options);
-    if (differs.length) throw new ConfigError(`evaluation state ${file} was made with other options (${differs.join('; ')}); use the same options or a new state file`, ['state']);
+    if (differs.length)
+      throw new ConfigError(`evaluation state ${file} was made with other options (${differs.join('; ')}); use the same options or a new state file`, [
+        'state',
+      ]);
     return new EvaluationState(file, kind, options, pairs);
   }
 
@@ -216,15 +233,20 @@ export function mergeEvaluationStates(inputs: readonly string[], output: string)
   const places = new Map<string, { file: string; key: string }>();
   const all: StoredPair[] = [];
   for (const o of opened) {
-    if (o.raw.kind !== first.raw.kind) throw new ConfigError(`merge evaluation states: ${o.file} was written by "${o.raw.kind}", ${first.file} by "${first.raw.kind}"`, ['state']);
+    if (o.raw.kind !== first.raw.kind)
+      throw new ConfigError(`merge evaluation states: ${o.file} was written by "${o.raw.kind}", ${first.file} by "${first.raw.kind}"`, ['state']);
     const differs = optionsDiff(first.raw.options, o.raw.options);
-    if (differs.length) throw new ConfigError(`merge evaluation states: ${o.file} was made with other options than ${first.file} (${differs.join('; ')})`, ['state']);
+    if (differs.length)
+      throw new ConfigError(`merge evaluation states: ${o.file} was made with other options than ${first.file} (${differs.join('; ')})`, ['state']);
     for (const p of o.pairs) {
       const key = pairKey(p.target, p.partition);
       const where = `${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition}`;
       const dup = seen.get(key);
       if (dup !== undefined)
-        throw new ConfigError(`merge evaluation states: ${o.file} and ${dup} both hold ${where} (the same checkpoint and data by content); merging them would count it twice`, ['state']);
+        throw new ConfigError(
+          `merge evaluation states: ${o.file} and ${dup} both hold ${where} (the same checkpoint and data by content); merging them would count it twice`,
+          ['state'],
+        );
       seen.set(key, o.file);
       const place = places.get(placeKey(p));
       if (place && place.key !== key)

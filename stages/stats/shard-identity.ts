@@ -39,7 +39,10 @@ export function distinctShards(inputs: readonly string[], ids: readonly (readonl
     for (const id of ids[i] ?? []) {
       const other = byShard.get(id);
       if (other !== undefined)
-        throw new ConfigError(`stats-merge: ${input} and ${other} hold the same shard (${id.slice(0, 19)}…, identical statistics); merging it twice would count its rows twice`, ['inputs']);
+        throw new ConfigError(
+          `stats-merge: ${input} and ${other} hold the same shard (${id.slice(0, 19)}…, identical statistics); merging it twice would count its rows twice`,
+          ['inputs'],
+        );
       byShard.set(id, input);
       all.push(id);
     }

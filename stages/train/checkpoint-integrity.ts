@@ -70,11 +70,17 @@ function checkTensorTable(dir: string, table: unknown, field: string, start: num
     const name = `${field}[${i}] "${e.name}"`;
     if (seen.has(`${field}:${e.name}`)) throw new CheckpointError(dir, `checkpoint.json: ${name} appears twice`);
     seen.add(`${field}:${e.name}`);
-    if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw new CheckpointError(dir, `checkpoint.json: ${name} has shape ${JSON.stringify(e.shape)}, not a list of non-negative integers`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isCount))
+      throw new CheckpointError(dir, `checkpoint.json: ${name} has shape ${JSON.stringify(e.shape)}, not a list of non-negative integers`);
     if (e.dtype !== 'float32') throw new CheckpointError(dir, `checkpoint.json: ${name} has dtype ${JSON.stringify(e.dtype)}; only float32 is stored`);
     const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    if (e.length !== size) throw new CheckpointError(dir, `checkpoint.json: ${name} has length ${JSON.stringify(e.length)} but shape [${e.shape}] holds ${size} values`);
-    if (e.offset !== offset) throw new CheckpointError(dir, `checkpoint.json: ${name} starts at byte ${JSON.stringify(e.offset)}, expected ${offset} (tensors are stored back to back)`);
+    if (e.length !== size)
+      throw new CheckpointError(dir, `checkpoint.json: ${name} has length ${JSON.stringify(e.length)} but shape [${e.shape}] holds ${size} values`);
+    if (e.offset !== offset)
+      throw new CheckpointError(
+        dir,
+        `checkpoint.json: ${name} starts at byte ${JSON.stringify(e.offset)}, expected ${offset} (tensors are stored back to back)`,
+      );
     offset += size * 4;
   });
   return offset;
@@ -87,7 +93,11 @@ function checkTensorTable(dir: string, table: unknown, field: string, start: num
  */
 export function checkMetaStructure(dir: string, meta: Record<string, unknown>): number {
   const need = (field: string, ok: boolean, what: string) => {
-    if (!ok) throw new CheckpointError(dir, `checkpoint.json: "${field}" ${meta[field] === undefined ? 'is missing' : `is ${JSON.stringify(meta[field])}`}; it must be ${what}`);
+    if (!ok)
+      throw new CheckpointError(
+        dir,
+        `checkpoint.json: "${field}" ${meta[field] === undefined ? 'is missing' : `is ${JSON.stringify(meta[field])}`}; it must be ${what}`,
+      );
   };
   need('kind', typeof meta.kind === 'string', 'the model kind (a string)');
   need('method', typeof meta.method === 'string', 'the method label (a string)');
@@ -96,8 +106,13 @@ export function checkMetaStructure(dir: string, meta: Record<string, unknown>): 
   need('epoch', isCount(meta.epoch), 'a non-negative integer');
   need('seed', typeof meta.seed === 'number' && Number.isInteger(meta.seed), 'an integer');
   const pos = meta.position;
-  need('position', pos === null || pos === undefined || (isRecord(pos) && isCount(pos.epoch) && isCount(pos.batch) && isCount(pos.rows)), 'null or {epoch, batch, rows} of non-negative integers');
-  if (meta.optimizer !== undefined) need('optimizer', isRecord(meta.optimizer) && isCount(meta.optimizer.step), '{kind, step, config} with a non-negative integer step');
+  need(
+    'position',
+    pos === null || pos === undefined || (isRecord(pos) && isCount(pos.epoch) && isCount(pos.batch) && isCount(pos.rows)),
+    'null or {epoch, batch, rows} of non-negative integers',
+  );
+  if (meta.optimizer !== undefined)
+    need('optimizer', isRecord(meta.optimizer) && isCount(meta.optimizer.step), '{kind, step, config} with a non-negative integer step');
   if (meta.integrity !== undefined) {
     const g = meta.integrity;
     need(
@@ -116,7 +131,10 @@ export function checkMetaHash(dir: string, meta: Record<string, unknown>): void 
   const g = meta.integrity as CheckpointIntegrity | undefined;
   if (!g) return;
   if (metaSha256(meta) !== g.metaSha256)
-    throw new CheckpointError(dir, 'checkpoint.json was changed after the checkpoint was written (its content hash does not match integrity.metaSha256); restore the file or retrain');
+    throw new CheckpointError(
+      dir,
+      'checkpoint.json was changed after the checkpoint was written (its content hash does not match integrity.metaSha256); restore the file or retrain',
+    );
   const training = meta.training as Record<string, unknown> | undefined;
   if (configSha256(training) !== g.configSha256)
     throw new CheckpointError(dir, 'checkpoint.json: the training configuration does not match integrity.configSha256; restore the file or retrain');
@@ -134,16 +152,26 @@ export function checkWeightsBytes(dir: string, meta: Record<string, unknown>, ex
     );
   }
   if (actualBytes > expectedBytes)
-    throw new CheckpointError(dir, `weights.bin has ${actualBytes} bytes, the tensor table describes ${expectedBytes}: the file was altered or belongs to another checkpoint`);
+    throw new CheckpointError(
+      dir,
+      `weights.bin has ${actualBytes} bytes, the tensor table describes ${expectedBytes}: the file was altered or belongs to another checkpoint`,
+    );
   if (g && g.weightsBytes !== actualBytes) throw new CheckpointError(dir, `weights.bin has ${actualBytes} bytes, the checkpoint recorded ${g.weightsBytes}`);
   if (g && actualSha256() !== g.weightsSha256)
-    throw new CheckpointError(dir, 'weights.bin was altered after the checkpoint was written (its SHA-256 does not match integrity.weightsSha256); restore it or retrain');
+    throw new CheckpointError(
+      dir,
+      'weights.bin was altered after the checkpoint was written (its SHA-256 does not match integrity.weightsSha256); restore it or retrain',
+    );
 }
 
 /** Throw on the first NaN or ±Infinity of a stored tensor. */
 export function checkFinite(dir: string, name: string, data: Float32Array): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (v - v !== 0) throw new CheckpointError(dir, `tensor "${name}" holds ${v} at index ${i}: a checkpoint with non-finite weights cannot be evaluated or resumed (retrain with a lower lr or clip_norm)`);
+    if (v - v !== 0)
+      throw new CheckpointError(
+        dir,
+        `tensor "${name}" holds ${v} at index ${i}: a checkpoint with non-finite weights cannot be evaluated or resumed (retrain with a lower lr or clip_norm)`,
+      );
   }
 }

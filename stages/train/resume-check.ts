@@ -88,7 +88,9 @@ export function trainingConfigDiff(saved: Record<string, unknown>, current: Reco
   const a = flatten(saved, '', new Map());
   const b = flatten(current, '', new Map());
   const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return fields.filter((f) => JSON.stringify(a.get(f)) !== JSON.stringify(b.get(f))).map((f) => `${f}: the checkpoint has ${show(a.get(f))}, this run has ${show(b.get(f))}`);
+  return fields
+    .filter((f) => JSON.stringify(a.get(f)) !== JSON.stringify(b.get(f)))
+    .map((f) => `${f}: the checkpoint has ${show(a.get(f))}, this run has ${show(b.get(f))}`);
 }
 
 /**

@@ -175,7 +175,9 @@ describe('an edited checkpoint.json', () => {
 
 describe('non-finite weights', () => {
   it('NaN in a parameter', () => {
-    expect(failure(write(Float32Array.from([1, 2, NaN, 4, 5, 6]))).message).toMatch(/tensor "w" holds NaN at index 2: a checkpoint with non-finite weights cannot be evaluated or resumed/);
+    expect(failure(write(Float32Array.from([1, 2, NaN, 4, 5, 6]))).message).toMatch(
+      /tensor "w" holds NaN at index 2: a checkpoint with non-finite weights cannot be evaluated or resumed/,
+    );
   });
 
   it('Infinity in an optimiser moment', () => {

@@ -83,7 +83,7 @@ describe('evaluation state keys data by content', () => {
     expect(values(second.metrics)).toEqual(values(fresh.metrics));
   });
 
-  it('datasetIdentity: a directory by its files\' names and bytes, not their times', () => {
+  it("datasetIdentity: a directory by its files' names and bytes, not their times", () => {
     const d = tmp('dsid');
     writeExamples(path.join(d, 'a', 'part-0.parquet'), randomExamples(30, N, 5));
     const before = datasetIdentity(path.join(d, 'a'));
@@ -125,7 +125,9 @@ describe('evaluation state keys checkpoints by content', () => {
     const f = path.join(tmp('v1'), 'state.json');
     fs.writeFileSync(f, JSON.stringify({ version: 1, kind: 'evaluate_ranking', options: {}, done: [], metrics: { version: 1, entries: [] } }));
     expect(() => EvaluationState.open(f, 'evaluate_ranking', {})).toThrow(ConfigError);
-    expect(() => EvaluationState.open(f, 'evaluate_ranking', {})).toThrow(/written by an older recpost that keyed checkpoints and data by path; start a new state file/);
+    expect(() => EvaluationState.open(f, 'evaluate_ranking', {})).toThrow(
+      /written by an older recpost that keyed checkpoints and data by path; start a new state file/,
+    );
   });
 });
 
@@ -152,7 +154,9 @@ describe('merging evaluation states', () => {
 
   it('the same shard twice, or a copy of it, is refused', async () => {
     const { d, sa } = await shards();
-    expect(() => mergeEvaluationStates([sa, sa], path.join(d, 'm1.json'))).toThrow(/sa\.json and .*sa\.json both hold .*part-a\.parquet .*merging them would count it twice/);
+    expect(() => mergeEvaluationStates([sa, sa], path.join(d, 'm1.json'))).toThrow(
+      /sa\.json and .*sa\.json both hold .*part-a\.parquet .*merging them would count it twice/,
+    );
     fs.copyFileSync(sa, path.join(d, 'copy.json'));
     expect(() => mergeEvaluationStates([sa, path.join(d, 'copy.json')], path.join(d, 'm2.json'))).toThrow(ConfigError);
     expect(fs.existsSync(path.join(d, 'm1.json'))).toBe(false);
@@ -180,7 +184,9 @@ describe('stats-merge refuses a shard merged twice', () => {
     const d = tmp('stats-copy');
     const a = shard(d, 'a', [1, 2, 3]);
     fs.copyFileSync(a, path.join(d, 'copy.state.json'));
-    expect(() => mergeStatsFiles([a, path.join(d, 'copy.state.json')], path.join(d, 'm.json'))).toThrow(/hold the same shard .*merging it twice would count its rows twice/);
+    expect(() => mergeStatsFiles([a, path.join(d, 'copy.state.json')], path.join(d, 'm.json'))).toThrow(
+      /hold the same shard .*merging it twice would count its rows twice/,
+    );
   });
 
   it('a merged file merged again with one of its parts is refused; disjoint shards merge', () => {

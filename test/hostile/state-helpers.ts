@@ -40,7 +40,11 @@ const REPO = path.resolve(import.meta.dirname, '..', '..');
  * and, once true, the child gets SIGKILL. Resolves with the exit code (null
  * when killed) and the signal.
  */
-export function cliChild(args: string[], killWhen?: () => boolean, timeoutMs = 120_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }> {
+export function cliChild(
+  args: string[],
+  killWhen?: () => boolean,
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'pipelines', 'cli.ts'), ...args], {
       cwd: REPO,

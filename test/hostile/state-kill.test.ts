@@ -47,7 +47,7 @@ function records(outDir: string): string[] {
 }
 
 describe('training killed at random points, then resumed', () => {
-  it('ends with the uninterrupted run\'s final checkpoint bytes and metric records', async () => {
+  it("ends with the uninterrupted run's final checkpoint bytes and metric records", async () => {
     const dir = tmp('kill-train');
     const examples = path.join(dir, 'examples.parquet');
     writeParquetFile(examples, [simulateLog({ users: 96, length: 12, numItems: 30, seed: 3, holdOut: true }).batch]);
@@ -58,7 +58,23 @@ describe('training killed at random points, then resumed', () => {
       out_dir: out,
       stages: [
         { stage: 'read_parquet', with: { path: examples } },
-        { stage: 'train_sasrec', with: { objective: { name: 'drpo' }, max_len: 12, d: 16, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 8, batch_size: 8, epochs: 8, log_every: 6, backend: 'wasm', resume: true } },
+        {
+          stage: 'train_sasrec',
+          with: {
+            objective: { name: 'drpo' },
+            max_len: 12,
+            d: 16,
+            blocks: 1,
+            heads: 2,
+            dropout: 0.1,
+            reward_hidden: 8,
+            batch_size: 8,
+            epochs: 8,
+            log_every: 6,
+            backend: 'wasm',
+            resume: true,
+          },
+        },
       ],
     });
     const reference = path.join(dir, 'reference');
@@ -103,7 +119,10 @@ describe('evaluation killed at random points, then rerun with its state', () => 
         seed: 2,
         stages: [
           { stage: 'read_parquet', with: { path: examples } },
-          { stage: 'train_sasrec', with: { max_len: 10, d: 8, blocks: 1, heads: 2, reward_hidden: 4, batch_size: 16, epochs: 3, backend: 'wasm', valid_every: 0 } },
+          {
+            stage: 'train_sasrec',
+            with: { max_len: 10, d: 8, blocks: 1, heads: 2, reward_hidden: 4, batch_size: 16, epochs: 3, backend: 'wasm', valid_every: 0 },
+          },
         ],
       }),
       { outDir: dir, logger: memoryLogger(), writeFiles: false },
@@ -117,7 +136,18 @@ describe('evaluation killed at random points, then rerun with its state', () => 
     }
     const ckpts = path.join(dir, 'checkpoints');
     const state = path.join(dir, 'state.json');
-    const args = (withState: boolean) => ['evaluate', ckpts, '--data', data, ...(withState ? ['--state', state] : []), '--baselines', 'none', '--format', 'jsonl', '--quiet'];
+    const args = (withState: boolean) => [
+      'evaluate',
+      ckpts,
+      '--data',
+      data,
+      ...(withState ? ['--state', state] : []),
+      '--baselines',
+      'none',
+      '--format',
+      'jsonl',
+      '--quiet',
+    ];
     const done = () => {
       try {
         return (JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] }).done.length;
@@ -136,7 +166,11 @@ describe('evaluation killed at random points, then rerun with its state', () => 
     expect(resumed.code, resumed.err).toBe(0);
     const whole = await cliInProcess(args(false));
     expect(whole.code, whole.err).toBe(0);
-    const parse = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+    const parse = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as MetricRecord);
     const got = parse(resumed.out);
     const want = parse(whole.out);
     expect(got.map((x) => [x.method, x.step, x.split, x.metric, x.count])).toEqual(want.map((x) => [x.method, x.step, x.split, x.metric, x.count]));

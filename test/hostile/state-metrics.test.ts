@@ -13,7 +13,8 @@ import { removeTmp, tmp } from './state-helpers.js';
 
 afterAll(removeTmp);
 
-const rec = (step: number, value: number, method = 'bc'): MetricRecord => metricRecord({ run: 'r', method, seed: 1, step, epoch: 1, split: 'train', metric: 'loss', value, count: 4 });
+const rec = (step: number, value: number, method = 'bc'): MetricRecord =>
+  metricRecord({ run: 'r', method, seed: 1, step, epoch: 1, split: 'train', metric: 'loss', value, count: 4 });
 const read = (dir: string) =>
   fs
     .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')

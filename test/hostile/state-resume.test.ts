@@ -32,7 +32,19 @@ beforeAll(async () => {
   writeParquetFile(otherExamples, [simulateLog({ users: 30, length: 10, numItems: 20, seed: 6 }).batch]);
 });
 
-const base = { max_len: 10, d: 8, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 4, batch_size: 16, epochs: 2, backend: 'wasm', valid_every: 0, objective: { name: 'exp_rsft', lambda: 1 } };
+const base = {
+  max_len: 10,
+  d: 8,
+  blocks: 1,
+  heads: 2,
+  dropout: 0.1,
+  reward_hidden: 4,
+  batch_size: 16,
+  epochs: 2,
+  backend: 'wasm',
+  valid_every: 0,
+  objective: { name: 'exp_rsft', lambda: 1 },
+};
 
 function sasrec(out: string, train: Record<string, unknown>, seed = 4, data = examples) {
   return runPipeline(
@@ -137,7 +149,9 @@ describe('train_gaussian and train_online: resume with a changed configuration',
   it('train_online: a changed clip and group size are refused by name', async () => {
     const out = tmp('online');
     await runPipeline(pipeline({}, { stop_after_updates: 1 }), { outDir: out, logger: memoryLogger(), writeFiles: false });
-    await expect(runPipeline(pipeline({}, { resume: true, clip: 0.3, group_size: 5 }), { outDir: out, logger: memoryLogger(), writeFiles: false })).rejects.toThrow(
+    await expect(
+      runPipeline(pipeline({}, { resume: true, clip: 0.3, group_size: 5 }), { outDir: out, logger: memoryLogger(), writeFiles: false }),
+    ).rejects.toThrow(
       /train_online\[grpo\]: cannot resume from .*step-1: the configuration changed \(clip: the checkpoint has 0\.2, this run has 0\.3; group_size: the checkpoint has 4, this run has 5\)/,
     );
   });
@@ -162,6 +176,8 @@ describe('the comparison (pure)', () => {
   it('a checkpoint without a recorded configuration cannot be checked (false), a matching one passes (true)', () => {
     expect(checkResumeConfig('/ck', undefined, { lr: 1 }, 't')).toBe(false);
     expect(checkResumeConfig('/ck', { lr: 1 }, { lr: 1 }, 't')).toBe(true);
-    expect(() => checkResumeConfig('/ck', { lr: 1 }, { lr: 2 }, 't')).toThrow('t: cannot resume from /ck: the configuration changed (lr: the checkpoint has 1, this run has 2)');
+    expect(() => checkResumeConfig('/ck', { lr: 1 }, { lr: 2 }, 't')).toThrow(
+      't: cannot resume from /ck: the configuration changed (lr: the checkpoint has 1, this run has 2)',
+    );
   });
 });

@@ -31,13 +31,31 @@ beforeAll(async () => {
 
 const model = { max_len: 10, d: 8, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 4, batch_size: 16, backend: 'wasm' };
 const train = (out: string, opts: Record<string, unknown>) =>
-  runPipeline(resolvePipeline({ seed: 1, stages: [{ stage: 'read_parquet', with: { path: examples } }, { stage: 'train_sasrec', with: { ...model, ...opts } }] }), {
-    outDir: out,
-    logger: memoryLogger(),
-    writeFiles: false,
-  });
+  runPipeline(
+    resolvePipeline({
+      seed: 1,
+      stages: [
+        { stage: 'read_parquet', with: { path: examples } },
+        { stage: 'train_sasrec', with: { ...model, ...opts } },
+      ],
+    }),
+    {
+      outDir: out,
+      logger: memoryLogger(),
+      writeFiles: false,
+    },
+  );
 
-const meta: CheckpointInput = { kind: 'gaussian', method: 'bc', model: {}, step: 2, epoch: 1, seed: 0, position: null, rng: { seed: 0, step: 2, epoch: 1, batch: 0 } };
+const meta: CheckpointInput = {
+  kind: 'gaussian',
+  method: 'bc',
+  model: {},
+  step: 2,
+  epoch: 1,
+  seed: 0,
+  position: null,
+  rng: { seed: 0, step: 2, epoch: 1, batch: 0 },
+};
 const ck = (dir: string, value: number) => writeCheckpoint(dir, { ...meta, step: value }, [{ name: 'w', shape: [2], data: Float32Array.from([value, value]) }]);
 /** A process id that no running process has (checked in the first test), for leftovers of a killed writer. */
 const DEAD = 4194303;
@@ -74,7 +92,9 @@ describe('keep_last and keep_best', () => {
     const out = tmp('epochs');
     const err = await train(out, { epochs: 1e12 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/train_sasrec\[bc\]: epochs 1000000000000 would write 1000000000001 checkpoint directories \(more than 1000\); set keep_last/);
+    expect((err as Error).message).toMatch(
+      /train_sasrec\[bc\]: epochs 1000000000000 would write 1000000000001 checkpoint directories \(more than 1000\); set keep_last/,
+    );
     expect(fs.existsSync(path.join(out, 'checkpoints', 'bc'))).toBe(false);
   });
 });
