@@ -101,7 +101,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     },
     resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
     stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
-    keep_last: { type: 'integer', min: 0, default: 0, doc: 'Keep only the this many most recent checkpoints besides step 0, the initial policy (0 = all; the latest is always kept).' },
+    keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).' },
     seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
     method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
     output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
