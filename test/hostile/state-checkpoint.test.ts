@@ -200,6 +200,15 @@ describe('recpost evaluate on a damaged checkpoint: one line, exit 2', () => {
     expect(r.out).not.toMatch(/ndcg/);
   });
 
+  it('an edited checkpoint.json without its tensor table: exit 2 naming the checkpoint (was: a bare TypeError)', async () => {
+    const dir = write();
+    const { params: _p, ...rest } = json(dir);
+    saveJson(dir, rest);
+    const r = await cliInProcess(['evaluate', dir, '--data', data(), '--baselines', 'none', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: checkpoint ${dir}: checkpoint.json: "params" must be a list of tensors\n`);
+  });
+
   it('a truncated weights.bin: exit 2 naming the checkpoint', async () => {
     const dir = write();
     fs.truncateSync(path.join(dir, 'weights.bin'), 3);

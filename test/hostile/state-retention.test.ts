@@ -88,6 +88,26 @@ describe('keep_last and keep_best', () => {
     expect(readCheckpointMeta(kept.find((c) => c.step === best.step)!.dir).validation).toEqual({ metric: 'valid_nll', value: best.value });
   });
 
+  it('train_online keep_last: 1 keeps step 0 (π₀) and the latest update', async () => {
+    const out = tmp('online-keep');
+    await runPipeline(
+      resolvePipeline({
+        seed: 2,
+        stages: [
+          { stage: 'simulate_recsim', with: { num_users: 20, num_items: 15, dim: 4, topics: 2, interactions_per_user: 6 } },
+          { stage: 'split_sequences', with: { max_len: 5, apply_threshold: false } },
+          { stage: 'train_gaussian', with: { objective: { name: 'bc' }, epochs: 1, batch_size: 32, hidden: [6], backend: 'wasm' } },
+          {
+            stage: 'train_online',
+            with: { algorithm: 'grpo', updates: 4, group_size: 4, contexts_per_update: 6, checkpoint_every: 1, keep_last: 1, backend: 'wasm' },
+          },
+        ],
+      }),
+      { outDir: out, logger: memoryLogger(), writeFiles: false },
+    );
+    expect(listCheckpoints(path.join(out, 'checkpoints', 'grpo')).map((c) => c.step)).toEqual([0, 4]);
+  });
+
   it('epochs: 1e12 is refused before training, naming keep_last', async () => {
     const out = tmp('epochs');
     const err = await train(out, { epochs: 1e12 }).catch((e: unknown) => e);
