@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import { ConfigError } from '../core/config-schema.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
+import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
 
 export interface RetentionPolicy {
   keepLast: number;
@@ -81,4 +82,15 @@ export function checkCheckpointCount(label: string, planned: number, policy: Ret
     `${label}: ${what} would write ${planned >= 1e15 ? planned.toExponential(2) : planned} checkpoint directories (more than ${MAX_UNBOUNDED_CHECKPOINTS}); set keep_last (e.g. 5) to bound them, write them less often, or train for fewer epochs`,
     ['keep_last'],
   );
+}
+
+/**
+ * What a trainer does with its checkpoint directory before it starts: refuse
+ * an unbounded run that plans too many checkpoints, then restore or remove the
+ * leftovers of interrupted writes. No-op when no checkpoints are written.
+ */
+export function prepareCheckpointRoot(root: string | undefined, label: string, planned: number, policy: RetentionPolicy, what: string): void {
+  if (!root) return;
+  checkCheckpointCount(label, planned, policy, what);
+  recoverInterruptedCheckpoints(root);
 }

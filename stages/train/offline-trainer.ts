@@ -23,9 +23,8 @@ import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
-import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
-import { checkCheckpointCount } from './checkpoint-retention.js';
-import { checkResumeConfig } from './resume-check.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
+import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
@@ -167,16 +166,10 @@ export async function trainOffline<P extends PreparedBatch>(
   if (n === 0) throw new Error(`${hooks.label ?? 'train'}: no training rows (is there data with split = train?)`);
   const batchesPerEpoch = Math.ceil(n / opts.batchSize);
   const label = hooks.label ?? 'train';
-  if (opts.checkpointRoot) {
-    const planned =
-      (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) +
-      1 +
-      (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
-    checkCheckpointCount(label, planned, { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 }, `epochs ${opts.epochs}`);
-    recoverInterruptedCheckpoints(opts.checkpointRoot);
-  }
-  if (resume && opts.trainingConfig && !checkResumeConfig(resume.dir, resume.meta.training, opts.trainingConfig, label))
-    hooks.log?.warn(`${label}: ${resume.dir} was written without its training configuration; cannot check that this run repeats it`);
+  const plannedCheckpoints =
+    (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) + 1 + (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
+  prepareCheckpointRoot(opts.checkpointRoot, label, plannedCheckpoints, { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 }, `epochs ${opts.epochs}`);
+  checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
   const adam = new Adam(task.params, opts.adam);
   let state: unknown = objective.initialState();
   let epoch = 0;

@@ -36,9 +36,8 @@ import type { GroupShaper } from '../core/objective.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { listCheckpoints, readCheckpointMeta, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
-import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
-import { checkCheckpointCount } from './checkpoint-retention.js';
-import { checkResumeConfig } from './resume-check.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
+import { checkResumeOrWarn } from './resume-check.js';
 import { linear } from './fast-ops.js';
 import type { CheckpointInfo, TrainingRecord } from './offline-trainer.js';
 import type { ContextBatch, OnlineModel } from './online-model.js';
@@ -173,6 +172,7 @@ export async function trainOnline<P>(
   if (contexts.rows === 0) throw new Error(`${hooks.label ?? 'online'}: no contexts to train on`);
   const G = opts.algorithm === 'dpo' ? 2 : opts.groupSize;
   const B = Math.min(opts.contextsPerUpdate, contexts.rows);
+  prepareCheckpointRoot(opts.checkpointRoot, hooks.label ?? 'online', 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0), { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
   const V = model.numItems;
   const names = model.policyNames(policy);
   const adam = new Adam(policy, opts.adam, names);
@@ -193,25 +193,10 @@ export async function trainOnline<P>(
   const checkpoints: CheckpointInfo[] = [];
   const permCache = new Map<number, Int32Array>();
   const label = hooks.label ?? 'online';
-  if (opts.checkpointRoot) {
-    const planned = 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0);
-    checkCheckpointCount(label, planned, { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
-    recoverInterruptedCheckpoints(opts.checkpointRoot);
-  }
   let start = 0;
-  if (resume && opts.trainingConfig) {
-    try {
-      if (!checkResumeConfig(resume.dir, resume.meta.training, opts.trainingConfig, label))
-        hooks.log?.warn(`${label}: ${resume.dir} was written without its training configuration; cannot check that this run repeats it`);
-    } catch (e) {
-      adam.dispose();
-      valueAdam?.dispose();
-      value?.dispose();
-      throw e;
-    }
-  }
   if (resume) {
     try {
+      checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
       start = restore(resume, opts, contexts.rows, policy, adam, value, valueAdam, label);
     } catch (e) {
       adam.dispose();

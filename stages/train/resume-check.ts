@@ -9,6 +9,7 @@
  * stop_after_steps, checkpoint_every, log_every, backend, …) may change.
  */
 import { ConfigError } from '../core/config-schema.js';
+import type { Logger } from '../core/logger.js';
 import { typedArraysSha256 } from '../core/content-hash.js';
 
 /** Options of the offline trainers a resume may change: length, bookkeeping and where things go, never what is trained. */
@@ -108,4 +109,20 @@ export function checkResumeConfig(dir: string, saved: Record<string, unknown> | 
       diff.map((d) => d.slice(0, d.indexOf(':'))),
     );
   return true;
+}
+
+/**
+ * The resume check of a trainer: refuse a changed configuration (ConfigError
+ * naming every field); warn when the checkpoint predates recorded
+ * configurations. No-op without a checkpoint or a current configuration.
+ */
+export function checkResumeOrWarn(
+  resume: { dir: string; meta: { training?: Record<string, unknown> } } | undefined,
+  current: Record<string, unknown> | undefined,
+  label: string,
+  log?: Pick<Logger, 'warn'>,
+): void {
+  if (!resume || !current) return;
+  if (!checkResumeConfig(resume.dir, resume.meta.training, current, label))
+    log?.warn(`${label}: ${resume.dir} was written without its training configuration; cannot check that this run repeats it`);
 }
