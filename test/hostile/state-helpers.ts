@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 
 const created: string[] = [];
@@ -33,7 +34,7 @@ export async function cliInProcess(args: string[]): Promise<{ code: number; out:
   }
 }
 
-const REPO = path.resolve(import.meta.dirname, '..', '..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Run `recpost <args>` as a child process; `killWhen` is polled every 20 ms
