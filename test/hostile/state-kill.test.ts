@@ -31,6 +31,7 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
+/** Child processes start slowly on a loaded machine (≈ 5 s each here): these tests get minutes, not the suite's 60 s. */
 const rnd = mulberry32(20261203);
 const between = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
@@ -106,7 +107,7 @@ describe('training killed at random points, then resumed', () => {
     expect(records(out)).toEqual(records(reference));
     expect(fs.readdirSync(root).filter((n) => !/^step-\d+$/.test(n))).toEqual([]);
     expect(fs.readdirSync(out).filter((n) => n.includes('.tmp-') || n.endsWith('.attempts'))).toEqual([]);
-  });
+  }, 300_000);
 });
 
 describe('evaluation killed at random points, then rerun with its state', () => {
@@ -179,5 +180,5 @@ describe('evaluation killed at random points, then rerun with its state', () => 
     const mrr = got.filter((x) => x.metric === 'mrr');
     expect(mrr.reduce((s, x) => s + x.count, 0)).toBe(3 * cases);
     expect(done()).toBe(18);
-  });
+  }, 300_000);
 });
