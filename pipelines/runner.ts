@@ -17,7 +17,8 @@ import _ from 'highland';
 import type { Batch } from '../stages/core/batch.js';
 import type { BatchStream, StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
 import { stderrLogger, type Logger } from '../stages/core/logger.js';
-import { metricRecord, metricRecordLine, type MetricRecord } from '../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../schemas/metric-record.js';
+import { openMetricsLog, pipelineResumes } from './metrics-log.js';
 import type { ResolvedPipeline } from './spec.js';
 import { formatCount } from '../stages/core/progress.js';
 import { finishRunRecord, startRunRecord, type RunRecordInput } from './run-record.js';
@@ -60,10 +61,9 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
   const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
   const artifacts = opts.artifacts ?? new Map<string, unknown>();
   const metrics: MetricRecord[] = [];
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
-  const metricsTmp = `${metricsFile}.tmp-${process.pid}`;
-  const metricsOut = writeFiles ? fs.openSync(metricsTmp, 'w') : -1;
   const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
+  // Appended record by record, so a kill keeps what was emitted (pipelines/metrics-log.ts).
+  const metricsLog = writeFiles ? openMetricsLog(outDir, { resume: pipelineResumes(p) }) : undefined;
   const runId = p.name;
 
   const reports: StageReport[] = [];
@@ -87,7 +87,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         emitMetric(rec) {
           const full = metricRecord({ ...rec, run: rec.run ?? runId });
           metrics.push(full);
-          if (metricsOut >= 0) fs.writeSync(metricsOut, metricRecordLine(full));
+          metricsLog?.write(full);
         },
       };
       const inst = rs.def.create(rs.config, ctx);
@@ -115,10 +115,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
     if (runRecord) finishRunRecord(runRecord, e);
     throw e;
   } finally {
-    if (metricsOut >= 0) {
-      fs.closeSync(metricsOut);
-      fs.renameSync(metricsTmp, metricsFile);
-    }
+    metricsLog?.close();
   }
   const wallMs = performance.now() - t0;
   if (writeFiles) {

@@ -22,6 +22,7 @@ import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { DatasetError } from '../io/manifest.js';
 import { RewardStats, type RewardStatsState } from './reward-stats.js';
+import { distinctShards, shardIdsOf } from './shard-identity.js';
 
 export interface RewardStatsFile extends RewardStatsSummary {
   column: string;
@@ -36,6 +37,8 @@ export interface RewardStatsStateFile {
   perSplit?: Record<string, RewardStatsState>;
   /** Hex SHA-256 of the summary file written with this state. */
   summary_sha256?: string;
+  /** Identities of the shards a merged state holds (shard-identity.ts). */
+  shards?: string[];
 }
 
 function sha256(text: string): string {
@@ -51,6 +54,7 @@ export interface StatsSet {
   column: string;
   global: RewardStats;
   perSplit?: Map<string, RewardStats>;
+  shards?: string[];
 }
 
 /** JSON text with NaN/±Infinity written as null (JSON has no such numbers). */
@@ -62,6 +66,7 @@ function toJsonText(v: unknown): string {
 export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStatsFile {
   const summary: RewardStatsFile = { ...set.global.summary(), column: set.column };
   const state: RewardStatsStateFile = { kind: 'recpost.reward_stats_state', version: 1, column: set.column, global: set.global.toJSON() };
+  if (set.shards) state.shards = set.shards;
   if (set.perSplit) {
     summary.perSplit = {};
     state.perSplit = {};
@@ -93,7 +98,7 @@ export function readStatsState(file: string): StatsSet {
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
   if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
-  const set: StatsSet = { column: raw.column, global: RewardStats.fromJSON(raw.global) };
+  const set: StatsSet = { column: raw.column, global: RewardStats.fromJSON(raw.global), shards: shardIdsOf(raw) };
   if (raw.perSplit) set.perSplit = new Map(Object.entries(raw.perSplit).map(([k, v]) => [k, RewardStats.fromJSON(v)]));
   return set;
 }
@@ -108,6 +113,7 @@ export function mergeStatsFiles(inputs: readonly string[], output: string): Rewa
   if (inputs.length === 0) throw new Error('mergeStatsFiles: no input files');
   const sets = inputs.map(readStatsState);
   const first = sets[0]!;
+  first.shards = distinctShards(inputs, sets.map((s) => s.shards ?? []));
   for (let i = 1; i < sets.length; i++) {
     const s = sets[i]!;
     if (s.column !== first.column) throw new Error(`mergeStatsFiles: ${inputs[i]} has statistics of column "${s.column}", ${inputs[0]} of "${first.column}"`);

@@ -23,6 +23,8 @@ import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
+import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
@@ -71,6 +73,11 @@ export interface OfflineTrainerOptions {
   extra?: Record<string, unknown>;
   /** Constant arrays stored with the parameters (e.g. the Gaussian policy's catalog embeddings). */
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts); recorded in checkpoints. */
+  trainingConfig?: Record<string, unknown>;
+  /** Checkpoints kept (checkpoint-retention.ts); 0/undefined = all, which bounds how many a run may plan. */
+  keepLast?: number;
+  keepBest?: number;
 }
 
 export interface TrainingRecord {
@@ -88,8 +95,8 @@ export interface TrainerHooks {
   label?: string;
   /** Called after each checkpoint is written. */
   onCheckpoint?(info: CheckpointInfo): void;
-  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. */
-  onEpochEnd?(epoch: number, step: number): void;
+  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss; a number returned is the validation score (lower is better) recorded in that epoch's checkpoint. */
+  onEpochEnd?(epoch: number, step: number): number | void;
 }
 
 export interface CheckpointInfo {
@@ -158,6 +165,11 @@ export async function trainOffline<P extends PreparedBatch>(
   const n = task.numRows;
   if (n === 0) throw new Error(`${hooks.label ?? 'train'}: no training rows (is there data with split = train?)`);
   const batchesPerEpoch = Math.ceil(n / opts.batchSize);
+  const label = hooks.label ?? 'train';
+  const plannedCheckpoints =
+    (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) + 1 + (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
+  prepareCheckpointRoot(opts.checkpointRoot, label, plannedCheckpoints, { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 }, `epochs ${opts.epochs}`);
+  checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
   const adam = new Adam(task.params, opts.adam);
   let state: unknown = objective.initialState();
   let epoch = 0;
@@ -191,6 +203,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   let lastSavedStep = -1;
+  let validation: { metric: string; value: number } | undefined;
   const saveCheckpoint = (position: { epoch: number; batch: number }) => {
     if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
     const step = adam.step;
@@ -214,6 +227,8 @@ export async function trainOffline<P extends PreparedBatch>(
         rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
         extra: opts.extra,
+        ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
+        ...(validation && position.batch === 0 ? { validation } : {}),
       },
       [...task.params.toArrays(), ...(opts.extraArrays ?? [])],
       opt.arrays,
@@ -305,7 +320,8 @@ export async function trainOffline<P extends PreparedBatch>(
       );
       epochLossSum = 0;
       epochNllSum = 0;
-      hooks.onEpochEnd?.(epoch + 1, adam.step);
+      const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
+      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : undefined;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;

@@ -145,7 +145,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
                 gaussianTask(params, config, data, catalog.embeddings),
                 objective,
                 {
-                  ...offlineTrainerOptions(cfg, run),
+                  ...offlineTrainerOptions(cfg, run, data),
                   trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
                   extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
                 },

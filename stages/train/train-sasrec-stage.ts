@@ -186,7 +186,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
               }),
               objective,
               {
-                ...offlineTrainerOptions(cfg, run),
+                ...offlineTrainerOptions(cfg, run, data),
                 trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
               },
               {
@@ -195,6 +195,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
                   if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
                   const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
                   ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+                  return nll;
                 },
               },
               resume,

@@ -88,7 +88,7 @@ describe('incremental evaluation with a state file', () => {
     await expect(runStage(evaluateRankingStage, opts, [...A, ...B], artifacts(ckpt('bc', flaky, 1)))).rejects.toThrow(/killed/);
     const partial = EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true });
     expect(partial.donePairs()).toHaveLength(1);
-    expect(partial.donePairs()[0]!.partition).toContain('part-a.parquet');
+    expect(partial.donePairs()[0]!.partitionPath).toContain('part-a.parquet');
 
     const resumed = await runStage(evaluateRankingStage, opts, [...A, ...B], artifacts(ckpt('bc', good, 1)));
     const fresh = fakePolicy(NUM_ITEMS, { salt: 5 });
