@@ -36,11 +36,21 @@ export const bcEntry: OfflineObjectiveEntry = {
 // ---------------------------------------------------------------- rsft_linear
 
 interface RsftLinearConfig {
+  preset: 'none' | 'paper';
   standardize: boolean;
   allow_negative: boolean;
 }
 
+/** What `preset: paper` fixes: paper 000's linear RSFT baseline weights by the standardised, signed reward. */
+const RSFT_PAPER_PRESET = { standardize: true, allow_negative: true } as const;
+
 const rsftLinearFields: Fields = {
+  preset: {
+    type: 'string',
+    enum: ['none', 'paper'],
+    default: 'none',
+    doc: 'paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true).',
+  },
   standardize: { type: 'boolean', default: false, doc: 'Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r.' },
   allow_negative: {
     type: 'boolean',
@@ -53,10 +63,19 @@ export const rsftLinearEntry: OfflineObjectiveEntry = {
   summary: 'Linear reward-weighted SFT: w = r, or (r − μ)/σ; negative weights only when asked.',
   doc:
     'Linear RSFT (paper 000 baseline): w = r, or w = (r − μ)/σ with the global μ, σ when `standardize` is true. ' +
-    'Negative weights are clipped to 0 unless `allow_negative` (SPEC S3). A global σ of 0 (all rewards equal) is treated as 1, so every standardised weight is 0.',
+    'Negative weights are clipped to 0 unless `allow_negative` (SPEC S3). A global σ of 0 (all rewards equal) is treated as 1, so every standardised weight is 0. ' +
+    '`preset: paper` is the paper\'s baseline in one line: standardised and signed.',
   fields: rsftLinearFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<RsftLinearConfig>('rsft_linear', rsftLinearFields, config);
+    if (c.preset === 'paper') {
+      for (const [k, v] of Object.entries(RSFT_PAPER_PRESET)) {
+        if (config[k] !== undefined && config[k] !== v) {
+          throw new ConfigError(`objective "rsft_linear": field "${k}" is fixed to ${v} by preset "paper"; drop it or the preset`, [k]);
+        }
+      }
+      Object.assign(c, RSFT_PAPER_PRESET);
+    }
     let mu = 0;
     let inv = 1;
     if (c.standardize) {
