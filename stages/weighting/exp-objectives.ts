@@ -192,7 +192,9 @@ export const expRsftTrajectoryEntry: OfflineObjectiveEntry = {
     'R(τ) is the batch\'s `return` column when present (split_sequences writes the sum of the user\'s — or session\'s — train rewards), ' +
     'otherwise the sum of `reward` over the rows sharing the trajectory key (the stage keeps trajectories whole across batch boundaries). ' +
     'Standardised by default (R̃ = (R − μ)/σ, as the paper recommends for returns; λ → λσ). The shift c and σ must describe returns, not per-step rewards: ' +
-    'pass `stats_path` to statistics computed with reward_stats `column: return`, or `shift`/`scale`, or use shift_mode: batch.',
+    'pass `stats_path` to statistics computed with reward_stats `column: return`, or `shift`/`scale`, or use shift_mode: batch. ' +
+    'Inside train_sasrec and train_gaussian, R(τ) is the sum of the user\'s training-target rewards over the whole input (computed once, not per minibatch), ' +
+    'and c and σ are the max and std of R over users unless `stats_path` is given (trajectory-table.ts).',
   fields: trajectoryFields,
   inputs: { group: true, trajectoryReturn: true },
   factory(config, globals) {
