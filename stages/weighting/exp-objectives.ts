@@ -172,7 +172,7 @@ export const expRsftEntry: OfflineObjectiveEntry = {
     'c = the global maximum reward from reward_stats, a constant that leaves the optimal policy unchanged (Observation 3.1) and keeps weights in (0, 1]. ' +
     'With `standardize`, rewards are (r − μ)/σ, i.e. λ → λσ; σ = 0 (all rewards equal) is treated as 1. ' +
     '`shift_mode: batch` uses each batch\'s max (and std) instead — a different objective, offered by name only. ' +
-    'Weights below float32\'s smallest value become 0; a reward above c by more than 88·λσ is an error (the statistics do not describe the data).',
+    'Weights below float32\'s smallest value become 0; a reward above c (a weight above 1) is a ConfigError naming the row: the statistics do not describe the data.',
   fields: expRsftFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<ExpRsftConfig>('exp_rsft', expRsftFields, config);
