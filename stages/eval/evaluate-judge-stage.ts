@@ -10,6 +10,7 @@ import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { chooseDefaultJudge, judgeCandidate, judgeName } from './judge-choice.js';
 import { evaluateJudge } from './judge-evaluator.js';
+import { hasActionVectors } from './embedding-distance.js';
 import { addReportNote } from './report-notes.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
 import { resolveOracle } from './truth.js';
@@ -37,7 +38,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
     'For each of up to `max_contexts` evaluation contexts (the first in stream order), draws `samples` recommendations from the policy:',
     'avg_reward = mean judge reward-head score (paper 000: 10 samples × 10,000 contexts); with a world, true_reward_sampled = their mean',
     'noise-free reward, true_reward_top1 = the true reward of the highest-scoring item (padding and, by default, history excluded), and',
-    'ecpm_* = ecpm_factor × true reward. Each context is one observation. One reward model judges every checkpoint: by default (`judge: auto`)',
+    'ecpm_* = ecpm_factor × true reward; for a Gaussian embedding policy, dist = ‖μ(s) − e_â‖₂ to the decoded item (paper 002\'s Dist.). Each context is one observation. One reward model judges every checkpoint: by default (`judge: auto`)',
     'the last BC checkpoint\'s reward head, else the first published checkpoint with one (judge-choice.ts); `judge: <dir>` names it; `judge: own`',
     'scores each checkpoint by its own head (methods then have different judges). The judge is logged and named in comparison_table\'s caption.',
     'Sampling seeds derive from the run seed and the partition, so results do not depend on how partitions are combined.',
@@ -108,7 +109,7 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
               const who = `${labels.method}@${labels.step}`;
               if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
               if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
-              if (!oracle && (!judge || !policy.sample)) return undefined;
+              if (!oracle && (!judge || !policy.sample) && !hasActionVectors(policy)) return undefined;
               return timed(ctx, () =>
                 evaluateJudge(policy, part.rows, {
                   samples: cfg.samples,
