@@ -13,6 +13,7 @@ import { EvalRowCollector, splitCodes, type EvalPartition } from './eval-rows.js
 import { EvaluationState } from './eval-state.js';
 import { evaluateRanking } from './ranking-evaluator.js';
 import { UserHistoryIndex } from './user-history.js';
+import { rowsWithRewardAtLeast } from './reward-filter.js';
 import type { Batch } from '../core/batch.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
 import { consumeThenEmit } from '../core/helpers.js';
@@ -25,6 +26,7 @@ export interface EvaluateRankingConfig {
   ks: number[];
   exclude_history: boolean;
   history: 'full' | 'context';
+  min_reward?: number;
   state?: string;
   batch_rows: number;
   num_items?: number;
@@ -58,6 +60,10 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
       default: 'full',
       doc: 'What the excluded history is: full (every item of the user before the target, from all rows of the stream; needs user_id and timestamp) or context (the context column\'s items, the last max_len).',
     },
+    min_reward: {
+      type: 'number',
+      doc: 'Rank only targets with reward ≥ this (paper 000: 4.5), for data split with apply_threshold: false so that evaluate_reward_model sees every test rating in the same run.',
+    },
     state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints.' },
     batch_rows: { type: 'integer', min: 1, default: 512, doc: 'Contexts scored per call (memory: batch_rows × catalog size floats).' },
     num_items: { type: 'integer', min: 2, doc: 'Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream.' },
@@ -72,7 +78,7 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
         const popularity = new ItemCounter();
         const collector = new EvalRowCollector({
           splits: codes,
-          columns: fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action'],
+          columns: [...(fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action']), ...(cfg.min_reward !== undefined ? ['reward'] : [])],
           onTrain: (b, idx) => {
             const action = numericColumn(b, 'action');
             popularity.add(Int32Array.from(idx, (i) => action[i] as number));
@@ -89,8 +95,15 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
             splits: cfg.splits,
             exclude_history: cfg.exclude_history,
             ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
+            ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
           });
-          const partitions = collector.partitions();
+          let belowMin = 0;
+          const partitions = collector.partitions().map((part) => {
+            if (cfg.min_reward === undefined) return part;
+            const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
+            belowMin += f.dropped;
+            return { ...part, rows: f.rows };
+          });
           if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
           const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
             const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
@@ -128,7 +141,8 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
           }
           if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
           ctx.log.info(
-            `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
+            `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
+              `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
               `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
               pairRunNote(run, cfg.state) +
               `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
