@@ -18,7 +18,8 @@ import { writeParquetFile } from '../../stages/io/parquet.js';
 import { initBackend } from '../../stages/train/backend.js';
 import { assembleMinibatch, ExampleCollector } from '../../stages/train/sequence-data.js';
 import { buildObjective } from '../../stages/train/stage-support.js';
-import { sequenceTrajectoryInput } from '../../stages/train/trajectory-input.js';
+import { gaussianTrajectoryInput, sequenceTrajectoryInput } from '../../stages/train/trajectory-input.js';
+import type { GaussianData } from '../../stages/train/gaussian-task.js';
 import { STAGES } from '../../stages/registry.js';
 import { simulateLog } from '../train/helpers.js';
 import { createStage, runInstance, testCtx } from './helpers.js';
@@ -77,6 +78,21 @@ describe('trajectory Exp-RSFT inside the trainers', () => {
       state = out.state;
       expect(Array.from(out.result.weight)).toEqual(Array.from(mb.groups, (u) => expected(u)));
     }
+  });
+});
+
+describe('the Gaussian trainer\'s rows', () => {
+  it('a minibatch of two rows gets exp((R_u − max R)/(λσ_R)) with R summed over all of the user\'s rows', () => {
+    // Users 1: rewards 1, 2, 3 (R = 6); 2: 5 (R = 5); 3: 0.5, 0.5 (R = 1); max R = 6, σ_R the population std of (6, 5, 1).
+    const users = Int32Array.from([1, 1, 1, 2, 3, 3]);
+    const rewards = Float64Array.from([1, 2, 3, 5, 0.5, 0.5]);
+    const data = { dim: 1, states: new Float32Array(6), actions: new Int32Array(6), rewards, users, numRows: 6, numItemsSeen: 1 } as GaussianData;
+    const Rs = [6, 5, 1];
+    const mean = 4;
+    const std = Math.sqrt(Rs.reduce((s, v) => s + (v - mean) ** 2, 0) / 3);
+    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: 2 }, undefined, { artifacts: new Map() }, 'train_gaussian', gaussianTrajectoryInput(data));
+    const out = objective.weigh({ reward: Float64Array.from([2, 0.5]), group: Int32Array.from([1, 3]) }, objective.initialState());
+    expect(Array.from(out.result.weight)).toEqual([1, Math.fround(Math.exp((1 - 6) / (2 * std)))]);
   });
 });
 
