@@ -14,6 +14,7 @@ import { EvaluationState } from './eval-state.js';
 import { evaluateRanking } from './ranking-evaluator.js';
 import { UserHistoryIndex } from './user-history.js';
 import { rowsWithRewardAtLeast } from './reward-filter.js';
+import { addReportNote } from './report-notes.js';
 import type { Batch } from '../core/batch.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
 import { consumeThenEmit } from '../core/helpers.js';
@@ -147,6 +148,9 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
               pairRunNote(run, cfg.state) +
               `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
           );
+          const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
+          const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
+          for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
           return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
         });
       },

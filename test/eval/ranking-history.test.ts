@@ -40,6 +40,8 @@ describe('evaluate_ranking excludes the whole history by default', () => {
     expect(find('mrr', 'test')).toBe(1);
     expect(find('candidates', 'test')).toBe(2);
     expect(r.log.join('\n')).toMatch(/the user's whole history before the target excluded/);
+    // …and leaves the comparison table's caption a note on the ranking metrics.
+    expect(r.artifacts.get('report:notes')).toContainEqual({ metric: 'mrr', text: "ranked over the full catalog, the user's whole history excluded" });
   });
 
   it('valid target 4 (score 0) with history {1, 2, 3}: the later test item 5 stays a candidate, 6 ties → rank 3', async () => {
