@@ -87,8 +87,8 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
         });
         const history = fullHistory ? new UserHistoryIndex() : undefined;
         const add = (b: Batch) => {
-          collector.add(b);
           history?.add(b);
+          collector.add(b);
         };
         return consumeThenEmit(ctx, input, add, async () => {
           const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {

@@ -14,6 +14,7 @@
  */
 import type { Batch, ListColumn } from '../core/batch.js';
 import { numericColumn } from '../core/batch.js';
+import { ConfigError } from '../core/config-schema.js';
 import { contextsOf, int32Of } from './eval-rows.js';
 
 interface UserEntries {
@@ -33,7 +34,7 @@ export class UserHistoryIndex {
   add(b: Batch): void {
     if (b.numRows === 0) return;
     for (const c of ['user_id', 'timestamp']) {
-      if (!(c in b.columns)) throw new Error(`evaluate_ranking: history: full needs the column "${c}" in "${b.table}" batches; set history: context to exclude the context column's items only`);
+      if (!(c in b.columns)) throw new ConfigError(`evaluate_ranking: history: full needs the column "${c}" in "${b.table}" batches; set history: context to exclude the context column's items only`, ['history']);
     }
     const user = int32Of(b, 'user_id');
     const ts = timestamps(b);

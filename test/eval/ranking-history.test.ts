@@ -62,4 +62,12 @@ describe('evaluate_ranking excludes the whole history by default', () => {
     expect(find('mrr', 'test')).toBe(0.25);
     expect(find('candidates', 'test')).toBe(6);
   });
+
+  it('a stream without timestamps is a ConfigError that points to history: context', async () => {
+    const b = examplesBatch(rows);
+    delete (b.columns as Record<string, unknown>).timestamp;
+    await expect(runStage(evaluateRankingStage, { baselines: ['popularity'] }, [b])).rejects.toThrow(
+      'evaluate_ranking: history: full needs the column "timestamp" in "examples" batches; set history: context',
+    );
+  });
 });
