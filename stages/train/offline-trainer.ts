@@ -262,7 +262,6 @@ export async function trainOffline<P extends PreparedBatch>(
         tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
-
         const ws = weightStats(weights);
         interval.steps++;
         interval.examples += weights.length;
