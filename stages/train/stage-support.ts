@@ -32,12 +32,13 @@ export function buildObjective(
   statsPath: string | undefined,
   ctx: Pick<StageContext, 'artifacts'>,
   stage: string,
-  trajectories?: TrajectoryInput,
+  /** Every training target's reward and trajectory key, asked for only by a trajectory-level objective. */
+  trajectories?: () => TrajectoryInput,
 ): OfflineObjective<unknown> {
   const { name, ...options } = spec;
   try {
     if (trajectories && OFFLINE_OBJECTIVES[name]?.inputs?.trajectoryReturn) {
-      return trajectoryObjective(name, options, TrajectoryTable.fromTargets(trajectories), statsPath ? resolveGlobals(statsPath, ctx.artifacts) : undefined);
+      return trajectoryObjective(name, options, TrajectoryTable.fromTargets(trajectories()), statsPath ? resolveGlobals(statsPath, ctx.artifacts) : undefined);
     }
     return createOfflineObjective(name, options, resolveGlobals(statsPath, ctx.artifacts));
   } catch (e) {

@@ -168,7 +168,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
             const b2 = params.get('reward/b2');
             tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
           }
-          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, sequenceTrajectoryInput(data));
+          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
           const held = collector.heldOutRows();
           const steps = Math.ceil(data.numRows / cfg.batch_size);
           ctx.log.info(

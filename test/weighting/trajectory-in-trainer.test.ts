@@ -70,7 +70,7 @@ describe('trajectory Exp-RSFT inside the trainers', () => {
     const data = collector.finish();
     expect(data.numRows).toBeGreaterThan(12); // users' histories are cut into several windows
     const ctx = { artifacts: new Map<string, unknown>([['reward_stats', rewardStats]]) };
-    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: LAMBDA }, undefined, ctx, 'train_sasrec', sequenceTrajectoryInput(data));
+    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: LAMBDA }, undefined, ctx, 'train_sasrec', () => sequenceTrajectoryInput(data));
     let state = objective.initialState();
     for (const rows of [[0, 5, 9], [1], [data.numRows - 1, 2]]) {
       const mb = assembleMinibatch(data, Int32Array.from(rows), 8);
@@ -90,7 +90,7 @@ describe('the Gaussian trainer\'s rows', () => {
     const Rs = [6, 5, 1];
     const mean = 4;
     const std = Math.sqrt(Rs.reduce((s, v) => s + (v - mean) ** 2, 0) / 3);
-    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: 2 }, undefined, { artifacts: new Map() }, 'train_gaussian', gaussianTrajectoryInput(data));
+    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: 2 }, undefined, { artifacts: new Map() }, 'train_gaussian', () => gaussianTrajectoryInput(data));
     const out = objective.weigh({ reward: Float64Array.from([2, 0.5]), group: Int32Array.from([1, 3]) }, objective.initialState());
     expect(Array.from(out.result.weight)).toEqual([1, Math.fround(Math.exp((1 - 6) / (2 * std)))]);
   });
