@@ -26,6 +26,7 @@ import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './c
 import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
+import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
 /** The targets of one minibatch, as the objective sees them. */
@@ -46,7 +47,9 @@ export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
    * Scalars of one step, built inside the gradient scope: `loss` is
    * minimised; `nll` = −mean log π unweighted; other entries are reported.
    */
-  loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar> };
+  loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar>; policyLoss?: tf.Scalar };
+  /** Parameter groups whose phantom-gradient norms are also reported apart (phantom-gradient.ts), by parameter name. */
+  paramGroups?: Record<string, (paramName: string) => boolean>;
 }
 
 export interface OfflineTrainerOptions {
@@ -252,6 +255,10 @@ export async function trainOffline<P extends PreparedBatch>(
         if (weights.length !== prep.rewards.length)
           throw new Error(`objective "${objective.name}" returned ${weights.length} weights for ${prep.rewards.length} examples`);
         const step = adam.step;
+        // The phantom-gradient monitor, at the parameters this step's gradient is taken at.
+        if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
+          for (const [k, v] of Object.entries(phantomGradientNorms(task, prep, weights, result.phantomWeight, step))) interval.add(k, v);
+        }
         let extras: Record<string, tf.Scalar> = {};
         let nllT: tf.Scalar | undefined;
         const { value, grads } = tf.variableGrads(() => {
@@ -270,13 +277,6 @@ export async function trainOffline<P extends PreparedBatch>(
         tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
-        if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
-          const pw = result.phantomWeight;
-          const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
-          interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
-          tf.dispose([phantom.value, ...Object.values(phantom.grads)]);
-        }
-
         const ws = weightStats(weights);
         interval.steps++;
         interval.examples += weights.length;
@@ -288,7 +288,7 @@ export async function trainOffline<P extends PreparedBatch>(
         interval.add('w_max', ws.max);
         interval.add('ess', ws.ess);
         // The objective's diagnostics, except names this loop computes itself.
-        for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k)) interval.add(k, v);
+        for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k) && !isPhantomMetric(k)) interval.add(k, v);
         epochLossSum += loss;
         epochNllSum += nll;
         epochSteps++;

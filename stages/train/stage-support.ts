@@ -16,6 +16,7 @@ import { DatasetWriter } from '../io/dataset-writer.js';
 import { listParquetFiles, readParquetFile } from '../io/parquet.js';
 import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { resolveGlobals } from '../weighting/global-stats.js';
+import { TrajectoryTable, trajectoryObjective, type TrajectoryInput } from '../weighting/trajectory-table.js';
 import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
 import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
@@ -24,10 +25,24 @@ import { dataFingerprint, OFFLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
 import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig, type ObjectiveSpec } from './trainer-options.js';
 
-/** Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact. */
-export function buildObjective(spec: ObjectiveSpec, statsPath: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): OfflineObjective<unknown> {
+/**
+ * Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact.
+ * A trajectory-level objective gets R(τ) over the whole `trajectories` input and, unless `stats_path`
+ * is given, the statistics of those returns (trajectory-table.ts), not the per-step reward statistics.
+ */
+export function buildObjective(
+  spec: ObjectiveSpec,
+  statsPath: string | undefined,
+  ctx: Pick<StageContext, 'artifacts'>,
+  stage: string,
+  /** Every training target's reward and trajectory key, asked for only by a trajectory-level objective. */
+  trajectories?: () => TrajectoryInput,
+): OfflineObjective<unknown> {
   const { name, ...options } = spec;
   try {
+    if (trajectories && OFFLINE_OBJECTIVES[name]?.inputs?.trajectoryReturn) {
+      return trajectoryObjective(name, options, TrajectoryTable.fromTargets(trajectories()), statsPath ? resolveGlobals(statsPath, ctx.artifacts) : undefined);
+    }
     return createOfflineObjective(name, options, resolveGlobals(statsPath, ctx.artifacts));
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${stage}: objective: ${e.message}`, e.problems);

@@ -32,7 +32,8 @@ describe('incremental evaluation with a state file', () => {
     const { dir, A, B } = await fixture();
     const state = path.join(dir, 'state.json');
     const p1 = fakePolicy(NUM_ITEMS, { salt: 1 });
-    const opts = { state, baselines: [], batch_rows: 50 };
+    // history: context: A and B share users with overlapping timestamps, so under the full history (the default) B would change A's exclusions.
+    const opts = { state, baselines: [], batch_rows: 50, history: 'context' };
 
     const first = await runStage(evaluateRankingStage, opts, A, artifacts(ckpt('bc', p1, 10)));
     const afterA = p1.calls.score;
