@@ -330,6 +330,33 @@ describe('the runner owns iteration', () => {
     expect(inst.merge(inst.add(inst.init(), batch(2)), inst.add(inst.init(), batch(7)))).toEqual({ rows: 9 });
   });
 
+  it('drives a raw-stream stage on the highland stream, and labels an error thrown while creating a stage', async () => {
+    const evenOnly = transform('even_only', () => ({ rawStream: (input) => input.filter((b) => b.numRows % 2 === 0) }));
+    const sizes = { count: 0 };
+    const src = defineStage<Record<string, never>>({
+      name: 'sizes',
+      role: 'source',
+      summary: 'test',
+      fields: {},
+      create: () => ({
+        async *source() {
+          for (let n = 1; n <= 6; n++) {
+            sizes.count++;
+            yield batch(n);
+          }
+        },
+      }),
+    });
+    const r = await run(pipeline(src, evenOnly));
+    expect(r.stages[1]).toMatchObject({ rowsIn: 21, batchesIn: 6, rowsOut: 12, batchesOut: 3 });
+    const bad = transform('bad_create', () => {
+      throw new ConfigError('needs a world', ['world']);
+    });
+    const e = await run(pipeline(src, bad)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toBe('stage "bad_create" (stages[1]): needs a world');
+  });
+
   it('reward_stats merges shard states into the statistics of the whole input', async () => {
     const ctxFor = (dir: string) => ({
       outDir: dir,
