@@ -15,6 +15,7 @@ import type { StageContext } from '../core/stage.js';
 import { loadPolicy } from '../train/load-policy.js';
 import { findCheckpoints } from './find-checkpoints.js';
 import { checkpointIdentity } from './content-identity.js';
+import { ARTIFACT } from '../core/artifacts.js';
 
 /** What evaluation may ask of a model: scores always; rewards and sampling where it has them. */
 export type EvalScorer = RankingScorer & Partial<RewardPredictor & SamplingPolicy>;
@@ -52,7 +53,7 @@ export interface EvalTarget {
   release(): void;
 }
 
-export const CHECKPOINTS_ARTIFACT = 'checkpoints';
+export const CHECKPOINTS_ARTIFACT = ARTIFACT.checkpoints;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

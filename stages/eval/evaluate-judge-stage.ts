@@ -3,6 +3,7 @@
  * of each checkpoint's sampled recommendations and, where a simulator world
  * is known, the true value of its top-1 and sampled recommendations (and eCPM).
  */
+import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor } from '../core/policy.js';
 import { checkpointTarget, resolveCheckpoints, type CheckpointRef } from './checkpoints.js';
@@ -12,25 +13,10 @@ import { chooseDefaultJudge, judgeCandidate, judgeName } from './judge-choice.js
 import { evaluateJudge } from './judge-evaluator.js';
 import { hasActionVectors } from './embedding-distance.js';
 import { addReportNote } from './report-notes.js';
-import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from './truth.js';
 
-export interface EvaluateJudgeConfig {
-  splits: string[];
-  checkpoints?: string[];
-  judge: string;
-  samples: number;
-  max_contexts: number;
-  world?: string;
-  vocab?: string;
-  ecpm_factor: number;
-  exclude_history: boolean;
-  state?: string;
-  batch_rows: number;
-  std: boolean;
-}
-
-export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
+export const evaluateJudgeStage = defineStage({
   name: 'evaluate_judge',
   role: 'transform',
   summary: 'Reward-model-as-judge "Avg Reward" of sampled recommendations, and the true reward / eCPM where a simulator world is known.',
@@ -65,73 +51,65 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
-    return {
-      apply(input) {
-        return sampledContextsThenEmit(ctx, input, { splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
-          const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
-          const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
-          ctx.log.info(`evaluate_judge: ${note}`);
-          const refs = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge');
-          let judgeRef: CheckpointRef | undefined;
-          let judgeText = 'each checkpoint\'s own reward head';
-          if (cfg.judge === 'auto') {
-            const chosen = chooseDefaultJudge(refs.map(judgeCandidate));
-            if (chosen) [judgeRef, judgeText] = [chosen.ref, `the reward head of ${judgeName(chosen)}`];
-            else if (refs.length) ctx.log.warn('evaluate_judge: no checkpoint has a reward head to judge with: no avg_reward unless a judge is given');
-          } else if (cfg.judge !== 'own') [judgeRef, judgeText] = [{ dir: cfg.judge }, `the reward head of ${cfg.judge}`];
-          if (cfg.judge === 'own' || judgeRef) {
-            ctx.log.info(`evaluate_judge: avg_reward judged by ${judgeText}`);
-            addReportNote(ctx.artifacts, { metric: 'avg_reward', text: `avg_reward judged by ${judgeText}` });
-          }
-          const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
-            splits: cfg.splits,
-            judge: cfg.judge === 'own' ? null : (judgeRef?.dir ?? 'none'),
+    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
+      const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+      // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
+      const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
+      ctx.log.info(`evaluate_judge: ${note}`);
+      const refs = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge');
+      let judgeRef: CheckpointRef | undefined;
+      let judgeText = "each checkpoint's own reward head";
+      if (cfg.judge === 'auto') {
+        const chosen = chooseDefaultJudge(refs.map(judgeCandidate));
+        if (chosen) [judgeRef, judgeText] = [chosen.ref, `the reward head of ${judgeName(chosen)}`];
+        else if (refs.length) ctx.log.warn('evaluate_judge: no checkpoint has a reward head to judge with: no avg_reward unless a judge is given');
+      } else if (cfg.judge !== 'own') [judgeRef, judgeText] = [{ dir: cfg.judge }, `the reward head of ${cfg.judge}`];
+      if (cfg.judge === 'own' || judgeRef) {
+        ctx.log.info(`evaluate_judge: avg_reward judged by ${judgeText}`);
+        addReportNote(ctx.artifacts, { metric: 'avg_reward', text: `avg_reward judged by ${judgeText}` });
+      }
+      const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
+        splits: cfg.splits,
+        judge: cfg.judge === 'own' ? null : (judgeRef?.dir ?? 'none'),
+        samples: cfg.samples,
+        max_contexts: cfg.max_contexts,
+        world: oracle ? (cfg.world ?? 'artifact') : null,
+        ecpm_factor: ecpmFactor,
+        exclude_history: cfg.exclude_history,
+        seed: ctx.seed,
+      });
+      const partitions = collector.partitions();
+      const judgeTarget = judgeRef ? checkpointTarget(judgeRef) : undefined;
+      let sharedJudge: RewardPredictor | undefined;
+      if (judgeTarget && judgeRef) {
+        const { policy } = await judgeTarget.load();
+        if (!policy.predictRewards) throw new ConfigError(`evaluate_judge: judge checkpoint ${judgeRef.dir} has no reward head`, ['judge']);
+        sharedJudge = policy as RewardPredictor;
+      }
+      try {
+        const targets = refs.map(checkpointTarget);
+        const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
+          const judge = cfg.judge === 'own' ? (policy.predictRewards ? (policy as RewardPredictor) : undefined) : sharedJudge;
+          const who = `${labels.method}@${labels.step}`;
+          if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
+          if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
+          if (!oracle && (!judge || !policy.sample) && !hasActionVectors(policy)) return undefined;
+          return evaluateJudge(policy, part.rows, {
             samples: cfg.samples,
-            max_contexts: cfg.max_contexts,
-            world: oracle ? (cfg.world ?? 'artifact') : null,
-            ecpm_factor: ecpmFactor,
-            exclude_history: cfg.exclude_history,
-            seed: ctx.seed,
+            batchRows: cfg.batch_rows,
+            seed: partitionSeed(ctx.seed, part),
+            excludeHistory: cfg.exclude_history,
+            ecpmFactor,
+            key: { run: ctx.runId, ...labels },
+            judge,
+            oracle,
           });
-          const partitions = collector.partitions();
-          const judgeTarget = judgeRef ? checkpointTarget(judgeRef) : undefined;
-          let sharedJudge: RewardPredictor | undefined;
-          if (judgeTarget) {
-            const { policy } = await judgeTarget.load();
-            if (!policy.predictRewards) throw new Error(`evaluate_judge: judge checkpoint ${judgeRef!.dir} has no reward head`);
-            sharedJudge = policy as RewardPredictor;
-          }
-          try {
-            const targets = refs.map(checkpointTarget);
-            const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
-              const judge = cfg.judge === 'own' ? (policy.predictRewards ? (policy as RewardPredictor) : undefined) : sharedJudge;
-              const who = `${labels.method}@${labels.step}`;
-              if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
-              if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
-              if (!oracle && (!judge || !policy.sample) && !hasActionVectors(policy)) return undefined;
-              return timed(ctx, () =>
-                evaluateJudge(policy, part.rows, {
-                  samples: cfg.samples,
-                  batchRows: cfg.batch_rows,
-                  seed: partitionSeed(ctx.seed, part),
-                  excludeHistory: cfg.exclude_history,
-                  ecpmFactor,
-                  key: { run: ctx.runId, ...labels },
-                  judge,
-                  oracle,
-                }),
-              );
-            });
-            ctx.log.info(
-              `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`,
-            );
-          } finally {
-            judgeTarget?.release();
-          }
-          return emitRecords(ctx, state.metrics.toRecords({ std: cfg.std }));
         });
-      },
-    };
+        ctx.log.info(`evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`);
+      } finally {
+        judgeTarget?.release();
+      }
+      return emitRecords(ctx, state.metrics.toRecords({ std: cfg.std }));
+    });
   },
 });

@@ -17,24 +17,9 @@ import { rowsWithRewardAtLeast } from './reward-filter.js';
 import { addReportNote } from './report-notes.js';
 import type { Batch } from '../core/batch.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
-import { consumeThenEmit } from '../core/helpers.js';
-import { emitRecords, evaluatePendingPairs, pairRunNote, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote } from './stage-support.js';
 
-export interface EvaluateRankingConfig {
-  splits: string[];
-  checkpoints?: string[];
-  baselines: string[];
-  ks: number[];
-  exclude_history: boolean;
-  history: 'full' | 'context';
-  min_reward?: number;
-  state?: string;
-  batch_rows: number;
-  num_items?: number;
-  std: boolean;
-}
-
-export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
+export const evaluateRankingStage = defineStage({
   name: 'evaluate_ranking',
   role: 'transform',
   summary: 'Full-catalog HR@K, NDCG@K and MRR of checkpoints and baselines on the valid/test rows; emits metric records.',
@@ -74,85 +59,84 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
     checkKs(cfg.ks, 'evaluate_ranking: ks');
     const codes = splitCodes(cfg.splits);
     const fullHistory = cfg.exclude_history && cfg.history === 'full';
+    const popularity = new ItemCounter();
+    const collector = new EvalRowCollector({
+      splits: codes,
+      columns: [...(fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action']), ...(cfg.min_reward !== undefined ? ['reward'] : [])],
+      onTrain: (b, idx) => {
+        const action = numericColumn(b, 'action');
+        popularity.add(Int32Array.from(idx, (i) => action[i] as number));
+      },
+    });
+    const history = fullHistory ? new UserHistoryIndex() : undefined;
     return {
-      apply(input) {
-        const popularity = new ItemCounter();
-        const collector = new EvalRowCollector({
-          splits: codes,
-          columns: [...(fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action']), ...(cfg.min_reward !== undefined ? ['reward'] : [])],
-          onTrain: (b, idx) => {
-            const action = numericColumn(b, 'action');
-            popularity.add(Int32Array.from(idx, (i) => action[i] as number));
-          },
+      // A barrier: the whole input is read (keeping only what the collector and the history index keep) before anything is evaluated.
+      process(b) {
+        history?.add(b);
+        collector.add(b);
+      },
+      async finish() {
+        const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {
+          ks: cfg.ks,
+          splits: cfg.splits,
+          exclude_history: cfg.exclude_history,
+          ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
+          ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
         });
-        const history = fullHistory ? new UserHistoryIndex() : undefined;
-        const add = (b: Batch) => {
-          history?.add(b);
-          collector.add(b);
-        };
-        return consumeThenEmit(ctx, input, add, async () => {
-          const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {
-            ks: cfg.ks,
-            splits: cfg.splits,
-            exclude_history: cfg.exclude_history,
-            ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
-            ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
-          });
-          let belowMin = 0;
-          const partitions = collector.partitions().map((part) => {
-            if (cfg.min_reward === undefined) return part;
-            const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
-            belowMin += f.dropped;
-            return { ...part, rows: f.rows };
-          });
-          if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
-          const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
-            const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
-            let last = 0;
-            return timed(ctx, async () => {
-              const acc = await evaluateRanking(policy, part.rows, {
-                ks: cfg.ks,
-                excludeHistory: cfg.exclude_history,
-                ...(history ? { exclusions: (chunk: Batch) => history.exclusions(chunk) } : {}),
-                batchRows: cfg.batch_rows,
-                key: { run: ctx.runId, ...labels },
-                onChunk: (done) => {
-                  progress.advance(done - last, done);
-                  last = done;
-                },
-              });
-              progress.finish();
-              return acc;
+        let belowMin = 0;
+        const partitions = collector.partitions().map((part) => {
+          if (cfg.min_reward === undefined) return part;
+          const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
+          belowMin += f.dropped;
+          return { ...part, rows: f.rows };
+        });
+        if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
+        const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
+          const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
+          let last = 0;
+          return (async () => {
+            const acc = await evaluateRanking(policy, part.rows, {
+              ks: cfg.ks,
+              excludeHistory: cfg.exclude_history,
+              ...(history ? { exclusions: (chunk: Batch) => history.exclusions(chunk) } : {}),
+              batchRows: cfg.batch_rows,
+              key: { run: ctx.runId, ...labels },
+              onChunk: (done) => {
+                progress.advance(done - last, done);
+                last = done;
+              },
             });
-          };
+            progress.finish();
+            return acc;
+          })();
+        };
 
-          const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
-          let run = { evaluated: 0, skipped: 0 };
-          for (const t of targets) {
-            const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
-            run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
-          }
+        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
+        let run = { evaluated: 0, skipped: 0 };
+        for (const t of targets) {
+          const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
+          run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
+        }
 
-          const numItems = cfg.num_items ?? collector.maxItemId + 1;
-          const baselines = new MetricAccumulator();
-          for (const name of partitions.length ? (cfg.baselines as RankingBaselineName[]) : []) {
-            const target = rankingBaseline(name, numItems, popularity, ctx.seed);
-            const { policy, labels } = await target.load();
-            for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
-          }
-          if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
-          ctx.log.info(
-            `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
-              `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
-              `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
-              pairRunNote(run, cfg.state) +
-              `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
-          );
-          const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
-          const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
-          for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
-          return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
-        });
+        const numItems = cfg.num_items ?? collector.maxItemId + 1;
+        const baselines = new MetricAccumulator();
+        for (const name of partitions.length ? cfg.baselines : []) {
+          const target = rankingBaseline(name, numItems, popularity, ctx.seed);
+          const { policy, labels } = await target.load();
+          for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
+        }
+        if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
+        ctx.log.info(
+          `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
+            `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
+            `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
+            pairRunNote(run, cfg.state) +
+            `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
+        );
+        const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
+        const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
+        for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
+        return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
       },
     };
   },

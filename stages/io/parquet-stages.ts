@@ -1,18 +1,12 @@
 /** Generic Parquet source and sink stages (any table). */
+import { datasetArtifact } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
-import { passThrough, streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
 import { datasetRowCount, readDataset } from './parquet.js';
 import { listDataset } from './manifest-read.js';
 import { DatasetWriter } from './dataset-writer.js';
 
-export interface ReadParquetConfig {
-  path: string;
-  table?: string;
-  columns?: string[];
-}
-
-export const readParquetStage = defineStage<ReadParquetConfig>({
+export const readParquetStage = defineStage({
   name: 'read_parquet',
   role: 'source',
   summary: 'Read a Parquet file or dataset directory as a stream of batches, one row group at a time.',
@@ -23,33 +17,24 @@ export const readParquetStage = defineStage<ReadParquetConfig>({
   },
   create(cfg, ctx) {
     return {
-      apply: () =>
-        streamFromAsync(async function* () {
-          const listing = listDataset(cfg.path);
-          if (listing.notice) ctx.log.warn(`read_parquet: ${listing.notice}`);
-          const total = await datasetRowCount(listing);
-          const progress = new Progress('read_parquet', ctx.progress, total);
-          let done = 0;
-          for await (const b of readDataset(cfg.path, { table: cfg.table, columns: cfg.columns, what: 'read_parquet', listing })) {
-            done += b.numRows;
-            progress.advance(b.numRows, done);
-            yield b;
-          }
-          progress.finish();
-        }),
+      async *source() {
+        const listing = listDataset(cfg.path);
+        if (listing.notice) ctx.log.warn(`read_parquet: ${listing.notice}`);
+        const total = await datasetRowCount(listing);
+        const progress = new Progress('read_parquet', ctx.progress, total);
+        let done = 0;
+        for await (const b of readDataset(cfg.path, { table: cfg.table, columns: cfg.columns, what: 'read_parquet', listing })) {
+          done += b.numRows;
+          progress.advance(b.numRows, done);
+          yield b;
+        }
+        progress.finish();
+      },
     };
   },
 });
 
-export interface WriteParquetConfig {
-  path: string;
-  partition_by?: string;
-  rows_per_file: number;
-  row_group_size: number;
-  compression: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
-}
-
-export const writeParquetStage = defineStage<WriteParquetConfig>({
+export const writeParquetStage = defineStage({
   name: 'write_parquet',
   role: 'sink',
   summary: 'Write the stream as a Parquet dataset directory (part files + _manifest.json) and pass the batches on.',
@@ -61,29 +46,25 @@ export const writeParquetStage = defineStage<WriteParquetConfig>({
     compression: { type: 'string', enum: ['zstd', 'snappy', 'gzip', 'lz4', 'none'], default: 'zstd', doc: 'Page compression codec.' },
   },
   create(cfg, ctx) {
+    const writer = new DatasetWriter(cfg.path, {
+      rowsPerFile: cfg.rows_per_file,
+      rowGroupSize: cfg.row_group_size,
+      compression: cfg.compression,
+      partitionBy: cfg.partition_by,
+      stage: 'write_parquet',
+    });
     return {
-      apply: (input) => {
-        const writer = new DatasetWriter(cfg.path, {
-          rowsPerFile: cfg.rows_per_file,
-          rowGroupSize: cfg.row_group_size,
-          compression: cfg.compression,
-          partitionBy: cfg.partition_by,
-          stage: 'write_parquet',
-        });
-        return passThrough(
-          input,
-          (b) => {
-            const t0 = performance.now();
-            writer.write(b);
-            ctx.counters.busyMs += performance.now() - t0;
-          },
-          () => {
-            const m = writer.close();
-            ctx.artifacts.set(`dataset:${cfg.path}`, m);
-            ctx.log.info(`write_parquet: ${m.rows} rows in ${m.files.length} file(s) → ${cfg.path}`);
-          },
-          () => writer.abort(),
-        );
+      process(b) {
+        writer.write(b);
+        return b;
+      },
+      abort() {
+        writer.abort();
+      },
+      finish() {
+        const m = writer.close();
+        ctx.artifacts.set(datasetArtifact(cfg.path), m);
+        ctx.log.info(`write_parquet: ${m.rows} rows in ${m.files.length} file(s) → ${cfg.path}`);
       },
     };
   },

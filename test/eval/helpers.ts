@@ -1,4 +1,5 @@
 /** Fixtures for the evaluation tests: example batches, fake policies, a stage context, a pipeline over given batches. */
+import { artifactMap } from '../../stages/core/artifacts.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import { memoryLogger } from '../../stages/core/logger.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
-import { streamFromAsync } from '../../stages/core/helpers.js';
+import { streamFromAsync } from '../../stages/core/stage-driver.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 import type { EvalPolicy } from '../../stages/eval/checkpoints.js';
@@ -246,7 +247,7 @@ export async function runStage(
         { index: 2, id: 'collect', def: collect, config: {} },
       ],
     },
-    { writeFiles: false, logger: log, artifacts },
+    { writeFiles: false, logger: log, artifacts: artifactMap(artifacts) },
   );
   return { ...result, out, log: log.lines };
 }

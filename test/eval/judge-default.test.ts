@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import _ from 'highland';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../../stages/core/batch.js';
+import { artifactMap } from '../../stages/core/artifacts.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import type { StageDefinition } from '../../stages/core/stage.js';
@@ -80,7 +81,7 @@ describe('the default judge', () => {
           { index: 2, id: 'table', def: comparisonTableStage, config: table },
         ],
       },
-      { writeFiles: false, logger: memoryLogger(), artifacts: new Map<string, unknown>([['checkpoints', checkpoints()]]) },
+      { writeFiles: false, logger: memoryLogger(), artifacts: artifactMap([['checkpoints', checkpoints()]]) },
     );
     expect(fs.readFileSync(file, 'utf8')).toContain('avg_reward judged by the reward head of bc@4 (/v/bc/step-4)');
   });

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Batch } from '../../stages/core/batch.js';
+import { artifactMap } from '../../stages/core/artifacts.js';
 import { numericColumn } from '../../stages/core/batch.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
@@ -69,7 +70,7 @@ describe('trajectory Exp-RSFT inside the trainers', () => {
     collector.add(batch);
     const data = collector.finish();
     expect(data.numRows).toBeGreaterThan(12); // users' histories are cut into several windows
-    const ctx = { artifacts: new Map<string, unknown>([['reward_stats', rewardStats]]) };
+    const ctx = { artifacts: artifactMap([['reward_stats', rewardStats]]) };
     const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: LAMBDA }, undefined, ctx, 'train_sasrec', () => sequenceTrajectoryInput(data));
     let state = objective.initialState();
     for (const rows of [[0, 5, 9], [1], [data.numRows - 1, 2]]) {
