@@ -46,6 +46,7 @@ export function claimWrite(target: string, what: string): () => void {
 export function assertNotBeingWritten(p: string, what: string): void {
   const key = canonicalPath(p);
   for (const [w, writer] of writing) {
-    if (overlap(w, key)) throw new DatasetError(`${what}: input ${p} is also the output of ${writer} (${w}); input equal to output is refused: write to another directory`);
+    if (overlap(w, key))
+      throw new DatasetError(`${what}: input ${p} is also the output of ${writer} (${w}); input equal to output is refused: write to another directory`);
   }
 }

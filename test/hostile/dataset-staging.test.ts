@@ -88,7 +88,9 @@ describe('writers never delete files they did not write', () => {
     const d = tmpDir('foreign');
     const f = path.join(d, 'file');
     fs.writeFileSync(f, 'x');
-    expect(() => new DatasetWriter(f, { stage: 'write_parquet' })).toThrow(`write_parquet: output ${f} exists and is not a directory; choose a directory path for the dataset`);
+    expect(() => new DatasetWriter(f, { stage: 'write_parquet' })).toThrow(
+      `write_parquet: output ${f} exists and is not a directory; choose a directory path for the dataset`,
+    );
     expect(fs.readFileSync(f, 'utf8')).toBe('x');
   });
 
@@ -106,7 +108,9 @@ describe('writers never delete files they did not write', () => {
     const d = tmpDir('foreign');
     const out = path.join(d, 'ds');
     const first = new DatasetWriter(out, { stage: 'write_parquet' });
-    expect(() => new DatasetWriter(out, { stage: 'split_sequences' })).toThrow(`split_sequences: output ${out} is already being written by write_parquet in this run; choose another output`);
+    expect(() => new DatasetWriter(out, { stage: 'split_sequences' })).toThrow(
+      `split_sequences: output ${out} is already being written by write_parquet in this run; choose another output`,
+    );
     first.write(interactions(12, 1));
     first.close();
     expect(await rowsOf(out)).toBe(12);
@@ -147,7 +151,9 @@ describe('input equal to output is refused', () => {
     const before = digest(ds);
     const r = await runCli(['stage', 'reward_stats', '--input', ds, '--output', ds, '--out', path.join(d, 'run'), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: read_parquet: input ${ds} is also the output of write_parquet (${ds}); input equal to output is refused: write to another directory\n`);
+    expect(r.stderr).toBe(
+      `error: read_parquet: input ${ds} is also the output of write_parquet (${ds}); input equal to output is refused: write to another directory\n`,
+    );
     expect(digest(ds)).toEqual(before);
     expect(stagingDirs(ds)).toEqual([]);
   });
@@ -216,9 +222,15 @@ describe('a failed run leaves the previous dataset whole', () => {
     const out = path.join(d, 'out');
     dataset(out, 20, 5);
     const before = digest(out);
-    await expect(runStages([{ stage: 'read_parquet', with: { path: src } }, { stage: 'write_parquet', with: { path: out } }], path.join(d, 'run'))).rejects.toThrow(
-      /part-00003\.parquet: 100 bytes, but the manifest lists/,
-    );
+    await expect(
+      runStages(
+        [
+          { stage: 'read_parquet', with: { path: src } },
+          { stage: 'write_parquet', with: { path: out } },
+        ],
+        path.join(d, 'run'),
+      ),
+    ).rejects.toThrow(/part-00003\.parquet: 100 bytes, but the manifest lists/);
     expect(digest(out)).toEqual(before);
     expect(stagingDirs(out)).toEqual([]);
   });
@@ -302,7 +314,11 @@ describe('readers tell unfinished, foreign and empty datasets apart', () => {
     expect(r.stages[0]!.rowsOut).toBe(300);
     const notices = r.logs.filter((l) => l.includes('_manifest.json'));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(new RegExp(`^warning: read_parquet: ${dir}: no _manifest\\.json \\(not written by recpost\\): reading its 2 \\.parquet file\\(s\\) in name order, unverified$`));
+    expect(notices[0]).toMatch(
+      new RegExp(
+        `^warning: read_parquet: ${dir}: no _manifest\\.json \\(not written by recpost\\): reading its 2 \\.parquet file\\(s\\) in name order, unverified$`,
+      ),
+    );
   });
 
   it('an empty complete dataset reads as zero batches and flows through read_parquet → write_parquet into another empty dataset', async () => {
@@ -310,7 +326,13 @@ describe('readers tell unfinished, foreign and empty datasets apart', () => {
     const a = path.join(d, 'a');
     new DatasetWriter(a, { table: 'interactions' }).close();
     const b = path.join(d, 'b');
-    const r = await runStages([{ stage: 'read_parquet', with: { path: a } }, { stage: 'write_parquet', with: { path: b } }], path.join(d, 'run'));
+    const r = await runStages(
+      [
+        { stage: 'read_parquet', with: { path: a } },
+        { stage: 'write_parquet', with: { path: b } },
+      ],
+      path.join(d, 'run'),
+    );
     expect(r.stages.map((s) => s.rowsOut)).toEqual([0, 0]);
     const m = readManifestJson(b);
     expect([m.rows, m.files]).toEqual([0, []]);
