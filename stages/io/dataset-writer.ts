@@ -242,6 +242,7 @@ export class DatasetWriter {
 
   /** Write the manifest into the staging directory and move the dataset into place. Returns the manifest. */
   commit(): DatasetManifest {
+    if (!this.staged.open) throw new Error(`${this.what}: dataset ${this.dir} is already ${this.staged.committed ? 'committed' : 'aborted'}`);
     if (this.inFlight.length > 0) throw new Error(`${this.what}: commit with parts still encoding (await finish() first)`);
     try {
       this.manifest.table ||= this.opts.table ?? this.opts.schemaOf?.table ?? '';

@@ -247,6 +247,10 @@ export class StagedDirectory {
     active.delete(this.staging);
   }
 
+  get open(): boolean {
+    return this.state === 'open';
+  }
+
   get committed(): boolean {
     return this.state === 'committed';
   }
