@@ -123,7 +123,9 @@ function listRecpost(dir: string): DatasetListing {
   const parts = manifest.files.map((f) => ({ file: check(f.path, f.bytes), rows: f.rows, bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}) }));
   for (const s of manifest.side_files ?? []) check(s.path, s.bytes);
   const listed = new Set([...manifest.files.map((f) => f.path), ...(manifest.side_files ?? []).map((f) => f.path)]);
-  const unlisted = filesBelow(dir).filter((rel) => rel.endsWith('.parquet') && !listed.has(rel));
+  // Manifests of the first version did not list the ingest's vocabularies.
+  const legacyVocab = (rel: string) => manifest.side_files === undefined && /^vocab\/(users|items|sessions)\.parquet$/.test(rel);
+  const unlisted = filesBelow(dir).filter((rel) => rel.endsWith('.parquet') && !listed.has(rel) && !legacyVocab(rel));
   if (unlisted.length > 0)
     throw new DatasetError(
       `${path.join(dir, unlisted[0]!)}: a Parquet file that ${path.join(dir, MANIFEST_NAME)} does not list${unlisted.length > 1 ? ` (and ${unlisted.length - 1} more)` : ''}; ${stale} (or remove the file)`,

@@ -274,4 +274,18 @@ describe('reading parts of a dataset', () => {
     });
     expect((await readError(ds)).message).toContain("holds 10 rows, but the dataset's manifest lists 9");
   });
+
+  it('an ingest output of the first version (vocab/ not listed) reads, and a new ingest may replace it', async () => {
+    const d = tmpDir('legacy');
+    const out = path.join(d, 'ds');
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'a.csv'), 30, 1), output: out, mode: 'quarantine' } }], path.join(d, 'run'));
+    editManifest(out, (m) => {
+      for (const k of ['format', 'version', 'writer', 'schema', 'side_files']) delete m[k];
+      for (const f of m.files) delete f.sha256;
+    });
+    expect((await readParquetAll(out)).reduce((s, b) => s + b.numRows, 0)).toBe(30);
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'b.csv'), 12, 2), output: out } }], path.join(d, 'run2'));
+    expect(readManifestJson(out).rows).toBe(12);
+    expect(fs.existsSync(path.join(out, '_quarantine'))).toBe(false);
+  });
 });
