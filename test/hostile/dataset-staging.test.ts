@@ -248,6 +248,22 @@ describe('leftovers of an interrupted writer', () => {
     expect(digest(out)).toEqual(before);
   });
 
+  it('a kill in the middle of a swap, then `vocab: extend`: the previous dataset and its vocabularies are put back and extended', async () => {
+    const d = tmpDir('swap');
+    const out = path.join(d, 'ds');
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'a.csv'), 20, 1, 5), output: out } }], path.join(d, 'run'));
+    const users = readManifestJson(out).side_files!.find((f) => f.path === 'vocab/users.parquet')!.rows;
+    fs.renameSync(out, `${out}.old-${DEAD_PID}-0badc0de`);
+    const r = await runStages(
+      [{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'b.csv'), 20, 2, 8), output: out, vocab: 'extend' } }],
+      path.join(d, 'run2'),
+    );
+    expect(r.logs).toContain(`ingest: restored ${out} from ${out}.old-${DEAD_PID}-0badc0de (a writer was killed while swapping it)`);
+    expect(users).toBe(5);
+    expect(readManifestJson(out).side_files!.find((f) => f.path === 'vocab/users.parquet')!.rows).toBe(8);
+    expect(stagingDirs(out)).toEqual([]);
+  });
+
   it('staging directories of dead writers are removed by the next writer; a live writer’s are left alone', () => {
     const d = tmpDir('swap');
     const out = path.join(d, 'ds');
