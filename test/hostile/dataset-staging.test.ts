@@ -130,6 +130,19 @@ describe('writers never delete files they did not write', () => {
     expect(stagingDirs(out)).toEqual([]);
   });
 
+  it('a dataset with a corrupt manifest is replaced when every file has a recpost name, refused when it holds anything else', async () => {
+    const d = tmpDir('leftover');
+    const out = path.join(d, 'ds');
+    dataset(out, 30, 1);
+    fs.writeFileSync(path.join(out, '_manifest.json'), '{ not json');
+    dataset(out, 8, 2);
+    expect(await rowsOf(out)).toBe(8);
+    fs.writeFileSync(path.join(out, '_manifest.json'), '{ not json');
+    fs.writeFileSync(path.join(out, 'mine.txt'), 'keep');
+    expect(() => new DatasetWriter(out, { stage: 'write_parquet' })).toThrow(`(it holds mine.txt and no readable _manifest.json)`);
+    expect(fs.readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('keep');
+  });
+
   it('replace the leftovers of an unfinished writer of an earlier version (part files and temporaries, no manifest)', async () => {
     const d = tmpDir('leftover');
     const out = path.join(d, 'ds');
