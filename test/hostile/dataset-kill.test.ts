@@ -78,7 +78,7 @@ beforeAll(async () => {
 
   interactionsDir = path.join(root, 'interactions');
   const w = new DatasetWriter(interactionsDir, { rowsPerFile: 50_000 });
-  w.write(interactions(200_000, 7, 4000));
+  w.write(interactions(120_000, 7, 4000));
   w.close();
   interactionsOld = path.join(root, 'interactions-old');
   const w2 = new DatasetWriter(interactionsOld, {});
