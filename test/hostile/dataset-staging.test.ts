@@ -350,6 +350,21 @@ describe('readers tell unfinished, foreign and empty datasets apart', () => {
     );
   });
 
+  it('a Spark-style directory (_SUCCESS, .crc files, part-00000-<uuid>.snappy.parquet) is foreign, not unfinished', async () => {
+    const d = tmpDir('spark');
+    const dir = path.join(d, 'spark');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+    for (const k of [0, 1]) {
+      const name = `part-0000${k}-4f1c2d3e-aaaa-bbbb-cccc-0123456789ab-c000.snappy.parquet`;
+      writeParquetFile(path.join(dir, name), [interactions(11, k)]);
+      fs.writeFileSync(path.join(dir, `.${name}.crc`), 'crc');
+    }
+    const listing = listDataset(dir);
+    expect([listing.kind, listing.parts.length]).toEqual(['foreign', 2]);
+    expect(await rowsOf(dir)).toBe(22);
+  });
+
   it('an empty complete dataset reads as zero batches and flows through read_parquet → write_parquet into another empty dataset', async () => {
     const d = tmpDir('empty');
     const a = path.join(d, 'a');
