@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../stages/core/batch.js';
 import { DatasetWriter, encodePartInline, type PartWritten } from '../../stages/io/dataset-writer.js';
@@ -117,5 +119,32 @@ describe('side files and commit', () => {
     const cols = (bs: Batch[]) =>
       bs.map((b) => Object.fromEntries(Object.entries(b.columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | bigint>)])));
     expect(cols(await readParquetAll(path.join(d, 'w')))).toEqual(cols(await readParquetAll(path.join(d, 'm'))));
+  });
+});
+
+describe('claims of abandoned writers', () => {
+  it('a writer dropped without commit or abort gives its output back once collected', async () => {
+    const d = tmpDir('writer');
+    const out = path.join(d, 'ds');
+    (() => {
+      const w = new DatasetWriter(out, { stage: 'write_parquet' });
+      w.write(interactions(3, 1));
+    })();
+    expect(() => new DatasetWriter(out, { stage: 'again' })).toThrow('already being written by write_parquet');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    for (let k = 0; k < 20; k++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+      try {
+        const w = new DatasetWriter(out, { stage: 'again' });
+        w.write(interactions(4, 2));
+        w.close();
+        break;
+      } catch {
+        // not collected yet
+      }
+    }
+    expect(rows(await readParquetAll(out))).toBe(4);
   });
 });
