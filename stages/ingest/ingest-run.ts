@@ -20,6 +20,7 @@ import { Progress, formatCount } from '../core/progress.js';
 import type { DatasetManifest } from '../io/dataset-writer.js';
 import { canonicalPath } from '../io/manifest-claims.js';
 import { DatasetError } from '../io/manifest.js';
+import { recoverInterrupted } from '../io/manifest-staging.js';
 import type { MetricRecord } from '../../schemas/metric-record.js';
 import { ConfigError } from '../core/config-schema.js';
 import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
@@ -175,6 +176,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     cfg.columns.session_id !== undefined || (await sourceColumnNames(first.path, first.format, cfg, parquet)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
   const timestampUnit = cfg.timestamp_unit ?? defaultUnit(cfg.timestamp_format);
   const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
+  // A kill in the middle of the previous run's swap left the previous dataset (and its vocabularies) beside the output: put it back first.
+  for (const line of recoverInterrupted(cfg.output)) env.log.info(`ingest: ${line}`);
   const vocabs = await openVocabularies(cfg, vocabDir, withSessions, env.log);
 
   // Options of each text format, checked before anything in the output is touched.

@@ -86,6 +86,8 @@ function schemaFields(batch: Batch): SchemaField[] {
   return batchToArrow(batch).schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
 }
 
+const abandonedWriters = new FinalizationRegistry<() => void>((release) => release());
+
 export class DatasetWriter {
   private pending = new Map<string, { batches: Batch[]; rows: number; next: number }>();
   private readonly manifest: DatasetManifest;
@@ -112,6 +114,9 @@ export class DatasetWriter {
       this.release();
       throw e;
     }
+    // A writer abandoned without commit or abort (its pipeline failed downstream and never resumed it)
+    // gives its claim back when it is collected; its staging directory goes at exit or with the next writer.
+    abandonedWriters.register(this, this.release, this);
     this.manifest = {
       format: MANIFEST_FORMAT,
       version: MANIFEST_VERSION,
@@ -242,6 +247,7 @@ export class DatasetWriter {
 
   /** Write the manifest into the staging directory and move the dataset into place. Returns the manifest. */
   commit(): DatasetManifest {
+    if (!this.staged.open) throw new Error(`${this.what}: dataset ${this.dir} is already ${this.staged.committed ? 'committed' : 'aborted'}`);
     if (this.inFlight.length > 0) throw new Error(`${this.what}: commit with parts still encoding (await finish() first)`);
     try {
       this.manifest.table ||= this.opts.table ?? this.opts.schemaOf?.table ?? '';
@@ -254,6 +260,7 @@ export class DatasetWriter {
     } finally {
       if (!this.staged.committed) this.staged.abort();
       this.release();
+      abandonedWriters.unregister(this);
     }
   }
 
@@ -283,6 +290,7 @@ export class DatasetWriter {
   abort(): void {
     this.staged.abort();
     this.release();
+    abandonedWriters.unregister(this);
   }
 
   /** `abort` after waiting for parts being encoded (their files land in the staging directory). */

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError } from './manifest.js';
 
-const writing = new Map<string, string>();
+const writing = new Map<string, { what: string }>();
 
 /** The real path of `p`, or of its deepest existing ancestor joined with the rest. */
 export function canonicalPath(p: string): string {
@@ -32,13 +32,11 @@ function overlap(a: string, b: string): boolean {
 export function claimWrite(target: string, what: string): () => void {
   const key = canonicalPath(target);
   const other = writing.get(key);
-  if (other) throw new DatasetError(`${what}: output ${target} is already being written by ${other} in this run; choose another output`);
-  writing.set(key, what);
-  let released = false;
+  if (other) throw new DatasetError(`${what}: output ${target} is already being written by ${other.what} in this run; choose another output`);
+  const claim = { what };
+  writing.set(key, claim);
   return () => {
-    if (released) return;
-    released = true;
-    if (writing.get(key) === what) writing.delete(key);
+    if (writing.get(key) === claim) writing.delete(key);
   };
 }
 
@@ -46,6 +44,7 @@ export function claimWrite(target: string, what: string): () => void {
 export function assertNotBeingWritten(p: string, what: string): void {
   const key = canonicalPath(p);
   for (const [w, writer] of writing) {
-    if (overlap(w, key)) throw new DatasetError(`${what}: input ${p} is also the output of ${writer} (${w}); input equal to output is refused: write to another directory`);
+    if (overlap(w, key))
+      throw new DatasetError(`${what}: input ${p} is also the output of ${writer.what} (${w}); input equal to output is refused: write to another directory`);
   }
 }

@@ -91,7 +91,15 @@ function partitionOfDataset(p: string): DatasetListing | null {
   const whole = listRecpost(parent);
   const prefix = path.resolve(p) + path.sep;
   const parts = whole.parts.filter((f) => path.resolve(f.file).startsWith(prefix));
-  return { kind: 'recpost', parts, manifest: { ...whole.manifest!, rows: parts.reduce((s, f) => s + (f.rows ?? 0), 0), files: whole.manifest!.files.filter((f) => path.resolve(parent, f.path).startsWith(prefix)) } };
+  return {
+    kind: 'recpost',
+    parts,
+    manifest: {
+      ...whole.manifest!,
+      rows: parts.reduce((s, f) => s + (f.rows ?? 0), 0),
+      files: whole.manifest!.files.filter((f) => path.resolve(parent, f.path).startsWith(prefix)),
+    },
+  };
 }
 
 function listRecpost(dir: string): DatasetListing {
@@ -108,13 +116,16 @@ function listRecpost(dir: string): DatasetListing {
     }
     if (!st.isFile()) throw new DatasetError(`${file}: listed in ${path.join(dir, MANIFEST_NAME)} but not a file; ${stale}`);
     if (!isInside(fs.realpathSync(file), realDir)) throw new DatasetError(`${file}: a link leading outside the dataset directory ${dir}; ${stale}`);
-    if (bytes !== undefined && st.size !== bytes) throw new DatasetError(`${file}: ${st.size} bytes, but the manifest lists ${bytes} (truncated or rewritten); ${stale}`);
+    if (bytes !== undefined && st.size !== bytes)
+      throw new DatasetError(`${file}: ${st.size} bytes, but the manifest lists ${bytes} (truncated or rewritten); ${stale}`);
     return file;
   };
   const parts = manifest.files.map((f) => ({ file: check(f.path, f.bytes), rows: f.rows, bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}) }));
   for (const s of manifest.side_files ?? []) check(s.path, s.bytes);
   const listed = new Set([...manifest.files.map((f) => f.path), ...(manifest.side_files ?? []).map((f) => f.path)]);
-  const unlisted = filesBelow(dir).filter((rel) => rel.endsWith('.parquet') && !listed.has(rel));
+  // Manifests of the first version did not list the ingest's vocabularies.
+  const legacyVocab = (rel: string) => manifest.side_files === undefined && /^vocab\/(users|items|sessions)\.parquet$/.test(rel);
+  const unlisted = filesBelow(dir).filter((rel) => rel.endsWith('.parquet') && !listed.has(rel) && !legacyVocab(rel));
   if (unlisted.length > 0)
     throw new DatasetError(
       `${path.join(dir, unlisted[0]!)}: a Parquet file that ${path.join(dir, MANIFEST_NAME)} does not list${unlisted.length > 1 ? ` (and ${unlisted.length - 1} more)` : ''}; ${stale} (or remove the file)`,
@@ -142,7 +153,8 @@ export async function verifyDataset(dir: string, opts: { hashes?: boolean } = {}
       if (!f.sha256) continue;
       const file = path.join(dir, ...f.path.split('/'));
       const got = await sha256OfFile(file);
-      if (got !== f.sha256) throw new DatasetError(`${file}: content differs from the SHA-256 in the manifest; the dataset was changed after it was written; rerun the writer`);
+      if (got !== f.sha256)
+        throw new DatasetError(`${file}: content differs from the SHA-256 in the manifest; the dataset was changed after it was written; rerun the writer`);
     }
   }
   return listing.manifest;

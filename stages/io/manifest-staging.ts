@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatasetError, listedPaths, MANIFEST_NAME, readManifest } from './manifest.js';
+import { DatasetError, listedPaths, MANIFEST_NAME, readManifest, type DatasetManifest } from './manifest.js';
 
 /** Names an unfinished recpost writer (of any version) can have left, relative to the dataset. */
 const LEFTOVER = [
@@ -74,8 +74,15 @@ export function inspectTarget(target: string, what: string): 'absent' | 'empty' 
   if (!st.isDirectory()) throw new DatasetError(`${what}: output ${target} exists and is not a directory; choose a directory path for the dataset`);
   const files = filesBelow(target);
   if (files.length === 0) return 'empty';
+  let m: DatasetManifest | null = null;
   if (files.includes(MANIFEST_NAME)) {
-    const m = readManifest(target);
+    try {
+      m = readManifest(target);
+    } catch {
+      // A corrupt manifest describes nothing: the directory is replaceable only if everything in it has a recpost name.
+    }
+  }
+  if (m) {
     const listed = new Set([MANIFEST_NAME, ...listedPaths(m)]);
     // Manifests without side_files (version 1) did not list vocab/ and _quarantine/: those names are the writer's too.
     const foreign = files.filter((f) => !listed.has(f) && !(m.side_files === undefined && isRecpostLeftover(f)) && !/\.tmp-\d+$/.test(f));
@@ -85,10 +92,10 @@ export function inspectTarget(target: string, what: string): 'absent' | 'empty' 
       );
     return 'dataset';
   }
-  const foreign = files.filter((f) => !isRecpostLeftover(f));
+  const foreign = files.filter((f) => f !== MANIFEST_NAME && !isRecpostLeftover(f));
   if (foreign.length > 0)
     throw new DatasetError(
-      `${what}: output ${target} exists and is not a recpost dataset (it holds ${named(foreign)} and no ${MANIFEST_NAME}); recpost never deletes files it did not write: choose another output or empty it`,
+      `${what}: output ${target} exists and is not a recpost dataset (it holds ${named(foreign)} and no ${files.includes(MANIFEST_NAME) ? 'readable ' : ''}${MANIFEST_NAME}); recpost never deletes files it did not write: choose another output or empty it`,
     );
   return 'unfinished';
 }
@@ -245,6 +252,10 @@ export class StagedDirectory {
     this.state = 'aborted';
     fs.rmSync(this.staging, { recursive: true, force: true });
     active.delete(this.staging);
+  }
+
+  get open(): boolean {
+    return this.state === 'open';
   }
 
   get committed(): boolean {

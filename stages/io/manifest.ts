@@ -97,7 +97,8 @@ export function recpostVersion(): string {
  * absolute path. Throws a DatasetError naming the manifest and the entry.
  */
 export function entryPath(dir: string, rel: unknown, where: string): string {
-  const bad = (why: string) => new DatasetError(`${path.join(dir, MANIFEST_NAME)}: ${where} ${JSON.stringify(rel)}: ${why}; the manifest was edited or is corrupt (rerun the writer)`);
+  const bad = (why: string) =>
+    new DatasetError(`${path.join(dir, MANIFEST_NAME)}: ${where} ${JSON.stringify(rel)}: ${why}; the manifest was edited or is corrupt (rerun the writer)`);
   if (typeof rel !== 'string' || rel === '') throw bad('not a file name');
   if (path.isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) throw bad('an absolute path (entries must lie inside the dataset directory)');
   if (rel.includes('\\') || rel.includes('\0')) throw bad('a backslash or NUL in the path');

@@ -128,12 +128,19 @@ export async function* readParquetFile(file: string, opts: ParquetReadOptions = 
     }
     const nGroups = pf.metadata().numRowGroups();
     for (let g = 0; g < nGroups; g++) {
-      const wt = await pf.read({
-        rowGroups: [g],
-        ...(opts.columns ? { columns: opts.columns } : {}),
-        batchSize: opts.batchSize ?? 1 << 30,
-      });
-      const table = arrow.tableFromIPC(wt.intoIPCStream());
+      let table: arrow.Table;
+      try {
+        const wt = await pf.read({
+          rowGroups: [g],
+          ...(opts.columns ? { columns: opts.columns } : {}),
+          batchSize: opts.batchSize ?? 1 << 30,
+        });
+        table = arrow.tableFromIPC(wt.intoIPCStream());
+      } catch (e) {
+        // Corrupt pages surface as a WASM trap or a decoder error: name the file and row group.
+        const why = e instanceof Error ? e.message : String(e);
+        throw new DatasetError(`${file}: row group ${g} cannot be read: ${why.split('\n')[0]}`);
+      }
       for (const rb of table.batches) {
         if (rb.numRows === 0) continue;
         const name = opts.table ?? guessTable(rb.schema.fields.map((f) => f.name));

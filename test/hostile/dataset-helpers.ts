@@ -57,7 +57,12 @@ export function runCli(args: string[]): Promise<CliResult> {
  * passed since `clockStartsWhen()` first held (default: at once), whichever
  * is first. Resolves to how the child ended.
  */
-export async function killWhen(child: ReturnType<typeof spawnCli>, ready: () => boolean, afterMs: number, clockStartsWhen: () => boolean = () => true): Promise<CliResult> {
+export async function killWhen(
+  child: ReturnType<typeof spawnCli>,
+  ready: () => boolean,
+  afterMs: number,
+  clockStartsWhen: () => boolean = () => true,
+): Promise<CliResult> {
   let t0 = -1;
   let exited = false;
   void child.result.then(() => (exited = true));
@@ -116,7 +121,10 @@ export function digest(dir: string): Record<string, string> | null {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       if (e.isDirectory()) walk(path.join(d, e.name), rel);
-      else out[rel] = createHash('sha256').update(fs.readFileSync(path.join(d, e.name))).digest('hex');
+      else
+        out[rel] = createHash('sha256')
+          .update(fs.readFileSync(path.join(d, e.name)))
+          .digest('hex');
     }
   };
   walk(dir, '');

@@ -24,9 +24,16 @@ function smallDataset(dir: string, name = 'ds'): string {
   return out;
 }
 
-function editManifest(dir: string, edit: (m: Record<string, any>) => void): void {
+interface EditableManifest {
+  rows: number;
+  format?: string;
+  files: { path: string; rows: number; sha256?: string }[];
+  [key: string]: unknown;
+}
+
+function editManifest(dir: string, edit: (m: EditableManifest) => void): void {
   const file = path.join(dir, '_manifest.json');
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>;
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as EditableManifest;
   edit(m);
   fs.writeFileSync(file, JSON.stringify(m));
 }
@@ -47,7 +54,10 @@ describe('the manifest lists every file', () => {
     const csv = ratingsCsv(path.join(d, 'in.csv'), 57, 2);
     fs.appendFileSync(csv, 'u1,i1,notanumber,5\n');
     const out = path.join(d, 'ds');
-    await runStages([{ stage: 'ingest', with: { path: csv, output: out, rows_per_file: 20, mode: 'quarantine', arrow_ipc: path.join(out, 'all.arrow') } }], path.join(d, 'run'));
+    await runStages(
+      [{ stage: 'ingest', with: { path: csv, output: out, rows_per_file: 20, mode: 'quarantine', arrow_ipc: path.join(out, 'all.arrow') } }],
+      path.join(d, 'run'),
+    );
     const m = readManifestJson(out);
     const listed = [...m.files.map((f) => f.path), ...m.side_files!.map((f) => f.path)].sort();
     const onDisk = Object.keys(digest(out)!).filter((f) => f !== '_manifest.json');
@@ -85,7 +95,13 @@ describe('the manifest lists every file', () => {
     const m = w.close();
     const byPath = Object.fromEntries(m.files.map((f) => [f.path, f.rows]));
     const want: Record<string, number> = {};
-    for (const s of ['train', 'valid', 'test']) for (const [k, rows] of [['00000', 4], ['00001', 4], ['00002', 2]] as const) want[`split=${s}/part-${k}.parquet`] = rows;
+    for (const s of ['train', 'valid', 'test'])
+      for (const [k, rows] of [
+        ['00000', 4],
+        ['00001', 4],
+        ['00002', 2],
+      ] as const)
+        want[`split=${s}/part-${k}.parquet`] = rows;
     expect(byPath).toEqual(want);
     expect(m.rows).toBe(30);
     for (const f of m.files) expect(f.sha256).toBe(sha(path.join(out, f.path)));
@@ -107,7 +123,9 @@ describe('a tampered dataset is a located error', () => {
   it('a removed part', async () => {
     const ds = smallDataset(tmpDir('tamper'));
     fs.rmSync(path.join(ds, 'part-00001.parquet'));
-    expect((await readError(ds)).message).toBe(`${ds}/part-00001.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer`);
+    expect((await readError(ds)).message).toBe(
+      `${ds}/part-00001.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer`,
+    );
   });
 
   it('an extra part the manifest does not list (it would be read by SELECT * FROM dir/*.parquet)', async () => {
@@ -119,7 +137,7 @@ describe('a tampered dataset is a located error', () => {
   it("a part's row count changed in the manifest (total kept consistent)", async () => {
     const ds = smallDataset(tmpDir('tamper'));
     editManifest(ds, (m) => {
-      m.files[2].rows = 6;
+      m.files[2]!.rows = 6;
       m.rows = 26;
     });
     expect((await readError(ds)).message).toBe(
@@ -130,14 +148,16 @@ describe('a tampered dataset is a located error', () => {
   it('a total row count that the parts do not add up to', async () => {
     const ds = smallDataset(tmpDir('tamper'));
     editManifest(ds, (m) => (m.rows = 24));
-    expect((await readError(ds)).message).toBe(`${ds}/_manifest.json: "rows" is 24 but the parts listed hold 25; the manifest was edited or is corrupt (rerun the writer)`);
+    expect((await readError(ds)).message).toBe(
+      `${ds}/_manifest.json: "rows" is 24 but the parts listed hold 25; the manifest was edited or is corrupt (rerun the writer)`,
+    );
   });
 
   it('an entry "../x" leaving the dataset directory, even when that file exists', async () => {
     const d = tmpDir('tamper');
     const ds = smallDataset(d);
     writeParquetFile(path.join(d, 'x.parquet'), [interactions(10, 9)]);
-    editManifest(ds, (m) => (m.files[0].path = '../x.parquet'));
+    editManifest(ds, (m) => (m.files[0]!.path = '../x.parquet'));
     expect((await readError(ds)).message).toBe(
       `${ds}/_manifest.json: files[0] "../x.parquet": the path leaves the dataset directory; the manifest was edited or is corrupt (rerun the writer)`,
     );
@@ -146,7 +166,7 @@ describe('a tampered dataset is a located error', () => {
   it('an absolute path entry', async () => {
     const d = tmpDir('tamper');
     const ds = smallDataset(d);
-    editManifest(ds, (m) => (m.files[1].path = path.join(d, 'elsewhere.parquet')));
+    editManifest(ds, (m) => (m.files[1]!.path = path.join(d, 'elsewhere.parquet')));
     expect((await readError(ds)).message).toContain(`files[1] "${path.join(d, 'elsewhere.parquet')}": an absolute path`);
   });
 
@@ -166,15 +186,17 @@ describe('a tampered dataset is a located error', () => {
     const f = path.join(ds, 'part-00002.parquet');
     fs.renameSync(f, path.join(d, 'moved.parquet'));
     fs.symlinkSync(path.join(d, 'moved.parquet'), f);
-    expect((await readError(ds)).message).toBe(`${f}: a link leading outside the dataset directory ${ds}; the dataset was changed after it was written; rerun the writer`);
+    expect((await readError(ds)).message).toBe(
+      `${f}: a link leading outside the dataset directory ${ds}; the dataset was changed after it was written; rerun the writer`,
+    );
   });
 
   it('the same part listed twice', async () => {
     const ds = smallDataset(tmpDir('tamper'));
     editManifest(ds, (m) => {
-      m.files[1] = { ...m.files[0] };
+      m.files[1] = { ...m.files[0]! };
       m.rows = 25;
-      m.files[2].rows = 5;
+      m.files[2]!.rows = 5;
     });
     expect((await readError(ds)).message).toContain(`files[1] "part-00000.parquet" is listed twice`);
   });
@@ -196,7 +218,9 @@ describe('a tampered dataset is a located error', () => {
     const out = path.join(d, 'ds');
     await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'in.csv'), 30), output: out } }], path.join(d, 'run'));
     fs.rmSync(path.join(out, 'vocab', 'items.parquet'));
-    expect((await readError(out)).message).toBe(`${out}/vocab/items.parquet: listed in ${out}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer`);
+    expect((await readError(out)).message).toBe(
+      `${out}/vocab/items.parquet: listed in ${out}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer`,
+    );
   });
 
   it('a flipped byte of the same size: caught by the hash check (verifyDataset with hashes), which readers skip for speed', async () => {
@@ -215,7 +239,9 @@ describe('a tampered dataset is a located error', () => {
     fs.rmSync(path.join(ds, 'part-00002.parquet'));
     const r = await runCli(['stage', 'reward_stats', '--input', ds, '--opt', `path=${path.join(d, 'stats.json')}`, '--out', path.join(d, 'run'), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: ${ds}/part-00002.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer\n`);
+    expect(r.stderr).toBe(
+      `error: ${ds}/part-00002.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer\n`,
+    );
     expect(fs.existsSync(path.join(d, 'stats.json'))).toBe(false);
   });
 });
@@ -243,9 +269,23 @@ describe('reading parts of a dataset', () => {
     });
     expect((await readParquetAll(ds)).reduce((s, b) => s + b.numRows, 0)).toBe(25);
     editManifest(ds, (m) => {
-      m.files[0].rows = 9;
+      m.files[0]!.rows = 9;
       m.rows = 24;
     });
     expect((await readError(ds)).message).toContain("holds 10 rows, but the dataset's manifest lists 9");
+  });
+
+  it('an ingest output of the first version (vocab/ not listed) reads, and a new ingest may replace it', async () => {
+    const d = tmpDir('legacy');
+    const out = path.join(d, 'ds');
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'a.csv'), 30, 1), output: out, mode: 'quarantine' } }], path.join(d, 'run'));
+    editManifest(out, (m) => {
+      for (const k of ['format', 'version', 'writer', 'schema', 'side_files']) delete m[k];
+      for (const f of m.files) delete f.sha256;
+    });
+    expect((await readParquetAll(out)).reduce((s, b) => s + b.numRows, 0)).toBe(30);
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'b.csv'), 12, 2), output: out } }], path.join(d, 'run2'));
+    expect(readManifestJson(out).rows).toBe(12);
+    expect(fs.existsSync(path.join(out, '_quarantine'))).toBe(false);
   });
 });

@@ -88,7 +88,9 @@ describe('writers never delete files they did not write', () => {
     const d = tmpDir('foreign');
     const f = path.join(d, 'file');
     fs.writeFileSync(f, 'x');
-    expect(() => new DatasetWriter(f, { stage: 'write_parquet' })).toThrow(`write_parquet: output ${f} exists and is not a directory; choose a directory path for the dataset`);
+    expect(() => new DatasetWriter(f, { stage: 'write_parquet' })).toThrow(
+      `write_parquet: output ${f} exists and is not a directory; choose a directory path for the dataset`,
+    );
     expect(fs.readFileSync(f, 'utf8')).toBe('x');
   });
 
@@ -106,7 +108,9 @@ describe('writers never delete files they did not write', () => {
     const d = tmpDir('foreign');
     const out = path.join(d, 'ds');
     const first = new DatasetWriter(out, { stage: 'write_parquet' });
-    expect(() => new DatasetWriter(out, { stage: 'split_sequences' })).toThrow(`split_sequences: output ${out} is already being written by write_parquet in this run; choose another output`);
+    expect(() => new DatasetWriter(out, { stage: 'split_sequences' })).toThrow(
+      `split_sequences: output ${out} is already being written by write_parquet in this run; choose another output`,
+    );
     first.write(interactions(12, 1));
     first.close();
     expect(await rowsOf(out)).toBe(12);
@@ -124,6 +128,19 @@ describe('writers never delete files they did not write', () => {
     expect(fs.readdirSync(out).sort()).toEqual(['_manifest.json', 'part-00000.parquet', 'part-00001.parquet']);
     expect(await duckCount(`${out}/*.parquet`)).toBe(15);
     expect(stagingDirs(out)).toEqual([]);
+  });
+
+  it('a dataset with a corrupt manifest is replaced when every file has a recpost name, refused when it holds anything else', async () => {
+    const d = tmpDir('leftover');
+    const out = path.join(d, 'ds');
+    dataset(out, 30, 1);
+    fs.writeFileSync(path.join(out, '_manifest.json'), '{ not json');
+    dataset(out, 8, 2);
+    expect(await rowsOf(out)).toBe(8);
+    fs.writeFileSync(path.join(out, '_manifest.json'), '{ not json');
+    fs.writeFileSync(path.join(out, 'mine.txt'), 'keep');
+    expect(() => new DatasetWriter(out, { stage: 'write_parquet' })).toThrow(`(it holds mine.txt and no readable _manifest.json)`);
+    expect(fs.readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('keep');
   });
 
   it('replace the leftovers of an unfinished writer of an earlier version (part files and temporaries, no manifest)', async () => {
@@ -147,7 +164,9 @@ describe('input equal to output is refused', () => {
     const before = digest(ds);
     const r = await runCli(['stage', 'reward_stats', '--input', ds, '--output', ds, '--out', path.join(d, 'run'), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: read_parquet: input ${ds} is also the output of write_parquet (${ds}); input equal to output is refused: write to another directory\n`);
+    expect(r.stderr).toBe(
+      `error: read_parquet: input ${ds} is also the output of write_parquet (${ds}); input equal to output is refused: write to another directory\n`,
+    );
     expect(digest(ds)).toEqual(before);
     expect(stagingDirs(ds)).toEqual([]);
   });
@@ -216,9 +235,15 @@ describe('a failed run leaves the previous dataset whole', () => {
     const out = path.join(d, 'out');
     dataset(out, 20, 5);
     const before = digest(out);
-    await expect(runStages([{ stage: 'read_parquet', with: { path: src } }, { stage: 'write_parquet', with: { path: out } }], path.join(d, 'run'))).rejects.toThrow(
-      /part-00003\.parquet: 100 bytes, but the manifest lists/,
-    );
+    await expect(
+      runStages(
+        [
+          { stage: 'read_parquet', with: { path: src } },
+          { stage: 'write_parquet', with: { path: out } },
+        ],
+        path.join(d, 'run'),
+      ),
+    ).rejects.toThrow(/part-00003\.parquet: 100 bytes, but the manifest lists/);
     expect(digest(out)).toEqual(before);
     expect(stagingDirs(out)).toEqual([]);
   });
@@ -234,6 +259,22 @@ describe('leftovers of an interrupted writer', () => {
     fs.mkdirSync(`${out}.staging-${DEAD_PID}-0badc0df`);
     expect(await rowsOf(out)).toBe(33);
     expect(digest(out)).toEqual(before);
+  });
+
+  it('a kill in the middle of a swap, then `vocab: extend`: the previous dataset and its vocabularies are put back and extended', async () => {
+    const d = tmpDir('swap');
+    const out = path.join(d, 'ds');
+    await runStages([{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'a.csv'), 20, 1, 5), output: out } }], path.join(d, 'run'));
+    const users = readManifestJson(out).side_files!.find((f) => f.path === 'vocab/users.parquet')!.rows;
+    fs.renameSync(out, `${out}.old-${DEAD_PID}-0badc0de`);
+    const r = await runStages(
+      [{ stage: 'ingest', with: { path: ratingsCsv(path.join(d, 'b.csv'), 20, 2, 8), output: out, vocab: 'extend' } }],
+      path.join(d, 'run2'),
+    );
+    expect(r.logs).toContain(`ingest: restored ${out} from ${out}.old-${DEAD_PID}-0badc0de (a writer was killed while swapping it)`);
+    expect(users).toBe(5);
+    expect(readManifestJson(out).side_files!.find((f) => f.path === 'vocab/users.parquet')!.rows).toBe(8);
+    expect(stagingDirs(out)).toEqual([]);
   });
 
   it('staging directories of dead writers are removed by the next writer; a live writer’s are left alone', () => {
@@ -302,7 +343,26 @@ describe('readers tell unfinished, foreign and empty datasets apart', () => {
     expect(r.stages[0]!.rowsOut).toBe(300);
     const notices = r.logs.filter((l) => l.includes('_manifest.json'));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(new RegExp(`^warning: read_parquet: ${dir}: no _manifest\\.json \\(not written by recpost\\): reading its 2 \\.parquet file\\(s\\) in name order, unverified$`));
+    expect(notices[0]).toMatch(
+      new RegExp(
+        `^warning: read_parquet: ${dir}: no _manifest\\.json \\(not written by recpost\\): reading its 2 \\.parquet file\\(s\\) in name order, unverified$`,
+      ),
+    );
+  });
+
+  it('a Spark-style directory (_SUCCESS, .crc files, part-00000-<uuid>.snappy.parquet) is foreign, not unfinished', async () => {
+    const d = tmpDir('spark');
+    const dir = path.join(d, 'spark');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+    for (const k of [0, 1]) {
+      const name = `part-0000${k}-4f1c2d3e-aaaa-bbbb-cccc-0123456789ab-c000.snappy.parquet`;
+      writeParquetFile(path.join(dir, name), [interactions(11, k)]);
+      fs.writeFileSync(path.join(dir, `.${name}.crc`), 'crc');
+    }
+    const listing = listDataset(dir);
+    expect([listing.kind, listing.parts.length]).toEqual(['foreign', 2]);
+    expect(await rowsOf(dir)).toBe(22);
   });
 
   it('an empty complete dataset reads as zero batches and flows through read_parquet → write_parquet into another empty dataset', async () => {
@@ -310,7 +370,13 @@ describe('readers tell unfinished, foreign and empty datasets apart', () => {
     const a = path.join(d, 'a');
     new DatasetWriter(a, { table: 'interactions' }).close();
     const b = path.join(d, 'b');
-    const r = await runStages([{ stage: 'read_parquet', with: { path: a } }, { stage: 'write_parquet', with: { path: b } }], path.join(d, 'run'));
+    const r = await runStages(
+      [
+        { stage: 'read_parquet', with: { path: a } },
+        { stage: 'write_parquet', with: { path: b } },
+      ],
+      path.join(d, 'run'),
+    );
     expect(r.stages.map((s) => s.rowsOut)).toEqual([0, 0]);
     const m = readManifestJson(b);
     expect([m.rows, m.files]).toEqual([0, []]);
