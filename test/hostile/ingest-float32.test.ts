@@ -111,6 +111,18 @@ describe('the other text formats apply the same rule', () => {
     expect(err.message).toBe(`${file}:1: field "reward": ${reason} (value: "${shown}")`);
   });
 
+  it('JSONL NaN and Infinity literals (not JSON) are invalid rows, counted and balanced', async () => {
+    const lines = ['NaN', 'Infinity', '-Infinity', '2'].map((v, k) => `{"user_id":1,"item_id":${k},"reward":${v},"timestamp":5}`);
+    const r = await quarantineText('r.jsonl', `${lines.join('\n')}\n`, {}, 4);
+    expect(rewards(r)).toEqual([2]);
+    expect(r.entries.map((e) => [e.line, e.field])).toEqual([
+      [1, '(row)'],
+      [2, '(row)'],
+      [3, '(row)'],
+    ]);
+    for (const e of r.entries) expect(e.reason).toMatch(/^invalid JSON: /);
+  });
+
   it('JSONL zeros and the float32 limits are stored exactly', async () => {
     const lines = ['0', '-0', '0e-400', '3.4028235e38', '1.17549435e-38'].map((v, k) => `{"user_id":1,"item_id":${k},"reward":${v},"timestamp":5}`);
     const r = await quarantineText('r.jsonl', `${lines.join('\n')}\n`, {}, 5);

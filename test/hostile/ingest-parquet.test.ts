@@ -9,9 +9,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../stages/core/errors.js';
 import { loadVocabulary } from '../../stages/ingest/vocab-files.js';
+import { writeParquetFile } from '../../stages/io/parquet.js';
 import { ingestError, quarantined, tmpDir, writeText } from './ingest-helpers.js';
 
 let db: DuckDBInstance;
@@ -126,6 +128,25 @@ describe('columns of a type the mapping cannot store name the file and column', 
     const err = await ingestError({ path: f, output: path.join(d, 'ds') });
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toBe(`${f}: column "${column}": ${reason}`);
+  });
+
+  it('two columns with the name of a mapped column name the file and both positions', async () => {
+    const d = tmpDir('pq');
+    const f = path.join(d, 'dup.parquet');
+    const i32 = (v: number) => arrow.makeData({ type: new arrow.Int32(), length: 1, nullCount: 0, data: new Int32Array([v]) });
+    const f32 = (v: number) => arrow.makeData({ type: new arrow.Float32(), length: 1, nullCount: 0, data: new Float32Array([v]) });
+    const names: [string, arrow.DataType][] = [
+      ['user_id', new arrow.Int32()],
+      ['item_id', new arrow.Int32()],
+      ['reward', new arrow.Float32()],
+      ['timestamp', new arrow.Int32()],
+      ['reward', new arrow.Float32()],
+    ];
+    const fields = names.map(([n, t]) => new arrow.Field(n, t));
+    const struct = arrow.makeData({ type: new arrow.Struct(fields), length: 1, nullCount: 0, children: [i32(1), i32(2), f32(3), i32(4), f32(5)] });
+    writeParquetFile(f, new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]));
+    const err = await ingestError({ path: f, output: path.join(d, 'ds') });
+    expect(err.message).toBe(`${f}: column "reward": the schema has two columns named "reward" (fields 3 and 5); which one is meant is not knowable`);
   });
 
   it('a missing mapped column names the file and what it has', async () => {
