@@ -38,8 +38,8 @@ export const mlflowStage = defineStage<MlflowConfig>({
     'params per call; buffered until 1000 wait or 5 s passed; run records also every `poll_seconds`) and sets the run FINISHED at the end, FAILED if the',
     'pipeline fails. Metric keys are `<method>/<split>/<metric>` with characters MLflow rejects replaced (`@` → `_at_`).',
     '5xx answers and network errors are retried with exponential backoff (0.25 s doubling, `retries` times); a 4xx',
-    'answer fails the run with MLflow\'s message. MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD are sent',
-    'as MLflow\'s own clients send them.',
+    "answer fails the run with MLflow's message. MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD are sent",
+    "as MLflow's own clients send them.",
   ].join('\n'),
   inputs: ['metrics'],
   output: 'metrics',
@@ -47,20 +47,26 @@ export const mlflowStage = defineStage<MlflowConfig>({
     tracking_uri: { type: 'string', doc: 'Tracking server URL, e.g. http://127.0.0.1:5000 (default: the MLFLOW_TRACKING_URI environment variable).' },
     experiment: { type: 'string', doc: 'Experiment name, created if missing (default: the pipeline name).' },
     run_name: { type: 'string', doc: 'MLflow run name (default: the pipeline name).' },
-    params: { type: 'map', values: { type: 'string', doc: 'value' }, default: {}, doc: 'Extra params to log beside the pipeline\'s.' },
+    params: { type: 'map', values: { type: 'string', doc: 'value' }, default: {}, doc: "Extra params to log beside the pipeline's." },
     records: recordsField,
     retries: { type: 'integer', min: 0, max: 20, default: 5, doc: 'Retries of a call answered 5xx or lost on the network.' },
     poll_seconds: pollSecondsField,
   },
   create(cfg, ctx) {
     const trackingUri = cfg.tracking_uri ?? process.env.MLFLOW_TRACKING_URI;
-    if (!trackingUri) throw new ConfigError('mlflow: no tracking server: set the option tracking_uri or the environment variable MLFLOW_TRACKING_URI', ['tracking_uri']);
+    if (!trackingUri)
+      throw new ConfigError('mlflow: no tracking server: set the option tracking_uri or the environment variable MLFLOW_TRACKING_URI', ['tracking_uri']);
     const client = new MlflowClient({ trackingUri, retries: cfg.retries });
     return {
       apply: (input) => {
         const record = readRunRecord(ctx.outDir);
         const params: KeyValue[] = [
-          ...(record ? pipelineParams(record) : [{ key: 'name', value: ctx.runId }, { key: 'seed', value: String(ctx.seed) }]),
+          ...(record
+            ? pipelineParams(record)
+            : [
+                { key: 'name', value: ctx.runId },
+                { key: 'seed', value: String(ctx.seed) },
+              ]),
           ...Object.entries(cfg.params).map(([key, value]) => ({ key: mlflowKey(key), value })),
         ];
         const tags: KeyValue[] = [
@@ -69,7 +75,13 @@ export const mlflowStage = defineStage<MlflowConfig>({
           ...(record?.pipeline_file ? [{ key: 'mlflow.source.name', value: record.pipeline_file }] : []),
           ...(record?.git ? [{ key: 'mlflow.source.git.commit', value: record.git.commit }] : []),
         ];
-        const logger = new MlflowRunLogger(client, { experiment: cfg.experiment ?? ctx.runId, runName: cfg.run_name ?? ctx.runId, params, tags, layout: { runId: ctx.runId, seed: ctx.seed } });
+        const logger = new MlflowRunLogger(client, {
+          experiment: cfg.experiment ?? ctx.runId,
+          runName: cfg.run_name ?? ctx.runId,
+          params,
+          tags,
+          layout: { runId: ctx.runId, seed: ctx.seed },
+        });
         logger.start();
         const feed = new TrackingFeed(cfg.records, ctx);
         const stopPolling = pollEvery(cfg.poll_seconds, () => logger.add(feed.fromRunRecords()));

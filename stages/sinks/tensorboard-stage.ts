@@ -16,8 +16,8 @@ export const tensorboardStage = defineStage<TensorboardConfig>({
   role: 'sink',
   summary: 'Write metric records as TensorBoard scalars (standard event files) and pass the batches on.',
   doc: [
-    'One log subdirectory per method (TensorBoard shows each as a run), tag `<split>/<metric>`, step = the record\'s',
-    'step, one file `events.out.tfevents.<time>.<host>` per subdirectory. Records of another run than the pipeline\'s',
+    "One log subdirectory per method (TensorBoard shows each as a run), tag `<split>/<metric>`, step = the record's",
+    "step, one file `events.out.tfevents.<time>.<host>` per subdirectory. Records of another run than the pipeline's",
     'go under `<run>/<method>`; records whose seed differs from the pipeline seed under `<method>-seed<seed>`.',
     'Records are written as they arrive (stream batches; run records each time a batch passes and every',
     '`poll_seconds`), so `tensorboard --logdir <path>` shows training while it runs. Values are float32 (simple_value).',
