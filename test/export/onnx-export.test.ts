@@ -95,6 +95,26 @@ describe('export --format onnx', () => {
     expect(fs.readdirSync(path.join(d, 'served')).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  it('matches for other shapes: one head and no reward head (no reward file), four heads and three blocks', async () => {
+    for (const variant of [
+      { ...CONFIG, heads: 1, blocks: 1, rewardHead: false },
+      { ...CONFIG, heads: 4, blocks: 3, maxLen: 3, ffn: 4 },
+    ]) {
+      const d = tmpDir('shape');
+      const ckDir = await randomCheckpoint(path.join(d, 'ck'), variant, 23);
+      const r = runExport({ checkpoint: ckDir, output: path.join(d, 'model.onnx') });
+      expect(r.reward === undefined).toBe(!variant.rewardHead);
+      expect(fs.existsSync(path.join(d, 'model.reward.onnx'))).toBe(variant.rewardHead);
+      const policy = policyFromCheckpoint(readCheckpoint(ckDir)) as SasrecPolicy;
+      const hist = randomHistories(12, variant, 8);
+      const width = longest(hist) + 1;
+      const session = await ort.InferenceSession.create(r.scorer);
+      const res = await session.run({ history: new ort.Tensor('int64', leftPadded(hist, width), [12, width]) });
+      closeTo(res.scores!.data as Float32Array, policy.logitsSync(hist));
+      policy.dispose();
+    }
+  });
+
   it('refuses a checkpoint that is not a SASRec model, naming its kind', () => {
     const d = tmpDir('gauss');
     const dir = writeCheckpoint(
