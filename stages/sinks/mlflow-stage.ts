@@ -2,21 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../core/config-schema.js';
+import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { MlflowClient, type KeyValue } from './mlflow-client.js';
 import { mlflowKey, MlflowRunLogger, pipelineParams, type RunRecordFields } from './mlflow-logger.js';
-import { recordsField, sinkThrough, type RecordsSource } from './report-input.js';
+import { recordsField } from './report-input.js';
 import { pollEvery, pollSecondsField, TrackingFeed } from './tracking-feed.js';
-
-export interface MlflowConfig {
-  tracking_uri?: string;
-  experiment?: string;
-  run_name?: string;
-  params: Record<string, string>;
-  records: RecordsSource;
-  retries: number;
-  poll_seconds: number;
-}
 
 /** The runner's record of this run (pipelines/run-record.ts), absent when the runner writes no files. */
 function readRunRecord(outDir: string): RunRecordFields | undefined {
@@ -27,7 +18,7 @@ function readRunRecord(outDir: string): RunRecordFields | undefined {
   }
 }
 
-export const mlflowStage = defineStage<MlflowConfig>({
+export const mlflowStage = defineStage({
   name: 'mlflow',
   role: 'sink',
   summary: 'Log the pipeline as params and metric records as metrics to an MLflow tracking server (REST API) and pass the batches on.',
@@ -57,51 +48,49 @@ export const mlflowStage = defineStage<MlflowConfig>({
     if (!trackingUri)
       throw new ConfigError('mlflow: no tracking server: set the option tracking_uri or the environment variable MLFLOW_TRACKING_URI', ['tracking_uri']);
     const client = new MlflowClient({ trackingUri, retries: cfg.retries });
+    const record = readRunRecord(ctx.outDir);
+    const params: KeyValue[] = [
+      ...(record
+        ? pipelineParams(record)
+        : [
+            { key: 'name', value: ctx.runId },
+            { key: 'seed', value: String(ctx.seed) },
+          ]),
+      ...Object.entries(cfg.params).map(([key, value]) => ({ key: mlflowKey(key), value })),
+    ];
+    const tags: KeyValue[] = [
+      { key: 'mlflow.runName', value: cfg.run_name ?? ctx.runId },
+      ...(record?.recpost ? [{ key: 'recpost.version', value: record.recpost }] : []),
+      ...(record?.pipeline_file ? [{ key: 'mlflow.source.name', value: record.pipeline_file }] : []),
+      ...(record?.git ? [{ key: 'mlflow.source.git.commit', value: record.git.commit }] : []),
+    ];
+    // The MLflow run is created by the first records (or at the end), not here: a pipeline that fails
+    // before running leaves no RUNNING run behind.
+    const logger = new MlflowRunLogger(client, {
+      experiment: cfg.experiment ?? ctx.runId,
+      runName: cfg.run_name ?? ctx.runId,
+      params,
+      tags,
+      layout: { runId: ctx.runId, seed: ctx.seed },
+    });
+    const feed = new TrackingFeed(cfg.records, ctx);
+    const stopPolling = pollEvery(cfg.poll_seconds, () => logger.add(feed.fromRunRecords()));
     return {
-      apply: (input) => {
-        const record = readRunRecord(ctx.outDir);
-        const params: KeyValue[] = [
-          ...(record
-            ? pipelineParams(record)
-            : [
-                { key: 'name', value: ctx.runId },
-                { key: 'seed', value: String(ctx.seed) },
-              ]),
-          ...Object.entries(cfg.params).map(([key, value]) => ({ key: mlflowKey(key), value })),
-        ];
-        const tags: KeyValue[] = [
-          { key: 'mlflow.runName', value: cfg.run_name ?? ctx.runId },
-          ...(record?.recpost ? [{ key: 'recpost.version', value: record.recpost }] : []),
-          ...(record?.pipeline_file ? [{ key: 'mlflow.source.name', value: record.pipeline_file }] : []),
-          ...(record?.git ? [{ key: 'mlflow.source.git.commit', value: record.git.commit }] : []),
-        ];
-        const logger = new MlflowRunLogger(client, {
-          experiment: cfg.experiment ?? ctx.runId,
-          runName: cfg.run_name ?? ctx.runId,
-          params,
-          tags,
-          layout: { runId: ctx.runId, seed: ctx.seed },
-        });
-        logger.start();
-        const feed = new TrackingFeed(cfg.records, ctx);
-        const stopPolling = pollEvery(cfg.poll_seconds, () => logger.add(feed.fromRunRecords()));
-        return sinkThrough(input, {
-          each: (b) => {
-            logger.add(feed.fromBatch(b));
-            logger.add(feed.fromRunRecords());
-          },
-          end: async () => {
-            stopPolling();
-            logger.add(feed.fromRunRecords());
-            await logger.finish();
-            ctx.artifacts.set('mlflow', { trackingUri, experimentId: logger.experimentId, runId: logger.runId, metrics: logger.logged });
-            ctx.log.info(`mlflow: ${logger.logged} metric(s) → run ${logger.runId} of experiment "${cfg.experiment ?? ctx.runId}" at ${trackingUri}`);
-          },
-          onError: () => {
-            stopPolling();
-            logger.finish(true).catch(() => undefined);
-          },
-        });
+      process(b) {
+        logger.add(feed.fromBatch(b));
+        logger.add(feed.fromRunRecords());
+        return b;
+      },
+      async finish() {
+        stopPolling();
+        logger.add(feed.fromRunRecords());
+        await logger.finish();
+        ctx.artifacts.set(ARTIFACT.mlflow, { trackingUri, experimentId: logger.experimentId, runId: logger.runId, metrics: logger.logged });
+        ctx.log.info(`mlflow: ${logger.logged} metric(s) → run ${logger.runId} of experiment "${cfg.experiment ?? ctx.runId}" at ${trackingUri}`);
+      },
+      abort() {
+        stopPolling();
+        logger.finish(true).catch(() => undefined);
       },
     };
   },

@@ -132,7 +132,9 @@ describe('mlflow sink against a local fake server', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toBe('mlflow: POST runs/log-batch was refused (HTTP 400: INVALID_PARAMETER_VALUE: metric m/x is not allowed here)');
+    expect((err as Error).message).toBe(
+      'stage "mlflow" (stages[1]): mlflow: POST runs/log-batch was refused (HTTP 400: INVALID_PARAMETER_VALUE: metric m/x is not allowed here)',
+    );
     expect([...fake.runs.values()][0]!.status).toBe('FAILED');
   });
 
@@ -143,7 +145,9 @@ describe('mlflow sink against a local fake server', () => {
     const err = await run(source([]), { tracking_uri: url, retries: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(
-      new RegExp(`^mlflow: GET ${url}/api/2\\.0/mlflow/experiments/get-by-name\\?experiment_name=mlf failed after 2 tries \\(.*ECONNREFUSED`),
+      new RegExp(
+        `^stage "mlflow" \\(stages\\[1\\]\\): mlflow: GET ${url}/api/2\\.0/mlflow/experiments/get-by-name\\?experiment_name=mlf failed after 2 tries \\(.*ECONNREFUSED`,
+      ),
     );
     const saved = process.env.MLFLOW_TRACKING_URI;
     delete process.env.MLFLOW_TRACKING_URI;
