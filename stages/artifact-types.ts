@@ -32,6 +32,7 @@ declare module './core/artifacts.js' {
     [key: `plot:${string}`]: WrittenPlot;
     [key: `metrics_parquet:${string}`]: { path: string; records: number; bytes: number };
     [key: `metrics_jsonl:${string}`]: { path: string; records: number };
+    [key: `tensorboard:${string}`]: { path: string; records: number; files: string[] };
     [ARTIFACT.rewardStats]: RewardStatsSummary;
     [ARTIFACT.rewardStatsPerSplit]: Record<string, RewardStatsSummary>;
     [ARTIFACT.rewardStatsAccumulator]: RewardStats;
@@ -50,5 +51,6 @@ declare module './core/artifacts.js' {
     [ARTIFACT.reportConsoleTable]: string;
     [ARTIFACT.reportComparisonTable]: { path: string; text: string; comparison: Comparison };
     [ARTIFACT.reportNotes]: ReportNote[];
+    [ARTIFACT.mlflow]: { trackingUri: string; experimentId?: string; runId?: string; metrics: number };
   }
 }

@@ -42,8 +42,10 @@ function writeAtomically(file: string, bytes: Uint8Array): void {
 
 export function runExport(args: ExportArgs): ExportResult {
   const format = args.format ?? 'onnx';
-  if (fs.existsSync(args.output) && fs.statSync(args.output).isDirectory()) throw new ConfigError(`export: --output ${args.output} is a directory; name a file (e.g. model.onnx)`, ['output']);
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`, ['format']);
+  if (fs.existsSync(args.output) && fs.statSync(args.output).isDirectory())
+    throw new ConfigError(`export: --output ${args.output} is a directory; name a file (e.g. model.onnx)`, ['output']);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new ConfigError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`, ['format']);
   if (!fs.existsSync(args.checkpoint)) throw new ConfigError(`export: no such checkpoint directory: ${args.checkpoint}`, ['checkpoint']);
   let dir: string;
   try {
@@ -52,7 +54,8 @@ export function runExport(args: ExportArgs): ExportResult {
     throw new ConfigError((e as Error).message, ['checkpoint']);
   }
   const ck = readCheckpoint(dir);
-  if (ck.meta.kind !== 'sasrec') throw new ConfigError(`export: ${dir} is a "${ck.meta.kind}" checkpoint; only sasrec checkpoints can be exported`, ['checkpoint']);
+  if (ck.meta.kind !== 'sasrec')
+    throw new ConfigError(`export: ${dir} is a "${ck.meta.kind}" checkpoint; only sasrec checkpoints can be exported`, ['checkpoint']);
   const config = ck.meta.model as unknown as SasrecConfig;
   const info = {
     producerVersion: packageVersions().recpost,

@@ -51,7 +51,11 @@ function recommendationsBatch(users: Int32Array, top: ReturnType<typeof topKPerR
       rank[i] = i - top.offsets[r]! + 1;
     }
   }
-  return { table: 'recommendations', numRows: n, columns: { user_id: userId, rank, item_id: Int32Array.from(top.items), score: Float32Array.from(top.scores) } };
+  return {
+    table: 'recommendations',
+    numRows: n,
+    columns: { user_id: userId, rank, item_id: Int32Array.from(top.items), score: Float32Array.from(top.scores) },
+  };
 }
 
 export async function runRecommend(args: RecommendArgs): Promise<RecommendResult> {
@@ -59,7 +63,8 @@ export async function runRecommend(args: RecommendArgs): Promise<RecommendResult
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`recommend: --k must be a positive integer; got ${String(args.k)}`, ['k']);
   const batchRows = args.batchRows ?? 256;
   const split = args.split ?? 'test';
-  if (split !== 'all' && !(SPLIT_NAMES as readonly string[]).includes(split)) throw new ConfigError(`recommend: --split must be one of ${[...SPLIT_NAMES, 'all'].join(', ')}; got ${JSON.stringify(split)}`, ['split']);
+  if (split !== 'all' && !(SPLIT_NAMES as readonly string[]).includes(split))
+    throw new ConfigError(`recommend: --split must be one of ${[...SPLIT_NAMES, 'all'].join(', ')}; got ${JSON.stringify(split)}`, ['split']);
   if (!fs.existsSync(args.checkpoint)) throw new ConfigError(`recommend: no such checkpoint directory: ${args.checkpoint}`, ['checkpoint']);
   if (!fs.existsSync(args.data)) throw new ConfigError(`recommend: no such examples dataset: ${args.data}`, ['data']);
   const within = (inner: string, outer: string) => {
@@ -68,7 +73,9 @@ export async function runRecommend(args: RecommendArgs): Promise<RecommendResult
   };
   // The writer replaces its directory: never let it touch the input.
   if (within(args.output, args.data) || within(args.data, args.output)) {
-    throw new ConfigError(`recommend: --output ${args.output} and --data ${args.data} overlap; writing would destroy the input (name another directory)`, ['output']);
+    throw new ConfigError(`recommend: --output ${args.output} and --data ${args.data} overlap; writing would destroy the input (name another directory)`, [
+      'output',
+    ]);
   }
   const files = listParquetFiles(args.data);
   if (files.length === 0) throw new ConfigError(`recommend: no Parquet files in ${args.data}`, ['data']);
@@ -132,7 +139,7 @@ export const recommendCommand = {
       .requiredOption('--output <dir>', 'Parquet dataset directory to write')
       .option('--k <n>', 'recommendations per row', positiveInt('--k'), 10)
       .option('--split <name>', 'rows to recommend for: train, valid, test or all', 'test')
-      .option('--include-history', 'keep the context\'s items as candidates (default: excluded, as evaluation does)', false)
+      .option('--include-history', "keep the context's items as candidates (default: excluded, as evaluation does)", false)
       .option('--batch-rows <n>', 'rows scored at once', positiveInt('--batch-rows'), 256)
       .action(async (checkpoint: string, opts: { data: string; output: string; k: number; split: string; includeHistory: boolean; batchRows: number }) => {
         const r = await runRecommend({ checkpoint, ...opts });

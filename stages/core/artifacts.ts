@@ -35,6 +35,8 @@ export const ARTIFACT = {
   reportComparisonTable: 'report:comparison_table',
   /** How metrics were measured (which judge, which history excluded), for table captions. */
   reportNotes: 'report:notes',
+  /** Where the mlflow sink logged (tracking URI, experiment and run ids, metrics sent). */
+  mlflow: 'mlflow',
 } as const;
 
 /** Keys with a path part: one artifact per file or directory written. */
@@ -42,6 +44,7 @@ export const datasetArtifact = (dir: string) => `dataset:${dir}` as const;
 export const plotArtifact = (file: string) => `plot:${file}` as const;
 export const metricsParquetArtifact = (file: string) => `metrics_parquet:${file}` as const;
 export const metricsJsonlArtifact = (file: string) => `metrics_jsonl:${file}` as const;
+export const tensorboardArtifact = (dir: string) => `tensorboard:${dir}` as const;
 
 /** Value type of each artifact key; filled in by stages/artifact-types.ts (declaration merging). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

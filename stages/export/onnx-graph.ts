@@ -57,7 +57,13 @@ export class OnnxGraph {
   /** Add a node; returns the name of its (first) output. */
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputName?: string): string {
     const out = outputName ?? `${op.toLowerCase()}_${this.counter++}`;
-    this.nodes.push({ op_type: op, name: `${op}_${this.nodes.length}`, input: inputs, output: [out], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    this.nodes.push({
+      op_type: op,
+      name: `${op}_${this.nodes.length}`,
+      input: inputs,
+      output: [out],
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
     return out;
   }
 

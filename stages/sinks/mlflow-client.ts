@@ -77,7 +77,9 @@ export class MlflowClient {
       throw new ConfigError(`mlflow: tracking_uri ${JSON.stringify(opts.trackingUri)} is not a URL (expected e.g. http://127.0.0.1:5000)`, ['tracking_uri']);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError(`mlflow: tracking_uri ${JSON.stringify(opts.trackingUri)} must be http:// or https:// (file stores are not supported)`, ['tracking_uri']);
+      throw new ConfigError(`mlflow: tracking_uri ${JSON.stringify(opts.trackingUri)} must be http:// or https:// (file stores are not supported)`, [
+        'tracking_uri',
+      ]);
     }
     this.base = url.href.replace(/\/+$/, '');
     this.retries = opts.retries ?? 5;
@@ -127,7 +129,8 @@ export class MlflowClient {
       return r.experiment.experiment_id;
     } catch (e) {
       if (!(e instanceof HttpStatusError) || !(e.status === 404 || e.body.includes('RESOURCE_DOES_NOT_EXIST'))) {
-        if (e instanceof HttpStatusError) throw new ConfigError(`mlflow: experiments/get-by-name was refused (HTTP ${e.status}: ${mlflowMessage(e.body)})`, ['mlflow']);
+        if (e instanceof HttpStatusError)
+          throw new ConfigError(`mlflow: experiments/get-by-name was refused (HTTP ${e.status}: ${mlflowMessage(e.body)})`, ['mlflow']);
         throw e;
       }
     }
@@ -136,7 +139,12 @@ export class MlflowClient {
   }
 
   async createRun(experimentId: string, runName: string, startTime: number, tags: KeyValue[]): Promise<string> {
-    const r = await this.request<{ run: { info: { run_id: string } } }>('POST', 'runs/create', { experiment_id: experimentId, run_name: runName, start_time: startTime, tags });
+    const r = await this.request<{ run: { info: { run_id: string } } }>('POST', 'runs/create', {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: startTime,
+      tags,
+    });
     return r.run.info.run_id;
   }
 

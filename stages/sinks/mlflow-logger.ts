@@ -106,6 +106,7 @@ export class MlflowRunLogger {
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
   private lastSend = Date.now();
+  private started = false;
 
   constructor(
     private readonly client: MlflowClient,
@@ -123,8 +124,10 @@ export class MlflowRunLogger {
     });
   }
 
-  /** Find or create the experiment, create the run, log params and tags (queued). */
+  /** Find or create the experiment, create the run, log params and tags (queued; once, on the first records or at the end). */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     const startTime = Date.now();
     this.enqueue(async () => {
       this.experimentId = await this.client.experimentId(this.opts.experiment);
@@ -135,6 +138,8 @@ export class MlflowRunLogger {
 
   /** Buffer records; send when enough are waiting or enough time passed. */
   add(records: readonly MetricRecord[]): void {
+    if (records.length === 0) return;
+    this.start();
     const now = Date.now();
     for (const r of records) this.pending.push({ key: metricKeyOf(r, this.opts.layout), value: jsonDouble(r.value), timestamp: now, step: r.step });
     const every = Math.min(this.opts.flushEvery ?? LOG_BATCH_LIMITS.metrics, LOG_BATCH_LIMITS.metrics);
@@ -157,6 +162,7 @@ export class MlflowRunLogger {
 
   /** Send the rest and close the run FINISHED (FAILED when `failed` or a call failed); throws the first failure. */
   async finish(failed = false): Promise<void> {
+    this.start();
     this.flush();
     await this.queue;
     const end = Date.now();

@@ -51,7 +51,9 @@ describe('export and recommend as commander commands (the shape the commander CL
     const recs = path.join(d, 'recs');
     await parse(recommendCommand, ['recommend', ck, '--data', data, '--output', recs, '--k', '4', '--batch-rows', '2']);
     expect(concatBatches(await readParquetAll(recs)).numRows).toBe(24);
-    await expect(parse(recommendCommand, ['recommend', ck, '--data', data, '--output', recs, '--k', 'ten'])).rejects.toThrow('recommend: --k must be a positive integer; got ten');
+    await expect(parse(recommendCommand, ['recommend', ck, '--data', data, '--output', recs, '--k', 'ten'])).rejects.toThrow(
+      'recommend: --k must be a positive integer; got ten',
+    );
   });
 
   it('recommend refuses an output that overlaps its input, leaving the input whole', async () => {
@@ -69,7 +71,7 @@ describe('export and recommend as commander commands (the shape the commander CL
     expect(concatBatches(await readParquetAll(data)).numRows).toBe(4);
   });
 
-  it('today\'s CLI: a missing required option is one line, exit 2', () => {
+  it("today's CLI: a missing required option is one line, exit 2", () => {
     const r = runCli(['export', '/nonexistent-checkpoint']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^(error|recpost): export: required option '--output <file>' not specified\n$/);

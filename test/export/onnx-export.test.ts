@@ -31,7 +31,7 @@ function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1
 }
 
 describe('export --format onnx', () => {
-  it('scores equal recpost\'s (1e-4) for random histories, empty, short, padded and longer than max_len', async () => {
+  it("scores equal recpost's (1e-4) for random histories, empty, short, padded and longer than max_len", async () => {
     const d = tmpDir('onnx');
     const ckDir = await randomCheckpoint(path.join(d, 'ck'));
     const out = path.join(d, 'model.onnx');
@@ -87,18 +87,44 @@ describe('export --format onnx', () => {
     expect(bad.stderr).toMatch(/^(error|recpost): export: --format must be one of onnx; got "tflite"\n$/);
     const missing = runCli(['export', path.join(d, 'nope'), '--output', out]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toBe(`${missing.stderr.startsWith('recpost:') ? 'recpost' : 'error'}: export: no such checkpoint directory: ${path.join(d, 'nope')}\n`);
+    expect(missing.stderr).toBe(
+      `${missing.stderr.startsWith('recpost:') ? 'recpost' : 'error'}: export: no such checkpoint directory: ${path.join(d, 'nope')}\n`,
+    );
     expect(() => runExport({ checkpoint: ckDir, output: out, format: 'onnx' })).not.toThrow();
     expect(() => runExport({ checkpoint: d, output: out })).toThrow(ConfigError);
     expect(fs.readdirSync(path.join(d, 'served')).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  it('matches for other shapes: one head and no reward head (no reward file), four heads and three blocks', async () => {
+    for (const variant of [
+      { ...CONFIG, heads: 1, blocks: 1, rewardHead: false },
+      { ...CONFIG, heads: 4, blocks: 3, maxLen: 3, ffn: 4 },
+    ]) {
+      const d = tmpDir('shape');
+      const ckDir = await randomCheckpoint(path.join(d, 'ck'), variant, 23);
+      const r = runExport({ checkpoint: ckDir, output: path.join(d, 'model.onnx') });
+      expect(r.reward === undefined).toBe(!variant.rewardHead);
+      expect(fs.existsSync(path.join(d, 'model.reward.onnx'))).toBe(variant.rewardHead);
+      const policy = policyFromCheckpoint(readCheckpoint(ckDir)) as SasrecPolicy;
+      const hist = randomHistories(12, variant, 8);
+      const width = longest(hist) + 1;
+      const session = await ort.InferenceSession.create(r.scorer);
+      const res = await session.run({ history: new ort.Tensor('int64', leftPadded(hist, width), [12, width]) });
+      closeTo(res.scores!.data as Float32Array, policy.logitsSync(hist));
+      policy.dispose();
+    }
+  });
+
   it('refuses a checkpoint that is not a SASRec model, naming its kind', () => {
     const d = tmpDir('gauss');
-    const dir = writeCheckpoint(path.join(d, 'g'), { kind: 'gaussian', method: 'drpo', model: {}, step: 1, epoch: 1, seed: 0, position: null, rng: { seed: 0, step: 1, epoch: 1, batch: 0 } }, [
-      { name: 'w', shape: [1], data: new Float32Array(1) },
-    ]);
-    expect(() => runExport({ checkpoint: dir, output: path.join(d, 'm.onnx') })).toThrow(`export: ${dir} is a "gaussian" checkpoint; only sasrec checkpoints can be exported`);
+    const dir = writeCheckpoint(
+      path.join(d, 'g'),
+      { kind: 'gaussian', method: 'drpo', model: {}, step: 1, epoch: 1, seed: 0, position: null, rng: { seed: 0, step: 1, epoch: 1, batch: 0 } },
+      [{ name: 'w', shape: [1], data: new Float32Array(1) }],
+    );
+    expect(() => runExport({ checkpoint: dir, output: path.join(d, 'm.onnx') })).toThrow(
+      `export: ${dir} is a "gaussian" checkpoint; only sasrec checkpoints can be exported`,
+    );
     expect(fs.existsSync(path.join(d, 'm.onnx'))).toBe(false);
   });
 });

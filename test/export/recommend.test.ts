@@ -43,7 +43,7 @@ function bruteTopK(scores: Float32Array, numItems: number, context: number[], k:
 }
 
 describe('top-K with the evaluation candidate rule', () => {
-  it('matches a full sort, including ties and NaN, and K = 1 equals evaluation\'s topItems', () => {
+  it("matches a full sort, including ties and NaN, and K = 1 equals evaluation's topItems", () => {
     const rand = mulberry32(3);
     const numItems = 25;
     const ctx = randomHistories(30, { ...CONFIG, numItems }, 9);
@@ -64,7 +64,7 @@ describe('top-K with the evaluation candidate rule', () => {
 });
 
 describe('recommend', () => {
-  it('writes user_id, rank, item_id, score for the test rows, equal to a brute-force top-K over recpost\'s scores', async () => {
+  it("writes user_id, rank, item_id, score for the test rows, equal to a brute-force top-K over recpost's scores", async () => {
     const d = tmpDir('rec');
     const ck = await randomCheckpoint(path.join(d, 'ck'));
     const ctx = randomHistories(41, CONFIG, 21);
@@ -111,6 +111,8 @@ describe('recommend', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^(error|recpost): recommend: --k must be a positive integer; got 0\n$/);
     await expect(runRecommend({ checkpoint: ck, data: path.join(d, 'none'), output: out })).rejects.toThrow(ConfigError);
-    await expect(runRecommend({ checkpoint: ck, data, output: out, split: 'holdout' })).rejects.toThrow('recommend: --split must be one of train, valid, test, all; got "holdout"');
+    await expect(runRecommend({ checkpoint: ck, data, output: out, split: 'holdout' })).rejects.toThrow(
+      'recommend: --split must be one of train, valid, test, all; got "holdout"',
+    );
   });
 });

@@ -33,7 +33,11 @@ describe('train → tensorboard → run.json → export → recommend', () => {
       seed: 6,
       stages: [
         { stage: 'read_parquet', with: { path: examples } },
-        { stage: 'train_sasrec', id: 'bc', with: { max_len: 8, d: 8, blocks: 1, heads: 2, batch_size: 16, epochs: 2, log_every: 1, backend: 'cpu', objective: { name: 'bc' } } },
+        {
+          stage: 'train_sasrec',
+          id: 'bc',
+          with: { max_len: 8, d: 8, blocks: 1, heads: 2, batch_size: 16, epochs: 2, log_every: 1, backend: 'cpu', objective: { name: 'bc' } },
+        },
         { stage: 'tensorboard', with: { poll_seconds: 0 } },
       ],
     });
@@ -47,7 +51,9 @@ describe('train → tensorboard → run.json → export → recommend', () => {
     // Every training record of method bc is in the event file, at its step under <split>/<metric>.
     const files = fs.readdirSync(path.join(out, 'tensorboard', 'bc')).filter((n) => n.startsWith('events.out.tfevents.'));
     expect(files).toHaveLength(1);
-    const scalars = readEvents(path.join(out, 'tensorboard', 'bc', files[0]!)).flatMap((e) => e.values.map((v) => `${e.step} ${v.tag} ${Math.fround(v.value)}`));
+    const scalars = readEvents(path.join(out, 'tensorboard', 'bc', files[0]!)).flatMap((e) =>
+      e.values.map((v) => `${e.step} ${v.tag} ${Math.fround(v.value)}`),
+    );
     const expected = res.metrics.filter((m) => m.method === 'bc').map((m) => `${m.step} ${m.split ? `${m.split}/` : ''}${m.metric} ${Math.fround(m.value)}`);
     expect(expected.some((s) => / train\/loss /.test(s))).toBe(true);
     expect(scalars.sort()).toEqual(expected.sort());
@@ -64,7 +70,8 @@ describe('train → tensorboard → run.json → export → recommend', () => {
     const session = await ort.InferenceSession.create(model);
     const got = (await session.run({ history: new ort.Tensor('int64', leftPadded(contexts, width), [rows, width]) })).scores!.data as Float32Array;
     let worst = 0;
-    for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
+    for (let i = 0; i < want.length; i++)
+      if (Number.isFinite(want[i]!)) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
     expect(worst).toBeLessThan(1e-4);
     policy.dispose();
 

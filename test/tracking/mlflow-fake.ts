@@ -99,7 +99,8 @@ export async function startFakeMlflow(): Promise<FakeMlflow> {
           if (!isInt(body.start_time)) return bad('start_time must be an integer (ms)');
           if (!isStr(body.run_name)) return bad('run_name must be a string');
           const tags = body.tags as unknown;
-          if (!Array.isArray(tags) || !tags.every((t: { key?: unknown; value?: unknown }) => isStr(t.key) && isStr(t.value))) return bad('tags must be [{key, value}] strings');
+          if (!Array.isArray(tags) || !tags.every((t: { key?: unknown; value?: unknown }) => isStr(t.key) && isStr(t.value)))
+            return bad('tags must be [{key, value}] strings');
           const run: FakeRun = {
             run_id: `run${nextId++}`,
             experiment_id: body.experiment_id,

@@ -39,16 +39,15 @@ function source(batches: Batch[], emitted: Partial<MetricRecord>[] = [], fail = 
   });
 }
 
-async function run(src: StageDefinition<any>, mlflow: Record<string, unknown>, outDir = tmp()) {
-  const stages: [StageDefinition<any>, Record<string, unknown>][] = [
-    [src, { knob: 4 }],
-    [mlflowStage, mlflow],
-  ];
+async function run(src: StageDefinition<{ knob: number }>, mlflow: Record<string, unknown>, outDir = tmp()) {
   const p: ResolvedPipeline = {
     name: 'mlf',
     outDir,
     seed: 2,
-    stages: stages.map(([def, raw], index) => ({ index, id: index === 0 ? 'src' : 'mlflow', def, config: validateConfig(`stage ${index}`, def.fields, raw) })),
+    stages: [
+      { index: 0, id: 'src', def: src, config: validateConfig('stage 0', src.fields, { knob: 4 }) },
+      { index: 1, id: 'mlflow', def: mlflowStage, config: validateConfig('stage 1', mlflowStage.fields, mlflow) },
+    ],
   };
   const logger = memoryLogger();
   const result = await runPipeline(p, { outDir, logger, progress: false });
@@ -127,11 +126,15 @@ describe('mlflow sink against a local fake server', () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it('fails the run with MLflow\'s message on a 4xx answer, and marks the MLflow run FAILED', async () => {
+  it("fails the run with MLflow's message on a 4xx answer, and marks the MLflow run FAILED", async () => {
     fake.reject = 'm/x';
-    const err = await run(source([metricsToBatch([metricRecord({ method: 'm', seed: 2, metric: 'x', value: 1 })])]), { tracking_uri: fake.url }).catch((e: unknown) => e);
+    const err = await run(source([metricsToBatch([metricRecord({ method: 'm', seed: 2, metric: 'x', value: 1 })])]), { tracking_uri: fake.url }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toBe('mlflow: POST runs/log-batch was refused (HTTP 400: INVALID_PARAMETER_VALUE: metric m/x is not allowed here)');
+    expect((err as Error).message).toBe(
+      'stage "mlflow" (stages[1]): mlflow: POST runs/log-batch was refused (HTTP 400: INVALID_PARAMETER_VALUE: metric m/x is not allowed here)',
+    );
     expect([...fake.runs.values()][0]!.status).toBe('FAILED');
   });
 
@@ -141,11 +144,17 @@ describe('mlflow sink against a local fake server', () => {
     await closed.close();
     const err = await run(source([]), { tracking_uri: url, retries: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(new RegExp(`^mlflow: GET ${url}/api/2\\.0/mlflow/experiments/get-by-name\\?experiment_name=mlf failed after 2 tries \\(.*ECONNREFUSED`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^stage "mlflow" \\(stages\\[1\\]\\): mlflow: GET ${url}/api/2\\.0/mlflow/experiments/get-by-name\\?experiment_name=mlf failed after 2 tries \\(.*ECONNREFUSED`,
+      ),
+    );
     const saved = process.env.MLFLOW_TRACKING_URI;
     delete process.env.MLFLOW_TRACKING_URI;
     try {
-      await expect(run(source([]), {})).rejects.toThrow('mlflow: no tracking server: set the option tracking_uri or the environment variable MLFLOW_TRACKING_URI');
+      await expect(run(source([]), {})).rejects.toThrow(
+        'mlflow: no tracking server: set the option tracking_uri or the environment variable MLFLOW_TRACKING_URI',
+      );
     } finally {
       if (saved !== undefined) process.env.MLFLOW_TRACKING_URI = saved;
     }

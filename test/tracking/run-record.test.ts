@@ -33,7 +33,17 @@ function copyPipeline(d: string): string {
   const file = path.join(d, 'copy.yaml');
   fs.writeFileSync(
     file,
-    ['name: copy', 'seed: 1', 'stages:', `  - stage: read_parquet`, `    with: { path: ${src} }`, '  - stage: write_parquet', '    id: out', '    with: { path: "${out_dir}/copy-${seed}", rows_per_file: 1000 }', ''].join('\n'),
+    [
+      'name: copy',
+      'seed: 1',
+      'stages:',
+      `  - stage: read_parquet`,
+      `    with: { path: ${src} }`,
+      '  - stage: write_parquet',
+      '    id: out',
+      '    with: { path: "${out_dir}/copy-${seed}", rows_per_file: 1000 }',
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -125,9 +135,14 @@ describe('run record (<out_dir>/run.json)', () => {
     expect(r.seeds).toEqual([9]);
   });
 
-  it('lists the pipeline seed and the stages\' own seed options once each', () => {
+  it("lists the pipeline seed and the stages' own seed options once each", () => {
     const stage = (config: Record<string, unknown>) => ({ config }) as unknown as ResolvedPipeline['stages'][number];
-    const p = { name: 's', outDir: 'x', seed: 1, stages: [stage({ seed: 8 }), stage({ seeds: [8, 9, 'x'] }), stage({ path: 'p' }), stage({ seed: 1 })] } as ResolvedPipeline;
+    const p = {
+      name: 's',
+      outDir: 'x',
+      seed: 1,
+      stages: [stage({ seed: 8 }), stage({ seeds: [8, 9, 'x'] }), stage({ path: 'p' }), stage({ seed: 1 })],
+    } as ResolvedPipeline;
     expect(collectSeeds(p)).toEqual([1, 8, 9]);
   });
 

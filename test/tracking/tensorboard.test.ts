@@ -14,7 +14,10 @@ import { crc32cBitwise, readEvents, readTfRecords } from './tfrecord-reader.js';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-tb-'));
 
 function eventFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((n) => n.startsWith('events.out.tfevents.')).map((n) => path.join(dir, n));
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.startsWith('events.out.tfevents.'))
+    .map((n) => path.join(dir, n));
 }
 
 describe('CRC-32C', () => {
@@ -32,7 +35,10 @@ describe('event file writer', () => {
     const d = tmp();
     let t = 1700000000.25;
     const w = new EventFileWriter(d, () => t++);
-    w.writeScalars(3, [{ tag: 'valid/ndcg@10', value: 0.5 }, { tag: 'valid/loss', value: -1.25 }]);
+    w.writeScalars(3, [
+      { tag: 'valid/ndcg@10', value: 0.5 },
+      { tag: 'valid/loss', value: -1.25 },
+    ]);
     w.writeScalars(2 ** 40, [{ tag: 'x', value: Number.NaN }]);
     w.close();
     expect(path.basename(w.file)).toBe(`events.out.tfevents.1700000000.${os.hostname()}`);
@@ -41,7 +47,10 @@ describe('event file writer', () => {
     expect(events[0]).toEqual({ wallTime: 1700000000.25, step: 0, fileVersion: 'brain.Event:2', values: [] });
     expect(events[1]!.step).toBe(3);
     expect(events[1]!.wallTime).toBe(1700000001.25);
-    expect(events[1]!.values).toEqual([{ tag: 'valid/ndcg@10', value: 0.5 }, { tag: 'valid/loss', value: -1.25 }]);
+    expect(events[1]!.values).toEqual([
+      { tag: 'valid/ndcg@10', value: 0.5 },
+      { tag: 'valid/loss', value: -1.25 },
+    ]);
     expect(events[2]!.step).toBe(2 ** 40);
     expect(events[2]!.values[0]!.value).toBeNaN();
     // A second writer in the same second does not overwrite the first file.
@@ -107,7 +116,11 @@ describe('tensorboard sink', () => {
   it('defaults to <out_dir>/tensorboard and honours records: stream', async () => {
     const d = tmp();
     const stream = [metricRecord({ run: 'sinks-test', method: 'm', step: 5, split: 'valid', metric: 'hr', value: 0.125 })];
-    await runWith(testSource([metricsToBatch(stream)], [{ run: 'sinks-test', method: 'm', step: 1, split: 'train', metric: 'loss', value: 1 }]), [[tensorboardStage, { records: 'stream' }]], d);
+    await runWith(
+      testSource([metricsToBatch(stream)], [{ run: 'sinks-test', method: 'm', step: 1, split: 'train', metric: 'loss', value: 1 }]),
+      [[tensorboardStage, { records: 'stream' }]],
+      d,
+    );
     const files = eventFiles(path.join(d, 'tensorboard', 'm'));
     expect(files).toHaveLength(1);
     const events = readEvents(files[0]!);

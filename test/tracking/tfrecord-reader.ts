@@ -62,9 +62,11 @@ function fields(b: Uint8Array): Field[] {
     const no = key >> 3;
     const wire = key & 7;
     if (wire === 0) out.push({ no, wire, varint: varint() });
-    else if (wire === 1) (out.push({ no, wire, bytes: b.subarray(i, i + 8) }), (i += 8));
-    else if (wire === 5) (out.push({ no, wire, bytes: b.subarray(i, i + 4) }), (i += 4));
-    else if (wire === 2) {
+    else if (wire === 1 || wire === 5) {
+      const size = wire === 1 ? 8 : 4;
+      out.push({ no, wire, bytes: b.subarray(i, i + size) });
+      i += size;
+    } else if (wire === 2) {
       const len = Number(varint());
       out.push({ no, wire, bytes: b.subarray(i, i + len) });
       i += len;
