@@ -1,14 +1,35 @@
 /**
- * Subcommands of the `recpost` CLI beyond run/validate/stage/stages/schema,
- * contributed by the concerns that own them (each concern's commands.ts).
- * Each returns the process exit code.
+ * Every `recpost` subcommand, in the order `recpost --help` lists them. Each
+ * lives in pipelines/commands/<name>.ts; the library code it calls stays in
+ * stages/ (which never imports from pipelines/).
  */
-import type { Command } from './command.js';
-import { weightingCommands } from '../stages/weighting/commands.js';
-import { trainCommands } from '../stages/train/commands.js';
-import { evalCommands } from '../stages/eval/commands.js';
-import { sinksCommands } from '../stages/sinks/commands.js';
-import { statsCommands } from '../stages/stats/commands.js';
+import type { CliCommand } from './command.js';
+import { backendCommand } from './commands/backend.js';
+import { checkpointCommand } from './commands/checkpoint.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
+import { stageCommand } from './commands/stage.js';
+import { stagesCommand } from './commands/stages.js';
+import { statsMergeCommand } from './commands/stats-merge.js';
+import { theoryCommand } from './commands/theory.js';
+import { trainCommand } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
 
-export type { Command } from './command.js';
-export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands];
+export type { CliCommand } from './command.js';
+
+export const COMMANDS: CliCommand[] = [
+  runCommand,
+  validateCommand,
+  stageCommand,
+  stagesCommand,
+  schemaCommand,
+  theoryCommand,
+  trainCommand,
+  checkpointCommand,
+  backendCommand,
+  evaluateCommand,
+  reportCommand,
+  statsMergeCommand,
+];

@@ -1,0 +1,27 @@
+/** `recpost run <pipeline>`: run a pipeline file. */
+import type { CliCommand } from '../command.js';
+import { pipelineFileOptions } from './pipeline-options.js';
+import type { PipelineFileOptions } from './pipeline-file.js';
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  define: (program) =>
+    pipelineFileOptions(
+      program
+        .command('run')
+        .summary('run a pipeline file (YAML or JSON)')
+        .description('Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.')
+        .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
+    )
+      .option('--quiet', 'no progress lines and no stage report')
+      .action(async (file: string, opts: PipelineFileOptions & { quiet?: boolean }) => {
+        const { loadPipelineForCli } = await import('./pipeline-file.js');
+        const { formatStageReport, runPipeline } = await import('../runner.js');
+        const p = loadPipelineForCli(file, opts);
+        const quiet = opts.quiet ?? false;
+        const result = await runPipeline(p, { outDir: opts.out, quiet });
+        if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
+        const table = result.artifacts.get('report:table');
+        if (typeof table === 'string') process.stdout.write(`${table}\n`);
+      }),
+};
