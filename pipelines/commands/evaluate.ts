@@ -31,7 +31,7 @@ export interface EvaluateOptions {
   ks?: string;
   baselines?: string;
   batchRows?: string;
-  opt: string[];
+  opt?: string[];
   format: string;
   run: string;
   seed?: number;
@@ -41,7 +41,7 @@ export interface EvaluateOptions {
 
 /** The evaluation stage's options from the command line. */
 export function evaluateStageOptions(opts: Omit<EvaluateOptions, 'data' | 'kind' | 'format' | 'run'>): Record<string, unknown> {
-  const out = applyOptionAssignments({}, opts.opt, '--opt');
+  const out = applyOptionAssignments({}, opts.opt ?? [], '--opt');
   if (opts.state !== undefined) out.state = opts.state;
   if (opts.splits !== undefined) out.splits = commaList(opts.splits);
   if (opts.ks !== undefined) {
@@ -68,7 +68,7 @@ export const evaluateCommand: CliCommand = {
       .option('--ks <10,50>', 'cut-offs (ranking)')
       .option('--baselines <a,b>', 'ranking: popularity,random; reward_model: global_mean,user_mean,item_mean; "none" for none')
       .option('--batch-rows <n>', 'contexts per model call')
-      .option('--opt <key=value>', 'any other option of the stage, the value as YAML, e.g. --opt world=sim/world (repeatable)', collect, [])
+      .option('--opt <key=value>', 'any other option of the stage, the value as YAML, e.g. --opt world=sim/world (repeatable)', collect)
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
       .option('--run <name>', 'run label of the records', 'evaluate')
       .option('--seed <n>', 'base random seed', integerOption('--seed'))

@@ -20,20 +20,20 @@ export interface ReportOptions {
   methods?: string;
   title?: string;
   table?: string;
-  plot: string[];
-  metric: string[];
+  plot?: string[];
+  metric?: string[];
   x?: string;
   logX?: boolean;
-  plotOpt: string[];
+  plotOpt?: string[];
   out?: string;
   quiet?: boolean;
 }
 
 /** The metric of the i-th --plot: one --metric for all plots, or one per plot in order. */
-function plotMetric(opts: ReportOptions, i: number): string | undefined {
-  if (opts.metric.length <= 1) return opts.metric[0];
-  if (opts.metric.length !== opts.plot.length) throw new ConfigError(`report: --metric is given ${opts.metric.length} times for ${opts.plot.length} --plot; give one for all plots or one per --plot`, ['metric']);
-  return opts.metric[i];
+function plotMetric(metrics: string[], plots: string[], i: number): string | undefined {
+  if (metrics.length <= 1) return metrics[0];
+  if (metrics.length !== plots.length) throw new ConfigError(`report: --metric is given ${metrics.length} times for ${plots.length} --plot; give one for all plots or one per --plot`, ['metric']);
+  return metrics[i];
 }
 
 /** The report pipeline's stages from the command line. */
@@ -54,10 +54,11 @@ export function reportStages(inputs: string[], opts: ReportOptions, outDir: stri
     { stage: 'read_metrics', with: { paths: inputs } },
     { stage: 'comparison_table', with: table },
   ];
-  opts.plot.forEach((kind, i) => {
+  const plots = opts.plot ?? [];
+  plots.forEach((kind, i) => {
     const plot: Record<string, unknown> = { kind };
-    applyOptionAssignments(plot, opts.plotOpt, '--plot-opt');
-    const metric = plotMetric(opts, i);
+    applyOptionAssignments(plot, opts.plotOpt ?? [], '--plot-opt');
+    const metric = plotMetric(opts.metric ?? [], plots, i);
     if (metric !== undefined) plot.metric = metric;
     if (opts.x !== undefined) plot.x = opts.x;
     if (opts.logX) plot.log_x = true;
@@ -86,11 +87,11 @@ export const reportCommand: CliCommand = {
       .option('--methods <a,b>', 'rows (and plotted methods), in this order')
       .option('--title <text>', 'table heading')
       .option('--table <file>', 'Markdown file of the table (default <out>/comparison.md)')
-      .option('--plot <kind>', 'metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl; writes <out>/plots/<kind>-<metric>.svg and .png (repeatable)', collect, [])
-      .option('--metric <metric>', 'plotted metric: once for all plots, or once per --plot in order (repeatable)', collect, [])
+      .option('--plot <kind>', 'metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl; writes <out>/plots/<kind>-<metric>.svg and .png (repeatable)', collect)
+      .option('--metric <metric>', 'plotted metric: once for all plots, or once per --plot in order (repeatable)', collect)
       .option('--x <x>', 'plot x (step|epoch, or the swept parameter)')
       .option('--log-x', 'logarithmic x axis')
-      .option('--plot-opt <key=value>', 'any other plot option, the value as YAML, e.g. --plot-opt png_text=bitmap (repeatable)', collect, [])
+      .option('--plot-opt <key=value>', 'any other plot option, the value as YAML, e.g. --plot-opt png_text=bitmap (repeatable)', collect)
       .option('--out <dir>', 'output directory', path.join('runs', 'report'))
       .option('--quiet', 'no progress lines')
       .action(async (inputs: string[], opts: ReportOptions & { out: string }) => {

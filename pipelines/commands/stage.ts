@@ -11,7 +11,7 @@ import { checkExists, checkWritableDir, refuseOverwritingInput } from './paths.j
 interface StageOptions {
   input?: string;
   output?: string;
-  opt: string[];
+  opt?: string[];
   out?: string;
   seed?: number;
   quiet?: boolean;
@@ -34,7 +34,7 @@ export const stageCommand: CliCommand = {
       .argument('<name>', 'a registered stage (see `recpost stages`)')
       .option('--input <path>', 'Parquet file or dataset directory to read (transforms and sinks)')
       .option('--output <dir>', 'write the stage\'s output batches as a Parquet dataset here (never the --input path)')
-      .option('--opt <key=value>', 'a stage option, the value as YAML, e.g. --opt rho=0.4 (repeatable)', collect, [])
+      .option('--opt <key=value>', 'a stage option, the value as YAML, e.g. --opt rho=0.4 (repeatable)', collect)
       .option('--out <dir>', 'run directory for metrics.jsonl, report.json and files the stage writes by default (default: <output>.run with --output, else runs/<name> in the current directory, printed)')
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--quiet', 'no progress lines and no stage report')
@@ -42,7 +42,7 @@ export const stageCommand: CliCommand = {
         const { getStage, stageNames } = await import('../../stages/registry.js');
         const def = getStage(name);
         if (!def) throw new ConfigError(`stage: unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['unknown']);
-        const options = applyOptionAssignments({}, opts.opt, '--opt');
+        const options = applyOptionAssignments({}, opts.opt ?? [], '--opt');
         const stages: { stage: string; with: Record<string, unknown> }[] = [];
         if (def.role !== 'source') {
           if (opts.input === undefined) throw new ConfigError(`stage ${name}: a ${def.role} needs --input (a Parquet file or dataset directory)`, ['input']);

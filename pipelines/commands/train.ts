@@ -7,7 +7,7 @@ import { checkExists, checkWritableDir } from './paths.js';
 interface TrainOptions {
   model: string;
   objective?: string;
-  opt: string[];
+  opt?: string[];
   out?: string;
   seed?: number;
   quiet?: boolean;
@@ -22,7 +22,7 @@ export const trainCommand: CliCommand = {
       .argument('<examples>', 'examples: a Parquet file or dataset directory')
       .addOption(new Option('--model <model>', 'trainer stage: train_<model>').choices(['sasrec', 'gaussian', 'online']).default('sasrec'))
       .option('--objective <name>', 'objective name (the stage option objective.name)')
-      .option('--opt <key=value>', 'any option of the trainer stage, the value as YAML, e.g. --opt epochs=5 --opt objective.lambda=0.5 (repeatable)', collect, [])
+      .option('--opt <key=value>', 'any option of the trainer stage, the value as YAML, e.g. --opt epochs=5 --opt objective.lambda=0.5 (repeatable)', collect)
       .option('--out <dir>', 'run directory (checkpoints, metrics.jsonl; default runs/train-<model>)')
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--quiet', 'no progress lines and no stage report')
@@ -30,7 +30,7 @@ export const trainCommand: CliCommand = {
         checkExists(input, 'train: examples');
         const stageOptions: Record<string, unknown> = {};
         if (opts.objective !== undefined) stageOptions.objective = { name: opts.objective };
-        applyOptionAssignments(stageOptions, opts.opt, '--opt');
+        applyOptionAssignments(stageOptions, opts.opt ?? [], '--opt');
         const { resolvePipeline } = await import('../spec.js');
         const { formatStageReport, runPipeline } = await import('../runner.js');
         const p = resolvePipeline(

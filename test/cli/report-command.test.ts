@@ -32,7 +32,7 @@ describe('recpost report', () => {
     expect(fs.existsSync(path.join(out, 'plots', 'metric_vs_step-hr_10.svg'))).toBe(true);
   });
 
-  const none: ReportOptions = { plot: [], metric: [], plotOpt: [] };
+  const none: ReportOptions = {};
 
   it('maps options onto stage options', () => {
     const stages = reportStages(
