@@ -1,5 +1,6 @@
 /** `recpost checkpoint <dir>`: what a checkpoint holds. */
 import type { CliCommand } from '../command.js';
+import { checkExists } from './paths.js';
 
 export const checkpointCommand: CliCommand = {
   name: 'checkpoint',
@@ -9,6 +10,7 @@ export const checkpointCommand: CliCommand = {
       .summary('describe a checkpoint (kind, method, step, model, data position, objective state)')
       .argument('<dir>', 'a checkpoint directory (or a directory of step-<n> checkpoints: the latest)')
       .action(async (dir: string) => {
+        checkExists(dir, 'checkpoint:');
         const { readCheckpoint } = await import('../../stages/train/checkpoint.js');
         const { resolveCheckpointDir } = await import('../../stages/train/stage-support.js');
         const ck = readCheckpoint(resolveCheckpointDir(dir, 'checkpoint'));

@@ -62,10 +62,13 @@ export function isWithin(inner: string, outer: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** A writer must not replace what it reads: refuse an output equal to (or holding) the input. */
-export function refuseOverwritingInput(input: string, output: string, outputOption: string): void {
+/**
+ * A writer must not replace what it reads: refuse an output equal to (or
+ * holding) the input. `given` is the output as typed, e.g. "--output D".
+ */
+export function refuseOverwritingInput(input: string, output: string, given: string): void {
   if (isWithin(input, output)) {
     const same = path.resolve(input) === path.resolve(output);
-    throw new ConfigError(`${outputOption} ${output} ${same ? 'is the same path as' : 'contains'} --input ${input}; writing it would destroy the input (name another directory)`, [outputOption]);
+    throw new ConfigError(`${given} ${same ? 'is the same path as' : 'contains'} --input ${input}; writing it would destroy the input (name another directory)`, ['output']);
   }
 }

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { applyAssignment, parseAssignment } from '../args.js';
-import { parsePipelineDocument, resolvePipeline, type Locator, type PathSegment, type ResolvedPipeline } from '../spec.js';
+import { parsePipelineDocument, type Locator, type PathSegment } from '../pipeline-document.js';
+import type { ResolvedPipeline } from '../spec.js';
 import { checkWritableDir, isWithin } from './paths.js';
 
 export interface PipelineFileOptions {
@@ -63,8 +64,12 @@ function missingInputs(p: ResolvedPipeline): { index: number; field: PathSegment
   return missing;
 }
 
-/** Read, override, validate and check a pipeline file as `run` would before running it. */
-export function loadPipelineForCli(file: string, opts: PipelineFileOptions): ResolvedPipeline {
+/**
+ * Read, override, validate and check a pipeline file as `run` would before
+ * running it. The stage registry (slow to load) is imported only once the file
+ * has parsed and every --set applied.
+ */
+export async function loadPipelineForCli(file: string, opts: PipelineFileOptions): Promise<ResolvedPipeline> {
   if (!fs.existsSync(file)) throw new ConfigError(`pipeline file not found: ${file}`, ['missing file']);
   if (fs.statSync(file).isDirectory()) throw new ConfigError(`${file} is a directory; name a pipeline file (YAML or JSON)`, ['pipeline']);
   const { raw, locate } = parsePipelineDocument(fs.readFileSync(file, 'utf8'), file);
@@ -74,6 +79,7 @@ export function loadPipelineForCli(file: string, opts: PipelineFileOptions): Res
   if (opts.seed !== undefined) doc.seed = opts.seed;
   if (opts.out !== undefined) doc.out_dir = opts.out;
   const located = hideOverridden(locate, [...overridden, ...(opts.seed !== undefined ? [['seed']] : []), ...(opts.out !== undefined ? [['out_dir']] : [])]);
+  const { resolvePipeline } = await import('../spec.js');
   const p = resolvePipeline(doc, file, located);
   const problems = missingInputs(p).map(({ index, field, value }) => {
     const loc = located(['stages', index, 'with', ...field], false);

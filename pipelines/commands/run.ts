@@ -16,8 +16,8 @@ export const runCommand: CliCommand = {
       .option('--quiet', 'no progress lines and no stage report')
       .action(async (file: string, opts: PipelineFileOptions & { quiet?: boolean }) => {
         const { loadPipelineForCli } = await import('./pipeline-file.js');
+        const p = await loadPipelineForCli(file, opts);
         const { formatStageReport, runPipeline } = await import('../runner.js');
-        const p = loadPipelineForCli(file, opts);
         const quiet = opts.quiet ?? false;
         const result = await runPipeline(p, { outDir: opts.out, quiet });
         if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);

@@ -39,23 +39,23 @@ export const stageCommand: CliCommand = {
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--quiet', 'no progress lines and no stage report')
       .action(async (name: string, opts: StageOptions) => {
+        const options = applyOptionAssignments({}, opts.opt ?? [], '--opt');
+        if (opts.input !== undefined) {
+          checkExists(opts.input, '--input');
+          if (opts.output !== undefined) refuseOverwritingInput(opts.input, opts.output, `--output ${opts.output}`);
+          for (const key of ['output', 'path']) if (typeof options[key] === 'string') refuseOverwritingInput(opts.input, options[key] as string, `--opt ${key}=${options[key] as string}`);
+        }
+        if (opts.output !== undefined) checkWritableDir(opts.output, '--output');
         const { getStage, stageNames } = await import('../../stages/registry.js');
         const def = getStage(name);
         if (!def) throw new ConfigError(`stage: unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['unknown']);
-        const options = applyOptionAssignments({}, opts.opt ?? [], '--opt');
         const stages: { stage: string; with: Record<string, unknown> }[] = [];
         if (def.role !== 'source') {
           if (opts.input === undefined) throw new ConfigError(`stage ${name}: a ${def.role} needs --input (a Parquet file or dataset directory)`, ['input']);
-          checkExists(opts.input, '--input');
           stages.push({ stage: 'read_parquet', with: { path: opts.input } });
-          if (opts.output !== undefined) refuseOverwritingInput(opts.input, opts.output, '--output');
-          for (const key of ['output', 'path']) if (typeof options[key] === 'string') refuseOverwritingInput(opts.input, options[key] as string, `--opt ${key}=`);
         }
         stages.push({ stage: name, with: options });
-        if (opts.output !== undefined) {
-          checkWritableDir(opts.output, '--output');
-          stages.push({ stage: 'write_parquet', with: { path: opts.output } });
-        }
+        if (opts.output !== undefined) stages.push({ stage: 'write_parquet', with: { path: opts.output } });
         const { resolvePipeline } = await import('../spec.js');
         const { formatStageReport, runPipeline } = await import('../runner.js');
         const p = resolvePipeline({ name, stages, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }, `stage ${name}`);

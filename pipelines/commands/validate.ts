@@ -14,7 +14,7 @@ export const validateCommand: CliCommand = {
         .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
     ).action(async (file: string, opts: PipelineFileOptions) => {
       const { loadPipelineForCli } = await import('./pipeline-file.js');
-      const p = loadPipelineForCli(file, opts);
+      const p = await loadPipelineForCli(file, opts);
       process.stdout.write(`${file}: valid pipeline "${p.name}" with ${p.stages.length} stage(s): ${p.stages.map((s) => s.def.name).join(' → ')}\n`);
     }),
 };
