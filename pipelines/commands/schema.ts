@@ -11,13 +11,13 @@ export const schemaCommand: CliCommand = {
       .summary('print the JSON Schema of pipeline files')
       .option('--output <file>', 'write the schema to this file instead of stdout')
       .action(async (opts: { output?: string }) => {
+        if (opts.output !== undefined) checkWritableFile(opts.output, '--output');
         const { pipelineJsonSchema } = await import('../json-schema.js');
         const text = `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`;
         if (opts.output === undefined) {
           process.stdout.write(text);
           return;
         }
-        checkWritableFile(opts.output, '--output');
         fs.writeFileSync(opts.output, text);
       }),
 };
