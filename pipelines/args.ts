@@ -52,32 +52,39 @@ type Container = Record<string, unknown> | unknown[];
 
 const isContainer = (v: unknown): v is Container => typeof v === 'object' && v !== null;
 
+/** How a list element can be named in a path besides its index: its `id`, else its `name` when unique. */
+export type ElementNames = (item: unknown) => { id?: string; name?: string };
+
 /**
  * The element of an array named by a path segment: an index in range, or, for
- * arrays given `idOf`, an element whose id is the segment.
+ * arrays given `namesOf`, the element whose id (first) or name is the segment.
  */
-function arrayIndex(list: unknown[], segment: string, a: Assignment, flagName: string, idOf?: (item: unknown) => string[]): number {
+function arrayIndex(list: unknown[], segment: string, a: Assignment, flagName: string, namesOf?: ElementNames): number {
   if (/^-?\d+$/.test(segment)) {
     const i = Number(segment);
     if (i < 0 || i >= list.length)
       throw new ConfigError(`${flagName} ${a.text}: index ${segment} is out of range (${list.length === 0 ? 'the list is empty' : `0 to ${list.length - 1}`})`, ['index']);
     return i;
   }
-  if (!idOf) throw new ConfigError(`${flagName} ${a.text}: "${segment}" is not an index of a list`, ['index']);
-  const hits = list.flatMap((item, i) => (idOf(item).includes(segment) ? [i] : []));
-  if (hits.length === 1) return hits[0]!;
-  const known = [...new Set(list.flatMap((item) => idOf(item).slice(0, 1)))];
+  if (!namesOf) throw new ConfigError(`${flagName} ${a.text}: "${segment}" is not an index of a list`, ['index']);
+  const names = list.map(namesOf);
+  const byId = names.flatMap((n, i) => (n.id === segment ? [i] : []));
+  if (byId.length === 1) return byId[0]!;
+  const byName = names.flatMap((n, i) => (n.name === segment ? [i] : []));
+  if (byId.length === 0 && byName.length === 1) return byName[0]!;
+  const hits = byId.length ? byId : byName;
   if (hits.length > 1) throw new ConfigError(`${flagName} ${a.text}: "${segment}" names ${hits.length} stages (${hits.join(', ')}); use an index or give them ids`, ['index']);
+  const known = [...new Set(names.map((n) => n.id ?? n.name).filter((n) => n !== undefined))];
   throw new ConfigError(`${flagName} ${a.text}: no stage with id "${segment}" (ids: ${known.join(', ')}; or use an index 0 to ${list.length - 1})`, ['index']);
 }
 
 /**
  * Apply one assignment onto `target`, creating missing objects on the way.
- * `idsAt(listPath)` lets a list be addressed by element id as well as index
- * (the pipeline's stages: by `id` or stage name).
+ * `namesAt(listPath)` lets a list be addressed by element id or name as well
+ * as by index (the pipeline's stages: by `id`, or by stage name).
  * Returns the path with indices resolved (e.g. ["stages", "4", "with", "epochs"]).
  */
-export function applyAssignment(target: Record<string, unknown>, a: Assignment, flagName: string, idsAt?: (listPath: readonly string[]) => ((item: unknown) => string[]) | undefined): string[] {
+export function applyAssignment(target: Record<string, unknown>, a: Assignment, flagName: string, namesAt?: (listPath: readonly string[]) => ElementNames | undefined): string[] {
   let node: Container = target;
   const resolved: string[] = [];
   a.path.forEach((segment, depth) => {
@@ -85,7 +92,7 @@ export function applyAssignment(target: Record<string, unknown>, a: Assignment, 
     let key: string | number = segment;
     if (Array.isArray(node)) {
       const list = node;
-      key = arrayIndex(list, segment, a, flagName, idsAt?.(resolved));
+      key = arrayIndex(list, segment, a, flagName, namesAt?.(resolved));
     }
     resolved.push(String(key));
     const holder = node as Record<string | number, unknown>;

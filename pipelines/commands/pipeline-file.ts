@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../stages/core/config-schema.js';
-import { applyAssignment, parseAssignment } from '../args.js';
+import { applyAssignment, parseAssignment, type ElementNames } from '../args.js';
 import { parsePipelineDocument, type Locator, type PathSegment } from '../pipeline-document.js';
 import type { ResolvedPipeline } from '../spec.js';
 import { checkWritableDir, isWithin } from './paths.js';
@@ -20,18 +20,19 @@ export interface PipelineFileOptions {
 }
 
 /** A stage entry's names for `--set stages.<name>.…`: its id, and its stage name. */
-function stageIds(item: unknown): string[] {
-  if (typeof item !== 'object' || item === null) return [];
+const stageNames: ElementNames = (item) => {
+  if (typeof item !== 'object' || item === null) return {};
   const s = item as Record<string, unknown>;
-  return [s.id, s.stage].filter((v): v is string => typeof v === 'string');
-}
+  return { id: typeof s.id === 'string' ? s.id : undefined, name: typeof s.stage === 'string' ? s.stage : undefined };
+};
 
 /**
  * Apply `--set` assignments. `stages.<i>` takes an index or a stage id (a
- * stage name too, when one stage has it). Returns the assigned paths.
+ * stage name too, when no stage has that id and one stage has that name).
+ * Returns the assigned paths.
  */
 export function applyPipelineSets(raw: Record<string, unknown>, sets: readonly string[]): string[][] {
-  return sets.map((text) => applyAssignment(raw, parseAssignment(text, '--set'), '--set', (listPath) => (listPath.length === 1 && listPath[0] === 'stages' ? stageIds : undefined)));
+  return sets.map((text) => applyAssignment(raw, parseAssignment(text, '--set'), '--set', (listPath) => (listPath.length === 1 && listPath[0] === 'stages' ? stageNames : undefined)));
 }
 
 /** Values a --set replaced are not where the file says: don't point into the file for them. */
