@@ -106,7 +106,15 @@ export async function main(argv: string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${fs.realpathSync(process.argv[1])}`).href;
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => {
+  const argv = process.argv.slice(2);
+  const debug = argv.includes('--debug') || process.env.RECPOST_DEBUG === '1';
+  // An error outside the command's promise (a stream callback, a worker) is printed the same way.
+  const fatal = (e: unknown) => process.exit(reportError(e, debug));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  // `recpost … | head`: a closed pipe ends the output, not with an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : fatal(e)));
+  main(argv).then((code) => {
     process.exitCode = code;
   });
 }
