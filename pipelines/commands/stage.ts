@@ -50,6 +50,8 @@ export const stageCommand: CliCommand = {
         const def = getStage(name);
         if (!def) throw new ConfigError(`stage: unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['unknown']);
         const stages: { stage: string; with: Record<string, unknown> }[] = [];
+        if (def.role === 'source' && opts.input !== undefined)
+          throw new ConfigError(`stage ${name}: a source reads no --input; name its input with --opt (see \`recpost stages ${name}\`)`, ['input']);
         if (def.role !== 'source') {
           if (opts.input === undefined) throw new ConfigError(`stage ${name}: a ${def.role} needs --input (a Parquet file or dataset directory)`, ['input']);
           stages.push({ stage: 'read_parquet', with: { path: opts.input } });

@@ -158,6 +158,11 @@ describe.concurrent('pipeline files', () => {
   it('a missing pipeline file', async () => {
     expect(await run(['run', 'missing.yaml'])).toEqual({ code: 2, out: '', err: 'recpost: pipeline file not found: missing.yaml\n' });
   });
+  it('--debug and RECPOST_DEBUG=1 keep a user mistake to its one line', async () => {
+    const expected = { code: 2, out: '', err: 'recpost: pipeline file not found: missing.yaml\n' };
+    expect(await run(['validate', 'missing.yaml', '--debug'])).toEqual(expected);
+    expect(await recpost(['validate', 'missing.yaml'], { cwd: dir, env: { RECPOST_DEBUG: '1' } })).toEqual(expected);
+  });
   it('a directory as the pipeline file', async () => {
     expect(await run(['validate', 'dataset'])).toEqual({ code: 2, out: '', err: 'recpost: dataset is a directory; name a pipeline file (YAML or JSON)\n' });
   });
@@ -278,6 +283,13 @@ describe.concurrent('recpost stage: inputs and outputs', () => {
   });
   it('a transform without --input', async () => {
     expect(await run(['stage', 'write_parquet', '--opt', 'path=x'])).toEqual({ code: 2, out: '', err: 'recpost: stage write_parquet: a sink needs --input (a Parquet file or dataset directory)\n' });
+  });
+  it('a source given --input', async () => {
+    expect(await run(['stage', 'ingest', '--input', 'data.parquet', '--opt', 'output=x'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'recpost: stage ingest: a source reads no --input; name its input with --opt (see `recpost stages ingest`)\n',
+    });
   });
   it('a missing --input', async () => {
     expect(await run(['stage', 'write_parquet', '--input', 'nope.parquet', '--opt', 'path=x'])).toEqual({ code: 2, out: '', err: 'recpost: --input nope.parquet does not exist\n' });
