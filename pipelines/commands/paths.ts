@@ -66,9 +66,9 @@ export function isWithin(inner: string, outer: string): boolean {
  * A writer must not replace what it reads: refuse an output equal to (or
  * holding) the input. `given` is the output as typed, e.g. "--output D".
  */
-export function refuseOverwritingInput(input: string, output: string, given: string): void {
+export function refuseOverwritingInput(input: string, output: string, given: string, inputOption = '--input '): void {
   if (isWithin(input, output)) {
     const same = path.resolve(input) === path.resolve(output);
-    throw new ConfigError(`${given} ${same ? 'is the same path as' : 'contains'} --input ${input}; writing it would destroy the input (name another directory)`, ['output']);
+    throw new ConfigError(`${given} ${same ? 'is the same path as' : 'contains'} ${inputOption}${input}; writing it would destroy the input (name another directory)`, ['output']);
   }
 }

@@ -52,6 +52,11 @@ export const stageCommand: CliCommand = {
         const stages: { stage: string; with: Record<string, unknown> }[] = [];
         if (def.role === 'source' && opts.input !== undefined)
           throw new ConfigError(`stage ${name}: a source reads no --input; name its input with --opt (see \`recpost stages ${name}\`)`, ['input']);
+        if (def.role === 'source' && typeof options.path === 'string') {
+          // A source's `path` is what it reads: its outputs must not replace it either.
+          if (opts.output !== undefined) refuseOverwritingInput(options.path, opts.output, `--output ${opts.output}`, '--opt path=');
+          if (typeof options.output === 'string') refuseOverwritingInput(options.path, options.output, `--opt output=${options.output}`, '--opt path=');
+        }
         if (def.role !== 'source') {
           if (opts.input === undefined) throw new ConfigError(`stage ${name}: a ${def.role} needs --input (a Parquet file or dataset directory)`, ['input']);
           stages.push({ stage: 'read_parquet', with: { path: opts.input } });

@@ -304,6 +304,10 @@ describe.concurrent('recpost stage: inputs and outputs', () => {
     expect(r).toEqual({ code: 2, out: '', err: `recpost: --opt path=${dataset} is the same path as --input dataset; writing it would destroy the input (name another directory)\n` });
     expect(snapshot(dataset)).toEqual(datasetFiles);
   });
+  it('a source\'s output equal to what it reads is refused', async () => {
+    const r = await run(['stage', 'ingest', '--opt', 'path=p.yaml', '--opt', 'output=p.yaml']);
+    expect(r).toEqual({ code: 2, out: '', err: 'recpost: --opt output=p.yaml is the same path as --opt path=p.yaml; writing it would destroy the input (name another directory)\n' });
+  });
   it('--output holding the input is refused', async () => {
     const r = await run(['stage', 'write_parquet', '--input', 'dataset', '--opt', 'path=elsewhere', '--output', '.']);
     expect(r).toEqual({ code: 2, out: '', err: 'recpost: --output . contains --input dataset; writing it would destroy the input (name another directory)\n' });
