@@ -87,6 +87,11 @@ function substituteAll(value: unknown, vars: Record<string, string>): unknown {
   return value;
 }
 
+/** A run name becomes a directory under runs/: it must not climb out of it. */
+function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\]/.test(name);
+}
+
 /** One validation problem and, where known, the value (or key) it is about. */
 interface Problem {
   message: string;
@@ -125,12 +130,13 @@ export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Loca
   const add = (message: string, path?: PathSegment[], key?: boolean) => problems.push({ message, path, key });
   for (const k of Object.keys(r)) if (!(k in topFields)) add(`unknown top-level field "${k}" (known: ${Object.keys(topFields).join(', ')})`, [k], true);
   if (r.name !== undefined && typeof r.name !== 'string') add('field "name" must be a string', ['name']);
+  else if (typeof r.name === 'string' && !isPlainName(r.name)) add(`field "name" must be a plain name (it names runs/<name>): no "/" or "\\", not "", "." or "..", got ${JSON.stringify(r.name)}`, ['name']);
   if (r.out_dir !== undefined && typeof r.out_dir !== 'string') add('field "out_dir" must be a string', ['out_dir']);
   if (r.seed !== undefined && !Number.isInteger(r.seed)) add('field "seed" must be an integer', ['seed']);
   if (!Array.isArray(r.stages) || r.stages.length === 0) add('field "stages" must be a non-empty list', r.stages === undefined ? [] : ['stages']);
   const stages: ResolvedStage[] = [];
   const ids = new Set<string>();
-  const name = typeof r.name === 'string' ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
+  const name = typeof r.name === 'string' && isPlainName(r.name) ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
   const outDir = typeof r.out_dir === 'string' ? substitute(r.out_dir, { name }) : path.join('runs', name);
   const seed = Number.isInteger(r.seed) ? (r.seed as number) : 0;
   const vars: Record<string, string> = { name, out_dir: outDir, seed: String(seed) };

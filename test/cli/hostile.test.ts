@@ -222,6 +222,14 @@ describe.concurrent('pipeline files', () => {
     const r = await run(['validate', file('produced.yaml', text)]);
     expect(r).toEqual({ code: 0, out: 'produced.yaml: valid pipeline "produced" with 4 stage(s): read_parquet → write_parquet → read_parquet → write_parquet\n', err: '' });
   });
+  it('a run name that climbs out of runs/ is refused at its line', async () => {
+    const text = `name: ../..\n${PIPELINE}`;
+    expect(await run(['validate', file('escape.yaml', text)])).toEqual({
+      code: 2,
+      out: '',
+      err: 'recpost: escape.yaml:1:7: field "name" must be a plain name (it names runs/<name>): no "/" or "\\", not "", "." or "..", got "../.."\n',
+    });
+  });
   it('--out that is an existing file', async () => {
     expect(await run(['run', 'p.yaml', '--out', 'data.parquet'])).toEqual({ code: 2, out: '', err: 'recpost: --out data.parquet is an existing file; name a directory\n' });
   });
