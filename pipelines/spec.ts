@@ -126,7 +126,8 @@ export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Loca
     throw new ConfigError(`${source}: a pipeline must be an object with a "stages" list`, ['not an object']);
   }
   const r = raw as Record<string, unknown>;
-  const problems: Problem[] = [];
+  // Plain strings are problems without a position (e.g. checks added by other modules).
+  const problems: (Problem | string)[] = [];
   const add = (message: string, path?: PathSegment[], key?: boolean) => problems.push({ message, path, key });
   for (const k of Object.keys(r)) if (!(k in topFields)) add(`unknown top-level field "${k}" (known: ${Object.keys(topFields).join(', ')})`, [k], true);
   if (r.name !== undefined && typeof r.name !== 'string') add('field "name" must be a string', ['name']);
@@ -184,7 +185,8 @@ export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Loca
     add(`stages[0] (stage "${stages[0]!.def.name}") is a ${stages[0]!.def.role}; a pipeline must start with a source stage`, ['stages', 0, 'stage']);
   }
   if (problems.length) {
-    const lines = problems.map((p) => {
+    const lines = problems.map((problem) => {
+      const p = typeof problem === 'string' ? { message: problem } : problem;
       const loc = p.path && locate ? locate(p.path, p.key ?? false) : undefined;
       return `${source}${loc ? `:${loc}` : ''}: ${p.message}`;
     });
