@@ -12,6 +12,8 @@
 const EVAL_MAY_IMPORT_FROM_TRAIN = [
   'stages/train/load-policy.ts',
   'stages/train/checkpoint.ts',
+  'stages/train/checkpoint-recovery.ts', // which step-N directories are interrupted temporaries (find-checkpoints)
+  'stages/train/checkpoint-integrity.ts',
   'stages/train/sasrec.ts',
   'stages/train/sasrec-policy.ts',
   'stages/train/gaussian-policy.ts',

@@ -7,6 +7,8 @@ import type { CliCommand } from './command.js';
 import { backendCommand } from './commands/backend.js';
 import { checkpointCommand } from './commands/checkpoint.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
+import { recommendCommand } from './commands/recommend.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -32,4 +34,6 @@ export const COMMANDS: CliCommand[] = [
   evaluateCommand,
   reportCommand,
   statsMergeCommand,
+  exportCommand,
+  recommendCommand,
 ];

@@ -27,9 +27,10 @@ function nearestExisting(p: string): string {
 
 /**
  * `dir` is (or can become) a directory this process can write in: not an
- * existing file, no file on its way, and its nearest existing ancestor takes
- * a new entry (probed with a temporary directory, removed at once, because
- * permission bits do not tell for root or read-only mounts).
+ * existing file, no file on its way, and writable: an existing directory by
+ * its permission; a directory still to be made by probing its nearest
+ * existing ancestor with a temporary directory, removed at once (permission
+ * bits do not tell for root or read-only mounts).
  */
 export function checkWritableDir(dir: string, option: string): void {
   const resolved = path.resolve(dir);
@@ -37,7 +38,9 @@ export function checkWritableDir(dir: string, option: string): void {
   const existing = nearestExisting(resolved);
   if (!fs.statSync(existing).isDirectory()) throw new ConfigError(`${option} ${dir}: ${existing} is a file, so the directory cannot be created`, [option]);
   try {
-    fs.rmdirSync(fs.mkdtempSync(path.join(existing, '.recpost-probe-')));
+    // An existing directory is asked, not probed: nothing is created inside a directory the user owns.
+    if (existing === resolved) fs.accessSync(existing, fs.constants.W_OK);
+    else fs.rmdirSync(fs.mkdtempSync(path.join(existing, '.recpost-probe-')));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     throw new ConfigError(`${option} ${dir}: cannot write in ${existing} (${REASONS[code] ?? code})`, [option]);

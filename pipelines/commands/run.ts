@@ -3,6 +3,11 @@ import type { CliCommand } from '../command.js';
 import { pipelineFileOptions } from './pipeline-options.js';
 import type { PipelineFileOptions } from './pipeline-file.js';
 
+/** The command-line overrides of a run, for run.json: each --set, then --seed and --out. */
+function runOverrides(opts: PipelineFileOptions): string[] {
+  return [...(opts.set ?? []), ...(opts.seed !== undefined ? [`--seed=${opts.seed}`] : []), ...(opts.out !== undefined ? [`--out=${opts.out}`] : [])];
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
   define: (program) =>
@@ -19,7 +24,7 @@ export const runCommand: CliCommand = {
         const p = await loadPipelineForCli(file, opts);
         const { formatStageReport, runPipeline } = await import('../runner.js');
         const quiet = opts.quiet ?? false;
-        const result = await runPipeline(p, { outDir: opts.out, quiet });
+        const result = await runPipeline(p, { outDir: opts.out, quiet, record: { pipelineFile: file, overrides: runOverrides(opts) } });
         if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
         const table = result.artifacts.get('report:table');
         if (typeof table === 'string') process.stdout.write(`${table}\n`);

@@ -1,9 +1,9 @@
 /** Generic Parquet source and sink stages (any table). */
-import * as fs from 'node:fs';
 import { defineStage } from '../core/stage.js';
 import { passThrough, streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
-import { listParquetFiles, parquetRowCount, readParquetFile } from './parquet.js';
+import { datasetRowCount, readDataset } from './parquet.js';
+import { listDataset } from './manifest-read.js';
 import { DatasetWriter } from './dataset-writer.js';
 
 export interface ReadParquetConfig {
@@ -25,19 +25,15 @@ export const readParquetStage = defineStage<ReadParquetConfig>({
     return {
       apply: () =>
         streamFromAsync(async function* () {
-          if (!fs.existsSync(cfg.path)) throw new Error(`read_parquet: no such file or directory: ${cfg.path}`);
-          const files = listParquetFiles(cfg.path);
-          if (files.length === 0) throw new Error(`read_parquet: no .parquet files under ${cfg.path}`);
-          let total = 0;
-          for (const f of files) total += await parquetRowCount(f);
+          const listing = listDataset(cfg.path);
+          if (listing.notice) ctx.log.warn(`read_parquet: ${listing.notice}`);
+          const total = await datasetRowCount(listing);
           const progress = new Progress('read_parquet', ctx.progress, total);
           let done = 0;
-          for (const f of files) {
-            for await (const b of readParquetFile(f, { table: cfg.table, columns: cfg.columns })) {
-              done += b.numRows;
-              progress.advance(b.numRows, done);
-              yield b;
-            }
+          for await (const b of readDataset(cfg.path, { table: cfg.table, columns: cfg.columns, what: 'read_parquet', listing })) {
+            done += b.numRows;
+            progress.advance(b.numRows, done);
+            yield b;
           }
           progress.finish();
         }),
@@ -72,6 +68,7 @@ export const writeParquetStage = defineStage<WriteParquetConfig>({
           rowGroupSize: cfg.row_group_size,
           compression: cfg.compression,
           partitionBy: cfg.partition_by,
+          stage: 'write_parquet',
         });
         return passThrough(
           input,
@@ -85,6 +82,7 @@ export const writeParquetStage = defineStage<WriteParquetConfig>({
             ctx.artifacts.set(`dataset:${cfg.path}`, m);
             ctx.log.info(`write_parquet: ${m.rows} rows in ${m.files.length} file(s) → ${cfg.path}`);
           },
+          () => writer.abort(),
         );
       },
     };

@@ -6,6 +6,7 @@ import { defaultLowerIsBetter, type SelectMode } from './aggregate.js';
 import { compareMethods, comparisonMarkdown } from './comparison.js';
 import { defaultMetrics } from './default-metrics.js';
 import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+import { notesFor } from '../eval/report-notes.js';
 
 export interface ComparisonTableConfig {
   metrics: string[];
@@ -86,7 +87,7 @@ export const comparisonTableStage = defineStage<ComparisonTableConfig>({
             });
             for (const w of c.warnings) ctx.log.warn(`comparison_table: ${w}`);
             const selectText = cfg.select === 'last' ? 'last checkpoint per replicate' : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
-            const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText });
+            const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText, notes: [...new Set(notesFor(ctx.artifacts, metrics))] });
             writeFileAtomic(file, text);
             ctx.artifacts.set('report:table', text.trimEnd());
             ctx.artifacts.set('report:comparison_table', { path: file, text, comparison: c });

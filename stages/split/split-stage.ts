@@ -94,12 +94,16 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
     if (cfg.min_context > cfg.max_len) {
       throw new Error(`split_sequences: min_context (${cfg.min_context}) must be ≤ max_len (${cfg.max_len})`);
     }
+    let writer: DatasetWriter | undefined;
     return {
       apply(input: BatchStream): BatchStream {
         const builder = new InteractionLogBuilder();
+        // Created when the pipeline is wired, so that an output equal to the input is refused before any work.
+        writer = cfg.output ? new DatasetWriter(cfg.output, { partitionBy: 'split', compression: cfg.compression, stage: 'split_sequences' }) : undefined;
         const useSession = cfg.return_by === 'session' ? true : cfg.return_by === 'user' ? false : undefined;
         const absorbed = input.consume<never>((err, x, push, next) => {
           if (err) {
+            writer?.abort();
             push(err);
             next();
           } else if (x === _.nil) push(null, _.nil);
@@ -136,7 +140,6 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
           ` (below threshold: valid ${c.belowThreshold[1]}, test ${c.belowThreshold[2]}; short users ${c.shortUsers}` +
           `${cfg.short_users === 'drop' ? `, ${c.droppedShortUserRows} rows dropped` : ''}; targets without enough context ${c.droppedMinContext[0] + c.droppedMinContext[1] + c.droppedMinContext[2]})`,
       );
-      const writer = cfg.output ? new DatasetWriter(cfg.output, { partitionBy: 'split', compression: cfg.compression }) : undefined;
       const total = c.examples[0] + c.examples[1] + c.examples[2];
       const progress = new Progress('split_sequences', ctx.progress, total);
       let done = 0;
@@ -146,7 +149,12 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
         t0 = performance.now();
         const r = gen.next();
         if (r.done) break;
-        writer?.write(r.value);
+        try {
+          writer?.write(r.value);
+        } catch (e) {
+          writer?.abort();
+          throw e;
+        }
         ctx.counters.busyMs += performance.now() - t0;
         done += r.value.numRows;
         progress.advance(r.value.numRows, done);

@@ -36,6 +36,8 @@ import type { GroupShaper } from '../core/objective.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { listCheckpoints, readCheckpointMeta, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
+import { checkResumeOrWarn } from './resume-check.js';
 import { linear } from './fast-ops.js';
 import type { CheckpointInfo, TrainingRecord } from './offline-trainer.js';
 import type { ContextBatch, OnlineModel } from './online-model.js';
@@ -71,6 +73,10 @@ export interface OnlineTrainerOptions {
   stopAfterUpdates?: number;
   trainerConfig?: Record<string, unknown>;
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts); recorded in checkpoints. */
+  trainingConfig?: Record<string, unknown>;
+  /** Checkpoints kept (0/undefined = all, which bounds how many a run may plan). */
+  keepLast?: number;
 }
 
 export interface OnlineHooks {
@@ -166,6 +172,7 @@ export async function trainOnline<P>(
   if (contexts.rows === 0) throw new Error(`${hooks.label ?? 'online'}: no contexts to train on`);
   const G = opts.algorithm === 'dpo' ? 2 : opts.groupSize;
   const B = Math.min(opts.contextsPerUpdate, contexts.rows);
+  prepareCheckpointRoot(opts.checkpointRoot, hooks.label ?? 'online', 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0), { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
   const V = model.numItems;
   const names = model.policyNames(policy);
   const adam = new Adam(policy, opts.adam, names);
@@ -189,6 +196,7 @@ export async function trainOnline<P>(
   let start = 0;
   if (resume) {
     try {
+      checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
       start = restore(resume, opts, contexts.rows, policy, adam, value, valueAdam, label);
     } catch (e) {
       adam.dispose();
@@ -219,6 +227,7 @@ export async function trainOnline<P>(
         rng: { seed: opts.seed, step: updates, epoch: 0, batch: updates },
         optimizer: { kind: 'adam', step: st.step, config: { ...opts.adam } },
         extra: { algorithm: opts.algorithm, updates, ...(vst ? { valueOptimizerStep: vst.step } : {}) },
+        ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
       },
       // The value head is stored with the parameters under value/… (a policy loader ignores it), its moments as m/value/…, v/value/….
       [...policy.toArrays(), ...(opts.extraArrays ?? []), ...(value ? value.toArrays() : [])],

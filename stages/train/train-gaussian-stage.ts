@@ -14,6 +14,7 @@ import { readCheckpoint } from './checkpoint.js';
 import { createGaussianParams, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { GaussianCollector, gaussianTask } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
+import { gaussianTrajectoryInput } from './trajectory-input.js';
 import {
   buildObjective,
   describeCheckpoint,
@@ -136,7 +137,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
               ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
             }
             if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => gaussianTrajectoryInput(data));
             ctx.log.info(
               `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
             );
@@ -145,7 +146,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
                 gaussianTask(params, config, data, catalog.embeddings),
                 objective,
                 {
-                  ...offlineTrainerOptions(cfg, run),
+                  ...offlineTrainerOptions(cfg, run, data),
                   trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
                   extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
                 },

@@ -11,6 +11,7 @@ import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../eval/truth.js';
 import { readCheckpoint } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
+import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
 import { sasrecTask } from './sasrec-task.js';
 import { SasrecPolicy } from './sasrec-policy.js';
@@ -167,7 +168,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
             const b2 = params.get('reward/b2');
             tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
           }
-          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
           const held = collector.heldOutRows();
           const steps = Math.ceil(data.numRows / cfg.batch_size);
           ctx.log.info(
@@ -186,7 +187,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
               }),
               objective,
               {
-                ...offlineTrainerOptions(cfg, run),
+                ...offlineTrainerOptions(cfg, run, data),
                 trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
               },
               {
@@ -195,6 +196,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
                   if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
                   const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
                   ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+                  return nll;
                 },
               },
               resume,
