@@ -188,8 +188,8 @@ describe('non-finite weights', () => {
 describe('recpost evaluate on a damaged checkpoint: one line, exit 2', () => {
   const data = () => {
     const d = tmp('data');
-    writeExamples(path.join(d, 'part-0.parquet'), randomExamples(40, 5, 1));
-    return d;
+    // One Parquet file (a directory without a manifest would add a notice line).
+    return writeExamples(path.join(d, 'part-0.parquet'), randomExamples(40, 5, 1));
   };
 
   it('NaN weights: exit 2 naming the checkpoint, no metric records', async () => {

@@ -23,7 +23,8 @@ import { cliInProcess, removeTmp, tmp } from './state-helpers.js';
 afterAll(removeTmp);
 
 const N = 60;
-const opts = (state?: string) => ({ state, baselines: [], batch_rows: 40 });
+// history 'context': shards share users, and whole-history exclusion of one shard cannot see the other's rows.
+const opts = (state?: string) => ({ state, baselines: [], batch_rows: 40, history: 'context' as const });
 const evalRows = (rows: ExampleRow[]) => rows.filter((r) => r.split !== 'train').length;
 const mrrCases = (rs: MetricRecord[]) => rs.filter((r) => r.metric === 'mrr').reduce((s, r) => s + r.count, 0);
 const values = (rs: MetricRecord[]) => rs.map((r) => [r.method, r.split, r.metric, r.count, r.value]);
@@ -108,7 +109,7 @@ describe('evaluation state keys checkpoints by content', () => {
     expect(values(again.metrics)).toEqual(values(fresh.metrics));
     expect(values(again.metrics)).not.toEqual(values(old.metrics));
     expect(mrrCases(again.metrics)).toBe(evalRows(rows));
-    expect(EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true }).donePairs()).toHaveLength(1);
+    expect(EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true, history: 'context' }).donePairs()).toHaveLength(1);
   });
 
   it('an unchanged checkpoint rewritten with the same weights is not evaluated again', async () => {
