@@ -90,7 +90,7 @@ describe.concurrent('program: help, version, unknown commands', () => {
   });
 });
 
-const COMMAND_NAMES = ['run', 'validate', 'stage', 'stages', 'schema', 'theory', 'train', 'checkpoint', 'backend', 'evaluate', 'report', 'stats-merge'];
+const COMMAND_NAMES = ['run', 'validate', 'stage', 'stages', 'schema', 'theory', 'train', 'checkpoint', 'backend', 'evaluate', 'report', 'stats-merge', 'export', 'recommend'];
 
 describe.concurrent('--help on every command exits 0 and does nothing else', () => {
   for (const name of COMMAND_NAMES) {
