@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stages/core/config-schema.js';
 import { DataError } from '../stages/core/errors.js';
-import { COMMANDS } from './commands.js';
+import { commandsFor, type CliCommand } from './commands.js';
 import { packageVersion } from './commands/version.js';
 
 export const EXIT_OK = 0;
@@ -23,7 +23,7 @@ export const EXIT_USAGE = 2;
 const USER_PATH_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG']);
 
 /** The program with every command; output goes through process.stdout/stderr, exits are thrown (main turns them into codes). */
-export function buildProgram(): Command {
+export function buildProgram(commands: readonly CliCommand[]): Command {
   const program = new Command('recpost');
   program
     .description('Post-train generative recommenders on offline logs with streaming pipelines of stages.')
@@ -38,7 +38,7 @@ export function buildProgram(): Command {
       // Errors are printed once, by main, as `recpost: <message>`.
       outputError: () => undefined,
     });
-  for (const c of COMMANDS) c.define(program);
+  for (const c of commands) c.define(program);
   program.addHelpText(
     'after',
     '\nExit codes: 0 success; 2 a mistake in the command line, a configuration or the data; 1 anything else.\nRun `recpost <command> --help` for the options of a command.',
@@ -97,7 +97,7 @@ export function reportError(e: unknown, debug: boolean): number {
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug') || process.env.RECPOST_DEBUG === '1';
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await buildProgram(await commandsFor(argv)).parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (e) {
     return reportError(e, debug);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { applyAssignment, parseAssignment, parseValue } from '../../pipelines/args.js';
 import { reportError } from '../../pipelines/cli.js';
+import { HEAVY_COMMANDS } from '../../pipelines/commands.js';
 import { BACKEND_OPTION_CHOICES } from '../../pipelines/commands/backend.js';
 import { loadPipelineForCli } from '../../pipelines/commands/pipeline-file.js';
 import { ConfigError } from '../../stages/core/config-schema.js';
@@ -91,6 +92,14 @@ describe('reportError', () => {
 });
 
 describe('option tables kept in step with the library', () => {
+  it('the --help line of a command loaded on demand is its own summary', async () => {
+    const { Command } = await import('commander');
+    for (const c of HEAVY_COMMANDS) {
+      const program = new Command('recpost');
+      (await c.load()).define(program);
+      expect(program.commands.find((x) => x.name() === c.name)?.summary()).toBe(c.summary);
+    }
+  });
   it('backend --backend choices are the backends the trainer knows', () => {
     expect([...BACKEND_OPTION_CHOICES]).toEqual([...BACKEND_CHOICES]);
   });
