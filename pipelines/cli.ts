@@ -1,155 +1,120 @@
 #!/usr/bin/env node
 /**
  * recpost: run pipelines, single stages, and helpers from the command line.
+ * `recpost --help` lists the commands; `recpost <command> --help` shows one.
  *
- *   recpost run <pipeline.yaml|json> [--out DIR] [--seed N] [--set stages.0.with.path=x] [--quiet]
- *   recpost validate <pipeline.yaml|json>
- *   recpost stage <name> [--input PATH] [--output DIR] [--opt key=value ...] [--quiet]
- *   recpost stages [name]            list stages, or one stage's options
- *   recpost schema [--output FILE]   JSON Schema of pipeline files
+ * Exit codes: 0 success (and --help, --version); 2 a mistake in the command
+ * line, a configuration or the data (one line `recpost: <message>`, naming
+ * the option, or the file:line:column); 1 anything else (one line; the stack
+ * trace with --debug or RECPOST_DEBUG=1).
  */
 import * as fs from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stages/core/config-schema.js';
-import { fieldsToMarkdown } from '../stages/core/config-schema.js';
 import { DataError } from '../stages/core/errors.js';
-import { getStage, STAGES, stageNames } from '../stages/registry.js';
-import { applySets, flag, hasFlag, parseArgs, type ParsedArgs } from './args.js';
-import { EXTRA_COMMANDS } from './commands.js';
-import { formatStageReport, runPipeline } from './runner.js';
-import { parsePipelineText, resolvePipeline, type PipelineSpec } from './spec.js';
-import { pipelineJsonSchema } from './json-schema.js';
+import { commandsFor, type CliCommand } from './commands.js';
+import { packageVersion } from './commands/version.js';
 
-const USAGE = `usage: recpost <command> [options]
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
 
-commands:
-  run <pipeline>        run a pipeline file (YAML or JSON)
-                        --out DIR  --seed N  --set path=value (repeatable)  --quiet
-  validate <pipeline>   check a pipeline file without running it
-  stage <name>          run one stage: --input PATH (Parquet file or dir, for transforms and sinks)
-                        --output DIR (Parquet dataset)  --opt key=value (repeatable)  --quiet
-  stages [name]         list stages, or show one stage's options
-  schema [--output F]   print the JSON Schema of pipeline files
-${EXTRA_COMMANDS.map((c) => `  ${c.usage.padEnd(21)} ${c.summary}`).join('\n')}
-`;
+/** File-system errors that name a path the user gave (missing, unreadable, unwritable): a usage mistake, exit 2. */
+const USER_PATH_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG']);
 
-function readPipeline(file: string, args: ParsedArgs) {
-  if (!fs.existsSync(file)) throw new ConfigError(`pipeline file not found: ${file}`, ['missing']);
-  const raw = parsePipelineText(fs.readFileSync(file, 'utf8'), file) as Record<string, unknown>;
-  const sets = args.flags.get('set') ?? [];
-  if (sets.length && typeof raw === 'object' && raw) applySets(raw, sets);
-  if (flag(args, 'seed') !== undefined) raw.seed = Number(flag(args, 'seed'));
-  if (flag(args, 'out') !== undefined) raw.out_dir = flag(args, 'out');
-  return resolvePipeline(raw, file);
+/** The program with every command; output goes through process.stdout/stderr, exits are thrown (main turns them into codes). */
+export function buildProgram(commands: readonly CliCommand[]): Command {
+  const program = new Command('recpost');
+  program
+    .description('Post-train generative recommenders on offline logs with streaming pipelines of stages.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--debug', 'print the stack trace of an unexpected error (also RECPOST_DEBUG=1)')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      // Errors are printed once, by main, as `recpost: <message>`.
+      outputError: () => undefined,
+    });
+  for (const c of commands) c.define(program);
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success; 2 a mistake in the command line, a configuration or the data; 1 anything else.\nRun `recpost <command> --help` for the options of a command.',
+  );
+  return program;
 }
 
-/** The command-line overrides of a run, for run.json: each --set, then --seed and --out. */
-function runOverrides(args: ParsedArgs): string[] {
-  return [...(args.flags.get('set') ?? []), ...(['seed', 'out'] as const).flatMap((k) => (flag(args, k) !== undefined ? [`--${k}=${flag(args, k)}`] : []))];
+/** commander's "error: unknown option '--sed'\n(Did you mean --seed?)" as one line. */
+function commanderMessage(e: CommanderError): string {
+  return e.message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ')
+    .replace('(Did you mean', '(did you mean');
 }
 
-async function cmdRun(args: ParsedArgs): Promise<number> {
-  const file = args.positionals[1];
-  if (!file) throw new ConfigError('run: name a pipeline file', ['usage']);
-  const p = readPipeline(file, args);
-  const quiet = hasFlag(args, 'quiet');
-  const result = await runPipeline(p, { outDir: flag(args, 'out'), quiet, record: { pipelineFile: file, overrides: runOverrides(args) } });
-  if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
-  const table = result.artifacts.get('report:table');
-  if (typeof table === 'string') process.stdout.write(`${table}\n`);
-  return 0;
+/** A Node file-system error as "<path>: <reason> (<call>)". */
+function fileSystemMessage(e: NodeJS.ErrnoException): string {
+  const reason = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*$/s, '');
+  return `${e.path}: ${reason}${e.syscall ? ` (${e.syscall})` : ''}`;
 }
 
-async function cmdValidate(args: ParsedArgs): Promise<number> {
-  const file = args.positionals[1];
-  if (!file) throw new ConfigError('validate: name a pipeline file', ['usage']);
-  const p = readPipeline(file, args);
-  process.stdout.write(`${file}: valid pipeline "${p.name}" with ${p.stages.length} stage(s): ${p.stages.map((s) => s.def.name).join(' → ')}\n`);
-  return 0;
-}
+const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 
-async function cmdStage(args: ParsedArgs): Promise<number> {
-  const name = args.positionals[1];
-  if (!name) throw new ConfigError(`stage: name a stage (one of: ${stageNames().join(', ')})`, ['usage']);
-  const def = getStage(name);
-  if (!def) throw new ConfigError(`stage: unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['unknown']);
-  const opts: Record<string, unknown> = {};
-  applySets(opts, args.flags.get('opt') ?? []);
-  const input = flag(args, 'input');
-  const output = flag(args, 'output');
-  const stages: PipelineSpec['stages'] = [];
-  if (def.role !== 'source') {
-    if (!input) throw new ConfigError(`stage ${name}: a ${def.role} needs --input (a Parquet file or dataset directory)`, ['input']);
-    stages.push({ stage: 'read_parquet', with: { path: input } });
+/** Print an error as the CLI does and return its exit code. */
+export function reportError(e: unknown, debug: boolean): number {
+  const say = (line: string) => process.stderr.write(`recpost: ${line}\n`);
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) return EXIT_OK;
+    if (e.code !== 'commander.help') say(commanderMessage(e));
+    return EXIT_USAGE;
   }
-  stages.push({ stage: name, with: opts });
-  if (output) stages.push({ stage: 'write_parquet', with: { path: output } });
-  const p = resolvePipeline({ name, stages, ...(flag(args, 'seed') ? { seed: Number(flag(args, 'seed')) } : {}) }, `stage ${name}`);
-  const quiet = hasFlag(args, 'quiet');
-  const result = await runPipeline(p, { outDir: flag(args, 'out') ?? (output ? `${output}.run` : undefined), quiet });
-  if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
-  return 0;
-}
-
-async function cmdStages(args: ParsedArgs): Promise<number> {
-  const name = args.positionals[1];
-  if (name) {
-    const def = getStage(name);
-    if (!def) throw new ConfigError(`unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['unknown']);
-    process.stdout.write(`${def.name} (${def.role}): ${def.summary}\n\n${def.doc ? `${def.doc}\n\n` : ''}${fieldsToMarkdown(def.fields)}\n`);
-    return 0;
+  if (e instanceof ConfigError) {
+    // Several problems: one line each.
+    for (const line of e.message.split('\n')) if (line.trim()) say(line);
+    return EXIT_USAGE;
   }
-  for (const d of STAGES.values()) process.stdout.write(`${d.name.padEnd(24)} ${d.role.padEnd(9)} ${d.summary}\n`);
-  return 0;
+  if (e instanceof DataError) {
+    say(oneLine(e.message));
+    return EXIT_USAGE;
+  }
+  const errno = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof errno.code === 'string' && USER_PATH_ERRORS.has(errno.code) && typeof errno.path === 'string') {
+    say(fileSystemMessage(errno));
+    if (debug) process.stderr.write(`${e.stack}\n`);
+    return EXIT_USAGE;
+  }
+  if (debug) process.stderr.write(`recpost: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  else say(oneLine(e instanceof Error ? e.message : String(e)));
+  return EXIT_FAILURE;
 }
 
-async function cmdSchema(args: ParsedArgs): Promise<number> {
-  const text = `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`;
-  const out = flag(args, 'output');
-  if (out) fs.writeFileSync(out, text);
-  else process.stdout.write(text);
-  return 0;
-}
-
+/** Run the CLI on `argv` (without node and the script) and return the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
-  const cmd = args.positionals[0];
+  const debug = argv.includes('--debug') || process.env.RECPOST_DEBUG === '1';
   try {
-    switch (cmd) {
-      case 'run':
-        return await cmdRun(args);
-      case 'validate':
-        return await cmdValidate(args);
-      case 'stage':
-        return await cmdStage(args);
-      case 'stages':
-        return await cmdStages(args);
-      case 'schema':
-        return await cmdSchema(args);
-      case undefined:
-      case 'help':
-      case '--help':
-        process.stdout.write(USAGE);
-        return cmd === undefined ? 2 : 0;
-      default: {
-        const extra = EXTRA_COMMANDS.find((c) => c.name === cmd);
-        if (extra) return await extra.run(args);
-        process.stderr.write(`recpost: unknown command "${cmd}"\n${USAGE}`);
-        return 2;
-      }
-    }
+    await buildProgram(await commandsFor(argv)).parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof DataError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return reportError(e, debug);
   }
 }
 
 const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${fs.realpathSync(process.argv[1])}`).href;
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => {
+  const argv = process.argv.slice(2);
+  const debug = argv.includes('--debug') || process.env.RECPOST_DEBUG === '1';
+  // An error outside the command's promise (a stream callback, a worker) is printed the same way.
+  const fatal = (e: unknown) => process.exit(reportError(e, debug));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  // `recpost … | head`: a closed pipe ends the output, not with an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : fatal(e)));
+  main(argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -15,11 +15,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { ConfigError, validateStageConfig, type Fields } from '../stages/core/config-schema.js';
 import { checkStageTables } from './table-check.js';
 import { getStage, stageNames } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/core/stage.js';
+import { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
+
+export { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
 
 export interface StageSpec {
   stage: string;
@@ -56,16 +58,13 @@ const topFields: Fields = {
 };
 
 export function parsePipelineText(text: string, source: string): unknown {
-  try {
-    return source.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`, ['parse']);
-  }
+  return parsePipelineDocument(text, source).raw;
 }
 
 export function loadPipelineFile(file: string): ResolvedPipeline {
   if (!fs.existsSync(file)) throw new ConfigError(`pipeline file not found: ${file}`, ['missing file']);
-  return resolvePipeline(parsePipelineText(fs.readFileSync(file, 'utf8'), file), file);
+  const { raw, locate } = parsePipelineDocument(fs.readFileSync(file, 'utf8'), file);
+  return resolvePipeline(raw, file, locate);
 }
 
 /**
@@ -89,64 +88,111 @@ function substituteAll(value: unknown, vars: Record<string, string>): unknown {
   return value;
 }
 
-/** Validate a parsed pipeline: every problem of every stage is reported at once. */
-export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipeline {
+/** A run name becomes a directory under runs/: it must not climb out of it. */
+function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\]/.test(name);
+}
+
+/** One validation problem and, where known, the value (or key) it is about. */
+interface Problem {
+  message: string;
+  path?: PathSegment[];
+  /** Point at the key rather than its value (an unknown field). */
+  key?: boolean;
+}
+
+/** `a.b[0].c` (validateConfig's field names) → ["a", "b", 0, "c"]. */
+function fieldPath(name: string): PathSegment[] {
+  return name.split(/\.|(?=\[)/).map((seg) => (/^\[\d+\]$/.test(seg) ? Number(seg.slice(1, -1)) : seg));
+}
+
+/** Where a validateConfig problem points, read from its wording (`unknown field "x"`, `field "x" …`). */
+function problemPath(problem: string, withPath: PathSegment[]): Pick<Problem, 'path' | 'key'> {
+  const unknown = /^unknown field "([^"]+)"/.exec(problem);
+  if (unknown) return { path: [...withPath, ...fieldPath(unknown[1]!)], key: true };
+  const required = /^field "([^"]+)" is required/.exec(problem);
+  if (required) return { path: [...withPath, ...fieldPath(required[1]!).slice(0, -1)] };
+  const field = /^field "([^"]+)"/.exec(problem);
+  if (field) return { path: [...withPath, ...fieldPath(field[1]!)] };
+  return { path: withPath };
+}
+
+/**
+ * Validate a parsed pipeline: every problem of every stage is reported at
+ * once, one per line. With `locate` (from parsePipelineDocument) each line
+ * starts with `file:line:column` of the offending value in the file.
+ */
+export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Locator): ResolvedPipeline {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${source}: a pipeline must be an object with a "stages" list`, ['not an object']);
   }
   const r = raw as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!(k in topFields)) problems.push(`${source}: unknown top-level field "${k}" (known: ${Object.keys(topFields).join(', ')})`);
-  if (r.name !== undefined && typeof r.name !== 'string') problems.push(`${source}: field "name" must be a string`);
-  if (r.out_dir !== undefined && typeof r.out_dir !== 'string') problems.push(`${source}: field "out_dir" must be a string`);
-  if (r.seed !== undefined && !Number.isInteger(r.seed)) problems.push(`${source}: field "seed" must be an integer`);
-  if (!Array.isArray(r.stages) || r.stages.length === 0) problems.push(`${source}: field "stages" must be a non-empty list`);
+  // Plain strings are problems without a position (e.g. checks added by other modules).
+  const problems: (Problem | string)[] = [];
+  const add = (message: string, path?: PathSegment[], key?: boolean) => problems.push({ message, path, key });
+  for (const k of Object.keys(r)) if (!(k in topFields)) add(`unknown top-level field "${k}" (known: ${Object.keys(topFields).join(', ')})`, [k], true);
+  if (r.name !== undefined && typeof r.name !== 'string') add('field "name" must be a string', ['name']);
+  else if (typeof r.name === 'string' && !isPlainName(r.name)) add(`field "name" must be a plain name (it names runs/<name>): no "/" or "\\", not "", "." or "..", got ${JSON.stringify(r.name)}`, ['name']);
+  if (r.out_dir !== undefined && typeof r.out_dir !== 'string') add('field "out_dir" must be a string', ['out_dir']);
+  if (r.seed !== undefined && !Number.isInteger(r.seed)) add('field "seed" must be an integer', ['seed']);
+  if (!Array.isArray(r.stages) || r.stages.length === 0) add('field "stages" must be a non-empty list', r.stages === undefined ? [] : ['stages']);
   const stages: ResolvedStage[] = [];
   const ids = new Set<string>();
-  const name = typeof r.name === 'string' ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
+  const name = typeof r.name === 'string' && isPlainName(r.name) ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
   const outDir = typeof r.out_dir === 'string' ? substitute(r.out_dir, { name }) : path.join('runs', name);
   const seed = Number.isInteger(r.seed) ? (r.seed as number) : 0;
   const vars: Record<string, string> = { name, out_dir: outDir, seed: String(seed) };
   (Array.isArray(r.stages) ? r.stages : []).forEach((s: unknown, index: number) => {
-    const where = `${source}: stages[${index}]`;
+    const where = `stages[${index}]`;
+    const at: PathSegment[] = ['stages', index];
     if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-      problems.push(`${where}: must be an object with a "stage" name`);
+      add(`${where}: must be an object with a "stage" name`, at);
       return;
     }
     const spec = s as Record<string, unknown>;
-    for (const k of Object.keys(spec)) if (!['stage', 'id', 'with'].includes(k)) problems.push(`${where}: unknown key "${k}" (a stage entry has stage, id, with; options go under "with")`);
+    for (const k of Object.keys(spec)) if (!['stage', 'id', 'with'].includes(k)) add(`${where}: unknown key "${k}" (a stage entry has stage, id, with; options go under "with")`, [...at, k], true);
     if (typeof spec.stage !== 'string') {
-      problems.push(`${where}: field "stage" must name a stage (one of: ${stageNames().join(', ')})`);
+      add(`${where}: field "stage" must name a stage (one of: ${stageNames().join(', ')})`, spec.stage === undefined ? at : [...at, 'stage']);
       return;
     }
     const def = getStage(spec.stage);
     if (!def) {
-      problems.push(`${where}: unknown stage "${spec.stage}" (known: ${stageNames().join(', ')})`);
+      add(`${where}: unknown stage "${spec.stage}" (known: ${stageNames().join(', ')})`, [...at, 'stage']);
       return;
     }
     const id = typeof spec.id === 'string' ? spec.id : def.name;
     const uniqueId = ids.has(id) ? `${id}#${index}` : id;
     ids.add(uniqueId);
+    const label = `${where} (stage "${def.name}")`;
+    const withPath: PathSegment[] = spec.with === undefined ? at : [...at, 'with'];
     let options: unknown;
     try {
       options = substituteAll(spec.with, vars);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      problems.push(`${where} (stage "${def.name}"): ${e.message}`);
+      add(`${label}: ${e.message}`, withPath);
       return;
     }
     try {
-      const config = validateStageConfig<Record<string, unknown>>(`${where} (stage "${def.name}")`, def, options);
+      const config = validateStageConfig<Record<string, unknown>>(label, def, options);
       stages.push({ index, id: uniqueId, def, config });
     } catch (e) {
-      if (e instanceof ConfigError) problems.push(e.message);
-      else throw e;
+      if (!(e instanceof ConfigError)) throw e;
+      if (e.problems.length === 1 && e.problems[0] === 'not an object') add(e.message, withPath);
+      else for (const p of e.problems) problems.push({ message: `${label}: ${p}`, ...problemPath(p, withPath) });
     }
   });
   if (stages.length > 0 && stages[0]!.def.role !== 'source' && problems.length === 0) {
-    problems.push(`${source}: stages[0] (stage "${stages[0]!.def.name}") is a ${stages[0]!.def.role}; a pipeline must start with a source stage`);
+    add(`stages[0] (stage "${stages[0]!.def.name}") is a ${stages[0]!.def.role}; a pipeline must start with a source stage`, ['stages', 0, 'stage']);
   }
-  if (problems.length === 0) problems.push(...checkStageTables(stages).map((p) => `${source}: ${p}`));
-  if (problems.length) throw new ConfigError(problems.join('\n'), problems);
+  if (problems.length === 0) problems.push(...checkStageTables(stages));
+  if (problems.length) {
+    const lines = problems.map((problem) => {
+      const p = typeof problem === 'string' ? { message: problem } : problem;
+      const loc = p.path && locate ? locate(p.path, p.key ?? false) : undefined;
+      return `${source}${loc ? `:${loc}` : ''}: ${p.message}`;
+    });
+    throw new ConfigError(lines.join('\n'), lines);
+  }
   return { name, outDir, seed, stages };
 }

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Runs the vitest suite and ends with the plain closing line "N passed, N failed"
-// (", N skipped" when any), read by CI. Exit code is vitest's.
+// Runs the dependency check (test/check-dependencies.mjs), then the vitest
+// suite, and ends with the plain closing line "N passed, N failed"
+// (", N skipped" when any), read by CI. A failed dependency check counts as one
+// failure and fails the command; otherwise the exit code is vitest's.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const deps = spawnSync(process.execPath, ['test/check-dependencies.mjs'], { stdio: 'inherit' });
+const depsFailed = deps.status !== 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'recpost-tests-'));
 const report = join(dir, 'report.json');
@@ -26,5 +31,6 @@ try {
   failed = Math.max(failed, 1);
 }
 rmSync(dir, { recursive: true, force: true });
+if (depsFailed) failed += 1;
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-process.exit(r.status ?? 1);
+process.exit(depsFailed ? 1 : (r.status ?? 1));

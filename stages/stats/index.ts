@@ -17,4 +17,3 @@ export {
   REWARD_STATS_PATH_ARTIFACT,
   type RewardStatsConfig,
 } from './reward-stats-stage.js';
-export { statsCommands } from './commands.js';

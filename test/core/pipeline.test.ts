@@ -57,7 +57,7 @@ describe('pipeline files', () => {
     const d = tmp();
     const f = path.join(d, 'bad.yaml');
     fs.writeFileSync(f, 'stages: [\n  - {stage: x\n');
-    expect(() => loadPipelineFile(f)).toThrow(/bad\.yaml: not valid YAML/);
+    expect(() => loadPipelineFile(f)).toThrow(/bad\.yaml:\d+:\d+: not valid YAML/);
   });
 });
 
@@ -100,7 +100,7 @@ describe('cli', () => {
     const src = path.join(d, 'in.parquet');
     writeParquetFile(src, [interactions(50)]);
     const out = path.join(d, 'out');
-    expect(await main(['stage', 'write_parquet', '--input', src, '--opt', `path=${out}`, '--quiet'])).toBe(0);
+    expect(await main(['stage', 'write_parquet', '--input', src, '--opt', `path=${out}`, '--out', path.join(d, 'run'), '--quiet'])).toBe(0);
     expect((await readParquetAll(out)).reduce((s, b) => s + b.numRows, 0)).toBe(50);
     const bad = path.join(d, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ stages: [{ stage: 'read_parquet', with: { paht: 'x' } }] }));

@@ -102,7 +102,7 @@ describe('recpost evaluate', () => {
     expect(await cli(['evaluate', path.join(dir, 'ckpt')])).toMatchObject({ code: 2 });
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', path.join(dir, 'none')])).err).toMatch(/--data .* does not exist/);
     const file = writeExamples(path.join(dir, 'ex.parquet'), randomExamples(20, NUM_ITEMS, 9));
-    expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--kind', 'nope'])).err).toMatch(/--kind must be one of ranking, reward_model, judge, proxy_gold/);
+    expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--kind', 'nope'])).err).toMatch(/option '--kind <kind>' argument 'nope' is invalid. Allowed choices are ranking, reward_model, judge, proxy_gold/);
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--ks', '0'])).err).toMatch(/--ks must be positive integers/);
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--opt', 'batch_rows=0', '--quiet'])).err).toMatch(/batch_rows" must be ≥ 1/);
     const noCkpt = await cli(['evaluate', path.join(dir, 'nothing-here'), '--data', file]);

@@ -196,7 +196,7 @@ describe('recpost evaluate on a damaged checkpoint: one line, exit 2', () => {
     const dir = write(Float32Array.from([NaN, 2, 3, 4, 5, 6]));
     const r = await cliInProcess(['evaluate', dir, '--data', data(), '--baselines', 'none', '--format', 'jsonl', '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^error: checkpoint ${dir}: tensor "w" holds NaN at index 0`))]);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^recpost: checkpoint ${dir}: tensor "w" holds NaN at index 0`))]);
     expect(r.out).not.toMatch(/ndcg/);
   });
 
@@ -206,7 +206,7 @@ describe('recpost evaluate on a damaged checkpoint: one line, exit 2', () => {
     saveJson(dir, rest);
     const r = await cliInProcess(['evaluate', dir, '--data', data(), '--baselines', 'none', '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`error: checkpoint ${dir}: checkpoint.json: "params" must be a list of tensors\n`);
+    expect(r.err).toBe(`recpost: checkpoint ${dir}: checkpoint.json: "params" must be a list of tensors\n`);
   });
 
   it('a truncated weights.bin: exit 2 naming the checkpoint', async () => {
@@ -214,7 +214,7 @@ describe('recpost evaluate on a damaged checkpoint: one line, exit 2', () => {
     fs.truncateSync(path.join(dir, 'weights.bin'), 3);
     const r = await cliInProcess(['evaluate', dir, '--data', data(), '--baselines', 'none', '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(new RegExp(`^error: checkpoint ${dir}: weights\\.bin: truncated`));
+    expect(r.err).toMatch(new RegExp(`^recpost: checkpoint ${dir}: weights\\.bin: truncated`));
     expect(r.err).not.toMatch(/TypeError|    at /);
   });
 });

@@ -176,7 +176,7 @@ describe('stats-merge refuses a shard merged twice', () => {
     const a = shard(d, 'a', [1, 2, 3]);
     const r = await cliInProcess(['stats-merge', a, a, '--output', path.join(d, 'm.json')]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^error: stats-merge: .*a\.state\.json is named twice/);
+    expect(r.err).toMatch(/^recpost: stats-merge: .*a\.state\.json is named twice/);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(fs.existsSync(path.join(d, 'm.json'))).toBe(false);
   });

@@ -47,7 +47,7 @@ describe('the ingest stage in a pipeline', () => {
 
   it('validates its options with messages naming the stage and field', () => {
     expect(() => resolvePipeline({ stages: [{ stage: 'ingest', with: { path: 'x', output: 'y', mode: 'lenient', batch_size: 0 } }] })).toThrow(
-      /stage "ingest"\): field "mode" must be one of strict, quarantine; got "lenient"; field "batch_size" must be ≥ 1, got 0/,
+      /stage "ingest"\): field "mode" must be one of strict, quarantine; got "lenient"\n.*stage "ingest"\): field "batch_size" must be ≥ 1, got 0/,
     );
     expect(() => resolvePipeline({ stages: [{ stage: 'ingest', with: { path: 'x' } }] })).toThrow(/field "output" is required/);
   });
@@ -76,6 +76,6 @@ describe('the CLI', () => {
     const src = path.join(SAMPLES, 'malformed.csv');
     const code = await main(['stage', 'ingest', '--opt', `path=${src}`, '--opt', `output=${path.join(d, 'ds')}`, '--out', path.join(d, 'run'), '--quiet']);
     expect(code).toBe(2);
-    expect(err.join('')).toContain(`error: ${src}:3: field "(row)": expected 4 fields, found 3 (value: "1,11,3.5")`);
+    expect(err.join('')).toContain(`recpost: ${src}:3: field "(row)": expected 4 fields, found 3 (value: "1,11,3.5")`);
   });
 });

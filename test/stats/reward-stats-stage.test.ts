@@ -7,8 +7,7 @@ import type { Batch, ListColumn } from '../../stages/core/batch.js';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { rewardStatsStage } from '../../stages/stats/reward-stats-stage.js';
 import { mergeStatsFiles, statePathFor } from '../../stages/stats/stats-files.js';
-import { statsMergeCommand } from '../../stages/stats/commands.js';
-import { parseArgs } from '../../pipelines/args.js';
+import { main } from '../../pipelines/cli.js';
 import { getStage } from '../../stages/registry.js';
 import _ from 'highland';
 import { validateConfig } from '../../stages/core/config-schema.js';
@@ -174,7 +173,7 @@ describe('reward_stats stage', () => {
     expect(merged.histogram).toEqual(w.histogram);
     expect(merged.perSplit!.train!.count).toBe((whole.artifacts.get('reward_stats:per_split') as Record<string, RewardStatsSummary>).train!.count);
     const out = path.join(dir, 'cli', 'merged.json');
-    const code = await statsMergeCommand.run(parseArgs(['stats-merge', sa, sb, '--output', out]));
+    const code = await main(['stats-merge', sa, sb, '--output', out]);
     expect(code).toBe(0);
     const cli = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(cli.count).toBe(w.count);

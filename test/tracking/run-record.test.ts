@@ -92,14 +92,16 @@ describe('run record (<out_dir>/run.json)', () => {
   it('records a failed run with the exit code the CLI returns and the error line', async () => {
     const d = tmp();
     const file = path.join(d, 'bad.yaml');
-    fs.writeFileSync(file, `stages:\n  - stage: read_parquet\n    with: { path: ${path.join(d, 'missing.parquet')} }\n`);
+    // An input that exists but is not Parquet fails during the run (a missing one is refused before it starts).
+    fs.writeFileSync(path.join(d, 'broken.parquet'), 'not parquet');
+    fs.writeFileSync(file, `stages:\n  - stage: read_parquet\n    with: { path: ${path.join(d, 'broken.parquet')} }\n`);
     const out = path.join(d, 'run');
     const code = await main(['run', file, '--out', out, '--quiet']);
     expect(code).not.toBe(0);
     const r = readRecord(out);
     expect(r.status).toBe('failed');
     expect(r.exit_code).toBe(code);
-    expect(r.error).toMatch(/no such file or directory/);
+    expect(r.error).toMatch(/broken\.parquet: not a readable Parquet file/);
     expect(r.ended_at).toBeDefined();
   });
 
@@ -110,7 +112,7 @@ describe('run record (<out_dir>/run.json)', () => {
     expect(await main(['run', file, '--out', out, '--quiet'])).toBe(0);
     const first = readRecord(out);
     expect(first.previous_attempts).toBeUndefined();
-    fs.rmSync(path.join(d, 'in.parquet'));
+    fs.writeFileSync(path.join(d, 'in.parquet'), 'not parquet');
     expect(await main(['run', file, '--out', out, '--quiet'])).not.toBe(0);
     const second = readRecord(out);
     expect(await main(['run', copyPipeline(d), '--out', out, '--quiet'])).toBe(0);

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../pipelines/cli.js';
-import { parseArgs } from '../../pipelines/args.js';
-import { theoryReport } from '../../stages/weighting/theory-command.js';
+import { theoryReport } from '../../pipelines/commands/theory.js';
 import { linearisedValueLoss, minSafeLambda, noiseBound, worstCaseValueLoss } from '../../stages/weighting/theory.js';
 
 describe('theory helpers (paper 000, Theorem 4.4 and Eq. 15)', () => {
@@ -86,7 +85,7 @@ describe('recpost theory', () => {
     expect(r.err).toContain('--actions must be the number of actions |A| (an integer ≥ 1), got "2.5"');
     expect(r.err).toContain('--tau is required');
     expect(r.err).toContain('--rmax is required');
-    expect(() => theoryReport(parseArgs(['--sigma', '1', '--actions', '3', '--delta', '0.1', '--tau', '1', '--rmax', '1', '--lambda', '-2']))).toThrow(
+    expect(() => theoryReport({ sigma: '1', actions: '3', delta: '0.1', tau: '1', rmax: '1', lambda: '-2' })).toThrow(
       /--lambda must be a temperature λ > 0/,
     );
   });

@@ -3,20 +3,22 @@
  * Eq. 13–15) for a given noise level, action count, confidence, tolerance and
  * reward bound, optionally at a given λ.
  */
-import { flag, hasFlag, type ParsedArgs } from '../../pipelines/args.js';
-import type { Command } from '../../pipelines/command.js';
-import { ConfigError } from '../core/config-schema.js';
-import { linearisedValueLoss, minSafeLambda, noiseBound, worstCaseValueLoss } from './theory.js';
+import { ConfigError } from '../../stages/core/config-schema.js';
+import { linearisedValueLoss, minSafeLambda, noiseBound, worstCaseValueLoss } from '../../stages/weighting/theory.js';
+import type { CliCommand } from '../command.js';
 
 const USAGE = 'theory --sigma S --actions N --delta D --tau T --rmax R [--lambda L] [--json]';
 
+/** The flags as typed (strings), checked together so every bad one is named at once. */
+export type TheoryFlags = Partial<Record<'sigma' | 'actions' | 'delta' | 'tau' | 'rmax' | 'lambda', string>>;
+
 interface Check {
-  name: string;
+  name: 'sigma' | 'actions' | 'delta' | 'tau' | 'rmax';
   ok: (v: number) => boolean;
   what: string;
 }
 
-const FLAGS: Check[] = [
+const CHECKS: Check[] = [
   { name: 'sigma', ok: (v) => v >= 0, what: 'the reward-noise scale σ (≥ 0)' },
   { name: 'actions', ok: (v) => Number.isInteger(v) && v >= 1, what: 'the number of actions |A| (an integer ≥ 1)' },
   { name: 'delta', ok: (v) => v > 0 && v < 1, what: 'the failure probability δ (in (0, 1))' },
@@ -24,9 +26,9 @@ const FLAGS: Check[] = [
   { name: 'rmax', ok: (v) => v > 0, what: 'the reward bound R_max (> 0)' },
 ];
 
-function numberFlag(args: ParsedArgs, c: Check, problems: string[]): number {
-  const raw = flag(args, c.name);
-  if (raw === undefined || raw === 'true') {
+function numberFlag(flags: TheoryFlags, c: Check, problems: string[]): number {
+  const raw = flags[c.name];
+  if (raw === undefined) {
     problems.push(`--${c.name} is required: ${c.what}`);
     return NaN;
   }
@@ -50,17 +52,17 @@ export interface TheoryReport {
   within_tolerance?: boolean;
 }
 
-/** Parse the flags and compute the report; throws ConfigError naming every bad flag. */
-export function theoryReport(args: ParsedArgs): TheoryReport {
+/** Check the flags and compute the report; throws ConfigError naming every bad flag. */
+export function theoryReport(flags: TheoryFlags): TheoryReport {
   const problems: string[] = [];
-  const [sigma, actions, delta, tau, rmax] = FLAGS.map((c) => numberFlag(args, c, problems)) as [number, number, number, number, number];
+  const [sigma, actions, delta, tau, rmax] = CHECKS.map((c) => numberFlag(flags, c, problems)) as [number, number, number, number, number];
   let lambda: number | undefined;
-  if (args.flags.has('lambda')) {
-    const raw = flag(args, 'lambda')!;
+  if (flags.lambda !== undefined) {
+    const raw = flags.lambda;
     lambda = Number(raw);
-    if (raw === 'true' || raw.trim() === '' || !(lambda > 0) || !Number.isFinite(lambda)) problems.push(`--lambda must be a temperature λ > 0, got ${JSON.stringify(raw)}`);
+    if (raw.trim() === '' || !(lambda > 0) || !Number.isFinite(lambda)) problems.push(`--lambda must be a temperature λ > 0, got ${JSON.stringify(raw)}`);
   }
-  if (problems.length) throw new ConfigError(`theory: ${problems.join('; ')}\nusage: recpost ${USAGE}`, problems);
+  if (problems.length) throw new ConfigError(`theory: ${problems.join('; ')} (usage: recpost ${USAGE})`, problems);
   const epsilon = noiseBound(sigma, actions, delta);
   const report: TheoryReport = { sigma, actions, delta, tau, rmax, epsilon, min_safe_lambda: minSafeLambda(epsilon, tau, rmax) };
   if (lambda !== undefined) {
@@ -92,13 +94,21 @@ export function formatTheoryReport(r: TheoryReport): string {
   return lines.join('\n');
 }
 
-export const theoryCommand: Command = {
+export const theoryCommand: CliCommand = {
   name: 'theory',
-  summary: 'Exp-RSFT robustness bounds: ε, worst-case value loss at λ, minimum safe λ (paper 000 Eq. 13–15)',
-  usage: USAGE,
-  async run(args) {
-    const r = theoryReport(args);
-    process.stdout.write(`${hasFlag(args, 'json') ? JSON.stringify(r) : formatTheoryReport(r)}\n`);
-    return 0;
-  },
+  define: (program) =>
+    program
+      .command('theory')
+      .summary('Exp-RSFT robustness bounds: ε, worst-case value loss at λ, minimum safe λ (paper 000 Eq. 13–15)')
+      .option('--sigma <s>', 'reward-noise scale σ (≥ 0)')
+      .option('--actions <n>', 'number of actions |A| (an integer ≥ 1)')
+      .option('--delta <d>', 'failure probability δ, in (0, 1)')
+      .option('--tau <t>', 'tolerated value loss τ (> 0)')
+      .option('--rmax <r>', 'reward bound R_max (> 0)')
+      .option('--lambda <l>', 'temperature λ (> 0): also print the worst-case value loss at λ')
+      .option('--json', 'print the numbers as JSON')
+      .action(async (opts: TheoryFlags & { json?: boolean }) => {
+        const r = theoryReport(opts);
+        process.stdout.write(`${opts.json ? JSON.stringify(r) : formatTheoryReport(r)}\n`);
+      }),
 };

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseArgs } from '../../pipelines/args.js';
+import { main } from '../../pipelines/cli.js';
 import { metricRecord } from '../../schemas/metric-record.js';
-import { reportCommand, reportStages } from '../../stages/sinks/commands.js';
-import { tmpDir } from './helpers.js';
+import { reportStages, type ReportOptions } from '../../pipelines/commands/report.js';
+import { tmpDir } from '../sinks/helpers.js';
 
 const line = (method: string, seed: number, step: number, metric: string, value: number, run = 'old-run') =>
   `${JSON.stringify(metricRecord({ run, method, seed, step, split: 'test', metric, value }))}\n`;
@@ -21,9 +21,7 @@ describe('recpost report', () => {
     fs.writeFileSync(runB, [line('bc', 1, 20, 'hr@10', 0.5, 'run-b'), line('drpo', 1, 20, 'hr@10', 0.55, 'run-b')].join(''));
     const out = path.join(dir, 'report');
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const code = await reportCommand.run(
-      parseArgs(['report', path.join(dir, 'run-a'), runB, '--baseline', 'bc', '--plot', 'metric_vs_step', '--metric', 'hr@10', '--out', out, '--quiet'], ['quiet', 'log-x']),
-    );
+    const code = await main(['report', path.join(dir, 'run-a'), runB, '--baseline', 'bc', '--plot', 'metric_vs_step', '--metric', 'hr@10', '--out', out, '--quiet']);
     const printed = stdout.mock.calls.map((c) => String(c[0])).join('');
     vi.restoreAllMocks();
     expect(code).toBe(0);
@@ -34,14 +32,26 @@ describe('recpost report', () => {
     expect(fs.existsSync(path.join(out, 'plots', 'metric_vs_step-hr_10.svg'))).toBe(true);
   });
 
-  it('maps flags onto stage options', () => {
+  const none: ReportOptions = {};
+
+  it('maps options onto stage options', () => {
     const stages = reportStages(
-      parseArgs(['report', 'a.jsonl', '--metrics', 'ndcg@10, hr@10', '--select', 'best', '--best-by', 'ndcg@10', '--best-split', 'valid', '--plot', 'metric_vs_param', '--x', 'lambda', '--log-x', '--plot-opt', 'png_text=bitmap'], ['log-x']),
+      ['a.jsonl'],
+      { ...none, metrics: 'ndcg@10, hr@10', select: 'best', bestBy: 'ndcg@10', bestSplit: 'valid', plot: ['metric_vs_param'], x: 'lambda', logX: true, plotOpt: ['png_text=bitmap'] },
       'o',
     );
     expect(stages[0]).toEqual({ stage: 'read_metrics', with: { paths: ['a.jsonl'] } });
     expect(stages[1]!.with).toMatchObject({ metrics: ['ndcg@10', 'hr@10'], select: 'best', best_by: 'ndcg@10', best_split: 'valid', path: path.join('o', 'comparison.md') });
     expect(stages[2]!.with).toMatchObject({ kind: 'metric_vs_param', x: 'lambda', log_x: true, png_text: 'bitmap', select: 'best', best_by: 'ndcg@10' });
-    expect(() => reportStages(parseArgs(['report']), 'o')).toThrow(/name at least one metrics file/);
+    expect(() => reportStages([], none, 'o')).toThrow(/name at least one metrics file/);
+  });
+
+  it('pairs each --plot with its --metric (two plots, two files)', () => {
+    const stages = reportStages(['a.jsonl'], { ...none, plot: ['metric_vs_step', 'metric_vs_step'], metric: ['hr@10', 'ndcg@10'] }, 'o');
+    expect(stages.slice(2).map((s) => [s.with!.metric, s.with!.path])).toEqual([
+      ['hr@10', path.join('o', 'plots', 'metric_vs_step-hr_10')],
+      ['ndcg@10', path.join('o', 'plots', 'metric_vs_step-ndcg_10')],
+    ]);
+    expect(() => reportStages(['a.jsonl'], { ...none, plot: ['a', 'b', 'c'], metric: ['x', 'y'] }, 'o')).toThrow('report: --metric is given 2 times for 3 --plot; give one for all plots or one per --plot');
   });
 });
