@@ -18,6 +18,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { essFromSums } from '../core/effective-sample-size.js';
 import type { Logger } from '../core/logger.js';
 import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
@@ -134,7 +135,8 @@ class Interval {
   }
 }
 
-function weightStats(w: Float32Array): { mean: number; max: number; ess: number } {
+/** Mean, max and ESS of one minibatch's weights (the `w_mean`, `w_max`, `ess` records). */
+export function weightStats(w: Float32Array): { mean: number; max: number; ess: number } {
   let s = 0;
   let s2 = 0;
   let max = -Infinity;
@@ -144,7 +146,7 @@ function weightStats(w: Float32Array): { mean: number; max: number; ess: number 
     s2 += v * v;
     if (v > max) max = v;
   }
-  return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: s2 > 0 ? (s * s) / s2 : 0 };
+  return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: essFromSums(s, s2) };
 }
 
 /** Train `task` under `objective`; resumes from `resume` when given. */
