@@ -10,7 +10,7 @@ import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { evaluateJudge } from './judge-evaluator.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
-import { resolveOracle } from './truth.js';
+import { resolveOracle } from '../simulators/truth.js';
 
 export interface EvaluateJudgeConfig {
   splits: string[];

@@ -11,7 +11,7 @@ import { EvaluationState } from './eval-state.js';
 import { proxyGoldRecords } from './proxy-gold.js';
 import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
-import { resolveOracle } from './truth.js';
+import { resolveOracle } from '../simulators/truth.js';
 
 export interface EvaluateProxyGoldConfig {
   splits: string[];

@@ -8,7 +8,7 @@ import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { RecSimWorld } from '../simulators/recsim-world.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
-import { vocabFiles } from '../eval/truth.js';
+import { vocabFiles } from '../simulators/truth.js';
 import { initBackend } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
 import { createGaussianParams, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';

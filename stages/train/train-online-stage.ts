@@ -7,7 +7,7 @@ import { ConfigError, validateConfig, type FieldSpec } from '../core/config-sche
 import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
-import { resolveOracle } from '../eval/truth.js';
+import { resolveOracle } from '../simulators/truth.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';

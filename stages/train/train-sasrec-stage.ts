@@ -8,7 +8,7 @@ import { ConfigError } from '../core/config-schema.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
-import { vocabFiles } from '../eval/truth.js';
+import { vocabFiles } from '../simulators/truth.js';
 import { readCheckpoint } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
