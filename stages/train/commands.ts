@@ -15,7 +15,8 @@ import { ConfigError } from '../core/config-schema.js';
 import { stderrLogger } from '../core/logger.js';
 import { BACKEND_CHOICES, initBackend, type BackendPreference } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
-import { resolveCheckpointDir } from './stage-support.js';
+import { resolveCheckpointDir } from './checkpoint-dir.js';
+import { trainStages } from './index.js';
 
 function backendFlag(args: ParsedArgs): BackendPreference {
   const b = flag(args, 'backend') ?? 'auto';
@@ -76,7 +77,12 @@ const checkpointCommand: Command = {
   },
 };
 
-const TRAIN_USAGE = `usage: recpost train <examples.parquet | dataset dir> [--model sasrec|gaussian|online] [--objective NAME]
+/** What `--model` may name: the trainer stages train_<choice> of this concern (the first is the default). */
+function trainerChoices(): string[] {
+  return trainStages.map((s) => s.name.replace(/^train_/, ''));
+}
+
+const trainUsage = () => `usage: recpost train <examples.parquet | dataset dir> [--model ${trainerChoices().join('|')}] [--objective NAME]
   --opt key=value   any option of the trainer stage (repeatable), e.g. --opt epochs=5 --opt objective.lambda=0.5
   --out DIR         run directory (checkpoints, metrics.jsonl)   --seed N   --quiet`;
 
@@ -86,9 +92,10 @@ const trainCommand: Command = {
   usage: 'train <examples>',
   async run(args) {
     const input = args.positionals[1];
-    if (!input) throw new ConfigError(TRAIN_USAGE, ['usage']);
-    const model = flag(args, 'model') ?? 'sasrec';
-    if (!['sasrec', 'gaussian', 'online'].includes(model)) throw new ConfigError(`train: --model must be sasrec, gaussian or online; got ${JSON.stringify(model)}\n${TRAIN_USAGE}`, ['model']);
+    if (!input) throw new ConfigError(trainUsage(), ['usage']);
+    const choices = trainerChoices();
+    const model = flag(args, 'model') ?? choices[0]!;
+    if (!choices.includes(model)) throw new ConfigError(`train: --model must be ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}; got ${JSON.stringify(model)}\n${trainUsage()}`, ['model']);
     const opts: Record<string, unknown> = {};
     const objective = flag(args, 'objective');
     if (objective !== undefined) opts.objective = { name: objective };

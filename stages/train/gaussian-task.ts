@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { column, isListColumn, numericColumn, type Batch, type ListColumn } from '../core/batch.js';
 import { gaussianLogProb, gaussianMean, logSigma, meanEmbeddings, type GaussianConfig } from './gaussian-policy.js';
+import { gaussianStored } from './gaussian-codec.js';
 import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
 import type { ParamStore } from './params.js';
 import { weightedNll } from './losses/weighted-nll.js';
@@ -87,9 +88,8 @@ export type GaussianPrepared = PreparedBatch & { states: Float32Array; actionEmb
 export function gaussianTask(params: ParamStore, config: GaussianConfig, data: GaussianData, itemEmb: Float32Array): OfflineTask<GaussianPrepared> {
   const d = config.dim;
   return {
-    kind: 'gaussian',
+    stored: gaussianStored(config),
     params,
-    modelConfig: { ...config },
     numRows: data.numRows,
     prepare(rows: Int32Array): GaussianPrepared {
       const n = rows.length;

@@ -23,7 +23,8 @@ import type { Logger } from '../core/logger.js';
 import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
-import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
+import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import type { StoredModel } from './model-entry.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
@@ -35,10 +36,9 @@ export interface PreparedBatch {
 
 /** What the loop needs from a model + dataset. */
 export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
-  kind: CheckpointMeta['kind'];
+  /** The model's kind and configuration (architecture, catalog), stored in checkpoints. */
+  stored: StoredModel;
   params: ParamStore;
-  /** Architecture and catalog, stored in checkpoints. */
-  modelConfig: Record<string, unknown>;
   numRows: number;
   prepare(rows: Int32Array): P;
   /**
@@ -204,9 +204,9 @@ export async function trainOffline<P extends PreparedBatch>(
     writeCheckpoint(
       dir,
       {
-        kind: task.kind,
+        kind: task.stored.kind,
         method: opts.method,
-        model: task.modelConfig,
+        model: task.stored.config,
         trainer: opts.trainerConfig,
         step,
         epoch: completed,

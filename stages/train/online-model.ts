@@ -5,7 +5,10 @@
  * and the reward head as the proxy reward model.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gaussianStored } from './gaussian-codec.js';
+import type { StoredModel } from './model-entry.js';
 import { stopGradient } from './nn.js';
+import { sasrecStored } from './sasrec-codec.js';
 import type { ParamStore } from './params.js';
 import { catalogGaussianLogits, createGaussianParams, gaussianMean, logSigma, meanEmbeddings, type GaussianConfig } from './gaussian-policy.js';
 import { createSasrecParams, padContexts, rewardHeadForward, sasrecEncode, type SasrecConfig } from './sasrec.js';
@@ -20,9 +23,9 @@ export interface ContextBatch {
 }
 
 export interface OnlineModel<P = unknown> {
-  readonly kind: 'sasrec' | 'gaussian';
+  /** The model's kind and configuration, stored in checkpoints. */
+  readonly stored: StoredModel;
   readonly numItems: number;
-  readonly modelConfig: Record<string, unknown>;
   /** Width of stateFeatures. */
   readonly featureDim: number;
   /** A parameter store of this architecture (initial values from `seed`). */
@@ -50,9 +53,8 @@ export function sasrecOnlineModel(config: SasrecConfig): OnlineModel<SasrecPrep>
   const state = (params: ParamStore, prep: SasrecPrep): tf.Tensor2D =>
     tf.tidy(() => tf.gather(sasrecEncode(params, config, prep.ids, prep.rows, prep.T), tf.tensor1d(prep.last, 'int32')) as tf.Tensor2D);
   return {
-    kind: 'sasrec',
+    stored: sasrecStored(config),
     numItems: config.numItems,
-    modelConfig: { ...config },
     featureDim: config.d,
     createParams: (seed) => createSasrecParams(config, seed),
     policyNames: (params) => params.names().filter((n) => !n.startsWith('reward/')),
@@ -94,9 +96,8 @@ export function gaussianOnlineModel(config: GaussianConfig, itemEmbeddings: Floa
   const items = tf.keep(tf.tensor2d(itemEmbeddings, [config.numItems, config.dim]));
   const itemSq = tf.keep(tf.tidy(() => tf.sum(tf.square(items), 1) as tf.Tensor1D));
   return {
-    kind: 'gaussian',
+    stored: gaussianStored(config),
     numItems: config.numItems,
-    modelConfig: { ...config },
     featureDim: config.dim,
     createParams: (seed) => createGaussianParams(config, seed),
     policyNames: (params) => params.names(),

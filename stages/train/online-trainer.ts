@@ -207,9 +207,9 @@ export async function trainOnline<P>(
     writeCheckpoint(
       dir,
       {
-        kind: model.kind,
+        kind: model.stored.kind,
         method: opts.method,
-        model: model.modelConfig,
+        model: model.stored.config,
         trainer: opts.trainerConfig,
         step: updates,
         epoch: 0,

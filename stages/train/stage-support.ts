@@ -18,6 +18,7 @@ import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registr
 import { resolveGlobals } from '../weighting/global-stats.js';
 import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
+import { resolveCheckpointDir } from './checkpoint-dir.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
 import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig, type ObjectiveSpec } from './trainer-options.js';
 
@@ -92,21 +93,6 @@ export function trainerHooks(ctx: StageContext, run: TrainerRun): TrainerHooks {
 
 export function checkpointRoot(cfg: Pick<CommonTrainConfig, 'output'>, ctx: Pick<StageContext, 'outDir'>, method: string): string {
   return path.join(cfg.output ?? ctx.outDir, 'checkpoints', method);
-}
-
-/** A checkpoint directory, or the latest step-<n> below a directory (searching one method level down). */
-export function resolveCheckpointDir(p: string, what: string): string {
-  if (!fs.existsSync(p)) throw new Error(`${what}: no such checkpoint directory: ${p}`);
-  if (fs.existsSync(path.join(p, 'checkpoint.json'))) return p;
-  const direct = listCheckpoints(p);
-  if (direct.length) return direct[direct.length - 1]!.dir;
-  const nested = fs
-    .readdirSync(p, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .flatMap((e) => listCheckpoints(path.join(p, e.name)));
-  if (nested.length === 1 || (nested.length > 1 && new Set(nested.map((n) => path.dirname(n.dir))).size === 1)) return nested.sort((a, b) => a.step - b.step).at(-1)!.dir;
-  if (nested.length > 1) throw new Error(`${what}: ${p} holds checkpoints of several methods; name one directory`);
-  throw new Error(`${what}: no checkpoint (checkpoint.json or step-<n>/) in ${p}`);
 }
 
 /** The directory `init` names: "previous" = the last published checkpoint. */

@@ -11,8 +11,9 @@ import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../simulators/truth.js';
 import { initBackend } from './backend.js';
 import { readCheckpoint } from './checkpoint.js';
-import { createGaussianParams, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
-import { GaussianCollector, gaussianTask } from './gaussian-task.js';
+import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
+import { gaussianModel } from './gaussian-model.js';
+import { GaussianCollector } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
 import {
   buildObjective,
@@ -125,11 +126,11 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
               logSigmaMax: Math.log(cfg.sigma_max),
             };
             const from = resume ?? init;
-            if (from && from.meta.kind !== 'gaussian') throw new Error(`${stage}: checkpoint ${from.dir} holds a ${from.meta.kind} model, not gaussian`);
-            const config = from ? ({ ...(from.meta.model as unknown as GaussianConfig), ...(init ? { sigma: cfg.sigma } : {}) } as GaussianConfig) : fresh;
+            const stored = from ? gaussianModel.configOf(from.meta, `${stage}: checkpoint ${from.dir}`) : undefined;
+            const config: GaussianConfig = stored ? (init ? { ...stored, sigma: cfg.sigma } : stored) : fresh;
             if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
               throw new Error(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`);
-            const params = createGaussianParams(config, seed);
+            const params = gaussianModel.createParams(config, seed);
             if (init) {
               const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
               if (missing.some((k) => k !== 'log_sigma')) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`);
@@ -142,7 +143,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
             );
             try {
               const result = await trainOffline(
-                gaussianTask(params, config, data, catalog.embeddings),
+                gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings }),
                 objective,
                 {
                   ...offlineTrainerOptions(cfg, run),

@@ -11,12 +11,11 @@ import { resolveOracle } from '../simulators/truth.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
-import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
-import { gaussianOnlineModel, sasrecOnlineModel, type OnlineModel } from './online-model.js';
 import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
 import { Rng, RNG_PURPOSE } from './rng.js';
-import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
+import { checkpointModel } from './model-registry.js';
+import { clearConstantCaches } from './sasrec.js';
 import {
   describeCheckpoint,
   resolveInit,
@@ -113,37 +112,29 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
     const { method, seed, root, label } = run;
     return {
       apply(input) {
-        // The init (or resumed) checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
+        // The init (or resumed) checkpoint's model fixes the longest context, so it is resolved with the first batch.
         const prepare = () => {
           const resumeDir = resolveResume(cfg, root, stage);
           // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
           const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
           const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
-          const m = readCheckpointMeta(resumeDir ?? refDir);
-          const maxLen = m.kind === 'sasrec' ? (m.model as unknown as SasrecConfig).maxLen : Number.MAX_SAFE_INTEGER;
-          return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
+          const from = resumeDir ?? refDir;
+          const { maxContext } = checkpointModel(readCheckpointMeta(from), from);
+          return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxContext) };
         };
         return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ refDir, resumeDir, collector }) => {
           const ck = readCheckpoint(refDir);
           const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
-          if (resume && resume.meta.kind !== ck.meta.kind) throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`);
+          if (resume && resume.meta.kind !== ck.meta.kind) throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, ['resume_from']);
           const initDir = refDir;
-          let model: OnlineModel<unknown>;
-          let extraArrays;
-          if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
-          else {
-            const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
-            if (!emb) throw new Error(`${stage}: checkpoint ${initDir} lacks the Gaussian policy's item embeddings`);
-            const gc = ck.meta.model as unknown as GaussianConfig;
-            model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
-            extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
-          }
+          const bound = checkpointModel(ck.meta, initDir);
+          const { model, extraArrays } = bound.onlineModel(ck);
           const contexts = collector.finish();
-          if (collector.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
+          if (collector.maxItem >= model.numItems) throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
           const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
+          const hasHead = bound.hasRewardHead(ck.params);
           const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
-          if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a sequence-model checkpoint with a reward head (${initDir} has none); use proxy: simulator`, ['proxy']);
+          if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`, ['proxy']);
           if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
           const policy = model.createParams(seed);
           policy.load(ck.params, `checkpoint ${initDir}`);

@@ -9,10 +9,10 @@ import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../simulators/truth.js';
-import { readCheckpoint } from './checkpoint.js';
+import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
-import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
-import { sasrecTask } from './sasrec-task.js';
+import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
+import { sasrecModel } from './sasrec-model.js';
 import { SasrecPolicy } from './sasrec-policy.js';
 import { ExampleCollector, type SequenceMode } from './sequence-data.js';
 import {
@@ -120,7 +120,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
         // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
         const prepare = () => {
           const initDir = resolveInit(cfg.init, ctx, stage);
-          const maxLen = initDir ? ((readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? cfg.max_len) : cfg.max_len;
+          const maxLen = initDir ? sasrecModel.configOf(readCheckpointMeta(initDir), `${stage}: init checkpoint ${initDir}`).maxLen : cfg.max_len;
           return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
         };
         return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, maxLen, collector }) => {
@@ -130,12 +130,10 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
           const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
           let config: SasrecConfig;
           if (resume) {
-            if (resume.meta.kind !== 'sasrec') throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, not sasrec`);
-            config = resume.meta.model as unknown as SasrecConfig;
+            config = sasrecModel.configOf(resume.meta, `${stage}: checkpoint ${resumeDir}`);
             ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
           } else if (init) {
-            if (init.meta.kind !== 'sasrec') throw new Error(`${stage}: init checkpoint ${initDir} holds a ${init.meta.kind} model, not sasrec`);
-            const m = init.meta.model as unknown as SasrecConfig;
+            const m = sasrecModel.configOf(init.meta, `${stage}: init checkpoint ${initDir}`);
             config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
             ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
           } else {
@@ -155,7 +153,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
           if (data.numItemsSeen > config.numItems)
             throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
           const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
-          const params = createSasrecParams(config, seed);
+          const params = sasrecModel.createParams(config, seed);
           if (init) {
             const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
             const trunk = missing.filter((k) => !k.startsWith('reward/'));
@@ -176,7 +174,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
           );
           try {
             const result = await trainOffline(
-              sasrecTask(params, config, data, {
+              sasrecModel.task(params, config, data, {
                 softmax,
                 negatives: cfg.negatives,
                 negativeAlpha: cfg.negative_alpha,
