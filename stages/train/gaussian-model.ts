@@ -10,7 +10,7 @@ import { GAUSSIAN_KIND, gaussianConfigCodec } from './gaussian-codec.js';
 import { createGaussianParams, GaussianPolicy, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { gaussianTask, type GaussianData } from './gaussian-task.js';
 import { defineModel } from './model-entry.js';
-import { gaussianOnlineModel } from './online-model.js';
+import { gaussianOnlineModel } from './gaussian-online-model.js';
 
 /** The catalog embeddings stored in a Gaussian-policy checkpoint, [numItems × dim]. */
 function itemEmbeddings(config: GaussianConfig, ck: LoadedCheckpoint): Float32Array {

@@ -4,7 +4,7 @@
  * online trainer's view (online-model.ts) and the offline task (sasrec-task.ts).
  */
 import { defineModel, type ModelPolicy } from './model-entry.js';
-import { sasrecOnlineModel } from './online-model.js';
+import { sasrecOnlineModel } from './sasrec-online-model.js';
 import { createSasrecParams, type SasrecConfig } from './sasrec.js';
 import { SASREC_KIND, sasrecConfigCodec } from './sasrec-codec.js';
 import { SasrecPolicy } from './sasrec-policy.js';
