@@ -17,6 +17,8 @@ import type { Batch } from '../stages/core/batch.js';
 import { validateConfig } from '../stages/core/config-schema.js';
 import { memoryLogger } from '../stages/core/logger.js';
 import type { StageContext } from '../stages/core/stage.js';
+import { applyStage } from '../stages/core/stage-driver.js';
+import { ARTIFACT, artifactMap } from '../stages/core/artifacts.js';
 import type { RewardStatsSummary } from '../schemas/reward-stats.js';
 import { getStage } from '../stages/registry.js';
 import { createGroupShaper, createOfflineObjective } from '../stages/weighting/registry.js';
@@ -118,7 +120,7 @@ function ctxFor(stats: RewardStatsSummary): StageContext {
     seed: 0,
     log: memoryLogger(),
     progress: false,
-    artifacts: new Map<string, unknown>([['reward_stats', stats]]),
+    artifacts: artifactMap([[ARTIFACT.rewardStats, stats]]),
     counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
     emitMetric() {},
     allMetrics: () => [],
@@ -135,8 +137,7 @@ async function timeStage(name: string, config: Record<string, unknown>, r32: Flo
   const inst = def.create(validateConfig(name, def.fields, config), ctxFor(stats));
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    inst
-      .apply(_<Batch>(batches))
+    applyStage(inst, _<Batch>(batches))
       .stopOnError((e: Error) => reject(e))
       .done(() => resolve());
   });

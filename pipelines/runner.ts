@@ -1,21 +1,25 @@
 /**
- * Turns a resolved pipeline into a running highland stream and drives it to
- * the end. Highland pulls batches on demand, so a slow stage holds back its
+ * Runs a resolved pipeline: each stage instance is driven by the stage driver
+ * (stages/core/stage-driver.ts) as a pull-based async iterable, and the runner
+ * pulls the last stage's output to the end. A slow stage holds back its
  * upstream (backpressure) and memory stays bounded by the batches in flight.
  *
  * A source stage placed after the first stage starts a new phase: the stages
  * before it run to completion first (their batches are discarded), so a chain
  * can simulate files, then ingest them.
  *
- * Reports per stage: rows and batches in/out, busy time (the stage's own work)
- * and wall time. Metric records from stages go to <out_dir>/metrics.jsonl and
- * are kept in memory for the caller; the report goes to <out_dir>/report.json.
+ * Reports per stage: rows and batches in/out, busy time (the stage's own calls,
+ * measured by the driver) and wall time. Errors name the stage that raised them
+ * (`stage "drpo" (stages[3]): …`). Metric records from stages go to
+ * <out_dir>/metrics.jsonl and are kept in memory for the caller; the report
+ * goes to <out_dir>/report.json.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import _ from 'highland';
 import type { Batch } from '../stages/core/batch.js';
-import type { BatchStream, StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
+import type { StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
+import { driveStage, withStageLabel } from '../stages/core/stage-driver.js';
+import { ArtifactMap } from '../stages/core/artifacts.js';
 import { stderrLogger, type Logger } from '../stages/core/logger.js';
 import { metricRecord, metricRecordLine, type MetricRecord } from '../schemas/metric-record.js';
 import type { ResolvedPipeline } from './spec.js';
@@ -28,7 +32,7 @@ export interface RunOptions {
   progress?: boolean;
   logger?: Logger;
   /** Values visible to stages through ctx.artifacts before the run starts. */
-  artifacts?: Map<string, unknown>;
+  artifacts?: ArtifactMap;
   /** Write metrics.jsonl and report.json (default true). */
   writeFiles?: boolean;
 }
@@ -44,10 +48,12 @@ export interface RunResult {
   outDir: string;
   stages: StageReport[];
   metrics: MetricRecord[];
-  artifacts: Map<string, unknown>;
+  artifacts: ArtifactMap;
   wallMs: number;
   instances: StageInstance[];
 }
+
+async function* noInput(): AsyncGenerator<Batch> {}
 
 export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): Promise<RunResult> {
   const outDir = opts.outDir ?? p.outDir;
@@ -55,7 +61,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
   fs.mkdirSync(outDir, { recursive: true });
   const log = opts.logger ?? stderrLogger(opts.quiet);
   const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
-  const artifacts = opts.artifacts ?? new Map<string, unknown>();
+  const artifacts = opts.artifacts ?? new ArtifactMap();
   const metrics: MetricRecord[] = [];
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   const metricsTmp = `${metricsFile}.tmp-${process.pid}`;
@@ -64,13 +70,12 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
 
   const reports: StageReport[] = [];
   const instances: StageInstance[] = [];
-  let stream: BatchStream = _<Batch>([]);
+  let stream: AsyncIterable<Batch> = noInput();
   const t0 = performance.now();
   try {
     for (const rs of p.stages) {
-      // The report is the counters object the stage updates (StageReport extends StageCounters).
+      // The report is the counters object the driver updates (StageReport extends StageCounters).
       const report: StageReport = { id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 };
-      const counters: StageCounters = report;
       const ctx: StageContext = {
         outDir,
         runId,
@@ -78,7 +83,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         log,
         progress,
         artifacts,
-        counters,
+        counters: report,
         allMetrics: () => metrics,
         emitMetric(rec) {
           const full = metricRecord({ ...rec, run: rec.run ?? runId });
@@ -86,27 +91,27 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
           if (metricsOut >= 0) fs.writeSync(metricsOut, metricRecordLine(full));
         },
       };
-      const inst = rs.def.create(rs.config, ctx);
+      const label = `stage "${rs.id}" (stages[${rs.index}])`;
+      let inst: StageInstance;
+      try {
+        inst = rs.def.create(rs.config, ctx);
+      } catch (e) {
+        throw withStageLabel(e, label);
+      }
       instances.push(inst);
-      const counted = stream.map((b) => {
-        counters.rowsIn += b.numRows;
-        counters.batchesIn++;
-        return b;
-      });
-      // A source after the first stage starts a new phase: everything before it
-      // runs to completion first (simulate → files → ingest, spill → reread).
-      const applied = rs.def.role === 'source' && rs.index > 0 ? afterDrain(counted, () => inst.apply(_<Batch>([]))) : inst.apply(counted);
-      stream = applied.map((b) => {
-        counters.rowsOut += b.numRows;
-        counters.batchesOut++;
-        report.wallMs = performance.now() - t0;
-        return b;
+      stream = driveStage(inst, stream, {
+        counters: report,
+        label,
+        // A source after the first stage starts a new phase: everything before it
+        // runs to completion first (simulate → files → ingest, spill → reread).
+        drainInputFirst: rs.def.role === 'source' && rs.index > 0,
+        onOutput: () => {
+          report.wallMs = performance.now() - t0;
+        },
       });
       reports.push(report);
     }
-    await new Promise<void>((resolve, reject) => {
-      stream.stopOnError((err: Error) => reject(err)).done(() => resolve());
-    });
+    for await (const _b of stream);
   } finally {
     if (metricsOut >= 0) {
       fs.closeSync(metricsOut);
@@ -119,19 +124,6 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
     fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   }
   return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
-}
-
-/** Run `upstream` to its end (discarding batches), then continue with `next()`. */
-function afterDrain(upstream: BatchStream, then: () => BatchStream): BatchStream {
-  let started = false;
-  return _<Batch>((push, next) => {
-    if (started) return;
-    started = true;
-    upstream.stopOnError((err: Error) => {
-      push(err);
-      push(null, _.nil);
-    }).done(() => (next as unknown as (s: BatchStream) => void)(then()));
-  });
 }
 
 /** The per-stage table printed at the end of `recpost run`. */

@@ -16,7 +16,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { ConfigError, validateConfig, type Fields } from '../stages/core/config-schema.js';
+import { ConfigError, validateStageConfig, type Fields } from '../stages/core/config-schema.js';
+import { checkStageTables } from './table-check.js';
 import { getStage, stageNames } from '../stages/registry.js';
 import type { StageDefinition } from '../stages/core/stage.js';
 
@@ -135,7 +136,7 @@ export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipe
       return;
     }
     try {
-      const config = validateConfig<Record<string, unknown>>(`${where} (stage "${def.name}")`, def.fields, options);
+      const config = validateStageConfig<Record<string, unknown>>(`${where} (stage "${def.name}")`, def, options);
       stages.push({ index, id: uniqueId, def, config });
     } catch (e) {
       if (e instanceof ConfigError) problems.push(e.message);
@@ -145,6 +146,7 @@ export function resolvePipeline(raw: unknown, source = 'pipeline'): ResolvedPipe
   if (stages.length > 0 && stages[0]!.def.role !== 'source' && problems.length === 0) {
     problems.push(`${source}: stages[0] (stage "${stages[0]!.def.name}") is a ${stages[0]!.def.role}; a pipeline must start with a source stage`);
   }
+  if (problems.length === 0) problems.push(...checkStageTables(stages).map((p) => `${source}: ${p}`));
   if (problems.length) throw new ConfigError(problems.join('\n'), problems);
   return { name, outDir, seed, stages };
 }

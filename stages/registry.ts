@@ -3,6 +3,7 @@
  * own list (stages/<concern>/index.ts); this file only joins them.
  */
 import type { StageDefinition } from './core/stage.js';
+import type {} from './artifact-types.js';
 import { ioStages } from './io/index.js';
 import { ingestStages } from './ingest/index.js';
 import { statsStages } from './stats/index.js';

@@ -13,7 +13,8 @@ export type FieldSpec =
   | BooleanField
   | ArrayField
   | ObjectField
-  | MapField;
+  | MapField
+  | UnionField;
 
 interface BaseField {
   doc: string;
@@ -54,6 +55,29 @@ export interface MapField extends BaseField {
   type: 'map';
   values: FieldSpec;
   default?: Record<string, unknown>;
+}
+
+/**
+ * One variant of a tagged union: its own options and, optionally, checks that
+ * relate them (e.g. p_min ≤ p_max), run after the options validate.
+ */
+export interface VariantSpec {
+  fields: Fields;
+  check?: (config: Record<string, unknown>) => string[];
+}
+
+/**
+ * A tagged union discriminated by its `name` key: `{ name: drpo, rho: 0.5 }`.
+ * The other keys are validated against the named variant's own fields only
+ * (and its defaults filled); the JSON Schema is a `oneOf` with a `const` name
+ * per variant. `label` names the family in messages ("objective", "group shaper").
+ */
+export interface UnionField extends BaseField {
+  type: 'union';
+  variants: Readonly<Record<string, VariantSpec>>;
+  label?: string;
+  /** The whole default value, e.g. `{ name: 'bc' }`; its name is also used when a value omits `name`. */
+  default?: { name: string } & Record<string, unknown>;
 }
 
 export type Fields = Record<string, FieldSpec>;
@@ -133,7 +157,47 @@ function checkField(spec: FieldSpec, value: unknown, path: string, problems: str
       for (const [k, v] of Object.entries(value)) out[k] = checkField(spec.values, v, `${path}.${k}`, problems);
       return out;
     }
+    case 'union':
+      return checkUnion(spec, value, path, problems);
   }
+}
+
+/** The problems of one value against one field declaration (empty when valid). */
+export function fieldProblems(spec: FieldSpec, value: unknown, path: string): string[] {
+  const problems: string[] = [];
+  checkField(spec, value, path, problems);
+  return problems;
+}
+
+/** A tagged union value: the name picks the variant; the rest is that variant's options only. */
+function checkUnion(spec: UnionField, value: unknown, path: string, problems: string[]): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`field "${path}" must be an object, got ${describe(value)}`);
+    return undefined;
+  }
+  const raw = value as Record<string, unknown>;
+  const names = Object.keys(spec.variants);
+  const name = raw.name ?? spec.default?.name;
+  if (typeof name !== 'string' || !names.includes(name)) {
+    if (name === undefined) problems.push(`field "${path}.name" is required (one of ${names.join(', ')})`);
+    else problems.push(`field "${path}.name" must be one of ${names.join(', ')}; got ${describe(name)}`);
+    return undefined;
+  }
+  const variant = spec.variants[name]!;
+  const label = `${spec.label ?? path} ${JSON.stringify(name)}`;
+  const own = Object.keys(variant.fields);
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k === 'name') continue;
+    if (k in variant.fields) rest[k] = v;
+    else problems.push(`field "${path}.${k}" is not an option of ${label} (its options: ${own.length ? own.join(', ') : 'none'})`);
+  }
+  const before = problems.length;
+  const out = checkObject(variant.fields, rest, `${path}.`, problems);
+  if (problems.length === before && variant.check) {
+    for (const p of variant.check(out)) problems.push(`field "${path}" (${label}): ${p}`);
+  }
+  return { name, ...out };
 }
 
 function checkObject(fields: Fields, raw: Record<string, unknown>, prefix: string, problems: string[]): Record<string, unknown> {
@@ -155,17 +219,20 @@ function checkObject(fields: Fields, raw: Record<string, unknown>, prefix: strin
  * Validate a raw configuration against declared fields, filling defaults.
  * `where` names the stage for messages, e.g. `stage 2 "drpo"`.
  */
-export function validateConfig<C>(where: string, fields: Fields, raw: unknown): C {
+export function validateConfig<C>(where: string, fields: Fields, raw: unknown, check?: (config: C) => string[]): C {
   const problems: string[] = [];
   if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${where}: configuration must be an object, got ${describe(raw)}`, ['not an object']);
   }
-  const out = checkObject(fields, raw as Record<string, unknown>, '', problems);
+  // The values were checked field by field against `fields`; C is the type those fields describe.
+  const out = checkObject(fields, raw as Record<string, unknown>, '', problems) as C;
+  // Cross-field checks only see a configuration whose fields are each valid.
+  if (problems.length === 0 && check) problems.push(...check(out));
   if (problems.length > 0) {
     throw new ConfigError(`${where}: ${problems.join('; ')}`, problems);
   }
-  return out as C;
+  return out;
 }
 
 /** JSON Schema (draft 2020-12) of declared fields. */
@@ -202,6 +269,22 @@ function fieldSchema(f: FieldSpec): Record<string, unknown> {
       return { ...base, ...toJsonSchema(f.fields) };
     case 'map':
       return { ...base, type: 'object', additionalProperties: fieldSchema(f.values) };
+    case 'union':
+      return {
+        ...base,
+        type: 'object',
+        oneOf: Object.entries(f.variants).map(([name, v]) => {
+          const own = toJsonSchema(v.fields) as { properties: Record<string, unknown>; required?: string[] };
+          // A value may omit the name only when the default names this variant.
+          const nameRequired = f.default?.name !== name;
+          const required = [...(nameRequired ? ['name'] : []), ...(own.required ?? [])];
+          return {
+            ...own,
+            properties: { name: { const: name }, ...own.properties },
+            ...(required.length ? { required } : {}),
+          };
+        }),
+      };
   }
 }
 
@@ -212,8 +295,23 @@ export function fieldsToMarkdown(fields: Fields): string {
     let type: string = f.type;
     if (f.type === 'string' && f.enum) type = f.enum.join(' \\| ');
     if (f.type === 'array') type = `${f.items.type}[]`;
+    if (f.type === 'union') type = `{ name: ${Object.keys(f.variants).join(' \\| ')}, … }`;
     const def = f.required ? '*required*' : f.default === undefined ? '—' : `\`${JSON.stringify(f.default)}\``;
     rows.push(`| \`${k}\` | ${type} | ${def} | ${f.doc.replace(/\|/g, '\\|')} |`);
   }
   return rows.join('\n');
+}
+
+/** What validation needs of a stage definition: its fields and its optional cross-field check. */
+export interface CheckedFields<C> {
+  fields: Fields;
+  check?(config: C): string[];
+}
+
+/**
+ * Validate a stage's raw options: every field (messages name `where` and the
+ * field), then the stage's cross-field check on the validated configuration.
+ */
+export function validateStageConfig<C>(where: string, def: CheckedFields<C>, raw: unknown): C {
+  return validateConfig<C>(where, def.fields, raw, def.check ? (c) => def.check!(c) : undefined);
 }

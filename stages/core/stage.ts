@@ -1,11 +1,25 @@
 /**
  * The stage contract.
  *
- * A stage is a named, configured transformation of a highland stream of
- * columnar batches. Its definition declares its options (validated before
- * anything runs) and builds an instance from a validated configuration and a
- * run context. Sources ignore their input stream; sinks write and pass batches
- * on (so a pipeline may continue after a sink).
+ * A stage is a named, configured step over a stream of columnar batches. Its
+ * definition declares its options once (`fields`; the configuration type is
+ * inferred from them, config-types.ts), optional cross-field checks, and
+ * builds an instance from a validated configuration and a run context.
+ *
+ * The runner owns iteration (pipelines/stage-driver.ts): an instance is one of
+ * a few shapes and never touches the stream machinery or the busy-time
+ * counters itself:
+ * - BatchStage: `process(batch)` per input batch (one at a time, promises
+ *   awaited: backpressure), optional `finish()` when the input ends. Per-batch
+ *   transforms, sinks that pass batches on, barriers that emit at the end
+ *   (the shape of Beam's DoFn).
+ * - CombineStage: explicit mergeable state `init/add/merge/finish` (the shape
+ *   of a CombineFn; shards will merge their states).
+ * - SourceStage: `source()`, an async iterable of batches.
+ * - RawStreamStage: `rawStream(input)` on the highland stream, for the few
+ *   stages that truly need it (each says why); they keep their own busy time.
+ * - LegacyStage: the old `apply(stream)` shape, accepted while the train
+ *   stages move to the kit (deprecated).
  *
  * State that must survive a restart (DRPO's P, a KL window, a data position) is
  * explicit: an instance may expose `getState()`/`setState()` with JSON values,
@@ -14,6 +28,8 @@
 import type Highland from 'highland';
 import type { Batch, TableName } from './batch.js';
 import type { Fields } from './config-schema.js';
+import type { ConfigOf } from './config-types.js';
+import type { ArtifactMap } from './artifacts.js';
 import type { MetricRecord } from '../../schemas/metric-record.js';
 import type { Logger } from './logger.js';
 
@@ -32,12 +48,8 @@ export interface StageContext {
   log: Logger;
   /** Show progress bars on stderr (false when not a TTY or --quiet). */
   progress: boolean;
-  /**
-   * Values stages publish for later stages: e.g. `reward_stats` (global
-   * statistics), `vocab` (paths of the id mappings), `dataset` (Parquet paths),
-   * `checkpoint` (last checkpoint dir). Keys are documented by the publisher.
-   */
-  artifacts: Map<string, unknown>;
+  /** Values stages publish for later stages, typed by key (core/artifacts.ts). */
+  artifacts: ArtifactMap;
   /**
    * Send a metric record (diagnostics, training records, evaluations). Only
    * metric and value are required; run defaults to the run id, numbers to 0,
@@ -46,7 +58,7 @@ export interface StageContext {
   emitMetric(record: Partial<MetricRecord> & Pick<MetricRecord, 'metric' | 'value'>): void;
   /** Every metric record emitted so far in this run, by any stage (reports read it at the end). */
   allMetrics(): readonly MetricRecord[];
-  /** Per-stage counters the runner reports; stages add busy time here. */
+  /** Per-stage counters the runner keeps (raw-stream and legacy stages add their own busy time). */
   counters: StageCounters;
 }
 
@@ -55,17 +67,61 @@ export interface StageCounters {
   rowsOut: number;
   batchesIn: number;
   batchesOut: number;
-  /** Milliseconds spent inside the stage's own synchronous work. */
+  /** Milliseconds spent inside the stage's own calls. */
   busyMs: number;
 }
 
-export interface StageInstance {
-  /** Transform the upstream stream (ignored by sources) into the output stream. */
-  apply(input: BatchStream): BatchStream;
+/** What a stage call may return: nothing, one batch, several, or a promise of those. */
+export type Emitted = Batch | Batch[] | void;
+
+/** Push a batch downstream from inside a call (in addition to what the call returns). */
+export type Emit = (batch: Batch) => void;
+
+interface Stateful {
   /** JSON-serialisable state for checkpoints (objective state, positions). */
   getState?(): unknown;
   setState?(state: unknown): void;
 }
+
+/** Per-batch stage (Beam's DoFn): transforms, pass-through sinks, barriers. */
+export interface BatchStage extends Stateful {
+  process(batch: Batch, emit: Emit): Emitted | Promise<Emitted>;
+  /** After the last input batch: flush, publish, emit what was held back. */
+  finish?(emit: Emit): Emitted | Promise<Emitted>;
+  /** The pipeline failed (upstream or here): release timers and handles. Not called after finish. */
+  abort?(error: Error): void;
+}
+
+/**
+ * Aggregating stage with explicit state (Beam's CombineFn): the runner folds
+ * each batch into the state with `add` and hands the final state to `finish`.
+ * `merge` combines the states of two shards of the same input. With
+ * `passInput`, input batches also go downstream as they arrive.
+ */
+export interface CombineStage<S> extends Stateful {
+  init(): S;
+  add(state: S, batch: Batch): S;
+  merge(a: S, b: S): S;
+  finish(state: S, emit: Emit): Emitted | Promise<Emitted>;
+  passInput?: boolean;
+}
+
+/** Source: batches from files, a generator, a simulator. */
+export interface SourceStage extends Stateful {
+  source(): AsyncIterable<Batch>;
+}
+
+/** Direct highland access, for stages that need it (each says why). Busy time is the stage's own to count. */
+export interface RawStreamStage extends Stateful {
+  rawStream(input: BatchStream): BatchStream;
+}
+
+/** @deprecated The old contract (the stage drives the stream); kept until the train stages move to the kit. */
+export interface LegacyStage extends Stateful {
+  apply(input: BatchStream): BatchStream;
+}
+
+export type StageInstance = BatchStage | CombineStage<any> | SourceStage | RawStreamStage | LegacyStage;
 
 export interface StageDefinition<C = Record<string, unknown>> {
   /** Name used in pipeline files and on the CLI (snake_case). */
@@ -75,15 +131,48 @@ export interface StageDefinition<C = Record<string, unknown>> {
   summary: string;
   /** Longer text for the README (equation, references, behaviour at edge cases). */
   doc?: string;
-  /** Tables accepted as input (transforms and sinks). */
+  /** Tables accepted as input (transforms and sinks); checked against the previous stage's output. */
   inputs?: TableName[];
-  /** Table emitted. */
+  /** Table emitted; absent = the input table passes through (sinks) or unknown. */
   output?: TableName;
   fields: Fields;
+  /** Cross-field checks run by validation (one message per problem, e.g. "p_min (0.9) must be ≤ p_max (0.5)"). */
+  check?(config: C): string[];
   create(config: C, ctx: StageContext): StageInstance;
 }
 
-/** Identity helper that keeps the configuration type attached to a definition. */
-export function defineStage<C>(def: StageDefinition<C>): StageDefinition<C> {
+/** A definition whose configuration type is inferred from its fields. */
+export interface TypedStageDefinition<F extends Fields> {
+  name: string;
+  role: StageRole;
+  summary: string;
+  doc?: string;
+  inputs?: TableName[];
+  output?: TableName;
+  fields: F;
+  check?(config: ConfigOf<F>): string[];
+  create(config: ConfigOf<F>, ctx: StageContext): StageInstance;
+}
+
+/**
+ * Define a stage. With literal `fields` (or `as const satisfies Fields`), the
+ * configuration type of `create` and `check` is inferred from them; an
+ * explicit type argument `defineStage<MyConfig>(…)` is the older form, still
+ * accepted while the train stages move over.
+ */
+export function defineStage<const F extends Fields>(def: TypedStageDefinition<F>): StageDefinition<ConfigOf<F>>;
+export function defineStage<C>(def: StageDefinition<C>): StageDefinition<C>;
+export function defineStage(def: object): object {
   return def;
+}
+
+/** The shape of an instance, for the driver. */
+export type StageShape = 'batch' | 'combine' | 'source' | 'raw' | 'legacy';
+
+export function stageShape(inst: StageInstance): StageShape {
+  if ('process' in inst) return 'batch';
+  if ('add' in inst) return 'combine';
+  if ('source' in inst) return 'source';
+  if ('rawStream' in inst) return 'raw';
+  return 'legacy';
 }

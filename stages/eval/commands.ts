@@ -14,6 +14,7 @@ import { applySets, flag, hasFlag, type ParsedArgs } from '../../pipelines/args.
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import { ConfigError } from '../core/config-schema.js';
+import { artifactMap } from '../core/artifacts.js';
 import { CHECKPOINTS_ARTIFACT, type CheckpointRef } from './checkpoints.js';
 import { findCheckpoints } from './find-checkpoints.js';
 import { formatRecordsTable } from './format.js';
@@ -114,7 +115,7 @@ export const evaluateCommand: Command = {
         outDir,
         quiet,
         writeFiles: out !== undefined,
-        artifacts: new Map<string, unknown>([[CHECKPOINTS_ARTIFACT, refs]]),
+        artifacts: artifactMap([[CHECKPOINTS_ARTIFACT, refs]]),
       });
       const text = format === 'jsonl' ? result.metrics.map((r) => JSON.stringify(r)).join('\n') : formatRecordsTable(result.metrics);
       process.stdout.write(`${text}\n`);

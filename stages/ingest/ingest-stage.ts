@@ -10,8 +10,8 @@
  *   the Parquet dataset just written and its manifest;
  * - `ingest`: the IngestSummary (counts, rejections, timing).
  */
+import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
-import { streamFromAsync } from '../core/helpers.js';
 import { ingestFields, type IngestConfig } from './ingest-config.js';
 import { runIngest } from './ingest-run.js';
 
@@ -35,23 +35,20 @@ export const ingestStage = defineStage<IngestConfig>({
   fields: ingestFields,
   create(cfg, ctx) {
     return {
-      apply: () =>
-        streamFromAsync(async function* () {
-          const run = runIngest(cfg, { log: ctx.log, progress: ctx.progress, seed: ctx.seed, emitMetric: (r) => ctx.emitMetric(r) });
-          for (;;) {
-            const t0 = performance.now();
-            const step = await run.next();
-            ctx.counters.busyMs += performance.now() - t0;
-            if (step.done) {
-              const s = step.value;
-              ctx.artifacts.set('vocab', s.vocab);
-              ctx.artifacts.set('dataset', { dir: cfg.output, manifest: s.manifest, manifestPath: s.manifestPath, table: 'interactions', timestampUnit: s.timestampUnit });
-              ctx.artifacts.set('ingest', s);
-              return;
-            }
-            yield step.value;
+      async *source() {
+        const run = runIngest(cfg, { log: ctx.log, progress: ctx.progress, seed: ctx.seed, emitMetric: (r) => ctx.emitMetric(r) });
+        for (;;) {
+          const step = await run.next();
+          if (step.done) {
+            const s = step.value;
+            ctx.artifacts.set(ARTIFACT.vocab, s.vocab);
+            ctx.artifacts.set(ARTIFACT.dataset, { dir: cfg.output, manifest: s.manifest, manifestPath: s.manifestPath, table: 'interactions', timestampUnit: s.timestampUnit });
+            ctx.artifacts.set(ARTIFACT.ingest, s);
+            return;
           }
-        }),
+          yield step.value;
+        }
+      },
     };
   },
 });

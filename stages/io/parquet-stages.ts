@@ -1,18 +1,13 @@
 /** Generic Parquet source and sink stages (any table). */
 import * as fs from 'node:fs';
+import { ConfigError } from '../core/config-schema.js';
+import { datasetArtifact } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
-import { passThrough, streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
 import { listParquetFiles, parquetRowCount, readParquetFile } from './parquet.js';
 import { DatasetWriter } from './dataset-writer.js';
 
-export interface ReadParquetConfig {
-  path: string;
-  table?: string;
-  columns?: string[];
-}
-
-export const readParquetStage = defineStage<ReadParquetConfig>({
+export const readParquetStage = defineStage({
   name: 'read_parquet',
   role: 'source',
   summary: 'Read a Parquet file or dataset directory as a stream of batches, one row group at a time.',
@@ -23,37 +18,28 @@ export const readParquetStage = defineStage<ReadParquetConfig>({
   },
   create(cfg, ctx) {
     return {
-      apply: () =>
-        streamFromAsync(async function* () {
-          if (!fs.existsSync(cfg.path)) throw new Error(`read_parquet: no such file or directory: ${cfg.path}`);
-          const files = listParquetFiles(cfg.path);
-          if (files.length === 0) throw new Error(`read_parquet: no .parquet files under ${cfg.path}`);
-          let total = 0;
-          for (const f of files) total += await parquetRowCount(f);
-          const progress = new Progress('read_parquet', ctx.progress, total);
-          let done = 0;
-          for (const f of files) {
-            for await (const b of readParquetFile(f, { table: cfg.table, columns: cfg.columns })) {
-              done += b.numRows;
-              progress.advance(b.numRows, done);
-              yield b;
-            }
+      async *source() {
+        if (!fs.existsSync(cfg.path)) throw new ConfigError(`read_parquet: no such file or directory: ${cfg.path}`, ['path']);
+        const files = listParquetFiles(cfg.path);
+        if (files.length === 0) throw new ConfigError(`read_parquet: no .parquet files under ${cfg.path}`, ['path']);
+        let total = 0;
+        for (const f of files) total += await parquetRowCount(f);
+        const progress = new Progress('read_parquet', ctx.progress, total);
+        let done = 0;
+        for (const f of files) {
+          for await (const b of readParquetFile(f, { table: cfg.table, columns: cfg.columns })) {
+            done += b.numRows;
+            progress.advance(b.numRows, done);
+            yield b;
           }
-          progress.finish();
-        }),
+        }
+        progress.finish();
+      },
     };
   },
 });
 
-export interface WriteParquetConfig {
-  path: string;
-  partition_by?: string;
-  rows_per_file: number;
-  row_group_size: number;
-  compression: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
-}
-
-export const writeParquetStage = defineStage<WriteParquetConfig>({
+export const writeParquetStage = defineStage({
   name: 'write_parquet',
   role: 'sink',
   summary: 'Write the stream as a Parquet dataset directory (part files + _manifest.json) and pass the batches on.',
@@ -65,27 +51,21 @@ export const writeParquetStage = defineStage<WriteParquetConfig>({
     compression: { type: 'string', enum: ['zstd', 'snappy', 'gzip', 'lz4', 'none'], default: 'zstd', doc: 'Page compression codec.' },
   },
   create(cfg, ctx) {
+    const writer = new DatasetWriter(cfg.path, {
+      rowsPerFile: cfg.rows_per_file,
+      rowGroupSize: cfg.row_group_size,
+      compression: cfg.compression,
+      partitionBy: cfg.partition_by,
+    });
     return {
-      apply: (input) => {
-        const writer = new DatasetWriter(cfg.path, {
-          rowsPerFile: cfg.rows_per_file,
-          rowGroupSize: cfg.row_group_size,
-          compression: cfg.compression,
-          partitionBy: cfg.partition_by,
-        });
-        return passThrough(
-          input,
-          (b) => {
-            const t0 = performance.now();
-            writer.write(b);
-            ctx.counters.busyMs += performance.now() - t0;
-          },
-          () => {
-            const m = writer.close();
-            ctx.artifacts.set(`dataset:${cfg.path}`, m);
-            ctx.log.info(`write_parquet: ${m.rows} rows in ${m.files.length} file(s) → ${cfg.path}`);
-          },
-        );
+      process(b) {
+        writer.write(b);
+        return b;
+      },
+      finish() {
+        const m = writer.close();
+        ctx.artifacts.set(datasetArtifact(cfg.path), m);
+        ctx.log.info(`write_parquet: ${m.rows} rows in ${m.files.length} file(s) → ${cfg.path}`);
       },
     };
   },

@@ -1,7 +1,7 @@
 /** The `simulate_ratings` source stage: a ratings world, its MovieLens-format log and its truth. */
 import * as path from 'node:path';
+import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage, type StageContext } from '../core/stage.js';
-import { streamFromAsync } from '../core/helpers.js';
 import { Progress } from '../core/progress.js';
 import type { Batch } from '../core/batch.js';
 import { checkRatingsWorldParams, generateRatingsWorld, simulateUserRatings } from './ratings-generate.js';
@@ -78,52 +78,50 @@ export const simulateRatingsStage = defineStage<SimulateRatingsConfig>({
     const outDir = output ?? path.join(ctx.outDir, 'ratings-sim');
     checkRatingsWorldParams(ratingsWorldParams(options, seed));
     return {
-      apply: () =>
-        streamFromAsync(async function* (): AsyncGenerator<Batch> {
-          const t0 = performance.now();
-          const world = generateRatingsWorld(ratingsWorldParams(options, seed));
-          const truthDir = path.join(outDir, 'truth');
-          world.save(truthDir);
-          const ratingsFile = path.join(outDir, 'ratings.dat');
-          const writer = new MovieLensWriter(ratingsFile);
-          const summary: RatingsLogSummary = { rows: 0, users: world.numUsers, histogram: new Float64Array(5), usersEndingOn5: 0 };
-          const progress = new Progress('simulate_ratings', ctx.progress, world.numUsers);
-          try {
-            for (let u = 1; u <= world.numUsers; u++) {
-              const log = simulateUserRatings(world, u);
-              writer.writeUser(u, log.items, log.ratings, log.timestamps);
-              for (const r of log.ratings) summary.histogram[r - 1]! += 1;
-              if (log.ratings[log.ratings.length - 1] === 5) summary.usersEndingOn5++;
-              summary.rows += log.items.length;
-              progress.advance(log.items.length, u);
-            }
-            writer.close();
-          } catch (e) {
-            writer.abort();
-            throw e;
+      // Emits no batches: the log goes to ratings.dat, for `ingest` to read.
+      async *source(): AsyncGenerator<Batch> {
+        const world = generateRatingsWorld(ratingsWorldParams(options, seed));
+        const truthDir = path.join(outDir, 'truth');
+        world.save(truthDir);
+        const ratingsFile = path.join(outDir, 'ratings.dat');
+        const writer = new MovieLensWriter(ratingsFile);
+        const summary: RatingsLogSummary = { rows: 0, users: world.numUsers, histogram: new Float64Array(5), usersEndingOn5: 0 };
+        const progress = new Progress('simulate_ratings', ctx.progress, world.numUsers);
+        try {
+          for (let u = 1; u <= world.numUsers; u++) {
+            const log = simulateUserRatings(world, u);
+            writer.writeUser(u, log.items, log.ratings, log.timestamps);
+            for (const r of log.ratings) summary.histogram[r - 1]! += 1;
+            if (log.ratings[log.ratings.length - 1] === 5) summary.usersEndingOn5++;
+            summary.rows += log.items.length;
+            progress.advance(log.items.length, u);
           }
-          progress.finish();
-          ctx.counters.busyMs += performance.now() - t0;
-          const artifact: RatingsArtifact = {
-            kind: 'ratings',
-            dir: truthDir,
-            outputDir: outDir,
-            ratingsFile,
-            preset,
-            seed,
-            numUsers: world.numUsers,
-            numItems: world.numItems,
-            rows: summary.rows,
-          };
-          ctx.artifacts.set('simulator', artifact);
-          ctx.artifacts.set('world', truthDir);
-          emitRatingsMetrics(ctx, summary);
-          const mean = summary.histogram.reduce((a, c, i) => a + c * (i + 1), 0) / summary.rows;
-          ctx.log.info(
-            `simulate_ratings: ${summary.rows} ratings by ${world.numUsers} users of ${world.numItems} items (mean ${mean.toFixed(2)}, ` +
-              `5-star ${((100 * summary.histogram[4]!) / summary.rows).toFixed(1)}%, last rating 5 for ${((100 * summary.usersEndingOn5) / world.numUsers).toFixed(1)}% of users) → ${ratingsFile}; truth → ${truthDir}`,
-          );
-        }),
+          writer.close();
+        } catch (e) {
+          writer.abort();
+          throw e;
+        }
+        progress.finish();
+        const artifact: RatingsArtifact = {
+          kind: 'ratings',
+          dir: truthDir,
+          outputDir: outDir,
+          ratingsFile,
+          preset,
+          seed,
+          numUsers: world.numUsers,
+          numItems: world.numItems,
+          rows: summary.rows,
+        };
+        ctx.artifacts.set(ARTIFACT.simulator, artifact);
+        ctx.artifacts.set(ARTIFACT.world, truthDir);
+        emitRatingsMetrics(ctx, summary);
+        const mean = summary.histogram.reduce((a, c, i) => a + c * (i + 1), 0) / summary.rows;
+        ctx.log.info(
+          `simulate_ratings: ${summary.rows} ratings by ${world.numUsers} users of ${world.numItems} items (mean ${mean.toFixed(2)}, ` +
+            `5-star ${((100 * summary.histogram[4]!) / summary.rows).toFixed(1)}%, last rating 5 for ${((100 * summary.usersEndingOn5) / world.numUsers).toFixed(1)}% of users) → ${ratingsFile}; truth → ${truthDir}`,
+        );
+      },
     };
   },
 });

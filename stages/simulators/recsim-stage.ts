@@ -1,7 +1,7 @@
 /** The `simulate_recsim` source stage: a RecSim world and its logged interactions. */
 import * as path from 'node:path';
 import { defineStage, type StageContext } from '../core/stage.js';
-import { streamFromAsync } from '../core/helpers.js';
+import { ARTIFACT, datasetArtifact } from '../core/artifacts.js';
 import { Progress } from '../core/progress.js';
 import { DatasetWriter } from '../io/dataset-writer.js';
 import { checkRecSimWorldParams, generateRecSimWorld } from './recsim-generate.js';
@@ -93,53 +93,44 @@ export const simulateRecSimStage = defineStage<SimulateRecSimConfig>({
     checkRecSimWorldParams(recsimWorldParams(options, seed));
     checkRecSimLogParams(recsimLogParams(options, seed));
     return {
-      apply: () =>
-        streamFromAsync(async function* () {
-          const t0 = performance.now();
-          const world = generateRecSimWorld(recsimWorldParams(options, seed));
-          const worldDir = path.join(outDir, 'world');
-          world.save(worldDir);
-          const datasetDir = path.join(outDir, 'interactions');
-          const artifact: RecSimArtifact = {
-            kind: 'recsim',
-            dir: worldDir,
-            outputDir: outDir,
-            interactions: datasetDir,
-            preset,
-            seed,
-            numUsers: world.numUsers,
-            numItems: world.numItems,
-            dim: world.dim,
-          };
-          ctx.artifacts.set('simulator', artifact);
-          ctx.artifacts.set('world', worldDir);
-          const logger = new RecSimLogger(world, recsimLogParams(options, seed));
-          const writer = new DatasetWriter(datasetDir);
-          const total = world.numUsers * logger.rowsPerUser;
-          const progress = new Progress('simulate_recsim', ctx.progress, total);
-          ctx.counters.busyMs += performance.now() - t0;
-          const batches = logger.batches(batch_rows);
-          for (;;) {
-            const t1 = performance.now();
-            const step = batches.next();
-            if (step.done) break;
-            const batch = step.value;
-            writer.write(batch);
-            progress.advance(batch.numRows, logger.stats.rows);
-            ctx.counters.busyMs += performance.now() - t1;
-            yield batch;
-          }
-          const manifest = writer.close();
-          progress.finish();
-          artifact.rows = manifest.rows;
-          ctx.artifacts.set(`dataset:${datasetDir}`, manifest);
-          emitRecSimLogMetrics(ctx, logger.stats);
-          const s = logger.stats;
-          const shares = LOGGING_POLICY_NAMES.map((n, c) => `${n} ${((100 * s.policyRows[c]!) / Math.max(1, s.rows)).toFixed(1)}%`).join(', ');
-          ctx.log.info(
-            `simulate_recsim: ${world.numUsers} users × ${logger.rowsPerUser} interactions, ${world.numItems - 1} items (d = ${world.dim}); ${shares}; world → ${worldDir}, log → ${datasetDir}`,
-          );
-        }),
+      async *source() {
+        const world = generateRecSimWorld(recsimWorldParams(options, seed));
+        const worldDir = path.join(outDir, 'world');
+        world.save(worldDir);
+        const datasetDir = path.join(outDir, 'interactions');
+        const artifact: RecSimArtifact = {
+          kind: 'recsim',
+          dir: worldDir,
+          outputDir: outDir,
+          interactions: datasetDir,
+          preset,
+          seed,
+          numUsers: world.numUsers,
+          numItems: world.numItems,
+          dim: world.dim,
+        };
+        ctx.artifacts.set(ARTIFACT.simulator, artifact);
+        ctx.artifacts.set(ARTIFACT.world, worldDir);
+        const logger = new RecSimLogger(world, recsimLogParams(options, seed));
+        const writer = new DatasetWriter(datasetDir);
+        const total = world.numUsers * logger.rowsPerUser;
+        const progress = new Progress('simulate_recsim', ctx.progress, total);
+        for (const batch of logger.batches(batch_rows)) {
+          writer.write(batch);
+          progress.advance(batch.numRows, logger.stats.rows);
+          yield batch;
+        }
+        const manifest = writer.close();
+        progress.finish();
+        artifact.rows = manifest.rows;
+        ctx.artifacts.set(datasetArtifact(datasetDir), manifest);
+        emitRecSimLogMetrics(ctx, logger.stats);
+        const s = logger.stats;
+        const shares = LOGGING_POLICY_NAMES.map((n, c) => `${n} ${((100 * s.policyRows[c]!) / Math.max(1, s.rows)).toFixed(1)}%`).join(', ');
+        ctx.log.info(
+          `simulate_recsim: ${world.numUsers} users × ${logger.rowsPerUser} interactions, ${world.numItems - 1} items (d = ${world.dim}); ${shares}; world → ${worldDir}, log → ${datasetDir}`,
+        );
+      },
     };
   },
 });

@@ -1,29 +1,14 @@
 /** `comparison_table` sink: the papers' methods × metrics table as Markdown. */
 import * as path from 'node:path';
+import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { writeFileAtomic } from '../io/parquet.js';
-import { defaultLowerIsBetter, type SelectMode } from './aggregate.js';
+import { defaultLowerIsBetter } from './aggregate.js';
 import { compareMethods, comparisonMarkdown } from './comparison.js';
 import { defaultMetrics } from './default-metrics.js';
-import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+import { recordsField, ReportInput } from './report-input.js';
 
-export interface ComparisonTableConfig {
-  metrics: string[];
-  split: string;
-  baseline?: string;
-  select: SelectMode;
-  best_by?: string;
-  best_split?: string;
-  lower_is_better?: string[];
-  methods: string[];
-  path?: string;
-  decimals: number;
-  pct_decimals: number;
-  title?: string;
-  records: RecordsSource;
-}
-
-export const comparisonTableStage = defineStage<ComparisonTableConfig>({
+export const comparisonTableStage = defineStage({
   name: 'comparison_table',
   role: 'sink',
   summary: 'Markdown table methods × metrics: mean ± std over seeds, % change from a baseline, best per column in bold.',
@@ -64,35 +49,34 @@ export const comparisonTableStage = defineStage<ComparisonTableConfig>({
     const file = cfg.path ?? path.join(ctx.outDir, 'comparison.md');
     const lowerSet = cfg.lower_is_better ? new Set(cfg.lower_is_better) : undefined;
     const lowerIsBetter = (m: string) => (lowerSet ? lowerSet.has(m) : defaultLowerIsBetter(m));
+    const source = new ReportInput(cfg.records, ctx);
     return {
-      apply: (input) => {
-        const source = new ReportInput(cfg.records, ctx);
-        return sinkThrough(input, {
-          each: (b) => source.addBatch(b),
-          end: () => {
-            source.syncRun();
-            const t = source.view();
-            const metrics = cfg.metrics.length > 0 ? cfg.metrics : defaultMetrics(t.metricsIn(cfg.split));
-            if (metrics.length === 0) ctx.log.warn(`comparison_table: no metric records in split "${cfg.split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`);
-            const c = compareMethods(t, {
-              split: cfg.split,
-              metrics,
-              methods: cfg.methods.length > 0 ? cfg.methods : undefined,
-              select: cfg.select,
-              bestBy: cfg.best_by,
-              bestSplit: cfg.best_split,
-              lowerIsBetter,
-              baseline: cfg.baseline,
-            });
-            for (const w of c.warnings) ctx.log.warn(`comparison_table: ${w}`);
-            const selectText = cfg.select === 'last' ? 'last checkpoint per replicate' : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
-            const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText });
-            writeFileAtomic(file, text);
-            ctx.artifacts.set('report:table', text.trimEnd());
-            ctx.artifacts.set('report:comparison_table', { path: file, text, comparison: c });
-            ctx.log.info(`comparison_table: ${c.methods.length} method(s) × ${metrics.length} metric(s) → ${file}`);
-          },
+      process(b) {
+        source.addBatch(b);
+        return b;
+      },
+      finish() {
+        source.syncRun();
+        const t = source.view();
+        const metrics = cfg.metrics.length > 0 ? cfg.metrics : defaultMetrics(t.metricsIn(cfg.split));
+        if (metrics.length === 0) ctx.log.warn(`comparison_table: no metric records in split "${cfg.split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`);
+        const c = compareMethods(t, {
+          split: cfg.split,
+          metrics,
+          methods: cfg.methods.length > 0 ? cfg.methods : undefined,
+          select: cfg.select,
+          bestBy: cfg.best_by,
+          bestSplit: cfg.best_split,
+          lowerIsBetter,
+          baseline: cfg.baseline,
         });
+        for (const w of c.warnings) ctx.log.warn(`comparison_table: ${w}`);
+        const selectText = cfg.select === 'last' ? 'last checkpoint per replicate' : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
+        const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText });
+        writeFileAtomic(file, text);
+        ctx.artifacts.set(ARTIFACT.reportTable, text.trimEnd());
+        ctx.artifacts.set(ARTIFACT.reportComparisonTable, { path: file, text, comparison: c });
+        ctx.log.info(`comparison_table: ${c.methods.length} method(s) × ${metrics.length} metric(s) → ${file}`);
       },
     };
   },

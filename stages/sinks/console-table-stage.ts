@@ -1,22 +1,11 @@
 /** `console_table` sink: a live table on a terminal while records arrive, and the final table once at the end. */
+import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { formatConsoleTable } from './console-table.js';
-import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+import { recordsField, ReportInput } from './report-input.js';
 import { LiveBlock } from './text-table.js';
 
-export interface ConsoleTableConfig {
-  metrics: string[];
-  splits: string[];
-  methods: string[];
-  decimals: number;
-  stream: 'stdout' | 'stderr';
-  publish: boolean;
-  live: 'auto' | 'always' | 'never';
-  refresh_ms: number;
-  records: RecordsSource;
-}
-
-export const consoleTableStage = defineStage<ConsoleTableConfig>({
+export const consoleTableStage = defineStage({
   name: 'console_table',
   role: 'sink',
   summary: 'Table of the latest value of each metric per method: redrawn live on a terminal (stderr), printed once at the end.',
@@ -56,42 +45,42 @@ export const consoleTableStage = defineStage<ConsoleTableConfig>({
       methods: cfg.methods.length > 0 ? cfg.methods : undefined,
       decimals: cfg.decimals,
     };
+    const source = new ReportInput(cfg.records, ctx);
+    const live = cfg.live === 'always' || (cfg.live === 'auto' && ctx.progress && Boolean(process.stderr.isTTY));
+    const block = new LiveBlock(process.stderr);
+    let drawnSize = -1;
+    let timer: NodeJS.Timeout | undefined;
+    const redraw = () => {
+      source.syncRun();
+      if (source.table.size === drawnSize || source.table.size === 0) return;
+      drawnSize = source.table.size;
+      block.draw(formatConsoleTable(source.view(), opts));
+    };
+    const stop = () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    };
+    // The redraw starts with the run, so records upstream stages emit before any batch arrives show too.
+    if (live) {
+      timer = setInterval(redraw, cfg.refresh_ms);
+      timer.unref();
+    }
     return {
-      apply: (input) => {
-        const source = new ReportInput(cfg.records, ctx);
-        const live = cfg.live === 'always' || (cfg.live === 'auto' && ctx.progress && Boolean(process.stderr.isTTY));
-        const block = new LiveBlock(process.stderr);
-        let drawnSize = -1;
-        let timer: NodeJS.Timeout | undefined;
-        const redraw = () => {
-          source.syncRun();
-          if (source.table.size === drawnSize || source.table.size === 0) return;
-          drawnSize = source.table.size;
-          block.draw(formatConsoleTable(source.view(), opts));
-        };
-        const stop = () => {
-          if (timer) clearInterval(timer);
-          timer = undefined;
-        };
-        if (live) {
-          timer = setInterval(redraw, cfg.refresh_ms);
-          timer.unref();
-        }
-        return sinkThrough(input, {
-          each: (b) => source.addBatch(b),
-          end: () => {
-            stop();
-            if (live) block.clear();
-            source.syncRun();
-            const text = formatConsoleTable(source.view(), opts);
-            ctx.artifacts.set('report:console_table', text);
-            if (cfg.stream === 'stderr') process.stderr.write(`${text}\n`);
-            else if (cfg.publish) ctx.artifacts.set('report:table', text);
-            else process.stdout.write(`${text}\n`);
-          },
-          onError: stop,
-        });
+      process(b) {
+        source.addBatch(b);
+        return b;
       },
+      finish() {
+        stop();
+        if (live) block.clear();
+        source.syncRun();
+        const text = formatConsoleTable(source.view(), opts);
+        ctx.artifacts.set(ARTIFACT.reportConsoleTable, text);
+        if (cfg.stream === 'stderr') process.stderr.write(`${text}\n`);
+        else if (cfg.publish) ctx.artifacts.set(ARTIFACT.reportTable, text);
+        else process.stdout.write(`${text}\n`);
+      },
+      abort: stop,
     };
   },
 });

@@ -2,19 +2,14 @@
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
+import { metricsParquetArtifact } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { metricsToBatch } from '../../schemas/metric-record.js';
 import { metricsSchema } from '../../schemas/tables.js';
 import { batchToArrow } from '../../schemas/arrow.js';
-import { writeParquetFile, type ParquetCompression } from '../io/parquet.js';
+import { writeParquetFile } from '../io/parquet.js';
 import { canonicalMetricsBatch, isMetricsBatch, metricColumns, recordKey, rowKey } from './metric-columns.js';
-import { recordsField, sinkThrough, type RecordsSource } from './report-input.js';
-
-export interface MetricsParquetConfig {
-  path?: string;
-  records: RecordsSource;
-  compression: ParquetCompression;
-}
+import { recordsField } from './report-input.js';
 
 const schemaText = (s: arrow.Schema) => s.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '?' : ''}`).join(', ');
 
@@ -30,7 +25,7 @@ export function metricsArrowTable(batches: Batch[]): arrow.Table {
   return new arrow.Table(parts);
 }
 
-export const metricsParquetStage = defineStage<MetricsParquetConfig>({
+export const metricsParquetStage = defineStage({
   name: 'metrics_parquet',
   role: 'sink',
   summary: 'Write metric records to one Parquet file (the `metrics` table schema) when the input ends, and pass the batches on.',
@@ -48,33 +43,28 @@ export const metricsParquetStage = defineStage<MetricsParquetConfig>({
   },
   create(cfg, ctx) {
     const file = cfg.path ?? path.join(ctx.outDir, 'metrics.parquet');
+    const kept: Batch[] = [];
+    const keys = new Set<string>();
     return {
-      apply: (input) => {
-        const kept: Batch[] = [];
-        const keys = new Set<string>();
-        return sinkThrough(input, {
-          each: (b) => {
-            if (cfg.records === 'run' || !isMetricsBatch(b) || b.numRows === 0) return;
-            const canon = canonicalMetricsBatch(b);
-            if (cfg.records === 'both') {
-              const cols = metricColumns(canon);
-              for (let i = 0; i < canon.numRows; i++) keys.add(rowKey(cols, i));
-            }
-            kept.push(canon);
-          },
-          end: () => {
-            const t0 = performance.now();
-            if (cfg.records !== 'stream') {
-              const fresh = ctx.allMetrics().filter((r) => cfg.records === 'run' || !keys.has(recordKey(r)));
-              if (fresh.length > 0) kept.push(metricsToBatch(fresh));
-            }
-            const table = metricsArrowTable(kept);
-            const bytes = writeParquetFile(file, table, { compression: cfg.compression });
-            ctx.counters.busyMs += performance.now() - t0;
-            ctx.artifacts.set(`metrics_parquet:${file}`, { path: file, records: table.numRows, bytes });
-            ctx.log.info(`metrics_parquet: ${table.numRows} record(s) → ${file}`);
-          },
-        });
+      process(b) {
+        if (cfg.records === 'run' || !isMetricsBatch(b) || b.numRows === 0) return b;
+        const canon = canonicalMetricsBatch(b);
+        if (cfg.records === 'both') {
+          const cols = metricColumns(canon);
+          for (let i = 0; i < canon.numRows; i++) keys.add(rowKey(cols, i));
+        }
+        kept.push(canon);
+        return b;
+      },
+      finish() {
+        if (cfg.records !== 'stream') {
+          const fresh = ctx.allMetrics().filter((r) => cfg.records === 'run' || !keys.has(recordKey(r)));
+          if (fresh.length > 0) kept.push(metricsToBatch(fresh));
+        }
+        const table = metricsArrowTable(kept);
+        const bytes = writeParquetFile(file, table, { compression: cfg.compression });
+        ctx.artifacts.set(metricsParquetArtifact(file), { path: file, records: table.numRows, bytes });
+        ctx.log.info(`metrics_parquet: ${table.numRows} record(s) → ${file}`);
       },
     };
   },

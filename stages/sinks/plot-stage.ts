@@ -1,46 +1,54 @@
 /** `plot` sink: line charts of metric records as SVG and PNG. */
 import * as path from 'node:path';
-import { ConfigError } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
+import { plotArtifact } from '../core/artifacts.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { writeFileAtomic } from '../io/parquet.js';
-import { defaultLowerIsBetter, type SelectMode } from './aggregate.js';
+import { defaultLowerIsBetter } from './aggregate.js';
 import type { MetricTable } from './metric-table.js';
 import { layoutChart } from './plot/chart.js';
-import { renderPng, type PngText } from './plot/png.js';
+import { renderPng } from './plot/png.js';
 import { goldProxyVsKl, metricVsParam, metricVsStep, type PlotData } from './plot/series.js';
 import { sceneToSvg } from './plot/svg.js';
-import { recordsField, ReportInput, sinkThrough, type RecordsSource } from './report-input.js';
+import { recordsField, ReportInput } from './report-input.js';
 
-export type PlotKind = 'metric_vs_step' | 'metric_vs_param' | 'reward_vs_noise' | 'gold_proxy_vs_kl';
+const plotFields = {
+  kind: { type: 'string', enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'], default: 'metric_vs_step', doc: 'What to plot (see the doc).' },
+  metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `true_reward_top1`, the true reward of the decoded recommendation).' },
+  x: { type: 'string', doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.' },
+  split: { type: 'string', doc: 'Split of the records (default: the only split that has the metric, else test, else valid).' },
+  path: { type: 'string', doc: 'Output path; without extension both .svg and .png (default <out_dir>/plots/<kind>-<metric>).' },
+  title: { type: 'string', doc: 'Title (default from the kind and metric).' },
+  x_label: { type: 'string', doc: 'x-axis label (default from the kind).' },
+  y_label: { type: 'string', doc: 'y-axis label (default: the metric and split).' },
+  log_x: { type: 'boolean', default: false, doc: 'Logarithmic x axis (points with x ≤ 0 are left out, with a warning).' },
+  log_y: { type: 'boolean', default: false, doc: 'Logarithmic y axis.' },
+  bands: { type: 'boolean', default: true, doc: 'Shade mean ± sample std over replicates where there are at least two.' },
+  markers: { type: 'boolean', default: true, doc: 'Draw a marker at each point (shape varies by series).' },
+  methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods to draw, in legend order (empty: all).' },
+  select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).' },
+  best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
+  best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
+  lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error or gap.' },
+  gold_metric: { type: 'string', default: 'gold_gain', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold\'s gold reward recentred at step 0 (`gold_reward` is the raw one).' },
+  proxy_metric: { type: 'string', default: 'proxy_gain', doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).' },
+  kl_metric: { type: 'string', default: 'kl_to_init', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
+  recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (for raw gold_reward / proxy_reward; the default *_gain metrics are already recentred).' },
+  width: { type: 'integer', min: 240, default: 760, doc: 'Width in SVG pixels.' },
+  height: { type: 'integer', min: 180, default: 460, doc: 'Height in SVG pixels.' },
+  png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
+  font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
+  png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
+  records: recordsField,
+} as const satisfies Fields;
 
-export interface PlotConfig {
-  kind: PlotKind;
-  metric?: string;
-  x?: string;
-  split?: string;
-  path?: string;
-  title?: string;
-  x_label?: string;
-  y_label?: string;
-  log_x: boolean;
-  log_y: boolean;
-  bands: boolean;
-  markers: boolean;
-  methods: string[];
-  select: SelectMode;
-  best_by?: string;
-  best_split?: string;
-  lower_is_better?: string[];
-  gold_metric: string;
-  proxy_metric: string;
-  kl_metric: string;
-  recenter: boolean;
-  width: number;
-  height: number;
-  png_scale: number;
-  font?: string;
-  png_text: PngText;
-  records: RecordsSource;
+export type PlotConfig = ConfigOf<typeof plotFields>;
+export type PlotKind = PlotConfig['kind'];
+
+/** Options that only some kinds need. */
+function plotProblems(cfg: PlotConfig): string[] {
+  return (cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric ? [`kind ${cfg.kind} needs \`metric\``] : [];
 }
 
 /** Files a plot `path` stands for: no extension → both; .svg or .png → that one. */
@@ -150,7 +158,7 @@ export async function writePlot(t: MetricTable, cfg: PlotConfig, file: string, l
   return out;
 }
 
-export const plotStage = defineStage<PlotConfig>({
+export const plotStage = defineStage({
   name: 'plot',
   role: 'sink',
   summary: 'Line charts of metric records (metric vs step, vs a swept parameter, reward vs noise, gold/proxy vs KL) as SVG and PNG.',
@@ -175,56 +183,25 @@ export const plotStage = defineStage<PlotConfig>({
   ].join('\n'),
   inputs: ['metrics'],
   output: 'metrics',
-  fields: {
-    kind: { type: 'string', enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'], default: 'metric_vs_step', doc: 'What to plot (see the doc).' },
-    metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `true_reward_top1`, the true reward of the decoded recommendation).' },
-    x: { type: 'string', doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.' },
-    split: { type: 'string', doc: 'Split of the records (default: the only split that has the metric, else test, else valid).' },
-    path: { type: 'string', doc: 'Output path; without extension both .svg and .png (default <out_dir>/plots/<kind>-<metric>).' },
-    title: { type: 'string', doc: 'Title (default from the kind and metric).' },
-    x_label: { type: 'string', doc: 'x-axis label (default from the kind).' },
-    y_label: { type: 'string', doc: 'y-axis label (default: the metric and split).' },
-    log_x: { type: 'boolean', default: false, doc: 'Logarithmic x axis (points with x ≤ 0 are left out, with a warning).' },
-    log_y: { type: 'boolean', default: false, doc: 'Logarithmic y axis.' },
-    bands: { type: 'boolean', default: true, doc: 'Shade mean ± sample std over replicates where there are at least two.' },
-    markers: { type: 'boolean', default: true, doc: 'Draw a marker at each point (shape varies by series).' },
-    methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods to draw, in legend order (empty: all).' },
-    select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).' },
-    best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
-    best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
-    lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error or gap.' },
-    gold_metric: { type: 'string', default: 'gold_gain', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold\'s gold reward recentred at step 0 (`gold_reward` is the raw one).' },
-    proxy_metric: { type: 'string', default: 'proxy_gain', doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).' },
-    kl_metric: { type: 'string', default: 'kl_to_init', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
-    recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (for raw gold_reward / proxy_reward; the default *_gain metrics are already recentred).' },
-    width: { type: 'integer', min: 240, default: 760, doc: 'Width in SVG pixels.' },
-    height: { type: 'integer', min: 180, default: 460, doc: 'Height in SVG pixels.' },
-    png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
-    font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
-    png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
-    records: recordsField,
-  },
+  fields: plotFields,
+  check: plotProblems,
   create(cfg, ctx) {
-    if ((cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric) {
-      throw new ConfigError(`stage "plot": kind ${cfg.kind} needs \`metric\``, ['metric']);
-    }
+    const problems = plotProblems(cfg);
+    if (problems.length) throw new ConfigError(`stage "plot": ${problems[0]}`, ['metric']);
     const metricPart = cfg.kind === 'gold_proxy_vs_kl' ? '' : `-${safeName(cfg.metric ?? 'true_reward_top1')}`;
     const file = cfg.path ?? path.join(ctx.outDir, 'plots', `${cfg.kind}${metricPart}`);
+    const source = new ReportInput(cfg.records, ctx);
     return {
-      apply: (input) => {
-        const source = new ReportInput(cfg.records, ctx);
-        return sinkThrough(input, {
-          each: (b) => source.addBatch(b),
-          end: async () => {
-            source.syncRun();
-            const t0 = performance.now();
-            const written = await writePlot(source.view(), cfg, file, ctx.log);
-            ctx.counters.busyMs += performance.now() - t0;
-            if (!written) return;
-            ctx.artifacts.set(`plot:${file}`, written);
-            ctx.log.info(`plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`);
-          },
-        });
+      process(b) {
+        source.addBatch(b);
+        return b;
+      },
+      async finish() {
+        source.syncRun();
+        const written = await writePlot(source.view(), cfg, file, ctx.log);
+        if (!written) return;
+        ctx.artifacts.set(plotArtifact(file), written);
+        ctx.log.info(`plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`);
       },
     };
   },

@@ -1,17 +1,9 @@
 /** `read_metrics` source: metric files of earlier runs back as `metrics` batches. */
 import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
-import { streamFromAsync } from '../core/helpers.js';
-import { listMetricFiles, readMetricFile, type MetricFileFormat } from './metric-files.js';
+import { listMetricFiles, readMetricFile } from './metric-files.js';
 
-export interface ReadMetricsConfig {
-  path?: string;
-  paths?: string[];
-  format: MetricFileFormat;
-  batch_size: number;
-}
-
-export const readMetricsStage = defineStage<ReadMetricsConfig>({
+export const readMetricsStage = defineStage({
   name: 'read_metrics',
   role: 'source',
   summary: 'Read metric records from JSON Lines or Parquet files (e.g. earlier runs) as `metrics` batches, so reports can be re-made.',
@@ -28,32 +20,32 @@ export const readMetricsStage = defineStage<ReadMetricsConfig>({
     format: { type: 'string', enum: ['auto', 'jsonl', 'parquet'], default: 'auto', doc: 'File format; `auto` decides per file.' },
     batch_size: { type: 'integer', min: 1, default: 65536, doc: 'Records per emitted batch (JSONL; Parquet batches follow row groups up to this size).' },
   },
+  check: (cfg) => (cfg.path === undefined && (cfg.paths ?? []).length === 0 ? ['give `path` or `paths`'] : []),
   create(cfg, ctx) {
     const inputs = [...(cfg.path !== undefined ? [cfg.path] : []), ...(cfg.paths ?? [])];
     if (inputs.length === 0) throw new ConfigError('stage "read_metrics": give `path` or `paths`', ['path']);
     return {
-      apply: () =>
-        streamFromAsync(async function* () {
-          let records = 0;
-          let files = 0;
-          for (const p of inputs) {
-            const listed = listMetricFiles(p);
-            if (listed.files.length === 0) throw new Error(`read_metrics: no metric files (*.jsonl, *.ndjson, *.parquet) under ${p}`);
-            for (const f of listed.files) {
-              files++;
-              for await (const b of readMetricFile(f, {
-                format: cfg.format,
-                batchSize: cfg.batch_size,
-                skipNonMetrics: listed.fromDirectory,
-                onSkip: (file) => ctx.log.info(`read_metrics: skipping ${file} (not a metrics table)`),
-              })) {
-                records += b.numRows;
-                yield b;
-              }
+      async *source() {
+        let records = 0;
+        let files = 0;
+        for (const p of inputs) {
+          const listed = listMetricFiles(p);
+          if (listed.files.length === 0) throw new ConfigError(`read_metrics: no metric files (*.jsonl, *.ndjson, *.parquet) under ${p}`, ['path']);
+          for (const f of listed.files) {
+            files++;
+            for await (const b of readMetricFile(f, {
+              format: cfg.format,
+              batchSize: cfg.batch_size,
+              skipNonMetrics: listed.fromDirectory,
+              onSkip: (file) => ctx.log.info(`read_metrics: skipping ${file} (not a metrics table)`),
+            })) {
+              records += b.numRows;
+              yield b;
             }
           }
-          ctx.log.info(`read_metrics: ${records} record(s) from ${files} file(s)`);
-        }),
+        }
+        ctx.log.info(`read_metrics: ${records} record(s) from ${files} file(s)`);
+      },
     };
   },
 });

@@ -1,5 +1,5 @@
 /**
- * What the sinks read, and how they pass the stream on.
+ * What the report sinks read (they pass every batch on: `process` returns it).
  *
  * A report (table, plot, file) can read two sources: the `metrics` batches
  * that reach the sink in the stream, and every record emitted in the run
@@ -10,19 +10,19 @@
  */
 import type { Batch } from '../core/batch.js';
 import type { StringField } from '../core/config-schema.js';
-import { passThrough } from '../core/helpers.js';
-import type { BatchStream, StageContext } from '../core/stage.js';
+import type { ValueOf } from '../core/config-types.js';
+import type { StageContext } from '../core/stage.js';
 import { isMetricsBatch, metricColumns } from './metric-columns.js';
 import { MetricTable } from './metric-table.js';
 
-export type RecordsSource = 'stream' | 'run' | 'both';
-
-export const recordsField: StringField = {
+export const recordsField = {
   type: 'string',
   enum: ['stream', 'run', 'both'],
   default: 'both',
   doc: 'Records to use: `stream` = metrics batches reaching this stage; `run` = every record emitted in the run so far (ctx.allMetrics(): training records, diagnostics, evaluations); `both` = their union, a record present in both counted once.',
-};
+} as const satisfies StringField;
+
+export type RecordsSource = ValueOf<typeof recordsField>;
 
 /** Accumulates the records a report reads, in a MetricTable. */
 export class ReportInput {
@@ -52,17 +52,4 @@ export class ReportInput {
     this.table.addRecords(all, this.source === 'run', this.runSeen);
     this.runSeen = all.length;
   }
-}
-
-/**
- * Pass every batch on after `each`; run `end` when the input ends (before the
- * end goes downstream; its failure fails the stream); call `onError` on the
- * first upstream error (e.g. to stop a redraw timer) and pass the error on.
- * The sinks' named-hooks form of core passThrough.
- */
-export function sinkThrough(
-  input: BatchStream,
-  hooks: { each: (b: Batch) => void; end: () => void | Promise<void>; onError?: (e: Error) => void },
-): BatchStream {
-  return passThrough(input, hooks.each, hooks.end, hooks.onError);
 }

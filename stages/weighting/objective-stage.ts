@@ -16,10 +16,10 @@
  */
 import type { Batch, Column } from '../core/batch.js';
 import { numericColumn } from '../core/batch.js';
-import type { Fields } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import type { ObjectiveResult, OfflineObjective } from '../core/objective.js';
-import { defineStage, type BatchStream, type StageContext, type StageDefinition } from '../core/stage.js';
-import _ from 'highland';
+import { defineStage, type BatchStage, type StageContext, type StageDefinition } from '../core/stage.js';
 import { batchFromJson, batchToJson, type JsonBatch } from './batch-json.js';
 import { resolveGlobals } from './global-stats.js';
 import { toFloat64, toInt32 } from './numeric.js';
@@ -27,15 +27,15 @@ import type { OfflineObjectiveEntry, WeightingBatch } from './objective-types.js
 import { TrajectoryBuffer } from './trajectory-buffer.js';
 
 /** Options every objective stage has, beyond the objective's own fields. */
-const stageFields: Fields = {
+const stageFields = {
   stats_path: {
     type: 'string',
     doc: 'A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline.',
   },
   reward_column: { type: 'string', default: 'reward', doc: 'Column holding the reward to weight by.' },
-};
+} as const satisfies Fields;
 
-const trajectoryFields: Fields = {
+const trajectoryFields = {
   group_column: { type: 'string', doc: 'Trajectory key column (default: session_id if the batch has it, else user_id).' },
   return_source: {
     type: 'string',
@@ -44,11 +44,20 @@ const trajectoryFields: Fields = {
     doc: 'auto: the return column when present, else sum; column: R(τ) from return_column; sum: R(τ) = Σ reward over the trajectory\'s rows (rows of a trajectory must be adjacent).',
   },
   return_column: { type: 'string', default: 'return', doc: 'Column holding R(τ) (split_sequences writes `return`).' },
-};
+} as const satisfies Fields;
 
-const baselineFields: Fields = {
+const baselineFields = {
   baseline_column: { type: 'string', default: 'value', doc: 'Column holding the per-row baseline b(s) when baseline is "column".' },
-};
+} as const satisfies Fields;
+
+/**
+ * The validated configuration of an objective stage: the stage's own options
+ * (trajectory and baseline options only on stages that have them) and the
+ * objective's options, which the objective's factory validates and types.
+ */
+export type ObjectiveStageConfig = ConfigOf<typeof stageFields> &
+  Partial<ConfigOf<typeof trajectoryFields>> &
+  Partial<ConfigOf<typeof baselineFields>> & { [objectiveOption: string]: unknown };
 
 /** The saved state of an objective stage. */
 export interface ObjectiveStageState {
@@ -71,12 +80,14 @@ function withWeights(b: Batch, r: ObjectiveResult): Batch {
 }
 
 /** Build the stage definition of one objective. */
-export function objectiveStage(name: string, entry: OfflineObjectiveEntry): StageDefinition<Record<string, unknown>> {
+export function objectiveStage(name: string, entry: OfflineObjectiveEntry): StageDefinition<ObjectiveStageConfig> {
   const trajectory = entry.inputs?.group === true;
   const extra: Fields = { ...stageFields, ...(trajectory ? trajectoryFields : {}), ...(entry.inputs?.baseline ? baselineFields : {}) };
   const clash = Object.keys(extra).filter((k) => k in entry.fields);
+  // A programming error in a registry entry, found when the registry loads.
   if (clash.length) throw new Error(`objective stage ${name}: objective fields clash with stage fields: ${clash.join(', ')}`);
-  return defineStage<Record<string, unknown>>({
+  const check = entry.check;
+  return defineStage<ObjectiveStageConfig>({
     name,
     role: 'transform',
     summary: entry.summary,
@@ -84,18 +95,31 @@ export function objectiveStage(name: string, entry: OfflineObjectiveEntry): Stag
     inputs: ['examples', 'weighted_examples'],
     output: 'weighted_examples',
     fields: { ...entry.fields, ...extra },
+    ...(check ? { check: (config: ObjectiveStageConfig) => check(objectiveOptions(entry, config)) } : {}),
     create(config, ctx) {
       return new ObjectiveStageInstance(name, entry, config, ctx, trajectory);
     },
   });
 }
 
-class ObjectiveStageInstance {
+/** The objective's own options out of a stage configuration. */
+function objectiveOptions(entry: OfflineObjectiveEntry, config: ObjectiveStageConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(entry.fields)) if (config[k] !== undefined) out[k] = config[k];
+  return out;
+}
+
+/**
+ * Per-batch weighting. Trajectory-level stages with summed rewards hold back
+ * each batch's last trajectory (it may continue in the next batch) and weigh
+ * it with the next batch, or at finish.
+ */
+class ObjectiveStageInstance implements BatchStage {
   private objective: OfflineObjective | undefined;
   private objState: unknown;
   private restoredObjState: unknown;
   private batchIndex = 0;
-  private readonly objConfig: Record<string, unknown> = {};
+  private readonly objConfig: Record<string, unknown>;
   private readonly buffer: TrajectoryBuffer | undefined;
   /** Where R(τ) comes from, once known (trajectory stages; `auto` resolves at the first batch). */
   private returnSource: 'column' | 'sum' | undefined;
@@ -105,48 +129,30 @@ class ObjectiveStageInstance {
   constructor(
     private readonly name: string,
     private readonly entry: OfflineObjectiveEntry,
-    private readonly config: Record<string, unknown>,
+    private readonly config: ObjectiveStageConfig,
     private readonly ctx: StageContext,
     private readonly trajectory: boolean,
   ) {
-    for (const k of Object.keys(entry.fields)) if (config[k] !== undefined) this.objConfig[k] = config[k];
-    this.rewardColumn = (config.reward_column as string | undefined) ?? 'reward';
+    this.objConfig = objectiveOptions(entry, config);
+    this.rewardColumn = config.reward_column;
     this.useBaseline = entry.inputs?.baseline?.(this.objConfig) ?? false;
     if (trajectory) {
       this.buffer = new TrajectoryBuffer((b) => this.groupOf(b), name);
-      if (config.return_source !== 'auto') this.returnSource = config.return_source as 'column' | 'sum';
+      if (config.return_source !== undefined && config.return_source !== 'auto') this.returnSource = config.return_source;
     }
   }
 
-  apply(input: BatchStream): BatchStream {
-    if (!this.trajectory) return input.map((b) => this.timed(() => this.weighBatch(b)));
-    // Trajectory level: with summed rewards, hold back each batch's last trajectory.
-    const buffer = this.buffer!;
-    return input.consume<Batch>((err, x, push, next) => {
-      if (err) {
-        push(err);
-        next();
-        return;
-      }
-      try {
-        if (x === _.nil) {
-          const rest = this.timed(() => buffer.flush());
-          if (rest) push(null, this.timed(() => this.weighBatch(rest)));
-          push(null, _.nil);
-          return;
-        }
-        const b = x as Batch;
-        this.returnSource ??= (this.config.return_column as string) in b.columns ? 'column' : 'sum';
-        if (this.returnSource === 'column') push(null, this.timed(() => this.weighBatch(b)));
-        else {
-          const ready = this.timed(() => buffer.push(b));
-          if (ready) push(null, this.timed(() => this.weighBatch(ready)));
-        }
-      } catch (e) {
-        push(e as Error);
-      }
-      next();
-    });
+  process(b: Batch): Batch | undefined {
+    if (!this.buffer) return this.weighBatch(b);
+    this.returnSource ??= (this.config.return_column ?? 'return') in b.columns ? 'column' : 'sum';
+    if (this.returnSource === 'column') return this.weighBatch(b);
+    const ready = this.buffer.push(b);
+    return ready ? this.weighBatch(ready) : undefined;
+  }
+
+  finish(): Batch | undefined {
+    const rest = this.buffer?.flush();
+    return rest ? this.weighBatch(rest) : undefined;
   }
 
   getState(): ObjectiveStageState {
@@ -161,7 +167,7 @@ class ObjectiveStageInstance {
   setState(state: unknown): void {
     const s = state as ObjectiveStageState;
     if (typeof s !== 'object' || s === null || !Number.isInteger(s.batch_index) || s.batch_index < 0) {
-      throw new Error(`${this.name}: invalid saved state (expected { batch_index, objective })`);
+      throw new ConfigError(`${this.name}: invalid saved state (expected { batch_index, objective })`, ['state']);
     }
     this.batchIndex = s.batch_index;
     const objective = structuredClone(s.objective);
@@ -172,19 +178,10 @@ class ObjectiveStageInstance {
     this.buffer?.restore(s.held ? batchFromJson(s.held) : undefined);
   }
 
-  private timed<T>(fn: () => T): T {
-    const t0 = performance.now();
-    try {
-      return fn();
-    } finally {
-      this.ctx.counters.busyMs += performance.now() - t0;
-    }
-  }
-
   /** Create the objective at the first batch (global statistics are complete by then). */
   private ensureObjective(): OfflineObjective {
     if (this.objective) return this.objective;
-    const globals = resolveGlobals(this.config.stats_path as string | undefined, this.ctx.artifacts);
+    const globals = resolveGlobals(this.config.stats_path, this.ctx.artifacts);
     const obj = this.entry.factory(this.objConfig, globals);
     if (this.restoredObjState !== undefined && this.restoredObjState !== null) {
       checkObjectiveState(this.name, obj.initialState(), this.restoredObjState);
@@ -195,7 +192,7 @@ class ObjectiveStageInstance {
   }
 
   private groupOf(b: Batch): Int32Array {
-    const name = (this.config.group_column as string | undefined) ?? ('session_id' in b.columns ? 'session_id' : 'user_id');
+    const name = this.config.group_column ?? ('session_id' in b.columns ? 'session_id' : 'user_id');
     return toInt32(numericColumn(b, name), name);
   }
 
@@ -206,12 +203,13 @@ class ObjectiveStageInstance {
     try {
       input = { reward: toFloat64(numericColumn(b, this.rewardColumn)) };
       if (this.trajectory) {
-        if (this.returnSource === 'column') input.trajectoryReturn = toFloat64(numericColumn(b, this.config.return_column as string));
+        if (this.returnSource === 'column') input.trajectoryReturn = toFloat64(numericColumn(b, this.config.return_column ?? 'return'));
         else input.group = this.groupOf(b);
       }
-      if (this.useBaseline) input.baseline = toFloat64(numericColumn(b, this.config.baseline_column as string));
+      if (this.useBaseline) input.baseline = toFloat64(numericColumn(b, this.config.baseline_column ?? 'value'));
     } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`);
+      // A missing or non-numeric column: the pipeline names a column the data lacks.
+      throw new ConfigError(`${where}: ${(e as Error).message}`, ['column']);
     }
     let out: { result: ObjectiveResult; state: unknown };
     try {
@@ -238,12 +236,12 @@ class ObjectiveStageInstance {
 /** A restored objective state must have the shape of a fresh one (same keys, same value types). */
 function checkObjectiveState(name: string, fresh: unknown, saved: unknown): void {
   const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-  if (kind(fresh) !== kind(saved)) throw new Error(`${name}: saved objective state is ${kind(saved)}, expected ${kind(fresh)}`);
+  if (kind(fresh) !== kind(saved)) throw new ConfigError(`${name}: saved objective state is ${kind(saved)}, expected ${kind(fresh)}`, ['state']);
   if (kind(fresh) === 'object') {
     const f = fresh as Record<string, unknown>;
     const s = saved as Record<string, unknown>;
     for (const k of Object.keys(f)) {
-      if (kind(f[k]) !== kind(s[k])) throw new Error(`${name}: saved objective state field "${k}" is ${kind(s[k])}, expected ${kind(f[k])}`);
+      if (kind(f[k]) !== kind(s[k])) throw new ConfigError(`${name}: saved objective state field "${k}" is ${kind(s[k])}, expected ${kind(f[k])}`, ['state']);
     }
   }
 }

@@ -34,6 +34,8 @@ export interface OfflineObjectiveEntry {
   /** One line for listings. */
   summary: string;
   inputs?: ObjectiveInputs;
+  /** Cross-field checks of the validated options (run by `validate`; one message per problem). */
+  check?: (config: Record<string, unknown>) => string[];
 }
 
 /** Validate an objective's configuration (errors name the objective and field). */

@@ -1,4 +1,5 @@
 /** Fixtures for the evaluation tests: example batches, fake policies, a stage context, a pipeline over given batches. */
+import { artifactMap } from '../../stages/core/artifacts.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -246,7 +247,7 @@ export async function runStage(
         { index: 2, id: 'collect', def: collect, config: {} },
       ],
     },
-    { writeFiles: false, logger: log, artifacts },
+    { writeFiles: false, logger: log, artifacts: artifactMap(artifacts) },
   );
   return { ...result, out, log: log.lines };
 }

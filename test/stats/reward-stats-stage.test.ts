@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import { applyStage } from '../../stages/core/stage-driver.js';
+import { ArtifactMap } from '../../stages/core/artifacts.js';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Batch, ListColumn } from '../../stages/core/batch.js';
@@ -22,7 +24,7 @@ function fakeCtx(outDir: string): StageContext {
     seed: 0,
     log: memoryLogger(),
     progress: false,
-    artifacts: new Map(),
+    artifacts: new ArtifactMap(),
     emitMetric: () => {},
     allMetrics: () => [],
     counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
@@ -192,7 +194,7 @@ describe('reward_stats stage', () => {
     const resumedDir = tmpDir('stats-resume');
     const fresh = rewardStatsStage.create(validateConfig('t', rewardStatsStage.fields, { per_split: true, path: path.join(resumedDir, 'rs.json') }), fakeCtx(resumedDir));
     fresh.setState!(JSON.parse(JSON.stringify(state)));
-    await new Promise<void>((resolve, reject) => fresh.apply(_(more)).stopOnError(reject).done(resolve));
+    await new Promise<void>((resolve, reject) => applyStage(fresh, _(more)).stopOnError(reject).done(resolve));
     const all = await runStages([...input, ...more], [{ def: rewardStatsStage, with: { per_split: true } }], tmpDir('stats-all'));
     const resumed = JSON.parse(fs.readFileSync(path.join(resumedDir, 'rs.json'), 'utf8'));
     const whole = all.artifacts.get('reward_stats') as RewardStatsSummary;

@@ -2,6 +2,8 @@
 import _ from 'highland';
 import type { Batch } from '../../stages/core/batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
+import { artifactMap } from '../../stages/core/artifacts.js';
+import { applyStage } from '../../stages/core/stage-driver.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import type { StageContext, StageDefinition, StageInstance } from '../../stages/core/stage.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
@@ -9,7 +11,8 @@ import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js'
 /** mulberry32: deterministic uniform numbers in [0, 1). */
 export { mulberry32 as rng } from '../helpers/mulberry32.js';
 
-export function testCtx(artifacts = new Map<string, unknown>()): StageContext & { metrics: MetricRecord[] } {
+export function testCtx(entries: Map<string, unknown> = new Map()): StageContext & { metrics: MetricRecord[] } {
+  const artifacts = artifactMap(entries);
   const metrics: MetricRecord[] = [];
   return {
     outDir: '/nonexistent',
@@ -33,8 +36,7 @@ export function createStage(def: StageDefinition<any>, config: Record<string, un
 
 export function runInstance(inst: StageInstance, batches: Batch[]): Promise<Batch[]> {
   return new Promise((resolve, reject) => {
-    inst
-      .apply(_<Batch>(batches))
+    applyStage(inst, _<Batch>(batches))
       .stopOnError((e: Error) => reject(e))
       .toArray((out: Batch[]) => resolve(out));
   });

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { applyStage } from '../../stages/core/stage-driver.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import _ from 'highland';
@@ -18,7 +19,7 @@ import { createStage, rewardBatch, rng, runInstance, testCtx } from './helpers.j
 async function feedWithoutEnd(inst: StageInstance, batches: Batch[]): Promise<Batch[]> {
   const src = _<Batch>();
   const got: Batch[] = [];
-  inst.apply(src).each((b: Batch) => {
+  applyStage(inst, src).each((b: Batch) => {
     got.push(b);
   });
   for (const b of batches) src.write(b);
