@@ -20,11 +20,18 @@ import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
 import { resolveCheckpointDir } from './checkpoint-dir.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
-import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig, type ObjectiveSpec } from './trainer-options.js';
+import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+
+/** The objective's name and its own options, out of a validated `objective` option ({ name, ...options }). */
+export function objectiveParts(objective: ObjectiveConfig['objective'], stage: string): { name: string; options: Record<string, unknown> } {
+  const { name, ...options } = objective;
+  if (typeof name !== 'string') throw new ConfigError(`${stage}: field "objective.name" is required`, ['objective.name']);
+  return { name, options };
+}
 
 /** Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact. */
-export function buildObjective(spec: ObjectiveSpec, statsPath: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): OfflineObjective<unknown> {
-  const { name, ...options } = spec;
+export function buildObjective(objective: ObjectiveConfig['objective'], statsPath: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): OfflineObjective<unknown> {
+  const { name, options } = objectiveParts(objective, stage);
   try {
     return createOfflineObjective(name, options, resolveGlobals(statsPath, ctx.artifacts));
   } catch (e) {
@@ -52,8 +59,8 @@ export function trainerRun(stage: string, cfg: { seed?: number; method?: string;
 
 /** Validate the chosen objective's own options (at create time) and name the run after the objective unless `method` is set. */
 export function offlineTrainerRun(stage: string, cfg: CommonTrainConfig & ObjectiveConfig, ctx: Pick<StageContext, 'seed' | 'outDir'>): TrainerRun {
-  const { name, ...objOptions } = cfg.objective;
-  validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+  const { name, options } = objectiveParts(cfg.objective, stage);
+  validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, options);
   return trainerRun(stage, cfg, ctx, name);
 }
 

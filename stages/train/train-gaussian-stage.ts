@@ -3,7 +3,8 @@
  * under any offline objective (BC, AWR, DRPO, DRPO-Exp, …).
  */
 import type { Batch } from '../core/batch.js';
-import { ConfigError } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { RecSimWorld } from '../simulators/recsim-world.js';
@@ -26,18 +27,22 @@ import {
   trainerHooks,
   trainThenReplay,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+import { commonTrainFields, objectiveFields } from './trainer-options.js';
 
-export interface TrainGaussianConfig extends CommonTrainConfig, ObjectiveConfig {
-  world?: string;
-  vocab?: string;
-  hidden: number[];
-  sigma: 'fixed' | 'learned';
-  sigma_init: number;
-  sigma_min: number;
-  sigma_max: number;
-  phantom_every: number;
-}
+const trainGaussianFields = {
+  ...objectiveFields('bc'),
+  world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
+  vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
+  ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
+  hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
+  sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
+  sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
+  sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
+  sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
+  phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
+} as const satisfies Fields;
+
+export type TrainGaussianConfig = ConfigOf<typeof trainGaussianFields>;
 
 /** The catalog's embeddings in the pipeline's item ids (through the vocabulary when ids were remapped). */
 export async function catalogEmbeddings(
@@ -65,7 +70,7 @@ export async function catalogEmbeddings(
   return { world, embeddings: emb, numItems: table.length, dim: d, note: `item embeddings from ${dir}, ids mapped through ${files.items}` };
 }
 
-export const trainGaussianStage = defineStage<TrainGaussianConfig>({
+export const trainGaussianStage = defineStage({
   name: 'train_gaussian',
   role: 'transform',
   summary: 'Train the Gaussian embedding policy (paper 002) on a RecSim log under an offline objective (BC, AWR, DRPO, …); checkpoints + training records; passes the input on.',
@@ -76,18 +81,7 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    ...objectiveFields('bc'),
-    world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
-    vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
-    ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
-    hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
-    sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
-    sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
-    sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
-    sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
-    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
-  },
+  fields: trainGaussianFields,
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
     const { stage, seed, root, label } = run;

@@ -3,7 +3,8 @@
  * DRRO hard/soft, DRO; PPO and online DPO baselines) against a proxy reward,
  * with the simulator's gold reward reported alongside.
  */
-import { ConfigError, validateConfig, type FieldSpec } from '../core/config-schema.js';
+import { ConfigError, validateConfig, type Fields, type ObjectField } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
@@ -24,41 +25,49 @@ import {
   trainerRun,
   collectTrainReplay,
 } from './stage-support.js';
-import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields, type BackendAndInputConfig, type OptimiserConfig } from './trainer-options.js';
-
-export interface TrainOnlineConfig extends OptimiserConfig, BackendAndInputConfig {
-  algorithm: OnlineAlgorithm;
-  shaper: Record<string, unknown>;
-  init: string;
-  proxy: 'auto' | 'reward_head' | 'simulator';
-  proxy_noise: number;
-  world?: string;
-  vocab?: string;
-  contexts: ContextSource;
-  group_size: number;
-  updates: number;
-  contexts_per_update: number;
-  inner_steps: number;
-  clip: number;
-  value_coef: number;
-  value_hidden: number;
-  dpo_beta: number;
-  checkpoint_every: number;
-  resume: boolean;
-  resume_from?: string;
-  stop_after_updates: number;
-  seed?: number;
-  method?: string;
-  output?: string;
-}
+import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields } from './trainer-options.js';
 
 /** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
-function shaperField(): FieldSpec {
+function shaperField(): ObjectField & { default: Record<string, unknown> } {
   const fields = unionOfOptionFields(GROUP_SHAPERS);
   return { type: 'object', fields, default: {}, doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.' };
 }
 
-export const trainOnlineStage = defineStage<TrainOnlineConfig>({
+const trainOnlineFields = {
+  algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
+  shaper: shaperField(),
+  init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
+  proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
+  proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
+  world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
+  vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
+  contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
+  group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
+  updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
+  contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
+  inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
+  clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
+  ...optimiserFields(1e-4),
+  value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
+  value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
+  dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
+  checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
+  resume: {
+    type: 'boolean',
+    default: false,
+    doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
+  },
+  resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
+  stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
+  seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
+  method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
+  output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
+  ...backendAndInputFields(),
+} as const satisfies Fields;
+
+export type TrainOnlineConfig = ConfigOf<typeof trainOnlineFields>;
+
+export const trainOnlineStage = defineStage({
   name: 'train_online',
   role: 'transform',
   summary: 'Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only.',
@@ -72,37 +81,7 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
-    shaper: shaperField(),
-    init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
-    proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
-    proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
-    world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
-    vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
-    contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
-    group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
-    updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
-    contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
-    inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
-    clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
-    ...optimiserFields(1e-4),
-    value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
-    value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
-    dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
-    checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
-    resume: {
-      type: 'boolean',
-      default: false,
-      doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
-    },
-    resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
-    stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
-    seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
-    method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
-    output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
-    ...backendAndInputFields(),
-  },
+  fields: trainOnlineFields,
   create(cfg, ctx) {
     const stage = 'train_online';
     const grouped = cfg.algorithm !== 'ppo' && cfg.algorithm !== 'dpo';

@@ -4,7 +4,8 @@
  * checkpoints, emit training records, then pass the input on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
@@ -25,28 +26,32 @@ import {
   trainerHooks,
   collectTrainReplay,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+import { commonTrainFields, objectiveFields } from './trainer-options.js';
 
-export interface TrainSasrecConfig extends CommonTrainConfig, ObjectiveConfig {
-  mode: SequenceMode;
-  max_len: number;
-  d: number;
-  blocks: number;
-  heads: number;
-  ffn: number;
-  dropout: number;
-  softmax: 'auto' | 'full' | 'sampled';
-  full_softmax_max_items: number;
-  negatives: number;
-  negative_alpha: number;
-  num_items: number;
-  reward_head: boolean;
-  reward_weight: number;
-  reward_hidden: number;
-  reward_head_detach: boolean;
-  phantom_every: number;
-  valid_every: number;
-}
+const trainSasrecFields = {
+  ...objectiveFields('bc'),
+  mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
+  ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
+  max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
+  d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
+  blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
+  heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
+  ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
+  dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
+  softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
+  full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
+  negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
+  negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
+  num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
+  reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
+  reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
+  reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
+  reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
+  phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+  valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
+} as const satisfies Fields;
+
+export type TrainSasrecConfig = ConfigOf<typeof trainSasrecFields>;
 
 /** Mean reward over the targets of the training rows. */
 function meanReward(rewards: Float32Array, set: { offsets: Int32Array; targetFrom: Int32Array; numRows: number }): number {
@@ -76,7 +81,7 @@ async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: numb
   return { n: seen, from: 'largest item id seen' };
 }
 
-export const trainSasrecStage = defineStage<TrainSasrecConfig>({
+export const trainSasrecStage = defineStage({
   name: 'train_sasrec',
   role: 'transform',
   summary: 'Train the SASRec-style generative recommender on examples under an offline objective (BC, Exp-RSFT, DRPO, …); checkpoints + training records; passes the input on.',
@@ -89,28 +94,7 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    ...objectiveFields('bc'),
-    mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
-    ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
-    max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
-    d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
-    blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
-    heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
-    ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
-    dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
-    softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
-    full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
-    negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
-    negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
-    num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
-    reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
-    reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
-    reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
-    reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
-    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
-    valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
-  },
+  fields: trainSasrecFields,
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
     const { stage, method, seed, root, label } = run;
