@@ -21,6 +21,7 @@ import {
   type BatchStream,
   type CombineStage,
   type Emitted,
+  type Finished,
   type LegacyStage,
   type RawStreamStage,
   type SourceStage,
@@ -171,9 +172,12 @@ async function* driveBatches(inst: BatchStage, input: AsyncIterable<Batch>, o: D
       pushAll(queue, await call(o, () => inst.process(b, emit)));
       while (queue.length > 0) yield queue.shift()!;
     }
-    if (inst.finish) pushAll(queue, await call(o, () => inst.finish!(emit)));
+    if (inst.finish) {
+      const out = await call<Finished>(o, () => inst.finish!(emit));
+      while (queue.length > 0) yield queue.shift()!;
+      yield* finishedBatches(out, o);
+    }
     settled = true;
-    while (queue.length > 0) yield queue.shift()!;
   } catch (e) {
     abort(e);
     throw e;
@@ -190,8 +194,35 @@ async function* driveCombine<S>(inst: CombineStage<S>, input: AsyncIterable<Batc
     if (inst.passInput) yield b;
   }
   const queue: Batch[] = [];
-  pushAll(queue, await call(o, () => inst.finish(state, (b) => queue.push(b))));
+  const out = await call<Finished>(o, () => inst.finish(state, (b) => queue.push(b)));
   yield* queue;
+  yield* finishedBatches(out, o);
+}
+
+/** The batches `finish` returned; a lazy sequence is pulled one batch at a time, each step timed as busy time. */
+async function* finishedBatches(out: Finished, o: DriveOptions): AsyncGenerator<Batch> {
+  if (out === undefined) return;
+  if (Array.isArray(out)) {
+    yield* out;
+    return;
+  }
+  if (Symbol.asyncIterator in out || Symbol.iterator in out) {
+    const it = Symbol.asyncIterator in out ? out[Symbol.asyncIterator]() : (out as Iterable<Batch>)[Symbol.iterator]();
+    let done = false;
+    try {
+      for (;;) {
+        const r = await call(o, () => it.next());
+        if (r.done) {
+          done = true;
+          return;
+        }
+        yield r.value;
+      }
+    } finally {
+      if (!done) await it.return?.();
+    }
+  }
+  yield out as Batch;
 }
 
 /** A highland stream from an async iterable of batches (pulled on demand). */

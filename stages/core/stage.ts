@@ -74,6 +74,12 @@ export interface StageCounters {
 /** What a stage call may return: nothing, one batch, several, or a promise of those. */
 export type Emitted = Batch | Batch[] | void;
 
+/**
+ * What `finish` may return besides: batches made lazily (a generator), pulled
+ * one at a time as downstream asks, so a barrier never holds all its output.
+ */
+export type Finished = Emitted | Iterable<Batch> | AsyncIterable<Batch>;
+
 /** Push a batch downstream from inside a call (in addition to what the call returns). */
 export type Emit = (batch: Batch) => void;
 
@@ -86,8 +92,8 @@ interface Stateful {
 /** Per-batch stage (Beam's DoFn): transforms, pass-through sinks, barriers. */
 export interface BatchStage extends Stateful {
   process(batch: Batch, emit: Emit): Emitted | Promise<Emitted>;
-  /** After the last input batch: flush, publish, emit what was held back. */
-  finish?(emit: Emit): Emitted | Promise<Emitted>;
+  /** After the last input batch: flush, publish, emit what was held back (possibly lazily). */
+  finish?(emit: Emit): Finished | Promise<Emitted>;
   /** The pipeline failed (upstream or here): release timers and handles. Not called after finish. */
   abort?(error: Error): void;
 }
@@ -102,7 +108,7 @@ export interface CombineStage<S> extends Stateful {
   init(): S;
   add(state: S, batch: Batch): S;
   merge(a: S, b: S): S;
-  finish(state: S, emit: Emit): Emitted | Promise<Emitted>;
+  finish(state: S, emit: Emit): Finished | Promise<Emitted>;
   passInput?: boolean;
 }
 

@@ -9,25 +9,10 @@ import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
 import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { evaluateJudge } from './judge-evaluator.js';
-import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
 
-export interface EvaluateJudgeConfig {
-  splits: string[];
-  checkpoints?: string[];
-  judge?: string;
-  samples: number;
-  max_contexts: number;
-  world?: string;
-  vocab?: string;
-  ecpm_factor: number;
-  exclude_history: boolean;
-  state?: string;
-  batch_rows: number;
-  std: boolean;
-}
-
-export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
+export const evaluateJudgeStage = defineStage({
   name: 'evaluate_judge',
   role: 'transform',
   summary: 'Reward-model-as-judge "Avg Reward" of sampled recommendations, and the true reward / eCPM where a simulator world is known.',
@@ -56,61 +41,55 @@ export const evaluateJudgeStage = defineStage<EvaluateJudgeConfig>({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
-    return {
-      apply(input) {
-        return sampledContextsThenEmit(ctx, input, { splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
-          const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
-          const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
-          ctx.log.info(`evaluate_judge: ${note}`);
-          const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
-            splits: cfg.splits,
-            judge: cfg.judge ?? null,
+    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
+      const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+      // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
+      const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
+      ctx.log.info(`evaluate_judge: ${note}`);
+      const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
+        splits: cfg.splits,
+        judge: cfg.judge ?? null,
+        samples: cfg.samples,
+        max_contexts: cfg.max_contexts,
+        world: oracle ? (cfg.world ?? 'artifact') : null,
+        ecpm_factor: ecpmFactor,
+        exclude_history: cfg.exclude_history,
+        seed: ctx.seed,
+      });
+      const partitions = collector.partitions();
+      const judgeTarget = cfg.judge ? checkpointTarget({ dir: cfg.judge }) : undefined;
+      let sharedJudge: RewardPredictor | undefined;
+      if (judgeTarget) {
+        const { policy } = await judgeTarget.load();
+        if (!policy.predictRewards) throw new Error(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`);
+        sharedJudge = policy as RewardPredictor;
+      }
+      try {
+        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge').map(checkpointTarget);
+        const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
+          const judge = sharedJudge ?? (policy.predictRewards ? (policy as RewardPredictor) : undefined);
+          const who = `${labels.method}@${labels.step}`;
+          if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
+          if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
+          if (!oracle && (!judge || !policy.sample)) return undefined;
+          return evaluateJudge(policy, part.rows, {
             samples: cfg.samples,
-            max_contexts: cfg.max_contexts,
-            world: oracle ? (cfg.world ?? 'artifact') : null,
-            ecpm_factor: ecpmFactor,
-            exclude_history: cfg.exclude_history,
-            seed: ctx.seed,
+            batchRows: cfg.batch_rows,
+            seed: partitionSeed(ctx.seed, part),
+            excludeHistory: cfg.exclude_history,
+            ecpmFactor,
+            key: { run: ctx.runId, ...labels },
+            judge,
+            oracle,
           });
-          const partitions = collector.partitions();
-          const judgeTarget = cfg.judge ? checkpointTarget({ dir: cfg.judge }) : undefined;
-          let sharedJudge: RewardPredictor | undefined;
-          if (judgeTarget) {
-            const { policy } = await judgeTarget.load();
-            if (!policy.predictRewards) throw new Error(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`);
-            sharedJudge = policy as RewardPredictor;
-          }
-          try {
-            const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge').map(checkpointTarget);
-            const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
-              const judge = sharedJudge ?? (policy.predictRewards ? (policy as RewardPredictor) : undefined);
-              const who = `${labels.method}@${labels.step}`;
-              if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
-              if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
-              if (!oracle && (!judge || !policy.sample)) return undefined;
-              return timed(ctx, () =>
-                evaluateJudge(policy, part.rows, {
-                  samples: cfg.samples,
-                  batchRows: cfg.batch_rows,
-                  seed: partitionSeed(ctx.seed, part),
-                  excludeHistory: cfg.exclude_history,
-                  ecpmFactor,
-                  key: { run: ctx.runId, ...labels },
-                  judge,
-                  oracle,
-                }),
-              );
-            });
-            ctx.log.info(
-              `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`,
-            );
-          } finally {
-            judgeTarget?.release();
-          }
-          return emitRecords(ctx, state.metrics.toRecords({ std: cfg.std }));
         });
-      },
-    };
+        ctx.log.info(
+          `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`,
+        );
+      } finally {
+        judgeTarget?.release();
+      }
+      return emitRecords(ctx, state.metrics.toRecords({ std: cfg.std }));
+    });
   },
 });

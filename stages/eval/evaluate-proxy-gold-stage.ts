@@ -10,23 +10,8 @@ import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { proxyGoldRecords } from './proxy-gold.js';
 import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
-import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsThenEmit, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
-
-export interface EvaluateProxyGoldConfig {
-  splits: string[];
-  checkpoints?: string[];
-  proxy?: string;
-  gold: string;
-  initial?: string;
-  world?: string;
-  vocab?: string;
-  samples: number;
-  max_contexts: number;
-  state?: string;
-  batch_rows: number;
-  std: boolean;
-}
 
 interface Series {
   labels: TargetLabels;
@@ -54,7 +39,7 @@ async function groupSeries(refs: CheckpointRef[]): Promise<Series[]> {
   return [...series.values()];
 }
 
-export const evaluateProxyGoldStage = defineStage<EvaluateProxyGoldConfig>({
+export const evaluateProxyGoldStage = defineStage({
   name: 'evaluate_proxy_gold',
   role: 'transform',
   summary: 'Proxy vs gold reward of policy samples per checkpoint (recentred by step 0), exact KL to the initial policy, and the peak-gold summary (paper 004 Table 1).',
@@ -84,88 +69,82 @@ export const evaluateProxyGoldStage = defineStage<EvaluateProxyGoldConfig>({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
-    return {
-      apply(input) {
-        return sampledContextsThenEmit(ctx, input, { splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
-          const state = EvaluationState.open(cfg.state, 'evaluate_proxy_gold', {
-            splits: cfg.splits,
-            proxy: cfg.proxy ?? null,
-            gold: cfg.gold,
-            initial: cfg.initial ?? null,
-            samples: cfg.samples,
-            max_contexts: cfg.max_contexts,
-            seed: ctx.seed,
-          });
-          const partitions = collector.partitions();
-          const opened: EvalTarget[] = [];
-          const open = async (dir: string) => {
-            const t = checkpointTarget({ dir });
-            opened.push(t);
-            return (await t.load()).policy;
-          };
-          try {
-            let gold: GoldFn;
-            if (cfg.gold === 'world') {
-              const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-              if (!oracle) throw new Error('evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model');
-              ctx.log.info(`evaluate_proxy_gold: gold = ${note}`);
-              gold = async (_c, users, items) => oracle.trueRewards(users, items);
-            } else {
-              const head = await open(cfg.gold);
-              if (!head.predictRewards) throw new Error(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`);
-              gold = (c, _u, items) => head.predictRewards!(c, items);
-            }
-            const fixedProxy = cfg.proxy ? await open(cfg.proxy) : undefined;
-            const fixedInitial = cfg.initial ? await open(cfg.initial) : undefined;
+    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
+      const state = EvaluationState.open(cfg.state, 'evaluate_proxy_gold', {
+        splits: cfg.splits,
+        proxy: cfg.proxy ?? null,
+        gold: cfg.gold,
+        initial: cfg.initial ?? null,
+        samples: cfg.samples,
+        max_contexts: cfg.max_contexts,
+        seed: ctx.seed,
+      });
+      const partitions = collector.partitions();
+      const opened: EvalTarget[] = [];
+      const open = async (dir: string) => {
+        const t = checkpointTarget({ dir });
+        opened.push(t);
+        return (await t.load()).policy;
+      };
+      try {
+        let gold: GoldFn;
+        if (cfg.gold === 'world') {
+          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+          if (!oracle) throw new Error('evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model');
+          ctx.log.info(`evaluate_proxy_gold: gold = ${note}`);
+          gold = async (_c, users, items) => oracle.trueRewards(users, items);
+        } else {
+          const head = await open(cfg.gold);
+          if (!head.predictRewards) throw new Error(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`);
+          gold = (c, _u, items) => head.predictRewards!(c, items);
+        }
+        const fixedProxy = cfg.proxy ? await open(cfg.proxy) : undefined;
+        const fixedInitial = cfg.initial ? await open(cfg.initial) : undefined;
 
-            const refs = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_proxy_gold');
-            let evaluated = 0;
-            let skipped = 0;
-            for (const series of await groupSeries(refs)) {
-              // A target of its own for the series' first checkpoint: evaluating that checkpoint releases its
-              // evaluation target, while its reward head and log-probabilities serve the whole series.
-              const first = checkpointTarget(series.members[0]!.ref);
-              const needFirst = !fixedProxy || !fixedInitial;
-              const pending = partitions.some((p) => series.members.some((m) => !state.isDone(m.target.id, p.id)));
-              const firstPolicy: EvalScorer | undefined = needFirst && pending ? (await first.load()).policy : undefined;
-              try {
-                const proxy = fixedProxy ?? firstPolicy;
-                const initial = fixedInitial ?? firstPolicy;
-                const who = `${series.labels.method} (seed ${series.labels.seed})`;
-                const run = await evaluatePendingPairs(state, series.members.map((m) => m.target), partitions, async (policy, labels, part) => {
-                  if (!proxy?.predictRewards) throw new Error(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`);
-                  if (!policy.sample) {
-                    ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
-                    return undefined;
-                  }
-                  if (!initial?.logProbs || !policy.logProbs) ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step}: no logProbs, so no kl_to_init`);
-                  return timed(ctx, () =>
-                    evaluateProxyGold(policy, part.rows, {
-                      samples: cfg.samples,
-                      batchRows: cfg.batch_rows,
-                      seed: partitionSeed(ctx.seed, part),
-                      key: { run: ctx.runId, ...labels },
-                      proxy: proxy as RewardPredictor,
-                      gold,
-                      initial: initial as Partial<SamplingPolicy> | undefined,
-                    }),
-                  );
-                });
-                evaluated += run.evaluated;
-                skipped += run.skipped;
-              } finally {
-                first.release();
+        const refs = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_proxy_gold');
+        let evaluated = 0;
+        let skipped = 0;
+        for (const series of await groupSeries(refs)) {
+          // A target of its own for the series' first checkpoint: evaluating that checkpoint releases its
+          // evaluation target, while its reward head and log-probabilities serve the whole series.
+          const first = checkpointTarget(series.members[0]!.ref);
+          const needFirst = !fixedProxy || !fixedInitial;
+          const pending = partitions.some((p) => series.members.some((m) => !state.isDone(m.target.id, p.id)));
+          const firstPolicy: EvalScorer | undefined = needFirst && pending ? (await first.load()).policy : undefined;
+          try {
+            const proxy = fixedProxy ?? firstPolicy;
+            const initial = fixedInitial ?? firstPolicy;
+            const who = `${series.labels.method} (seed ${series.labels.seed})`;
+            const run = await evaluatePendingPairs(state, series.members.map((m) => m.target), partitions, async (policy, labels, part) => {
+              if (!proxy?.predictRewards) throw new Error(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`);
+              if (!policy.sample) {
+                ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
+                return undefined;
               }
-            }
-            ctx.log.info(
-              `evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote({ evaluated, skipped }, cfg.state)}`,
-            );
+              if (!initial?.logProbs || !policy.logProbs) ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step}: no logProbs, so no kl_to_init`);
+              return evaluateProxyGold(policy, part.rows, {
+                samples: cfg.samples,
+                batchRows: cfg.batch_rows,
+                seed: partitionSeed(ctx.seed, part),
+                key: { run: ctx.runId, ...labels },
+                proxy: proxy as RewardPredictor,
+                gold,
+                initial: initial as Partial<SamplingPolicy> | undefined,
+              });
+            });
+            evaluated += run.evaluated;
+            skipped += run.skipped;
           } finally {
-            for (const t of opened) t.release();
+            first.release();
           }
-          return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...proxyGoldRecords(state.metrics, cfg.splits)]);
-        });
-      },
-    };
+        }
+        ctx.log.info(
+          `evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote({ evaluated, skipped }, cfg.state)}`,
+        );
+      } finally {
+        for (const t of opened) t.release();
+      }
+      return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...proxyGoldRecords(state.metrics, cfg.splits)]);
+    });
   },
 });

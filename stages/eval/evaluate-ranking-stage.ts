@@ -13,22 +13,9 @@ import { EvalRowCollector, splitCodes, type EvalPartition } from './eval-rows.js
 import { EvaluationState } from './eval-state.js';
 import { evaluateRanking } from './ranking-evaluator.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
-import { consumeThenEmit } from '../core/helpers.js';
-import { emitRecords, evaluatePendingPairs, pairRunNote, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs, pairRunNote } from './stage-support.js';
 
-export interface EvaluateRankingConfig {
-  splits: string[];
-  checkpoints?: string[];
-  baselines: string[];
-  ks: number[];
-  exclude_history: boolean;
-  state?: string;
-  batch_rows: number;
-  num_items?: number;
-  std: boolean;
-}
-
-export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
+export const evaluateRankingStage = defineStage({
   name: 'evaluate_ranking',
   role: 'transform',
   summary: 'Full-catalog HR@K, NDCG@K and MRR of checkpoints and baselines on the valid/test rows; emits metric records.',
@@ -56,63 +43,65 @@ export const evaluateRankingStage = defineStage<EvaluateRankingConfig>({
   create(cfg, ctx) {
     checkKs(cfg.ks, 'evaluate_ranking: ks');
     const codes = splitCodes(cfg.splits);
+    const popularity = new ItemCounter();
+    const collector = new EvalRowCollector({
+      splits: codes,
+      columns: ['context', 'action'],
+      onTrain: (b, idx) => {
+        const action = numericColumn(b, 'action');
+        popularity.add(Int32Array.from(idx, (i) => action[i] as number));
+      },
+    });
     return {
-      apply(input) {
-        const popularity = new ItemCounter();
-        const collector = new EvalRowCollector({
-          splits: codes,
-          columns: ['context', 'action'],
-          onTrain: (b, idx) => {
-            const action = numericColumn(b, 'action');
-            popularity.add(Int32Array.from(idx, (i) => action[i] as number));
-          },
-        });
-        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
-          const state = EvaluationState.open(cfg.state, 'evaluate_ranking', { ks: cfg.ks, splits: cfg.splits, exclude_history: cfg.exclude_history });
-          const partitions = collector.partitions();
-          if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
-          const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
-            const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
-            let last = 0;
-            return timed(ctx, async () => {
-              const acc = await evaluateRanking(policy, part.rows, {
-                ks: cfg.ks,
-                excludeHistory: cfg.exclude_history,
-                batchRows: cfg.batch_rows,
-                key: { run: ctx.runId, ...labels },
-                onChunk: (done) => {
-                  progress.advance(done - last, done);
-                  last = done;
-                },
-              });
-              progress.finish();
-              return acc;
+      // A barrier: the whole input is read (keeping only what the collector keeps) before anything is evaluated.
+      process(b) {
+        collector.add(b);
+      },
+      async finish() {
+        const state = EvaluationState.open(cfg.state, 'evaluate_ranking', { ks: cfg.ks, splits: cfg.splits, exclude_history: cfg.exclude_history });
+        const partitions = collector.partitions();
+        if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
+        const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
+          const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
+          let last = 0;
+          return (async () => {
+            const acc = await evaluateRanking(policy, part.rows, {
+              ks: cfg.ks,
+              excludeHistory: cfg.exclude_history,
+              batchRows: cfg.batch_rows,
+              key: { run: ctx.runId, ...labels },
+              onChunk: (done) => {
+                progress.advance(done - last, done);
+                last = done;
+              },
             });
-          };
+            progress.finish();
+            return acc;
+          })();
+        };
 
-          const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
-          let run = { evaluated: 0, skipped: 0 };
-          for (const t of targets) {
-            const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
-            run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
-          }
+        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
+        let run = { evaluated: 0, skipped: 0 };
+        for (const t of targets) {
+          const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
+          run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
+        }
 
-          const numItems = cfg.num_items ?? collector.maxItemId + 1;
-          const baselines = new MetricAccumulator();
-          for (const name of partitions.length ? (cfg.baselines as RankingBaselineName[]) : []) {
-            const target = rankingBaseline(name, numItems, popularity, ctx.seed);
-            const { policy, labels } = await target.load();
-            for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
-          }
-          if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
-          ctx.log.info(
-            `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
-              `(padding never ranked${cfg.exclude_history ? ', history items other than the target excluded' : ''}, ties counted against the model); ` +
-              pairRunNote(run, cfg.state) +
-              `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
-          );
-          return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
-        });
+        const numItems = cfg.num_items ?? collector.maxItemId + 1;
+        const baselines = new MetricAccumulator();
+        for (const name of partitions.length ? cfg.baselines : []) {
+          const target = rankingBaseline(name, numItems, popularity, ctx.seed);
+          const { policy, labels } = await target.load();
+          for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
+        }
+        if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
+        ctx.log.info(
+          `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
+            `(padding never ranked${cfg.exclude_history ? ', history items other than the target excluded' : ''}, ties counted against the model); ` +
+            pairRunNote(run, cfg.state) +
+            `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
+        );
+        return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
       },
     };
   },

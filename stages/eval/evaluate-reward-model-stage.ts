@@ -9,21 +9,11 @@ import { MetricAccumulator } from './accumulator.js';
 import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
 import { EvalRowCollector, int32Of, splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
-import { REWARD_BASELINES, RewardMeanBaselines, type RewardBaselineName } from './reward-baselines.js';
+import { REWARD_BASELINES, RewardMeanBaselines } from './reward-baselines.js';
 import { evaluateRewardErrors } from './reward-evaluator.js';
-import { consumeThenEmit } from '../core/helpers.js';
-import { emitRecords, evaluatePendingPairs, timed } from './stage-support.js';
+import { emitRecords, evaluatePendingPairs } from './stage-support.js';
 
-export interface EvaluateRewardModelConfig {
-  splits: string[];
-  checkpoints?: string[];
-  baselines: string[];
-  state?: string;
-  batch_rows: number;
-  std: boolean;
-}
-
-export const evaluateRewardModelStage = defineStage<EvaluateRewardModelConfig>({
+export const evaluateRewardModelStage = defineStage({
   name: 'evaluate_reward_model',
   role: 'transform',
   summary: 'MSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2).',
@@ -45,62 +35,62 @@ export const evaluateRewardModelStage = defineStage<EvaluateRewardModelConfig>({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
+    const means = new RewardMeanBaselines();
+    const collector = new EvalRowCollector({
+      splits: codes,
+      columns: ['context', 'action', 'user_id', 'reward'],
+      onTrain: (b, idx) => {
+        const u = numericColumn(b, 'user_id');
+        const a = numericColumn(b, 'action');
+        const r = float64Column(b, 'reward');
+        means.fit(
+          Int32Array.from(idx, (i) => u[i] as number),
+          Int32Array.from(idx, (i) => a[i] as number),
+          Float64Array.from(idx, (i) => r[i]!),
+        );
+      },
+    });
     return {
-      apply(input) {
-        const means = new RewardMeanBaselines();
-        const collector = new EvalRowCollector({
-          splits: codes,
-          columns: ['context', 'action', 'user_id', 'reward'],
-          onTrain: (b, idx) => {
-            const u = numericColumn(b, 'user_id');
-            const a = numericColumn(b, 'action');
-            const r = float64Column(b, 'reward');
-            means.fit(
-              Int32Array.from(idx, (i) => u[i] as number),
-              Int32Array.from(idx, (i) => a[i] as number),
-              Float64Array.from(idx, (i) => r[i]!),
-            );
-          },
-        });
-        return consumeThenEmit(ctx, input, (b) => collector.add(b), async () => {
-          const state = EvaluationState.open(cfg.state, 'evaluate_reward_model', { splits: cfg.splits });
-          const partitions = collector.partitions();
-          if (collector.evalRows === 0) ctx.log.warn(`evaluate_reward_model: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
+      // A barrier: the whole input is read (keeping only what the collector keeps) before anything is evaluated.
+      process(b) {
+        collector.add(b);
+      },
+      async finish() {
+        const state = EvaluationState.open(cfg.state, 'evaluate_reward_model', { splits: cfg.splits });
+        const partitions = collector.partitions();
+        if (collector.evalRows === 0) ctx.log.warn(`evaluate_reward_model: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
 
-          const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_reward_model').map(checkpointTarget);
-          const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
-            const predictRewards = policy.predictRewards?.bind(policy);
-            if (!predictRewards) {
-              ctx.log.warn(`evaluate_reward_model: checkpoint ${labels.method}@${labels.step} has no reward head; skipped`);
-              return undefined;
-            }
-            return timed(ctx, () => evaluateRewardErrors((c, items) => predictRewards(c, items), part.rows, { run: ctx.runId, ...labels }, cfg.batch_rows));
-          });
-
-          const baselines = new MetricAccumulator();
-          if (cfg.baselines.length && collector.evalRows > 0) {
-            if (means.globalCount === 0) throw new Error('evaluate_reward_model: the input has no train rows to fit the mean baselines on');
-            let unseenUsers = 0;
-            let unseenItems = 0;
-            for (const part of partitions) {
-              unseenUsers += means.users.unseen(int32Of(part.rows, 'user_id'));
-              unseenItems += means.items.unseen(int32Of(part.rows, 'action'));
-              for (const name of cfg.baselines as RewardBaselineName[]) {
-                const key = { run: ctx.runId, method: name, seed: 0, step: 0, epoch: 0 };
-                const acc = await timed(ctx, () =>
-                  evaluateRewardErrors(async (_c, items, users) => means.predict(name, users, items), part.rows, key, cfg.batch_rows),
-                );
-                baselines.merge(acc);
-              }
-            }
-            ctx.log.info(
-              `evaluate_reward_model: baselines fitted on ${means.globalCount} train rows (global mean ${means.globalMean.toFixed(4)}); ` +
-                `${unseenUsers} of ${collector.evalRows} evaluation rows have an unseen user and ${unseenItems} an unseen item (they get the global mean)`,
-            );
+        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_reward_model').map(checkpointTarget);
+        const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
+          const predictRewards = policy.predictRewards?.bind(policy);
+          if (!predictRewards) {
+            ctx.log.warn(`evaluate_reward_model: checkpoint ${labels.method}@${labels.step} has no reward head; skipped`);
+            return undefined;
           }
-          if (run.skipped) ctx.log.info(`evaluate_reward_model: ${run.skipped} checkpoint×partition pair(s) already done in ${cfg.state}`);
-          return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
+          return evaluateRewardErrors((c, items) => predictRewards(c, items), part.rows, { run: ctx.runId, ...labels }, cfg.batch_rows);
         });
+
+        const baselines = new MetricAccumulator();
+        if (cfg.baselines.length && collector.evalRows > 0) {
+          if (means.globalCount === 0) throw new Error('evaluate_reward_model: the input has no train rows to fit the mean baselines on');
+          let unseenUsers = 0;
+          let unseenItems = 0;
+          for (const part of partitions) {
+            unseenUsers += means.users.unseen(int32Of(part.rows, 'user_id'));
+            unseenItems += means.items.unseen(int32Of(part.rows, 'action'));
+            for (const name of cfg.baselines) {
+              const key = { run: ctx.runId, method: name, seed: 0, step: 0, epoch: 0 };
+              const acc = await evaluateRewardErrors(async (_c, items, users) => means.predict(name, users, items), part.rows, key, cfg.batch_rows);
+              baselines.merge(acc);
+            }
+          }
+          ctx.log.info(
+            `evaluate_reward_model: baselines fitted on ${means.globalCount} train rows (global mean ${means.globalMean.toFixed(4)}); ` +
+              `${unseenUsers} of ${collector.evalRows} evaluation rows have an unseen user and ${unseenItems} an unseen item (they get the global mean)`,
+          );
+        }
+        if (run.skipped) ctx.log.info(`evaluate_reward_model: ${run.skipped} checkpoint×partition pair(s) already done in ${cfg.state}`);
+        return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
       },
     };
   },

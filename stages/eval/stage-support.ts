@@ -1,13 +1,11 @@
 /**
- * Bookkeeping shared by the evaluation stages (which consume their input with
- * core consumeThenEmit, keeping only what the collector keeps): evaluate every
- * pending (target, partition) pair committing each to the evaluation state,
- * then emit the accumulated records as a `metrics` batch and through
- * ctx.emitMetric.
+ * Bookkeeping shared by the evaluation stages (barriers: they read the whole
+ * input, keeping only what their row collector keeps): evaluate every pending
+ * (target, partition) pair committing each to the evaluation state, then emit
+ * the accumulated records as a `metrics` batch and through ctx.emitMetric.
  */
 import type { Batch } from '../core/batch.js';
-import { consumeThenEmit } from '../core/helpers.js';
-import type { BatchStream, StageContext } from '../core/stage.js';
+import type { BatchStage, StageContext } from '../core/stage.js';
 import { metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
 import type { MetricAccumulator } from './accumulator.js';
 import type { EvalTarget, EvalScorer, TargetLabels } from './checkpoints.js';
@@ -17,19 +15,18 @@ import { EvalRowCollector, type EvalPartition } from './eval-rows.js';
 import type { EvaluationState } from './eval-state.js';
 
 /**
- * The input side of the sampling evaluators (evaluate_judge,
- * evaluate_proxy_gold): keep up to `maxContexts` evaluation rows (context,
- * action, user_id) of the split codes given, then emit what `finish` makes of
- * them.
+ * The sampling evaluators (evaluate_judge, evaluate_proxy_gold) as barrier
+ * stages: keep up to `maxContexts` evaluation rows (context, action, user_id)
+ * of the split codes given, then emit what `finish` makes of them.
  */
-export function sampledContextsThenEmit(
-  ctx: StageContext,
-  input: BatchStream,
-  opts: { splits: number[]; maxContexts: number },
-  finish: (collector: EvalRowCollector) => Promise<Batch[]>,
-): BatchStream {
+export function sampledContextsStage(opts: { splits: number[]; maxContexts: number }, finish: (collector: EvalRowCollector) => Promise<Batch[]>): BatchStage {
   const collector = new EvalRowCollector({ splits: opts.splits, columns: ['context', 'action', 'user_id'], maxRows: opts.maxContexts });
-  return consumeThenEmit(ctx, input, (b) => collector.add(b), () => finish(collector));
+  return {
+    process(b) {
+      collector.add(b);
+    },
+    finish: () => finish(collector),
+  };
 }
 
 /** The sampling seed of a partition: from the run seed and the partition's label, so results do not depend on how partitions are combined. */
@@ -83,14 +80,4 @@ export async function evaluatePendingPairs(
     }
   }
   return { evaluated, skipped };
-}
-
-/** Timing helper: add an async step's wall time to the stage's busy time. */
-export async function timed<T>(ctx: StageContext, work: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await work();
-  } finally {
-    ctx.counters.busyMs += performance.now() - t0;
-  }
 }

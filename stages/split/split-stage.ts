@@ -12,30 +12,47 @@
  * (split=train/valid/test). Counts per split go out as metric records and as
  * the artifact `split_counts`.
  */
-import _ from 'highland';
 import type { Batch } from '../core/batch.js';
-import { streamFromAsync } from '../core/helpers.js';
+import { ARTIFACT, datasetArtifact } from '../core/artifacts.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { Progress } from '../core/progress.js';
-import { defineStage, type BatchStream, type StageContext } from '../core/stage.js';
+import { defineStage, type StageContext } from '../core/stage.js';
 import { DatasetWriter } from '../io/dataset-writer.js';
 import { SPLIT_NAMES } from '../../schemas/tables.js';
 import { exampleBatches } from './example-batches.js';
 import { InteractionLogBuilder } from './interaction-log.js';
-import { planLeaveLastOut, type ReturnBy, type ShortUserPolicy, type SplitCounts } from './leave-last-out.js';
+import { planLeaveLastOut, type SplitCounts } from './leave-last-out.js';
 
-export interface SplitSequencesConfig {
-  max_len: number;
-  threshold: number;
-  apply_threshold: boolean;
-  min_context: number;
-  short_users: ShortUserPolicy;
-  return_by: 'auto' | ReturnBy;
-  batch_size: number;
-  output?: string;
-  compression: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
+export const SPLIT_COUNTS_ARTIFACT = ARTIFACT.splitCounts;
+
+const splitFields = {
+  max_len: { type: 'integer', min: 1, default: 50, doc: 'L: most previous items in a context (the most recent L are kept, oldest first).' },
+  threshold: { type: 'number', default: 4.5, doc: 'Validation/test targets need reward ≥ threshold (4.5 on 1–5 ratings = 5 stars).' },
+  apply_threshold: { type: 'boolean', default: true, doc: 'false keeps every validation/test target whatever its reward (threshold off).' },
+  min_context: { type: 'integer', min: 0, default: 1, doc: 'Fewest previous items a target needs (1: a first interaction is never a target); must be ≤ max_len.' },
+  short_users: {
+    type: 'string',
+    enum: ['train', 'drop'],
+    default: 'train',
+    doc: 'Users with < 3 interactions: train (all their interactions are train targets) or drop (left out, counted).',
+  },
+  return_by: {
+    type: 'string',
+    enum: ['auto', 'user', 'session'],
+    default: 'auto',
+    doc: "return = sum of train rewards of the user, or of the target's session; auto: session when session_id exists.",
+  },
+  batch_size: { type: 'integer', min: 1, default: 65536, doc: 'Rows per emitted example batch.' },
+  output: { type: 'string', doc: 'Also write the examples as a Parquet dataset here, Hive-partitioned by split (split=train/valid/test).' },
+  compression: { type: 'string', enum: ['zstd', 'snappy', 'gzip', 'lz4', 'none'], default: 'zstd', doc: 'Page compression of `output`.' },
+} as const satisfies Fields;
+
+export type SplitSequencesConfig = ConfigOf<typeof splitFields>;
+
+function splitProblems(cfg: SplitSequencesConfig): string[] {
+  return cfg.min_context > cfg.max_len ? [`min_context (${cfg.min_context}) must be ≤ max_len (${cfg.max_len})`] : [];
 }
-
-export const SPLIT_COUNTS_ARTIFACT = 'split_counts';
 
 function emitCounts(ctx: StageContext, c: SplitCounts): void {
   const base = { method: 'split_sequences', seed: ctx.seed, step: 0, epoch: 0 };
@@ -51,7 +68,7 @@ function emitCounts(ctx: StageContext, c: SplitCounts): void {
   ctx.emitMetric({ ...base, split: 'all', metric: 'dropped_short_user_rows', value: c.droppedShortUserRows, count: 1 });
 }
 
-export const splitSequencesStage = defineStage<SplitSequencesConfig>({
+export const splitSequencesStage = defineStage({
   name: 'split_sequences',
   role: 'transform',
   summary: 'Leave-last-out split of interactions into examples (last → test, previous → valid, rest → train) with up-to-L contexts.',
@@ -69,57 +86,22 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
   ].join(' '),
   inputs: ['interactions'],
   output: 'examples',
-  fields: {
-    max_len: { type: 'integer', min: 1, default: 50, doc: 'L: most previous items in a context (the most recent L are kept, oldest first).' },
-    threshold: { type: 'number', default: 4.5, doc: 'Validation/test targets need reward ≥ threshold (4.5 on 1–5 ratings = 5 stars).' },
-    apply_threshold: { type: 'boolean', default: true, doc: 'false keeps every validation/test target whatever its reward (threshold off).' },
-    min_context: { type: 'integer', min: 0, default: 1, doc: 'Fewest previous items a target needs (1: a first interaction is never a target); must be ≤ max_len.' },
-    short_users: {
-      type: 'string',
-      enum: ['train', 'drop'],
-      default: 'train',
-      doc: 'Users with < 3 interactions: train (all their interactions are train targets) or drop (left out, counted).',
-    },
-    return_by: {
-      type: 'string',
-      enum: ['auto', 'user', 'session'],
-      default: 'auto',
-      doc: "return = sum of train rewards of the user, or of the target's session; auto: session when session_id exists.",
-    },
-    batch_size: { type: 'integer', min: 1, default: 65536, doc: 'Rows per emitted example batch.' },
-    output: { type: 'string', doc: 'Also write the examples as a Parquet dataset here, Hive-partitioned by split (split=train/valid/test).' },
-    compression: { type: 'string', enum: ['zstd', 'snappy', 'gzip', 'lz4', 'none'], default: 'zstd', doc: 'Page compression of `output`.' },
-  },
+  fields: splitFields,
+  check: splitProblems,
   create(cfg, ctx) {
-    if (cfg.min_context > cfg.max_len) {
-      throw new Error(`split_sequences: min_context (${cfg.min_context}) must be ≤ max_len (${cfg.max_len})`);
-    }
+    const problems = splitProblems(cfg);
+    if (problems.length) throw new ConfigError(`split_sequences: ${problems[0]}`, ['min_context']);
+    const builder = new InteractionLogBuilder();
+    const useSession = cfg.return_by === 'session' ? true : cfg.return_by === 'user' ? false : undefined;
     return {
-      apply(input: BatchStream): BatchStream {
-        const builder = new InteractionLogBuilder();
-        const useSession = cfg.return_by === 'session' ? true : cfg.return_by === 'user' ? false : undefined;
-        const absorbed = input.consume<never>((err, x, push, next) => {
-          if (err) {
-            push(err);
-            next();
-          } else if (x === _.nil) push(null, _.nil);
-          else {
-            const t0 = performance.now();
-            try {
-              builder.add(x as Batch, useSession);
-            } catch (e) {
-              push(e as Error);
-            }
-            ctx.counters.busyMs += performance.now() - t0;
-            next();
-          }
-        });
-        return absorbed.collect().flatMap(() => streamFromAsync(() => emit(builder)));
+      // A barrier: every row is absorbed first; the examples are cut lazily at the end.
+      process(b) {
+        builder.add(b, useSession);
       },
+      finish: () => emit(builder),
     };
 
-    async function* emit(builder: InteractionLogBuilder): AsyncGenerator<Batch> {
-      let t0 = performance.now();
+    function* emit(builder: InteractionLogBuilder): Generator<Batch> {
       const plan = planLeaveLastOut(builder.finish(), {
         maxLen: cfg.max_len,
         threshold: cfg.apply_threshold ? cfg.threshold : null,
@@ -129,7 +111,7 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
         consume: true,
       });
       const c = plan.counts;
-      ctx.artifacts.set(SPLIT_COUNTS_ARTIFACT, c);
+      ctx.artifacts.set(ARTIFACT.splitCounts, c);
       emitCounts(ctx, c);
       ctx.log.info(
         `split_sequences: ${c.interactions} interactions of ${c.users} users → train ${c.examples[0]}, valid ${c.examples[1]}, test ${c.examples[2]}` +
@@ -140,22 +122,16 @@ export const splitSequencesStage = defineStage<SplitSequencesConfig>({
       const total = c.examples[0] + c.examples[1] + c.examples[2];
       const progress = new Progress('split_sequences', ctx.progress, total);
       let done = 0;
-      ctx.counters.busyMs += performance.now() - t0;
-      const gen = exampleBatches(plan, cfg.batch_size);
-      for (;;) {
-        t0 = performance.now();
-        const r = gen.next();
-        if (r.done) break;
-        writer?.write(r.value);
-        ctx.counters.busyMs += performance.now() - t0;
-        done += r.value.numRows;
-        progress.advance(r.value.numRows, done);
-        yield r.value;
+      for (const b of exampleBatches(plan, cfg.batch_size)) {
+        writer?.write(b);
+        done += b.numRows;
+        progress.advance(b.numRows, done);
+        yield b;
       }
       progress.finish();
       if (writer && cfg.output) {
         const m = writer.close();
-        ctx.artifacts.set(`dataset:${cfg.output}`, m);
+        ctx.artifacts.set(datasetArtifact(cfg.output), m);
         ctx.log.info(`split_sequences: ${m.rows} examples in ${m.files.length} file(s) → ${cfg.output}`);
       }
     }

@@ -16,11 +16,12 @@
  * spill directory is removed after the replay.
  */
 import * as path from 'node:path';
-import _ from 'highland';
 import type { Batch, Column } from '../core/batch.js';
 import { float64Column, isNumericColumn } from '../core/batch.js';
-import { passThrough, streamFromAsync } from '../core/helpers.js';
-import { defineStage, type BatchStream, type StageContext } from '../core/stage.js';
+import { ARTIFACT } from '../core/artifacts.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
+import { defineStage, type BatchStage, type CombineStage } from '../core/stage.js';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { DEFAULT_HISTOGRAM_BINS, DEFAULT_HISTOGRAM_BASE_WIDTH } from './grid-histogram.js';
 import { DEFAULT_KLL_K } from './kll-sketch.js';
@@ -30,37 +31,77 @@ import { partitionBySplit } from './split-partition.js';
 import { SpillDataset } from './spill.js';
 import { statePathFor, writeStatsFiles } from './stats-files.js';
 
-export interface RewardStatsConfig {
-  column: string;
-  path?: string;
-  barrier: boolean;
-  per_split: boolean;
-  batch_metrics: boolean;
-  sketch_k: number;
-  quantiles: number[];
-  histogram_bins: number;
-  histogram_width: number;
-}
+const rewardStatsFields = {
+  column: { type: 'string', default: 'reward', doc: 'Numeric column whose statistics are taken.' },
+  path: { type: 'string', doc: 'Summary JSON file (default <out_dir>/reward_stats.json); the state goes beside it as <name>.state.json.' },
+  barrier: {
+    type: 'boolean',
+    default: false,
+    doc: 'Consume the whole input first (spilled to Parquet, not RAM), publish the global summary, then replay the batches.',
+  },
+  per_split: { type: 'boolean', default: false, doc: 'Also keep statistics per split when batches have a `split` column.' },
+  batch_metrics: { type: 'boolean', default: true, doc: 'Emit count/mean/std/min/max metric records for every batch (split "batch").' },
+  sketch_k: {
+    type: 'integer',
+    min: 8,
+    default: DEFAULT_KLL_K,
+    doc: 'KLL accuracy parameter: normalised rank error ≈ 3.4/k at 99% (0.85% at 400), exact below 65536 values; memory ≈ 3k values.',
+  },
+  quantiles: {
+    type: 'array',
+    items: { type: 'number', min: 0, max: 1, doc: 'quantile level' },
+    default: [...DEFAULT_QUANTILES],
+    doc: 'Quantile levels reported in the summary (0 and 1 are the exact min and max).',
+  },
+  histogram_bins: { type: 'integer', min: 2, default: DEFAULT_HISTOGRAM_BINS, doc: 'Most histogram bins; the bin width doubles until the data fits.' },
+  histogram_width: {
+    type: 'number',
+    exclusiveMin: 0,
+    default: DEFAULT_HISTOGRAM_BASE_WIDTH,
+    doc: 'Finest histogram bin width; bins are [i·w, (i+1)·w) with w = this·2^j. Shards merge only with equal values.',
+  },
+} as const satisfies Fields;
+
+export type RewardStatsConfig = ConfigOf<typeof rewardStatsFields>;
 
 /** Artifact keys this stage publishes. */
-export const REWARD_STATS_ARTIFACT = 'reward_stats';
-export const REWARD_STATS_PER_SPLIT_ARTIFACT = 'reward_stats:per_split';
-export const REWARD_STATS_ACCUMULATOR_ARTIFACT = 'reward_stats:accumulator';
-export const REWARD_STATS_PATH_ARTIFACT = 'reward_stats:path';
+export const REWARD_STATS_ARTIFACT = ARTIFACT.rewardStats;
+export const REWARD_STATS_PER_SPLIT_ARTIFACT = ARTIFACT.rewardStatsPerSplit;
+export const REWARD_STATS_ACCUMULATOR_ARTIFACT = ARTIFACT.rewardStatsAccumulator;
+export const REWARD_STATS_PATH_ARTIFACT = ARTIFACT.rewardStatsPath;
+
+/** The mergeable state of the stage: global statistics and, with per_split, statistics per split. */
+export interface RewardStatsAccumulation {
+  global: RewardStats;
+  perSplit: Map<string, RewardStats> | undefined;
+}
+
+/** Fold shard `b` into shard `a` (same options): what two processes' states combine into. */
+export function mergeAccumulations(a: RewardStatsAccumulation, b: RewardStatsAccumulation): RewardStatsAccumulation {
+  a.global.merge(b.global);
+  if (a.perSplit && b.perSplit) {
+    for (const [name, st] of b.perSplit) {
+      const mine = a.perSplit.get(name);
+      if (mine) mine.merge(st);
+      else a.perSplit.set(name, st);
+    }
+  }
+  return a;
+}
 
 let spillCounter = 0;
 
 function rewardValues(b: Batch, name: string, batchIndex: number): FloatColumn {
   const c: Column | undefined = b.columns[name];
   if (c === undefined) {
-    throw new Error(`reward_stats: column "${name}" is missing from "${b.table}" batch ${batchIndex} (has: ${Object.keys(b.columns).join(', ') || 'none'})`);
+    throw new ConfigError(`reward_stats: column "${name}" is missing from "${b.table}" batch ${batchIndex} (has: ${Object.keys(b.columns).join(', ') || 'none'})`, ['column']);
   }
-  if (!isNumericColumn(c)) throw new Error(`reward_stats: column "${name}" of "${b.table}" batch ${batchIndex} is not numeric`);
+  if (!isNumericColumn(c)) throw new ConfigError(`reward_stats: column "${name}" of "${b.table}" batch ${batchIndex} is not numeric`, ['column']);
   if (c instanceof Float32Array || c instanceof Float64Array) return c;
   return float64Column(b, name);
 }
 
-export const rewardStatsStage = defineStage<RewardStatsConfig>({
+export const rewardStatsStage = defineStage({
   name: 'reward_stats',
   role: 'transform',
   summary: 'Count, mean, variance, min, max, quantiles (KLL) and a histogram of a reward column, per batch and global; batches pass through.',
@@ -75,36 +116,7 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
     '<out_dir>/_spill, the summary is published, then the batches are replayed unchanged, so a downstream stage (Exp-RSFT\'s',
     'global shift by the max reward) sees the global statistics before its first batch.',
   ].join(' '),
-  fields: {
-    column: { type: 'string', default: 'reward', doc: 'Numeric column whose statistics are taken.' },
-    path: { type: 'string', doc: 'Summary JSON file (default <out_dir>/reward_stats.json); the state goes beside it as <name>.state.json.' },
-    barrier: {
-      type: 'boolean',
-      default: false,
-      doc: 'Consume the whole input first (spilled to Parquet, not RAM), publish the global summary, then replay the batches.',
-    },
-    per_split: { type: 'boolean', default: false, doc: 'Also keep statistics per split when batches have a `split` column.' },
-    batch_metrics: { type: 'boolean', default: true, doc: 'Emit count/mean/std/min/max metric records for every batch (split "batch").' },
-    sketch_k: {
-      type: 'integer',
-      min: 8,
-      default: DEFAULT_KLL_K,
-      doc: 'KLL accuracy parameter: normalised rank error ≈ 3.4/k at 99% (0.85% at 400), exact below 65536 values; memory ≈ 3k values.',
-    },
-    quantiles: {
-      type: 'array',
-      items: { type: 'number', min: 0, max: 1, doc: 'quantile level' },
-      default: [...DEFAULT_QUANTILES],
-      doc: 'Quantile levels reported in the summary (0 and 1 are the exact min and max).',
-    },
-    histogram_bins: { type: 'integer', min: 2, default: DEFAULT_HISTOGRAM_BINS, doc: 'Most histogram bins; the bin width doubles until the data fits.' },
-    histogram_width: {
-      type: 'number',
-      exclusiveMin: 0,
-      default: DEFAULT_HISTOGRAM_BASE_WIDTH,
-      doc: 'Finest histogram bin width; bins are [i·w, (i+1)·w) with w = this·2^j. Shards merge only with equal values.',
-    },
-  },
+  fields: rewardStatsFields,
   create(cfg, ctx) {
     const statsOptions: RewardStatsOptions = {
       sketchK: cfg.sketch_k,
@@ -113,8 +125,8 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
       histogramBaseWidth: cfg.histogram_width,
       quantiles: cfg.quantiles,
     };
-    let global = new RewardStats(statsOptions);
-    let perSplit: Map<string, RewardStats> | undefined = cfg.per_split ? new Map() : undefined;
+    // The accumulation the stage state is (getState/setState); the combine shape folds batches into it.
+    let acc: RewardStatsAccumulation = { global: new RewardStats(statsOptions), perSplit: cfg.per_split ? new Map() : undefined };
     let batchIndex = 0;
     let warnedNoSplit = false;
     const summaryPath = cfg.path ?? path.join(ctx.outDir, 'reward_stats.json');
@@ -131,7 +143,7 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
     };
 
     const absorb = (b: Batch) => {
-      const t0 = performance.now();
+      const { global, perSplit } = acc;
       const i = batchIndex++;
       if (b.numRows > 0) {
         const values = rewardValues(b, cfg.column, i);
@@ -157,13 +169,12 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
             }
           }
         }
-        ctx.counters.busyMs += performance.now() - t0;
         if (cfg.batch_metrics) emitMoments('batch', bm, i);
       }
     };
 
-    const finish = (): RewardStatsSummary => {
-      const t0 = performance.now();
+    const publish = (): RewardStatsSummary => {
+      const { global, perSplit } = acc;
       const perSplitUsed = perSplit && perSplit.size > 0 ? perSplit : undefined;
       const written = writeStatsFiles(summaryPath, { column: cfg.column, global, perSplit: perSplitUsed });
       const { column: _c, perSplit: perSplitSummaries, ...summary } = written;
@@ -173,7 +184,6 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
       if (perSplitSummaries) ctx.artifacts.set(REWARD_STATS_PER_SPLIT_ARTIFACT, perSplitSummaries);
       emitMoments('all', global.moments, batchIndex);
       if (perSplitUsed) for (const [name, st] of perSplitUsed) emitMoments(name, st.moments, batchIndex);
-      ctx.counters.busyMs += performance.now() - t0;
       if (summary.count === 0) ctx.log.warn(`reward_stats: no rows reached the stage; ${summaryPath} describes an empty column`);
       ctx.log.info(
         `reward_stats: ${summary.count} values of "${cfg.column}": mean ${fmt(summary.mean)}, std ${fmt(summary.std)}, ` +
@@ -182,61 +192,69 @@ export const rewardStatsStage = defineStage<RewardStatsConfig>({
       return summary;
     };
 
-    return {
-      apply(input: BatchStream): BatchStream {
-        if (!cfg.barrier) return passThrough(input, absorb, () => void finish());
-        return barrierThenReplay(input, ctx, absorb, finish);
-      },
+    const state = {
       getState() {
+        const { global, perSplit } = acc;
         return { global: global.toJSON(), perSplit: perSplit ? Object.fromEntries([...perSplit].map(([k, v]) => [k, v.toJSON()])) : undefined, batchIndex };
       },
-      setState(state: unknown) {
-        const s = state as { global: RewardStatsState; perSplit?: Record<string, RewardStatsState>; batchIndex?: number };
-        global = RewardStats.fromJSON(s.global);
-        if (cfg.per_split) perSplit = new Map(Object.entries(s.perSplit ?? {}).map(([k, v]) => [k, RewardStats.fromJSON(v)]));
+      setState(saved: unknown) {
+        const s = saved as { global: RewardStatsState; perSplit?: Record<string, RewardStatsState>; batchIndex?: number };
+        acc = {
+          global: RewardStats.fromJSON(s.global),
+          perSplit: cfg.per_split ? new Map(Object.entries(s.perSplit ?? {}).map(([k, v]) => [k, RewardStats.fromJSON(v)])) : undefined,
+        };
         batchIndex = s.batchIndex ?? 0;
       },
     };
+
+    if (!cfg.barrier) {
+      // Streaming: a combine over the batches, which pass on as they arrive.
+      const combine: CombineStage<RewardStatsAccumulation> = {
+        passInput: true,
+        init: () => acc,
+        add(into, b) {
+          acc = into;
+          absorb(b);
+          return acc;
+        },
+        merge: mergeAccumulations,
+        finish(final) {
+          acc = final;
+          publish();
+        },
+        ...state,
+      };
+      return combine;
+    }
+
+    // Barrier: absorb and spill everything, publish, then replay the spill.
+    const spill = new SpillDataset(path.join(ctx.outDir, '_spill', `reward_stats-${process.pid}-${Date.now()}-${spillCounter++}`));
+    const barrier: BatchStage = {
+      process(b) {
+        absorb(b);
+        spill.write(b);
+      },
+      finish() {
+        spill.close();
+        publish();
+        return replay(spill);
+      },
+      abort: () => spill.remove(),
+      ...state,
+    };
+    return barrier;
   },
 });
 
-function fmt(x: number): string {
-  return Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4)) : String(x);
+/** The spilled batches, identical rows at identical boundaries; the spill is removed after (or when the run stops). */
+async function* replay(spill: SpillDataset): AsyncGenerator<Batch> {
+  try {
+    for await (const b of spill.replay()) yield b;
+  } finally {
+    spill.remove();
+  }
 }
 
-/** Consume everything into a spill, run `finish`, then replay the spill. */
-function barrierThenReplay(input: BatchStream, ctx: StageContext, absorb: (b: Batch) => void, finish: () => unknown): BatchStream {
-  const spill = new SpillDataset(path.join(ctx.outDir, '_spill', `reward_stats-${process.pid}-${Date.now()}-${spillCounter++}`));
-  const drained = input.consume<Batch>((err, x, push, next) => {
-    if (err) {
-      spill.remove();
-      push(err);
-      next();
-    } else if (x === _.nil) push(null, _.nil);
-    else {
-      try {
-        absorb(x as Batch);
-        const t0 = performance.now();
-        spill.write(x as Batch);
-        ctx.counters.busyMs += performance.now() - t0;
-      } catch (e) {
-        spill.remove();
-        push(e as Error);
-      }
-      next();
-    }
-  });
-  return drained.collect().flatMap(() =>
-    streamFromAsync(async function* () {
-      try {
-        const t0 = performance.now();
-        spill.close();
-        ctx.counters.busyMs += performance.now() - t0;
-        finish();
-        for await (const b of spill.replay()) yield b;
-      } finally {
-        spill.remove();
-      }
-    }),
-  );
+function fmt(x: number): string {
+  return Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4)) : String(x);
 }
