@@ -11,6 +11,7 @@ import type { Command } from '../../pipelines/command.js';
 import { applySets, flag, hasFlag, parseValue, type ParsedArgs } from '../../pipelines/args.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { formatStageReport, runPipeline } from '../../pipelines/runner.js';
+import { ARTIFACT } from '../core/artifacts.js';
 import { ConfigError } from '../core/config-schema.js';
 import { stderrLogger } from '../core/logger.js';
 import { BACKEND_CHOICES, initBackend, type BackendPreference } from './backend.js';
@@ -115,7 +116,7 @@ const trainCommand: Command = {
     const quiet = hasFlag(args, 'quiet');
     const result = await runPipeline(p, { outDir: flag(args, 'out'), quiet });
     if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
-    const last = result.artifacts.get('checkpoint');
+    const last = result.artifacts.get(ARTIFACT.checkpoint);
     if (typeof last === 'string') process.stdout.write(`${last}\n`);
     return 0;
   },

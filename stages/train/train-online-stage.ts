@@ -23,7 +23,7 @@ import {
   resolveResume,
   trainerHooks,
   trainerRun,
-  collectTrainReplay,
+  trainerStage,
 } from './stage-support.js';
 import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields } from './trainer-options.js';
 
@@ -89,88 +89,84 @@ export const trainOnlineStage = defineStage({
     else if (Object.keys(cfg.shaper).length) throw new ConfigError(`${stage}: shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`, ['shaper']);
     const run = trainerRun(stage, cfg, ctx, cfg.algorithm);
     const { method, seed, root, label } = run;
-    return {
-      apply(input) {
-        // The init (or resumed) checkpoint's model fixes the longest context, so it is resolved with the first batch.
-        const prepare = () => {
-          const resumeDir = resolveResume(cfg, root, stage);
-          // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
-          const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
-          const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
-          const from = resumeDir ?? refDir;
-          const { maxContext } = checkpointModel(readCheckpointMeta(from), from);
-          return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxContext) };
-        };
-        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ refDir, resumeDir, collector }) => {
-          const ck = readCheckpoint(refDir);
-          const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
-          if (resume && resume.meta.kind !== ck.meta.kind) throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, ['resume_from']);
-          const initDir = refDir;
-          const bound = checkpointModel(ck.meta, initDir);
-          const { model, extraArrays } = bound.onlineModel(ck);
-          const contexts = collector.finish();
-          if (collector.maxItem >= model.numItems) throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
-          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          const hasHead = bound.hasRewardHead(ck.params);
-          const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
-          if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`, ['proxy']);
-          if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
-          const policy = model.createParams(seed);
-          policy.load(ck.params, `checkpoint ${initDir}`);
-          const reference = policy.clone(false);
-          const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
-          if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
-          ctx.log.info(
-            `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
-          );
-          try {
-            await trainOnline(
-              model,
-              policy,
-              reference,
-              contexts,
-              shaper,
-              {
-                algorithm: cfg.algorithm,
-                method,
-                seed,
-                groupSize: cfg.group_size,
-                updates: cfg.updates,
-                contextsPerUpdate: cfg.contexts_per_update,
-                innerSteps: cfg.inner_steps,
-                clip: cfg.clip,
-                adam: adamConfig(cfg),
-                clipNorm: cfg.clip_norm,
-                valueCoef: cfg.value_coef,
-                valueHidden: cfg.value_hidden,
-                dpoBeta: cfg.dpo_beta,
-                checkpointRoot: root,
-                checkpointEvery: cfg.checkpoint_every,
-                stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
-                trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: (resume?.meta.trainer?.init as string | undefined) ?? initDir },
-                extraArrays,
-              },
-              {
-                ...trainerHooks(ctx, run),
-                proxy: (batch, items, G, update) => {
-                  if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
-                  const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
-                  const truth = oracle!.trueRewards(users, items);
-                  const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
-                  return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
-                },
-                gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
-              },
-              resume,
-            );
-          } finally {
-            policy.dispose();
-            reference.dispose();
-            model.dispose();
-            clearConstantCaches();
-          }
-        });
-      },
+    // The init (or resumed) checkpoint's model fixes the longest context, so it is resolved with the first batch.
+    const prepare = () => {
+      const resumeDir = resolveResume(cfg, root, stage);
+      // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
+      const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
+      const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
+      const from = resumeDir ?? refDir;
+      const { maxContext } = checkpointModel(readCheckpointMeta(from), from);
+      return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxContext) };
     };
+    return trainerStage(cfg, ctx, run, prepare, async ({ refDir, resumeDir, collector }) => {
+      const ck = readCheckpoint(refDir);
+      const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
+      if (resume && resume.meta.kind !== ck.meta.kind) throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, ['resume_from']);
+      const initDir = refDir;
+      const bound = checkpointModel(ck.meta, initDir);
+      const { model, extraArrays } = bound.onlineModel(ck);
+      const contexts = collector.finish();
+      if (collector.maxItem >= model.numItems) throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
+      const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+      const hasHead = bound.hasRewardHead(ck.params);
+      const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
+      if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`, ['proxy']);
+      if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+      const policy = model.createParams(seed);
+      policy.load(ck.params, `checkpoint ${initDir}`);
+      const reference = policy.clone(false);
+      const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+      if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
+      ctx.log.info(
+        `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+      );
+      try {
+        await trainOnline(
+          model,
+          policy,
+          reference,
+          contexts,
+          shaper,
+          {
+            algorithm: cfg.algorithm,
+            method,
+            seed,
+            groupSize: cfg.group_size,
+            updates: cfg.updates,
+            contextsPerUpdate: cfg.contexts_per_update,
+            innerSteps: cfg.inner_steps,
+            clip: cfg.clip,
+            adam: adamConfig(cfg),
+            clipNorm: cfg.clip_norm,
+            valueCoef: cfg.value_coef,
+            valueHidden: cfg.value_hidden,
+            dpoBeta: cfg.dpo_beta,
+            checkpointRoot: root,
+            checkpointEvery: cfg.checkpoint_every,
+            stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
+            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: (resume?.meta.trainer?.init as string | undefined) ?? initDir },
+            extraArrays,
+          },
+          {
+            ...trainerHooks(ctx, run),
+            proxy: (batch, items, G, update) => {
+              if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
+              const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
+              const truth = oracle!.trueRewards(users, items);
+              const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
+              return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
+            },
+            gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
+          },
+          resume,
+        );
+      } finally {
+        policy.dispose();
+        reference.dispose();
+        model.dispose();
+        clearConstantCaches();
+      }
+    });
   },
 });

@@ -4,6 +4,7 @@
  * checkpoints, emit training records, then pass the input on.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ARTIFACT } from '../core/artifacts.js';
 import { ConfigError, type Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
@@ -24,7 +25,7 @@ import {
   resolveInit,
   resolveResume,
   trainerHooks,
-  collectTrainReplay,
+  trainerStage,
 } from './stage-support.js';
 import { commonTrainFields, objectiveFields } from './trainer-options.js';
 
@@ -69,7 +70,7 @@ function meanReward(rewards: Float32Array, set: { offsets: Int32Array; targetFro
 /** Catalog size: the option, else the vocabulary's item count, else the largest id seen + 1. */
 async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: number): Promise<{ n: number; from: string }> {
   if (cfg.num_items > 0) return { n: cfg.num_items, from: 'num_items' };
-  const files = vocabFiles(ctx.artifacts.get('vocab'));
+  const files = vocabFiles(ctx.artifacts.get(ARTIFACT.vocab));
   if (files) {
     try {
       const table = await readDenseToRaw(files.items);
@@ -99,95 +100,91 @@ export const trainSasrecStage = defineStage({
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
     const { stage, method, seed, root, label } = run;
     if (cfg.d % cfg.heads !== 0) throw new ConfigError(`${stage}: d (${cfg.d}) must be a multiple of heads (${cfg.heads})`, ['heads']);
-    return {
-      apply(input) {
-        // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
-        const prepare = () => {
-          const initDir = resolveInit(cfg.init, ctx, stage);
-          const maxLen = initDir ? sasrecModel.configOf(readCheckpointMeta(initDir), `${stage}: init checkpoint ${initDir}`).maxLen : cfg.max_len;
-          return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
-        };
-        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, maxLen, collector }) => {
-          const data = collector.finish();
-          const resumeDir = resolveResume(cfg, root, stage);
-          const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
-          const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
-          let config: SasrecConfig;
-          if (resume) {
-            config = sasrecModel.configOf(resume.meta, `${stage}: checkpoint ${resumeDir}`);
-            ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-          } else if (init) {
-            const m = sasrecModel.configOf(init.meta, `${stage}: init checkpoint ${initDir}`);
-            config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
-            ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
-          } else {
-            const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
-            config = {
-              numItems: cat.n,
-              maxLen,
-              d: cfg.d,
-              blocks: cfg.blocks,
-              heads: cfg.heads,
-              ffn: cfg.ffn || cfg.d,
-              dropout: cfg.dropout,
-              rewardHead: cfg.reward_head,
-              rewardHidden: cfg.reward_hidden,
-            };
-          }
-          if (data.numItemsSeen > config.numItems)
-            throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
-          const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
-          const params = sasrecModel.createParams(config, seed);
-          if (init) {
-            const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-            const trunk = missing.filter((k) => !k.startsWith('reward/'));
-            if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
-            if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
-          }
-          if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
-            // Start the head at the mean observed reward (ratings are 1..5, not 0).
-            const b2 = params.get('reward/b2');
-            tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
-          }
-          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
-          const held = collector.heldOutRows();
-          const steps = Math.ceil(data.numRows / cfg.batch_size);
-          ctx.log.info(
-            `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
-              `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
-          );
-          try {
-            const result = await trainOffline(
-              sasrecModel.task(params, config, data, {
-                softmax,
-                negatives: cfg.negatives,
-                negativeAlpha: cfg.negative_alpha,
-                rewardWeight: cfg.reward_weight,
-                detachRewardHead: cfg.reward_head_detach,
-                seed,
-              }),
-              objective,
-              {
-                ...offlineTrainerOptions(cfg, run),
-                trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
-              },
-              {
-                ...trainerHooks(ctx, run),
-                onEpochEnd: (epoch, step) => {
-                  if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
-                  const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
-                  ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
-                },
-              },
-              resume,
-            );
-            ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
-          } finally {
-            params.dispose();
-            clearConstantCaches();
-          }
-        });
-      },
+    // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
+    const prepare = () => {
+      const initDir = resolveInit(cfg.init, ctx, stage);
+      const maxLen = initDir ? sasrecModel.configOf(readCheckpointMeta(initDir), `${stage}: init checkpoint ${initDir}`).maxLen : cfg.max_len;
+      return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
     };
+    return trainerStage(cfg, ctx, run, prepare, async ({ initDir, maxLen, collector }) => {
+      const data = collector.finish();
+      const resumeDir = resolveResume(cfg, root, stage);
+      const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+      const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
+      let config: SasrecConfig;
+      if (resume) {
+        config = sasrecModel.configOf(resume.meta, `${stage}: checkpoint ${resumeDir}`);
+        ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+      } else if (init) {
+        const m = sasrecModel.configOf(init.meta, `${stage}: init checkpoint ${initDir}`);
+        config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
+        ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
+      } else {
+        const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
+        config = {
+          numItems: cat.n,
+          maxLen,
+          d: cfg.d,
+          blocks: cfg.blocks,
+          heads: cfg.heads,
+          ffn: cfg.ffn || cfg.d,
+          dropout: cfg.dropout,
+          rewardHead: cfg.reward_head,
+          rewardHidden: cfg.reward_hidden,
+        };
+      }
+      if (data.numItemsSeen > config.numItems)
+        throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
+      const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
+      const params = sasrecModel.createParams(config, seed);
+      if (init) {
+        const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+        const trunk = missing.filter((k) => !k.startsWith('reward/'));
+        if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
+        if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
+      }
+      if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
+        // Start the head at the mean observed reward (ratings are 1..5, not 0).
+        const b2 = params.get('reward/b2');
+        tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
+      }
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+      const held = collector.heldOutRows();
+      const steps = Math.ceil(data.numRows / cfg.batch_size);
+      ctx.log.info(
+        `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
+          `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
+      );
+      try {
+        const result = await trainOffline(
+          sasrecModel.task(params, config, data, {
+            softmax,
+            negatives: cfg.negatives,
+            negativeAlpha: cfg.negative_alpha,
+            rewardWeight: cfg.reward_weight,
+            detachRewardHead: cfg.reward_head_detach,
+            seed,
+          }),
+          objective,
+          {
+            ...offlineTrainerOptions(cfg, run),
+            trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
+          },
+          {
+            ...trainerHooks(ctx, run),
+            onEpochEnd: (epoch, step) => {
+              if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
+              const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+              ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+            },
+          },
+          resume,
+        );
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+      } finally {
+        params.dispose();
+        clearConstantCaches();
+      }
+    });
   },
 });
