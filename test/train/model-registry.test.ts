@@ -201,6 +201,12 @@ describe('model registry', () => {
       ],
     });
     const r = await runPipeline(p, { outDir: out, logger: memoryLogger(), progress: false, writeFiles: false });
+    // on the stage kit: the runner counts the stage's rows and busy time (training included); the input passes on unchanged
+    const report = r.stages.find((s) => s.stage === 'train_online')!;
+    expect(report.rowsIn).toBeGreaterThan(0);
+    expect(report.rowsOut).toBe(report.rowsIn);
+    expect(report.busyMs).toBeGreaterThan(0);
+    expect(report.busyMs).toBeLessThanOrEqual(r.wallMs);
     const train = r.metrics.filter((m) => m.split === 'train' && m.method === 'grpo');
     expect(train.filter((m) => m.metric === 'gold_reward').map((m) => m.step)).toEqual([0, 1, 2, 3]);
     expect(train.some((m) => m.metric === 'clip_frac')).toBe(true);
