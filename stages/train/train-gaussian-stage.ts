@@ -81,10 +81,10 @@ export const trainGaussianStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainGaussianFields,
+  check: (cfg) => (cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]),
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
     const { stage, seed, root, label } = run;
-    if (!(cfg.sigma_min < cfg.sigma_max)) throw new ConfigError(`${stage}: sigma_min must be below sigma_max`, ['sigma_min']);
     // The world (the catalog's embeddings) is loaded at training time, when every earlier stage has published; until then batches wait in `pending`.
     const pending: Batch[] = [];
     const prepare = () => ({ collector: { add: (b: Batch) => void pending.push(b) } });

@@ -3,11 +3,11 @@
  * DRRO hard/soft, DRO; PPO and online DPO baselines) against a proxy reward,
  * with the simulator's gold reward reported alongside.
  */
-import { ConfigError, validateConfig, type Fields, type ObjectField } from '../core/config-schema.js';
+import { ConfigError, type Fields, type ObjectField } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
-import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
+import { createGroupShaper, GROUP_SHAPERS, shaperOptionProblems } from '../weighting/registry.js';
 import { resolveOracle } from '../simulators/truth.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -67,6 +67,9 @@ const trainOnlineFields = {
 
 export type TrainOnlineConfig = ConfigOf<typeof trainOnlineFields>;
 
+/** GRPO, DRRO and DRO shape groups; PPO and DPO do not. */
+const isGrouped = (algorithm: OnlineAlgorithm) => algorithm !== 'ppo' && algorithm !== 'dpo';
+
 export const trainOnlineStage = defineStage({
   name: 'train_online',
   role: 'transform',
@@ -82,11 +85,16 @@ export const trainOnlineStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainOnlineFields,
+  // The shaper's options are those of the group shaper `algorithm` names (none for PPO and DPO).
+  check: (cfg) =>
+    isGrouped(cfg.algorithm)
+      ? shaperOptionProblems(cfg.algorithm, cfg.shaper)
+      : Object.keys(cfg.shaper).length
+        ? [`shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`]
+        : [],
   create(cfg, ctx) {
     const stage = 'train_online';
-    const grouped = cfg.algorithm !== 'ppo' && cfg.algorithm !== 'dpo';
-    if (grouped) validateConfig(`${stage}: shaper "${cfg.algorithm}"`, GROUP_SHAPERS[cfg.algorithm]!.fields, cfg.shaper);
-    else if (Object.keys(cfg.shaper).length) throw new ConfigError(`${stage}: shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`, ['shaper']);
+    const grouped = isGrouped(cfg.algorithm);
     const run = trainerRun(stage, cfg, ctx, cfg.algorithm);
     const { method, seed, root, label } = run;
     // The init (or resumed) checkpoint's model fixes the longest context, so it is resolved with the first batch.

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ARTIFACT } from '../core/artifacts.js';
-import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
@@ -96,10 +96,10 @@ export const trainSasrecStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainSasrecFields,
+  check: (cfg) => (cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
     const { stage, method, seed, root, label } = run;
-    if (cfg.d % cfg.heads !== 0) throw new ConfigError(`${stage}: d (${cfg.d}) must be a multiple of heads (${cfg.heads})`, ['heads']);
     // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
     const prepare = () => {
       const initDir = resolveInit(cfg.init, ctx, stage);
