@@ -67,6 +67,12 @@ const trainOnlineFields = {
 
 export type TrainOnlineConfig = ConfigOf<typeof trainOnlineFields>;
 
+/** The init checkpoint a resumed run's series started from (recorded in its checkpoints). */
+function resumedInit(resume: LoadedCheckpoint | undefined): string | undefined {
+  const init = resume?.meta.trainer?.init;
+  return typeof init === 'string' ? init : undefined;
+}
+
 /** GRPO, DRRO and DRO shape groups; PPO and DPO do not. */
 const isGrouped = (algorithm: OnlineAlgorithm) => algorithm !== 'ppo' && algorithm !== 'dpo';
 
@@ -153,7 +159,7 @@ export const trainOnlineStage = defineStage({
             checkpointRoot: root,
             checkpointEvery: cfg.checkpoint_every,
             stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
-            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: (resume?.meta.trainer?.init as string | undefined) ?? initDir },
+            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
             extraArrays,
           },
           {
