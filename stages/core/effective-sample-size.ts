@@ -9,20 +9,9 @@
  * never NaN.
  *
  * The one definition behind the weighting stream's diagnostics
- * (weighting/weight-summary.ts) and the trainers' `ess` records.
+ * (weighting/weight-summary.ts) and the trainers' `ess` records, from Σw and
+ * Σw², which the callers accumulate in their own single pass over the weights.
  */
-export function effectiveSampleSize(w: ArrayLike<number>): number {
-  let s = 0;
-  let s2 = 0;
-  for (let i = 0; i < w.length; i++) {
-    const v = w[i]!;
-    s += v;
-    s2 += v * v;
-  }
-  return essFromSums(s, s2);
-}
-
-/** ESS from Σw and Σw², for loops that already accumulate them (the weighting hot path makes one pass). */
 export function essFromSums(sum: number, sumOfSquares: number): number {
   return sumOfSquares > 0 ? (sum * sum) / sumOfSquares : 0;
 }
