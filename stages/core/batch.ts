@@ -87,6 +87,14 @@ export function sliceBatch(batch: Batch, start: number, end: number): Batch {
   return { table: batch.table, numRows: end - start, columns, meta: batch.meta ? { ...batch.meta } : undefined };
 }
 
+/** Copy `src` into `dst` at `offset`; both hold numbers or both hold bigints (columns of one name share a type). */
+function copyInto(dst: NumericColumn, src: NumericColumn, offset: number): void {
+  if (dst instanceof BigInt64Array || src instanceof BigInt64Array) {
+    if (!(dst instanceof BigInt64Array && src instanceof BigInt64Array)) throw new TypeError('copyInto: an int64 column cannot be mixed with a number column');
+    dst.set(src, offset);
+  } else dst.set(src, offset);
+}
+
 /** Concatenate batches of one table (same column names and types). */
 export function concatBatches(batches: Batch[]): Batch {
   if (batches.length === 0) throw new Error('concatBatches: no batches');
@@ -107,7 +115,7 @@ export function concatBatches(batches: Batch[]): Batch {
       let row = 0;
       let base = 0;
       for (const l of lists) {
-        (values as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(l.values as ArrayLike<unknown>, base);
+        copyInto(values, l.values, base);
         const n = l.offsets.length - 1;
         for (let i = 1; i <= n; i++) offsets[row + i] = base + l.offsets[i]!;
         row += n;
@@ -119,7 +127,7 @@ export function concatBatches(batches: Batch[]): Batch {
       const out = new Ctor(numRows);
       let off = 0;
       for (const p of parts as NumericColumn[]) {
-        (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p as ArrayLike<unknown>, off);
+        copyInto(out, p, off);
         off += p.length;
       }
       columns[name] = out;
@@ -142,10 +150,7 @@ export function takeRows(batch: Batch, index: Int32Array | Uint32Array): Batch {
       for (let k = 0; k < n; k++) {
         const s = c.offsets[index[k]!]!;
         const e = c.offsets[index[k]! + 1]!;
-        (values as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(
-          c.values.subarray(s, e) as ArrayLike<unknown>,
-          offsets[k]!,
-        );
+        copyInto(values, c.values.subarray(s, e), offsets[k]!);
       }
       columns[name] = { kind: 'list', offsets, values };
     } else {

@@ -32,7 +32,7 @@ export type ValueOf<S> = S extends { type: 'number' | 'integer' }
 
 /** One object type per variant, each tagged with its literal name. */
 export type UnionValueOf<V extends Readonly<Record<string, VariantSpec>>> = {
-  [N in keyof V & string]: { name: N } & ConfigOf<V[N]['fields']>;
+  [N in keyof V & string]: Flatten<{ name: N } & ConfigOf<V[N]['fields']>>;
 }[keyof V & string];
 
 /** Whether validation guarantees the field is present: required, or with a default. */

@@ -14,6 +14,7 @@ import type { RankingScorer, RewardPredictor, SamplingPolicy } from '../core/pol
 import type { StageContext } from '../core/stage.js';
 import { loadPolicy } from '../train/load-policy.js';
 import { findCheckpoints } from './find-checkpoints.js';
+import { ARTIFACT } from '../core/artifacts.js';
 
 /** What evaluation may ask of a model: scores always; rewards and sampling where it has them. */
 export type EvalScorer = RankingScorer & Partial<RewardPredictor & SamplingPolicy>;
@@ -49,7 +50,7 @@ export interface EvalTarget {
   release(): void;
 }
 
-export const CHECKPOINTS_ARTIFACT = 'checkpoints';
+export const CHECKPOINTS_ARTIFACT = ARTIFACT.checkpoints;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,6 +3,7 @@
  * of each checkpoint's sampled recommendations and, where a simulator world
  * is known, the true value of its top-1 and sampled recommendations (and eCPM).
  */
+import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor } from '../core/policy.js';
 import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
@@ -61,7 +62,7 @@ export const evaluateJudgeStage = defineStage({
       let sharedJudge: RewardPredictor | undefined;
       if (judgeTarget) {
         const { policy } = await judgeTarget.load();
-        if (!policy.predictRewards) throw new Error(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`);
+        if (!policy.predictRewards) throw new ConfigError(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`, ['judge']);
         sharedJudge = policy as RewardPredictor;
       }
       try {

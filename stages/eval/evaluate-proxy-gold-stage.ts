@@ -3,6 +3,7 @@
  * recentred by step 0, with the exact KL to the initial policy, and Table 1
  * of paper 004 (peak gold, proxy there, their gap, KL there) per run.
  */
+import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor, SamplingPolicy } from '../core/policy.js';
 import { checkpointTarget, resolveCheckpoints, type CheckpointRef, type EvalScorer, type EvalTarget, type TargetLabels } from './checkpoints.js';
@@ -90,12 +91,12 @@ export const evaluateProxyGoldStage = defineStage({
         let gold: GoldFn;
         if (cfg.gold === 'world') {
           const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          if (!oracle) throw new Error('evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model');
+          if (!oracle) throw new ConfigError('evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model', ['gold']);
           ctx.log.info(`evaluate_proxy_gold: gold = ${note}`);
           gold = async (_c, users, items) => oracle.trueRewards(users, items);
         } else {
           const head = await open(cfg.gold);
-          if (!head.predictRewards) throw new Error(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`);
+          if (!head.predictRewards) throw new ConfigError(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`, ['gold']);
           gold = (c, _u, items) => head.predictRewards!(c, items);
         }
         const fixedProxy = cfg.proxy ? await open(cfg.proxy) : undefined;
@@ -116,7 +117,7 @@ export const evaluateProxyGoldStage = defineStage({
             const initial = fixedInitial ?? firstPolicy;
             const who = `${series.labels.method} (seed ${series.labels.seed})`;
             const run = await evaluatePendingPairs(state, series.members.map((m) => m.target), partitions, async (policy, labels, part) => {
-              if (!proxy?.predictRewards) throw new Error(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`);
+              if (!proxy?.predictRewards) throw new ConfigError(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`, ['proxy']);
               if (!policy.sample) {
                 ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
                 return undefined;

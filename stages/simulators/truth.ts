@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { readDenseToRaw } from './dense-truth.js';
 import { RATINGS_WORLD_FORMAT, RatingsWorld } from './ratings-world.js';
 import { RECSIM_WORLD_FORMAT, RecSimWorld } from './recsim-world.js';
+import { ARTIFACT } from '../core/artifacts.js';
 
 export interface TrueRewardOracle {
   /** Noise-free reward of items[i] for users[i]. */
@@ -94,8 +95,8 @@ export function worldKind(world: unknown): WorldKind {
   return 'other';
 }
 
-export const WORLD_ARTIFACT = 'world';
-export const VOCAB_ARTIFACT = 'vocab';
+export const WORLD_ARTIFACT = ARTIFACT.world;
+export const VOCAB_ARTIFACT = ARTIFACT.vocab;
 
 /**
  * The oracle a stage uses: `world` (a saved world directory) or the artifact

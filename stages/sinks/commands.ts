@@ -10,6 +10,7 @@ import { applySets, flag, hasFlag, type ParsedArgs } from '../../pipelines/args.
 import { resolvePipeline, type StageSpec } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import { ConfigError } from '../core/config-schema.js';
+import { ARTIFACT } from '../core/artifacts.js';
 
 const USAGE = `usage: recpost report <metrics file | directory>... [options]
   reads *.jsonl / *.parquet metric files (a directory is searched recursively), writes and prints
@@ -87,7 +88,7 @@ export const reportCommand: Command = {
     const outDir = flag(args, 'out') ?? path.join('runs', 'report');
     const p = resolvePipeline({ name: 'report', out_dir: outDir, stages: reportStages(args, outDir) }, 'report');
     const result = await runPipeline(p, { outDir, quiet: hasFlag(args, 'quiet'), writeFiles: false });
-    const table = result.artifacts.get('report:table');
+    const table = result.artifacts.get(ARTIFACT.reportTable);
     if (typeof table === 'string') process.stdout.write(`${table}\n`);
     return 0;
   },

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { ConfigError } from '../core/config-schema.js';
 import type { ObjectiveGlobals } from '../core/objective.js';
+import { ARTIFACT } from '../core/artifacts.js';
 
 /** Read and check a reward_stats.json summary (schemas/reward-stats.ts). */
 export function readRewardStatsFile(file: string): RewardStatsSummary {
@@ -36,7 +37,7 @@ export function checkRewardStats(raw: unknown, source: string): RewardStatsSumma
 /** The globals a stage hands to createOfflineObjective at its first batch. */
 export function resolveGlobals(statsPath: string | undefined, artifacts: Map<string, unknown>): ObjectiveGlobals {
   if (statsPath) return { rewardStats: readRewardStatsFile(statsPath) };
-  const a = artifacts.get('reward_stats');
+  const a = artifacts.get(ARTIFACT.rewardStats);
   if (a === undefined) return {};
   return { rewardStats: checkRewardStats(a, 'artifact "reward_stats"') };
 }

@@ -9,7 +9,7 @@ import { memoryLogger } from '../../stages/core/logger.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
-import { streamFromAsync } from '../../stages/core/helpers.js';
+import { streamFromAsync } from '../../stages/core/stage-driver.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 import type { EvalPolicy } from '../../stages/eval/checkpoints.js';
