@@ -32,6 +32,7 @@
  * records for updates u … M are the uninterrupted run's (tested).
  */
 import type { GroupShaper } from '../core/objective.js';
+import { ConfigError } from '../core/config-schema.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, type AdamConfig } from './adam.js';
 import type { AdvantageSource } from './advantage-source.js';
@@ -122,7 +123,7 @@ export async function trainOnline<P>(
   resume?: LoadedCheckpoint,
 ): Promise<OnlineResult> {
   const label = hooks.label ?? 'online';
-  if (contexts.rows === 0) throw new Error(`${label}: no contexts to train on`);
+  if (contexts.rows === 0) throw new ConfigError(`${label}: no contexts to train on`, ['contexts']);
   const names = model.policyNames(policy);
   const adam = new Adam(policy, opts.adam, names);
   let source: AdvantageSource<P>;

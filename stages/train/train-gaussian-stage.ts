@@ -95,7 +95,7 @@ export const trainGaussianStage = defineStage({
       pending.length = 0;
       const data = collector.finish();
       if (data.numItemsSeen > catalog.numItems)
-        throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`);
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`, ['world']);
       const resumeDir = resolveResume(cfg, root, stage);
       const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
       const initDir = resume ? undefined : resolveInit(cfg.init, ctx, stage);
@@ -113,11 +113,11 @@ export const trainGaussianStage = defineStage({
       const stored = from ? gaussianModel.configOf(from.meta, `${stage}: checkpoint ${from.dir}`) : undefined;
       const config: GaussianConfig = stored ? (init ? { ...stored, sigma: cfg.sigma } : stored) : fresh;
       if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
-        throw new Error(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`);
+        throw new ConfigError(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`, ['init']);
       const params = gaussianModel.createParams(config, seed);
       if (init) {
         const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-        if (missing.some((k) => k !== 'log_sigma')) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`);
+        if (missing.some((k) => k !== 'log_sigma')) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`, ['init']);
         ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
       }
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);

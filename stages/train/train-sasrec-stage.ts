@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ARTIFACT } from '../core/artifacts.js';
-import type { Fields } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
@@ -134,13 +134,13 @@ export const trainSasrecStage = defineStage({
         };
       }
       if (data.numItemsSeen > config.numItems)
-        throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`, ['num_items']);
       const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
       const params = sasrecModel.createParams(config, seed);
       if (init) {
         const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
         const trunk = missing.filter((k) => !k.startsWith('reward/'));
-        if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
+        if (trunk.length) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`, ['init']);
         if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
       }
       if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
