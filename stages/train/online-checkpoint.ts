@@ -22,6 +22,8 @@ export interface OnlineRunIdentity {
   trainerConfig?: Record<string, unknown>;
   /** Constant arrays stored with the parameters (the Gaussian policy's catalog embeddings). */
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts). */
+  trainingConfig?: Record<string, unknown>;
 }
 
 /** Write <root>/step-<updates>/ and describe it. */
@@ -52,6 +54,7 @@ export function writeOnlineCheckpoint(
       rng: { seed: run.seed, step: updates, epoch: 0, batch: updates },
       optimizer: { kind: 'adam', step: st.step, config: { ...run.adam } },
       extra: { algorithm: run.algorithm, updates, ...part.extra },
+      ...(run.trainingConfig ? { training: run.trainingConfig } : {}),
     },
     // An algorithm's own parameters go after the policy's, named apart (value/…); a policy loader ignores them.
     [...policy.toArrays(), ...(run.extraArrays ?? []), ...part.params],

@@ -16,6 +16,7 @@ import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js'
 import { gaussianModel } from './gaussian-model.js';
 import { GaussianCollector } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
+import { gaussianTrajectoryInput } from './trajectory-input.js';
 import {
   buildObjective,
   describeCheckpoint,
@@ -121,7 +122,7 @@ export const trainGaussianStage = defineStage({
         ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
       }
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => gaussianTrajectoryInput(data));
       ctx.log.info(
         `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
       );
@@ -130,7 +131,7 @@ export const trainGaussianStage = defineStage({
           gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings }),
           objective,
           {
-            ...offlineTrainerOptions(cfg, run),
+            ...offlineTrainerOptions(cfg, run, data),
             trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
             extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
           },

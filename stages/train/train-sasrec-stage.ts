@@ -13,6 +13,7 @@ import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../simulators/truth.js';
 import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
+import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import { sasrecModel } from './sasrec-model.js';
 import { SasrecPolicy } from './sasrec-policy.js';
@@ -148,7 +149,7 @@ export const trainSasrecStage = defineStage({
         const b2 = params.get('reward/b2');
         tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
       }
-      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
       const held = collector.heldOutRows();
       const steps = Math.ceil(data.numRows / cfg.batch_size);
       ctx.log.info(
@@ -167,7 +168,7 @@ export const trainSasrecStage = defineStage({
           }),
           objective,
           {
-            ...offlineTrainerOptions(cfg, run),
+            ...offlineTrainerOptions(cfg, run, data),
             trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
           },
           {
@@ -176,6 +177,7 @@ export const trainSasrecStage = defineStage({
               if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
               const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
               ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+              return nll;
             },
           },
           resume,
