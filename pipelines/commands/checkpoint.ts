@@ -12,7 +12,7 @@ export const checkpointCommand: CliCommand = {
       .action(async (dir: string) => {
         checkExists(dir, 'checkpoint:');
         const { readCheckpoint } = await import('../../stages/train/checkpoint.js');
-        const { resolveCheckpointDir } = await import('../../stages/train/stage-support.js');
+        const { resolveCheckpointDir } = await import('../../stages/train/checkpoint-dir.js');
         const ck = readCheckpoint(resolveCheckpointDir(dir, 'checkpoint'));
         const m = ck.meta;
         const params = [...ck.params.values()].reduce((s, a) => s + a.data.length, 0);

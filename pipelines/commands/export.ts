@@ -10,7 +10,7 @@ import type { Command as CommanderCommand } from 'commander';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { readCheckpoint } from '../../stages/train/checkpoint.js';
 import type { SasrecConfig } from '../../stages/train/sasrec.js';
-import { resolveCheckpointDir } from '../../stages/train/stage-support.js';
+import { resolveCheckpointDir } from '../../stages/train/checkpoint-dir.js';
 import { sasrecRewardModel, sasrecScorerModel } from '../../stages/export/sasrec-onnx.js';
 import { packageVersions } from '../run-record.js';
 

@@ -1,4 +1,5 @@
 /** `recpost train <examples>`: read_parquet → train_sasrec / train_gaussian / train_online as a pipeline. */
+import { ARTIFACT } from '../../stages/core/artifacts.js';
 import { Option } from 'commander';
 import { applyOptionAssignments, collect, integerOption } from '../args.js';
 import type { CliCommand } from '../command.js';
@@ -48,7 +49,7 @@ export const trainCommand: CliCommand = {
         const quiet = opts.quiet ?? false;
         const result = await runPipeline(p, { outDir: opts.out, quiet });
         if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
-        const last = result.artifacts.get('checkpoint');
+        const last = result.artifacts.get(ARTIFACT.checkpoint);
         if (typeof last === 'string') process.stdout.write(`${last}\n`);
       }),
 };

@@ -1,6 +1,6 @@
 /**
- * What an evaluation stage evaluates: trained checkpoints (loaded through the
- * trainers' `loadPolicy`) and named baselines, each a target with a stable id
+ * What an evaluation stage evaluates: trained checkpoints (loaded by
+ * `loadPolicy`, the model registry's policy loading: no trainer code) and named baselines, each a target with a stable id
  * for the evaluation state file and the labels its metric records carry.
  *
  * Checkpoints come from the stage's `checkpoints` option (directories) or,
@@ -59,6 +59,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** An in-memory policy in an artifact entry: a catalog size and a scorer, at least. */
+function isEvalPolicy(v: unknown): v is EvalPolicy {
+  return isRecord(v) && typeof v.numItems === 'number' && typeof v.scoreContexts === 'function';
+}
+
 /** The checkpoints to evaluate: the option's directories, else the 'checkpoints' artifact. */
 export function resolveCheckpoints(option: string[] | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): CheckpointRef[] {
   // A listed directory may be one checkpoint or hold several (a method's
@@ -70,13 +75,15 @@ export function resolveCheckpoints(option: string[] | undefined, ctx: Pick<Stage
   return published.map((p, i) => {
     if (!isRecord(p) || typeof p.dir !== 'string') throw new Error(`${stage}: artifact "${CHECKPOINTS_ARTIFACT}"[${i}] needs a "dir" string`);
     const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
+    if (isRecord(p.policy) && !isEvalPolicy(p.policy))
+      throw new Error(`${stage}: artifact "${CHECKPOINTS_ARTIFACT}"[${i}].policy needs numItems and scoreContexts (a ranking scorer)`);
     return {
       dir: p.dir,
       method: typeof p.method === 'string' ? p.method : undefined,
       step: num('step'),
       epoch: num('epoch'),
       seed: num('seed'),
-      policy: isRecord(p.policy) ? (p.policy as unknown as EvalPolicy) : undefined,
+      policy: isEvalPolicy(p.policy) ? p.policy : undefined,
     };
   });
 }

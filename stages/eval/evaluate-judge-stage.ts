@@ -14,7 +14,7 @@ import { evaluateJudge } from './judge-evaluator.js';
 import { hasActionVectors } from './embedding-distance.js';
 import { addReportNote } from './report-notes.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
-import { resolveOracle } from './truth.js';
+import { resolveOracle } from '../simulators/truth.js';
 
 export const evaluateJudgeStage = defineStage({
   name: 'evaluate_judge',

@@ -12,7 +12,7 @@ import { EvaluationState } from './eval-state.js';
 import { proxyGoldRecords } from './proxy-gold.js';
 import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
-import { resolveOracle } from './truth.js';
+import { resolveOracle } from '../simulators/truth.js';
 
 interface Series {
   labels: TargetLabels;

@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from '../core/config-schema.js';
 import type { CheckpointRef } from './checkpoints.js';
 import { isInterruptedTemporary } from '../train/checkpoint-recovery.js';
 
@@ -29,8 +30,8 @@ function labelsOf(dir: string): CheckpointRef {
 
 /** Checkpoints at or below `root` (depth ≤ maxDepth), ordered by method, seed, step. */
 export function findCheckpoints(root: string, maxDepth = 3): CheckpointRef[] {
-  if (!fs.existsSync(root)) throw new Error(`no such checkpoint or directory: ${root}`);
-  if (!fs.statSync(root).isDirectory()) throw new Error(`a checkpoint is a directory: ${root}`);
+  if (!fs.existsSync(root)) throw new ConfigError(`no such checkpoint or directory: ${root}`, ['checkpoints']);
+  if (!fs.statSync(root).isDirectory()) throw new ConfigError(`a checkpoint is a directory: ${root}`, ['checkpoints']);
   const found: CheckpointRef[] = [];
   const walk = (dir: string, depth: number) => {
     if (fs.existsSync(path.join(dir, CHECKPOINT_MARKER))) {

@@ -23,7 +23,7 @@ import { addValuesBySplit } from './by-split.js';
 import type { EvalScorer } from './checkpoints.js';
 import { repeatContexts, repeatEach, topItems } from './contexts.js';
 import { contextsOf, int32Of } from './eval-rows.js';
-import type { TrueRewardOracle } from './truth.js';
+import type { TrueRewardOracle } from '../simulators/truth.js';
 import { decodedDistances, hasActionVectors } from './embedding-distance.js';
 
 export const JUDGE_METRICS = {

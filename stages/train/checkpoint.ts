@@ -51,7 +51,8 @@ export interface DataPosition {
 export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
-  kind: 'sasrec' | 'gaussian';
+  /** The model's kind: a key of the model registry (model-registry.ts). */
+  kind: string;
   /** Method label (bc, exp_rsft, drpo, grpo, …). */
   method: string;
   /** The model's configuration (architecture, catalog size). */

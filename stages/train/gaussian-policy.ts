@@ -18,7 +18,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ListColumn } from '../core/batch.js';
 import type { RankingScorer, SamplingPolicy } from '../core/policy.js';
-import type { LoadedCheckpoint } from './checkpoint.js';
 import { linear } from './fast-ops.js';
 import { ParamStore } from './params.js';
 import { Rng, RNG_PURPOSE, sampleCategorical } from './rng.js';
@@ -220,14 +219,4 @@ export class GaussianPolicy implements RankingScorer, SamplingPolicy {
     this.items.dispose();
     this.itemSq.dispose();
   }
-}
-
-/** Parameters, configuration and catalog embeddings stored in a "gaussian" checkpoint. */
-export function gaussianParamsFromCheckpoint(ck: LoadedCheckpoint): { params: ParamStore; config: GaussianConfig; itemEmbeddings: Float32Array } {
-  const config = ck.meta.model as unknown as GaussianConfig;
-  const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
-  if (!emb) throw new Error(`checkpoint ${ck.dir}: the Gaussian policy's item embeddings (${ITEM_EMBEDDINGS_NAME}) are missing`);
-  const params = createGaussianParams(config, ck.meta.seed);
-  params.load(ck.params, `checkpoint ${ck.dir}`);
-  return { params, config, itemEmbeddings: emb.data };
 }

@@ -6,8 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { column, isListColumn, numericColumn, type Batch, type ListColumn } from '../core/batch.js';
 import { gaussianLogProb, gaussianMean, logSigma, meanEmbeddings, type GaussianConfig } from './gaussian-policy.js';
+import { gaussianStored } from './gaussian-codec.js';
 import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
 import type { ParamStore } from './params.js';
+import { weightedNll } from './losses/weighted-nll.js';
 
 /** States, actions and rewards of the train examples, as typed arrays. */
 export interface GaussianData {
@@ -86,9 +88,8 @@ export type GaussianPrepared = PreparedBatch & { states: Float32Array; actionEmb
 export function gaussianTask(params: ParamStore, config: GaussianConfig, data: GaussianData, itemEmb: Float32Array): OfflineTask<GaussianPrepared> {
   const d = config.dim;
   return {
-    kind: 'gaussian',
+    stored: gaussianStored(config),
     params,
-    modelConfig: { ...config },
     numRows: data.numRows,
     // Paper 002 Fig. 2b: the phantom gradient's μ (mean network) and σ components.
     paramGroups: config.sigma === 'learned' ? { mu: (n) => n.startsWith('mlp/'), sigma: (n) => n === 'log_sigma' } : { mu: (n) => n.startsWith('mlp/') },
@@ -112,7 +113,7 @@ export function gaussianTask(params: ParamStore, config: GaussianConfig, data: G
       return tf.tidy(() => {
         const mu = gaussianMean(params, config, tf.tensor2d(b.states, [b.n, d]));
         const logp = gaussianLogProb(tf.tensor2d(b.actionEmb, [b.n, d]), mu, logSigma(params, config));
-        const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.tensor1d(weights), logp))), Math.max(1, b.n)) as tf.Scalar;
+        const loss = weightedNll(logp, weights);
         const nll = tf.neg(tf.mean(logp)) as tf.Scalar;
         const extra: Record<string, tf.Scalar> = config.sigma === 'learned' ? { sigma: tf.exp(logSigma(params, config)) as tf.Scalar } : {};
         return { loss, nll, extra };

@@ -18,12 +18,14 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { essFromSums } from '../core/effective-sample-size.js';
 import type { Logger } from '../core/logger.js';
 import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
-import { writeCheckpoint, type CheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
+import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { prepareCheckpointRoot } from './checkpoint-retention.js';
+import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
@@ -37,10 +39,9 @@ export interface PreparedBatch {
 
 /** What the loop needs from a model + dataset. */
 export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
-  kind: CheckpointMeta['kind'];
+  /** The model's kind and configuration (architecture, catalog), stored in checkpoints. */
+  stored: StoredModel;
   params: ParamStore;
-  /** Architecture and catalog, stored in checkpoints. */
-  modelConfig: Record<string, unknown>;
   numRows: number;
   prepare(rows: Int32Array): P;
   /**
@@ -144,7 +145,8 @@ class Interval {
   }
 }
 
-function weightStats(w: Float32Array): { mean: number; max: number; ess: number } {
+/** Mean, max and ESS of one minibatch's weights (the `w_mean`, `w_max`, `ess` records). */
+export function weightStats(w: Float32Array): { mean: number; max: number; ess: number } {
   let s = 0;
   let s2 = 0;
   let max = -Infinity;
@@ -154,7 +156,7 @@ function weightStats(w: Float32Array): { mean: number; max: number; ess: number 
     s2 += v * v;
     if (v > max) max = v;
   }
-  return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: s2 > 0 ? (s * s) / s2 : 0 };
+  return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: essFromSums(s, s2) };
 }
 
 /** Train `task` under `objective`; resumes from `resume` when given. */
@@ -218,9 +220,9 @@ export async function trainOffline<P extends PreparedBatch>(
     writeCheckpoint(
       dir,
       {
-        kind: task.kind,
+        kind: task.stored.kind,
         method: opts.method,
-        model: task.modelConfig,
+        model: task.stored.config,
         trainer: opts.trainerConfig,
         step,
         epoch: completed,

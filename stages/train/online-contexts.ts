@@ -8,7 +8,7 @@
  */
 import { column, isListColumn, numericColumn, type Batch, type ListColumn } from '../core/batch.js';
 import { SPLIT_CODES } from '../../schemas/tables.js';
-import type { OnlineContexts } from './online-trainer.js';
+import type { OnlineContexts } from './online-context-batches.js';
 
 export type ContextSource = 'train_last' | 'valid' | 'test';
 

@@ -15,6 +15,7 @@ import type { ParamStore } from './params.js';
 import { rewardHeadForward, sasrecEncode, type DropoutKey, type SasrecConfig } from './sasrec.js';
 import { fullSoftmaxLogProb, sampledSoftmaxLogProb, type FullSoftmaxOptions } from './softmax-output.js';
 import { stopGradient } from './nn.js';
+import { weightedNll } from './losses/weighted-nll.js';
 import type { Minibatch } from './sequence-data.js';
 
 export interface SasrecLossOptions {
@@ -69,8 +70,7 @@ export function sasrecLoss(
   return tf.tidy(() => {
     const M = mb.targets.length;
     const { logp, h, targets } = targetLogProbs(p, c, mb, opts, key);
-    const w = tf.tensor1d(weights, 'float32');
-    const policyLoss = tf.div(tf.neg(tf.sum(tf.mul(w, logp))), Math.max(1, M)) as tf.Scalar;
+    const policyLoss = weightedNll(logp, weights);
     const nll = tf.div(tf.neg(tf.sum(logp)), Math.max(1, M)) as tf.Scalar;
     let loss = policyLoss;
     let rewardMse: tf.Scalar | undefined;

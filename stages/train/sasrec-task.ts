@@ -8,6 +8,7 @@ import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
 import type { ParamStore } from './params.js';
 import { RNG_PURPOSE, streamFor } from './rng.js';
 import type { SasrecConfig } from './sasrec.js';
+import { sasrecStored } from './sasrec-codec.js';
 import { sasrecLoss } from './sasrec-loss.js';
 import { assembleMinibatch, type Minibatch, type SequenceSet } from './sequence-data.js';
 import { NegativeSampler } from './softmax-output.js';
@@ -28,9 +29,8 @@ export type SasrecPrepared = PreparedBatch & { mb: Minibatch };
 export function sasrecTask(params: ParamStore, config: SasrecConfig, data: SequenceSet, opts: SasrecTaskOptions): OfflineTask<SasrecPrepared> {
   const sampler = opts.softmax === 'sampled' ? new NegativeSampler(config.numItems, data.targetCounts, opts.negativeAlpha) : undefined;
   return {
-    kind: 'sasrec',
+    stored: sasrecStored(config),
     params,
-    modelConfig: { ...config },
     numRows: data.numRows,
     prepare(rows: Int32Array): SasrecPrepared {
       const mb = assembleMinibatch(data, rows, config.maxLen);

@@ -1,17 +1,17 @@
 /**
  * The plumbing trainer stages share (their options are in trainer-options.ts):
- * building the objective, run names and trainer options/hooks, holding the
+ * building the objective, run names and trainer options/hooks, the stage
+ * shape (collect, train, pass the input on: `trainerStage`), holding the
  * input for re-emission (in memory or spilled to Parquet), checkpoint
  * locations, `init` / `resume` resolution and the artifacts trainers publish.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import _ from 'highland';
+import { ARTIFACT } from '../core/artifacts.js';
 import type { Batch } from '../core/batch.js';
 import { ConfigError, validateConfig } from '../core/config-schema.js';
 import type { OfflineObjective } from '../core/objective.js';
-import type { BatchStream, StageContext } from '../core/stage.js';
-import { streamFromAsync } from '../core/helpers.js';
+import type { BatchStage, StageContext } from '../core/stage.js';
 import { DatasetWriter } from '../io/dataset-writer.js';
 import { listParquetFiles, readParquetFile } from '../io/parquet.js';
 import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registry.js';
@@ -19,11 +19,19 @@ import { resolveGlobals } from '../weighting/global-stats.js';
 import { TrajectoryTable, trajectoryObjective, type TrajectoryInput } from '../weighting/trajectory-table.js';
 import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
+import { resolveCheckpointDir } from './checkpoint-dir.js';
 import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
 import { pruneCheckpoints, type RetentionPolicy } from './checkpoint-retention.js';
 import { dataFingerprint, OFFLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
-import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig, type ObjectiveSpec } from './trainer-options.js';
+import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+
+/** The objective's name and its own options, out of a validated `objective` option ({ name, ...options }). */
+export function objectiveParts(objective: ObjectiveConfig['objective'], stage: string): { name: string; options: Record<string, unknown> } {
+  const { name, ...options } = objective;
+  if (typeof name !== 'string') throw new ConfigError(`${stage}: field "objective.name" is required`, ['objective.name']);
+  return { name, options };
+}
 
 /**
  * Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact.
@@ -31,14 +39,14 @@ import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type Ob
  * is given, the statistics of those returns (trajectory-table.ts), not the per-step reward statistics.
  */
 export function buildObjective(
-  spec: ObjectiveSpec,
+  objective: ObjectiveConfig['objective'],
   statsPath: string | undefined,
   ctx: Pick<StageContext, 'artifacts'>,
   stage: string,
   /** Every training target's reward and trajectory key, asked for only by a trajectory-level objective. */
   trajectories?: () => TrajectoryInput,
 ): OfflineObjective<unknown> {
-  const { name, ...options } = spec;
+  const { name, options } = objectiveParts(objective, stage);
   try {
     if (trajectories && OFFLINE_OBJECTIVES[name]?.inputs?.trajectoryReturn) {
       return trajectoryObjective(name, options, TrajectoryTable.fromTargets(trajectories()), statsPath ? resolveGlobals(statsPath, ctx.artifacts) : undefined);
@@ -77,8 +85,8 @@ export function trainerRun(
 
 /** Validate the chosen objective's own options (at create time) and name the run after the objective unless `method` is set. */
 export function offlineTrainerRun(stage: string, cfg: CommonTrainConfig & ObjectiveConfig, ctx: Pick<StageContext, 'seed' | 'outDir'>): TrainerRun {
-  const { name, ...objOptions } = cfg.objective;
-  validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, objOptions);
+  const { name, options } = objectiveParts(cfg.objective, stage);
+  validateConfig(`${stage}: objective "${name}"`, OFFLINE_OBJECTIVES[name]!.fields, options);
   return trainerRun(stage, cfg, ctx, name);
 }
 
@@ -130,9 +138,9 @@ export function trainerHooks(ctx: StageContext, run: TrainerRun): TrainerHooks {
 export function retainCheckpoints(ctx: Pick<StageContext, 'artifacts' | 'log'>, root: string, policy: RetentionPolicy, protect: ReadonlySet<number>): void {
   const removed = new Set(pruneCheckpoints(root, policy, protect).map((d) => path.resolve(d)));
   if (removed.size === 0) return;
-  const list = (ctx.artifacts.get('checkpoints') as CheckpointInfo[] | undefined) ?? [];
+  const list = ctx.artifacts.get(ARTIFACT.checkpoints) ?? [];
   ctx.artifacts.set(
-    'checkpoints',
+    ARTIFACT.checkpoints,
     list.filter((c) => !removed.has(path.resolve(c.dir))),
   );
 }
@@ -141,26 +149,11 @@ export function checkpointRoot(cfg: Pick<CommonTrainConfig, 'output'>, ctx: Pick
   return path.join(cfg.output ?? ctx.outDir, 'checkpoints', method);
 }
 
-/** A checkpoint directory, or the latest step-<n> below a directory (searching one method level down). */
-export function resolveCheckpointDir(p: string, what: string): string {
-  if (!fs.existsSync(p)) throw new Error(`${what}: no such checkpoint directory: ${p}`);
-  if (fs.existsSync(path.join(p, 'checkpoint.json'))) return p;
-  const direct = listCheckpoints(p);
-  if (direct.length) return direct[direct.length - 1]!.dir;
-  const nested = fs
-    .readdirSync(p, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .flatMap((e) => listCheckpoints(path.join(p, e.name)));
-  if (nested.length === 1 || (nested.length > 1 && new Set(nested.map((n) => path.dirname(n.dir))).size === 1)) return nested.sort((a, b) => a.step - b.step).at(-1)!.dir;
-  if (nested.length > 1) throw new Error(`${what}: ${p} holds checkpoints of several methods; name one directory`);
-  throw new Error(`${what}: no checkpoint (checkpoint.json or step-<n>/) in ${p}`);
-}
-
 /** The directory `init` names: "previous" = the last published checkpoint. */
 export function resolveInit(init: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): string | undefined {
   if (!init) return undefined;
   if (init === 'previous') {
-    const last = ctx.artifacts.get('checkpoint');
+    const last = ctx.artifacts.get(ARTIFACT.checkpoint);
     if (typeof last !== 'string')
       throw new ConfigError(`${stage}: init: previous needs an earlier trainer stage in the same pipeline (no checkpoint has been published yet)`, ['init']);
     return last;
@@ -179,10 +172,10 @@ export function resolveResume(cfg: Pick<CommonTrainConfig, 'resume' | 'resume_fr
 
 /** Publish checkpoints: append to 'checkpoints', set 'checkpoint' to the last. */
 export function publishCheckpoint(ctx: Pick<StageContext, 'artifacts'>, info: CheckpointInfo): void {
-  const list = (ctx.artifacts.get('checkpoints') as CheckpointInfo[] | undefined) ?? [];
+  const list = ctx.artifacts.get(ARTIFACT.checkpoints) ?? [];
   list.push({ method: info.method, dir: info.dir, step: info.step, epoch: info.epoch, seed: info.seed });
-  ctx.artifacts.set('checkpoints', list);
-  ctx.artifacts.set('checkpoint', info.dir);
+  ctx.artifacts.set(ARTIFACT.checkpoints, list);
+  ctx.artifacts.set(ARTIFACT.checkpoint, info.dir);
 }
 
 /** Training records into the run's metric stream (split "train"). */
@@ -227,6 +220,12 @@ export class InputBuffer {
     return this.writer !== undefined;
   }
 
+  /** Drop what is held (the run stopped): the spill directory goes. */
+  discard(): void {
+    this.memory.length = 0;
+    if (this.writer) fs.rmSync(this.spillDir, { recursive: true, force: true });
+  }
+
   async *replay(): AsyncGenerator<Batch> {
     if (!this.writer) {
       yield* this.memory;
@@ -242,58 +241,38 @@ export class InputBuffer {
 }
 
 /**
- * A value made on its first use and kept: e.g. a collector whose shape
- * depends on the init checkpoint, which is resolved when the first batch
- * arrives (or at training time when the input is empty).
+ * A trainer stage on the kit (a barrier: nothing leaves before training is
+ * done). Each input batch goes to the collector `prepare` made (it runs once,
+ * on the first batch or, for an empty input, when the input ends: the
+ * collector's shape may depend on the init checkpoint or on a world loaded
+ * then) and into the input buffer; when the input ends the TensorFlow.js
+ * backend starts, `train` runs, and the buffered input is passed on unchanged,
+ * one batch at a time as downstream asks. The runner keeps the busy time.
  */
-export function onFirstUse<T>(make: () => T): () => T {
-  let made: { value: T } | undefined;
-  return () => (made ??= { value: make() }).value;
-}
-
-/**
- * Feed every input batch to `each` (and the buffer), run `train` when the
- * input ends, then emit the buffered input unchanged.
- */
-export function trainThenReplay(ctx: StageContext, input: BatchStream, buffer: InputBuffer, each: (b: Batch) => void, train: () => Promise<void>): BatchStream {
-  const consumed = input
-    .map((b) => {
-      const t0 = performance.now();
-      each(b);
-      buffer.add(b);
-      ctx.counters.busyMs += performance.now() - t0;
-      return b;
-    })
-    .filter(() => false);
-  const after = streamFromAsync(async function* () {
-    const t0 = performance.now();
-    await train();
-    ctx.counters.busyMs += performance.now() - t0;
-    yield* buffer.replay();
-  });
-  return _([consumed, after]).sequence() as BatchStream;
-}
-
-/**
- * trainThenReplay for stages whose collector is made with the first batch
- * (its shape depends on the init checkpoint): `prepare` runs once, on the
- * first batch or, for an empty input, when the input ends; `train` gets what
- * it made, after the TensorFlow.js backend is initialised.
- */
-export function collectTrainReplay<P extends { collector: { add(b: Batch): void } }>(
-  ctx: StageContext,
-  input: BatchStream,
+export function trainerStage<P extends { collector: { add(b: Batch): void } }>(
   cfg: BackendAndInputConfig,
+  ctx: StageContext,
   run: TrainerRun,
-  prepare: () => P,
+  prepare: () => P | Promise<P>,
   train: (prepared: P) => Promise<void>,
-): BatchStream {
-  const prepared = onFirstUse(prepare);
-  return trainThenReplay(ctx, input, inputBufferFor(cfg, ctx, run), (b) => prepared().collector.add(b), async () => {
-    const p = prepared();
-    await initBackend(cfg.backend, ctx.log);
-    await train(p);
-  });
+): BatchStage {
+  const buffer = inputBufferFor(cfg, ctx, run);
+  let prepared: P | undefined;
+  const ready = async (): Promise<P> => (prepared ??= await prepare());
+  return {
+    async process(b) {
+      (await ready()).collector.add(b);
+      buffer.add(b);
+    },
+    // A generator: the runner pulls it (timing each pull), training runs at the first pull.
+    async *finish() {
+      const p = await ready();
+      await initBackend(cfg.backend, ctx.log);
+      await train(p);
+      yield* buffer.replay();
+    },
+    abort: () => buffer.discard(),
+  };
 }
 
 /** Read a checkpoint's method and kind without loading weights (for messages). */

@@ -2,42 +2,47 @@
  * train_gaussian: the Gaussian embedding policy (paper 002) on a RecSim log
  * under any offline objective (BC, AWR, DRPO, DRPO-Exp, …).
  */
+import { ARTIFACT } from '../core/artifacts.js';
 import type { Batch } from '../core/batch.js';
-import { ConfigError } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { RecSimWorld } from '../simulators/recsim-world.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
-import { vocabFiles } from '../eval/truth.js';
-import { initBackend } from './backend.js';
+import { vocabFiles } from '../simulators/truth.js';
 import { readCheckpoint } from './checkpoint.js';
-import { createGaussianParams, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
-import { GaussianCollector, gaussianTask } from './gaussian-task.js';
+import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
+import { gaussianModel } from './gaussian-model.js';
+import { GaussianCollector } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
 import { gaussianTrajectoryInput } from './trajectory-input.js';
 import {
   buildObjective,
   describeCheckpoint,
-  inputBufferFor,
   offlineTrainerOptions,
   offlineTrainerRun,
   resolveInit,
   resolveResume,
   trainerHooks,
-  trainThenReplay,
+  trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+import { commonTrainFields, objectiveFields } from './trainer-options.js';
 
-export interface TrainGaussianConfig extends CommonTrainConfig, ObjectiveConfig {
-  world?: string;
-  vocab?: string;
-  hidden: number[];
-  sigma: 'fixed' | 'learned';
-  sigma_init: number;
-  sigma_min: number;
-  sigma_max: number;
-  phantom_every: number;
-}
+const trainGaussianFields = {
+  ...objectiveFields('bc'),
+  world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
+  vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
+  ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
+  hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
+  sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
+  sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
+  sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
+  sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
+  phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
+} as const satisfies Fields;
+
+export type TrainGaussianConfig = ConfigOf<typeof trainGaussianFields>;
 
 /** The catalog's embeddings in the pipeline's item ids (through the vocabulary when ids were remapped). */
 export async function catalogEmbeddings(
@@ -48,13 +53,13 @@ export async function catalogEmbeddings(
 ): Promise<{ world: RecSimWorld; embeddings: Float32Array; numItems: number; dim: number; note: string }> {
   let dir = worldDir;
   if (!dir) {
-    const sim = ctx.artifacts.get('simulator') as { kind?: string; dir?: string } | undefined;
+    const sim = ctx.artifacts.get(ARTIFACT.simulator);
     if (sim?.kind === 'recsim' && typeof sim.dir === 'string') dir = sim.dir;
   }
   if (!dir) throw new ConfigError(`${stage}: needs a RecSim world: run simulate_recsim earlier in the pipeline or set \`world\` to its world directory`, ['world']);
   const world = await RecSimWorld.load(dir);
   const d = world.dim;
-  const files = vocabFiles(vocab ?? ctx.artifacts.get('vocab'));
+  const files = vocabFiles(vocab ?? ctx.artifacts.get(ARTIFACT.vocab));
   if (!files) return { world, embeddings: world.itemEmbeddings, numItems: world.numItems, dim: d, note: `item embeddings from ${dir}` };
   const table = await readDenseToRaw(files.items);
   const emb = new Float32Array(table.length * d);
@@ -65,7 +70,7 @@ export async function catalogEmbeddings(
   return { world, embeddings: emb, numItems: table.length, dim: d, note: `item embeddings from ${dir}, ids mapped through ${files.items}` };
 }
 
-export const trainGaussianStage = defineStage<TrainGaussianConfig>({
+export const trainGaussianStage = defineStage({
   name: 'train_gaussian',
   role: 'transform',
   summary: 'Train the Gaussian embedding policy (paper 002) on a RecSim log under an offline objective (BC, AWR, DRPO, …); checkpoints + training records; passes the input on.',
@@ -76,90 +81,67 @@ export const trainGaussianStage = defineStage<TrainGaussianConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    ...objectiveFields('bc'),
-    world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
-    vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
-    ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
-    hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
-    sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
-    sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
-    sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
-    sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
-    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
-  },
+  fields: trainGaussianFields,
+  check: (cfg) => (cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]),
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
     const { stage, seed, root, label } = run;
-    if (!(cfg.sigma_min < cfg.sigma_max)) throw new ConfigError(`${stage}: sigma_min must be below sigma_max`, ['sigma_min']);
-    return {
-      apply(input) {
-        let catalog: Awaited<ReturnType<typeof catalogEmbeddings>> | undefined;
-        let collector: GaussianCollector | undefined;
-        const pending: Batch[] = [];
-        return trainThenReplay(
-          ctx,
-          input,
-          inputBufferFor(cfg, ctx, run),
-          // The world is loaded asynchronously at training time; until then batches wait in `pending`.
-          (b) => pending.push(b),
-          async () => {
-            catalog = await catalogEmbeddings(cfg.world, cfg.vocab, ctx, stage);
-            collector = new GaussianCollector(catalog.embeddings, catalog.dim);
-            for (const b of pending) collector.add(b);
-            pending.length = 0;
-            await initBackend(cfg.backend, ctx.log);
-            const data = collector.finish();
-            if (data.numItemsSeen > catalog.numItems)
-              throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`);
-            const resumeDir = resolveResume(cfg, root, stage);
-            const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
-            const initDir = resume ? undefined : resolveInit(cfg.init, ctx, stage);
-            const init = initDir ? readCheckpoint(initDir) : undefined;
-            const fresh: GaussianConfig = {
-              numItems: catalog.numItems,
-              dim: catalog.dim,
-              hidden: cfg.hidden,
-              sigma: cfg.sigma,
-              sigmaInit: cfg.sigma_init,
-              logSigmaMin: Math.log(cfg.sigma_min),
-              logSigmaMax: Math.log(cfg.sigma_max),
-            };
-            const from = resume ?? init;
-            if (from && from.meta.kind !== 'gaussian') throw new Error(`${stage}: checkpoint ${from.dir} holds a ${from.meta.kind} model, not gaussian`);
-            const config = from ? ({ ...(from.meta.model as unknown as GaussianConfig), ...(init ? { sigma: cfg.sigma } : {}) } as GaussianConfig) : fresh;
-            if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
-              throw new Error(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`);
-            const params = createGaussianParams(config, seed);
-            if (init) {
-              const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-              if (missing.some((k) => k !== 'log_sigma')) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`);
-              ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
-            }
-            if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-            const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => gaussianTrajectoryInput(data));
-            ctx.log.info(
-              `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
-            );
-            try {
-              const result = await trainOffline(
-                gaussianTask(params, config, data, catalog.embeddings),
-                objective,
-                {
-                  ...offlineTrainerOptions(cfg, run, data),
-                  trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
-                  extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
-                },
-                trainerHooks(ctx, run),
-                resume,
-              );
-              ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
-            } finally {
-              params.dispose();
-            }
+    // The world (the catalog's embeddings) is loaded at training time, when every earlier stage has published; until then batches wait in `pending`.
+    const pending: Batch[] = [];
+    const prepare = () => ({ collector: { add: (b: Batch) => void pending.push(b) } });
+    return trainerStage(cfg, ctx, run, prepare, async () => {
+      const catalog = await catalogEmbeddings(cfg.world, cfg.vocab, ctx, stage);
+      const collector = new GaussianCollector(catalog.embeddings, catalog.dim);
+      for (const b of pending) collector.add(b);
+      pending.length = 0;
+      const data = collector.finish();
+      if (data.numItemsSeen > catalog.numItems)
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`, ['world']);
+      const resumeDir = resolveResume(cfg, root, stage);
+      const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+      const initDir = resume ? undefined : resolveInit(cfg.init, ctx, stage);
+      const init = initDir ? readCheckpoint(initDir) : undefined;
+      const fresh: GaussianConfig = {
+        numItems: catalog.numItems,
+        dim: catalog.dim,
+        hidden: cfg.hidden,
+        sigma: cfg.sigma,
+        sigmaInit: cfg.sigma_init,
+        logSigmaMin: Math.log(cfg.sigma_min),
+        logSigmaMax: Math.log(cfg.sigma_max),
+      };
+      const from = resume ?? init;
+      const stored = from ? gaussianModel.configOf(from.meta, `${stage}: checkpoint ${from.dir}`) : undefined;
+      const config: GaussianConfig = stored ? (init ? { ...stored, sigma: cfg.sigma } : stored) : fresh;
+      if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
+        throw new ConfigError(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`, ['init']);
+      const params = gaussianModel.createParams(config, seed);
+      if (init) {
+        const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+        if (missing.some((k) => k !== 'log_sigma')) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`, ['init']);
+        ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
+      }
+      if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => gaussianTrajectoryInput(data));
+      ctx.log.info(
+        `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
+      );
+      try {
+        const result = await trainOffline(
+          gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings }),
+          objective,
+          {
+            ...offlineTrainerOptions(cfg, run, data),
+            trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
+            extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
           },
+          trainerHooks(ctx, run),
+          resume,
         );
-      },
-    };
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+      } finally {
+        params.dispose();
+      }
+    });
   },
 });

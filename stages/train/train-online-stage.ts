@@ -3,20 +3,20 @@
  * DRRO hard/soft, DRO; PPO and online DPO baselines) against a proxy reward,
  * with the simulator's gold reward reported alongside.
  */
-import { ConfigError, validateConfig, type FieldSpec } from '../core/config-schema.js';
+import { ConfigError, type Fields, type ObjectField } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
-import { createGroupShaper, GROUP_SHAPERS } from '../weighting/registry.js';
-import { resolveOracle } from '../eval/truth.js';
+import { createGroupShaper, GROUP_SHAPERS, shaperOptionProblems } from '../weighting/registry.js';
+import { resolveOracle } from '../simulators/truth.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
-import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
 import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
-import { gaussianOnlineModel, sasrecOnlineModel, type OnlineModel } from './online-model.js';
 import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
 import { Rng, RNG_PURPOSE } from './rng.js';
-import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
+import { checkpointModel } from './model-registry.js';
+import { clearConstantCaches } from './sasrec.js';
 import { dataFingerprint, ONLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import {
   describeCheckpoint,
@@ -24,44 +24,61 @@ import {
   resolveResume,
   trainerHooks,
   trainerRun,
-  collectTrainReplay,
+  trainerStage,
 } from './stage-support.js';
-import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields, type BackendAndInputConfig, type OptimiserConfig } from './trainer-options.js';
-
-export interface TrainOnlineConfig extends OptimiserConfig, BackendAndInputConfig {
-  algorithm: OnlineAlgorithm;
-  shaper: Record<string, unknown>;
-  init: string;
-  proxy: 'auto' | 'reward_head' | 'simulator';
-  proxy_noise: number;
-  world?: string;
-  vocab?: string;
-  contexts: ContextSource;
-  group_size: number;
-  updates: number;
-  contexts_per_update: number;
-  inner_steps: number;
-  clip: number;
-  value_coef: number;
-  value_hidden: number;
-  dpo_beta: number;
-  checkpoint_every: number;
-  resume: boolean;
-  resume_from?: string;
-  stop_after_updates: number;
-  keep_last: number;
-  seed?: number;
-  method?: string;
-  output?: string;
-}
+import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields } from './trainer-options.js';
 
 /** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
-function shaperField(): FieldSpec {
+function shaperField(): ObjectField & { default: Record<string, unknown> } {
   const fields = unionOfOptionFields(GROUP_SHAPERS);
   return { type: 'object', fields, default: {}, doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.' };
 }
 
-export const trainOnlineStage = defineStage<TrainOnlineConfig>({
+const trainOnlineFields = {
+  algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
+  shaper: shaperField(),
+  init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
+  proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
+  proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
+  world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
+  vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
+  contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
+  group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
+  updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
+  contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
+  inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
+  clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
+  ...optimiserFields(1e-4),
+  value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
+  value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
+  dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
+  checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
+  resume: {
+    type: 'boolean',
+    default: false,
+    doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
+  },
+  resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
+  stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
+  keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).' },
+  seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
+  method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
+  output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
+  ...backendAndInputFields(),
+} as const satisfies Fields;
+
+export type TrainOnlineConfig = ConfigOf<typeof trainOnlineFields>;
+
+/** The init checkpoint a resumed run's series started from (recorded in its checkpoints). */
+function resumedInit(resume: LoadedCheckpoint | undefined): string | undefined {
+  const init = resume?.meta.trainer?.init;
+  return typeof init === 'string' ? init : undefined;
+}
+
+/** GRPO, DRRO and DRO shape groups; PPO and DPO do not. */
+const isGrouped = (algorithm: OnlineAlgorithm) => algorithm !== 'ppo' && algorithm !== 'dpo';
+
+export const trainOnlineStage = defineStage({
   name: 'train_online',
   role: 'transform',
   summary: 'Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only.',
@@ -75,137 +92,99 @@ export const trainOnlineStage = defineStage<TrainOnlineConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
-    shaper: shaperField(),
-    init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
-    proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
-    proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
-    world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
-    vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
-    contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
-    group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
-    updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
-    contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
-    inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
-    clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
-    ...optimiserFields(1e-4),
-    value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
-    value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
-    dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
-    checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
-    resume: {
-      type: 'boolean',
-      default: false,
-      doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
-    },
-    resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
-    stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
-    keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).' },
-    seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
-    method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
-    output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
-    ...backendAndInputFields(),
-  },
+  fields: trainOnlineFields,
+  // The shaper's options are those of the group shaper `algorithm` names (none for PPO and DPO).
+  check: (cfg) =>
+    isGrouped(cfg.algorithm)
+      ? shaperOptionProblems(cfg.algorithm, cfg.shaper)
+      : Object.keys(cfg.shaper).length
+        ? [`shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`]
+        : [],
   create(cfg, ctx) {
     const stage = 'train_online';
-    const grouped = cfg.algorithm !== 'ppo' && cfg.algorithm !== 'dpo';
-    if (grouped) validateConfig(`${stage}: shaper "${cfg.algorithm}"`, GROUP_SHAPERS[cfg.algorithm]!.fields, cfg.shaper);
-    else if (Object.keys(cfg.shaper).length) throw new ConfigError(`${stage}: shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`, ['shaper']);
+    const grouped = isGrouped(cfg.algorithm);
     const run = trainerRun(stage, cfg, ctx, cfg.algorithm);
     const { method, seed, root, label } = run;
-    return {
-      apply(input) {
-        // The init (or resumed) checkpoint fixes the longest context of a sequence model, so it is resolved with the first batch.
-        const prepare = () => {
-          const resumeDir = resolveResume(cfg, root, stage);
-          // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
-          const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
-          const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
-          const m = readCheckpointMeta(resumeDir ?? refDir);
-          const maxLen = m.kind === 'sasrec' ? (m.model as unknown as SasrecConfig).maxLen : Number.MAX_SAFE_INTEGER;
-          return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxLen) };
-        };
-        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ refDir, resumeDir, collector }) => {
-          const ck = readCheckpoint(refDir);
-          const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
-          if (resume && resume.meta.kind !== ck.meta.kind) throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`);
-          const initDir = refDir;
-          let model: OnlineModel<unknown>;
-          let extraArrays;
-          if (ck.meta.kind === 'sasrec') model = sasrecOnlineModel(ck.meta.model as unknown as SasrecConfig) as OnlineModel<unknown>;
-          else {
-            const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
-            if (!emb) throw new Error(`${stage}: checkpoint ${initDir} lacks the Gaussian policy's item embeddings`);
-            const gc = ck.meta.model as unknown as GaussianConfig;
-            model = gaussianOnlineModel(gc, emb.data) as OnlineModel<unknown>;
-            extraArrays = [{ name: ITEM_EMBEDDINGS_NAME, shape: [gc.numItems, gc.dim], data: emb.data }];
-          }
-          const contexts = collector.finish();
-          if (collector.maxItem >= model.numItems) throw new Error(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`);
-          const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          const hasHead = ck.meta.kind === 'sasrec' && (ck.meta.model as unknown as SasrecConfig).rewardHead && ck.params.has('reward/w1');
-          const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
-          if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a sequence-model checkpoint with a reward head (${initDir} has none); use proxy: simulator`, ['proxy']);
-          if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
-          const policy = model.createParams(seed);
-          policy.load(ck.params, `checkpoint ${initDir}`);
-          const reference = policy.clone(false);
-          const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
-          if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
-          ctx.log.info(
-            `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
-          );
-          try {
-            await trainOnline(
-              model,
-              policy,
-              reference,
-              contexts,
-              shaper,
-              {
-                algorithm: cfg.algorithm,
-                method,
-                seed,
-                groupSize: cfg.group_size,
-                updates: cfg.updates,
-                contextsPerUpdate: cfg.contexts_per_update,
-                innerSteps: cfg.inner_steps,
-                clip: cfg.clip,
-                adam: adamConfig(cfg),
-                clipNorm: cfg.clip_norm,
-                valueCoef: cfg.value_coef,
-                valueHidden: cfg.value_hidden,
-                dpoBeta: cfg.dpo_beta,
-                checkpointRoot: root,
-                checkpointEvery: cfg.checkpoint_every,
-                stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
-                trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: (resume?.meta.trainer?.init as string | undefined) ?? initDir },
-                extraArrays,
-                trainingConfig: trainingConfigOf(cfg, ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
-                keepLast: run.retention.keepLast,
-              },
-              {
-                ...trainerHooks(ctx, run),
-                proxy: (batch, items, G, update) => {
-                  if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
-                  const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
-                  const truth = oracle!.trueRewards(users, items);
-                  const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
-                  return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
-                },
-                gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
-              },
-              resume,
-            );
-          } finally {
-            policy.dispose();
-            reference.dispose();
-            model.dispose();
-            clearConstantCaches();
-          }
-        });
-      },
+    // The init (or resumed) checkpoint's model fixes the longest context, so it is resolved with the first batch.
+    const prepare = () => {
+      const resumeDir = resolveResume(cfg, root, stage);
+      // π₀ of a resumed run is its series' initial policy (step 0), else the init checkpoint.
+      const step0 = resumeDir ? path.join(path.dirname(resumeDir), 'step-0') : undefined;
+      const refDir = step0 && fs.existsSync(path.join(step0, 'checkpoint.json')) ? step0 : resolveInit(cfg.init, ctx, stage)!;
+      const from = resumeDir ?? refDir;
+      const { maxContext } = checkpointModel(readCheckpointMeta(from), from);
+      return { refDir, resumeDir, collector: new OnlineContextCollector(cfg.contexts, maxContext) };
     };
+    return trainerStage(cfg, ctx, run, prepare, async ({ refDir, resumeDir, collector }) => {
+      const ck = readCheckpoint(refDir);
+      const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
+      if (resume && resume.meta.kind !== ck.meta.kind) throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, ['resume_from']);
+      const initDir = refDir;
+      const bound = checkpointModel(ck.meta, initDir);
+      const { model, extraArrays } = bound.onlineModel(ck);
+      const contexts = collector.finish();
+      if (collector.maxItem >= model.numItems) throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
+      const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
+      const hasHead = bound.hasRewardHead(ck.params);
+      const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
+      if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`, ['proxy']);
+      if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+      const policy = model.createParams(seed);
+      policy.load(ck.params, `checkpoint ${initDir}`);
+      const reference = policy.clone(false);
+      const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+      if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
+      ctx.log.info(
+        `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
+      );
+      try {
+        await trainOnline(
+          model,
+          policy,
+          reference,
+          contexts,
+          shaper,
+          {
+            algorithm: cfg.algorithm,
+            method,
+            seed,
+            groupSize: cfg.group_size,
+            updates: cfg.updates,
+            contextsPerUpdate: cfg.contexts_per_update,
+            innerSteps: cfg.inner_steps,
+            clip: cfg.clip,
+            adam: adamConfig(cfg),
+            clipNorm: cfg.clip_norm,
+            valueCoef: cfg.value_coef,
+            valueHidden: cfg.value_hidden,
+            dpoBeta: cfg.dpo_beta,
+            checkpointRoot: root,
+            checkpointEvery: cfg.checkpoint_every,
+            stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
+            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
+            extraArrays,
+            trainingConfig: trainingConfigOf(cfg, ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
+            keepLast: run.retention.keepLast,
+          },
+          {
+            ...trainerHooks(ctx, run),
+            proxy: (batch, items, G, update) => {
+              if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
+              const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
+              const truth = oracle!.trueRewards(users, items);
+              const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
+              return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
+            },
+            gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
+          },
+          resume,
+        );
+      } finally {
+        policy.dispose();
+        reference.dispose();
+        model.dispose();
+        clearConstantCaches();
+      }
+    });
   },
 });

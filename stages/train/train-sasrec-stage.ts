@@ -4,16 +4,18 @@
  * checkpoints, emit training records, then pass the input on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../core/config-schema.js';
+import { ARTIFACT } from '../core/artifacts.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
 import { readDenseToRaw } from '../simulators/dense-truth.js';
-import { vocabFiles } from '../eval/truth.js';
-import { readCheckpoint } from './checkpoint.js';
+import { vocabFiles } from '../simulators/truth.js';
+import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { sequenceTrajectoryInput } from './trajectory-input.js';
-import { clearConstantCaches, createSasrecParams, type SasrecConfig } from './sasrec.js';
-import { sasrecTask } from './sasrec-task.js';
+import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
+import { sasrecModel } from './sasrec-model.js';
 import { SasrecPolicy } from './sasrec-policy.js';
 import { ExampleCollector, type SequenceMode } from './sequence-data.js';
 import {
@@ -24,30 +26,34 @@ import {
   resolveInit,
   resolveResume,
   trainerHooks,
-  collectTrainReplay,
+  trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+import { commonTrainFields, objectiveFields } from './trainer-options.js';
 
-export interface TrainSasrecConfig extends CommonTrainConfig, ObjectiveConfig {
-  mode: SequenceMode;
-  max_len: number;
-  d: number;
-  blocks: number;
-  heads: number;
-  ffn: number;
-  dropout: number;
-  softmax: 'auto' | 'full' | 'sampled';
-  full_softmax_max_items: number;
-  negatives: number;
-  negative_alpha: number;
-  num_items: number;
-  reward_head: boolean;
-  reward_weight: number;
-  reward_hidden: number;
-  reward_head_detach: boolean;
-  phantom_every: number;
-  valid_every: number;
-}
+const trainSasrecFields = {
+  ...objectiveFields('bc'),
+  mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
+  ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
+  max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
+  d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
+  blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
+  heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
+  ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
+  dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
+  softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
+  full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
+  negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
+  negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
+  num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
+  reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
+  reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
+  reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
+  reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
+  phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+  valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
+} as const satisfies Fields;
+
+export type TrainSasrecConfig = ConfigOf<typeof trainSasrecFields>;
 
 /** Mean reward over the targets of the training rows. */
 function meanReward(rewards: Float32Array, set: { offsets: Int32Array; targetFrom: Int32Array; numRows: number }): number {
@@ -65,7 +71,7 @@ function meanReward(rewards: Float32Array, set: { offsets: Int32Array; targetFro
 /** Catalog size: the option, else the vocabulary's item count, else the largest id seen + 1. */
 async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: number): Promise<{ n: number; from: string }> {
   if (cfg.num_items > 0) return { n: cfg.num_items, from: 'num_items' };
-  const files = vocabFiles(ctx.artifacts.get('vocab'));
+  const files = vocabFiles(ctx.artifacts.get(ARTIFACT.vocab));
   if (files) {
     try {
       const table = await readDenseToRaw(files.items);
@@ -77,7 +83,7 @@ async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: numb
   return { n: seen, from: 'largest item id seen' };
 }
 
-export const trainSasrecStage = defineStage<TrainSasrecConfig>({
+export const trainSasrecStage = defineStage({
   name: 'train_sasrec',
   role: 'transform',
   summary: 'Train the SASRec-style generative recommender on examples under an offline objective (BC, Exp-RSFT, DRPO, …); checkpoints + training records; passes the input on.',
@@ -90,124 +96,97 @@ export const trainSasrecStage = defineStage<TrainSasrecConfig>({
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
-  fields: {
-    ...objectiveFields('bc'),
-    mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
-    ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
-    max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
-    d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
-    blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
-    heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
-    ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
-    dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
-    softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
-    full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
-    negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
-    negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
-    num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
-    reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
-    reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
-    reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
-    reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
-    phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
-    valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
-  },
+  fields: trainSasrecFields,
+  check: (cfg) => (cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
     const { stage, method, seed, root, label } = run;
-    if (cfg.d % cfg.heads !== 0) throw new ConfigError(`${stage}: d (${cfg.d}) must be a multiple of heads (${cfg.heads})`, ['heads']);
-    return {
-      apply(input) {
-        // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
-        const prepare = () => {
-          const initDir = resolveInit(cfg.init, ctx, stage);
-          const maxLen = initDir ? ((readCheckpoint(initDir).meta.model as unknown as SasrecConfig).maxLen ?? cfg.max_len) : cfg.max_len;
-          return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
-        };
-        return collectTrainReplay(ctx, input, cfg, run, prepare, async ({ initDir, maxLen, collector }) => {
-          const data = collector.finish();
-          const resumeDir = resolveResume(cfg, root, stage);
-          const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
-          const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
-          let config: SasrecConfig;
-          if (resume) {
-            if (resume.meta.kind !== 'sasrec') throw new Error(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, not sasrec`);
-            config = resume.meta.model as unknown as SasrecConfig;
-            ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-          } else if (init) {
-            if (init.meta.kind !== 'sasrec') throw new Error(`${stage}: init checkpoint ${initDir} holds a ${init.meta.kind} model, not sasrec`);
-            const m = init.meta.model as unknown as SasrecConfig;
-            config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
-            ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
-          } else {
-            const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
-            config = {
-              numItems: cat.n,
-              maxLen,
-              d: cfg.d,
-              blocks: cfg.blocks,
-              heads: cfg.heads,
-              ffn: cfg.ffn || cfg.d,
-              dropout: cfg.dropout,
-              rewardHead: cfg.reward_head,
-              rewardHidden: cfg.reward_hidden,
-            };
-          }
-          if (data.numItemsSeen > config.numItems)
-            throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
-          const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
-          const params = createSasrecParams(config, seed);
-          if (init) {
-            const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-            const trunk = missing.filter((k) => !k.startsWith('reward/'));
-            if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
-            if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
-          }
-          if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
-            // Start the head at the mean observed reward (ratings are 1..5, not 0).
-            const b2 = params.get('reward/b2');
-            tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
-          }
-          const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
-          const held = collector.heldOutRows();
-          const steps = Math.ceil(data.numRows / cfg.batch_size);
-          ctx.log.info(
-            `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
-              `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
-          );
-          try {
-            const result = await trainOffline(
-              sasrecTask(params, config, data, {
-                softmax,
-                negatives: cfg.negatives,
-                negativeAlpha: cfg.negative_alpha,
-                rewardWeight: cfg.reward_weight,
-                detachRewardHead: cfg.reward_head_detach,
-                seed,
-              }),
-              objective,
-              {
-                ...offlineTrainerOptions(cfg, run, data),
-                trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
-              },
-              {
-                ...trainerHooks(ctx, run),
-                onEpochEnd: (epoch, step) => {
-                  if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
-                  const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
-                  ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
-                  return nll;
-                },
-              },
-              resume,
-            );
-            ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
-          } finally {
-            params.dispose();
-            clearConstantCaches();
-          }
-        });
-      },
+    // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
+    const prepare = () => {
+      const initDir = resolveInit(cfg.init, ctx, stage);
+      const maxLen = initDir ? sasrecModel.configOf(readCheckpointMeta(initDir), `${stage}: init checkpoint ${initDir}`).maxLen : cfg.max_len;
+      return { initDir, maxLen, collector: new ExampleCollector(cfg.mode, maxLen) };
     };
+    return trainerStage(cfg, ctx, run, prepare, async ({ initDir, maxLen, collector }) => {
+      const data = collector.finish();
+      const resumeDir = resolveResume(cfg, root, stage);
+      const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
+      const init = initDir && !resume ? readCheckpoint(initDir) : undefined;
+      let config: SasrecConfig;
+      if (resume) {
+        config = sasrecModel.configOf(resume.meta, `${stage}: checkpoint ${resumeDir}`);
+        ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
+      } else if (init) {
+        const m = sasrecModel.configOf(init.meta, `${stage}: init checkpoint ${initDir}`);
+        config = { ...m, dropout: cfg.dropout, rewardHead: cfg.reward_head || m.rewardHead, rewardHidden: m.rewardHead ? m.rewardHidden : cfg.reward_hidden };
+        ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)} (architecture and catalog from the checkpoint)`);
+      } else {
+        const cat = await catalogSize(cfg, ctx, data.numItemsSeen);
+        config = {
+          numItems: cat.n,
+          maxLen,
+          d: cfg.d,
+          blocks: cfg.blocks,
+          heads: cfg.heads,
+          ffn: cfg.ffn || cfg.d,
+          dropout: cfg.dropout,
+          rewardHead: cfg.reward_head,
+          rewardHidden: cfg.reward_hidden,
+        };
+      }
+      if (data.numItemsSeen > config.numItems)
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`, ['num_items']);
+      const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
+      const params = sasrecModel.createParams(config, seed);
+      if (init) {
+        const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
+        const trunk = missing.filter((k) => !k.startsWith('reward/'));
+        if (trunk.length) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`, ['init']);
+        if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
+      }
+      if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
+        // Start the head at the mean observed reward (ratings are 1..5, not 0).
+        const b2 = params.get('reward/b2');
+        tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
+      }
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
+      const held = collector.heldOutRows();
+      const steps = Math.ceil(data.numRows / cfg.batch_size);
+      ctx.log.info(
+        `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
+          `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
+      );
+      try {
+        const result = await trainOffline(
+          sasrecModel.task(params, config, data, {
+            softmax,
+            negatives: cfg.negatives,
+            negativeAlpha: cfg.negative_alpha,
+            rewardWeight: cfg.reward_weight,
+            detachRewardHead: cfg.reward_head_detach,
+            seed,
+          }),
+          objective,
+          {
+            ...offlineTrainerOptions(cfg, run, data),
+            trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
+          },
+          {
+            ...trainerHooks(ctx, run),
+            onEpochEnd: (epoch, step) => {
+              if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
+              const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+              ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+              return nll;
+            },
+          },
+          resume,
+        );
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+      } finally {
+        params.dispose();
+        clearConstantCaches();
+      }
+    });
   },
 });

@@ -1,10 +1,12 @@
 /**
- * The options trainer stages share, as config-schema fields with their
- * config types: the objective option (any registered offline objective with
- * its own options), the optimiser, the backend and where the input waits, and
- * the common options of the offline trainers.
+ * The options trainer stages share, as config-schema fields whose config
+ * types are inferred from them (ConfigOf): the objective option (any
+ * registered offline objective with its own options), the optimiser, the
+ * backend and where the input waits, and the common options of the offline
+ * trainers.
  */
-import type { FieldSpec, Fields } from '../core/config-schema.js';
+import type { FieldSpec, Fields, ObjectField } from '../core/config-schema.js';
+import type { ConfigOf } from '../core/config-types.js';
 import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import { BACKEND_CHOICES } from './backend.js';
@@ -38,7 +40,7 @@ export function unionOfOptionFields(registry: Record<string, { fields: Fields }>
  * (types checked here, without defaults); the chosen objective then
  * validates its own options and fills its defaults.
  */
-export function objectiveField(defaultName = 'bc'): FieldSpec {
+export function objectiveField(defaultName = 'bc'): ObjectField & { default: Record<string, unknown> } {
   const fields: Fields = {
     name: { type: 'string', enum: Object.keys(OFFLINE_OBJECTIVES), default: defaultName, doc: 'Offline objective (stages/weighting/registry.ts).' },
     ...unionOfOptionFields(OFFLINE_OBJECTIVES),
@@ -51,38 +53,27 @@ export function objectiveField(defaultName = 'bc'): FieldSpec {
   };
 }
 
-export interface ObjectiveSpec {
-  name: string;
-  [option: string]: unknown;
-}
-
 /** The objective option and where its global statistics come from: the first options of every offline trainer stage. */
-export function objectiveFields(defaultName = 'bc'): Fields {
+export function objectiveFields(defaultName = 'bc') {
   return {
     objective: objectiveField(defaultName),
     stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
-  };
+  } as const satisfies Fields;
 }
 
-export interface ObjectiveConfig {
-  objective: ObjectiveSpec;
-  stats_path?: string;
-}
+/** `objective` is `{ name, ...options }`: validated as the union of every objective's options, then by the named objective itself. */
+export type ObjectiveConfig = ConfigOf<ReturnType<typeof objectiveFields>>;
 
 /** Optimiser options of every trainer stage (Adam with decoupled weight decay and gradient clipping). */
-export function optimiserFields(defaultLr: number): Fields {
+export function optimiserFields(defaultLr: number) {
   return {
     lr: { type: 'number', exclusiveMin: 0, default: defaultLr, doc: 'Adam learning rate.' },
     weight_decay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay (AdamW); 0 = Adam.' },
     clip_norm: { type: 'number', min: 0, default: 1, doc: 'Clip the global gradient norm to this value (0 = no clipping).' },
-  };
+  } as const satisfies Fields;
 }
 
-export interface OptimiserConfig {
-  lr: number;
-  weight_decay: number;
-  clip_norm: number;
-}
+export type OptimiserConfig = ConfigOf<ReturnType<typeof optimiserFields>>;
 
 /** The Adam settings of `optimiserFields` (β₁ 0.9, β₂ 0.999, ε 1e-8). */
 export function adamConfig(cfg: OptimiserConfig): AdamConfig {
@@ -90,7 +81,7 @@ export function adamConfig(cfg: OptimiserConfig): AdamConfig {
 }
 
 /** Backend choice and where the input waits to be passed on: options of every trainer stage. */
-export function backendAndInputFields(): Fields {
+export function backendAndInputFields() {
   return {
     backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
     keep_input: {
@@ -100,17 +91,13 @@ export function backendAndInputFields(): Fields {
       doc: 'Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows).',
     },
     spill_rows: { type: 'integer', min: 1, default: 2_000_000, doc: 'With keep_input auto: rows kept in memory before spilling to disk.' },
-  };
+  } as const satisfies Fields;
 }
 
-export interface BackendAndInputConfig {
-  backend: (typeof BACKEND_CHOICES)[number];
-  keep_input: 'auto' | 'memory' | 'disk';
-  spill_rows: number;
-}
+export type BackendAndInputConfig = ConfigOf<ReturnType<typeof backendAndInputFields>>;
 
 /** Options of every offline trainer stage. */
-export function commonTrainFields(defaults: { epochs: number; batchSize: number; lr: number }): Fields {
+export function commonTrainFields(defaults: { epochs: number; batchSize: number; lr: number }) {
   return {
     epochs: { type: 'integer', min: 1, default: defaults.epochs, doc: 'Passes over the training rows.' },
     batch_size: { type: 'integer', min: 1, default: defaults.batchSize, doc: 'Rows per optimiser step.' },
@@ -131,22 +118,7 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
     ...backendAndInputFields(),
-  };
+  } as const satisfies Fields;
 }
 
-export interface CommonTrainConfig extends OptimiserConfig, BackendAndInputConfig {
-  epochs: number;
-  batch_size: number;
-  seed?: number;
-  method?: string;
-  init?: string;
-  resume: boolean;
-  resume_from?: string;
-  output?: string;
-  checkpoint_every: number;
-  checkpoint_every_steps: number;
-  stop_after_steps: number;
-  keep_last: number;
-  keep_best: number;
-  log_every: number;
-}
+export type CommonTrainConfig = ConfigOf<ReturnType<typeof commonTrainFields>>;

@@ -50,10 +50,20 @@ interface CpuLikeBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Values): TensorInfo;
 }
 
+function hasFunctions<T>(b: unknown, names: string[]): b is T {
+  return typeof b === 'object' && b !== null && names.every((n) => typeof Reflect.get(b, n) === 'function');
+}
+
+/** The backend a kernel runs on, seen through the methods the kernel uses. */
+function backendWith<T>(backend: unknown, names: string[]): T {
+  if (!hasFunctions<T>(backend, names)) throw new Error(`UnsortedSegmentSum: the backend lacks ${names.join(', ')}`);
+  return backend;
+}
+
 const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
-  const b = backend as unknown as WasmLikeBackend;
+  const b = backendWith<WasmLikeBackend>(backend, ['readSync', 'makeOutput', 'typedArrayFromHeap']);
   // Read (copies) before allocating: allocation may grow and move the heap.
   const xv = b.readSync(x.dataId) as Values;
   const ids = b.readSync(segmentIds.dataId) as Int32Array;
@@ -67,7 +77,7 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
 const cpuSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
-  const b = backend as unknown as CpuLikeBackend;
+  const b = backendWith<CpuLikeBackend>(backend, ['readSync', 'makeTensorInfo']);
   const xv = b.readSync(x.dataId) as Values;
   const ids = b.readSync(segmentIds.dataId) as Int32Array;
   const shape = outputShape(x, segmentIds, numSegments);
@@ -88,8 +98,8 @@ export function registerTrainingKernels(backendName: string): string[] {
   if (backendName === 'cpu') {
     // The CPU backend prints a multi-line "install tfjs-node" banner on first
     // use; the backend start-up line and the README say it once.
-    const b = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-    if (b) b.firstUse = false;
+    const b = tf.findBackend('cpu');
+    if (b) Reflect.set(b, 'firstUse', false);
   }
   const fn = KERNELS[backendName];
   if (!fn) return [];

@@ -46,6 +46,13 @@ function internals(backend: unknown): WasmInternals | undefined {
   return b as WasmInternals;
 }
 
+/** The internals of the backend a kernel registered for WASM runs on (registered only when `internals` accepted it). */
+function wasmBackend(backend: unknown, kernel: string): WasmInternals {
+  const be = internals(backend);
+  if (!be) throw new Error(`${kernel}: the WASM backend's internals are not as expected`);
+  return be;
+}
+
 let wasmMatMul: ((...a: unknown[]) => void) | undefined;
 
 /** A tensor record aliasing `shape` floats at `offset` of the heap (no allocation). */
@@ -62,7 +69,7 @@ function dropView(be: WasmInternals, v: { info: TensorInfo; id: number }): void 
 
 const batchMatMulNN: KernelFunc = ({ inputs, backend }) => {
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-  const be = backend as unknown as WasmInternals;
+  const be = wasmBackend(backend, BATCH_MATMUL_NN);
   const [batch, m, k] = a.shape as [number, number, number];
   const n = b.shape[2]!;
   wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
@@ -92,7 +99,7 @@ function makeRowGather(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
-    const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+    const { axis, batchDims } = attrs as { axis: number; batchDims: number };
     const be = internals(backend);
     if (!be || axis !== 0 || (batchDims ?? 0) !== 0 || x.shape.length < 1 || x.dtype === 'string' || x.dtype === 'complex64') return fallback(args);
     const rows = x.shape[0]!;
@@ -131,7 +138,7 @@ function makeTranspose(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs as { x: TensorInfo };
-    const perm = (attrs as unknown as { perm: number[] }).perm;
+    const perm = (attrs as { perm: number[] }).perm;
     const be = internals(backend);
     if (!be || x.shape.length !== 2 || perm[0] !== 1 || perm[1] !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
     const [rows, cols] = x.shape as [number, number];
@@ -144,7 +151,7 @@ function makeTranspose(fallback: KernelFunc): KernelFunc {
 /** Column sums of a [rows, cols] float32 matrix (the reduction kernel would transpose first). */
 const sumRowsKernel: KernelFunc = ({ inputs, backend }) => {
   const { x } = inputs as { x: TensorInfo };
-  const be = backend as unknown as WasmInternals;
+  const be = wasmBackend(backend, SUM_ROWS);
   const [rows, cols] = x.shape as [number, number];
   const acc = new Float64Array(cols);
   const out = be.makeOutput([cols], 'float32');

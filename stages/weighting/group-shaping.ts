@@ -154,23 +154,3 @@ export function grpoAdvantages(shaped: Float64Array, G: number, eps = 1e-8): { a
   }
   return { advantage, zeroStdGroups: zero };
 }
-
-/**
- * The clipped GRPO surrogate per candidate (to be maximised):
- * min(ρ·A, clip(ρ, 1 − ε, 1 + ε)·A) with ρ = exp(log π_θ − log π̄); no KL term.
- */
-export function clippedSurrogate(logRatio: Float64Array, advantage: Float64Array, clip = 0.2): Float64Array {
-  const n = logRatio.length;
-  const out = new Float64Array(n);
-  const lo = 1 - clip;
-  const hi = 1 + clip;
-  for (let i = 0; i < n; i++) {
-    const rho = Math.exp(logRatio[i]!);
-    const a = advantage[i]!;
-    const c = rho < lo ? lo : rho > hi ? hi : rho;
-    const u = rho * a;
-    const v = c * a;
-    out[i] = u < v ? u : v;
-  }
-  return out;
-}

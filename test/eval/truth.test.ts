@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeParquetFile } from '../../stages/io/parquet.js';
-import { asOracle, IdMappedOracle, loadWorld, resolveOracle } from '../../stages/eval/truth.js';
+import { asOracle, IdMappedOracle, loadWorld, resolveOracle } from '../../stages/simulators/truth.js';
 import { removeTmpDirs, tmpDir } from './helpers.js';
 
 afterAll(removeTmpDirs);

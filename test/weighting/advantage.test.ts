@@ -30,8 +30,8 @@ describe('advantage-weighted baselines (batch-mean baseline)', () => {
     const res = weigh('apg', {});
     expect(Array.from(res.weight)).toEqual([-2, -1, 0, 1, 2]);
     expect(res.diagnostics.w_mean).toBeCloseTo(0, 12);
-    // ESS uses |w|: (Σ|w|)²/Σw² = 36/10.
-    expect(res.diagnostics.ess).toBeCloseTo(3.6, 12);
+    // ESS = (Σw)²/Σw² (SPEC S4): the signed weights cancel, Σw = 0.
+    expect(res.diagnostics.ess).toBe(0);
   });
 
   it('CRR: binary 1[A > 0] and exponential min(exp(A/β), w_max)', () => {

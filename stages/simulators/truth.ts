@@ -9,9 +9,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readDenseToRaw } from '../simulators/dense-truth.js';
-import { RATINGS_WORLD_FORMAT, RatingsWorld } from '../simulators/ratings-world.js';
-import { RECSIM_WORLD_FORMAT, RecSimWorld } from '../simulators/recsim-world.js';
+import { readDenseToRaw } from './dense-truth.js';
+import { RATINGS_WORLD_FORMAT, RatingsWorld } from './ratings-world.js';
+import { RECSIM_WORLD_FORMAT, RecSimWorld } from './recsim-world.js';
 import { ARTIFACT } from '../core/artifacts.js';
 
 export interface TrueRewardOracle {
