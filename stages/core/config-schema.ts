@@ -92,6 +92,13 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A ConfigError whose message already names the file or directory it is about
+ * (a dataset part, a checkpoint): the runner does not prefix it with the stage,
+ * so the one line a user sees starts with the path to fix.
+ */
+export class LocatedConfigError extends ConfigError {}
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === null) return 'null';

@@ -15,6 +15,7 @@
 import _ from 'highland';
 import type { Batch } from './batch.js';
 import { DataError } from './errors.js';
+import { LocatedConfigError } from './config-schema.js';
 import {
   stageShape,
   type BatchStage,
@@ -53,7 +54,8 @@ export function withStageLabel(e: unknown, label: string): Error {
   const err = e instanceof Error ? e : new Error(String(e));
   if (labelled.has(err)) return err;
   labelled.add(err);
-  if (err instanceof DataError) return err;
+  // Errors that already name their file (a row's file:line, a dataset part, a checkpoint) keep their message.
+  if (err instanceof DataError || err instanceof LocatedConfigError) return err;
   err.message = `${label}: ${err.message}`;
   return err;
 }

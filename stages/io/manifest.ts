@@ -15,14 +15,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../core/config-schema.js';
+import { LocatedConfigError } from '../core/config-schema.js';
 
 export const MANIFEST_NAME = '_manifest.json';
 export const MANIFEST_FORMAT = 'recpost.dataset';
 export const MANIFEST_VERSION = 2;
 
 /** A user-facing dataset problem (missing, tampered or unfinished files): exit code 2, one line. */
-export class DatasetError extends ConfigError {
+export class DatasetError extends LocatedConfigError {
   constructor(message: string) {
     super(message, ['dataset']);
     this.name = 'DatasetError';

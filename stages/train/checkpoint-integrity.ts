@@ -19,7 +19,7 @@
  * recorded (no `integrity`) are still checked for structure, size and
  * finiteness.
  */
-import { ConfigError } from '../core/config-schema.js';
+import { ConfigError, LocatedConfigError } from '../core/config-schema.js';
 import { jsonSha256 } from '../core/content-hash.js';
 
 export interface CheckpointIntegrity {
@@ -30,7 +30,7 @@ export interface CheckpointIntegrity {
 }
 
 /** A checkpoint that cannot be used as it is: names the directory and the problem. */
-export class CheckpointError extends ConfigError {
+export class CheckpointError extends LocatedConfigError {
   constructor(
     readonly dir: string,
     readonly problem: string,
