@@ -15,7 +15,7 @@ import { ARTIFACT } from '../core/artifacts.js';
 const USAGE = `usage: recpost report <metrics file | directory>... [options]
   reads *.jsonl / *.parquet metric files (a directory is searched recursively), writes and prints
   the comparison table, and draws plots.
-  --metrics a,b        table columns (default: every metric recorded in the split)
+  --metrics a,b        table columns (default: the evaluation metrics in the split, then training losses)
   --split S            split (default test)
   --baseline M         show the % change from method M
   --select last|best   checkpoint per seed (default last)   --best-by M   --best-split S
@@ -24,7 +24,7 @@ const USAGE = `usage: recpost report <metrics file | directory>... [options]
   --table FILE         Markdown file of the table (default <out>/comparison.md)
   --plot KIND          metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl (repeatable;
                        each writes <out>/plots/<kind>-<metric>.svg and .png)
-  --metric M           plotted metric   --x X   plot x (step|epoch, or the swept parameter)   --log-x
+  --metric M           plotted metric: one per --plot, in the same order (one alone applies to all)   --x X   plot x (step|epoch, or the swept parameter)   --log-x
   --plot-opt k=v       any other plot option (repeatable), e.g. --plot-opt png_text=bitmap
   --out DIR            output directory (default runs/report)   --quiet`;
 
@@ -33,6 +33,19 @@ const list = (v: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/**
+ * The metric of each plot: the i-th --metric goes with the i-th --plot; a
+ * single --metric applies to every plot; none leaves each kind's default.
+ */
+function pairedMetrics(plots: number, metrics: readonly string[]): (string | undefined)[] {
+  if (metrics.length === 0) return Array.from({ length: plots }, () => undefined);
+  if (metrics.length === 1) return Array.from({ length: plots }, () => metrics[0]);
+  if (metrics.length !== plots) {
+    throw new ConfigError(`report: ${plots} --plot flag(s) but ${metrics.length} --metric flag(s); give one --metric per --plot, in the same order (or one for all)`, ['metric']);
+  }
+  return [...metrics];
+}
 
 /** The report pipeline's stages from the command line. */
 export function reportStages(args: ParsedArgs, outDir: string): StageSpec[] {
@@ -58,10 +71,12 @@ export function reportStages(args: ParsedArgs, outDir: string): StageSpec[] {
     { stage: 'read_metrics', with: { paths: inputs } },
     { stage: 'comparison_table', with: table },
   ];
-  for (const kind of args.flags.get('plot') ?? []) {
+  const kinds = args.flags.get('plot') ?? [];
+  const plotMetrics = pairedMetrics(kinds.length, args.flags.get('metric') ?? []);
+  kinds.forEach((kind, i) => {
     const plot: Record<string, unknown> = { kind };
     applySets(plot, args.flags.get('plot-opt') ?? []);
-    const metric = flag(args, 'metric');
+    const metric = plotMetrics[i];
     if (metric !== undefined) plot.metric = metric;
     const x = flag(args, 'x');
     if (x !== undefined) plot.x = x;
@@ -71,8 +86,8 @@ export function reportStages(args: ParsedArgs, outDir: string): StageSpec[] {
     if (methods !== undefined) plot.methods = list(methods);
     const label = (plot.metric as string | undefined) ?? (kind === 'gold_proxy_vs_kl' ? '' : kind === 'reward_vs_noise' ? 'true_reward_top1' : '');
     if (plot.path === undefined) plot.path = path.join(outDir, 'plots', `${kind}${label ? `-${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}` : ''}`);
-    stages.push({ stage: 'plot', id: `plot_${kind}`, with: plot });
-  }
+    stages.push({ stage: 'plot', id: `plot_${i + 1}_${kind}`, with: plot });
+  });
   return stages;
 }
 
