@@ -3,7 +3,7 @@ import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/m
 import { consoleColumns, formatConsoleTable } from '../../stages/sinks/console-table.js';
 import { consoleTableStage } from '../../stages/sinks/console-table-stage.js';
 import { MetricTable } from '../../stages/sinks/metric-table.js';
-import { formatTextTable, LiveBlock } from '../../stages/sinks/text-table.js';
+import { formatTextTable } from '../../stages/sinks/text-table.js';
 import { runWith, testSource } from './helpers.js';
 
 const rec = (method: string, seed: number, epoch: number, step: number, split: string, metric: string, value: number) =>
@@ -69,16 +69,6 @@ describe('console table', () => {
   it('aligns text columns', () => {
     const t = formatTextTable(['a', 'bbb'], [['xx', '1'], ['y', '22']], ['left', 'right']);
     expect(t.split('\n')).toEqual(['a   bbb', '--  ---', 'xx    1', 'y    22']);
-  });
-
-  it('redraws a live block in place and erases it', () => {
-    const writes: string[] = [];
-    const block = new LiveBlock({ write: (s: string) => writes.push(s) });
-    block.draw('a\nb');
-    block.draw('c\nd\ne\n');
-    block.clear();
-    block.clear();
-    expect(writes).toEqual(['a\nb\n', '\r\x1b[2A\x1b[Jc\nd\ne\n', '\r\x1b[3A\x1b[J']);
   });
 });
 
