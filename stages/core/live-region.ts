@@ -58,10 +58,15 @@ export class LiveRegion {
     this.out.write(this.erase() + this.render());
   }
 
-  /** Print permanent text above the live lines (which are redrawn below it). */
+  /** Print permanent text above the live lines (which are redrawn below it); it may wrap like any output. */
   printAbove(text: string): void {
     const body = text.endsWith('\n') ? text : `${text}\n`;
-    this.out.write(this.erase() + body.replace(/\n/g, `${CLEAR_TO_EOL}\n`) + this.render());
+    this.out.write(this.erase() + body + this.render());
+  }
+
+  /** Columns a live line may use (one less than the terminal's). */
+  get lineWidth(): number {
+    return this.width() - 1;
   }
 
   /** Whether anything live is on screen. */

@@ -1,13 +1,13 @@
 /**
  * Progress on stderr for long work: the count and its unit (rows, steps,
- * examples…), the rate, the position against the total when known (a
- * percentage, and "done/total" when the total is in the same unit), the time
+ * examples…), the rate, the position against the total when known
+ * ("done/total" when the total is in the same unit, else a percentage), the time
  * left, and a status (e.g. the current loss). Silent unless enabled (the
  * runner enables it only for a TTY without --quiet). Redraws at most every
  * 250 ms, in the terminal's live region (live-region.ts: cut to the width,
  * no stale characters), above which other messages are printed.
  */
-import { liveRegion, type TerminalStream } from './live-region.js';
+import { displayWidth, fitToWidth, liveRegion, type TerminalStream } from './live-region.js';
 
 export interface ProgressOptions {
   /** What `advance` counts: rows (default), steps (optimiser steps), examples… */
@@ -57,18 +57,30 @@ export class Progress {
     const now = this.now();
     if (now - this.last < 250) return;
     this.last = now;
-    liveRegion(this.stream).set(this.key, this.line(now));
+    const region = liveRegion(this.stream);
+    region.set(this.key, this.fitted(region.lineWidth, now));
+  }
+
+  /**
+   * The line fitted to `width` columns: a long label is shortened first, so
+   * the numbers (position, rate, ETA, loss) stay visible; then the line is cut.
+   */
+  fitted(width: number, now: number = this.now(), suffix = ''): string {
+    const full = this.line(now) + suffix;
+    if (displayWidth(full) <= width) return full;
+    const room = Math.max(8, width - (displayWidth(full) - displayWidth(this.label)));
+    return fitToWidth(this.line(now, shortenMiddle(this.label, room)) + suffix, width);
   }
 
   /** The progress line at time `now` (ms). */
-  line(now: number = this.now()): string {
+  line(now: number = this.now(), label = this.label): string {
     const secs = (now - this.start) / 1000;
     const rate = secs > 0 ? this.count / secs : 0;
-    const parts = [`[${this.label}]`];
+    const parts = [`[${label}]`];
     parts.push(this.total && this.options.totalIsCount ? `${formatCount(this.done)}/${formatCount(this.total)} ${this.unit}` : `${formatCount(this.count)} ${this.unit}`);
-    parts.push(`${formatRate(rate)} ${this.unit}/s`);
+    parts.push(`${formatRate(rate)}/s`);
     if (this.total) {
-      parts.push(`${Math.min(100, (100 * this.done) / this.total).toFixed(1)}%`);
+      if (!this.options.totalIsCount) parts.push(`${Math.min(100, (100 * this.done) / this.total).toFixed(1)}%`);
       // Time left from the pace of the position since the start (not from the count: the total may be bytes).
       const moved = this.done - (this.options.startAt ?? 0);
       if (moved > 0 && secs > 0 && this.done < this.total) parts.push(`ETA ${formatDuration(((this.total - this.done) * secs) / moved)}`);
@@ -81,8 +93,16 @@ export class Progress {
     if (!this.enabled) return;
     const region = liveRegion(this.stream);
     region.set(this.key, undefined);
-    region.printAbove(`${this.line(this.now())}  done`);
+    region.printAbove(this.fitted(region.lineWidth, this.now(), '  done'));
   }
+}
+
+/** Cut the middle of a label (its start names the stage, its end the method and epoch). */
+function shortenMiddle(s: string, width: number): string {
+  const cs = [...s];
+  if (cs.length <= width) return s;
+  const head = Math.floor((width - 1) / 3);
+  return `${cs.slice(0, head).join('')}…${cs.slice(cs.length - (width - 1 - head)).join('')}`;
 }
 
 export function formatCount(n: number): string {

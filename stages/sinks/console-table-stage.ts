@@ -1,7 +1,7 @@
 /** `console_table` sink: a live table on a terminal while records arrive, and the final table once at the end. */
 import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
-import { formatConsoleTable } from './console-table.js';
+import { consoleColumns, formatConsoleTable } from './console-table.js';
 import { recordsField, ReportInput } from './report-input.js';
 import { liveRegion } from '../core/live-region.js';
 
@@ -59,7 +59,9 @@ export const consoleTableStage = defineStage({
       source.syncRun();
       if (source.table.size === drawnSize || source.table.size === 0) return;
       drawnSize = source.table.size;
-      region.set(key, formatConsoleTable(source.view(), opts));
+      // Nothing to show yet (only data statistics): keep the terminal for the progress lines.
+      const view = source.view();
+      if (consoleColumns(view, opts).length > 0) region.set(key, formatConsoleTable(view, opts));
     };
     const stop = () => {
       if (timer) clearInterval(timer);

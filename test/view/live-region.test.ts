@@ -62,9 +62,20 @@ describe('progress line', () => {
       p.advance(1, i, i === 100 ? 'loss 6.123' : 'loss 7');
     }
     // 100 of 400 steps in 10 s: 10 steps/s, 300 left → 30 s.
-    expect(screen.lines()).toEqual(['[bc epoch 2/12]  100/400 steps  10.0 steps/s  25.0%  ETA 30s  loss 6.123']);
+    expect(screen.lines()).toEqual(['[bc epoch 2/12]  100/400 steps  10.0/s  ETA 30s  loss 6.123']);
     p.finish();
-    expect(screen.lines()).toEqual(['[bc epoch 2/12]  100/400 steps  10.0 steps/s  25.0%  ETA 30s  loss 6.123  done']);
+    expect(screen.lines()).toEqual(['[bc epoch 2/12]  100/400 steps  10.0/s  ETA 30s  loss 6.123  done']);
+  });
+
+  it('on a narrow terminal the label is shortened in the middle so the numbers and the loss stay', () => {
+    const { screen, stream } = terminal(60);
+    let now = 0;
+    const p = new Progress('train_gaussian[bc_with_a_long_label] epoch 1/2', true, 111, { unit: 'steps', totalIsCount: true, stream, now: () => now });
+    now = 1000;
+    p.advance(11, 11, 'loss -3.918');
+    // 11 steps in 1 s, 100 left → 9 s; 59 columns at most.
+    expect(screen.lines()).toEqual(['[trai…epoch 1/2]  11/111 steps  11.0/s  ETA 9s  loss -3.918']);
+    expect(screen.wraps).toBe(0);
   });
 
   it('a resumed epoch counts its rate and ETA from where it resumed', () => {
@@ -73,7 +84,7 @@ describe('progress line', () => {
     now = 5000;
     for (let i = 51; i <= 60; i++) p.advance(1, i);
     // 10 steps in 5 s since the resume: 2 steps/s, 40 left → 20 s.
-    expect(p.line()).toBe('[bc epoch 1/2]  60/100 steps  2.0 steps/s  60.0%  ETA 20s');
+    expect(p.line()).toBe('[bc epoch 1/2]  60/100 steps  2.0/s  ETA 20s');
   });
 
   it('rows against a total in bytes: a percentage, no "done/total"', () => {
@@ -81,6 +92,6 @@ describe('progress line', () => {
     const p = new Progress('ingest', false, 1000, { now: () => now });
     now = 2000;
     p.advance(50_000, 250);
-    expect(p.line()).toBe('[ingest]  50.0K rows  25.0K rows/s  25.0%  ETA 6s');
+    expect(p.line()).toBe('[ingest]  50.0K rows  25.0K/s  25.0%  ETA 6s');
   });
 });
