@@ -16,6 +16,7 @@ import type { SplitCounts } from './split/leave-last-out.js';
 import type { RewardStats } from './stats/reward-stats.js';
 import type { CheckpointRef } from './eval/checkpoints.js';
 import type { ReportNote } from './eval/report-notes.js';
+import type { StageCounters } from './core/stage.js';
 
 /** The dataset ingest wrote. */
 export interface IngestDatasetArtifact {
@@ -50,5 +51,6 @@ declare module './core/artifacts.js' {
     [ARTIFACT.reportConsoleTable]: string;
     [ARTIFACT.reportComparisonTable]: { path: string; text: string; comparison: Comparison };
     [ARTIFACT.reportNotes]: ReportNote[];
+    [ARTIFACT.stageReports]: (StageCounters & { id: string; stage: string; wallMs: number })[];
   }
 }

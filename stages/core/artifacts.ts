@@ -35,6 +35,8 @@ export const ARTIFACT = {
   reportComparisonTable: 'report:comparison_table',
   /** How metrics were measured (which judge, which history excluded), for table captions. */
   reportNotes: 'report:notes',
+  /** The runner's per-stage counters, live (reports at the end of a pipeline read the finished stages before them). */
+  stageReports: 'run:stage_reports',
 } as const;
 
 /** Keys with a path part: one artifact per file or directory written. */
