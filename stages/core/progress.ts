@@ -77,7 +77,9 @@ export class Progress {
     const secs = (now - this.start) / 1000;
     const rate = secs > 0 ? this.count / secs : 0;
     const parts = [`[${label}]`];
-    parts.push(this.total && this.options.totalIsCount ? `${formatCount(this.done)}/${formatCount(this.total)} ${this.unit}` : `${formatCount(this.count)} ${this.unit}`);
+    parts.push(
+      this.total && this.options.totalIsCount ? `${formatCount(this.done)}/${formatCount(this.total)} ${this.unit}` : `${formatCount(this.count)} ${this.unit}`,
+    );
     parts.push(`${formatRate(rate)}/s`);
     if (this.total) {
       if (!this.options.totalIsCount) parts.push(`${Math.min(100, (100 * this.done) / this.total).toFixed(1)}%`);

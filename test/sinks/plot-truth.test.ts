@@ -28,7 +28,17 @@ const config = (raw: Record<string, unknown>) => validateConfig<PlotConfig>('plo
 function checkpoint(dir: string, method: string, epoch: number, step: number, init?: string): string {
   return writeCheckpoint(
     dir,
-    { kind: 'sasrec', method, model: {}, step, epoch, seed: 0, position: null, rng: { seed: 0, step, epoch, batch: 0 }, ...(init ? { trainer: { init } } : {}) },
+    {
+      kind: 'sasrec',
+      method,
+      model: {},
+      step,
+      epoch,
+      seed: 0,
+      position: null,
+      rng: { seed: 0, step, epoch, batch: 0 },
+      ...(init ? { trainer: { init } } : {}),
+    },
     [],
   );
 }
@@ -76,7 +86,11 @@ describe('plot: baselines and KL order', () => {
 
   it('gold and proxy are joined in KL order (x increasing), not in step order', () => {
     const kls = [0, 0.5, 0.3, 0.9];
-    const rs = kls.flatMap((kl, i) => [rec('grpo', 0, i * 10, 'test', 'gold_gain', i), rec('grpo', 0, i * 10, 'test', 'proxy_gain', 2 * i), rec('grpo', 0, i * 10, 'test', 'kl_to_init', kl)]);
+    const rs = kls.flatMap((kl, i) => [
+      rec('grpo', 0, i * 10, 'test', 'gold_gain', i),
+      rec('grpo', 0, i * 10, 'test', 'proxy_gain', 2 * i),
+      rec('grpo', 0, i * 10, 'test', 'kl_to_init', kl),
+    ]);
     const data = goldProxyVsKl(tableOf(rs), { split: 'test', gold: 'gold_gain', proxy: 'proxy_gain', kl: 'kl_to_init', recenter: false, markers: true });
     const gold = data.series.find((s) => s.id === 'grpo:gold')!;
     expect(gold.xs).toEqual([0, 0.3, 0.5, 0.9]);
@@ -89,15 +103,33 @@ describe('plot: baselines and KL order', () => {
 describe('plot: ticks and names', () => {
   it('a log axis over a few swept values ticks exactly at them', () => {
     const xs = [0.25, 0.5, 1, 2, 4];
-    const { scene } = layoutChart({ width: 760, height: 460, xLabel: 'λ', yLabel: 'y', logX: true, series: [{ id: 's', label: 's', xs, ys: [1, 2, 3, 2, 1], color: '#000' }] });
+    const { scene } = layoutChart({
+      width: 760,
+      height: 460,
+      xLabel: 'λ',
+      yLabel: 'y',
+      logX: true,
+      series: [{ id: 's', label: 's', xs, ys: [1, 2, 3, 2, 1], color: '#000' }],
+    });
     const ticks = axisTicks(sceneToSvg(scene, 'text')).x.map((t) => t[0]);
     expect(ticks).toEqual(xs);
     expect(sceneToSvg(scene, 'text')).toContain('>0.25</text>');
   });
 
   it('titles and axis labels use readable metric names', () => {
-    expect(['ndcg@10', 'hr@10', 'mrr', 'avg_reward', 'kl_ref', 'recall@50'].map(displayName)).toEqual(['NDCG@10', 'HR@10', 'MRR', 'Avg reward', 'KL to reference', 'Recall@50']);
-    const data = metricVsStep(tableOf([rec('bc', 0, 0, 'test', 'ndcg@10', 0.1), rec('bc', 0, 1, 'test', 'ndcg@10', 0.2)]), { metric: 'ndcg@10', x: 'step', markers: false });
+    expect(['ndcg@10', 'hr@10', 'mrr', 'avg_reward', 'kl_ref', 'recall@50'].map(displayName)).toEqual([
+      'NDCG@10',
+      'HR@10',
+      'MRR',
+      'Avg reward',
+      'KL to reference',
+      'Recall@50',
+    ]);
+    const data = metricVsStep(tableOf([rec('bc', 0, 0, 'test', 'ndcg@10', 0.1), rec('bc', 0, 1, 'test', 'ndcg@10', 0.2)]), {
+      metric: 'ndcg@10',
+      x: 'step',
+      markers: false,
+    });
     expect(data.title).toBe('NDCG@10 vs step');
     expect(data.yLabel).toBe('NDCG@10 (test)');
   });

@@ -50,16 +50,30 @@ describe('recpost report', () => {
     const dir = tmpDir('report-mismatch');
     const file = path.join(dir, 'metrics.jsonl');
     fs.writeFileSync(file, jsonl([rec('bc', 0, 'test', 'hr@10', 0.1)]));
-    await expect(report([file, '--plot', 'metric_vs_step', '--plot', 'metric_vs_step', '--metric', 'a', '--metric', 'b', '--metric', 'c', '--quiet'])).rejects.toThrow(
-      'report: 2 --plot flag(s) but 3 --metric flag(s); give one --metric per --plot, in the same order (or one for all)',
-    );
+    await expect(
+      report([file, '--plot', 'metric_vs_step', '--plot', 'metric_vs_step', '--metric', 'a', '--metric', 'b', '--metric', 'c', '--quiet']),
+    ).rejects.toThrow('report: 2 --plot flag(s) but 3 --metric flag(s); give one --metric per --plot, in the same order (or one for all)');
   });
 
   it('without flags tabulates the evaluation metrics, not bookkeeping values', async () => {
     const dir = tmpDir('report-default');
     const file = path.join(dir, 'metrics.jsonl');
-    const bookkeeping = [rec('bc', 0, 'test', 'examples', 900), rec('bc', 0, 'test', 'candidates', 1700), rec('bc', 0, 'test', 'lr', 0.001), rec('bc', 0, 'test', 'steps', 12)];
-    fs.writeFileSync(file, jsonl([rec('bc', 0, 'train', 'loss', 5), rec('bc', 0, 'train', 'examples_per_s', 1000), ...bookkeeping, rec('bc', 0, 'test', 'ndcg@10', 0.1), rec('bc', 0, 'test', 'hr@10', 0.2)]));
+    const bookkeeping = [
+      rec('bc', 0, 'test', 'examples', 900),
+      rec('bc', 0, 'test', 'candidates', 1700),
+      rec('bc', 0, 'test', 'lr', 0.001),
+      rec('bc', 0, 'test', 'steps', 12),
+    ];
+    fs.writeFileSync(
+      file,
+      jsonl([
+        rec('bc', 0, 'train', 'loss', 5),
+        rec('bc', 0, 'train', 'examples_per_s', 1000),
+        ...bookkeeping,
+        rec('bc', 0, 'test', 'ndcg@10', 0.1),
+        rec('bc', 0, 'test', 'hr@10', 0.2),
+      ]),
+    );
     const r = await report([file, '--out', path.join(dir, 'out'), '--quiet']);
     expect(r.stdout.split('\n').find((l) => l.startsWith('| method'))).toBe('| method | n | ndcg@10 | hr@10 |');
     // A run without evaluation: no table of bookkeeping values, and a warning that says where the metrics are.
@@ -67,11 +81,18 @@ describe('recpost report', () => {
     fs.writeFileSync(trainOnly, jsonl([rec('bc', 0, 'train', 'loss', 5), rec('bc', 0, 'train', 'examples_per_s', 1000), ...bookkeeping]));
     const t = await report([trainOnly, '--out', path.join(dir, 'out2'), '--quiet']);
     expect(t.stdout.split('\n').find((l) => l.startsWith('| method'))).toBe('| method | n |  |');
-    expect(t.stderr).toContain('warning: comparison_table: no evaluation or training metrics in split "test" (they are in: train); choose a split or name the metrics');
+    expect(t.stderr).toContain(
+      'warning: comparison_table: no evaluation or training metrics in split "test" (they are in: train); choose a split or name the metrics',
+    );
   });
 
   it('default metrics: evaluation first, then training objectives; never step counts, rates, lr or counts', () => {
-    expect(defaultMetrics(['lr', 'loss', 'examples_per_s', 'nll', 'candidates', 'mrr', 'grad_norm', 'ndcg@10_std', 'ndcg@10'])).toEqual(['mrr', 'ndcg@10', 'loss', 'nll']);
+    expect(defaultMetrics(['lr', 'loss', 'examples_per_s', 'nll', 'candidates', 'mrr', 'grad_norm', 'ndcg@10_std', 'ndcg@10'])).toEqual([
+      'mrr',
+      'ndcg@10',
+      'loss',
+      'nll',
+    ]);
     expect(defaultMetrics(['examples', 'steps', 'lr', 'rows_per_s', 'dropped_min_context'])).toEqual([]);
   });
 
@@ -93,7 +114,9 @@ describe('recpost report', () => {
     writeParquetFile(path.join(dir, 'm.parquet'), [metricsToBatch([rec('bc', 0, 'test', 'hr@10', 0.5)])]);
     const h = await runWith([readMetricsStage, { path: dir }], []);
     const skips = h.log.filter((l) => l.includes('skipping'));
-    expect(skips).toEqual([`read_metrics: skipping 3 Parquet file(s) that are not metrics tables (no "metric" and "value" columns), e.g. ${path.join(dir, 'a.parquet')}`]);
+    expect(skips).toEqual([
+      `read_metrics: skipping 3 Parquet file(s) that are not metrics tables (no "metric" and "value" columns), e.g. ${path.join(dir, 'a.parquet')}`,
+    ]);
     expect(h.out.reduce((n, b) => n + b.numRows, 0)).toBe(1);
   });
 });

@@ -48,5 +48,9 @@ export function findAll(el: HtmlElement, pred: (e: HtmlElement) => boolean, out:
 
 /** Text of an element and its descendants, entities decoded (the few the report uses). */
 export function textOf(el: HtmlElement): string {
-  return el.text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return el.text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 }

@@ -14,6 +14,7 @@ import type { ResolvedPipeline } from '../../pipelines/spec.js';
 
 const outDir = process.argv[2];
 if (!outDir) throw new Error('usage: pty-pipeline.ts <out_dir>');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- stages of different configuration types in one list
 const stages: [StageDefinition<any>, Record<string, unknown>, string][] = [
   [simulateRecSimStage, { preset: 'medium', num_users: 150, num_items: 100, dim: 8, output: `${outDir}/recsim` }, 'sim'],
   [splitSequencesStage, { max_len: 10, apply_threshold: false }, 'split'],

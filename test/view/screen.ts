@@ -35,8 +35,7 @@ export class Screen {
         // A tty's default output processing (onlcr) turns LF into CR LF.
         this.row++;
         this.col = 0;
-      }
-      else if (c === '\b') this.col = Math.max(0, this.col - 1);
+      } else if (c === '\b') this.col = Math.max(0, this.col - 1);
       else if (c === '\x07') continue;
       else {
         if (this.col >= this.width) {

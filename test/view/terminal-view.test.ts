@@ -14,7 +14,6 @@ import { Screen } from './screen.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WIDTH = 60;
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 describe.skipIf(!hasScript)('terminal view in a pseudo-terminal', () => {
