@@ -4,6 +4,7 @@
  * It runs read_metrics → comparison_table → plot… as a pipeline, so the output
  * is exactly what those stages write, and prints the table to stdout.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from '../../pipelines/command.js';
 import { applySets, flag, hasFlag, type ParsedArgs } from '../../pipelines/args.js';
@@ -84,6 +85,9 @@ export function reportStages(args: ParsedArgs, outDir: string): StageSpec[] {
     if (flag(args, 'split') !== undefined) plot.split = flag(args, 'split');
     for (const k of ['select', 'best-by', 'best-split'] as const) if (flag(args, k) !== undefined) plot[k.replace('-', '_')] = flag(args, k);
     if (methods !== undefined) plot.methods = list(methods);
+    // Run directories given hold the checkpoints that say which run continued which (init: previous).
+    const dirs = inputs.filter((p) => fs.existsSync(p) && fs.statSync(p).isDirectory());
+    if (kind === 'metric_vs_step' && dirs.length > 0) plot.checkpoints_under = dirs;
     const label = (plot.metric as string | undefined) ?? (kind === 'gold_proxy_vs_kl' ? '' : kind === 'reward_vs_noise' ? 'true_reward_top1' : '');
     if (plot.path === undefined) plot.path = path.join(outDir, 'plots', `${kind}${label ? `-${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}` : ''}`);
     stages.push({ stage: 'plot', id: `plot_${i + 1}_${kind}`, with: plot });

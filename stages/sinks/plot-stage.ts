@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../io/parquet.js';
 import { defaultLowerIsBetter } from './aggregate.js';
 import type { MetricTable } from './metric-table.js';
 import { layoutChart } from './plot/chart.js';
-import { continuationOffsets, type CheckpointRef, type Continuation } from './plot/continuations.js';
+import { continuationOffsets, findCheckpoints, type CheckpointRef, type Continuation } from './plot/continuations.js';
 import { renderPng } from './plot/png.js';
 import { goldProxyVsKl, metricVsParam, metricVsStep, type PlotData } from './plot/series.js';
 import { sceneToSvg } from './plot/svg.js';
@@ -41,6 +41,12 @@ const plotFields = {
   png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
   font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
   png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
+  checkpoints_under: {
+    type: 'array',
+    items: { type: 'string', doc: 'directory' },
+    default: [],
+    doc: 'metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method\'s checkpoint after it; the run\'s own checkpoints are always used.',
+  },
   records: recordsField,
 } as const satisfies Fields;
 
@@ -207,8 +213,9 @@ export const plotStage = defineStage({
       },
       async finish() {
         source.syncRun();
-        const checkpoints = ctx.artifacts.get(ARTIFACT.checkpoints);
-        const offsets = Array.isArray(checkpoints) ? continuationOffsets(checkpoints as CheckpointRef[]) : undefined;
+        const published = ctx.artifacts.get(ARTIFACT.checkpoints);
+        const refs = [...(Array.isArray(published) ? (published as CheckpointRef[]) : []), ...cfg.checkpoints_under.flatMap((d) => findCheckpoints(d))];
+        const offsets = cfg.kind === 'metric_vs_step' && refs.length > 0 ? continuationOffsets(refs) : undefined;
         const written = await writePlot(source.view(), cfg, file, ctx.log, offsets);
         if (!written) return;
         ctx.artifacts.set(plotArtifact(file), written);

@@ -120,3 +120,47 @@ describe('recpost report', () => {
     expect(h.out.reduce((n, b) => n + b.numRows, 0)).toBe(1);
   });
 });
+
+describe('recpost report: continued runs read back from a run directory', () => {
+  it('draws a run initialised from another method checkpoint after it, from the checkpoints under the directory', async () => {
+    const { writeCheckpoint } = await import('../../stages/train/checkpoint.js');
+    const dir = tmpDir('report-continued');
+    const run = path.join(dir, 'run');
+    const ckpt = (method: string, epoch: number, init?: string) =>
+      writeCheckpoint(
+        path.join(run, 'checkpoints', method, `epoch-${epoch}`),
+        {
+          kind: 'sasrec',
+          method,
+          model: {},
+          step: epoch * 10,
+          epoch,
+          seed: 0,
+          position: null,
+          rng: { seed: 0, step: epoch * 10, epoch, batch: 0 },
+          ...(init ? { trainer: { init } } : {}),
+        },
+        [],
+      );
+    const bcLast = ckpt('bc', 3);
+    ckpt('exp_rsft', 1, bcLast);
+    const epochRec = (method: string, epoch: number, value: number) =>
+      metricRecord({ run: 'r', method, seed: 0, step: epoch * 10, epoch, split: 'valid', metric: 'ndcg@10', value });
+    fs.writeFileSync(
+      path.join(run, 'metrics.jsonl'),
+      jsonl([epochRec('bc', 1, 0.1), epochRec('bc', 2, 0.2), epochRec('bc', 3, 0.3), epochRec('exp_rsft', 1, 0.35), epochRec('exp_rsft', 2, 0.4)]),
+    );
+    const out = path.join(dir, 'out');
+    const r = await report([run, '--plot', 'metric_vs_step', '--metric', 'ndcg@10', '--x', 'epoch', '--split', 'valid', '--out', out, '--quiet']);
+    expect(r.code).toBe(0);
+    const svg = fs.readFileSync(path.join(out, 'plots', 'metric_vs_step-ndcg_10.svg'), 'utf8');
+    expect(svg).toContain('exp_rsft (continues bc after epoch 3)');
+    const { seriesPaths, axisTicks, tickMap } = await import('./svg-parse.js');
+    const toPx = tickMap(axisTicks(svg).x);
+    const xs = seriesPaths(svg)
+      .get('exp_rsft')!
+      .map((p) => p[0]);
+    expect(xs.map((x) => Math.abs(x - toPx(4)) < 0.02 || Math.abs(x - toPx(5)) < 0.02)).toEqual([true, true]);
+    expect(xs[0]).toBeCloseTo(toPx(4), 1);
+  });
+});

@@ -4,6 +4,7 @@
  * metric-vs-step plot they belong after the checkpoint they started from, so
  * their x is offset by where that checkpoint ended.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCheckpointMeta } from '../../train/checkpoint.js';
 
@@ -39,5 +40,35 @@ export function continuationOffsets(checkpoints: readonly CheckpointRef[]): Map<
       continue;
     }
   }
+  return out;
+}
+
+/**
+ * Checkpoint directories (holding checkpoint.json) below `root`, with their
+ * method, for runs read back from disk (`recpost report <run dir>`). Walks at
+ * most `maxDepth` levels and skips temporary directories of writes in progress.
+ */
+export function findCheckpoints(root: string, maxDepth = 4): CheckpointRef[] {
+  const out: CheckpointRef[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && e.name === 'checkpoint.json')) {
+      try {
+        out.push({ method: readCheckpointMeta(dir).method, dir });
+      } catch {
+        // not readable: not drawn as a continuation
+      }
+      return;
+    }
+    if (depth >= maxDepth) return;
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name)))
+      if (e.isDirectory() && !e.name.includes('.tmp')) walk(path.join(dir, e.name), depth + 1);
+  };
+  if (fs.existsSync(root) && fs.statSync(root).isDirectory()) walk(root, 0);
   return out;
 }
