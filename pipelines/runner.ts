@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type { Batch } from '../stages/core/batch.js';
 import type { StageContext, StageCounters, StageInstance } from '../stages/core/stage.js';
 import { driveStage, withStageLabel } from '../stages/core/stage-driver.js';
-import { ArtifactMap } from '../stages/core/artifacts.js';
+import { ARTIFACT, ArtifactMap } from '../stages/core/artifacts.js';
 import { stderrLogger, type Logger } from '../stages/core/logger.js';
 import { metricRecord, type MetricRecord } from '../schemas/metric-record.js';
 import { openMetricsLog, pipelineResumes } from './metrics-log.js';
@@ -73,6 +73,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
   const runId = p.name;
 
   const reports: StageReport[] = [];
+  artifacts.set(ARTIFACT.stageReports, reports);
   const instances: StageInstance[] = [];
   let stream: AsyncIterable<Batch> = noInput();
   const t0 = performance.now();

@@ -5,6 +5,7 @@
  * is exactly what those stages write, and prints the table to stdout.
  */
 import { ARTIFACT } from '../../stages/core/artifacts.js';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { applyOptionAssignments, collect, commaList } from '../args.js';
@@ -64,9 +65,12 @@ export function reportStages(inputs: string[], opts: ReportOptions, outDir: stri
     if (opts.x !== undefined) plot.x = opts.x;
     if (opts.logX) plot.log_x = true;
     Object.assign(plot, shared);
+    // Run directories given hold the checkpoints that say which run continued which (init: previous).
+    const dirs = inputs.filter((p) => fs.existsSync(p) && fs.statSync(p).isDirectory());
+    if (kind === 'metric_vs_step' && dirs.length > 0) plot.checkpoints_under = dirs;
     const label = (plot.metric as string | undefined) ?? (kind === 'reward_vs_noise' ? 'true_reward_top1' : '');
     if (plot.path === undefined) plot.path = path.join(outDir, 'plots', `${kind}${label ? `-${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}` : ''}`);
-    stages.push({ stage: 'plot', id: `plot_${kind}`, with: plot });
+    stages.push({ stage: 'plot', id: `plot_${i + 1}_${kind}`, with: plot });
   });
   return stages;
 }
@@ -79,7 +83,7 @@ export const reportCommand: CliCommand = {
       .summary('comparison table and plots from the metric files of earlier runs')
       .description('Read *.jsonl / *.parquet metric files (a directory is searched recursively), write and print the comparison table, and draw plots.')
       .argument('<metrics...>', 'metric files or directories')
-      .option('--metrics <a,b>', 'table columns (default: every metric recorded in the split)')
+      .option('--metrics <a,b>', 'table columns (default: the evaluation metrics in the split, then training losses)')
       .option('--split <split>', 'split (default test)')
       .option('--baseline <method>', 'show the % change from this method')
       .option('--select <last|best>', 'checkpoint per seed (default last)')

@@ -37,6 +37,8 @@ export const ARTIFACT = {
   reportNotes: 'report:notes',
   /** Where the mlflow sink logged (tracking URI, experiment and run ids, metrics sent). */
   mlflow: 'mlflow',
+  /** The runner's per-stage counters, live (reports at the end of a pipeline read the finished stages before them). */
+  stageReports: 'run:stage_reports',
 } as const;
 
 /** Keys with a path part: one artifact per file or directory written. */

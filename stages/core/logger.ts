@@ -1,4 +1,6 @@
 /** Human-facing messages on stderr; data and tables go to stdout or files. */
+import { writeStderrLine } from './live-region.js';
+
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
@@ -10,10 +12,10 @@ export function stderrLogger(quiet = false): Logger {
   return {
     quiet,
     info(msg) {
-      if (!quiet) process.stderr.write(`${msg}\n`);
+      if (!quiet) writeStderrLine(msg);
     },
     warn(msg) {
-      process.stderr.write(`warning: ${msg}\n`);
+      writeStderrLine(`warning: ${msg}`);
     },
   };
 }

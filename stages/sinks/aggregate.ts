@@ -78,11 +78,13 @@ const repKey = (run: string, seed: number) => `${run}\u0000${seed}`;
 
 /**
  * Default direction of a metric: names containing loss, mse, mae, rmse or
- * error are lower-is-better; gaps are best closest to zero (see
+ * error, negative log-likelihoods (nll) and divergences from a reference or
+ * initial policy (kl, kl_ref, kl_to_init, kl_at_peak: the KL budget a method
+ * spends, paper 004) are lower-is-better; gaps are best closest to zero (see
  * isTowardZeroMetric); everything else (NDCG, HR, reward, …) higher.
  */
 export function defaultLowerIsBetter(metric: string): boolean {
-  return /(loss|mse|mae|rmse|error)/i.test(metric);
+  return /(loss|mse|mae|rmse|error|nll)/i.test(metric) || /(^|_)kl($|_)/i.test(metric);
 }
 
 /**

@@ -5,9 +5,17 @@ import { defineStage } from '../core/stage.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { defaultLowerIsBetter } from './aggregate.js';
 import { compareMethods, comparisonMarkdown } from './comparison.js';
-import { defaultMetrics } from './default-metrics.js';
+import { defaultMetrics, isReportMetric } from './default-metrics.js';
+import type { MetricTable } from './metric-table.js';
 import { recordsField, ReportInput } from './report-input.js';
 import { notesFor } from '../eval/report-notes.js';
+
+/** Why a table without `metrics` has no columns, and where the evaluation or training metrics are. */
+function noMetricsWarning(t: MetricTable, split: string): string {
+  if (t.metricsIn(split).length === 0) return `comparison_table: no metric records in split "${split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`;
+  const elsewhere = t.distinct('split', (i) => isReportMetric(t.metric[i]!));
+  return `comparison_table: no evaluation or training metrics in split "${split}" (${elsewhere.length > 0 ? `they are in: ${elsewhere.join(', ')}` : 'only bookkeeping values'}); choose a split or name the metrics`;
+}
 
 export const comparisonTableStage = defineStage({
   name: 'comparison_table',
@@ -37,7 +45,7 @@ export const comparisonTableStage = defineStage({
     lower_is_better: {
       type: 'array',
       items: { type: 'string', doc: 'metric name' },
-      doc: 'Metrics where lower is better (for bold and `best`); default: names containing loss, mse, mae, rmse, error or gap.',
+      doc: 'Metrics where lower is better (for bold and `best`); default: names containing loss, mse, mae, rmse, error, nll or kl (and gaps: closest to 0).',
     },
     methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Rows, in this order (empty: all methods, in order of first appearance).' },
     path: { type: 'string', doc: 'Markdown file written (default <out_dir>/comparison.md).' },
@@ -60,7 +68,7 @@ export const comparisonTableStage = defineStage({
         source.syncRun();
         const t = source.view();
         const metrics = cfg.metrics.length > 0 ? cfg.metrics : defaultMetrics(t.metricsIn(cfg.split));
-        if (metrics.length === 0) ctx.log.warn(`comparison_table: no metric records in split "${cfg.split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`);
+        if (metrics.length === 0) ctx.log.warn(noMetricsWarning(t, cfg.split));
         const c = compareMethods(t, {
           split: cfg.split,
           metrics,

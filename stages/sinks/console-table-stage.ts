@@ -1,9 +1,12 @@
 /** `console_table` sink: a live table on a terminal while records arrive, and the final table once at the end. */
 import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
-import { formatConsoleTable } from './console-table.js';
+import { consoleColumns, formatConsoleTable } from './console-table.js';
 import { recordsField, ReportInput } from './report-input.js';
-import { LiveBlock } from './text-table.js';
+import { liveRegion } from '../core/live-region.js';
+
+/** Distinct live-region keys for several console tables in one process. */
+let liveTables = 0;
 
 export const consoleTableStage = defineStage({
   name: 'console_table',
@@ -16,7 +19,8 @@ export const consoleTableStage = defineStage({
     '',
     'Live view: when stderr is a terminal (and not --quiet) the table is redrawn on stderr every `refresh_ms`',
     'while records arrive (also records that upstream stages emit before any batch reaches this stage), and',
-    'erased at the end. Anything else printed to stderr meanwhile may be overdrawn.',
+    'erased at the end. It shares the bottom of the terminal with the progress lines; each line is cut to the',
+    'terminal width, and log messages are printed above the live lines, so nothing is clipped mid-screen or left stale.',
     '',
     'Final table, printed once: with `stream: stdout` and `publish: true` (the defaults) the sink does NOT print it',
     'itself: it publishes the text as ctx.artifacts "report:table", which `recpost run` prints to stdout when the',
@@ -47,14 +51,17 @@ export const consoleTableStage = defineStage({
     };
     const source = new ReportInput(cfg.records, ctx);
     const live = cfg.live === 'always' || (cfg.live === 'auto' && ctx.progress && Boolean(process.stderr.isTTY));
-    const block = new LiveBlock(process.stderr);
+    const region = liveRegion(process.stderr);
+    const key = `console_table:${liveTables++}`;
     let drawnSize = -1;
     let timer: NodeJS.Timeout | undefined;
     const redraw = () => {
       source.syncRun();
       if (source.table.size === drawnSize || source.table.size === 0) return;
       drawnSize = source.table.size;
-      block.draw(formatConsoleTable(source.view(), opts));
+      // Nothing to show yet (only data statistics): keep the terminal for the progress lines.
+      const view = source.view();
+      if (consoleColumns(view, opts).length > 0) region.set(key, formatConsoleTable(view, opts));
     };
     const stop = () => {
       if (timer) clearInterval(timer);
@@ -72,7 +79,7 @@ export const consoleTableStage = defineStage({
       },
       finish() {
         stop();
-        if (live) block.clear();
+        if (live) region.set(key, undefined);
         source.syncRun();
         const text = formatConsoleTable(source.view(), opts);
         ctx.artifacts.set(ARTIFACT.reportConsoleTable, text);
@@ -80,7 +87,10 @@ export const consoleTableStage = defineStage({
         else if (cfg.publish) ctx.artifacts.set(ARTIFACT.reportTable, text);
         else process.stdout.write(`${text}\n`);
       },
-      abort: stop,
+      abort() {
+        stop();
+        if (live) region.set(key, undefined);
+      },
     };
   },
 });

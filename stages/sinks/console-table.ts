@@ -41,7 +41,7 @@ export function consoleColumns(t: MetricTable, o: Pick<ConsoleTableOptions, 'met
 
 export function formatConsoleTable(t: MetricTable, o: ConsoleTableOptions): string {
   const cols = consoleColumns(t, o);
-  if (cols.length === 0) return '(no metric records yet)';
+  if (cols.length === 0) return t.size === 0 ? '(no metric records yet)' : '(no evaluation or training metrics yet; name the columns in `metrics`)';
   const splits = [...new Set(cols.map((c) => c.split))];
   // value per (method, column), latest checkpoint per method, replicates per method.
   const cell = new Map<string, string>();

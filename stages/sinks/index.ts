@@ -6,6 +6,7 @@ import { metricsParquetStage } from './metrics-parquet-stage.js';
 import { plotStage } from './plot-stage.js';
 import { mlflowStage } from './mlflow-stage.js';
 import { readMetricsStage } from './read-metrics-stage.js';
+import { reportHtmlStage } from './report-html-stage.js';
 import { tensorboardStage } from './tensorboard-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
@@ -16,6 +17,7 @@ export const sinksStages: StageDefinition<any>[] = [
   consoleTableStage,
   comparisonTableStage,
   plotStage,
+  reportHtmlStage,
   tensorboardStage,
   mlflowStage,
 ];

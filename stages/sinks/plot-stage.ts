@@ -2,12 +2,13 @@
 import * as path from 'node:path';
 import { ConfigError, type Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
-import { plotArtifact } from '../core/artifacts.js';
+import { ARTIFACT, plotArtifact } from '../core/artifacts.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { defaultLowerIsBetter } from './aggregate.js';
 import type { MetricTable } from './metric-table.js';
 import { layoutChart } from './plot/chart.js';
+import { continuationOffsets, findCheckpoints, type CheckpointRef, type Continuation } from './plot/continuations.js';
 import { renderPng } from './plot/png.js';
 import { goldProxyVsKl, metricVsParam, metricVsStep, type PlotData } from './plot/series.js';
 import { sceneToSvg } from './plot/svg.js';
@@ -30,7 +31,7 @@ const plotFields = {
   select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).' },
   best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
   best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
-  lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error or gap.' },
+  lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error, nll or kl (and gaps: closest to 0).' },
   gold_metric: { type: 'string', default: 'gold_gain', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold\'s gold reward recentred at step 0 (`gold_reward` is the raw one).' },
   proxy_metric: { type: 'string', default: 'proxy_gain', doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).' },
   kl_metric: { type: 'string', default: 'kl_to_init', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
@@ -40,6 +41,12 @@ const plotFields = {
   png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
   font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
   png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
+  checkpoints_under: {
+    type: 'array',
+    items: { type: 'string', doc: 'directory' },
+    default: [],
+    doc: 'metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method\'s checkpoint after it; the run\'s own checkpoints are always used.',
+  },
   records: recordsField,
 } as const satisfies Fields;
 
@@ -62,14 +69,14 @@ export function plotFiles(p: string): { svg?: string; png?: string } {
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 
 /** The lines of the configured kind (throws when the records cannot make them). */
-export function plotData(t: MetricTable, cfg: PlotConfig): PlotData {
+export function plotData(t: MetricTable, cfg: PlotConfig, offsets?: ReadonlyMap<string, Continuation>): PlotData {
   const lowerSet = cfg.lower_is_better ? new Set(cfg.lower_is_better) : undefined;
   const lowerIsBetter = (m: string) => (lowerSet ? lowerSet.has(m) : defaultLowerIsBetter(m));
   const methods = cfg.methods.length > 0 ? cfg.methods : undefined;
   switch (cfg.kind) {
     case 'metric_vs_step':
       if (cfg.x && cfg.x !== 'step' && cfg.x !== 'epoch') throw new ConfigError(`stage "plot": for metric_vs_step, x must be step or epoch (got "${cfg.x}")`, ['x']);
-      return metricVsStep(t, { metric: cfg.metric!, split: cfg.split, x: (cfg.x as 'step' | 'epoch') || 'step', methods, markers: cfg.markers });
+      return metricVsStep(t, { metric: cfg.metric!, split: cfg.split, x: (cfg.x as 'step' | 'epoch') || 'step', methods, markers: cfg.markers, offsets });
     case 'metric_vs_param':
     case 'reward_vs_noise': {
       const noise = cfg.kind === 'reward_vs_noise';
@@ -107,10 +114,16 @@ export interface WrittenPlot {
 }
 
 /** Lay out, write the SVG and/or PNG; warnings go to the log. Never throws for a PNG problem. */
-export async function writePlot(t: MetricTable, cfg: PlotConfig, file: string, log: StageContext['log']): Promise<WrittenPlot | undefined> {
+export async function writePlot(
+  t: MetricTable,
+  cfg: PlotConfig,
+  file: string,
+  log: StageContext['log'],
+  offsets?: ReadonlyMap<string, Continuation>,
+): Promise<WrittenPlot | undefined> {
   let data: PlotData;
   try {
-    data = plotData(t, cfg);
+    data = plotData(t, cfg, offsets);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     log.warn(`plot (${cfg.kind}): ${(e as Error).message}; no plot written`);
@@ -165,13 +178,15 @@ export const plotStage = defineStage({
   doc: [
     'Kinds:',
     '- `metric_vs_step`: `metric` against `x` = step or epoch, one line per method (mean over replicates, ± std band).',
+    '  A method initialised from another method\'s checkpoint (`init: previous`) starts where that checkpoint ended',
+    '  (legend: "exp_rsft (continues bc after epoch 12)"); methods without steps (baselines) are dashed reference lines.',
     '- `metric_vs_param`: `metric` (last or best checkpoint per replicate) against a swept parameter `x` read from',
     '  the method name, else the run name, written `name@key=value[,key=value]` (e.g. `exp_rsft@lambda=0.5`), or a',
     '  record field (seed, step, epoch). One line per base name; methods without the parameter (e.g. `bc`) are',
     '  dashed horizontal reference lines.',
     '- `reward_vs_noise`: `metric_vs_param` with `metric: true_reward_top1` and `x: noise` by default (`drpo@noise=0.4`).',
     '- `gold_proxy_vs_kl`: per method, gold (solid) and proxy (dashed) reward against the KL to the initial policy,',
-    '  one point per checkpoint, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold\'s gold_gain,',
+    '  one point per checkpoint joined in KL order, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold\'s gold_gain,',
     '  proxy_gain (recentred at step 0) and kl_to_init; `recenter` recentres raw gold_reward / proxy_reward instead.',
     '',
     'Files: `path` without extension writes <path>.svg and <path>.png; ending in .svg or .png writes only that.',
@@ -198,7 +213,10 @@ export const plotStage = defineStage({
       },
       async finish() {
         source.syncRun();
-        const written = await writePlot(source.view(), cfg, file, ctx.log);
+        const published = ctx.artifacts.get(ARTIFACT.checkpoints);
+        const refs = [...(Array.isArray(published) ? (published as CheckpointRef[]) : []), ...cfg.checkpoints_under.flatMap((d) => findCheckpoints(d))];
+        const offsets = cfg.kind === 'metric_vs_step' && refs.length > 0 ? continuationOffsets(refs) : undefined;
+        const written = await writePlot(source.view(), cfg, file, ctx.log, offsets);
         if (!written) return;
         ctx.artifacts.set(plotArtifact(file), written);
         ctx.log.info(`plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`);

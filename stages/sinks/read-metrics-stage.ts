@@ -28,6 +28,7 @@ export const readMetricsStage = defineStage({
       async *source() {
         let records = 0;
         let files = 0;
+        const skipped: string[] = [];
         for (const p of inputs) {
           const listed = listMetricFiles(p);
           if (listed.files.length === 0) throw new ConfigError(`read_metrics: no metric files (*.jsonl, *.ndjson, *.parquet) under ${p}`, ['path']);
@@ -37,14 +38,16 @@ export const readMetricsStage = defineStage({
               format: cfg.format,
               batchSize: cfg.batch_size,
               skipNonMetrics: listed.fromDirectory,
-              onSkip: (file) => ctx.log.info(`read_metrics: skipping ${file} (not a metrics table)`),
+              onSkip: (file) => skipped.push(file),
             })) {
               records += b.numRows;
               yield b;
             }
           }
         }
-        ctx.log.info(`read_metrics: ${records} record(s) from ${files} file(s)`);
+        // One line for all skipped files: a run directory holds many example datasets.
+        if (skipped.length > 0) ctx.log.info(`read_metrics: skipping ${skipped.length} Parquet file(s) that are not metrics tables (no "metric" and "value" columns), e.g. ${skipped[0]}`);
+        ctx.log.info(`read_metrics: ${records} record(s) from ${files - skipped.length} file(s)`);
       },
     };
   },

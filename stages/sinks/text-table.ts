@@ -14,31 +14,3 @@ export function formatTextTable(header: readonly string[], rows: readonly (reado
   const line = (cells: readonly string[]) => cells.map((c, j) => pad(c, j)).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
-
-/**
- * Redraws a block of text in place on a terminal: each draw moves the cursor
- * up over the previous block and clears to the end of the screen. Anything
- * else written to the same terminal between draws may be overdrawn.
- */
-export class LiveBlock {
-  private lines = 0;
-
-  constructor(private readonly out: { write(s: string): unknown }) {}
-
-  draw(text: string): void {
-    const body = text.endsWith('\n') ? text : `${text}\n`;
-    this.out.write(`${this.erase()}${body}`);
-    this.lines = body.split('\n').length - 1;
-  }
-
-  /** Remove the block (before the final table is printed elsewhere). */
-  clear(): void {
-    if (this.lines === 0) return;
-    this.out.write(this.erase());
-    this.lines = 0;
-  }
-
-  private erase(): string {
-    return this.lines > 0 ? `\r\x1b[${this.lines}A\x1b[J` : '';
-  }
-}

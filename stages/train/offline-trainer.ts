@@ -246,7 +246,7 @@ export async function trainOffline<P extends PreparedBatch>(
   try {
     outer: for (; epoch < opts.epochs; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
-      const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch);
+      const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch, { unit: 'steps', totalIsCount: true, startAt: batch });
       for (; batch < batchesPerEpoch; batch++) {
         const rows = order.subarray(batch * opts.batchSize, Math.min(n, (batch + 1) * opts.batchSize));
         const prep = task.prepare(rows);
@@ -294,7 +294,7 @@ export async function trainOffline<P extends PreparedBatch>(
         epochLossSum += loss;
         epochNllSum += nll;
         epochSteps++;
-        progress.advance(1, batch + 1);
+        progress.advance(1, batch + 1, `loss ${loss.toPrecision(4)}`);
         if (opts.logEvery > 0 && interval.steps >= opts.logEvery) flush();
 
         const doneSteps = adam.step;

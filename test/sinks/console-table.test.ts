@@ -3,7 +3,7 @@ import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/m
 import { consoleColumns, formatConsoleTable } from '../../stages/sinks/console-table.js';
 import { consoleTableStage } from '../../stages/sinks/console-table-stage.js';
 import { MetricTable } from '../../stages/sinks/metric-table.js';
-import { formatTextTable, LiveBlock } from '../../stages/sinks/text-table.js';
+import { formatTextTable } from '../../stages/sinks/text-table.js';
 import { runWith, testSource } from './helpers.js';
 
 const rec = (method: string, seed: number, epoch: number, step: number, split: string, metric: string, value: number) =>
@@ -38,9 +38,9 @@ describe('console table', () => {
   it('shows the latest value per method and metric, averaged over replicates, without per-batch diagnostics', () => {
     const text = formatConsoleTable(tableOf(RECORDS), { decimals: 3 });
     expect(cells(text)).toEqual([
-      ['method', 'n', 'epoch', 'step', 'train/loss', 'valid/loss', 'ndcg@10'],
-      ['bc', '2', '1', '20', '4.000', '—', '0.150'],
-      ['drpo', '1', '2', '5', '2.000', '3.500', '—'],
+      ['method', 'n', 'epoch', 'step', 'ndcg@10', 'train/loss', 'valid/loss'],
+      ['bc', '2', '1', '20', '0.150', '4.000', '—'],
+      ['drpo', '1', '2', '5', '—', '2.000', '3.500'],
     ]);
     expect(text).not.toContain('w_max');
   });
@@ -49,8 +49,9 @@ describe('console table', () => {
     const stats = [rec('ingest', 0, 0, 0, 'ingest', 'rows', 100056), rec('split_sequences', 0, 0, 0, 'test', 'examples', 294), rec('bc', 0, 0, 0, 'test', 'ndcg@10_std', 0.3)];
     const text = formatConsoleTable(tableOf([...RECORDS, ...stats]), { decimals: 3 });
     expect(text).toBe(formatConsoleTable(tableOf(RECORDS), { decimals: 3 }));
-    // with no evaluation or training metric at all, everything but *_std companions is shown
-    expect(cells(formatConsoleTable(tableOf(stats), { decimals: 0 }))[0]).toEqual(['method', 'n', 'epoch', 'step', 'rows', 'examples']);
+    // with no evaluation or training metric at all, bookkeeping (row and example counts, *_std) is still not a column
+    expect(formatConsoleTable(tableOf(stats), { decimals: 0 })).toBe('(no evaluation or training metrics yet; name the columns in `metrics`)');
+    expect(cells(formatConsoleTable(tableOf([...stats, rec('bc', 0, 0, 0, 'test', 'hit', 0.5)]), { decimals: 1 }))[0]).toEqual(['method', 'n', 'epoch', 'step', 'hit']);
   });
 
   it('restricts columns to chosen metrics and splits, and rows to chosen methods', () => {
@@ -68,16 +69,6 @@ describe('console table', () => {
   it('aligns text columns', () => {
     const t = formatTextTable(['a', 'bbb'], [['xx', '1'], ['y', '22']], ['left', 'right']);
     expect(t.split('\n')).toEqual(['a   bbb', '--  ---', 'xx    1', 'y    22']);
-  });
-
-  it('redraws a live block in place and erases it', () => {
-    const writes: string[] = [];
-    const block = new LiveBlock({ write: (s: string) => writes.push(s) });
-    block.draw('a\nb');
-    block.draw('c\nd\ne\n');
-    block.clear();
-    block.clear();
-    expect(writes).toEqual(['a\nb\n', '\r\x1b[2A\x1b[Jc\nd\ne\n', '\r\x1b[3A\x1b[J']);
   });
 });
 
@@ -109,11 +100,11 @@ describe('console_table stage', () => {
 
   it('prints to stdout itself with publish: false, including run records', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    await runWith(testSource([], [rec('sasrec', 0, 0, 1, 'train', 'grad_norm', 0.5)]), [[consoleTableStage, { publish: false, live: 'never' }]]);
+    await runWith(testSource([], [rec('sasrec', 0, 0, 1, 'train', 'loss', 0.5)]), [[consoleTableStage, { publish: false, live: 'never' }]]);
     const printed = out.mock.calls.map((c) => String(c[0])).join('');
     vi.restoreAllMocks();
     expect(cells(printed.trimEnd())).toEqual([
-      ['method', 'n', 'epoch', 'step', 'grad_norm'],
+      ['method', 'n', 'epoch', 'step', 'loss'],
       ['sasrec', '1', '0', '1', '0.5000'],
     ]);
   });

@@ -19,13 +19,14 @@ describe('every sink passes its input on unchanged', () => {
       console_table: { live: 'never', stream: 'stdout' },
       comparison_table: { path: path.join(dir, 'c.md') },
       plot: { metric: 'hr@10', path: path.join(dir, 'p.svg') },
+      report_html: { path: path.join(dir, 'r.html') },
       tensorboard: { path: path.join(dir, 'tb') },
       mlflow: { tracking_uri: mlflowServer.url },
     })[name] ?? {};
 
   const sinks = sinksStages.filter((s) => s.role === 'sink');
-  it('covers the seven sinks', () =>
-    expect(sinks.map((s) => s.name).sort()).toEqual(['comparison_table', 'console_table', 'metrics_jsonl', 'metrics_parquet', 'mlflow', 'plot', 'tensorboard']));
+  it('covers the eight sinks', () =>
+    expect(sinks.map((s) => s.name).sort()).toEqual(['comparison_table', 'console_table', 'metrics_jsonl', 'metrics_parquet', 'mlflow', 'plot', 'report_html', 'tensorboard']));
 
   for (const def of sinks) {
     it(def.name, async () => {

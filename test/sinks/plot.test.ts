@@ -69,7 +69,7 @@ describe('plot: metric_vs_step', () => {
     expect(markers.match(/class="marker"/g)).toHaveLength(STEPS.length);
     // axis labels
     expect(svg).toContain('>step</text>');
-    expect(svg).toContain('>ndcg@10 (test)</text>');
+    expect(svg).toContain('>NDCG@10 (test)</text>');
     expect(h.result.artifacts.get(`plot:${file}`)).toEqual({ svg: file });
   });
 

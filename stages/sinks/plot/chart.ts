@@ -70,6 +70,8 @@ const SIZE = { tick: 11, label: 13, title: 15, legend: 12 };
 const CHAR_EM = 0.63;
 const CAP = 0.73;
 const DASH = '6 4';
+/** A log x axis with at most this many distinct data values ticks at the values themselves. */
+const MAX_DATA_TICKS = 10;
 
 export const textWidth = (s: string, size: number) => [...s].length * CHAR_EM * size;
 
@@ -180,7 +182,10 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
   if (x1 - x0 < 40 || y0 - y1 < 40) throw new Error(`plot: ${width}×${height} px leaves no room for the plot area (try a larger width or height)`);
   const xTarget = Math.max(3, Math.round((x1 - x0) / 80));
   const x = spec.logX ? logScale(xlo, xhi, x0, x1) : linearScale(xlo, xhi, x0, x1, xTarget);
-  const xTicks = thinTicks(x.ticks, x, 10, (t) => textWidth(x.format(t), SIZE.tick));
+  // A log axis over a few swept values (λ = 0.25 … 4) ticks exactly at them, not at 0.3, 0.5, 1 …
+  const dataXs = [...new Set(spec.series.flatMap((s) => s.xs.filter(okX)))].sort((a, b) => a - b);
+  const xTickValues = spec.logX && dataXs.length > 0 && dataXs.length <= MAX_DATA_TICKS ? dataXs : x.ticks;
+  const xTicks = thinTicks(xTickValues, x, 10, (t) => textWidth(x.format(t), SIZE.tick));
 
   const shapes: Shape[] = [];
   // Grid and axes.

@@ -3,7 +3,10 @@
  *
  * - metric_vs_step: per method, the metric at each step (or epoch) averaged
  *   over replicates (run × seed), band = ± sample std where ≥ 2 replicates.
- *   With x = epoch, a replicate's latest step within the epoch is used.
+ *   With x = epoch, a replicate's latest step within the epoch is used. A
+ *   method continued from another's checkpoint is shifted to start where
+ *   that checkpoint ended (legend: "continues bc after epoch 12"); methods
+ *   with no steps (evaluated baselines) are dashed reference lines.
  * - metric_vs_param / reward_vs_noise: per replicate one value (last or best
  *   checkpoint, as in the comparison table); x is the swept parameter read
  *   from the method name, else the run name (name-params.ts: `exp_rsft@lambda=0.5`),
@@ -12,12 +15,15 @@
  *   lines (e.g. BC across a λ sweep).
  * - gold_proxy_vs_kl (paper 004 Fig./Table 1): per method, the mean gold and
  *   proxy reward at each checkpoint against the mean KL to the initial policy
- *   there; gold solid, proxy dashed, same colour; the peak gold ringed.
+ *   there, joined in KL order; gold solid, proxy dashed, same colour; the
+ *   peak gold ringed.
  *   `recenter` subtracts each replicate's value at its first checkpoint.
  */
 import { compareCheckpoints, mean, sampleStd, selectValues, type SelectMode } from '../aggregate.js';
 import type { MetricTable } from '../metric-table.js';
 import { MARKERS, PALETTE, type ChartSeries, type RefLine } from './chart.js';
+import type { Continuation } from './continuations.js';
+import { displayName } from './display-names.js';
 import { nameWithout, numericParam, parseNameParams } from './name-params.js';
 
 export interface PlotData {
@@ -71,7 +77,12 @@ export interface StepOptions {
   x: 'step' | 'epoch';
   methods?: readonly string[];
   markers: boolean;
+  /** Methods continued from another method's checkpoint: x is offset by where it ended (continuations.ts). */
+  offsets?: ReadonlyMap<string, Continuation>;
 }
+
+/** Whether every x of a method is 0: an evaluated baseline (popularity) without training steps. */
+const hasNoSteps = (reps: Map<string, Map<number, number>>) => [...reps.values()].every((xs) => xs.size === 1 && xs.has(0));
 
 export function metricVsStep(t: MetricTable, o: StepOptions): PlotData {
   const split = resolveSplit(t, o.metric, o.split);
@@ -93,20 +104,32 @@ export function metricVsStep(t: MetricTable, o: StepOptions): PlotData {
   const methods = o.methods ? o.methods.filter((m) => byMethod.has(m)) : [...byMethod.keys()];
   const warnings: string[] = [];
   if (methods.length === 0) warnings.push(`no records of "${o.metric}" in split "${split}"${o.methods ? ` for methods ${o.methods.join(', ')}` : ''}`);
-  const series = methods.map((m, k): ChartSeries => {
+  // Baselines (no steps) are dashed reference lines when trained methods give the axis a range.
+  const trained = methods.filter((m) => !hasNoSteps(byMethod.get(m)!));
+  const baselines = trained.length > 0 ? methods.filter((m) => hasNoSteps(byMethod.get(m)!)) : [];
+  const series = trained.map((m, k): ChartSeries => {
     const reps = [...byMethod.get(m)!.values()];
+    const cont = o.offsets?.get(m);
+    const shift = cont ? (o.x === 'epoch' ? cont.epoch : cont.step) : 0;
     const xs = [...new Set(reps.flatMap((r) => [...r.keys()]))].sort((a, b) => a - b);
     const groups = xs.map((xv) => reps.flatMap((r) => (r.has(xv) ? [t.value[r.get(xv)!]!] : [])).filter((v) => !Number.isNaN(v)));
-    return { id: m, label: m, xs, ...meanBand(groups), ...styleOf(k, o.markers) };
+    const label = cont ? `${m} (continues ${cont.from} after ${o.x} ${shift})` : m;
+    return { id: m, label, xs: xs.map((xv) => xv + shift), ...meanBand(groups), ...styleOf(k, o.markers) };
+  });
+  const refLines = baselines.map((m, k): RefLine => {
+    const vs = [...byMethod.get(m)!.values()].map((r) => t.value[r.get(0)!]!).filter((v) => !Number.isNaN(v));
+    const mu = mean(vs);
+    const s = sampleStd(vs);
+    return { id: m, label: m, y: mu, ...(Number.isNaN(s) ? {} : { lo: mu - s, hi: mu + s }), color: PALETTE[(trained.length + k) % PALETTE.length]! };
   });
   return {
     series,
-    refLines: [],
+    refLines,
     highlights: [],
     legendKeys: [],
     xLabel: o.x,
-    yLabel: `${o.metric} (${split})`,
-    title: `${o.metric} vs ${o.x}`,
+    yLabel: `${displayName(o.metric)} (${split})`,
+    title: `${displayName(o.metric)} vs ${o.x}`,
     split,
     warnings,
   };
@@ -205,8 +228,8 @@ export function metricVsParam(t: MetricTable, o: ParamOptions): PlotData {
     highlights: [],
     legendKeys: [],
     xLabel: o.xLabel ?? x,
-    yLabel: `${o.metric} (${split}, ${how})`,
-    title: `${o.metric} vs ${o.xLabel ?? x}`,
+    yLabel: `${displayName(o.metric)} (${split}, ${how})`,
+    title: `${displayName(o.metric)} vs ${o.xLabel ?? x}`,
     split,
     warnings,
   };
@@ -273,7 +296,8 @@ export function goldProxyVsKl(t: MetricTable, o: GoldProxyOptions): PlotData {
       }
     }
     if (incomplete > 0) warnings.push(`${incomplete} checkpoint(s) of "${m}" lack one of ${o.gold}, ${o.proxy}, ${o.kl} and are left out`);
-    const cps = [...acc.values()].sort((a, b) => compareCheckpoints(a.epoch, a.step, b.epoch, b.step));
+    // Joined in KL order, as paper 004 draws reward against KL: the curve reads left to right (ties by checkpoint).
+    const cps = [...acc.values()].sort((a, b) => mean(a.kl) - mean(b.kl) || compareCheckpoints(a.epoch, a.step, b.epoch, b.step));
     if (cps.length === 0) return;
     const style = styleOf(k, o.markers);
     const xs = cps.map((c) => mean(c.kl));
@@ -293,12 +317,12 @@ export function goldProxyVsKl(t: MetricTable, o: GoldProxyOptions): PlotData {
     refLines: [],
     highlights,
     legendKeys: [
-      { label: o.gold, dash: false },
-      { label: o.proxy, dash: true },
-      { label: `peak ${o.gold}`, dash: false, ring: true },
+      { label: displayName(o.gold), dash: false },
+      { label: displayName(o.proxy), dash: true },
+      { label: `peak ${displayName(o.gold)}`, dash: false, ring: true },
     ],
-    xLabel: `${o.kl} (KL to the initial policy)`,
-    yLabel: o.recenter ? `${o.gold} / ${o.proxy} − first checkpoint` : `${o.gold} / ${o.proxy}`,
+    xLabel: `${displayName(o.kl)} (${o.kl})`,
+    yLabel: o.recenter ? `${displayName(o.gold)} / ${displayName(o.proxy)} − first checkpoint` : `${displayName(o.gold)} / ${displayName(o.proxy)}`,
     title: 'Gold and proxy reward vs KL',
     split,
     warnings,
