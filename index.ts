@@ -2,7 +2,6 @@
 export * from './stages/core/batch.js';
 export * from './stages/core/config-schema.js';
 export * from './stages/core/stage.js';
-export * from './stages/core/helpers.js';
 export * from './stages/core/errors.js';
 export * from './stages/core/logger.js';
 export * from './stages/core/progress.js';

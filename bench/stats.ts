@@ -22,7 +22,7 @@ import { peakRssMB } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
 import { validateConfig } from '../stages/core/config-schema.js';
 import { memoryLogger } from '../stages/core/logger.js';
-import { defineStage, type StageDefinition } from '../stages/core/stage.js';
+import { defineStage, type AnyStageDefinition, type StageDefinition } from '../stages/core/stage.js';
 import { runPipeline } from '../pipelines/runner.js';
 import { RewardStats } from '../stages/stats/reward-stats.js';
 import { rewardStatsStage } from '../stages/stats/reward-stats-stage.js';
@@ -60,10 +60,10 @@ function sliceBatches(table: string, n: number, make: (start: number, end: numbe
 }
 
 function source(batches: Batch[]): StageDefinition<Record<string, never>> {
-  return defineStage<Record<string, never>>({ name: 'bench_source', role: 'source', summary: '', fields: {}, create: () => ({ apply: () => _<Batch>(batches) }) });
+  return defineStage<Record<string, never>>({ name: 'bench_source', role: 'source', summary: '', fields: {}, create: () => ({ source: async function* () { yield* batches; } }) });
 }
 
-async function runStage(def: StageDefinition<any>, cfg: Record<string, unknown>, batches: Batch[], outDir: string) {
+async function runStage(def: AnyStageDefinition, cfg: Record<string, unknown>, batches: Batch[], outDir: string) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await runPipeline(

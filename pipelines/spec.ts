@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { ConfigError, validateStageConfig, type Fields } from '../stages/core/config-schema.js';
 import { checkStageTables } from './table-check.js';
 import { getStage, stageNames } from '../stages/registry.js';
-import type { StageDefinition } from '../stages/core/stage.js';
+import type { AnyStageDefinition } from '../stages/core/stage.js';
 import { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
 
 export { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
@@ -39,7 +39,7 @@ export interface PipelineSpec {
 export interface ResolvedStage {
   index: number;
   id: string;
-  def: StageDefinition<any>;
+  def: AnyStageDefinition;
   config: Record<string, unknown>;
 }
 

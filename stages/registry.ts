@@ -2,7 +2,7 @@
  * Every stage a pipeline file can name, by its `name`. Each concern keeps its
  * own list (stages/<concern>/index.ts); this file only joins them.
  */
-import type { StageDefinition } from './core/stage.js';
+import type { AnyStageDefinition } from './core/stage.js';
 import type {} from './artifact-types.js';
 import { ioStages } from './io/index.js';
 import { ingestStages } from './ingest/index.js';
@@ -14,7 +14,7 @@ import { evalStages } from './eval/index.js';
 import { simulatorsStages } from './simulators/index.js';
 import { sinksStages } from './sinks/index.js';
 
-const all: StageDefinition<any>[] = [
+const all: AnyStageDefinition[] = [
   ...ioStages,
   ...ingestStages,
   ...statsStages,
@@ -26,9 +26,9 @@ const all: StageDefinition<any>[] = [
   ...sinksStages,
 ];
 
-export const STAGES: ReadonlyMap<string, StageDefinition<any>> = new Map(all.map((s) => [s.name, s]));
+export const STAGES: ReadonlyMap<string, AnyStageDefinition> = new Map(all.map((s) => [s.name, s]));
 
-export function getStage(name: string): StageDefinition<any> | undefined {
+export function getStage(name: string): AnyStageDefinition | undefined {
   return STAGES.get(name);
 }
 

@@ -23,7 +23,6 @@ import {
   type CombineStage,
   type Emitted,
   type Finished,
-  type LegacyStage,
   type RawStreamStage,
   type SourceStage,
   type StageCounters,
@@ -121,9 +120,8 @@ export async function* driveStage(inst: StageInstance, input: AsyncIterable<Batc
   else if (shape === 'batch') out = driveBatches(inst as BatchStage, counted, o);
   else if (shape === 'combine') out = driveCombine(inst as CombineStage<unknown>, counted, o);
   else {
-    const raw = inst as RawStreamStage | LegacyStage;
-    const stream = streamFromAsync(() => counted);
-    out = pullStream('rawStream' in raw ? raw.rawStream(stream) : raw.apply(stream), o.label);
+    const raw = inst as RawStreamStage;
+    out = pullStream(raw.rawStream(streamFromAsync(() => counted)), o.label);
   }
   for await (const b of out) {
     o.counters.rowsOut += b.numRows;

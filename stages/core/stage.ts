@@ -18,8 +18,6 @@
  * - SourceStage: `source()`, an async iterable of batches.
  * - RawStreamStage: `rawStream(input)` on the highland stream, for the few
  *   stages that truly need it (each says why); they keep their own busy time.
- * - LegacyStage: the old `apply(stream)` shape, accepted while the train
- *   stages move to the kit (deprecated).
  *
  * State that must survive a restart (DRPO's P, a KL window, a data position) is
  * explicit: an instance may expose `getState()`/`setState()` with JSON values,
@@ -122,12 +120,17 @@ export interface RawStreamStage extends Stateful {
   rawStream(input: BatchStream): BatchStream;
 }
 
-/** @deprecated The old contract (the stage drives the stream); kept until the train stages move to the kit. */
-export interface LegacyStage extends Stateful {
-  apply(input: BatchStream): BatchStream;
-}
+// The state type of a combine stage is the stage's own; the runner only passes it back.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StageInstance = BatchStage | CombineStage<any> | SourceStage | RawStreamStage;
 
-export type StageInstance = BatchStage | CombineStage<any> | SourceStage | RawStreamStage | LegacyStage;
+/**
+ * A stage definition of any configuration type: what registries and pipelines hold
+ * (a definition's `create` takes its own config type, so they are not assignable to
+ * one another; validation gives each the config it declared).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStageDefinition = StageDefinition<any>;
 
 export interface StageDefinition<C = Record<string, unknown>> {
   /** Name used in pipeline files and on the CLI (snake_case). */
@@ -173,12 +176,11 @@ export function defineStage(def: object): object {
 }
 
 /** The shape of an instance, for the driver. */
-export type StageShape = 'batch' | 'combine' | 'source' | 'raw' | 'legacy';
+export type StageShape = 'batch' | 'combine' | 'source' | 'raw';
 
 export function stageShape(inst: StageInstance): StageShape {
   if ('process' in inst) return 'batch';
   if ('add' in inst) return 'combine';
   if ('source' in inst) return 'source';
-  if ('rawStream' in inst) return 'raw';
-  return 'legacy';
+  return 'raw';
 }

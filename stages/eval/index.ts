@@ -1,8 +1,8 @@
-import type { StageDefinition } from '../core/stage.js';
+import type { AnyStageDefinition } from '../core/stage.js';
 import { evaluateJudgeStage } from './evaluate-judge-stage.js';
 import { evaluateProxyGoldStage } from './evaluate-proxy-gold-stage.js';
 import { evaluateRankingStage } from './evaluate-ranking-stage.js';
 import { evaluateRewardModelStage } from './evaluate-reward-model-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const evalStages: StageDefinition<any>[] = [evaluateRankingStage, evaluateRewardModelStage, evaluateJudgeStage, evaluateProxyGoldStage];
+export const evalStages: AnyStageDefinition[] = [evaluateRankingStage, evaluateRewardModelStage, evaluateJudgeStage, evaluateProxyGoldStage];

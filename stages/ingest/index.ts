@@ -1,8 +1,8 @@
-import type { StageDefinition } from '../core/stage.js';
+import type { AnyStageDefinition } from '../core/stage.js';
 import { ingestStage } from './ingest-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const ingestStages: StageDefinition<any>[] = [ingestStage];
+export const ingestStages: AnyStageDefinition[] = [ingestStage];
 
 export { runIngest, type IngestSummary, type IngestEnv } from './ingest-run.js';
 export { loadVocabulary, mapRawIds, saveVocabulary, vocabPaths, type VocabPaths } from './vocab-files.js';

@@ -3,12 +3,12 @@
  * and the sequential ratings simulator. Stages plus the library API that
  * evaluation and training code against.
  */
-import type { StageDefinition } from '../core/stage.js';
+import type { AnyStageDefinition } from '../core/stage.js';
 import { simulateRecSimStage } from './recsim-stage.js';
 import { simulateRatingsStage } from './ratings-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const simulatorsStages: StageDefinition<any>[] = [simulateRecSimStage, simulateRatingsStage];
+export const simulatorsStages: AnyStageDefinition[] = [simulateRecSimStage, simulateRatingsStage];
 
 export { RecSimWorld, rbfReward, observedReward, type RecSimWorldParams, type RecSimWorldData } from './recsim-world.js';
 export { generateRecSimWorld } from './recsim-generate.js';

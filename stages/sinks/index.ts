@@ -1,4 +1,4 @@
-import type { StageDefinition } from '../core/stage.js';
+import type { AnyStageDefinition } from '../core/stage.js';
 import { comparisonTableStage } from './comparison-table-stage.js';
 import { consoleTableStage } from './console-table-stage.js';
 import { metricsJsonlStage } from './metrics-jsonl-stage.js';
@@ -10,7 +10,7 @@ import { reportHtmlStage } from './report-html-stage.js';
 import { tensorboardStage } from './tensorboard-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const sinksStages: StageDefinition<any>[] = [
+export const sinksStages: AnyStageDefinition[] = [
   readMetricsStage,
   metricsJsonlStage,
   metricsParquetStage,

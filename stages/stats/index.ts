@@ -1,8 +1,8 @@
-import type { StageDefinition } from '../core/stage.js';
+import type { AnyStageDefinition } from '../core/stage.js';
 import { rewardStatsStage } from './reward-stats-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
-export const statsStages: StageDefinition<any>[] = [rewardStatsStage];
+export const statsStages: AnyStageDefinition[] = [rewardStatsStage];
 
 export { RewardStats, DEFAULT_QUANTILES, type RewardStatsOptions, type RewardStatsState } from './reward-stats.js';
 export { KllSketch, type KllSketchOptions, type KllSketchState } from './kll-sketch.js';

@@ -19,12 +19,12 @@ describe("the runner's metrics.jsonl", () => {
       summary: 'test',
       fields: {},
       create: (_c, ctx) => ({
-        apply: () => {
+        // eslint-disable-next-line require-yield
+        source: async function* () {
           ctx.emitMetric({ method: 'm', metric: 'up', value: Number.POSITIVE_INFINITY });
           ctx.emitMetric({ method: 'm', metric: 'down', value: Number.NEGATIVE_INFINITY });
           ctx.emitMetric({ method: 'm', metric: 'nan', value: Number.NaN, count: 3 });
           ctx.emitMetric({ method: 'm', metric: 'plain', value: 0.25, step: 4 });
-          return _<Batch>([]);
         },
       }),
     });

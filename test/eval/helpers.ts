@@ -210,10 +210,9 @@ function batchesSource(batches: Batch[]): StageDefinition<Record<string, never>>
     summary: 'test batches',
     fields: {},
     create: () => ({
-      apply: () =>
-        streamFromAsync(async function* () {
-          for (const b of batches) yield b;
-        }),
+      async *source() {
+        yield* batches;
+      },
     }),
   };
 }
@@ -233,7 +232,7 @@ export async function runStage(
     role: 'sink',
     summary: 'collect',
     fields: {},
-    create: () => ({ apply: (input) => input.map((b) => (out.push(b), b)) }),
+    create: () => ({ process: (b: Batch) => (out.push(b), b) }),
   };
   const config = validateConfig<Record<string, unknown>>(`stage "${stage.name}"`, stage.fields, options);
   const result = await runPipeline(

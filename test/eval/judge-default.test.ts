@@ -64,7 +64,7 @@ describe('the default judge', () => {
       role: 'source',
       summary: 'batches',
       fields: {},
-      create: () => ({ apply: () => _<Batch>([examplesBatch(rows)]) }),
+      create: () => ({ source: async function* () { yield examplesBatch(rows); } }),
     };
     const dir = tmpDir('judge-caption');
     const file = path.join(dir, 'comparison.md');

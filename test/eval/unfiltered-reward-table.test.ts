@@ -32,7 +32,7 @@ const source = (): StageDefinition<Record<string, never>> => ({
   role: 'source',
   summary: 'batches',
   fields: {},
-  create: () => ({ apply: () => _<Batch>([examplesBatch(rows)]) }),
+  create: () => ({ source: async function* () { yield examplesBatch(rows); } }),
 });
 
 describe('reward-model error on unfiltered test ratings beside the filtered ranking', () => {

@@ -9,6 +9,6 @@ export function collectingSink(into: Batch[]): StageDefinition {
     role: 'sink',
     summary: 'test sink',
     fields: {},
-    create: () => ({ apply: (input) => input.map((b) => (into.push(b), b)) }),
+    create: () => ({ process: (b: Batch) => (into.push(b), b) }),
   };
 }

@@ -121,14 +121,10 @@ describe('console_table stage', () => {
       summary: 'test',
       fields: {},
       create: (_c, ctx) => ({
-        apply: () => {
+        source: async function* () {
           ctx.emitMetric(rec('bc', 0, 0, 1, 'train', 'loss', 1));
-          return _((push: (e: Error | null, x?: unknown) => void) => {
-            setTimeout(() => {
-              push(null, metricsToBatch([rec('bc', 0, 0, 2, 'test', 'hr@10', 0.5)]));
-              push(null, _.nil);
-            }, 300);
-          }) as never;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          yield metricsToBatch([rec('bc', 0, 0, 2, 'test', 'hr@10', 0.5)]);
         },
       }),
     });

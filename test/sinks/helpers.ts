@@ -23,9 +23,9 @@ export function testSource(batches: Batch[], emitted: Partial<MetricRecord>[] = 
     summary: 'test',
     fields: {},
     create: (_cfg, ctx) => ({
-      apply: () => {
+      source: async function* () {
         for (const r of emitted) ctx.emitMetric({ ...metricRecord({ metric: 'm', value: 0, ...r }), run: r.run });
-        return _(batches);
+        yield* batches;
       },
     }),
   });
@@ -50,7 +50,7 @@ export async function runWith(
     role: 'sink',
     summary: 'test capture',
     fields: {},
-    create: () => ({ apply: (input) => input.map((b) => (out.push(b), b)) }),
+    create: () => ({ process: (b: Batch) => (out.push(b), b) }),
   });
   const first: [StageDefinition<any>, Record<string, unknown>] = Array.isArray(source) ? source : [source, {}];
   const all: [StageDefinition<any>, Record<string, unknown>][] = [first, ...stages, [capture, {}]];

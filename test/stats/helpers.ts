@@ -24,7 +24,7 @@ export function arraySource(batches: Batch[]): StageDefinition<Record<string, ne
     role: 'source',
     summary: 'test batches',
     fields: {},
-    create: () => ({ apply: () => _<Batch>(batches) }),
+    create: () => ({ source: async function* () { yield* batches; } }),
   });
 }
 
@@ -36,11 +36,10 @@ export function captureSink<T>(seen: { batch: Batch; probe: T }[], probe: (ctx: 
     summary: 'records batches',
     fields: {},
     create: (_cfg, ctx) => ({
-      apply: (input) =>
-        input.map((b) => {
-          seen.push({ batch: b, probe: probe(ctx) });
-          return b;
-        }),
+      process: (b: Batch) => {
+        seen.push({ batch: b, probe: probe(ctx) });
+        return b;
+      },
     }),
   });
 }

@@ -23,17 +23,10 @@ function source(batches: Batch[], emitted: Partial<MetricRecord>[] = [], fail = 
     summary: 'test',
     fields: { knob: { type: 'integer', default: 3, doc: 'a param to log' } },
     create: (_cfg, ctx) => ({
-      apply: () => {
+      source: async function* () {
         for (const r of emitted) ctx.emitMetric(metricRecord({ metric: 'm', value: 0, ...r }));
-        if (!fail) return _(batches);
-        let sent = false;
-        return _<Batch>((push) => {
-          if (sent) return;
-          sent = true;
-          for (const b of batches) push(null, b);
-          push(new Error('upstream broke'));
-          push(null, _.nil);
-        });
+        yield* batches;
+        if (fail) throw new Error('upstream broke');
       },
     }),
   });

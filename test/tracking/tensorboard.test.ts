@@ -138,19 +138,12 @@ describe('tensorboard sink', () => {
       summary: 'test',
       fields: {},
       create: (_cfg, ctx) => ({
-        apply: () => {
-          let done = false;
-          return _<Batch>((push) => {
-            if (done) return;
-            done = true;
-            ctx.emitMetric({ method: 'bc', step: 1, split: 'train', metric: 'loss', value: 0.75 });
-            setTimeout(() => {
-              const files = fs.existsSync(path.join(logdir, 'bc')) ? eventFiles(path.join(logdir, 'bc')) : [];
-              seenWhileRunning = files.flatMap((f) => readEvents(f).flatMap((e) => e.values.map((v) => v.value)));
-              push(null, metricsToBatch([]));
-              push(null, _.nil);
-            }, 400);
-          });
+        source: async function* () {
+          ctx.emitMetric({ method: 'bc', step: 1, split: 'train', metric: 'loss', value: 0.75 });
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          const files = fs.existsSync(path.join(logdir, 'bc')) ? eventFiles(path.join(logdir, 'bc')) : [];
+          seenWhileRunning = files.flatMap((f) => readEvents(f).flatMap((e) => e.values.map((v) => v.value)));
+          yield metricsToBatch([]);
         },
       }),
     });
