@@ -17,6 +17,7 @@
  * count = the examples (targets) it covered.
  */
 import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { essFromSums } from '../core/effective-sample-size.js';
 import type { Logger } from '../core/logger.js';
@@ -26,6 +27,8 @@ import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import type { StoredModel } from './model-entry.js';
 import type { NamedArray, ParamStore } from './params.js';
+import { DataParallelGradients } from './parallel/data-parallel.js';
+import type { DataParallelSpec } from './parallel/task-spec.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
 /** The targets of one minibatch, as the objective sees them. */
@@ -46,6 +49,8 @@ export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
    * minimised; `nll` = −mean log π unweighted; other entries are reported.
    */
   loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar> };
+  /** How to split minibatches over threads (needed for `threads` > 1). */
+  parallel?: DataParallelSpec<P>;
 }
 
 export interface OfflineTrainerOptions {
@@ -72,6 +77,8 @@ export interface OfflineTrainerOptions {
   extra?: Record<string, unknown>;
   /** Constant arrays stored with the parameters (e.g. the Gaussian policy's catalog embeddings). */
   extraArrays?: NamedArray[];
+  /** Threads computing each minibatch's gradient (data-parallel, parallel/); default 1: all on this thread. */
+  threads?: number;
 }
 
 export interface TrainingRecord {
@@ -91,6 +98,8 @@ export interface TrainerHooks {
   onCheckpoint?(info: CheckpointInfo): void;
   /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. */
   onEpochEnd?(epoch: number, step: number): void;
+  /** Called once the gradient worker threads have started (threads > 1 only). */
+  onWorkersStarted?(workers: readonly Worker[]): void;
 }
 
 export interface CheckpointInfo {
@@ -149,6 +158,39 @@ export function weightStats(w: Float32Array): { mean: number; max: number; ess: 
   return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: essFromSums(s, s2) };
 }
 
+interface StepGradients {
+  /** Gradients by parameter name (the caller disposes them). */
+  named: Map<string, tf.Tensor>;
+  loss: number;
+  nll: number;
+  extraValues: (readonly [string, number])[];
+}
+
+/** The minibatch's gradient on this thread (threads = 1). */
+function fullBatchGradients<P extends PreparedBatch>(task: OfflineTask<P>, prep: P, weights: Float32Array, step: number): StepGradients {
+  let extras: Record<string, tf.Scalar> = {};
+  let nllT: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = task.loss(prep, weights, step);
+    nllT = tf.keep(out.nll);
+    extras = Object.fromEntries(Object.entries(out.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+    return out.loss;
+  }, task.params.variables());
+  const named = new Map<string, tf.Tensor>();
+  for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
+  const loss = value.dataSync()[0]!;
+  const nll = nllT!.dataSync()[0]!;
+  const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
+  tf.dispose([value, nllT!, ...Object.values(extras)]);
+  return { named, loss, nll, extraValues };
+}
+
+/** The minibatch's gradient summed over the threads' slices (threads > 1). */
+async function parallelGradients<P extends PreparedBatch>(parallel: DataParallelGradients<P>, prep: P, weights: Float32Array, step: number): Promise<StepGradients> {
+  const r = await parallel.gradients(prep, weights, step);
+  return { named: r.named, loss: r.loss, nll: r.nll, extraValues: r.extras };
+}
+
 /** Train `task` under `objective`; resumes from `resume` when given. */
 export async function trainOffline<P extends PreparedBatch>(
   task: OfflineTask<P>,
@@ -174,6 +216,8 @@ export async function trainOffline<P extends PreparedBatch>(
     epoch = pos?.epoch ?? resume.meta.epoch;
     batch = pos?.batch ?? 0;
   }
+  const threads = opts.threads ?? 1;
+  if (threads > 1 && !task.parallel) throw new Error(`${hooks.label ?? 'train'}: this model cannot be trained on ${threads} threads (no data-parallel description)`);
   const checkpoints: CheckpointInfo[] = [];
   const interval = new Interval();
   let epochLossSum = 0;
@@ -225,7 +269,10 @@ export async function trainOffline<P extends PreparedBatch>(
     hooks.onCheckpoint?.(info);
   };
 
+  let parallel: DataParallelGradients<P> | undefined;
   try {
+    if (threads > 1) parallel = await DataParallelGradients.start(task, task.parallel!, threads, hooks.label ?? 'train');
+    if (parallel) hooks.onWorkersStarted?.(parallel.workerThreads());
     outer: for (; epoch < opts.epochs; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
       const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch);
@@ -239,29 +286,23 @@ export async function trainOffline<P extends PreparedBatch>(
         if (weights.length !== prep.rewards.length)
           throw new Error(`objective "${objective.name}" returned ${weights.length} weights for ${prep.rewards.length} examples`);
         const step = adam.step;
-        let extras: Record<string, tf.Scalar> = {};
-        let nllT: tf.Scalar | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = task.loss(prep, weights, step);
-          nllT = tf.keep(out.nll);
-          extras = Object.fromEntries(Object.entries(out.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-          return out.loss;
-        }, task.params.variables());
-        const named = new Map<string, tf.Tensor>();
-        for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
+        const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);
         adam.apply(named, clipScale(norm, opts.clipNorm));
-        const loss = value.dataSync()[0]!;
-        const nll = nllT!.dataSync()[0]!;
-        const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
-        tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
+        tf.dispose([...named.values()]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
         if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
           const pw = result.phantomWeight;
-          const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
-          interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
-          tf.dispose([phantom.value, ...Object.values(phantom.grads)]);
+          if (parallel) {
+            const phantom = await parallel.gradients(prep, pw, step);
+            interval.add('phantom_grad_norm', globalNorm([...phantom.named.values()]));
+            tf.dispose([...phantom.named.values()]);
+          } else {
+            const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
+            interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
+            tf.dispose([phantom.value, ...Object.values(phantom.grads)]);
+          }
         }
 
         const ws = weightStats(weights);
@@ -315,6 +356,7 @@ export async function trainOffline<P extends PreparedBatch>(
     }
   } finally {
     adam.dispose();
+    await parallel?.close();
   }
   if (!stoppedEarly) epoch = Math.max(epoch, opts.epochs);
   return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly };
