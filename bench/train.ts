@@ -101,7 +101,7 @@ async function childMain(args: ChildArgs): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   params.dispose();
   const out: ChildResult = {
-    backend: args.threads > 1 ? `${info.description} × ${args.threads} worker threads` : info.description,
+    backend: args.threads > 1 ? `${info.description} on ${args.threads} threads (data-parallel)` : info.description,
     targets: data.numTargets,
     secondsPerEpoch: seconds / args.epochs,
     examplesPerSecond: (data.numTargets * args.epochs) / seconds,
