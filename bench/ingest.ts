@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
+import { duckdbCsvToParquet } from './peers.js';
 import { peakRssMB } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
 import { encodeParquet, readParquetFile, writeParquetFile } from '../stages/io/parquet.js';
@@ -252,6 +253,46 @@ async function engineComparison(n: number, dir: string): Promise<BenchResult[]> 
   return out;
 }
 
+/**
+ * DuckDB on the same CSV in the same run (the peer of DESIGN.md): whole-process
+ * wall time of each, and the recpost/DuckDB ratio held to ≤ 1.5 (issue target).
+ */
+async function duckdbPeer(log: GeneratedLog, dir: string, recpostWall: number, recpostPeak: number): Promise<BenchResult[]> {
+  const output = path.join(dir, 'duckdb-peer.parquet');
+  try {
+    const r = await duckdbCsvToParquet(log.file, output, 'snappy');
+    const n = Number(r.report.rows);
+    const ratio = recpostWall / r.wallSeconds;
+    return [
+      {
+        suite: 'ingest',
+        name: `peer: DuckDB csv→parquet ${log.rows / 1e6}M rows (snappy, ${String(r.report.threads)} threads)`,
+        rows: n,
+        seconds: r.wallSeconds,
+        rate: n / r.wallSeconds,
+        peakRssMB: r.peakRssMB,
+        notes: `whole process; COPY itself ${Number(r.report.seconds).toFixed(2)} s`,
+      },
+      {
+        suite: 'ingest',
+        name: 'ratio recpost/DuckDB, csv→parquet wall (whole process)',
+        rows: n,
+        seconds: recpostWall,
+        rate: ratio,
+        unit: '×',
+        target: '≤ 1.5×',
+        met: ratio <= 1.5,
+        notes: `recpost ${recpostWall.toFixed(2)} s, ${recpostPeak.toFixed(0)} MB; DuckDB ${r.wallSeconds.toFixed(2)} s, ${r.peakRssMB.toFixed(0)} MB`,
+      },
+    ];
+  } catch (e) {
+    process.stderr.write(`  DuckDB peer failed: ${(e as Error).message}\n`);
+    return [];
+  } finally {
+    fs.rmSync(output, { force: true });
+  }
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const big = opts.quick ? 2_000_000 : 20_000_000;
   const small = opts.quick ? 200_000 : 2_000_000;
@@ -283,9 +324,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         notes: `${(log.bytes / 1e6).toFixed(0)} MB CSV → ${(c.outputBytes / 1e6).toFixed(0)} MB Parquet in ${c.parts} part(s); ${log.users} users, ${log.items} items`,
       };
     };
+    const wall0 = performance.now();
     const main = await e2e(bigLog, 'snappy', true, true);
-    main.notes += `; CSV generated in ${genSeconds.toFixed(1)} s`;
+    const recpostWall = (performance.now() - wall0) / 1000;
+    main.notes += `; CSV generated in ${genSeconds.toFixed(1)} s; whole process ${recpostWall.toFixed(2)} s`;
     results.push(main);
+    results.push(...(await duckdbPeer(bigLog, dir, recpostWall, main.peakRssMB ?? NaN)));
     const smallRun = await e2e(smallLog, 'snappy', true, false);
     smallRun.notes += `; memory check: peak ${smallRun.peakRssMB!.toFixed(0)} MB here vs ${main.peakRssMB!.toFixed(0)} MB on ${big / small}× the rows`;
     results.push(smallRun);

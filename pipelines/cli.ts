@@ -42,12 +42,17 @@ function readPipeline(file: string, args: ParsedArgs) {
   return resolvePipeline(raw, file);
 }
 
+/** The command-line overrides of a run, for run.json: each --set, then --seed and --out. */
+function runOverrides(args: ParsedArgs): string[] {
+  return [...(args.flags.get('set') ?? []), ...(['seed', 'out'] as const).flatMap((k) => (flag(args, k) !== undefined ? [`--${k}=${flag(args, k)}`] : []))];
+}
+
 async function cmdRun(args: ParsedArgs): Promise<number> {
   const file = args.positionals[1];
   if (!file) throw new ConfigError('run: name a pipeline file', ['usage']);
   const p = readPipeline(file, args);
   const quiet = hasFlag(args, 'quiet');
-  const result = await runPipeline(p, { outDir: flag(args, 'out'), quiet });
+  const result = await runPipeline(p, { outDir: flag(args, 'out'), quiet, record: { pipelineFile: file, overrides: runOverrides(args) } });
   if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
   const table = result.artifacts.get('report:table');
   if (typeof table === 'string') process.stdout.write(`${table}\n`);

@@ -9,6 +9,7 @@ import { trainCommands } from '../stages/train/commands.js';
 import { evalCommands } from '../stages/eval/commands.js';
 import { sinksCommands } from '../stages/sinks/commands.js';
 import { statsCommands } from '../stages/stats/commands.js';
+import { legacyTrackingCommands } from './commands/tracking-legacy.js';
 
 export type { Command } from './command.js';
-export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands];
+export const EXTRA_COMMANDS: Command[] = [...weightingCommands, ...trainCommands, ...evalCommands, ...sinksCommands, ...statsCommands, ...legacyTrackingCommands];

@@ -21,9 +21,11 @@ import type { StageContext, StageCounters, StageInstance } from '../stages/core/
 import { driveStage, withStageLabel } from '../stages/core/stage-driver.js';
 import { ArtifactMap } from '../stages/core/artifacts.js';
 import { stderrLogger, type Logger } from '../stages/core/logger.js';
-import { metricRecord, metricRecordLine, type MetricRecord } from '../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../schemas/metric-record.js';
+import { openMetricsLog, pipelineResumes } from './metrics-log.js';
 import type { ResolvedPipeline } from './spec.js';
 import { formatCount } from '../stages/core/progress.js';
+import { finishRunRecord, startRunRecord, type RunRecordInput } from './run-record.js';
 
 export interface RunOptions {
   outDir?: string;
@@ -35,6 +37,8 @@ export interface RunOptions {
   artifacts?: ArtifactMap;
   /** Write metrics.jsonl and report.json (default true). */
   writeFiles?: boolean;
+  /** Overrides and pipeline file for <out_dir>/run.json (written when writeFiles). */
+  record?: RunRecordInput;
 }
 
 export interface StageReport extends StageCounters {
@@ -63,9 +67,9 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
   const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
   const artifacts = opts.artifacts ?? new ArtifactMap();
   const metrics: MetricRecord[] = [];
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
-  const metricsTmp = `${metricsFile}.tmp-${process.pid}`;
-  const metricsOut = writeFiles ? fs.openSync(metricsTmp, 'w') : -1;
+  const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
+  // Appended record by record, so a kill keeps what was emitted (pipelines/metrics-log.ts).
+  const metricsLog = writeFiles ? openMetricsLog(outDir, { resume: pipelineResumes(p) }) : undefined;
   const runId = p.name;
 
   const reports: StageReport[] = [];
@@ -88,7 +92,7 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
         emitMetric(rec) {
           const full = metricRecord({ ...rec, run: rec.run ?? runId });
           metrics.push(full);
-          if (metricsOut >= 0) fs.writeSync(metricsOut, metricRecordLine(full));
+          metricsLog?.write(full);
         },
       };
       const label = `stage "${rs.id}" (stages[${rs.index}])`;
@@ -112,17 +116,18 @@ export async function runPipeline(p: ResolvedPipeline, opts: RunOptions = {}): P
       reports.push(report);
     }
     for await (const _b of stream);
+  } catch (e) {
+    if (runRecord) finishRunRecord(runRecord, e);
+    throw e;
   } finally {
-    if (metricsOut >= 0) {
-      fs.closeSync(metricsOut);
-      fs.renameSync(metricsTmp, metricsFile);
-    }
+    metricsLog?.close();
   }
   const wallMs = performance.now() - t0;
   if (writeFiles) {
     const report = { name: p.name, wallMs, stages: reports };
     fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   }
+  if (runRecord) finishRunRecord(runRecord);
   return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
 }
 

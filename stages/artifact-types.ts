@@ -15,6 +15,7 @@ import type { WrittenPlot } from './sinks/plot-stage.js';
 import type { SplitCounts } from './split/leave-last-out.js';
 import type { RewardStats } from './stats/reward-stats.js';
 import type { CheckpointRef } from './eval/checkpoints.js';
+import type { ReportNote } from './eval/report-notes.js';
 
 /** The dataset ingest wrote. */
 export interface IngestDatasetArtifact {
@@ -48,5 +49,6 @@ declare module './core/artifacts.js' {
     [ARTIFACT.reportTable]: string;
     [ARTIFACT.reportConsoleTable]: string;
     [ARTIFACT.reportComparisonTable]: { path: string; text: string; comparison: Comparison };
+    [ARTIFACT.reportNotes]: ReportNote[];
   }
 }

@@ -33,6 +33,8 @@ export const ARTIFACT = {
   reportTable: 'report:table',
   reportConsoleTable: 'report:console_table',
   reportComparisonTable: 'report:comparison_table',
+  /** How metrics were measured (which judge, which history excluded), for table captions. */
+  reportNotes: 'report:notes',
 } as const;
 
 /** Keys with a path part: one artifact per file or directory written. */

@@ -14,6 +14,7 @@ import type { RankingScorer, RewardPredictor, SamplingPolicy } from '../core/pol
 import type { StageContext } from '../core/stage.js';
 import { loadPolicy } from '../train/load-policy.js';
 import { findCheckpoints } from './find-checkpoints.js';
+import { checkpointIdentity } from './content-identity.js';
 import { ARTIFACT } from '../core/artifacts.js';
 
 /** What evaluation may ask of a model: scores always; rewards and sampling where it has them. */
@@ -44,6 +45,8 @@ export interface EvalTarget {
   id: string;
   /** Short name for messages. */
   name: string;
+  /** Where it lives (a checkpoint directory); a later target of other content there replaces its numbers in the state. */
+  path?: string;
   /** Load (once) and return the scorer. */
   load(): Promise<{ policy: EvalScorer; labels: TargetLabels }>;
   /** Free what load() created (a no-op for policies owned by someone else). */
@@ -85,9 +88,9 @@ export function resolveCheckpoints(option: string[] | undefined, ctx: Pick<Stage
   });
 }
 
-/** Identity of a checkpoint in state files: its absolute directory. */
+/** Identity of a checkpoint in state files: its content (content-identity.ts), never its path. */
 export function checkpointId(dir: string): string {
-  return `checkpoint:${path.resolve(dir)}`;
+  return checkpointIdentity(dir);
 }
 
 /** A target that loads a checkpoint on first use. */
@@ -96,6 +99,7 @@ export function checkpointTarget(ref: CheckpointRef): EvalTarget {
   let owned: EvalPolicy | undefined;
   return {
     id: checkpointId(ref.dir),
+    path: path.resolve(ref.dir),
     name: ref.method ? `${ref.method}@${ref.step ?? '?'} (${ref.dir})` : ref.dir,
     load() {
       loaded ??= (async () => {

@@ -7,12 +7,12 @@
  *   not kept.
  *
  * A partition is the Parquet file a batch came from (batch.meta.file, set by
- * read_parquet), identified by its absolute path, size and modification time
- * so a rewritten file is evaluated again; batches without a file use
+ * read_parquet), identified by the SHA-256 of its bytes (content-identity.ts)
+ * so a rewritten file is evaluated again and a touched one is not; batches without a file use
  * meta.partition, else the single partition "stream".
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataFileIdentity } from './content-identity.js';
 import type { Batch, Column, ListColumn } from '../core/batch.js';
 import { column, concatBatches, isListColumn, numericColumn, takeRows } from '../core/batch.js';
 import { SPLIT_CODES, SPLIT_NAMES } from '../../schemas/tables.js';
@@ -22,6 +22,8 @@ export interface EvalPartition {
   id: string;
   /** Short name (last path components), used to derive sampling seeds. */
   label: string;
+  /** The file it came from, if any. */
+  path?: string;
   /** The evaluation rows of this partition, only the kept columns. */
   rows: Batch;
 }
@@ -29,6 +31,7 @@ export interface EvalPartition {
 export interface PartitionId {
   id: string;
   label: string;
+  path?: string;
 }
 
 /** Identity of the partition a batch belongs to. */
@@ -36,14 +39,8 @@ export function partitionOf(batch: Batch): PartitionId {
   const file = batch.meta?.file;
   if (typeof file === 'string') {
     const abs = path.resolve(file);
-    let stamp = '';
-    try {
-      const st = fs.statSync(abs);
-      stamp = `@${st.size}:${Math.floor(st.mtimeMs)}`;
-    } catch {
-      // The file may be gone (a temporary source); its path alone identifies it.
-    }
-    return { id: `${abs}${stamp}`, label: abs.split(path.sep).slice(-2).join('/') };
+    // By content (content-identity.ts); a file that is gone (a temporary source) by its path alone.
+    return { id: dataFileIdentity(abs) ?? `path:${abs}`, label: abs.split(path.sep).slice(-2).join('/'), path: abs };
   }
   const p = batch.meta?.partition;
   if (typeof p === 'string' || typeof p === 'number') return { id: `partition:${p}`, label: String(p) };
@@ -71,7 +68,7 @@ export interface EvalRowOptions {
 }
 
 export class EvalRowCollector {
-  private readonly parts = new Map<string, { label: string; batches: Batch[] }>();
+  private readonly parts = new Map<string, { label: string; path?: string; batches: Batch[] }>();
   private kept = 0;
   /** Largest item id seen in actions and contexts (the catalog extent is this + 1). */
   maxItemId = 0;
@@ -106,14 +103,14 @@ export class EvalRowCollector {
     rows.meta = undefined;
     const pid = partitionOf(batch);
     let part = this.parts.get(pid.id);
-    if (!part) this.parts.set(pid.id, (part = { label: pid.label, batches: [] }));
+    if (!part) this.parts.set(pid.id, (part = { label: pid.label, path: pid.path, batches: [] }));
     part.batches.push(rows);
     this.kept += evalIdx.length;
   }
 
   /** Evaluation rows per partition, in the order partitions first appeared. */
   partitions(): EvalPartition[] {
-    return [...this.parts.entries()].map(([id, p]) => ({ id, label: p.label, rows: concatBatches(p.batches) }));
+    return [...this.parts.entries()].map(([id, p]) => ({ id, label: p.label, ...(p.path ? { path: p.path } : {}), rows: concatBatches(p.batches) }));
   }
 
   get evalRows(): number {

@@ -2,60 +2,153 @@
  * The evaluation state file that makes evaluation incremental and resumable.
  *
  *   {
- *     "version": 1,
+ *     "version": 2,
  *     "kind": "evaluate_ranking",              the stage that wrote it
  *     "options": { "ks": [10, 50], … },         what the numbers depend on
- *     "done": [ { "target": "/ckpt/bc-step-100", "partition": "/data/split=test/part-00000.parquet@…", "rows": 6040 } ],
- *     "metrics": { "version": 1, "entries": [ … ] }   a MetricAccumulator
+ *     "done": [ {
+ *        "target": "checkpoint:sha256:…",       the checkpoint by content (content-identity.ts)
+ *        "partition": "sha256:…",               the data file by content
+ *        "targetPath": "/ckpt/bc/step-100",     where they were (for messages and for replacing)
+ *        "partitionPath": "/data/test/part-00000.parquet",
+ *        "rows": 6040,
+ *        "metrics": { "version": 1, "entries": [ … ] }   this pair's MetricAccumulator
+ *     } ],
+ *     "metrics": { … }                           the total, for readers of the file
  *   }
  *
  * A (target, partition) pair, a checkpoint or baseline evaluated on one data
- * partition (a Parquet file), is committed at once: its metrics are merged into
- * the accumulator, the pair is marked done and the file is rewritten
- * atomically (temporary name, then rename). A later run over more checkpoints
- * or more partitions evaluates only the pairs not yet done and ADDS them, and a
- * run that was stopped resumes after the last committed pair. The options
- * fingerprint guards against mixing numbers made with different settings.
+ * partition (a Parquet file), is committed at once: the pair and its metrics
+ * are recorded and the file is rewritten atomically (temporary name, then
+ * rename). A later run evaluates only the pairs not yet done and adds them; a
+ * run that was stopped resumes after the last committed pair. Pairs are keyed
+ * by content: touching or regenerating identical data changes nothing, while a
+ * checkpoint overwritten in place (or a data file rewritten with other rows)
+ * is a new pair that REPLACES the pair recorded for the same place, so its old
+ * numbers are dropped, not added. The totals are the pairs' metrics merged in
+ * commit order (the same sums as merging as they come). The options
+ * fingerprint guards against mixing numbers made with different settings, and
+ * merging state files refuses a pair present in two of them.
  */
 import * as fs from 'node:fs';
+import { ConfigError } from '../core/config-schema.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { MetricAccumulator } from './accumulator.js';
+
+export const EVALUATION_STATE_VERSION = 2;
 
 export interface DonePair {
   target: string;
   partition: string;
   rows: number;
+  /** Where the target and partition were when evaluated (absent for in-memory ones). */
+  targetPath?: string;
+  partitionPath?: string;
+}
+
+/** Where a pair was evaluated: paths that a later pair with other content replaces. */
+export interface PairPlace {
+  targetPath?: string;
+  partitionPath?: string;
+}
+
+interface StoredPair extends DonePair {
+  metrics: MetricAccumulator;
 }
 
 interface StateJSON {
-  version: 1;
+  version: number;
   kind: string;
   options: Record<string, unknown>;
-  done: DonePair[];
-  metrics: unknown;
+  done: (DonePair & { metrics: unknown })[];
+  metrics?: unknown;
 }
 
 const pairKey = (target: string, partition: string) => `${target}\u0000${partition}`;
+const placeKey = (p: DonePair) => `${p.targetPath ?? p.target}\u0000${p.partitionPath ?? p.partition}`;
+
+/** Read and check a state file (not its options). */
+function readStateFile(file: string): { raw: StateJSON; pairs: StoredPair[] } {
+  let raw: StateJSON;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as StateJSON;
+  } catch (e) {
+    throw new ConfigError(`evaluation state ${file}: not valid JSON (${(e as Error).message})`, ['state']);
+  }
+  if (raw?.version === 1 && Array.isArray(raw.done))
+    throw new ConfigError(`evaluation state ${file} was written by an older recpost that keyed checkpoints and data by path; start a new state file`, [
+      'state',
+    ]);
+  if (raw?.version !== EVALUATION_STATE_VERSION || !Array.isArray(raw.done))
+    throw new ConfigError(`evaluation state ${file}: not an evaluation state file (version ${EVALUATION_STATE_VERSION} with a "done" list)`, ['state']);
+  const pairs = raw.done.map((d, i) => {
+    if (typeof d?.target !== 'string' || typeof d.partition !== 'string')
+      throw new ConfigError(`evaluation state ${file}: done[${i}] needs "target" and "partition" strings`, ['state']);
+    let metrics: MetricAccumulator;
+    try {
+      metrics = MetricAccumulator.fromJSON(d.metrics);
+    } catch (e) {
+      throw new ConfigError(`evaluation state ${file}: done[${i}]: ${(e as Error).message}`, ['state']);
+    }
+    const pair: StoredPair = { target: d.target, partition: d.partition, rows: typeof d.rows === 'number' ? d.rows : 0, metrics };
+    if (typeof d.targetPath === 'string') pair.targetPath = d.targetPath;
+    if (typeof d.partitionPath === 'string') pair.partitionPath = d.partitionPath;
+    return pair;
+  });
+  return { raw, pairs };
+}
+
+function optionsDiff(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {
+  return Object.keys({ ...a, ...b })
+    .filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k]))
+    .map((k) => `${k}: file has ${JSON.stringify(a?.[k])}, now ${JSON.stringify(b[k])}`);
+}
 
 export class EvaluationState {
-  readonly metrics: MetricAccumulator;
-  private readonly done = new Map<string, DonePair>();
+  private readonly pairs = new Map<string, StoredPair>();
+  private total = new MetricAccumulator();
+  /** Pairs dropped since opening because their checkpoint or data changed in place. */
+  replaced = 0;
 
   private constructor(
     /** File the state lives in; undefined keeps it in memory only. */
     readonly file: string | undefined,
     readonly kind: string,
     readonly options: Record<string, unknown>,
-    metrics: MetricAccumulator,
-    done: DonePair[],
+    pairs: StoredPair[],
   ) {
-    this.metrics = metrics;
-    for (const d of done) this.done.set(pairKey(d.target, d.partition), d);
+    for (const p of pairs) this.pairs.set(pairKey(p.target, p.partition), p);
+    this.retotal();
+  }
+
+  /** The metrics of every done pair, merged in commit order. */
+  get metrics(): MetricAccumulator {
+    return this.total;
+  }
+
+  private retotal(): void {
+    const t = new MetricAccumulator();
+    for (const p of this.pairs.values()) t.merge(p.metrics);
+    this.total = t;
+  }
+
+  /** A state holding `pairs` (for merges); not saved until save(). */
+  static fromPairs(
+    file: string | undefined,
+    kind: string,
+    options: Record<string, unknown>,
+    pairs: readonly (DonePair & { metrics: MetricAccumulator })[],
+  ): EvaluationState {
+    return new EvaluationState(
+      file,
+      kind,
+      options,
+      pairs.map((p) => ({ ...p })),
+    );
   }
 
   /** A state that is never written (no `state` option given). */
   static memory(kind: string, options: Record<string, unknown> = {}): EvaluationState {
-    return new EvaluationState(undefined, kind, options, new MetricAccumulator(), []);
+    return new EvaluationState(undefined, kind, options, []);
   }
 
   /**
@@ -64,52 +157,106 @@ export class EvaluationState {
    */
   static open(file: string | undefined, kind: string, options: Record<string, unknown>): EvaluationState {
     if (file === undefined) return EvaluationState.memory(kind, options);
-    if (!fs.existsSync(file)) return new EvaluationState(file, kind, options, new MetricAccumulator(), []);
-    let raw: StateJSON;
-    try {
-      raw = JSON.parse(fs.readFileSync(file, 'utf8')) as StateJSON;
-    } catch (e) {
-      throw new Error(`evaluation state ${file}: not valid JSON (${(e as Error).message})`);
-    }
-    if (raw?.version !== 1 || !Array.isArray(raw.done)) throw new Error(`evaluation state ${file}: not an evaluation state file (version 1 with a "done" list)`);
-    if (raw.kind !== kind) throw new Error(`evaluation state ${file} was written by "${raw.kind}", not "${kind}"; give each evaluation stage its own state file`);
-    const differs = Object.keys({ ...raw.options, ...options }).filter((k) => JSON.stringify(raw.options?.[k]) !== JSON.stringify(options[k]));
-    if (differs.length) {
-      const detail = differs.map((k) => `${k}: file has ${JSON.stringify(raw.options?.[k])}, now ${JSON.stringify(options[k])}`).join('; ');
-      throw new Error(`evaluation state ${file} was made with other options (${detail}); use the same options or a new state file`);
-    }
-    let metrics: MetricAccumulator;
-    try {
-      metrics = MetricAccumulator.fromJSON(raw.metrics);
-    } catch (e) {
-      throw new Error(`evaluation state ${file}: ${(e as Error).message}`);
-    }
-    for (const [i, d] of raw.done.entries()) {
-      if (typeof d?.target !== 'string' || typeof d.partition !== 'string') throw new Error(`evaluation state ${file}: done[${i}] needs "target" and "partition" strings`);
-    }
-    return new EvaluationState(file, kind, options, metrics, raw.done);
+    if (!fs.existsSync(file)) return new EvaluationState(file, kind, options, []);
+    const { raw, pairs } = readStateFile(file);
+    if (raw.kind !== kind)
+      throw new ConfigError(`evaluation state ${file} was written by "${raw.kind}", not "${kind}"; give each evaluation stage its own state file`, ['state']);
+    const differs = optionsDiff(raw.options, options);
+    if (differs.length)
+      throw new ConfigError(`evaluation state ${file} was made with other options (${differs.join('; ')}); use the same options or a new state file`, [
+        'state',
+      ]);
+    return new EvaluationState(file, kind, options, pairs);
   }
 
   isDone(target: string, partition: string): boolean {
-    return this.done.has(pairKey(target, partition));
+    return this.pairs.has(pairKey(target, partition));
   }
 
-  /** Targets × partitions already evaluated. */
+  /** Targets × partitions already evaluated, in commit order. */
   donePairs(): DonePair[] {
-    return [...this.done.values()];
+    return [...this.pairs.values()].map(({ metrics: _m, ...d }) => d);
   }
 
-  /** Merge one pair's metrics, mark it done and save (atomically) when file-backed. */
-  commit(target: string, partition: string, rows: number, metrics: MetricAccumulator): void {
+  /**
+   * Record one pair's metrics and save (atomically) when file-backed. A pair
+   * recorded earlier for the same place (target path, partition path) with
+   * other content is replaced: its numbers leave the totals.
+   */
+  commit(target: string, partition: string, rows: number, metrics: MetricAccumulator, place: PairPlace = {}): void {
     if (this.isDone(target, partition)) throw new Error(`evaluation state: (${target}, ${partition}) is already done`);
-    this.metrics.merge(metrics);
-    this.done.set(pairKey(target, partition), { target, partition, rows });
+    const pair: StoredPair = { target, partition, rows, metrics: new MetricAccumulator().merge(metrics) };
+    if (place.targetPath !== undefined) pair.targetPath = place.targetPath;
+    if (place.partitionPath !== undefined) pair.partitionPath = place.partitionPath;
+    const here = placeKey(pair);
+    let dropped = 0;
+    for (const [k, p] of this.pairs)
+      if (placeKey(p) === here) {
+        this.pairs.delete(k);
+        dropped++;
+      }
+    this.replaced += dropped;
+    this.pairs.set(pairKey(target, partition), pair);
+    if (dropped) this.retotal();
+    else this.total.merge(pair.metrics);
     this.save();
   }
 
   save(): void {
     if (this.file === undefined) return;
-    const json: StateJSON = { version: 1, kind: this.kind, options: this.options, done: this.donePairs(), metrics: this.metrics.toJSON() };
+    const json: StateJSON = {
+      version: EVALUATION_STATE_VERSION,
+      kind: this.kind,
+      options: this.options,
+      done: [...this.pairs.values()].map((p) => ({ ...p, metrics: p.metrics.toJSON() })),
+      metrics: this.total.toJSON(),
+    };
     writeFileAtomic(this.file, `${JSON.stringify(json)}\n`);
   }
+}
+
+/**
+ * Merge the state files of evaluation shards (e.g. the same checkpoints on
+ * disjoint data, or other checkpoints on the same data) into `output`. Every
+ * input must come from the same stage with the same options; a pair
+ * (checkpoint content, data content) present in two inputs, or two versions of
+ * one place, is refused: merging it would count those rows twice.
+ */
+export function mergeEvaluationStates(inputs: readonly string[], output: string): EvaluationState {
+  if (inputs.length === 0) throw new ConfigError('merge evaluation states: name the state files to merge', ['usage']);
+  const opened = inputs.map((f) => {
+    if (!fs.existsSync(f)) throw new ConfigError(`merge evaluation states: no such file: ${f}`, ['state']);
+    return { file: f, ...readStateFile(f) };
+  });
+  const first = opened[0]!;
+  const seen = new Map<string, string>();
+  const places = new Map<string, { file: string; key: string }>();
+  const all: StoredPair[] = [];
+  for (const o of opened) {
+    if (o.raw.kind !== first.raw.kind)
+      throw new ConfigError(`merge evaluation states: ${o.file} was written by "${o.raw.kind}", ${first.file} by "${first.raw.kind}"`, ['state']);
+    const differs = optionsDiff(first.raw.options, o.raw.options);
+    if (differs.length)
+      throw new ConfigError(`merge evaluation states: ${o.file} was made with other options than ${first.file} (${differs.join('; ')})`, ['state']);
+    for (const p of o.pairs) {
+      const key = pairKey(p.target, p.partition);
+      const where = `${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition}`;
+      const dup = seen.get(key);
+      if (dup !== undefined)
+        throw new ConfigError(
+          `merge evaluation states: ${o.file} and ${dup} both hold ${where} (the same checkpoint and data by content); merging them would count it twice`,
+          ['state'],
+        );
+      seen.set(key, o.file);
+      const place = places.get(placeKey(p));
+      if (place && place.key !== key)
+        throw new ConfigError(`merge evaluation states: ${o.file} and ${place.file} hold different versions of ${where}; re-evaluate one of them`, ['state']);
+      places.set(placeKey(p), { file: o.file, key });
+      all.push(p);
+    }
+  }
+  if (fs.existsSync(output)) throw new ConfigError(`merge evaluation states: ${output} exists; name a new file`, ['output']);
+  const merged = EvaluationState.fromPairs(output, first.raw.kind, first.raw.options, all);
+  merged.save();
+  return merged;
 }

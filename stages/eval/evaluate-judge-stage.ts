@@ -6,10 +6,13 @@
 import { ConfigError } from '../core/config-schema.js';
 import { defineStage } from '../core/stage.js';
 import type { RewardPredictor } from '../core/policy.js';
-import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
+import { checkpointTarget, resolveCheckpoints, type CheckpointRef } from './checkpoints.js';
 import { splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
+import { chooseDefaultJudge, judgeCandidate, judgeName } from './judge-choice.js';
 import { evaluateJudge } from './judge-evaluator.js';
+import { hasActionVectors } from './embedding-distance.js';
+import { addReportNote } from './report-notes.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
 
@@ -21,15 +24,21 @@ export const evaluateJudgeStage = defineStage({
     'For each of up to `max_contexts` evaluation contexts (the first in stream order), draws `samples` recommendations from the policy:',
     'avg_reward = mean judge reward-head score (paper 000: 10 samples × 10,000 contexts); with a world, true_reward_sampled = their mean',
     'noise-free reward, true_reward_top1 = the true reward of the highest-scoring item (padding and, by default, history excluded), and',
-    'ecpm_* = ecpm_factor × true reward. Each context is one observation. The judge is the `judge` checkpoint\'s reward head, else each',
-    'checkpoint\'s own. Sampling seeds derive from the run seed and the partition, so results do not depend on how partitions are combined.',
+    'ecpm_* = ecpm_factor × true reward; for a Gaussian embedding policy, dist = ‖μ(s) − e_â‖₂ to the decoded item (paper 002\'s Dist.). Each context is one observation. One reward model judges every checkpoint: by default (`judge: auto`)',
+    'the last BC checkpoint\'s reward head, else the first published checkpoint with one (judge-choice.ts); `judge: <dir>` names it; `judge: own`',
+    'scores each checkpoint by its own head (methods then have different judges). The judge is logged and named in comparison_table\'s caption.',
+    'Sampling seeds derive from the run seed and the partition, so results do not depend on how partitions are combined.',
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
   fields: {
     splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test'], minItems: 1, doc: 'Splits whose contexts are used.' },
     checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoints to judge; default: the artifact "checkpoints".' },
-    judge: { type: 'string', doc: 'Checkpoint whose reward head scores every policy\'s samples (one judge for all); default: each checkpoint\'s own reward head.' },
+    judge: {
+      type: 'string',
+      default: 'auto',
+      doc: 'Reward model that scores every policy\'s samples: auto (the last BC checkpoint\'s reward head, else the first published checkpoint with one), a checkpoint directory, or own (each checkpoint\'s own head).',
+    },
     samples: { type: 'integer', min: 1, default: 10, doc: 'Recommendations sampled per context.' },
     max_contexts: { type: 'integer', min: 1, default: 10000, doc: 'Contexts used at most (the first evaluation rows in stream order).' },
     world: { type: 'string', doc: 'Saved simulator world directory for true rewards; default: the artifact "world" if a simulator stage published one.' },
@@ -47,9 +56,21 @@ export const evaluateJudgeStage = defineStage({
       // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
       const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
       ctx.log.info(`evaluate_judge: ${note}`);
+      const refs = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge');
+      let judgeRef: CheckpointRef | undefined;
+      let judgeText = "each checkpoint's own reward head";
+      if (cfg.judge === 'auto') {
+        const chosen = chooseDefaultJudge(refs.map(judgeCandidate));
+        if (chosen) [judgeRef, judgeText] = [chosen.ref, `the reward head of ${judgeName(chosen)}`];
+        else if (refs.length) ctx.log.warn('evaluate_judge: no checkpoint has a reward head to judge with: no avg_reward unless a judge is given');
+      } else if (cfg.judge !== 'own') [judgeRef, judgeText] = [{ dir: cfg.judge }, `the reward head of ${cfg.judge}`];
+      if (cfg.judge === 'own' || judgeRef) {
+        ctx.log.info(`evaluate_judge: avg_reward judged by ${judgeText}`);
+        addReportNote(ctx.artifacts, { metric: 'avg_reward', text: `avg_reward judged by ${judgeText}` });
+      }
       const state = EvaluationState.open(cfg.state, 'evaluate_judge', {
         splits: cfg.splits,
-        judge: cfg.judge ?? null,
+        judge: cfg.judge === 'own' ? null : (judgeRef?.dir ?? 'none'),
         samples: cfg.samples,
         max_contexts: cfg.max_contexts,
         world: oracle ? (cfg.world ?? 'artifact') : null,
@@ -58,21 +79,21 @@ export const evaluateJudgeStage = defineStage({
         seed: ctx.seed,
       });
       const partitions = collector.partitions();
-      const judgeTarget = cfg.judge ? checkpointTarget({ dir: cfg.judge }) : undefined;
+      const judgeTarget = judgeRef ? checkpointTarget(judgeRef) : undefined;
       let sharedJudge: RewardPredictor | undefined;
-      if (judgeTarget) {
+      if (judgeTarget && judgeRef) {
         const { policy } = await judgeTarget.load();
-        if (!policy.predictRewards) throw new ConfigError(`evaluate_judge: judge checkpoint ${cfg.judge} has no reward head`, ['judge']);
+        if (!policy.predictRewards) throw new ConfigError(`evaluate_judge: judge checkpoint ${judgeRef.dir} has no reward head`, ['judge']);
         sharedJudge = policy as RewardPredictor;
       }
       try {
-        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_judge').map(checkpointTarget);
+        const targets = refs.map(checkpointTarget);
         const run = await evaluatePendingPairs(state, targets, partitions, async (policy, labels, part) => {
-          const judge = sharedJudge ?? (policy.predictRewards ? (policy as RewardPredictor) : undefined);
+          const judge = cfg.judge === 'own' ? (policy.predictRewards ? (policy as RewardPredictor) : undefined) : sharedJudge;
           const who = `${labels.method}@${labels.step}`;
           if (!judge) ctx.log.warn(`evaluate_judge: ${who} has no reward head and no judge was given: no avg_reward`);
           if (!policy.sample) ctx.log.warn(`evaluate_judge: ${who} cannot sample: no avg_reward or true_reward_sampled`);
-          if (!oracle && (!judge || !policy.sample)) return undefined;
+          if (!oracle && (!judge || !policy.sample) && !hasActionVectors(policy)) return undefined;
           return evaluateJudge(policy, part.rows, {
             samples: cfg.samples,
             batchRows: cfg.batch_rows,
@@ -84,9 +105,7 @@ export const evaluateJudgeStage = defineStage({
             oracle,
           });
         });
-        ctx.log.info(
-          `evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`,
-        );
+        ctx.log.info(`evaluate_judge: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote(run, cfg.state)}`);
       } finally {
         judgeTarget?.release();
       }

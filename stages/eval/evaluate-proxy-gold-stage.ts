@@ -48,6 +48,7 @@ export const evaluateProxyGoldStage = defineStage({
     'Per checkpoint: `samples` recommendations per held-out context (up to `max_contexts`), proxy_reward = mean proxy reward-head score,',
     'gold_reward = mean gold reward (the simulator\'s true reward with gold: world, or a held-out reward head given as a checkpoint dir),',
     'kl_to_init = exact KL(π‖π₀) over the catalog (from logProbs; π₀ = `initial`, default the earliest checkpoint of the same method and seed).',
+    'proxy_gold_agreement = the fraction of pairs of distinct sampled items that proxy and gold order the same way (paper 004 App. G, one observation per context).',
     'Derived records: proxy_gain / gold_gain = value − the series\' step-0 value; and per (method, seed), plus seed −1 for the mean over',
     'seeds, peak_gold, proxy_at_peak, gold_proxy_gap (= peak_gold − proxy_at_peak) and kl_at_peak, labelled with the peak\'s step.',
     'The proxy is `proxy`\'s reward head, default the earliest checkpoint\'s of each series (the reward model training started from).',

@@ -12,6 +12,10 @@ import { baselineTarget, checkpointTarget, resolveCheckpoints, type EvalScorer, 
 import { EvalRowCollector, splitCodes, type EvalPartition } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { evaluateRanking } from './ranking-evaluator.js';
+import { UserHistoryIndex } from './user-history.js';
+import { rowsWithRewardAtLeast } from './reward-filter.js';
+import { addReportNote } from './report-notes.js';
+import type { Batch } from '../core/batch.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote } from './stage-support.js';
 
@@ -21,8 +25,9 @@ export const evaluateRankingStage = defineStage({
   summary: 'Full-catalog HR@K, NDCG@K and MRR of checkpoints and baselines on the valid/test rows; emits metric records.',
   doc: [
     'Ranks each evaluation row\'s target among the whole catalog: rank = 1 + #items scored above the target + #other items tied with it',
-    '(ties count against the model). Padding (item 0) is never ranked; with `exclude_history` (default) the context\'s items other than',
-    'the target are removed from the candidates. NDCG@K = 1[rank ≤ K]/log2(rank + 1), HR@K = 1[rank ≤ K], MRR = 1/rank; the record',
+    '(ties count against the model). Padding (item 0) is never ranked; with `exclude_history` (default) the items the user interacted with',
+    'before the target (`history: full`, default: every earlier action of the user in the stream, any split, and the earliest context;',
+    '`history: context`: only the context column, the last max_len items) are removed from the candidates, except the target. NDCG@K = 1[rank ≤ K]/log2(rank + 1), HR@K = 1[rank ≤ K], MRR = 1/rank; the record',
     '`candidates` gives the mean number of items a target competed with. Consumes the whole input first (train rows fit the popularity',
     'baseline; only context, action and split of evaluation rows are kept). With `state`, (checkpoint, data partition) pairs already',
     'evaluated are skipped and new ones added; baselines are recomputed every run (they depend on the whole stream).',
@@ -34,7 +39,17 @@ export const evaluateRankingStage = defineStage({
     checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoint directories to evaluate (a directory holding several, such as checkpoints/<method>, means every checkpoint below it); default: every checkpoint earlier trainer stages published (artifact "checkpoints").' },
     baselines: { type: 'array', items: { type: 'string', enum: [...RANKING_BASELINES], doc: 'baseline' }, default: ['popularity', 'random'], doc: 'Reference rankers: popularity (train-row counts) and random (seeded hash scores).' },
     ks: { type: 'array', items: { type: 'integer', min: 1, doc: 'cut-off' }, default: [...DEFAULT_KS], minItems: 1, doc: 'Cut-offs K of HR@K and NDCG@K.' },
-    exclude_history: { type: 'boolean', default: true, doc: 'Remove the context\'s items (other than the target) from the ranked candidates.' },
+    exclude_history: { type: 'boolean', default: true, doc: 'Remove the user\'s history (other than the target) from the ranked candidates.' },
+    history: {
+      type: 'string',
+      enum: ['full', 'context'],
+      default: 'full',
+      doc: 'What the excluded history is: full (every item of the user before the target, from all rows of the stream; needs user_id and timestamp) or context (the context column\'s items, the last max_len).',
+    },
+    min_reward: {
+      type: 'number',
+      doc: 'Rank only targets with reward ≥ this (paper 000: 4.5), for data split with apply_threshold: false so that evaluate_reward_model sees every test rating in the same run.',
+    },
     state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints.' },
     batch_rows: { type: 'integer', min: 1, default: 512, doc: 'Contexts scored per call (memory: batch_rows × catalog size floats).' },
     num_items: { type: 'integer', min: 2, doc: 'Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream.' },
@@ -43,23 +58,38 @@ export const evaluateRankingStage = defineStage({
   create(cfg, ctx) {
     checkKs(cfg.ks, 'evaluate_ranking: ks');
     const codes = splitCodes(cfg.splits);
+    const fullHistory = cfg.exclude_history && cfg.history === 'full';
     const popularity = new ItemCounter();
     const collector = new EvalRowCollector({
       splits: codes,
-      columns: ['context', 'action'],
+      columns: [...(fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action']), ...(cfg.min_reward !== undefined ? ['reward'] : [])],
       onTrain: (b, idx) => {
         const action = numericColumn(b, 'action');
         popularity.add(Int32Array.from(idx, (i) => action[i] as number));
       },
     });
+    const history = fullHistory ? new UserHistoryIndex() : undefined;
     return {
-      // A barrier: the whole input is read (keeping only what the collector keeps) before anything is evaluated.
+      // A barrier: the whole input is read (keeping only what the collector and the history index keep) before anything is evaluated.
       process(b) {
+        history?.add(b);
         collector.add(b);
       },
       async finish() {
-        const state = EvaluationState.open(cfg.state, 'evaluate_ranking', { ks: cfg.ks, splits: cfg.splits, exclude_history: cfg.exclude_history });
-        const partitions = collector.partitions();
+        const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {
+          ks: cfg.ks,
+          splits: cfg.splits,
+          exclude_history: cfg.exclude_history,
+          ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
+          ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
+        });
+        let belowMin = 0;
+        const partitions = collector.partitions().map((part) => {
+          if (cfg.min_reward === undefined) return part;
+          const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
+          belowMin += f.dropped;
+          return { ...part, rows: f.rows };
+        });
         if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
         const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
           const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
@@ -68,6 +98,7 @@ export const evaluateRankingStage = defineStage({
             const acc = await evaluateRanking(policy, part.rows, {
               ks: cfg.ks,
               excludeHistory: cfg.exclude_history,
+              ...(history ? { exclusions: (chunk: Batch) => history.exclusions(chunk) } : {}),
               batchRows: cfg.batch_rows,
               key: { run: ctx.runId, ...labels },
               onChunk: (done) => {
@@ -96,11 +127,15 @@ export const evaluateRankingStage = defineStage({
         }
         if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
         ctx.log.info(
-          `evaluate_ranking: ${collector.evalRows} case(s) in ${partitions.length} partition(s), ranked over the full catalog ` +
-            `(padding never ranked${cfg.exclude_history ? ', history items other than the target excluded' : ''}, ties counted against the model); ` +
+          `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
+            `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
+            `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
             pairRunNote(run, cfg.state) +
             `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
         );
+        const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
+        const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
+        for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
         return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
       },
     };

@@ -3,12 +3,16 @@
  * `checkpoint.json` (stages/train/checkpoint.ts); its method, step, epoch and
  * seed are read from that file so the labels are known without loading the
  * weights. A path that is not a checkpoint is searched (sorted, a few levels
- * deep) for directories that are.
+ * deep) for directories that are. Leftovers of interrupted checkpoint writes
+ * (`step-<n>.tmp-<pid>-<ms>`, `step-<n>.old-<pid>-<ms>`) are never
+ * checkpoints, even with a checkpoint.json inside; the next training run
+ * cleans them (stages/train/checkpoint-recovery.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../core/config-schema.js';
 import type { CheckpointRef } from './checkpoints.js';
+import { isInterruptedTemporary } from '../train/checkpoint-recovery.js';
 
 export const CHECKPOINT_MARKER = 'checkpoint.json';
 
@@ -36,7 +40,7 @@ export function findCheckpoints(root: string, maxDepth = 3): CheckpointRef[] {
     }
     if (depth >= maxDepth) return;
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+      if (e.isDirectory() && !e.name.startsWith('.') && !isInterruptedTemporary(e.name)) walk(path.join(dir, e.name), depth + 1);
     }
   };
   walk(root, 0);

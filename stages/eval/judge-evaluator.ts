@@ -10,6 +10,8 @@
  *   (padding and, by default, the context's items excluded);
  * - ecpm_sampled / ecpm_top1: ecpmFactor × the true reward (5 for RecSim, the
  *   ratio of paper 002's tables).
+ * - dist: ‖μ(s) − e_â‖₂ for a policy with action vectors μ(s) (the Gaussian
+ *   embedding policy), paper 002's "Dist." (embedding-distance.ts).
  * Each context contributes one observation (its mean over the k samples).
  */
 import type { Batch, ListColumn } from '../core/batch.js';
@@ -22,6 +24,7 @@ import type { EvalScorer } from './checkpoints.js';
 import { repeatContexts, repeatEach, topItems } from './contexts.js';
 import { contextsOf, int32Of } from './eval-rows.js';
 import type { TrueRewardOracle } from '../simulators/truth.js';
+import { decodedDistances, hasActionVectors } from './embedding-distance.js';
 
 export const JUDGE_METRICS = {
   avgReward: 'avg_reward',
@@ -29,6 +32,7 @@ export const JUDGE_METRICS = {
   trueTop1: 'true_reward_top1',
   ecpmSampled: 'ecpm_sampled',
   ecpmTop1: 'ecpm_top1',
+  dist: 'dist',
 } as const;
 
 export interface JudgeEvalOptions {
@@ -95,6 +99,10 @@ export async function evaluateJudge(policy: EvalScorer, rows: Batch, opts: Judge
         addValuesBySplit(acc, opts.key, JUDGE_METRICS.trueSampled, truth, split);
         if (opts.ecpmFactor > 0) addValuesBySplit(acc, opts.key, JUDGE_METRICS.ecpmSampled, scaled(truth, opts.ecpmFactor), split);
       }
+    }
+    if (hasActionVectors(policy)) {
+      const dim = policy.itemEmbeddings.length / policy.numItems;
+      addValuesBySplit(acc, opts.key, JUDGE_METRICS.dist, decodedDistances(policy.meansSync(contexts), policy.itemEmbeddings, dim), split);
     }
     if (opts.oracle) {
       const top = topItems(await policy.scoreContexts(contexts), policy.numItems, contexts, opts.excludeHistory);

@@ -4,7 +4,9 @@
  * by the gold reward (a simulator's truth or a held-out reward head), and the
  * exact KL(π‖π₀) to the initial policy over the catalog. Per context, the mean
  * over its samples is one observation of proxy_reward / gold_reward; its KL is
- * one observation of kl_to_init.
+ * one observation of kl_to_init, and the proxy's pairwise agreement with the
+ * gold reward over its distinct sampled items one observation of
+ * proxy_gold_agreement (pairwise-agreement.ts; paper 004 App. G).
  */
 import type { Batch, ListColumn } from '../core/batch.js';
 import { sliceBatch } from '../core/batch.js';
@@ -16,7 +18,8 @@ import { repeatContexts, repeatEach } from './contexts.js';
 import { contextsOf, int32Of } from './eval-rows.js';
 import { chunkSeed, groupMeans, sampleItems } from './judge-evaluator.js';
 import { exactKl } from './kl.js';
-import { GOLD_METRIC, KL_METRIC, PROXY_METRIC } from './proxy-gold.js';
+import { pairwiseAgreement } from './pairwise-agreement.js';
+import { AGREEMENT_METRIC, GOLD_METRIC, KL_METRIC, PROXY_METRIC } from './proxy-gold.js';
 
 /** Gold reward of (context, user, item) rows. */
 export type GoldFn = (contexts: ListColumn<Int32Array>, users: Int32Array, items: Int32Array) => Promise<ArrayLike<number>>;
@@ -48,6 +51,7 @@ export async function evaluateProxyGold(policy: EvalScorer, rows: Batch, opts: P
     const gold = await opts.gold(repeated, repeatEach(users, k), samples);
     addValuesBySplit(acc, opts.key, PROXY_METRIC, groupMeans(proxy, k), split);
     addValuesBySplit(acc, opts.key, GOLD_METRIC, groupMeans(gold, k), split);
+    addAgreement(acc, opts.key, pairwiseAgreement(samples, proxy, gold, k), split);
     if (withKl) {
       const lp = await policy.logProbs!(contexts);
       const lq = await opts.initial!.logProbs!(contexts);
@@ -55,4 +59,12 @@ export async function evaluateProxyGold(policy: EvalScorer, rows: Batch, opts: P
     }
   }
   return acc;
+}
+
+/** Contexts with at least one pair of distinct samples, one observation each. */
+function addAgreement(acc: MetricAccumulator, key: Omit<MetricKey, 'split' | 'metric'>, agreement: Float64Array, split: Int32Array): void {
+  const keep: number[] = [];
+  for (let i = 0; i < agreement.length; i++) if (!Number.isNaN(agreement[i]!)) keep.push(i);
+  if (keep.length === 0) return;
+  addValuesBySplit(acc, key, AGREEMENT_METRIC, Float64Array.from(keep, (i) => agreement[i]!), Int32Array.from(keep, (i) => split[i]!));
 }

@@ -19,6 +19,8 @@ import type { MetricAccumulator } from './accumulator.js';
 export const PROXY_METRIC = 'proxy_reward';
 export const GOLD_METRIC = 'gold_reward';
 export const KL_METRIC = 'kl_to_init';
+/** The proxy's pairwise agreement with the gold reward on the policy's samples (pairwise-agreement.ts). */
+export const AGREEMENT_METRIC = 'proxy_gold_agreement';
 
 export interface ProxyGoldPoint {
   run: string;

@@ -6,7 +6,7 @@
  * mean number of items each target competed with (numItems − 1 minus the
  * excluded history items), so the output says what the ranking was over.
  */
-import type { Batch } from '../core/batch.js';
+import type { Batch, ListColumn } from '../core/batch.js';
 import { sliceBatch } from '../core/batch.js';
 import type { RankingScorer } from '../core/policy.js';
 import { MetricAccumulator, type MetricKey } from './accumulator.js';
@@ -22,6 +22,8 @@ export interface RankingEvalOptions {
   batchRows: number;
   /** Labels of the records (split and metric are filled in). */
   key: Omit<MetricKey, 'split' | 'metric'>;
+  /** The items each row excludes when excludeHistory is on (default: the row's context column). */
+  exclusions?: (chunk: Batch) => ListColumn<Int32Array>;
   /** Called after each chunk with the rows done so far. */
   onChunk?: (rowsDone: number) => void;
 }
@@ -36,7 +38,8 @@ export async function evaluateRanking(scorer: RankingScorer, rows: Batch, opts: 
     const split = int32Of(chunk, 'split');
     const scores = await scorer.scoreContexts(contexts);
     const candidates = new Int32Array(chunk.numRows);
-    const ranks = targetRanks(scores, scorer.numItems, targets, contexts, { excludeHistory: opts.excludeHistory, candidates });
+    const excluded = opts.excludeHistory && opts.exclusions ? opts.exclusions(chunk) : contexts;
+    const ranks = targetRanks(scores, scorer.numItems, targets, excluded, { excludeHistory: opts.excludeHistory, candidates });
     for (const [code, sums] of rankingMetricSums(ranks, opts.ks, split)) {
       const sname = splitName(code);
       for (const [metric, s] of Object.entries(sums)) acc.addSums({ ...opts.key, split: sname, metric }, s);

@@ -72,7 +72,7 @@ export async function evaluatePendingPairs(
       for (const part of pending) {
         const acc = await evalOne(policy, labels, part);
         if (acc === undefined) continue;
-        state.commit(target.id, part.id, part.rows.numRows, acc);
+        state.commit(target.id, part.id, part.rows.numRows, acc, { targetPath: target.path, partitionPath: part.path });
         evaluated++;
       }
     } finally {

@@ -2,8 +2,10 @@
  * An Arrow IPC file (the random-access "Feather v2" format) written batch by
  * batch to `<path>.tmp-<pid>` and renamed when finished, so the file's
  * presence means it is whole. Memory stays bounded: each batch's bytes are
- * handed to the file stream as they are produced.
+ * handed to the file stream as they are produced, and hashed on the way
+ * (SHA-256, for the dataset manifest when the file lies inside the dataset).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
@@ -18,7 +20,12 @@ export class ArrowIpcFileWriter {
   private readonly writer = new arrow.RecordBatchFileWriter();
   private readonly piped: Promise<void>;
   private failed: Error | null = null;
+  private readonly hash = createHash('sha256');
   rows = 0;
+  /** Bytes written so far (all of the file after close). */
+  bytes = 0;
+  /** Hex SHA-256 of the file, set by close. */
+  sha256 = '';
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -33,6 +40,8 @@ export class ArrowIpcFileWriter {
 
   private async pump(): Promise<void> {
     for await (const chunk of this.writer) {
+      this.hash.update(chunk);
+      this.bytes += chunk.byteLength;
       if (!this.out.write(chunk)) await once(this.out, 'drain');
     }
   }
@@ -52,6 +61,7 @@ export class ArrowIpcFileWriter {
     this.out.end();
     await once(this.out, 'close');
     if (this.failed) throw this.failed;
+    this.sha256 = this.hash.digest('hex');
     fs.renameSync(this.tmp, this.file);
     untrackTemp(this.tmp);
   }

@@ -13,12 +13,22 @@
  * lines are skipped and counted; spaces around a field are trimmed (and tabs,
  * unless tab is the delimiter); every line must have exactly as many fields
  * as the header; the file's last line may lack its line break.
+ *
+ * Values are stored as read (see stored-values.ts): a reward that float32
+ * would turn into ±Infinity, 0 or a subnormal is rejected, as is an id that
+ * is not valid UTF-8, a header that names a mapped column twice, a file that
+ * starts with a UTF-16/UTF-32 byte-order mark, and a line longer than
+ * `max_line_bytes` (rejected from its first bytes, then skipped to its end
+ * without being held in memory).
  */
 import { ConfigError } from '../core/config-schema.js';
 import { isMappingProblem, MOVIELENS_FIELD_NAMES, resolveMapping, type MappingRequest, type ResolvedMapping } from './column-mapping.js';
 import { describeFailure, lastParseError, parseCanonicalId, parseDecimal } from './number-parse.js';
+import { boundedText } from './rejects.js';
 import { parseQuotedRecord } from './rfc4180.js';
-import { assignId, unknownIdReason, type RowSink } from './row-sink.js';
+import { unknownIdReason, type RowSink } from './row-sink.js';
+import { float32Problem, invalidUtf8Reason, validUtf8 } from './stored-values.js';
+import { utf16Bom } from './text-encoding.js';
 import { lastTimestampError } from './timestamp-parse.js';
 
 const LF = 10;
@@ -44,6 +54,10 @@ export class DelimitedFileParser {
   private line = 0;
   private started = false;
   private skipping = false;
+  /** Inside a line longer than max_line_bytes: bytes are dropped up to its line break. */
+  private discarding = false;
+  /** The record being handled came through the quoted parser and its source bytes are not valid UTF-8. */
+  private quotedInvalidUtf8 = false;
   private nFields = 0;
   private names: readonly string[] = [];
   private starts = new Int32Array(16);
@@ -76,24 +90,44 @@ export class DelimitedFileParser {
    */
   consume(buf: Buffer, eof: boolean): number {
     const end = buf.length;
+    const max = this.sink.maxLineBytes;
     let pos = 0;
     if (!this.started && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
-    if (!this.started && (end > pos || eof)) this.started = true;
+    if (!this.started && (end > pos || eof)) {
+      this.started = true;
+      const bom = utf16Bom(buf);
+      if (bom) this.fileProblem(`the file starts with a ${bom} byte-order mark; ingest reads UTF-8 text: convert it, e.g. iconv -f ${bom} -t utf-8`);
+    }
     while (pos < end) {
+      if (this.discarding) {
+        const nl = buf.indexOf(LF, pos);
+        if (nl < 0) return end;
+        this.discarding = false;
+        pos = nl + 1;
+        continue;
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
-        if (!eof) break;
+        if (!eof && end - pos <= max) break;
         nl = end;
+      }
+      if (nl - pos > max) {
+        this.overlongLine(buf, pos, nl);
+        if (nl === end && !eof) return end;
+        pos = nl + 1;
+        continue;
       }
       let lineEnd = nl;
       if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
       this.line++;
       if (this.skipping) {
+        this.sink.stats.rowsIn++;
         this.sink.stats.skippedLines++;
         pos = nl + 1;
         continue;
       }
       if (lineEnd === pos) {
+        this.sink.stats.rowsIn++;
         this.sink.stats.blankLines++;
         pos = nl + 1;
         continue;
@@ -115,6 +149,36 @@ export class DelimitedFileParser {
       pos = next;
     }
     return Math.min(pos, end);
+  }
+
+  /**
+   * A line of more than max_line_bytes from `pos` (its break at `nl`, or not
+   * yet seen when `nl` is the end of the buffer): rejected (or skipped with
+   * its file) from its first bytes; the rest is dropped as it is read.
+   */
+  private overlongLine(buf: Buffer, pos: number, nl: number): void {
+    this.line++;
+    this.sink.stats.rowsIn++;
+    this.discarding = nl === buf.length;
+    if (this.skipping) {
+      this.sink.stats.skippedLines++;
+      return;
+    }
+    const head = boundedText(buf, pos, nl);
+    const reason = `line is longer than max_line_bytes (${this.sink.maxLineBytes} bytes)`;
+    if (this.nFields === 0) {
+      this.sink.stats.rowsIn--; // headerProblem counts it
+      this.headerProblem('(header)', head.text, `header ${reason}`, nl - pos);
+      return;
+    }
+    this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason, raw: head.text, rawBytes: nl - pos });
+  }
+
+  /** Set the whole file aside (strict mode: stop); its lines are counted as skipped. */
+  private fileProblem(reason: string): void {
+    this.sink.rejector.rejectFile({ file: this.file, reason });
+    this.skipping = true;
+    this.sink.stats.skippedFiles++;
   }
 
   /** Fast path for one line; falls back to the quoted parser. Returns the next position, or -1 for "need more input". */
@@ -179,13 +243,16 @@ export class DelimitedFileParser {
   }
 
   private readQuoted(buf: Buffer, pos: number, lineEnd: number, nl: number, end: number, eof: boolean): number {
-    const limit = Math.min(end, pos + MAX_QUOTED_RECORD_BYTES);
+    const maxRecord = Math.min(MAX_QUOTED_RECORD_BYTES, this.sink.maxLineBytes);
+    const limit = Math.min(end, pos + maxRecord);
     const r = parseQuotedRecord(buf, pos, limit, eof || limit < end, this.opts.delimiter, this.opts.quote);
     if (r.kind === 'more') return -1;
     if (r.kind === 'error') {
       // Reject the physical line and resume at the next one.
-      const reason = limit < end && r.reason.includes('not closed') ? `quoted field is not closed within ${MAX_QUOTED_RECORD_BYTES} bytes` : r.reason;
-      this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: buf.toString('utf8', pos, lineEnd), reason, raw: buf.toString('utf8', pos, lineEnd) });
+      const reason = limit < end && r.reason.includes('not closed') ? `quoted field is not closed within ${maxRecord} bytes` : r.reason;
+      const text = boundedText(buf, pos, lineEnd);
+      this.sink.stats.rowsIn++;
+      this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: text.text, valueBytes: text.bytes, reason, raw: text.text, rawBytes: text.bytes });
       return nl + 1;
     }
     // Re-encode the decoded fields so the byte-level value parsers apply unchanged.
@@ -203,7 +270,10 @@ export class DelimitedFileParser {
     let rawEnd = r.next;
     if (rawEnd > pos && buf[rawEnd - 1] === LF) rawEnd--;
     if (rawEnd > pos && buf[rawEnd - 1] === CR) rawEnd--;
+    // Decoding replaced invalid UTF-8 by U+FFFD, which re-encodes as valid bytes: judge the source bytes.
+    this.quotedInvalidUtf8 = r.fields.some((f) => f.includes('\uFFFD')) && !validUtf8(buf, pos, rawEnd);
     this.handleRow(joined, parts.length, pos, rawEnd, buf);
+    this.quotedInvalidUtf8 = false;
     this.line += r.innerNewlines;
     return r.next;
   }
@@ -211,7 +281,7 @@ export class DelimitedFileParser {
   private readHeader(buf: Buffer, pos: number, lineEnd: number, nl: number, end: number, eof: boolean): number {
     const r = parseQuotedRecord(buf, pos, Math.min(end, pos + MAX_QUOTED_RECORD_BYTES), eof, this.opts.delimiter, this.opts.quote);
     if (r.kind === 'more') return -1;
-    const headerText = buf.toString('utf8', pos, lineEnd);
+    const headerText = boundedText(buf, pos, lineEnd).text;
     if (r.kind === 'error') {
       this.headerProblem('(header)', headerText, `header line is malformed: ${r.reason}`);
       return nl + 1;
@@ -232,8 +302,10 @@ export class DelimitedFileParser {
     return r.next;
   }
 
-  private headerProblem(field: string, value: string, reason: string): void {
-    this.sink.rejector.reject({ file: this.file, line: this.line, field, value, reason: `${reason}; the rest of the file is skipped`, raw: value });
+  /** A header line that cannot be used: rejected (counted as a record read), and the rest of the file skipped. */
+  private headerProblem(field: string, value: string, reason: string, rawBytes?: number): void {
+    this.sink.stats.rowsIn++;
+    this.sink.rejector.reject({ file: this.file, line: this.line, field, value, reason: `${reason}; the rest of the file is skipped`, raw: value, ...(rawBytes === undefined ? {} : { rawBytes, valueBytes: rawBytes }) });
     this.skipping = true;
     this.sink.stats.skippedFiles++;
   }
@@ -245,6 +317,14 @@ export class DelimitedFileParser {
       this.headerProblem(m.column, headerText, m.message);
       return;
     }
+    const dup = duplicateMappedName(names, m, this.sink.sessions !== null);
+    if (dup) {
+      if (headerText === null) throw new ConfigError(`ingest: header_names: ${dup.message}`, [dup.message]);
+      this.headerProblem(dup.column, headerText, dup.message);
+      return;
+    }
+    const unused = repeatedNames(names);
+    if (unused.length > 0) this.sink.info(`${this.file}: the header repeats ${unused.map((n) => `"${n}"`).join(', ')}, which no field reads (ignored)`);
     this.names = names;
     this.nFields = names.length;
     this.ensureCapacity(names.length + 1);
@@ -275,9 +355,10 @@ export class DelimitedFileParser {
    */
   private handleRow(b: Buffer, count: number, rawStart: number, rawEnd: number, rawSrc: Buffer = b): void {
     const sink = this.sink;
+    sink.stats.rowsIn++;
     if (count !== this.nFields) {
-      const raw = rawSrc.toString('utf8', rawStart, rawEnd);
-      sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: raw, reason: `expected ${this.nFields} fields, found ${count}`, raw });
+      const raw = boundedText(rawSrc, rawStart, rawEnd);
+      sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: raw.text, valueBytes: raw.bytes, reason: `expected ${this.nFields} fields, found ${count}`, raw: raw.text, rawBytes: raw.bytes });
       return;
     }
     const starts = this.starts;
@@ -292,6 +373,10 @@ export class DelimitedFileParser {
       while (e > s && (b[e - 1] === SPACE || (b[e - 1] === TAB && this.trimTab))) e--;
       const v = parseDecimal(b, s, e);
       if (v !== v) return this.fail(b, this.rewardCol, describeFailure('reward', lastParseError), rawSrc, rawStart, rawEnd);
+      if (Math.fround(v) !== v) {
+        const problem = float32Problem('reward', v);
+        if (problem !== null) return this.fail(b, this.rewardCol, problem, rawSrc, rawStart, rawEnd);
+      }
       asm.reward[row] = v;
     } else asm.reward[row] = sink.defaultReward!;
     // timestamp
@@ -326,18 +411,39 @@ export class DelimitedFileParser {
       se = this.trimEnd(b, this.sessionCol, ss);
       if (ss === se) return this.fail(b, this.sessionCol, 'session id is empty', rawSrc, rawStart, rawEnd);
     }
-    const u = assignId(sink.users, parseCanonicalId(b, us, ue), () => b.toString('utf8', us, ue));
+    // Non-integer ids as text, checked to be valid UTF-8 before any is assigned.
+    const un = parseCanonicalId(b, us, ue);
+    const ut = un < 0 ? this.idText(b, us, ue) : '';
+    if (ut === null) return this.fail(b, this.userCol, invalidUtf8Reason('user'), rawSrc, rawStart, rawEnd);
+    const inum = parseCanonicalId(b, is, ie);
+    const itx = inum < 0 ? this.idText(b, is, ie) : '';
+    if (itx === null) return this.fail(b, this.itemCol, invalidUtf8Reason('item'), rawSrc, rawStart, rawEnd);
+    let sn = 0;
+    let st: string | null = '';
+    if (this.sessionCol >= 0) {
+      sn = parseCanonicalId(b, ss, se);
+      st = sn < 0 ? this.idText(b, ss, se) : '';
+      if (st === null) return this.fail(b, this.sessionCol, invalidUtf8Reason('session'), rawSrc, rawStart, rawEnd);
+    }
+    const u = un >= 0 ? sink.users.indexOfNumber(un) : sink.users.indexOfString(ut);
     if (u === 0) return this.fail(b, this.userCol, unknownIdReason(sink.users), rawSrc, rawStart, rawEnd);
-    const it = assignId(sink.items, parseCanonicalId(b, is, ie), () => b.toString('utf8', is, ie));
+    const it = inum >= 0 ? sink.items.indexOfNumber(inum) : sink.items.indexOfString(itx);
     if (it === 0) return this.fail(b, this.itemCol, unknownIdReason(sink.items), rawSrc, rawStart, rawEnd);
     asm.user[row] = u;
     asm.item[row] = it;
     if (this.sessionCol >= 0) {
-      const sess = assignId(sink.sessions!, parseCanonicalId(b, ss, se), () => b.toString('utf8', ss, se));
+      const sess = sn >= 0 ? sink.sessions!.indexOfNumber(sn) : sink.sessions!.indexOfString(st);
       if (sess === 0) return this.fail(b, this.sessionCol, unknownIdReason(sink.sessions!), rawSrc, rawStart, rawEnd);
       asm.session![row] = sess;
     } else if (asm.session) asm.session[row] = 0;
     asm.commit();
+  }
+
+  /** An id's text, or null when its bytes are not valid UTF-8 (checked only when decoding produced U+FFFD). */
+  private idText(b: Buffer, s: number, e: number): string | null {
+    const text = b.toString('utf8', s, e);
+    if (text.includes('\uFFFD') && (this.quotedInvalidUtf8 || !validUtf8(b, s, e))) return null;
+    return text;
   }
 
   private trimStart(b: Buffer, col: number): number {
@@ -355,13 +461,17 @@ export class DelimitedFileParser {
   }
 
   private fail(b: Buffer, col: number, reason: string, rawSrc: Buffer, rawStart: number, rawEnd: number): void {
+    const value = boundedText(b, this.starts[col]!, this.ends[col]!);
+    const raw = boundedText(rawSrc, rawStart, rawEnd);
     this.sink.rejector.reject({
       file: this.file,
       line: this.line,
       field: this.names[col]!,
-      value: b.toString('utf8', this.starts[col]!, this.ends[col]!),
+      value: value.text,
+      valueBytes: value.bytes,
       reason,
-      raw: rawSrc.toString('utf8', rawStart, rawEnd),
+      raw: raw.text,
+      rawBytes: raw.bytes,
     });
   }
 
@@ -369,4 +479,42 @@ export class DelimitedFileParser {
   get lines(): number {
     return this.line;
   }
+}
+
+/**
+ * The first mapped source column that a header names more than once (which
+ * of the copies a field would read is not knowable), or null.
+ */
+function duplicateMappedName(names: readonly string[], m: ResolvedMapping, withSessions: boolean): { column: string; message: string } | null {
+  const mapped: [string, string | undefined][] = [
+    ['user_id', m.user_id],
+    ['item_id', m.item_id],
+    ['reward', m.reward],
+    ['timestamp', m.timestamp],
+    ...(withSessions ? ([['session_id', m.session_id]] as [string, string | undefined][]) : []),
+    ...Object.entries(m.extras).map(([out, src]) => [`extra column ${out}`, src] as [string, string]),
+  ];
+  for (const [field, name] of mapped) {
+    if (name === undefined) continue;
+    const first = names.indexOf(name);
+    const second = names.indexOf(name, first + 1);
+    if (second >= 0) {
+      return {
+        column: name,
+        message: `column "${name}" (for ${field}) appears twice in the header, as fields ${first + 1} and ${second + 1}; rename one of them`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Names that occur more than once, each once, in order of first repeat. */
+function repeatedNames(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) out.add(n);
+    seen.add(n);
+  }
+  return [...out];
 }

@@ -11,13 +11,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FileDataError } from './file-errors.js';
 
 export const INPUT_FORMATS = ['csv', 'tsv', 'movielens', 'jsonl', 'parquet'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** The first line of a file (up to 64 KiB), without a byte-order mark or line break. */
 export function firstLine(file: string): { line: string; head: Buffer } {
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new FileDataError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   try {
     const head = Buffer.alloc(65536);
     const n = fs.readSync(fd, head, 0, head.length, 0);

@@ -30,6 +30,7 @@ export interface IngestConfig {
   vocab: VocabMode;
   encode_in_worker: boolean;
   read_bytes: number;
+  max_line_bytes: number;
 }
 
 /** Codec chosen by measurement (bench/ingest.ts; see the README's ingest section). */
@@ -121,4 +122,10 @@ export const ingestFields: Fields = {
     doc: 'Encode Parquet part files on a worker thread, overlapping with parsing (false: encode on the main thread).',
   },
   read_bytes: { type: 'integer', min: 16, default: 4 << 20, doc: 'Bytes read from a text file per I/O call.' },
+  max_line_bytes: {
+    type: 'integer',
+    min: 16,
+    default: 16 << 20,
+    doc: 'Longest line (text record) accepted, in bytes. A longer line is a located error in strict mode and a quarantined row in quarantine mode (its first 4 KiB kept); it is never held in memory whole.',
+  },
 };

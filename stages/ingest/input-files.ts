@@ -9,6 +9,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from '../core/config-schema.js';
+import { assertFinished, listDataset } from '../io/manifest-read.js';
 
 /** Extensions a directory listing picks up. */
 export const DATA_EXTENSIONS = ['.csv', '.tsv', '.tab', '.dat', '.data', '.txt', '.jsonl', '.ndjson', '.json', '.parquet'];
@@ -43,10 +45,9 @@ function byName(a: string, b: string): number {
 function walkFiles(dir: string, out: string[]): void {
   // A dataset directory written by recpost lists its own files: read exactly
   // those (not, say, the vocabulary files stored beside them).
-  const manifest = path.join(dir, '_manifest.json');
-  if (fs.existsSync(manifest)) {
-    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
-    for (const f of m.files ?? []) out.push(path.join(dir, f.path));
+  // (checked under the dataset contract: stages/io/manifest-read.ts).
+  if (fs.existsSync(path.join(dir, '_manifest.json'))) {
+    for (const part of listDataset(dir).parts) out.push(part.file);
     return;
   }
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -92,19 +93,36 @@ function expandGlob(pattern: string): string[] {
   return [...new Set(out)];
 }
 
-/** Resolve the `path` option to the files to read, in name order. Throws if there are none. */
+/** What a path that is neither a regular file nor a directory is, for messages. */
+function kindOf(st: fs.Stats): string {
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Resolve the `path` option to the files to read, in name order. A missing
+ * path, a pattern that matches nothing, a directory without data files, and a
+ * device, FIFO or socket (which could stream forever: /dev/zero) are
+ * ConfigErrors naming the path or pattern.
+ */
 export function resolveInputFiles(p: string): string[] {
   let files: string[];
   if (hasGlob(p) && !fs.existsSync(p)) {
     files = expandGlob(p);
-    if (files.length === 0) throw new Error(`ingest: no files match ${p}`);
+    if (files.length === 0) throw new ConfigError(`ingest: path: no files match the pattern ${p}`, ['no match']);
   } else {
-    if (!fs.existsSync(p)) throw new Error(`ingest: no such file or directory: ${p}`);
-    if (fs.statSync(p).isDirectory()) {
+    if (!fs.existsSync(p)) throw new ConfigError(`ingest: path: no such file or directory: ${p}`, ['missing']);
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
       files = [];
+      if (!fs.existsSync(path.join(p, '_manifest.json'))) assertFinished(p);
       walkFiles(p, files);
-      if (files.length === 0) throw new Error(`ingest: no data files (${DATA_EXTENSIONS.join(' ')}) under ${p}`);
-    } else files = [p];
+      if (files.length === 0) throw new ConfigError(`ingest: path: no data files (${DATA_EXTENSIONS.join(' ')}) under ${p}`, ['empty']);
+    } else if (st.isFile()) files = [p];
+    else throw new ConfigError(`ingest: path: ${p} is ${kindOf(st)}; ingest reads regular files (and directories of them)`, ['not a file']);
   }
   return files.sort(byName);
 }

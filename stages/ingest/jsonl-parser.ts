@@ -8,11 +8,22 @@
  * reward is a finite number or a string that parses strictly as one; a
  * timestamp is an integer (unix_s / unix_ms) or a string in the declared
  * format.
+ *
+ * Values are stored as read: a key that a field reads and that occurs twice
+ * in an object rejects the row (JSON.parse would silently keep the last); a
+ * number that JSON.parse turned into ±Infinity (1e400) or 0 / a subnormal
+ * (1e-400) is rejected, as is a reward beyond float32 (stored-values.ts); a
+ * string id with invalid UTF-8 bytes is rejected. Lines longer than
+ * `max_line_bytes` are rejected without being held whole.
  */
 import { isMappingProblem, resolveMapping, type MappingRequest, type ResolvedMapping } from './column-mapping.js';
 import type { IdVocabulary } from './id-vocabulary.js';
-import { canonicalIdOfString, describeFailure, lastParseError, parseDecimal } from './number-parse.js';
+import { firstRepeatedKey, topLevelKeys } from './json-keys.js';
+import { canonicalIdOfString, describeFailure, FLOAT64_MIN_NORMAL, lastParseError, parseDecimal } from './number-parse.js';
+import { boundedText } from './rejects.js';
 import { assignId, unknownIdReason, type RowSink } from './row-sink.js';
+import { float32Problem, invalidUtf8Reason, validUtf8 } from './stored-values.js';
+import { utf16Bom } from './text-encoding.js';
 import { lastTimestampError, stringBytes, timestampFromNumber } from './timestamp-parse.js';
 
 const LF = 10;
@@ -23,7 +34,13 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export class JsonlFileParser {
   private line = 0;
   private mapping: ResolvedMapping | null = null;
+  /** Source keys the mapping reads, and the same as JSON string literals. */
+  private mappedKeys = new Set<string>();
+  private quotedKeys: string[] = [];
   private skipping = false;
+  private started = false;
+  /** Inside a line longer than max_line_bytes: bytes are dropped up to its line break. */
+  private discarding = false;
 
   constructor(
     private readonly sink: RowSink,
@@ -33,30 +50,79 @@ export class JsonlFileParser {
 
   consume(buf: Buffer, eof: boolean): number {
     const end = buf.length;
-    let pos = this.line === 0 && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+    const max = this.sink.maxLineBytes;
+    let pos = 0;
+    if (!this.started && (end > 0 || eof)) {
+      this.started = true;
+      if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      const bom = utf16Bom(buf);
+      if (bom) {
+        this.sink.rejector.rejectFile({ file: this.file, reason: `the file starts with a ${bom} byte-order mark; ingest reads UTF-8 text: convert it, e.g. iconv -f ${bom} -t utf-8` });
+        this.skipping = true;
+        this.sink.stats.skippedFiles++;
+      }
+    }
     while (pos < end) {
+      if (this.discarding) {
+        const nl = buf.indexOf(LF, pos);
+        if (nl < 0) return end;
+        this.discarding = false;
+        pos = nl + 1;
+        continue;
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
-        if (!eof) break;
+        if (!eof && end - pos <= max) break;
         nl = end;
       }
       let lineEnd = nl;
       if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
       this.line++;
-      if (this.skipping) this.sink.stats.skippedLines++;
+      this.sink.stats.rowsIn++;
+      if (nl - pos > max) {
+        this.discarding = nl === end;
+        if (this.skipping) this.sink.stats.skippedLines++;
+        else {
+          const head = boundedText(buf, pos, nl);
+          this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason: `line is longer than max_line_bytes (${max} bytes)`, raw: head.text, rawBytes: nl - pos });
+        }
+        if (nl === end && !eof) return end;
+      } else if (this.skipping) this.sink.stats.skippedLines++;
       else if (lineEnd === pos) this.sink.stats.blankLines++;
-      else this.handleLine(buf.toString('utf8', pos, lineEnd));
+      else this.handleLine(buf, pos, lineEnd);
       pos = nl + 1;
     }
     return Math.min(pos, end);
   }
 
   private reject(field: string, value: unknown, reason: string, raw: string): void {
-    const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+    // A number is shown as written (JSON.stringify would show 1e400 as null and 1e-400 as 0).
+    const text = typeof value === 'string' ? value : value === undefined ? '' : typeof value === 'number' ? this.sourceText(field) || String(value) : JSON.stringify(value);
     this.sink.rejector.reject({ file: this.file, line: this.line, field, value: text, reason, raw });
   }
 
-  private handleLine(text: string): void {
+  /** The line has invalid UTF-8 (decoded as U+FFFD): string ids holding U+FFFD are rejected. */
+  private invalidUtf8 = false;
+  /** Top-level keys of the current line with their value spans, scanned on demand. */
+  private scanned: ReturnType<typeof topLevelKeys> | null = null;
+  private text = '';
+
+  private handleLine(buf: Buffer, pos: number, lineEnd: number): void {
+    const text = buf.toString('utf8', pos, lineEnd);
+    this.text = text;
+    this.scanned = null;
+    this.invalidUtf8 = text.includes('\uFFFD') && !validUtf8(buf, pos, lineEnd);
+    this.handleObject(text);
+  }
+
+  /** The value text of top-level key `key` as written in the line (the last one when repeated). */
+  private sourceText(key: string): string {
+    this.scanned ??= topLevelKeys(this.text);
+    const k = this.scanned.keys.lastIndexOf(key);
+    return k < 0 ? '' : this.text.slice(this.scanned.valueStart[k], this.scanned.valueEnd[k]);
+  }
+
+  private handleObject(text: string): void {
     let obj: Json;
     try {
       obj = JSON.parse(text) as Json;
@@ -75,15 +141,31 @@ export class JsonlFileParser {
         return;
       }
       this.mapping = m;
+      this.mappedKeys = new Set([m.user_id, m.item_id, m.timestamp, ...(m.reward ? [m.reward] : []), ...(m.session_id ? [m.session_id] : []), ...Object.values(m.extras)]);
+      this.quotedKeys = [...this.mappedKeys].map((k) => JSON.stringify(k));
     }
     const m = this.mapping;
+    // A repeated key: JSON.parse kept the last value. Only keys that a field reads matter. Cheap
+    // test first (native searches): a mapped key's quoted name twice, or any escape (a key may be
+    // spelled "user\u005fid"); then the exact scan of top-level keys.
+    if (this.mayRepeatMappedKey(text)) {
+      this.scanned ??= topLevelKeys(text);
+      const dup = firstRepeatedKey(this.scanned.keys, this.mappedKeys);
+      if (dup) {
+        return this.reject(dup.key, obj[dup.key], `key "${dup.key}" appears twice in the object, as keys ${dup.first + 1} and ${dup.second + 1}; which value is meant is not knowable`, text);
+      }
+    }
     const sink = this.sink;
     const asm = sink.asm;
     const row = asm.row;
     // reward
     if (m.reward !== undefined) {
-      const v = this.number(obj[m.reward], 'reward');
+      const v = this.number(obj[m.reward], 'reward', m.reward);
       if (v === undefined) return this.reject(m.reward, obj[m.reward], this.why, text);
+      if (Math.fround(v) !== v) {
+        const problem = float32Problem('reward', v);
+        if (problem !== null) return this.reject(m.reward, obj[m.reward], problem, text);
+      }
       asm.reward[row] = v;
     } else asm.reward[row] = sink.defaultReward!;
     // timestamp
@@ -100,7 +182,7 @@ export class JsonlFileParser {
     for (let x = 0; x < sink.extraNames.length; x++) {
       const name = sink.extraNames[x]!;
       const src = m.extras[name]!;
-      const v = this.number(obj[src], name);
+      const v = this.number(obj[src], name, src);
       if (v === undefined) return this.reject(src, obj[src], this.why, text);
       asm.extras[x]![row] = v;
     }
@@ -129,13 +211,42 @@ export class JsonlFileParser {
     asm.commit();
   }
 
+  /**
+   * False when no number in the line can have underflowed: a numeral that
+   * JSON.parse turns into 0 or a subnormal needs a negative exponent, or
+   * more than 300 digits. Keeps rows with a reward of 0 off the slow path.
+   */
+  private mayHoldUnderflow(): boolean {
+    return this.text.length > 300 || this.text.includes('e-') || this.text.includes('E-');
+  }
+
+  /** False when no mapped key can occur twice at the top level of `text` (true may be a false alarm). */
+  private mayRepeatMappedKey(text: string): boolean {
+    if (text.includes('\\')) return true;
+    for (const q of this.quotedKeys) {
+      const at = text.indexOf(q);
+      if (at >= 0 && text.indexOf(q, at + q.length) >= 0) return true;
+    }
+    return false;
+  }
+
   /** Reason of the last failed `number`/`idKey` call. */
   private why = '';
 
-  private number(v: Json | undefined, what: string): number | undefined {
+  private number(v: Json | undefined, what: string, key: string): number | undefined {
     if (typeof v === 'number') {
+      if (v < FLOAT64_MIN_NORMAL && v > -FLOAT64_MIN_NORMAL && this.mayHoldUnderflow()) {
+        // 0 or subnormal: was it written so, or did JSON.parse round 1e-400 to it?
+        const written = stringBytes(this.sourceText(key));
+        if (parseDecimal(written, 0, written.length) !== v) {
+          this.why = describeFailure(what, lastParseError === 'underflow' ? 'underflow' : 'not_a_number');
+          return undefined;
+        }
+        return v;
+      }
       if (Number.isFinite(v)) return v;
-      this.why = `${what} is not finite (NaN or Inf)`;
+      // JSON has no NaN or Infinity literals: JSON.parse gives Infinity only for a numeral beyond the double range.
+      this.why = describeFailure(what, 'overflow');
       return undefined;
     }
     if (typeof v === 'string') {
@@ -153,7 +264,9 @@ export class JsonlFileParser {
   private idKey(v: Json | undefined, what: string): number | string | null {
     if (typeof v === 'number') {
       if (Number.isSafeInteger(v)) return v >= 0 ? v : String(v);
-      this.why = `${what} id must be an integer or a string, got ${v}`;
+      this.why = Number.isInteger(v)
+        ? `${what} id is a number beyond 2^53 − 1, which JSON.parse rounds (to ${v}); write large ids as strings`
+        : `${what} id must be an integer or a string, got ${v}`;
       return null;
     }
     if (typeof v === 'string') {
@@ -163,7 +276,12 @@ export class JsonlFileParser {
         return null;
       }
       const n = canonicalIdOfString(s);
-      return n >= 0 ? n : s;
+      if (n >= 0) return n;
+      if (this.invalidUtf8 && s.includes('\uFFFD')) {
+        this.why = invalidUtf8Reason(what);
+        return null;
+      }
+      return s;
     }
     this.why = v === undefined ? `${what} id is missing` : `${what} id must be an integer or a string, got ${v === null ? 'null' : typeof v}`;
     return null;

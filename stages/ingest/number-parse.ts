@@ -8,7 +8,10 @@
  */
 
 /** Why the last parse returned NaN (valid only right after a NaN return). */
-export type ParseFailure = 'empty' | 'not_a_number' | 'not_finite' | 'not_an_integer' | 'out_of_range';
+export type ParseFailure = 'empty' | 'not_a_number' | 'not_finite' | 'not_an_integer' | 'out_of_range' | 'overflow' | 'underflow';
+
+/** Smallest positive normal double, 2^-1022. */
+export const FLOAT64_MIN_NORMAL = 2.2250738585072014e-308;
 
 export let lastParseError: ParseFailure = 'empty';
 
@@ -40,8 +43,10 @@ function isNonFiniteWord(buf: Uint8Array, start: number, end: number): boolean {
 /**
  * A finite decimal: optional sign, digits with an optional fraction, optional
  * exponent (`-3`, `4.5`, `.5`, `5.`, `1e-3`). NaN/Inf spellings fail with
- * `not_finite`, anything else malformed with `not_a_number`, an overflow to
- * ±Infinity with `not_finite`.
+ * `not_finite`, anything else malformed with `not_a_number`, a numeral
+ * beyond the double range (1e400) with `overflow`, and a non-zero numeral
+ * whose double is 0 or subnormal (1e-400, 1e-310) with `underflow`: the value
+ * would not be the one written.
  *
  * Short decimals (≤ 15 significant digits, ≤ 22 fraction digits, no exponent)
  * take Clinger's fast path: an exact integer divided by an exact power of ten
@@ -95,8 +100,19 @@ function slowDecimal(buf: Uint8Array, start: number, end: number): number {
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
   const v = Number(s);
-  if (!Number.isFinite(v)) return fail('not_finite');
+  if (!Number.isFinite(v)) return fail('overflow');
+  if (v < FLOAT64_MIN_NORMAL && v > -FLOAT64_MIN_NORMAL && (v !== 0 || hasNonZeroDigit(buf, start, end))) return fail('underflow');
   return v;
+}
+
+/** True when the mantissa of a numeral (the digits before any exponent) is not all zeros. */
+function hasNonZeroDigit(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 101 || c === 69) return false;
+    if (c > ZERO && c <= NINE) return true;
+  }
+  return false;
 }
 
 /**
@@ -176,5 +192,9 @@ export function describeFailure(what: string, why: ParseFailure): string {
       return `${what} is not a whole number`;
     case 'out_of_range':
       return `${what} is out of range`;
+    case 'overflow':
+      return `${what} is beyond the float64 range (±1.7976931348623157e308)`;
+    case 'underflow':
+      return `${what} is too close to zero to be stored (non-zero, below 2.2250738585072014e-308, the smallest normal float64)`;
   }
 }

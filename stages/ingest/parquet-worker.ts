@@ -20,6 +20,7 @@ import { trackTemp, untrackTemp } from './temp-files.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
+const { createHash } = require('node:crypto');
 const pw = require(workerData.parquetWasm);
 parentPort.on('message', (m) => {
   const tmp = m.file + '.tmp-' + process.pid;
@@ -33,7 +34,7 @@ parentPort.on('message', (m) => {
     const bytes = pw.writeParquet(table, b.build());
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, m.file);
-    parentPort.postMessage({ id: m.id, bytes: bytes.length });
+    parentPort.postMessage({ id: m.id, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
   } catch (e) {
     try { fs.rmSync(tmp, { force: true }); } catch {}
     parentPort.postMessage({ id: m.id, error: String((e && e.stack) || e) });
@@ -59,20 +60,20 @@ function codecOf(c: ParquetCompression): number {
 export class ParquetEncodeWorker {
   private readonly worker: Worker;
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve(bytes: number): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: { bytes: number; sha256: string }): void; reject(e: Error): void }>();
   private dead: Error | null = null;
 
   constructor() {
     const parquetWasm = createRequire(import.meta.url).resolve('parquet-wasm');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } });
     this.worker.unref();
-    this.worker.on('message', (m: { id: number; bytes?: number; error?: string }) => {
+    this.worker.on('message', (m: { id: number; bytes?: number; sha256?: string; error?: string }) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
       if (this.waiting.size === 0) this.worker.unref();
       if (m.error !== undefined) w.reject(new Error(`Parquet encoding failed: ${m.error}`));
-      else w.resolve(m.bytes!);
+      else w.resolve({ bytes: m.bytes!, sha256: m.sha256! });
     });
     const failAll = (e: Error) => {
       this.dead = e;
@@ -86,7 +87,12 @@ export class ParquetEncodeWorker {
   }
 
   /** Encode `batches` as one Parquet file at `file` (atomically). Resolves to its size in bytes. */
-  encode(batches: Batch[], file: string, opts: ParquetWriteOptions): Promise<number> {
+  async encode(batches: Batch[], file: string, opts: ParquetWriteOptions): Promise<number> {
+    return (await this.encodeHashed(batches, file, opts)).bytes;
+  }
+
+  /** `encode`, also resolving to the SHA-256 of the bytes written (computed on the worker). */
+  encodeHashed(batches: Batch[], file: string, opts: ParquetWriteOptions): Promise<{ bytes: number; sha256: string }> {
     if (this.dead) return Promise.reject(this.dead);
     const ipc = arrow.tableToIPC(new arrow.Table(batches.map(batchToArrow)), 'stream');
     const id = this.nextId++;
@@ -97,7 +103,7 @@ export class ParquetEncodeWorker {
       untrackTemp(tmp);
       f(v);
     };
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
       // The worker keeps the process alive only while it has work.
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });

@@ -26,8 +26,15 @@ export interface RowSink {
   extraNames: readonly string[];
   /** Informational messages (header guesses). */
   info(msg: string): void;
-  /** Counts that are not rows: blank lines skipped, files skipped in quarantine mode. */
-  stats: { blankLines: number; skippedFiles: number; skippedLines: number };
+  /** Longest line (record) a text parser accepts, in bytes; longer ones are rejected, never held whole. */
+  maxLineBytes: number;
+  /**
+   * Counts beside the stored rows (asm.total) and the rejected ones
+   * (rejector.count). `rowsIn` counts every record read (a line, a quoted
+   * record over several lines, a Parquet row; not an accepted header line),
+   * so that rowsIn = stored + rejected + blankLines + skippedLines.
+   */
+  stats: { rowsIn: number; blankLines: number; skippedFiles: number; skippedLines: number };
 }
 
 /**

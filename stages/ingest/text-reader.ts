@@ -2,7 +2,9 @@
  * Feeds a text file to a line parser in large chunks. The parser consumes the
  * complete records of each chunk and returns how many bytes it used; the
  * rest (a partial line, or a quoted record still open) is kept and the next
- * read is appended to it. Memory is one chunk plus the longest record.
+ * read is appended to it. Memory is one chunk plus the longest record, which
+ * the parsers bound by `max_line_bytes` (past it they consume and drop the
+ * line's bytes as they come).
  */
 import * as fs from 'node:fs';
 
@@ -15,8 +17,16 @@ export interface ChunkConsumer {
  * Read `file` through `parser`, calling `afterChunk(bytesDone)` after each
  * chunk (where the caller emits finished batches and reports progress).
  */
-export async function* readTextFile(file: string, parser: ChunkConsumer, chunkBytes: number): AsyncGenerator<number> {
-  const fh = await fs.promises.open(file, 'r');
+export async function* readTextFile(file: string, parser: ChunkConsumer, chunkBytes: number, onUnreadable: (reason: string) => void): AsyncGenerator<number> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    // Gone or unreadable since it was listed: strict mode stops, quarantine mode sets the file aside.
+    onUnreadable(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    yield 0;
+    return;
+  }
   try {
     let buf = Buffer.allocUnsafe(chunkBytes);
     let kept = 0;

@@ -1,10 +1,9 @@
 /** Generic Parquet source and sink stages (any table). */
-import * as fs from 'node:fs';
-import { ConfigError } from '../core/config-schema.js';
 import { datasetArtifact } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { Progress } from '../core/progress.js';
-import { listParquetFiles, parquetRowCount, readParquetFile } from './parquet.js';
+import { datasetRowCount, readDataset } from './parquet.js';
+import { listDataset } from './manifest-read.js';
 import { DatasetWriter } from './dataset-writer.js';
 
 export const readParquetStage = defineStage({
@@ -19,19 +18,15 @@ export const readParquetStage = defineStage({
   create(cfg, ctx) {
     return {
       async *source() {
-        if (!fs.existsSync(cfg.path)) throw new ConfigError(`read_parquet: no such file or directory: ${cfg.path}`, ['path']);
-        const files = listParquetFiles(cfg.path);
-        if (files.length === 0) throw new ConfigError(`read_parquet: no .parquet files under ${cfg.path}`, ['path']);
-        let total = 0;
-        for (const f of files) total += await parquetRowCount(f);
+        const listing = listDataset(cfg.path);
+        if (listing.notice) ctx.log.warn(`read_parquet: ${listing.notice}`);
+        const total = await datasetRowCount(listing);
         const progress = new Progress('read_parquet', ctx.progress, total);
         let done = 0;
-        for (const f of files) {
-          for await (const b of readParquetFile(f, { table: cfg.table, columns: cfg.columns })) {
-            done += b.numRows;
-            progress.advance(b.numRows, done);
-            yield b;
-          }
+        for await (const b of readDataset(cfg.path, { table: cfg.table, columns: cfg.columns, what: 'read_parquet', listing })) {
+          done += b.numRows;
+          progress.advance(b.numRows, done);
+          yield b;
         }
         progress.finish();
       },
@@ -56,11 +51,15 @@ export const writeParquetStage = defineStage({
       rowGroupSize: cfg.row_group_size,
       compression: cfg.compression,
       partitionBy: cfg.partition_by,
+      stage: 'write_parquet',
     });
     return {
       process(b) {
         writer.write(b);
         return b;
+      },
+      abort() {
+        writer.abort();
       },
       finish() {
         const m = writer.close();

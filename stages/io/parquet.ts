@@ -14,6 +14,9 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
 import { arrowToBatch, batchToArrow, guessTable } from '../../schemas/arrow.js';
+import { DatasetError } from './manifest.js';
+import { assertNotBeingWritten } from './manifest-claims.js';
+import { listDataset, type DatasetListing } from './manifest-read.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
 
@@ -71,43 +74,42 @@ export function writeParquetFile(file: string, data: arrow.Table | Batch[], opts
 }
 
 /**
- * A Parquet file path, or the files of a dataset directory: exactly those its
- * `_manifest.json` names when it has one (so side files such as vocabularies
- * are never read as data), else every *.parquet below it in name order, Hive
- * partitions included, skipping names that start with "." or "_".
+ * A Parquet file path, or the part files of a dataset directory under the
+ * dataset contract (manifest-read.ts): exactly those its `_manifest.json`
+ * lists, checked (inside the directory, present, of the listed size); for a
+ * directory written by another tool, its *.parquet files in name order (the
+ * notice saying so goes to `onNotice`). An unfinished recpost directory is
+ * an error. A complete empty dataset gives no files.
  */
-export function listParquetFiles(p: string): string[] {
-  const st = fs.statSync(p);
-  if (st.isFile()) return [p];
-  const manifest = path.join(p, '_manifest.json');
-  if (fs.existsSync(manifest)) {
-    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { files?: { path: string }[] };
-    if (Array.isArray(m.files)) return m.files.map((f) => path.join(p, f.path));
-  }
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile() && e.name.endsWith('.parquet')) out.push(full);
-    }
-  };
-  walk(p);
-  return out;
+export function listParquetFiles(p: string, onNotice?: (line: string) => void): string[] {
+  const listing = listDataset(p);
+  if (listing.notice) onNotice?.(listing.notice);
+  return listing.parts.map((f) => f.file);
 }
 
 export interface ParquetReadOptions {
   columns?: string[];
+  /** Rows the file must hold (from a manifest): checked against its footer before anything is read. */
+  expectRows?: number;
   /** Logical table name for the batches (guessed from column names if absent). */
   table?: string;
   /** Rows per emitted batch within a row group (default: the whole row group). */
   batchSize?: number;
 }
 
+/** Open a Parquet file; a file parquet-wasm cannot open is a DatasetError naming it. */
+async function openParquet(file: string): Promise<pw.ParquetFile> {
+  try {
+    return await pw.ParquetFile.fromFile(await fs.openAsBlob(file));
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DatasetError(`${file}: not a readable Parquet file (${why.split('\n')[0]})`);
+  }
+}
+
 /** Row count of a Parquet file from its footer. */
 export async function parquetRowCount(file: string): Promise<number> {
-  const pf = await pw.ParquetFile.fromFile(await fs.openAsBlob(file));
+  const pf = await openParquet(file);
   try {
     return pf.metadata().fileMetadata().numRows();
   } finally {
@@ -117,8 +119,13 @@ export async function parquetRowCount(file: string): Promise<number> {
 
 /** Stream a Parquet file's rows as batches, one row group at a time. */
 export async function* readParquetFile(file: string, opts: ParquetReadOptions = {}): AsyncGenerator<Batch> {
-  const pf = await pw.ParquetFile.fromFile(await fs.openAsBlob(file));
+  const pf = await openParquet(file);
   try {
+    if (opts.expectRows !== undefined) {
+      const rows = pf.metadata().fileMetadata().numRows();
+      if (rows !== opts.expectRows)
+        throw new DatasetError(`${file}: holds ${rows} rows, but the dataset's manifest lists ${opts.expectRows}; the dataset was changed after it was written; rerun the writer`);
+    }
     const nGroups = pf.metadata().numRowGroups();
     for (let g = 0; g < nGroups; g++) {
       const wt = await pf.read({
@@ -140,9 +147,34 @@ export async function* readParquetFile(file: string, opts: ParquetReadOptions = 
   }
 }
 
+/** Rows of a listing: the manifest's count for a recpost dataset, else the sum of the files' footers. */
+export async function datasetRowCount(listing: { manifest?: { rows: number }; parts: { file: string }[] }): Promise<number> {
+  if (listing.manifest) return listing.manifest.rows;
+  let total = 0;
+  for (const f of listing.parts) total += await parquetRowCount(f.file);
+  return total;
+}
+
+/**
+ * Every batch of a file or dataset directory, part after part, each part's
+ * row count checked against the manifest. A directory that a writer of this
+ * process is writing is refused (input equal to output).
+ */
+export async function* readDataset(
+  p: string,
+  opts: ParquetReadOptions & { onNotice?: (line: string) => void; what?: string; listing?: DatasetListing } = {},
+): AsyncGenerator<Batch> {
+  assertNotBeingWritten(p, opts.what ?? 'a reader');
+  const listing = opts.listing ?? listDataset(p);
+  if (listing.notice && !opts.listing) opts.onNotice?.(listing.notice);
+  for (const part of listing.parts) {
+    yield* readParquetFile(part.file, { table: opts.table, columns: opts.columns, batchSize: opts.batchSize, ...(part.rows !== undefined ? { expectRows: part.rows } : {}) });
+  }
+}
+
 /** Read every batch of a file or dataset directory into memory (small data, tests). */
 export async function readParquetAll(p: string, opts: ParquetReadOptions = {}): Promise<Batch[]> {
   const out: Batch[] = [];
-  for (const f of listParquetFiles(p)) for await (const b of readParquetFile(f, opts)) out.push(b);
+  for await (const b of readDataset(p, opts)) out.push(b);
   return out;
 }

@@ -7,6 +7,7 @@ import { defaultLowerIsBetter } from './aggregate.js';
 import { compareMethods, comparisonMarkdown } from './comparison.js';
 import { defaultMetrics } from './default-metrics.js';
 import { recordsField, ReportInput } from './report-input.js';
+import { notesFor } from '../eval/report-notes.js';
 
 export const comparisonTableStage = defineStage({
   name: 'comparison_table',
@@ -72,7 +73,7 @@ export const comparisonTableStage = defineStage({
         });
         for (const w of c.warnings) ctx.log.warn(`comparison_table: ${w}`);
         const selectText = cfg.select === 'last' ? 'last checkpoint per replicate' : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
-        const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText });
+        const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText, notes: [...new Set(notesFor(ctx.artifacts, metrics))] });
         writeFileAtomic(file, text);
         ctx.artifacts.set(ARTIFACT.reportTable, text.trimEnd());
         ctx.artifacts.set(ARTIFACT.reportComparisonTable, { path: file, text, comparison: c });

@@ -72,6 +72,8 @@ export interface MarkdownOptions {
   /** Words for the caption: the split and the checkpoint selection. */
   split: string;
   select: string;
+  /** How metrics were measured (e.g. the judge of avg_reward), appended to the caption. */
+  notes?: string[];
 }
 
 const escapeCell = (s: string) => (s === '' ? '(none)' : s.replace(/\|/g, '\\|'));
@@ -102,6 +104,7 @@ export function comparisonMarkdown(c: Comparison, o: MarkdownOptions): string {
     o.select,
     ...(c.baseline ? [`% change vs \`${c.baseline}\``] : []),
     'best per column in bold',
+    ...(o.notes ?? []),
   ];
   lines.push('', `_${parts.join('; ')}._`);
   return `${lines.join('\n')}\n`;

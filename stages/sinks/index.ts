@@ -4,7 +4,9 @@ import { consoleTableStage } from './console-table-stage.js';
 import { metricsJsonlStage } from './metrics-jsonl-stage.js';
 import { metricsParquetStage } from './metrics-parquet-stage.js';
 import { plotStage } from './plot-stage.js';
+import { mlflowStage } from './mlflow-stage.js';
 import { readMetricsStage } from './read-metrics-stage.js';
+import { tensorboardStage } from './tensorboard-stage.js';
 
 /** Stages of this concern, joined by stages/registry.ts. */
 export const sinksStages: StageDefinition<any>[] = [
@@ -14,4 +16,6 @@ export const sinksStages: StageDefinition<any>[] = [
   consoleTableStage,
   comparisonTableStage,
   plotStage,
+  tensorboardStage,
+  mlflowStage,
 ];

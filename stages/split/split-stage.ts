@@ -92,6 +92,8 @@ export const splitSequencesStage = defineStage({
     const problems = splitProblems(cfg);
     if (problems.length) throw new ConfigError(`split_sequences: ${problems[0]}`, ['min_context']);
     const builder = new InteractionLogBuilder();
+    // Created when the pipeline is wired, so that an output equal to the input is refused before any work.
+    const writer = cfg.output ? new DatasetWriter(cfg.output, { partitionBy: 'split', compression: cfg.compression, stage: 'split_sequences' }) : undefined;
     const useSession = cfg.return_by === 'session' ? true : cfg.return_by === 'user' ? false : undefined;
     return {
       // A barrier: every row is absorbed first; the examples are cut lazily at the end.
@@ -99,6 +101,9 @@ export const splitSequencesStage = defineStage({
         builder.add(b, useSession);
       },
       finish: () => emit(builder),
+      abort() {
+        writer?.abort();
+      },
     };
 
     function* emit(builder: InteractionLogBuilder): Generator<Batch> {
@@ -118,7 +123,6 @@ export const splitSequencesStage = defineStage({
           ` (below threshold: valid ${c.belowThreshold[1]}, test ${c.belowThreshold[2]}; short users ${c.shortUsers}` +
           `${cfg.short_users === 'drop' ? `, ${c.droppedShortUserRows} rows dropped` : ''}; targets without enough context ${c.droppedMinContext[0] + c.droppedMinContext[1] + c.droppedMinContext[2]})`,
       );
-      const writer = cfg.output ? new DatasetWriter(cfg.output, { partitionBy: 'split', compression: cfg.compression }) : undefined;
       const total = c.examples[0] + c.examples[1] + c.examples[2];
       const progress = new Progress('split_sequences', ctx.progress, total);
       let done = 0;

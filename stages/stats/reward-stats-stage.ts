@@ -26,7 +26,7 @@ import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { DEFAULT_HISTOGRAM_BINS, DEFAULT_HISTOGRAM_BASE_WIDTH } from './grid-histogram.js';
 import { DEFAULT_KLL_K } from './kll-sketch.js';
 import { momentsStd, NonFiniteValueError, type FloatColumn, type Moments } from './moments.js';
-import { DEFAULT_QUANTILES, RewardStats, type RewardStatsOptions, type RewardStatsState } from './reward-stats.js';
+import { DEFAULT_QUANTILES, RewardStats, statsRowValues, type RewardStatsOptions, type RewardStatsState, type StatsRows } from './reward-stats.js';
 import { partitionBySplit } from './split-partition.js';
 import { SpillDataset } from './spill.js';
 import { statePathFor, writeStatsFiles } from './stats-files.js';
@@ -38,6 +38,12 @@ const rewardStatsFields = {
     type: 'boolean',
     default: false,
     doc: 'Consume the whole input first (spilled to Parquet, not RAM), publish the global summary, then replay the batches.',
+  },
+  rows: {
+    type: 'string',
+    enum: ['train', 'all'],
+    default: 'train',
+    doc: 'Rows of the global statistics (and per-batch records): train (split 0; batches without a split column count whole), so valid/test targets do not leak into μ, σ and max; or all.',
   },
   per_split: { type: 'boolean', default: false, doc: 'Also keep statistics per split when batches have a `split` column.' },
   batch_metrics: { type: 'boolean', default: true, doc: 'Emit count/mean/std/min/max metric records for every batch (split "batch").' },
@@ -149,7 +155,7 @@ export const rewardStatsStage = defineStage({
         const values = rewardValues(b, cfg.column, i);
         let bm: Moments;
         try {
-          bm = global.addColumn(values);
+          bm = global.addColumn(statsRowValues(values, b.columns.split, cfg.rows));
         } catch (e) {
           if (e instanceof NonFiniteValueError) {
             throw new Error(`reward_stats: column "${cfg.column}" of "${b.table}" batch ${i} has the non-finite value ${e.value} at row ${e.index}`);

@@ -11,7 +11,26 @@
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { GridHistogram, type GridHistogramState } from './grid-histogram.js';
 import { KllSketch, type KllSketchState } from './kll-sketch.js';
-import { emptyMoments, mergeMoments, momentsOf, momentsVariance, type FloatColumn, type Moments } from './moments.js';
+import { emptyMoments, mergeMoments, momentsOf, momentsVariance, NonFiniteValueError, type FloatColumn, type Moments } from './moments.js';
+import type { Column } from '../core/batch.js';
+import { partitionBySplit } from './split-partition.js';
+
+/** Which rows the global statistics describe: the train rows (default) or every row. */
+export type StatsRows = 'train' | 'all';
+
+/**
+ * The values the global statistics take from one batch. With `train`, rows of
+ * other splits are left out, so the validation and test targets (after the
+ * r ≥ 4.5 filter, all five-star) do not leak into μ, σ and the max that the
+ * objectives standardise and shift by; a batch without a split column (an
+ * interaction log before split_sequences) is used whole. A non-finite value in
+ * any row is still an error (NonFiniteValueError with the batch's row index).
+ */
+export function statsRowValues(values: FloatColumn, split: Column | undefined, rows: StatsRows): FloatColumn {
+  if (rows === 'all' || split === undefined) return values;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new NonFiniteValueError(i, values[i]!);
+  return partitionBySplit(values, split).get('train') ?? new Float64Array(0);
+}
 
 export const DEFAULT_QUANTILES: readonly number[] = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
 

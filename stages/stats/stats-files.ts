@@ -10,12 +10,19 @@
  *
  * Readers that only want the summary read the first file as a
  * RewardStatsSummary; the extra keys do not disturb them. Both files are
- * written atomically (temporary name, then rename).
+ * written atomically (temporary name, then rename), the state first; the
+ * state records the SHA-256 of its summary's text (`summary_sha256`), so a
+ * kill between the two renames (new state, previous summary) is detected
+ * when the pair is read back through the summary for merging, instead of
+ * mixing two runs.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { writeFileAtomic } from '../io/parquet.js';
+import { DatasetError } from '../io/manifest.js';
 import { RewardStats, type RewardStatsState } from './reward-stats.js';
+import { distinctShards, shardIdsOf } from './shard-identity.js';
 
 export interface RewardStatsFile extends RewardStatsSummary {
   column: string;
@@ -28,6 +35,14 @@ export interface RewardStatsStateFile {
   column: string;
   global: RewardStatsState;
   perSplit?: Record<string, RewardStatsState>;
+  /** Hex SHA-256 of the summary file written with this state. */
+  summary_sha256?: string;
+  /** Identities of the shards a merged state holds (shard-identity.ts). */
+  shards?: string[];
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The state file that goes with a summary file. */
@@ -39,6 +54,7 @@ export interface StatsSet {
   column: string;
   global: RewardStats;
   perSplit?: Map<string, RewardStats>;
+  shards?: string[];
 }
 
 /** JSON text with NaN/±Infinity written as null (JSON has no such numbers). */
@@ -50,6 +66,7 @@ function toJsonText(v: unknown): string {
 export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStatsFile {
   const summary: RewardStatsFile = { ...set.global.summary(), column: set.column };
   const state: RewardStatsStateFile = { kind: 'recpost.reward_stats_state', version: 1, column: set.column, global: set.global.toJSON() };
+  if (set.shards) state.shards = set.shards;
   if (set.perSplit) {
     summary.perSplit = {};
     state.perSplit = {};
@@ -59,8 +76,10 @@ export function writeStatsFiles(summaryPath: string, set: StatsSet): RewardStats
     }
   }
   // State first: a summary on disk always has its state beside it.
+  const summaryText = toJsonText(summary);
+  state.summary_sha256 = sha256(summaryText);
   writeFileAtomic(statePathFor(summaryPath), toJsonText(state));
-  writeFileAtomic(summaryPath, toJsonText(summary));
+  writeFileAtomic(summaryPath, summaryText);
   return summary;
 }
 
@@ -70,13 +89,16 @@ export function readStatsState(file: string): StatsSet {
   if (!fs.existsSync(p)) throw new Error(`reward statistics: no such file: ${file}`);
   let raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
   if (raw.kind !== 'recpost.reward_stats_state') {
+    const summarySha = sha256(fs.readFileSync(file, 'utf8'));
     p = statePathFor(file);
     if (!fs.existsSync(p)) throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
     raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
+    if (typeof raw.summary_sha256 === 'string' && raw.summary_sha256 !== summarySha)
+      throw new DatasetError(`reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`);
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
   if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
-  const set: StatsSet = { column: raw.column, global: RewardStats.fromJSON(raw.global) };
+  const set: StatsSet = { column: raw.column, global: RewardStats.fromJSON(raw.global), shards: shardIdsOf(raw) };
   if (raw.perSplit) set.perSplit = new Map(Object.entries(raw.perSplit).map(([k, v]) => [k, RewardStats.fromJSON(v)]));
   return set;
 }
@@ -91,6 +113,7 @@ export function mergeStatsFiles(inputs: readonly string[], output: string): Rewa
   if (inputs.length === 0) throw new Error('mergeStatsFiles: no input files');
   const sets = inputs.map(readStatsState);
   const first = sets[0]!;
+  first.shards = distinctShards(inputs, sets.map((s) => s.shards ?? []));
   for (let i = 1; i < sets.length; i++) {
     const s = sets[i]!;
     if (s.column !== first.column) throw new Error(`mergeStatsFiles: ${inputs[i]} has statistics of column "${s.column}", ${inputs[0]} of "${first.column}"`);

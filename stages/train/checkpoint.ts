@@ -11,8 +11,20 @@
  * a crash never leaves a directory that looks complete; an existing directory
  * of the same name is replaced only after the new one is whole.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileSha256 } from '../core/content-hash.js';
+import {
+  checkFinite,
+  checkMetaHash,
+  checkMetaStructure,
+  checkWeightsBytes,
+  CheckpointError,
+  configSha256,
+  metaSha256,
+  type CheckpointIntegrity,
+} from './checkpoint-integrity.js';
 import type { NamedArray } from './params.js';
 
 export const CHECKPOINT_FORMAT = 'recpost-checkpoint';
@@ -60,12 +72,18 @@ export interface CheckpointMeta {
   optimizer?: { kind: 'adam'; step: number; config: Record<string, number> };
   /** Anything else a trainer keeps (online trainer's KL window, counters). */
   extra?: Record<string, unknown>;
+  /** The training configuration a resume must repeat (resume-check.ts); hashed into integrity.configSha256. */
+  training?: Record<string, unknown>;
+  /** The validation score measured when this checkpoint was written (lower is better), for keep_best. */
+  validation?: { metric: string; value: number };
   params: TensorEntry[];
   optimizerTensors: TensorEntry[];
   createdAt: string;
+  /** Content hashes checked on every read (checkpoint-integrity.ts); absent in checkpoints of older versions. */
+  integrity?: CheckpointIntegrity;
 }
 
-export type CheckpointInput = Omit<CheckpointMeta, 'format' | 'version' | 'params' | 'optimizerTensors' | 'createdAt'>;
+export type CheckpointInput = Omit<CheckpointMeta, 'format' | 'version' | 'params' | 'optimizerTensors' | 'createdAt' | 'integrity'>;
 
 export interface LoadedCheckpoint {
   dir: string;
@@ -110,11 +128,19 @@ export function writeCheckpoint(dir: string, input: CheckpointInput, params: Nam
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   const fd = fs.openSync(path.join(tmp, 'weights.bin'), 'w');
+  const weightsHash = createHash('sha256');
+  let weightsBytes = 0;
   try {
-    for (const a of [...params, ...optimizer]) fs.writeSync(fd, toLittleEndianBytes(a.data));
+    for (const a of [...params, ...optimizer]) {
+      const bytes = toLittleEndianBytes(a.data);
+      weightsHash.update(bytes);
+      weightsBytes += bytes.length;
+      fs.writeSync(fd, bytes);
+    }
   } finally {
     fs.closeSync(fd);
   }
+  meta.integrity = { weightsSha256: weightsHash.digest('hex'), weightsBytes, configSha256: configSha256(meta.training), metaSha256: metaSha256(meta) };
   fs.writeFileSync(path.join(tmp, 'checkpoint.json'), `${JSON.stringify(meta, null, 2)}\n`);
   if (fs.existsSync(dir)) {
     const old = `${dir}.old-${process.pid}-${Date.now()}`;
@@ -125,39 +151,60 @@ export function writeCheckpoint(dir: string, input: CheckpointInput, params: Nam
   return dir;
 }
 
-function readEntries(buf: Buffer, entries: TensorEntry[], file: string) {
+function readEntries(dir: string, buf: Buffer, entries: TensorEntry[]) {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const e of entries) {
-    if (e.offset + e.length * 4 > buf.length) throw new Error(`${file}: truncated (tensor "${e.name}" ends past the end of the file)`);
     const data = new Float32Array(e.length);
     const view = new DataView(buf.buffer, buf.byteOffset + e.offset, e.length * 4);
     for (let i = 0; i < e.length; i++) data[i] = view.getFloat32(i * 4, true);
+    checkFinite(dir, e.name, data);
     out.set(e.name, { shape: e.shape, data });
   }
   return out;
 }
 
-/** Read only checkpoint.json (cheap; for listings and `init` resolution). */
-export function readCheckpointMeta(dir: string): CheckpointMeta {
+/** Parse and check checkpoint.json: structure, tensor table, content hash. Returns it with the bytes weights.bin must hold. */
+function readVerifiedMeta(dir: string): { meta: CheckpointMeta; weightsBytes: number } {
   const file = path.join(dir, 'checkpoint.json');
-  if (!fs.existsSync(file)) throw new Error(`not a checkpoint directory (no checkpoint.json): ${dir}`);
-  let meta: CheckpointMeta;
+  if (!fs.existsSync(file)) throw new CheckpointError(dir, 'not a checkpoint directory (no checkpoint.json)');
+  let raw: unknown;
   try {
-    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError(dir, `checkpoint.json is not valid JSON (${(e as Error).message})`);
   }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${file}: not a recpost checkpoint (format ${JSON.stringify(meta.format)})`);
-  if (meta.version > CHECKPOINT_VERSION) throw new Error(`${file}: checkpoint version ${meta.version} is newer than this reader (${CHECKPOINT_VERSION})`);
-  return meta;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(dir, 'checkpoint.json must hold a JSON object');
+  const meta = raw as Record<string, unknown>;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointError(dir, `not a recpost checkpoint (format ${JSON.stringify(meta.format)})`);
+  if (typeof meta.version !== 'number') throw new CheckpointError(dir, `checkpoint.json: "version" must be a number, got ${JSON.stringify(meta.version)}`);
+  if (meta.version > CHECKPOINT_VERSION) throw new CheckpointError(dir, `checkpoint version ${meta.version} is newer than this reader (${CHECKPOINT_VERSION})`);
+  const weightsBytes = checkMetaStructure(dir, meta);
+  checkMetaHash(dir, meta);
+  return { meta: meta as unknown as CheckpointMeta, weightsBytes };
 }
 
+/** Read only checkpoint.json (cheap; for listings and `init` resolution), checked for structure and content hash. */
+export function readCheckpointMeta(dir: string): CheckpointMeta {
+  return readVerifiedMeta(dir).meta;
+}
+
+/** Read a checkpoint, verifying checkpoint.json, weights.bin's size and hash, and that every value is finite. */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
-  const meta = readCheckpointMeta(dir);
+  const { meta, weightsBytes } = readVerifiedMeta(dir);
   const bin = path.join(dir, 'weights.bin');
-  if (!fs.existsSync(bin)) throw new Error(`checkpoint ${dir}: weights.bin is missing`);
+  if (!fs.existsSync(bin)) throw new CheckpointError(dir, 'weights.bin is missing');
   const buf = fs.readFileSync(bin);
-  return { dir, meta, params: readEntries(buf, meta.params, bin), optimizer: readEntries(buf, meta.optimizerTensors, bin) };
+  checkWeightsBytes(dir, meta as unknown as Record<string, unknown>, weightsBytes, buf.length, () => createHash('sha256').update(buf).digest('hex'));
+  return { dir, meta, params: readEntries(dir, buf, meta.params), optimizer: readEntries(dir, buf, meta.optimizerTensors ?? []) };
+}
+
+/** Verify a checkpoint without keeping its tensors (recovery of interrupted writes, `recpost` checks). */
+export function verifyCheckpoint(dir: string): CheckpointMeta {
+  const { meta, weightsBytes } = readVerifiedMeta(dir);
+  const bin = path.join(dir, 'weights.bin');
+  if (!fs.existsSync(bin)) throw new CheckpointError(dir, 'weights.bin is missing');
+  checkWeightsBytes(dir, meta as unknown as Record<string, unknown>, weightsBytes, fs.statSync(bin).size, () => fileSha256(bin));
+  return meta;
 }
 
 /** Checkpoint directories `step-<n>` under `root`, by step ascending. */

@@ -91,6 +91,8 @@ export function gaussianTask(params: ParamStore, config: GaussianConfig, data: G
     stored: gaussianStored(config),
     params,
     numRows: data.numRows,
+    // Paper 002 Fig. 2b: the phantom gradient's μ (mean network) and σ components.
+    paramGroups: config.sigma === 'learned' ? { mu: (n) => n.startsWith('mlp/'), sigma: (n) => n === 'log_sigma' } : { mu: (n) => n.startsWith('mlp/') },
     prepare(rows: Int32Array): GaussianPrepared {
       const n = rows.length;
       const states = new Float32Array(n * d);

@@ -25,10 +25,13 @@ import type { OfflineObjective } from '../core/objective.js';
 import { Progress } from '../core/progress.js';
 import { Adam, clipScale, globalNorm, type AdamConfig } from './adam.js';
 import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import type { StoredModel } from './model-entry.js';
+import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { DataParallelGradients } from './parallel/data-parallel.js';
 import type { DataParallelSpec } from './parallel/task-spec.js';
+import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
 /** The targets of one minibatch, as the objective sees them. */
@@ -48,7 +51,9 @@ export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
    * Scalars of one step, built inside the gradient scope: `loss` is
    * minimised; `nll` = −mean log π unweighted; other entries are reported.
    */
-  loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar> };
+  loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar>; policyLoss?: tf.Scalar };
+  /** Parameter groups whose phantom-gradient norms are also reported apart (phantom-gradient.ts), by parameter name. */
+  paramGroups?: Record<string, (paramName: string) => boolean>;
   /** How to split minibatches over threads (needed for `threads` > 1). */
   parallel?: DataParallelSpec<P>;
 }
@@ -77,6 +82,11 @@ export interface OfflineTrainerOptions {
   extra?: Record<string, unknown>;
   /** Constant arrays stored with the parameters (e.g. the Gaussian policy's catalog embeddings). */
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts); recorded in checkpoints. */
+  trainingConfig?: Record<string, unknown>;
+  /** Checkpoints kept (checkpoint-retention.ts); 0/undefined = all, which bounds how many a run may plan. */
+  keepLast?: number;
+  keepBest?: number;
   /** Threads computing each minibatch's gradient (data-parallel, parallel/); default 1: all on this thread. */
   threads?: number;
 }
@@ -96,8 +106,8 @@ export interface TrainerHooks {
   label?: string;
   /** Called after each checkpoint is written. */
   onCheckpoint?(info: CheckpointInfo): void;
-  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. */
-  onEpochEnd?(epoch: number, step: number): void;
+  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss; a number returned is the validation score (lower is better) recorded in that epoch's checkpoint. */
+  onEpochEnd?(epoch: number, step: number): number | void;
   /** Called once the gradient worker threads have started (threads > 1 only). */
   onWorkersStarted?(workers: readonly Worker[]): void;
 }
@@ -202,6 +212,11 @@ export async function trainOffline<P extends PreparedBatch>(
   const n = task.numRows;
   if (n === 0) throw new Error(`${hooks.label ?? 'train'}: no training rows (is there data with split = train?)`);
   const batchesPerEpoch = Math.ceil(n / opts.batchSize);
+  const label = hooks.label ?? 'train';
+  const plannedCheckpoints =
+    (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) + 1 + (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
+  prepareCheckpointRoot(opts.checkpointRoot, label, plannedCheckpoints, { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 }, `epochs ${opts.epochs}`);
+  checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
   const adam = new Adam(task.params, opts.adam);
   let state: unknown = objective.initialState();
   let epoch = 0;
@@ -237,6 +252,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   let lastSavedStep = -1;
+  let validation: { metric: string; value: number } | undefined;
   const saveCheckpoint = (position: { epoch: number; batch: number }) => {
     if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
     const step = adam.step;
@@ -260,6 +276,8 @@ export async function trainOffline<P extends PreparedBatch>(
         rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
         extra: opts.extra,
+        ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
+        ...(validation && position.batch === 0 ? { validation } : {}),
       },
       [...task.params.toArrays(), ...(opts.extraArrays ?? [])],
       opt.arrays,
@@ -286,24 +304,15 @@ export async function trainOffline<P extends PreparedBatch>(
         if (weights.length !== prep.rewards.length)
           throw new Error(`objective "${objective.name}" returned ${weights.length} weights for ${prep.rewards.length} examples`);
         const step = adam.step;
+        // The phantom-gradient monitor, at the parameters this step's gradient is taken at (on this thread, any thread count).
+        if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
+          for (const [k, v] of Object.entries(phantomGradientNorms(task, prep, weights, result.phantomWeight, step))) interval.add(k, v);
+        }
         const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);
         adam.apply(named, clipScale(norm, opts.clipNorm));
         tf.dispose([...named.values()]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
-
-        if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
-          const pw = result.phantomWeight;
-          if (parallel) {
-            const phantom = await parallel.gradients(prep, pw, step);
-            interval.add('phantom_grad_norm', globalNorm([...phantom.named.values()]));
-            tf.dispose([...phantom.named.values()]);
-          } else {
-            const phantom = tf.variableGrads(() => task.loss(prep, pw, step).loss, task.params.variables());
-            interval.add('phantom_grad_norm', globalNorm(Object.values(phantom.grads)));
-            tf.dispose([phantom.value, ...Object.values(phantom.grads)]);
-          }
-        }
 
         const ws = weightStats(weights);
         interval.steps++;
@@ -316,7 +325,7 @@ export async function trainOffline<P extends PreparedBatch>(
         interval.add('w_max', ws.max);
         interval.add('ess', ws.ess);
         // The objective's diagnostics, except names this loop computes itself.
-        for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k)) interval.add(k, v);
+        for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k) && !isPhantomMetric(k)) interval.add(k, v);
         epochLossSum += loss;
         epochNllSum += nll;
         epochSteps++;
@@ -348,7 +357,8 @@ export async function trainOffline<P extends PreparedBatch>(
       );
       epochLossSum = 0;
       epochNllSum = 0;
-      hooks.onEpochEnd?.(epoch + 1, adam.step);
+      const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
+      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : undefined;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;

@@ -5,6 +5,7 @@
  * checks that the checkpoint is of the same algorithm, seed and contexts.
  */
 import * as path from 'node:path';
+import { ConfigError } from '../core/config-schema.js';
 import type { Adam, AdamConfig } from './adam.js';
 import type { CheckpointPart } from './advantage-source.js';
 import { listCheckpoints, readCheckpointMeta, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
@@ -21,6 +22,8 @@ export interface OnlineRunIdentity {
   trainerConfig?: Record<string, unknown>;
   /** Constant arrays stored with the parameters (the Gaussian policy's catalog embeddings). */
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts). */
+  trainingConfig?: Record<string, unknown>;
 }
 
 /** Write <root>/step-<updates>/ and describe it. */
@@ -51,6 +54,7 @@ export function writeOnlineCheckpoint(
       rng: { seed: run.seed, step: updates, epoch: 0, batch: updates },
       optimizer: { kind: 'adam', step: st.step, config: { ...run.adam } },
       extra: { algorithm: run.algorithm, updates, ...part.extra },
+      ...(run.trainingConfig ? { training: run.trainingConfig } : {}),
     },
     // An algorithm's own parameters go after the policy's, named apart (value/…); a policy loader ignores them.
     [...policy.toArrays(), ...(run.extraArrays ?? []), ...part.params],
@@ -63,13 +67,13 @@ export function writeOnlineCheckpoint(
 export function restorePolicy(resume: LoadedCheckpoint, run: OnlineRunIdentity, contexts: number, policy: ParamStore, adam: Adam, cannot: string): number {
   const m = resume.meta;
   const algorithm = m.extra?.algorithm;
-  if (algorithm !== run.algorithm) throw new Error(`${cannot}: it is ${typeof algorithm === 'string' ? `a ${algorithm}` : 'not an online'} checkpoint, this run is ${run.algorithm}`);
-  if (m.seed !== run.seed) throw new Error(`${cannot}: it was trained with seed ${m.seed}, this run has seed ${run.seed} (resume needs the same seed)`);
-  if (m.position && m.position.rows !== contexts) throw new Error(`${cannot}: it was trained on ${m.position.rows} contexts, this data has ${contexts} (resume needs the same contexts)`);
+  if (algorithm !== run.algorithm) throw new ConfigError(`${cannot}: it is ${typeof algorithm === 'string' ? `a ${algorithm}` : 'not an online'} checkpoint, this run is ${run.algorithm}`, ['resume_from']);
+  if (m.seed !== run.seed) throw new ConfigError(`${cannot}: it was trained with seed ${m.seed}, this run has seed ${run.seed} (resume needs the same seed)`, ['resume_from']);
+  if (m.position && m.position.rows !== contexts) throw new ConfigError(`${cannot}: it was trained on ${m.position.rows} contexts, this data has ${contexts} (resume needs the same contexts)`, ['resume_from']);
   const updates = typeof m.extra?.updates === 'number' ? m.extra.updates : m.step;
   policy.load(resume.params, `checkpoint ${resume.dir}`);
   if (m.optimizer) adam.load(m.optimizer.step, resume.optimizer);
-  else if (updates > 0) throw new Error(`${cannot}: it holds no optimiser state`);
+  else if (updates > 0) throw new ConfigError(`${cannot}: it holds no optimiser state`, ['resume_from']);
   return updates;
 }
 

@@ -32,6 +32,7 @@
  * records for updates u … M are the uninterrupted run's (tested).
  */
 import type { GroupShaper } from '../core/objective.js';
+import { ConfigError } from '../core/config-schema.js';
 import type { Logger } from '../core/logger.js';
 import { Adam, type AdamConfig } from './adam.js';
 import type { AdvantageSource } from './advantage-source.js';
@@ -39,6 +40,7 @@ import type { LoadedCheckpoint } from './checkpoint.js';
 import { dpoPairs } from './dpo-pairs.js';
 import { groupAdvantages } from './group-advantages.js';
 import type { CheckpointInfo, TrainingRecord } from './offline-trainer.js';
+import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import { earlierCheckpoints, restorePolicy, writeOnlineCheckpoint } from './online-checkpoint.js';
 import { contextsOfUpdate, type OnlineContexts } from './online-context-batches.js';
 import type { ContextBatch, OnlineModel } from './online-model.js';
@@ -47,6 +49,7 @@ import { rollout } from './online-rollout.js';
 import { optimiserStep, StepAverages } from './online-step.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { ppoValueBaseline } from './ppo-value-baseline.js';
+import { checkResumeOrWarn } from './resume-check.js';
 
 export type { OnlineContexts } from './online-context-batches.js';
 
@@ -79,6 +82,10 @@ export interface OnlineTrainerOptions {
   stopAfterUpdates?: number;
   trainerConfig?: Record<string, unknown>;
   extraArrays?: NamedArray[];
+  /** The training configuration a resume must repeat (resume-check.ts); recorded in checkpoints. */
+  trainingConfig?: Record<string, unknown>;
+  /** Checkpoints kept (0/undefined = all, which bounds how many a run may plan). */
+  keepLast?: number;
 }
 
 export interface OnlineHooks {
@@ -122,7 +129,8 @@ export async function trainOnline<P>(
   resume?: LoadedCheckpoint,
 ): Promise<OnlineResult> {
   const label = hooks.label ?? 'online';
-  if (contexts.rows === 0) throw new Error(`${label}: no contexts to train on`);
+  if (contexts.rows === 0) throw new ConfigError(`${label}: no contexts to train on`, ['contexts']);
+  prepareCheckpointRoot(opts.checkpointRoot, label, 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0), { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
   const names = model.policyNames(policy);
   const adam = new Adam(policy, opts.adam, names);
   let source: AdvantageSource<P>;
@@ -147,6 +155,7 @@ export async function trainOnline<P>(
   let start = 0;
   if (resume) {
     try {
+      checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
       const cannot = `${label}: cannot resume from ${resume.dir}`;
       start = restorePolicy(resume, opts, contexts.rows, policy, adam, cannot);
       source.restore(resume, start, cannot);

@@ -9,6 +9,7 @@
  * is the clipped surrogate plus c_v times the value loss (losses/).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../core/config-schema.js';
 import { Adam, type AdamConfig } from './adam.js';
 import type { AdvantageSource } from './advantage-source.js';
 import { linear } from './fast-ops.js';
@@ -80,7 +81,7 @@ export function ppoValueBaseline<P>(model: OnlineModel<P>, policy: ParamStore, o
     },
     restore(ck, updates, cannot) {
       if (updates === 0) return;
-      if (![...ck.params.keys()].some((n) => n.startsWith(VALUE_PREFIX))) throw new Error(`${cannot}: it holds no PPO value head (written by a version that did not save it)`);
+      if (![...ck.params.keys()].some((n) => n.startsWith(VALUE_PREFIX))) throw new ConfigError(`${cannot}: it holds no PPO value head (written by a version that did not save it)`, ['resume_from']);
       value.load(ck.params, `checkpoint ${ck.dir}`);
       const m = ck.meta;
       const step = typeof m.extra?.valueOptimizerStep === 'number' ? m.extra.valueOptimizerStep : (m.optimizer?.step ?? 0);

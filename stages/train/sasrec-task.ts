@@ -55,7 +55,7 @@ export function sasrecTask(params: ParamStore, config: SasrecConfig, data: Seque
       );
       const extra: Record<string, tf.Scalar> = {};
       if (parts.rewardMse) extra.reward_mse = parts.rewardMse;
-      return { loss: parts.loss, nll: parts.nll, extra };
+      return { loss: parts.loss, nll: parts.nll, extra, policyLoss: parts.policyLoss };
     },
   };
 }

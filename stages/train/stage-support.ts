@@ -16,9 +16,13 @@ import { DatasetWriter } from '../io/dataset-writer.js';
 import { listParquetFiles, readParquetFile } from '../io/parquet.js';
 import { createOfflineObjective, OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { resolveGlobals } from '../weighting/global-stats.js';
+import { TrajectoryTable, trajectoryObjective, type TrajectoryInput } from '../weighting/trajectory-table.js';
 import { initBackend } from './backend.js';
 import { listCheckpoints, readCheckpointMeta } from './checkpoint.js';
 import { resolveCheckpointDir } from './checkpoint-dir.js';
+import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
+import { pruneCheckpoints, type RetentionPolicy } from './checkpoint-retention.js';
+import { dataFingerprint, OFFLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
 import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
 
@@ -29,10 +33,24 @@ export function objectiveParts(objective: ObjectiveConfig['objective'], stage: s
   return { name, options };
 }
 
-/** Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact. */
-export function buildObjective(objective: ObjectiveConfig['objective'], statsPath: string | undefined, ctx: Pick<StageContext, 'artifacts'>, stage: string): OfflineObjective<unknown> {
+/**
+ * Build the objective, with global reward statistics from `stats_path` or the reward_stats artifact.
+ * A trajectory-level objective gets R(τ) over the whole `trajectories` input and, unless `stats_path`
+ * is given, the statistics of those returns (trajectory-table.ts), not the per-step reward statistics.
+ */
+export function buildObjective(
+  objective: ObjectiveConfig['objective'],
+  statsPath: string | undefined,
+  ctx: Pick<StageContext, 'artifacts'>,
+  stage: string,
+  /** Every training target's reward and trajectory key, asked for only by a trajectory-level objective. */
+  trajectories?: () => TrajectoryInput,
+): OfflineObjective<unknown> {
   const { name, options } = objectiveParts(objective, stage);
   try {
+    if (trajectories && OFFLINE_OBJECTIVES[name]?.inputs?.trajectoryReturn) {
+      return trajectoryObjective(name, options, TrajectoryTable.fromTargets(trajectories()), statsPath ? resolveGlobals(statsPath, ctx.artifacts) : undefined);
+    }
     return createOfflineObjective(name, options, resolveGlobals(statsPath, ctx.artifacts));
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${stage}: objective: ${e.message}`, e.problems);
@@ -50,11 +68,19 @@ export interface TrainerRun {
   root: string;
   /** `stage[method]`, the prefix of log lines. */
   label: string;
+  /** How many checkpoints are kept under `root` (checkpoint-retention.ts). */
+  retention: RetentionPolicy;
 }
 
-export function trainerRun(stage: string, cfg: { seed?: number; method?: string; output?: string }, ctx: Pick<StageContext, 'seed' | 'outDir'>, defaultMethod: string): TrainerRun {
+export function trainerRun(
+  stage: string,
+  cfg: { seed?: number; method?: string; output?: string; keep_last?: number; keep_best?: number },
+  ctx: Pick<StageContext, 'seed' | 'outDir'>,
+  defaultMethod: string,
+): TrainerRun {
   const method = cfg.method ?? defaultMethod;
-  return { stage, method, seed: cfg.seed ?? ctx.seed, root: checkpointRoot(cfg, ctx, method), label: `${stage}[${method}]` };
+  const retention = { keepLast: cfg.keep_last ?? 0, keepBest: cfg.keep_best ?? 0 };
+  return { stage, method, seed: cfg.seed ?? ctx.seed, root: checkpointRoot(cfg, ctx, method), label: `${stage}[${method}]`, retention };
 }
 
 /** Validate the chosen objective's own options (at create time) and name the run after the objective unless `method` is set. */
@@ -69,9 +95,16 @@ export function inputBufferFor(cfg: BackendAndInputConfig, ctx: Pick<StageContex
   return new InputBuffer(cfg.keep_input, cfg.spill_rows, path.join(ctx.outDir, '.spill', `${run.stage}-${run.method}-${process.pid}`));
 }
 
-/** The trainer options every offline trainer stage derives from its common options. */
-export function offlineTrainerOptions(cfg: CommonTrainConfig & { phantom_every: number }, run: TrainerRun): OfflineTrainerOptions {
+/**
+ * The trainer options every offline trainer stage derives from its common
+ * options; with the collected training data, the training configuration a
+ * resume must repeat (options + seed + data fingerprint).
+ */
+export function offlineTrainerOptions(cfg: CommonTrainConfig & { phantom_every: number }, run: TrainerRun, data?: object): OfflineTrainerOptions {
   return {
+    trainingConfig: trainingConfigOf(cfg, OFFLINE_RESUME_MAY_CHANGE, { seed: run.seed, ...(data ? { data: dataFingerprint(data) } : {}) }),
+    keepLast: run.retention.keepLast,
+    keepBest: run.retention.keepBest,
     method: run.method,
     seed: run.seed,
     epochs: cfg.epochs,
@@ -94,8 +127,22 @@ export function trainerHooks(ctx: StageContext, run: TrainerRun): TrainerHooks {
     log: ctx.log,
     progress: ctx.progress,
     label: run.label,
-    onCheckpoint: (info) => publishCheckpoint(ctx, info),
+    onCheckpoint: (info) => {
+      publishCheckpoint(ctx, info);
+      retainCheckpoints(ctx, run.root, run.retention, new Set(run.stage === 'train_online' ? [0] : []));
+    },
   };
+}
+
+/** Apply keep_last / keep_best under `root` and withdraw the removed directories from the 'checkpoints' artifact. */
+export function retainCheckpoints(ctx: Pick<StageContext, 'artifacts' | 'log'>, root: string, policy: RetentionPolicy, protect: ReadonlySet<number>): void {
+  const removed = new Set(pruneCheckpoints(root, policy, protect).map((d) => path.resolve(d)));
+  if (removed.size === 0) return;
+  const list = ctx.artifacts.get(ARTIFACT.checkpoints) ?? [];
+  ctx.artifacts.set(
+    ARTIFACT.checkpoints,
+    list.filter((c) => !removed.has(path.resolve(c.dir))),
+  );
 }
 
 export function checkpointRoot(cfg: Pick<CommonTrainConfig, 'output'>, ctx: Pick<StageContext, 'outDir'>, method: string): string {
@@ -118,6 +165,7 @@ export function resolveInit(init: string | undefined, ctx: Pick<StageContext, 'a
 export function resolveResume(cfg: Pick<CommonTrainConfig, 'resume' | 'resume_from'>, root: string, stage: string): string | undefined {
   if (cfg.resume_from) return resolveCheckpointDir(cfg.resume_from, `${stage}: resume_from`);
   if (!cfg.resume) return undefined;
+  recoverInterruptedCheckpoints(root);
   const found = listCheckpoints(root);
   return found.length ? found[found.length - 1]!.dir : undefined;
 }

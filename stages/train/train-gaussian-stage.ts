@@ -16,6 +16,7 @@ import { ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js'
 import { gaussianModel } from './gaussian-model.js';
 import { GaussianCollector } from './gaussian-task.js';
 import { trainOffline } from './offline-trainer.js';
+import { gaussianTrajectoryInput } from './trajectory-input.js';
 import {
   buildObjective,
   describeCheckpoint,
@@ -95,7 +96,7 @@ export const trainGaussianStage = defineStage({
       pending.length = 0;
       const data = collector.finish();
       if (data.numItemsSeen > catalog.numItems)
-        throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`);
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`, ['world']);
       const resumeDir = resolveResume(cfg, root, stage);
       const resume = resumeDir ? readCheckpoint(resumeDir) : undefined;
       const initDir = resume ? undefined : resolveInit(cfg.init, ctx, stage);
@@ -113,15 +114,15 @@ export const trainGaussianStage = defineStage({
       const stored = from ? gaussianModel.configOf(from.meta, `${stage}: checkpoint ${from.dir}`) : undefined;
       const config: GaussianConfig = stored ? (init ? { ...stored, sigma: cfg.sigma } : stored) : fresh;
       if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
-        throw new Error(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`);
+        throw new ConfigError(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`, ['init']);
       const params = gaussianModel.createParams(config, seed);
       if (init) {
         const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-        if (missing.some((k) => k !== 'log_sigma')) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`);
+        if (missing.some((k) => k !== 'log_sigma')) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`, ['init']);
         ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
       }
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
-      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => gaussianTrajectoryInput(data));
       ctx.log.info(
         `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
       );
@@ -130,7 +131,7 @@ export const trainGaussianStage = defineStage({
           gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings }),
           objective,
           {
-            ...offlineTrainerOptions(cfg, run),
+            ...offlineTrainerOptions(cfg, run, data),
             trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
             extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
           },

@@ -17,6 +17,7 @@ import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-t
 import { Rng, RNG_PURPOSE } from './rng.js';
 import { checkpointModel } from './model-registry.js';
 import { clearConstantCaches } from './sasrec.js';
+import { dataFingerprint, ONLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import {
   describeCheckpoint,
   resolveInit,
@@ -59,6 +60,7 @@ const trainOnlineFields = {
   },
   resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
   stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
+  keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).' },
   seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
   method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
   output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
@@ -161,6 +163,8 @@ export const trainOnlineStage = defineStage({
             stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
             trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
             extraArrays,
+            trainingConfig: trainingConfigOf(cfg, ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
+            keepLast: run.retention.keepLast,
           },
           {
             ...trainerHooks(ctx, run),

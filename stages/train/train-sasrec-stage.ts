@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ARTIFACT } from '../core/artifacts.js';
-import type { Fields } from '../core/config-schema.js';
+import { ConfigError, type Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import { defineStage, type StageContext } from '../core/stage.js';
 import { formatCount } from '../core/progress.js';
@@ -15,6 +15,7 @@ import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { sasrecDataParallel } from './parallel/sasrec-parallel.js';
 import { resolveThreads } from './parallel/threads.js';
+import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import { sasrecModel } from './sasrec-model.js';
 import { SasrecPolicy } from './sasrec-policy.js';
@@ -142,13 +143,13 @@ export const trainSasrecStage = defineStage({
         };
       }
       if (data.numItemsSeen > config.numItems)
-        throw new Error(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`);
+        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`, ['num_items']);
       const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
       const params = sasrecModel.createParams(config, seed);
       if (init) {
         const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
         const trunk = missing.filter((k) => !k.startsWith('reward/'));
-        if (trunk.length) throw new Error(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`);
+        if (trunk.length) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${trunk.join(', ')}`, ['init']);
         if (missing.length) ctx.log.info(`${label}: the init checkpoint has no reward head; it starts fresh`);
       }
       if (config.rewardHead && !resume && !(init && init.params.has('reward/b2'))) {
@@ -156,7 +157,7 @@ export const trainSasrecStage = defineStage({
         const b2 = params.get('reward/b2');
         tf.tidy(() => b2.assign(tf.tensor1d([meanReward(data.rewards, data)])));
       }
-      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage);
+      const objective = buildObjective(cfg.objective, cfg.stats_path, ctx, stage, () => sequenceTrajectoryInput(data));
       const held = collector.heldOutRows();
       const steps = Math.ceil(data.numRows / cfg.batch_size);
       ctx.log.info(
@@ -178,7 +179,7 @@ export const trainSasrecStage = defineStage({
           { ...sasrecModel.task(params, config, data, taskOptions), parallel: sasrecDataParallel(config, taskOptions, data) },
           objective,
           {
-            ...offlineTrainerOptions(cfg, run),
+            ...offlineTrainerOptions(cfg, run, data),
             threads,
             trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
           },
@@ -188,6 +189,7 @@ export const trainSasrecStage = defineStage({
               if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
               const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
               ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
+              return nll;
             },
           },
           resume,

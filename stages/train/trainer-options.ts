@@ -114,6 +114,8 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     checkpoint_every: { type: 'integer', min: 0, default: 1, doc: 'Write a checkpoint every this many epochs (the last epoch always gets one).' },
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
     stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
+    keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
+    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
     ...backendAndInputFields(),
   } as const satisfies Fields;

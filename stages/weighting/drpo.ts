@@ -9,7 +9,7 @@
  *   3. DRPO: ν = min(r over B_top); A = r − ν; Ã = A/(std(A over B_top) + 1e-8);
  *      loss −(1/|B_top|)·Σ_{B_top} Ã·log π.
  *      DRPO-Exp: w = min(exp((r − mean(r over B_top))/β), w_max) on B_top.
- *      Adaptive BC: w = 1 on B_top.
+ *      Adaptive BC: w = 1 on B_top (times N/K by default, see below).
  *
  * Choices where the algorithm is silent (written down here and in the README):
  * - std is the population std (divide by N).
@@ -22,7 +22,8 @@
  * - An empty batch leaves P unchanged.
  * - The contract's loss is −(1/N)·Σ w·log π, so with `mean_over: kept` weights are
  *   multiplied by N/|B_top| to give Algorithm 1's −(1/|B_top|)·Σ exactly;
- *   `mean_over: batch` leaves them unscaled (Adaptive BC's default: w = 1 as in SPEC S4).
+ *   `mean_over: batch` leaves them unscaled (w = 1 on B_top for Adaptive BC, a loss scaled by P;
+ *   every variant defaults to kept, as Algorithm 1 averages over B_top).
  * - DRPO-Exp clips weights at w_max (default 20), the AWR clip of the objective it
  *   inherits ("variance-guided filtering + AWR", Table 5); SPEC S4 writes no clip,
  *   but without one exp((r − mean)/0.05) overflows float32 for rewards spread beyond ~4.4.

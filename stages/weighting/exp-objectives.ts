@@ -36,11 +36,21 @@ export const bcEntry: OfflineObjectiveEntry = {
 // ---------------------------------------------------------------- rsft_linear
 
 interface RsftLinearConfig {
+  preset: 'none' | 'paper';
   standardize: boolean;
   allow_negative: boolean;
 }
 
+/** What `preset: paper` fixes: paper 000's linear RSFT baseline weights by the standardised, signed reward. */
+const RSFT_PAPER_PRESET = { standardize: true, allow_negative: true } as const;
+
 const rsftLinearFields: Fields = {
+  preset: {
+    type: 'string',
+    enum: ['none', 'paper'],
+    default: 'none',
+    doc: 'paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true).',
+  },
   standardize: { type: 'boolean', default: false, doc: 'Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r.' },
   allow_negative: {
     type: 'boolean',
@@ -53,10 +63,19 @@ export const rsftLinearEntry: OfflineObjectiveEntry = {
   summary: 'Linear reward-weighted SFT: w = r, or (r − μ)/σ; negative weights only when asked.',
   doc:
     'Linear RSFT (paper 000 baseline): w = r, or w = (r − μ)/σ with the global μ, σ when `standardize` is true. ' +
-    'Negative weights are clipped to 0 unless `allow_negative` (SPEC S3). A global σ of 0 (all rewards equal) is treated as 1, so every standardised weight is 0.',
+    'Negative weights are clipped to 0 unless `allow_negative` (SPEC S3). A global σ of 0 (all rewards equal) is treated as 1, so every standardised weight is 0. ' +
+    '`preset: paper` is the paper\'s baseline in one line: standardised and signed.',
   fields: rsftLinearFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<RsftLinearConfig>('rsft_linear', rsftLinearFields, config);
+    if (c.preset === 'paper') {
+      for (const [k, v] of Object.entries(RSFT_PAPER_PRESET)) {
+        if (config[k] !== undefined && config[k] !== v) {
+          throw new ConfigError(`objective "rsft_linear": field "${k}" is fixed to ${v} by preset "paper"; drop it or the preset`, [k]);
+        }
+      }
+      Object.assign(c, RSFT_PAPER_PRESET);
+    }
     let mu = 0;
     let inv = 1;
     if (c.standardize) {
@@ -153,7 +172,7 @@ export const expRsftEntry: OfflineObjectiveEntry = {
     'c = the global maximum reward from reward_stats, a constant that leaves the optimal policy unchanged (Observation 3.1) and keeps weights in (0, 1]. ' +
     'With `standardize`, rewards are (r − μ)/σ, i.e. λ → λσ; σ = 0 (all rewards equal) is treated as 1. ' +
     '`shift_mode: batch` uses each batch\'s max (and std) instead — a different objective, offered by name only. ' +
-    'Weights below float32\'s smallest value become 0; a reward above c by more than 88·λσ is an error (the statistics do not describe the data).',
+    'Weights below float32\'s smallest value become 0; a reward above c (a weight above 1) is a ConfigError naming the row: the statistics do not describe the data.',
   fields: expRsftFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<ExpRsftConfig>('exp_rsft', expRsftFields, config);
@@ -173,7 +192,9 @@ export const expRsftTrajectoryEntry: OfflineObjectiveEntry = {
     'R(τ) is the batch\'s `return` column when present (split_sequences writes the sum of the user\'s — or session\'s — train rewards), ' +
     'otherwise the sum of `reward` over the rows sharing the trajectory key (the stage keeps trajectories whole across batch boundaries). ' +
     'Standardised by default (R̃ = (R − μ)/σ, as the paper recommends for returns; λ → λσ). The shift c and σ must describe returns, not per-step rewards: ' +
-    'pass `stats_path` to statistics computed with reward_stats `column: return`, or `shift`/`scale`, or use shift_mode: batch.',
+    'pass `stats_path` to statistics computed with reward_stats `column: return`, or `shift`/`scale`, or use shift_mode: batch. ' +
+    'Inside train_sasrec and train_gaussian, R(τ) is the sum of the user\'s training-target rewards over the whole input (computed once, not per minibatch), ' +
+    'and c and σ are the max and std of R over users unless `stats_path` is given (trajectory-table.ts).',
   fields: trajectoryFields,
   inputs: { group: true, trajectoryReturn: true },
   factory(config, globals) {

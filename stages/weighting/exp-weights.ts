@@ -17,8 +17,10 @@
  * (≈ 1e-8 relative error) and the weight stored as float32. Weights below float32's smallest subnormal (≈ 1.4e-45: e.g. r − c =
  * −4 with λ = 1e-3) become exactly 0, which is harmless (no gradient) and never
  * NaN. A reward above c by more than λ·s·88.7 would overflow float32: that
- * means the statistics do not describe this data, and it is an error.
+ * means the statistics do not describe this data, and it is an error; so is,
+ * with a global shift, any reward above c (a weight above 1).
  */
+import { ConfigError } from '../core/config-schema.js';
 import { F32_LOG_MAX, checkedSum, fastExp, maxMin, popStd } from './numeric.js';
 
 export interface ExpWeightResult {
@@ -94,7 +96,26 @@ export function expRsftWeights(
     if (p.standardize) scale = safeScale(p.scale ?? NaN);
   }
   const temperature = p.lambda * scale;
-  return { ...expWeights(x, shift, temperature, where), shift, temperature };
+  const result = expWeights(x, shift, temperature, where);
+  if (p.shiftMode === 'global' && result.aboveShift > 0) throwAboveShift(x, shift, where);
+  return { ...result, shift, temperature };
+}
+
+/**
+ * A reward above the global shift c would get a weight above 1: the statistics
+ * (a stale `stats_path`, or a `shift` set by hand) do not describe this data.
+ * The README promises weights in (0, 1], so this is a configuration error that
+ * names the first such row.
+ */
+function throwAboveShift(x: Float64Array, shift: number, where: string): never {
+  let i = 0;
+  while (!(x[i]! > shift)) i++;
+  throw new ConfigError(
+    `${where}: the reward ${x[i]} at row ${i} is above the shift c = ${shift} of the statistics, so its weight would exceed 1; ` +
+      'the statistics do not describe this data (a stale stats_path? reward_stats covers train rows only unless rows: all, and this stream may hold valid/test rows): ' +
+      'recompute reward_stats on it, pass a `shift` ≥ every reward, or use shift_mode: batch',
+    ['stats_path'],
+  );
 }
 
 /** A usable standardisation scale: σ when positive and finite, else 1. */

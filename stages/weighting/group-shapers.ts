@@ -39,6 +39,23 @@ const budgetFields: Fields = {
 
 const tauField: Fields = { tau: { type: 'number', exclusiveMin: 0, default: 2, doc: 'Temperature τ of the soft bonus.' } };
 
+/**
+ * Paper 004's reported DRRO configuration (Algorithm 4, App. G): soft bonus with
+ * the dynamic budget δ̃_t = α·KL̂_t, KL̂ the k3 estimate smoothed over the last
+ * 20 updates, α = 10, τ = 2, and no base budget or clipping ("we do not clip the
+ * dynamic budget"), so δ̃₀ = 0.
+ */
+export const DRRO_SOFT_PAPER_PRESET = { budget: 'dynamic', delta0: 0, alpha: 10, window: 20, kl_estimator: 'k3', tau: 2 } as const;
+
+const presetField: Fields = {
+  preset: {
+    type: 'string',
+    enum: ['none', 'paper'],
+    default: 'none',
+    doc: 'paper: the paper\'s Algorithm 4 setting, budget dynamic with δ̃₀ = 0, α = 10, window 20, k3 KL, τ = 2; options given beside it override it.',
+  },
+};
+
 export const GROUP_SHAPERS: Record<string, GroupShaperEntry> = {
   grpo: {
     summary: 'GRPO: group-normalised advantages of the proxy reward, no bonus.',
@@ -52,8 +69,10 @@ export const GROUP_SHAPERS: Record<string, GroupShaperEntry> = {
   },
   drro_soft: {
     summary: 'DRRO soft bonus (Eq. 4.15): +δ̃·G·w_k·π̃_k with SNIS weights w ∝ exp((r̂ − δ̃π̃)/τ)/π̃.',
-    doc: 'Soft DRRO (paper 004 Eq. 4.15), computed in log space: u_k = exp((r̂_k − δ̃·π̃_k)/τ)/π̃_k, w = u/Σu, r̃_k = r̂_k + δ̃·G·w_k·π̃_k; then GRPO advantages. Defaults α = 10, τ = 2 (the paper\'s dynamic-soft setting).',
-    fields: { ...budgetFields, ...tauField },
+    doc:
+      'Soft DRRO (paper 004 Eq. 4.15), computed in log space: u_k = exp((r̂_k − δ̃·π̃_k)/τ)/π̃_k, w = u/Σu, r̃_k = r̂_k + δ̃·G·w_k·π̃_k; then GRPO advantages. ' +
+      'The default budget is fixed (δ̃ = 2.5·G); the paper\'s reported run (Algorithm 4: dynamic budget δ̃ = α·KL̂, α = 10, τ = 2) is `preset: paper`.',
+    fields: { ...budgetFields, ...tauField, ...presetField },
   },
   dro: {
     summary: 'Value-robust DRO correction: −δ̃ on the most probable sampled candidate.',
@@ -70,13 +89,15 @@ interface ShaperConfig {
   window?: number;
   kl_estimator: 'k3' | 'exact';
   tau?: number;
+  preset?: 'none' | 'paper';
 }
 
 /** Build a grouped shaper by name; its config is validated (messages name the shaper and field). */
 export function createGroupShaper(name: string, config: Record<string, unknown> = {}): GroupShaper<BudgetState> {
   const entry = GROUP_SHAPERS[name];
   if (!entry) throw new ConfigError(`unknown group shaper "${name}" (known: ${Object.keys(GROUP_SHAPERS).join(', ')})`, ['name']);
-  const c = validateConfig<ShaperConfig>(`group shaper "${name}"`, entry.fields, config);
+  const withPreset = config.preset === 'paper' ? { ...DRRO_SOFT_PAPER_PRESET, ...config } : config;
+  const c = validateConfig<ShaperConfig>(`group shaper "${name}"`, entry.fields, withPreset);
   const budget: BudgetParams = {
     mode: c.budget ?? 'fixed',
     delta: c.delta,

@@ -32,7 +32,8 @@ describe('incremental evaluation with a state file', () => {
     const { dir, A, B } = await fixture();
     const state = path.join(dir, 'state.json');
     const p1 = fakePolicy(NUM_ITEMS, { salt: 1 });
-    const opts = { state, baselines: [], batch_rows: 50 };
+    // history: context: A and B share users with overlapping timestamps, so under the full history (the default) B would change A's exclusions.
+    const opts = { state, baselines: [], batch_rows: 50, history: 'context' };
 
     const first = await runStage(evaluateRankingStage, opts, A, artifacts(ckpt('bc', p1, 10)));
     const afterA = p1.calls.score;
@@ -88,7 +89,7 @@ describe('incremental evaluation with a state file', () => {
     await expect(runStage(evaluateRankingStage, opts, [...A, ...B], artifacts(ckpt('bc', flaky, 1)))).rejects.toThrow(/killed/);
     const partial = EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true });
     expect(partial.donePairs()).toHaveLength(1);
-    expect(partial.donePairs()[0]!.partition).toContain('part-a.parquet');
+    expect(partial.donePairs()[0]!.partitionPath).toContain('part-a.parquet');
 
     const resumed = await runStage(evaluateRankingStage, opts, [...A, ...B], artifacts(ckpt('bc', good, 1)));
     const fresh = fakePolicy(NUM_ITEMS, { salt: 5 });

@@ -27,7 +27,8 @@ describe('evaluate_ranking', () => {
       { user: 3, context: [], action: 4, split: 'test' },
       { user: 3, context: [], action: 2, split: 'valid' },
     ];
-    const r = await runStage(evaluateRankingStage, { baselines: ['popularity', 'random'], ks: [1, 2] }, [examplesBatch(rows)]);
+    // history: context — the ranks below exclude the context column only (the whole-history default is in ranking-history.test.ts).
+    const r = await runStage(evaluateRankingStage, { baselines: ['popularity', 'random'], ks: [1, 2], history: 'context' }, [examplesBatch(rows)]);
     expect(find(r.metrics, 'popularity', 'mrr')).toMatchObject({ value: (1 + 0.5 + 0.2) / 3, count: 3, step: 0, run: 'test' });
     expect(find(r.metrics, 'popularity', 'hr@1')!.value).toBeCloseTo(1 / 3, 15);
     expect(find(r.metrics, 'popularity', 'hr@2')!.value).toBeCloseTo(2 / 3, 15);
@@ -35,7 +36,7 @@ describe('evaluate_ranking', () => {
     expect(find(r.metrics, 'popularity', 'candidates')!.value).toBeCloseTo(14 / 3, 15);
     expect(find(r.metrics, 'popularity', 'mrr', 'valid')).toMatchObject({ value: 0.5, count: 1 });
     expect(find(r.metrics, 'random', 'mrr')).toMatchObject({ seed: 3, count: 3 });
-    expect(r.log.join('\n')).toMatch(/history items other than the target excluded, ties counted against the model/);
+    expect(r.log.join('\n')).toMatch(/context items other than the target excluded, ties counted against the model/);
   });
 
   it('says so when there is nothing to evaluate', async () => {

@@ -43,10 +43,26 @@ describe('parseDecimal', () => {
   });
 
   it('rejects NaN and infinities as not finite', () => {
-    for (const s of ['NaN', 'nan', 'Inf', '-inf', '+Infinity', 'INFINITY', '1e400', '-1e999']) {
+    for (const s of ['NaN', 'nan', 'Inf', '-inf', '+Infinity', 'INFINITY']) {
       expect(Number.isNaN(dec(s)), s).toBe(true);
       expect(lastParseError, s).toBe('not_finite');
     }
+  });
+
+  // Deliberate change (issue 9): 1e400 was reported as "not finite"; it is a numeral beyond the double range.
+  it('rejects numerals beyond the double range as overflow and non-zero numerals below its normal range as underflow', () => {
+    for (const s of ['1e400', '-1e999', '1.8e308']) {
+      expect(Number.isNaN(dec(s)), s).toBe(true);
+      expect(lastParseError, s).toBe('overflow');
+    }
+    for (const s of ['1e-400', '-1e-330', '1e-310', '0.5e-308']) {
+      expect(Number.isNaN(dec(s)), s).toBe(true);
+      expect(lastParseError, s).toBe('underflow');
+    }
+    expect(dec('0e-400')).toBe(0);
+    expect(dec('0.000e5')).toBe(0);
+    expect(dec('2.2250738585072014e-308')).toBe(2.2250738585072014e-308);
+    expect(dec('1.7976931348623157e308')).toBe(1.7976931348623157e308);
   });
 
   it('reads a sub-range of a larger buffer', () => {

@@ -1,11 +1,15 @@
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../../stages/core/batch.js';
 import { metricRecord, metricsToBatch } from '../../schemas/metric-record.js';
 import { sinksStages } from '../../stages/sinks/index.js';
 import { runWith, testSource, tmpDir } from './helpers.js';
+import { startFakeMlflow, type FakeMlflow } from '../tracking/mlflow-fake.js';
 
 describe('every sink passes its input on unchanged', () => {
+  let mlflowServer: FakeMlflow;
+  beforeAll(async () => void (mlflowServer = await startFakeMlflow()));
+  afterAll(async () => mlflowServer.close());
   const metrics = metricsToBatch([1, 2, 3].map((step) => metricRecord({ run: 'r', method: 'bc', step, split: 'test', metric: 'hr@10', value: step / 10 })));
   const other: Batch = { table: 'examples', numRows: 2, columns: { action: Int32Array.of(4, 5), context: { kind: 'list', offsets: Int32Array.of(0, 1, 3), values: Int32Array.of(1, 2, 3) } } };
   const options = (name: string, dir: string): Record<string, unknown> =>
@@ -15,10 +19,13 @@ describe('every sink passes its input on unchanged', () => {
       console_table: { live: 'never', stream: 'stdout' },
       comparison_table: { path: path.join(dir, 'c.md') },
       plot: { metric: 'hr@10', path: path.join(dir, 'p.svg') },
+      tensorboard: { path: path.join(dir, 'tb') },
+      mlflow: { tracking_uri: mlflowServer.url },
     })[name] ?? {};
 
   const sinks = sinksStages.filter((s) => s.role === 'sink');
-  it('covers the five sinks', () => expect(sinks.map((s) => s.name).sort()).toEqual(['comparison_table', 'console_table', 'metrics_jsonl', 'metrics_parquet', 'plot']));
+  it('covers the seven sinks', () =>
+    expect(sinks.map((s) => s.name).sort()).toEqual(['comparison_table', 'console_table', 'metrics_jsonl', 'metrics_parquet', 'mlflow', 'plot', 'tensorboard']));
 
   for (const def of sinks) {
     it(def.name, async () => {

@@ -70,7 +70,8 @@ describe('reward_stats stage', () => {
     const dir = tmpDir('stats');
     const input = exampleBatches([100, 250, 7], 1);
     const seen: { batch: Batch; probe: unknown }[] = [];
-    const r = await runStages(input, [{ def: rewardStatsStage }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats')) }], dir);
+    // rows: all — these batches mix splits; the default (train rows) is tested in reward-stats-train-rows.test.ts.
+    const r = await runStages(input, [{ def: rewardStatsStage, with: { rows: 'all' } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats')) }], dir);
     expect(seen.map((s) => s.batch)).toEqual(input);
     expect(seen[0]!.probe).toBeUndefined(); // streaming mode: only after the input ends
     const file = path.join(dir, 'reward_stats.json');
@@ -103,7 +104,7 @@ describe('reward_stats stage', () => {
     const seen: { batch: Batch; probe: RewardStatsSummary | undefined }[] = [];
     const r = await runStages(
       input,
-      [{ def: rewardStatsStage, with: { barrier: true } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats') as RewardStatsSummary | undefined) }],
+      [{ def: rewardStatsStage, with: { barrier: true, rows: 'all' } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats') as RewardStatsSummary | undefined) }],
       dir,
     );
     expect(seen.length).toBe(4);

@@ -17,6 +17,7 @@ import type { NamedArray, ParamStore } from '../../stages/train/params.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import { memoryLogger } from '../../stages/core/logger.js';
+import { ConfigError } from '../../stages/core/config-schema.js';
 import { bcObjective, simulateLog } from './helpers.js';
 
 const log = simulateLog({ users: 24, length: 8, numItems: 16, seed: 5 });
@@ -133,6 +134,8 @@ describe('online trainer: stop_after_updates + resume', () => {
     const ck = readCheckpoint(path.join(root, 'step-2'));
     await expect(run('drro_hard', {}, tmp(), { updates: 2 }, ck)).rejects.toThrow(/a grpo checkpoint, this run is drro_hard/);
     await expect(run('grpo', {}, tmp(), { updates: 2, seed: 4 }, ck)).rejects.toThrow(/seed 3, this run has seed 4/);
+    // a user's mistake (resume_from names the wrong run): a configuration error, exit 2
+    await expect(run('grpo', {}, tmp(), { updates: 2, seed: 4 }, ck)).rejects.toBeInstanceOf(ConfigError);
     const again = await run('grpo', {}, root, { updates: 2 }, ck);
     expect(again.records).toEqual([]);
     expect(again.result).toMatchObject({ updates: 2, startUpdate: 2, stoppedEarly: false });

@@ -137,7 +137,7 @@ describe('DRPO-Exp and Adaptive BC', () => {
     expect(res.diagnostics.baseline).toBe(8);
   });
 
-  it('Adaptive BC is 1 on B_top and 0 elsewhere, sharing DRPO\'s P trajectory', () => {
+  it('Adaptive BC is N/|B_top| on B_top (the kept set\'s mean, issue 12) and 0 elsewhere, sharing DRPO\'s P trajectory', () => {
     const a = createOfflineObjective('adaptive_bc', {});
     const d = createOfflineObjective('drpo', {});
     const rand = rng(9);
@@ -147,7 +147,8 @@ describe('DRPO-Exp and Adaptive BC', () => {
       const r = Float64Array.from({ length: 50 }, () => Math.floor(rand() * 5) + 1);
       const oa = a.weigh({ reward: r }, sa);
       const od = d.weigh({ reward: r }, sd);
-      expect(Array.from(oa.result.weight)).toEqual(Array.from(oa.result.kept!));
+      const K = oa.result.diagnostics.kept!;
+      expect(Array.from(oa.result.weight)).toEqual(Array.from(oa.result.kept!, (k) => k * Math.fround(50 / K)));
       expect(Array.from(oa.result.kept!)).toEqual(Array.from(od.result.kept!));
       sa = oa.state;
       sd = od.state;
