@@ -25,7 +25,7 @@ beforeAll(async () => {
   writeParquetFile(examplesFile, [simulateLog({ users: 40, length: 12, numItems: 25, seed: 11, holdOut: true }).batch]);
 });
 
-async function run(threads: number) {
+async function run(threads: number, extra: Record<string, unknown> = {}, outName = `run-${threads}`) {
   const p = resolvePipeline({
     name: `threads-${threads}`,
     seed: 3,
@@ -34,13 +34,13 @@ async function run(threads: number) {
       { stage: 'reward_stats', with: { barrier: true, batch_metrics: false } },
       {
         stage: 'train_sasrec',
-        with: { max_len: 12, d: 16, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 8, batch_size: 9, log_every: 1, epochs: 3, threads, objective: { name: 'drpo', rho: 0.5 } },
+        with: { max_len: 12, d: 16, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 8, batch_size: 9, log_every: 1, epochs: 3, threads, objective: { name: 'drpo', rho: 0.5 }, ...extra },
       },
     ],
   });
   const logger = memoryLogger();
-  const res = await runPipeline(p, { outDir: path.join(dir, `run-${threads}`), logger });
-  return { metrics: res.metrics, lines: logger.lines };
+  const res = await runPipeline(p, { outDir: path.join(dir, outName), logger });
+  return { metrics: res.metrics, lines: logger.lines, checkpoints: res.artifacts.get('checkpoints') as { step: number }[] };
 }
 
 describe('train_sasrec threads', () => {
@@ -57,6 +57,13 @@ describe('train_sasrec threads', () => {
       expect(b.length).toBe(a.length);
       for (let i = 0; i < a.length; i++) expect(Math.abs(b[i]! - a[i]!), `${split} ${metric}[${i}]`).toBeLessThan(2e-5 * Math.max(1, Math.abs(a[i]!)));
     }
+  });
+
+  it('resumes a 1-thread checkpoint on 2 threads (the thread count may change on resume)', async () => {
+    await run(1, { stop_after_steps: 2 }, 'resume');
+    const resumed = await run(2, { resume: true }, 'resume');
+    expect(resumed.lines.some((l) => l.includes('resuming from'))).toBe(true);
+    expect(resumed.checkpoints.at(-1)!.step).toBe(3 * Math.ceil(40 / 9));
   });
 
   it('reads threads 0 as every core', () => {
