@@ -116,12 +116,17 @@ async function main(): Promise<void> {
   const peak = peakGflops();
 
   const perStep = (x: number) => (x / steps).toFixed(1);
-  process.stdout.write(`${info.description}; ${steps} profiled steps of batch ${BATCH} × ${SEQ_LEN}; matrix-product peak (1024²): ${peak.toFixed(1)} GFLOP/s\n`);
-  process.stdout.write(`per step: ${perStep(stepMs)} ms profiled (kernels ${perStep(kernelMs)} ms; JavaScript outside kernels ${perStep(stepMs - kernelMs)} ms, of which dropout masks ≈ ${maskMs.toFixed(1)} ms); data assembly ${perStep(prepareMs)} ms\n\n`);
+  process.stdout.write(
+    `${info.description}; ${steps} profiled steps of batch ${BATCH} × ${SEQ_LEN}; matrix-product peak (1024²): ${peak.toFixed(1)} GFLOP/s\n`,
+  );
+  process.stdout.write(
+    `per step: ${perStep(stepMs)} ms profiled (kernels ${perStep(kernelMs)} ms; JavaScript outside kernels ${perStep(stepMs - kernelMs)} ms, of which dropout masks ≈ ${maskMs.toFixed(1)} ms); data assembly ${perStep(prepareMs)} ms\n\n`,
+  );
   const byPart = new Map<string, number>();
   for (const g of groups.values()) byPart.set(g.part, (byPart.get(g.part) ?? 0) + g.ms);
   process.stdout.write('by part of the model (kernel time per step):\n');
-  for (const [part, ms] of [...byPart].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${perStep(ms).padStart(8)} ms  ${((100 * ms) / kernelMs).toFixed(1).padStart(5)}%  ${part}\n`);
+  for (const [part, ms] of [...byPart].sort((a, b) => b[1] - a[1]))
+    process.stdout.write(`  ${perStep(ms).padStart(8)} ms  ${((100 * ms) / kernelMs).toFixed(1).padStart(5)}%  ${part}\n`);
   process.stdout.write('\ntop kernels (per step):\n');
   for (const g of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, 20)) {
     const gflops = g.flops > 0 ? ` ${(g.flops / (g.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';

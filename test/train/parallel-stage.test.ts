@@ -34,7 +34,20 @@ async function run(threads: number, extra: Record<string, unknown> = {}, outName
       { stage: 'reward_stats', with: { barrier: true, batch_metrics: false } },
       {
         stage: 'train_sasrec',
-        with: { max_len: 12, d: 16, blocks: 1, heads: 2, dropout: 0.1, reward_hidden: 8, batch_size: 9, log_every: 1, epochs: 3, threads, objective: { name: 'drpo', rho: 0.5 }, ...extra },
+        with: {
+          max_len: 12,
+          d: 16,
+          blocks: 1,
+          heads: 2,
+          dropout: 0.1,
+          reward_hidden: 8,
+          batch_size: 9,
+          log_every: 1,
+          epochs: 3,
+          threads,
+          objective: { name: 'drpo', rho: 0.5 },
+          ...extra,
+        },
       },
     ],
   });
@@ -50,7 +63,14 @@ describe('train_sasrec threads', () => {
     expect(two.lines.some((l) => l.includes('2 threads (data-parallel gradients)'))).toBe(true);
     expect(one.lines.some((l) => l.includes('threads'))).toBe(false);
     const pick = (ms: typeof one.metrics, split: string, metric: string) => ms.filter((m) => m.split === split && m.metric === metric).map((m) => m.value);
-    for (const [split, metric] of [['train', 'loss'], ['train', 'nll'], ['train', 'w_mean'], ['train', 'reward_mse'], ['train', 'phantom_grad_norm'], ['valid', 'nll']] as const) {
+    for (const [split, metric] of [
+      ['train', 'loss'],
+      ['train', 'nll'],
+      ['train', 'w_mean'],
+      ['train', 'reward_mse'],
+      ['train', 'phantom_grad_norm'],
+      ['valid', 'nll'],
+    ] as const) {
       const a = pick(one.metrics, split, metric);
       const b = pick(two.metrics, split, metric);
       expect(a.length, `${split} ${metric}`).toBeGreaterThan(0);

@@ -35,8 +35,17 @@ const fullOpts: SasrecTaskOptions = { softmax: 'full', negatives: 0, negativeAlp
 function trainerOpts(over: Partial<OfflineTrainerOptions> = {}): OfflineTrainerOptions {
   // 40 rows, batch 11 → 4 steps per epoch (the last of 7 rows: odd slices).
   return {
-    method: 'test', seed: 5, epochs: 5, batchSize: 11, adam: { ...DEFAULT_ADAM, lr: 5e-3 }, clipNorm: 1,
-    checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 1, phantomEvery: 0, ...over,
+    method: 'test',
+    seed: 5,
+    epochs: 5,
+    batchSize: 11,
+    adam: { ...DEFAULT_ADAM, lr: 5e-3 },
+    clipNorm: 1,
+    checkpointEveryEpochs: 0,
+    checkpointEverySteps: 0,
+    logEvery: 1,
+    phantomEvery: 0,
+    ...over,
   };
 }
 
@@ -109,16 +118,32 @@ beforeAll(async () => {
 
 describe('data-parallel pieces', () => {
   it('splits rows into contiguous slices differing by at most one row', () => {
-    expect(contiguousRowRanges(11, 2)).toEqual([{ start: 0, end: 6 }, { start: 6, end: 11 }]);
-    expect(contiguousRowRanges(10, 3)).toEqual([{ start: 0, end: 4 }, { start: 4, end: 7 }, { start: 7, end: 10 }]);
-    expect(contiguousRowRanges(2, 4)).toEqual([{ start: 0, end: 1 }, { start: 1, end: 2 }]);
+    expect(contiguousRowRanges(11, 2)).toEqual([
+      { start: 0, end: 6 },
+      { start: 6, end: 11 },
+    ]);
+    expect(contiguousRowRanges(10, 3)).toEqual([
+      { start: 0, end: 4 },
+      { start: 4, end: 7 },
+      { start: 7, end: 10 },
+    ]);
+    expect(contiguousRowRanges(2, 4)).toEqual([
+      { start: 0, end: 1 },
+      { start: 1, end: 2 },
+    ]);
     expect(contiguousRowRanges(0, 2)).toEqual([{ start: 0, end: 0 }]);
     expect(() => contiguousRowRanges(5, 0)).toThrow('parts must be a positive integer, got 0');
   });
 
   it('gives a slice exactly its elements of the whole dropout mask, at even and odd offsets', () => {
     const whole = dropoutMask(1001, 0.3, new Rng(7, 3, 2));
-    for (const [skip, n] of [[0, 10], [1, 10], [2, 7], [333, 500], [998, 3]] as const) {
+    for (const [skip, n] of [
+      [0, 10],
+      [1, 10],
+      [2, 7],
+      [333, 500],
+      [998, 3],
+    ] as const) {
       const part = dropoutMask(n, 0.3, new Rng(7, 3, 2), skip);
       expect(Array.from(part)).toEqual(Array.from(whole.subarray(skip, skip + n)));
     }
@@ -214,9 +239,9 @@ describe('data-parallel training (WASM, 2 threads)', () => {
 describe('data-parallel failures', () => {
   it('rejects a model without a data-parallel description', async () => {
     const params = createSasrecParams(config, 1);
-    await expect(trainOffline(sasrecTask(params, config, data, fullOpts), driftingObjective(), trainerOpts({ threads: 2 }), { emit: () => {}, label: 'demo' })).rejects.toThrow(
-      'demo: this model cannot be trained on 2 threads (no data-parallel description)',
-    );
+    await expect(
+      trainOffline(sasrecTask(params, config, data, fullOpts), driftingObjective(), trainerOpts({ threads: 2 }), { emit: () => {}, label: 'demo' }),
+    ).rejects.toThrow('demo: this model cannot be trained on 2 threads (no data-parallel description)');
     params.dispose();
   });
 
@@ -224,7 +249,9 @@ describe('data-parallel failures', () => {
     const params = createSasrecParams(config, 1);
     const other = sasrecDataParallel({ ...config, d: 8, ffn: 8 }, fullOpts, data);
     const task = { ...sasrecTask(params, config, data, fullOpts), parallel: other };
-    await expect(DataParallelGradients.start(task, other, 2, 'demo')).rejects.toThrow(/^demo: training worker 1 failed: parameter replica mismatch: "item_emb" has shape \[\d+,8\], the trainer \[\d+,16\]$/);
+    await expect(DataParallelGradients.start(task, other, 2, 'demo')).rejects.toThrow(
+      /^demo: training worker 1 failed: parameter replica mismatch: "item_emb" has shape \[\d+,8\], the trainer \[\d+,16\]$/,
+    );
     params.dispose();
   });
 

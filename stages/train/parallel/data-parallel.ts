@@ -46,7 +46,12 @@ export class DataParallelGradients<P extends PreparedBatch> {
   }
 
   /** Start threads − 1 workers replicating `task` (threads ≥ 2). */
-  static async start<P extends PreparedBatch>(task: OfflineTask<P>, spec: DataParallelSpec<P>, threads: number, label: string): Promise<DataParallelGradients<P>> {
+  static async start<P extends PreparedBatch>(
+    task: OfflineTask<P>,
+    spec: DataParallelSpec<P>,
+    threads: number,
+    label: string,
+  ): Promise<DataParallelGradients<P>> {
     if (!(Number.isInteger(threads) && threads >= 2)) throw new Error(`data-parallel training needs at least 2 threads, got ${threads}`);
     const layout = layoutOf(task.params);
     const paramBuffer = new SharedArrayBuffer(layout.total * 4);
@@ -88,7 +93,16 @@ export class DataParallelGradients<P extends PreparedBatch> {
     let ownResult: SliceResult | undefined;
     try {
       if (own)
-        ownResult = sliceGradients(this.task, own.batch, weights.subarray(own.targetStart, own.targetEnd), step, share(own), this.spec.additiveExtras, this.layout, this.mainGrads);
+        ownResult = sliceGradients(
+          this.task,
+          own.batch,
+          weights.subarray(own.targetStart, own.targetEnd),
+          step,
+          share(own),
+          this.spec.additiveExtras,
+          this.layout,
+          this.mainGrads,
+        );
     } finally {
       const outcomes = await settled;
       const failed = outcomes.find((o) => o.status === 'rejected');

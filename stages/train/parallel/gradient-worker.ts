@@ -54,6 +54,11 @@ port.on('message', (m: InitMessage | GradientRequest) => {
   };
   reply().then(
     (r) => port.postMessage(r),
-    (e: unknown) => port.postMessage({ type: 'error', ...(m.type === 'grad' ? { id: m.id } : {}), message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply),
+    (e: unknown) =>
+      port.postMessage({
+        type: 'error',
+        ...(m.type === 'grad' ? { id: m.id } : {}),
+        message: e instanceof Error ? e.message : String(e),
+      } satisfies WorkerReply),
   );
 });

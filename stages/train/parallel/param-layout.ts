@@ -43,6 +43,7 @@ export function checkLayout(params: ParamStore, layout: ParamLayout): void {
     throw new Error(`parameter replica mismatch: the worker has [${names.join(', ')}], the trainer [${layout.slots.map((s) => s.name).join(', ')}]`);
   for (const s of layout.slots) {
     const shape = params.get(s.name).shape;
-    if (shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) throw new Error(`parameter replica mismatch: "${s.name}" has shape [${shape}], the trainer [${s.shape}]`);
+    if (shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i]))
+      throw new Error(`parameter replica mismatch: "${s.name}" has shape [${shape}], the trainer [${s.shape}]`);
   }
 }

@@ -38,7 +38,11 @@ export function sliceSasrecBatch(b: SasrecPrepared, start: number, end: number):
   return { batch: { mb: part, rewards: part.rewards, groups: part.groups, rowOffset: (b.rowOffset ?? 0) + start }, targetStart, targetEnd };
 }
 
-export function sasrecDataParallel(config: SasrecConfig, options: SasrecTaskOptions, data: Pick<SequenceSet, 'targetCounts'>): DataParallelSpec<SasrecPrepared> {
+export function sasrecDataParallel(
+  config: SasrecConfig,
+  options: SasrecTaskOptions,
+  data: Pick<SequenceSet, 'targetCounts'>,
+): DataParallelSpec<SasrecPrepared> {
   return {
     worker: { kind: 'sasrec', config, options, targetCounts: data.targetCounts },
     rows: (b) => b.mb.B,
