@@ -14,7 +14,8 @@ import { vocabFiles } from '../simulators/truth.js';
 import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
 import { sasrecDataParallel } from './parallel/sasrec-parallel.js';
-import { resolveThreads } from './parallel/threads.js';
+import { trainingThreads } from './parallel/threads.js';
+import { activeBackend } from './backend.js';
 import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import { sasrecModel } from './sasrec-model.js';
@@ -172,8 +173,7 @@ export const trainSasrecStage = defineStage({
         detachRewardHead: cfg.reward_head_detach,
         seed,
       };
-      const threads = resolveThreads(cfg.threads);
-      if (threads > 1) ctx.log.info(`${label}: ${threads} threads (data-parallel gradients)`);
+      const threads = trainingThreads(cfg.threads, activeBackend()?.name, ctx.log, label);
       try {
         const result = await trainOffline(
           { ...sasrecModel.task(params, config, data, taskOptions), parallel: sasrecDataParallel(config, taskOptions, data) },

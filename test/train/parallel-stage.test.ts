@@ -12,7 +12,7 @@ import { runPipeline } from '../../pipelines/runner.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { initBackend } from '../../stages/train/backend.js';
-import { resolveThreads } from '../../stages/train/parallel/threads.js';
+import { resolveThreads, trainingThreads } from '../../stages/train/parallel/threads.js';
 import { simulateLog } from './helpers.js';
 
 let dir: string;
@@ -89,6 +89,16 @@ describe('train_sasrec threads', () => {
   it('reads threads 0 as every core', () => {
     expect(resolveThreads(0)).toBe(os.availableParallelism());
     expect(resolveThreads(3)).toBe(3);
+  });
+
+  it('trains on one thread, with a notice, on the native TensorFlow backend', () => {
+    const log = memoryLogger();
+    expect(trainingThreads(2, 'tensorflow', log, 'demo')).toBe(1);
+    expect(
+      log.lines.some((l) => l.includes('demo: threads 2 ignored on the native TensorFlow backend (it already uses every core); training on one thread')),
+    ).toBe(true);
+    expect(trainingThreads(2, 'wasm', undefined)).toBe(2);
+    expect(trainingThreads(1, 'tensorflow', undefined)).toBe(1);
   });
 
   it('ends the process with the error when a worker thread dies', async () => {
