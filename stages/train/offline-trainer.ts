@@ -30,6 +30,7 @@ import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { DataParallelGradients } from './parallel/data-parallel.js';
+import { parallelPhantomNorms } from './parallel/parallel-phantom.js';
 import type { DataParallelSpec } from './parallel/task-spec.js';
 import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
@@ -304,9 +305,12 @@ export async function trainOffline<P extends PreparedBatch>(
         if (weights.length !== prep.rewards.length)
           throw new Error(`objective "${objective.name}" returned ${weights.length} weights for ${prep.rewards.length} examples`);
         const step = adam.step;
-        // The phantom-gradient monitor, at the parameters this step's gradient is taken at (on this thread, any thread count).
+        // The phantom-gradient monitor, at the parameters this step's gradient is taken at.
         if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
-          for (const [k, v] of Object.entries(phantomGradientNorms(task, prep, weights, result.phantomWeight, step))) interval.add(k, v);
+          const norms = parallel
+            ? await parallelPhantomNorms(parallel, task, prep, weights, result.phantomWeight, step)
+            : phantomGradientNorms(task, prep, weights, result.phantomWeight, step);
+          for (const [k, v] of Object.entries(norms)) interval.add(k, v);
         }
         const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);

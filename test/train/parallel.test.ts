@@ -200,7 +200,7 @@ describe('data-parallel training (WASM, 2 threads)', () => {
     const two = await train(2, fullOpts, { phantomEvery: 3 });
     expect(series(one.records, 'loss')).toHaveLength(20);
     expect(worstRelativeDifference(two.params, one.params).value).toBeLessThan(1e-4);
-    for (const metric of ['loss', 'nll', 'reward_mse', 'grad_norm', 'phantom_grad_norm', 'w_mean', 'lambda']) {
+    for (const metric of ['loss', 'nll', 'reward_mse', 'grad_norm', 'phantom_grad_norm', 'kept_grad_norm', 'phantom_ratio', 'w_mean', 'lambda']) {
       const a = series(one.records, metric);
       const b = series(two.records, metric);
       expect(b.length, metric).toBe(a.length);

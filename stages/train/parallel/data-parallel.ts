@@ -17,7 +17,7 @@ import { activeBackend, type BackendName } from '../backend.js';
 import type { OfflineTask, PreparedBatch } from '../offline-trainer.js';
 import { layoutOf, writeParams, type ParamLayout } from './param-layout.js';
 import { contiguousRowRanges } from './row-slices.js';
-import { sliceGradients, type SliceResult } from './slice-gradients.js';
+import { sliceGradients, type GradientTerm, type SliceResult } from './slice-gradients.js';
 import type { DataParallelSpec } from './task-spec.js';
 import { GradientWorkerPool } from './worker-pool.js';
 
@@ -71,7 +71,7 @@ export class DataParallelGradients<P extends PreparedBatch> {
   }
 
   /** Gradient and loss terms of `batch` under `weights` at optimiser step `step`, at the current parameters. */
-  async gradients(batch: P, weights: Float32Array, step: number): Promise<ReducedGradients> {
+  async gradients(batch: P, weights: Float32Array, step: number, term: GradientTerm = 'loss'): Promise<ReducedGradients> {
     writeParams(this.task.params, this.layout, this.paramView);
     const M = weights.length;
     const ranges = contiguousRowRanges(this.spec.rows(batch), this.threads);
@@ -86,7 +86,7 @@ export class DataParallelGradients<P extends PreparedBatch> {
         own = s;
         continue;
       }
-      fromWorkers[s.k] = this.pool.gradient(s.k - 1, { batch: s.batch, weights: weights.slice(s.targetStart, s.targetEnd), step, share: share(s) });
+      fromWorkers[s.k] = this.pool.gradient(s.k - 1, { batch: s.batch, weights: weights.slice(s.targetStart, s.targetEnd), step, share: share(s), term });
     }
     // Settle every request before returning (a failure must not leave a worker mid-request unobserved).
     const settled = Promise.allSettled(fromWorkers.filter((p) => p !== undefined));
@@ -102,6 +102,7 @@ export class DataParallelGradients<P extends PreparedBatch> {
           this.spec.additiveExtras,
           this.layout,
           this.mainGrads,
+          term,
         );
     } finally {
       const outcomes = await settled;

@@ -1,7 +1,7 @@
 /** The messages between the trainer and its gradient workers (gradient-worker.ts). */
 import type { BackendName } from '../backend.js';
 import type { ParamSlot } from './param-layout.js';
-import type { SliceResult } from './slice-gradients.js';
+import type { GradientTerm, SliceResult } from './slice-gradients.js';
 import type { WorkerTaskSpec } from './task-spec.js';
 
 export interface InitMessage {
@@ -23,6 +23,7 @@ export interface GradientRequest {
   weights: Float32Array;
   step: number;
   share: number;
+  term: GradientTerm;
 }
 
 export type WorkerReply = { type: 'ready' } | { type: 'done'; id: number; result: SliceResult } | { type: 'error'; id?: number; message: string };

@@ -19,6 +19,9 @@ export interface SliceResult {
   present: string[];
 }
 
+/** Which scalar is differentiated: the minimised loss, or the policy term alone (the phantom-gradient monitor). */
+export type GradientTerm = 'loss' | 'policy';
+
 export function sliceGradients<P extends PreparedBatch>(
   task: OfflineTask<P>,
   batch: P,
@@ -29,6 +32,7 @@ export function sliceGradients<P extends PreparedBatch>(
   additiveExtras: readonly string[],
   layout: ParamLayout,
   out: Float32Array,
+  term: GradientTerm = 'loss',
 ): SliceResult {
   let nllT: tf.Scalar | undefined;
   let extraT: Record<string, tf.Scalar> = {};
@@ -36,7 +40,8 @@ export function sliceGradients<P extends PreparedBatch>(
     const o = task.loss(batch, weights, step);
     nllT = tf.keep(o.nll);
     extraT = Object.fromEntries(Object.entries(o.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-    return share === 1 ? o.loss : (tf.mul(o.loss, share) as tf.Scalar);
+    const y = term === 'policy' ? (o.policyLoss ?? o.loss) : o.loss;
+    return share === 1 ? y : (tf.mul(y, share) as tf.Scalar);
   }, task.params.variables());
   const present = new Set<string>();
   for (const [vn, g] of Object.entries(grads)) {
