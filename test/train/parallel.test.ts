@@ -219,6 +219,13 @@ describe('data-parallel training (WASM, 2 threads)', () => {
     expect(worstRelativeDifference(a.params, one.params).value).toBeLessThan(1e-4);
   });
 
+  it('leaves no tensors behind on the main thread', async () => {
+    await train(2, fullOpts, { epochs: 1, phantomEvery: 1 });
+    const before = tf.memory().numTensors;
+    await train(2, fullOpts, { epochs: 2, phantomEvery: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('resumes a 2-thread run mid-epoch to the uninterrupted 2-thread parameters, bit for bit', async () => {
     const rootA = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-par-'));
     const rootB = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-par-'));
