@@ -226,6 +226,26 @@ describe('data-parallel training (WASM, 2 threads)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('leaves no tensors behind in the workers, step after step', async () => {
+    const params = createSasrecParams(config, 1);
+    const task = { ...sasrecTask(params, config, data, fullOpts), parallel: sasrecDataParallel(config, fullOpts, data) };
+    const dp = await DataParallelGradients.start(task, task.parallel, 3, 'demo');
+    try {
+      const counts: number[][] = [];
+      for (let s = 0; s < 4; s++) {
+        const prep = task.prepare(Int32Array.from({ length: 11 }, (_, i) => (s * 11 + i) % data.numRows));
+        const g = await dp.gradients(prep, new Float32Array(prep.rewards.length).fill(1), s, s % 2 ? 'policy' : 'loss');
+        tf.dispose([...g.named.values()]);
+        counts.push([...dp.workerLiveTensors()]);
+      }
+      expect(counts[0]).toHaveLength(2);
+      for (const c of counts.slice(1)) expect(c).toEqual(counts[0]);
+    } finally {
+      await dp.close();
+      params.dispose();
+    }
+  });
+
   it('resumes a 2-thread run mid-epoch to the uninterrupted 2-thread parameters, bit for bit', async () => {
     const rootA = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-par-'));
     const rootB = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-par-'));

@@ -65,6 +65,11 @@ export class DataParallelGradients<P extends PreparedBatch> {
     return new DataParallelGradients(task, spec, threads, layout, new Float32Array(paramBuffer), pool);
   }
 
+  /** Tensors alive in each worker after its last gradient (for tests). */
+  workerLiveTensors(): readonly number[] {
+    return this.pool.liveTensors;
+  }
+
   /** The worker threads (for tests). */
   workerThreads() {
     return this.pool.threads();

@@ -40,7 +40,7 @@ function gradient(r: Replica, m: GradientRequest): WorkerReply {
     for (const s of r.layout.slots) r.task.params.get(s.name).assign(tf.tensor(r.params.slice(s.offset, s.offset + s.size), s.shape, 'float32'));
   });
   const result = sliceGradients(r.task, m.batch as PreparedBatch, m.weights, m.step, m.share, r.additiveExtras, r.layout, r.grads, m.term);
-  return { type: 'done', id: m.id, result };
+  return { type: 'done', id: m.id, result, liveTensors: tf.memory().numTensors };
 }
 
 port.on('message', (m: InitMessage | GradientRequest) => {

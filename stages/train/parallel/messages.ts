@@ -26,4 +26,5 @@ export interface GradientRequest {
   term: GradientTerm;
 }
 
-export type WorkerReply = { type: 'ready' } | { type: 'done'; id: number; result: SliceResult } | { type: 'error'; id?: number; message: string };
+export type WorkerReply =
+  { type: 'ready' } | { type: 'done'; id: number; result: SliceResult; liveTensors: number } | { type: 'error'; id?: number; message: string };

@@ -121,6 +121,9 @@ export class GradientWorkerPool {
     return new GradientWorkerPool(workers, grads);
   }
 
+  /** Tensors alive in each worker after its last request (a leak shows as growth). */
+  readonly liveTensors: number[] = [];
+
   get size(): number {
     return this.workers.length;
   }
@@ -131,6 +134,7 @@ export class GradientWorkerPool {
     if (!w) throw new Error(`no training worker ${k + 1}`);
     const r = await w.request({ type: 'grad', id: 0, ...req });
     if (r.type !== 'done') throw new Error(`training worker ${k + 1}: unexpected reply ${r.type}`);
+    this.liveTensors[k] = r.liveTensors;
     return r.result;
   }
 
