@@ -11,7 +11,11 @@
  * bench/peers.ts); the ratio recpost/PyTorch in seconds per epoch is reported.
  *
  * Each backend runs in its own child process, so the peak RSS is that run's.
- * - wasm: the full workload (2 epochs; 1 with --quick).
+ * - wasm on every core (data-parallel gradients over worker threads,
+ *   stages/train/parallel/): the full workload (2 epochs; 1 with --quick),
+ *   the figure compared with PyTorch; the time includes starting the
+ *   workers (once per run).
+ * - wasm on one thread: the same workload, for the per-core figure.
  * - cpu: the plain-JavaScript backend is ~50× slower; it runs a tiny slice
  *   (16 sequences, 1 epoch) so the figure exists without taking minutes.
  * - tensorflow: only when @tensorflow/tfjs-node(-gpu) is installed.
@@ -25,6 +29,7 @@ import type { BenchOptions, BenchResult } from './common.js';
 import { peakRssMB } from './common.js';
 import { torchPython, torchSasrec } from './peers.js';
 import { initBackend, type BackendName } from '../stages/train/backend.js';
+import { sasrecDataParallel } from '../stages/train/parallel/sasrec-parallel.js';
 import { createSasrecParams, type SasrecConfig } from '../stages/train/sasrec.js';
 import { sasrecTask } from '../stages/train/sasrec-task.js';
 import { trainOffline } from '../stages/train/offline-trainer.js';
@@ -40,6 +45,8 @@ interface ChildArgs {
   backend: BackendName;
   sequences: number;
   epochs: number;
+  /** Threads computing each minibatch's gradient (1 = the main thread only). */
+  threads: number;
 }
 
 interface ChildResult {
@@ -82,11 +89,12 @@ async function childMain(args: ChildArgs): Promise<void> {
   const data = benchSequences(args.sequences, SEQ_LEN, NUM_ITEMS, 1);
   const config: SasrecConfig = { numItems: NUM_ITEMS, maxLen: SEQ_LEN, d: 64, blocks: 2, heads: 2, ffn: 64, dropout: 0.2, rewardHead: false, rewardHidden: 1 };
   const params = createSasrecParams(config, 1);
-  const task = sasrecTask(params, config, data, { softmax: 'full', negatives: 0, negativeAlpha: 0, rewardWeight: 0, detachRewardHead: true, seed: 1 });
+  const taskOptions = { softmax: 'full' as const, negatives: 0, negativeAlpha: 0, rewardWeight: 0, detachRewardHead: true, seed: 1 };
+  const task = { ...sasrecTask(params, config, data, taskOptions), parallel: sasrecDataParallel(config, taskOptions, data) };
   const objective = createOfflineObjective('bc');
   const trainer = (epochs: number, stopAfterSteps?: number) => ({
     method: 'bench', seed: 1, epochs, batchSize: 128, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
-    clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0, stopAfterSteps,
+    clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0, stopAfterSteps, threads: args.threads,
   });
   // Warm-up: one step (WASM compiles, heap grows), not timed.
   await trainOffline(task, objective, trainer(1, 1), { emit: () => {} });
@@ -95,7 +103,7 @@ async function childMain(args: ChildArgs): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   params.dispose();
   const out: ChildResult = {
-    backend: info.description,
+    backend: args.threads > 1 ? `${info.description} on ${args.threads} threads (data-parallel)` : info.description,
     targets: data.numTargets,
     secondsPerEpoch: seconds / args.epochs,
     examplesPerSecond: (data.numTargets * args.epochs) / seconds,
@@ -135,9 +143,14 @@ async function nativeAvailable(): Promise<boolean> {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const plan: (ChildArgs & { note: string })[] = [{ backend: 'wasm', sequences: opts.quick ? 200 : 1000, epochs: opts.quick ? 1 : 2, note: '' }];
-  plan.push({ backend: 'cpu', sequences: 16, epochs: 1, note: 'tiny slice (16 sequences): the JavaScript CPU backend is too slow for the full workload' });
-  if (await nativeAvailable()) plan.unshift({ backend: 'tensorflow', sequences: opts.quick ? 200 : 1000, epochs: opts.quick ? 1 : 2, note: '' });
+  const sequences = opts.quick ? 200 : 1000;
+  const epochs = opts.quick ? 1 : 2;
+  const cores = os.availableParallelism();
+  const plan: (ChildArgs & { note: string })[] = [];
+  if (cores > 1) plan.push({ backend: 'wasm', sequences, epochs, threads: cores, note: 'every core: data-parallel gradients; includes starting the workers' });
+  plan.push({ backend: 'wasm', sequences, epochs, threads: 1, note: cores > 1 ? 'one thread: the per-core figure' : '' });
+  plan.push({ backend: 'cpu', sequences: 16, epochs: 1, threads: 1, note: 'tiny slice (16 sequences): the JavaScript CPU backend is too slow for the full workload' });
+  if (await nativeAvailable()) plan.unshift({ backend: 'tensorflow', sequences, epochs, threads: 1, note: '' });
   const results: BenchResult[] = [];
   for (const p of plan) {
     let r: ChildResult;
@@ -149,7 +162,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     }
     results.push({
       suite: 'train',
-      name: `SASRec ${p.sequences}×${SEQ_LEN}, d 64, 2 blocks, 2 heads, 1,700 items, full softmax, batch 128 (${p.backend})`,
+      name: `SASRec ${p.sequences}×${SEQ_LEN}, d 64, 2 blocks, 2 heads, 1,700 items, full softmax, batch 128 (${p.backend}${p.backend === 'wasm' ? `, ${p.threads} thread${p.threads === 1 ? '' : 's'}` : ''})`,
       rows: r.targets,
       seconds: r.secondsPerEpoch,
       rate: r.examplesPerSecond,
@@ -158,7 +171,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       notes: [`${r.backend}`, `${r.secondsPerEpoch.toFixed(2)} s/epoch`, `${p.epochs} epoch(s), ${r.steps} steps`, p.note].filter(Boolean).join('; '),
     });
   }
-  const wasm = results.find((r) => r.name.endsWith('(wasm)'));
+  // PyTorch uses every core: the ratio is taken against wasm on every core.
+  const wasm = results.find((r) => r.name.endsWith(`(wasm, ${cores} thread${cores === 1 ? '' : 's'})`));
   if (wasm) results.push(...(await torchPeer(opts, wasm)));
   return results;
 }

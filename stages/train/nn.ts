@@ -13,10 +13,21 @@ import { Rng } from './rng.js';
  * 16-bit halves, keeping an element with probability q = round(65536·(1 −
  * rate))/65536 and scaling kept ones by 1/q, so E[mask] = 1 exactly.
  * Identity when `rate` is 0 or rng is undefined (evaluation).
+ *
+ * `skipRows` > 0 treats x [rows, width] as rows skipRows.. of a larger
+ * tensor whose mask comes from the same stream: x gets exactly that part of
+ * the larger tensor's mask (data-parallel training gives each thread its
+ * rows of the full minibatch's masks).
  */
-export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng | undefined): T {
+export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng | undefined, skipRows = 0): T {
   if (!rng || !(rate > 0)) return x;
-  const n = x.size;
+  const width = x.shape.length > 1 ? x.size / x.shape[0]! : 1;
+  const mask = dropoutMask(x.size, rate, rng, skipRows * width);
+  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32'))) as T;
+}
+
+/** Elements skip..skip+n−1 of the dropout mask the stream `rng` gives (see `dropout`). */
+export function dropoutMask(n: number, rate: number, rng: Rng, skip = 0): Float32Array {
   const mask = new Float32Array(n);
   const threshold = Math.max(1, Math.round(65536 * (1 - rate)));
   const scale = 65536 / threshold;
@@ -25,7 +36,28 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng | unde
   let b = rng.nextU32() | 0;
   let c = rng.nextU32() | 0;
   let d = 1;
-  for (let i = 0; i < n; i += 2) {
+  // Element e is decided by draw ⌊e/2⌋ (low half for even e): pass over the draws of skipped pairs.
+  for (let s = skip >>> 1; s > 0; s--) {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+  }
+  let i = 0;
+  if (skip & 1 && n > 0) {
+    // x starts on the high half of a draw.
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    if (t >>> 16 < threshold) mask[0] = scale;
+    i = 1;
+  }
+  for (; i < n; i += 2) {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -35,7 +67,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng | unde
     if ((t & 0xffff) < threshold) mask[i] = scale;
     if (i + 1 < n && t >>> 16 < threshold) mask[i + 1] = scale;
   }
-  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32'))) as T;
+  return mask;
 }
 
 const stopGradientOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -17,6 +17,7 @@
  * count = the examples (targets) it covered.
  */
 import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { essFromSums } from '../core/effective-sample-size.js';
 import type { Logger } from '../core/logger.js';
@@ -28,6 +29,9 @@ import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
 import type { NamedArray, ParamStore } from './params.js';
+import { DataParallelGradients } from './parallel/data-parallel.js';
+import { parallelPhantomNorms } from './parallel/parallel-phantom.js';
+import type { DataParallelSpec } from './parallel/task-spec.js';
 import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 
@@ -51,6 +55,8 @@ export interface OfflineTask<P extends PreparedBatch = PreparedBatch> {
   loss(batch: P, weights: Float32Array, step: number): { loss: tf.Scalar; nll: tf.Scalar; extra?: Record<string, tf.Scalar>; policyLoss?: tf.Scalar };
   /** Parameter groups whose phantom-gradient norms are also reported apart (phantom-gradient.ts), by parameter name. */
   paramGroups?: Record<string, (paramName: string) => boolean>;
+  /** How to split minibatches over threads (needed for `threads` > 1). */
+  parallel?: DataParallelSpec<P>;
 }
 
 export interface OfflineTrainerOptions {
@@ -82,6 +88,8 @@ export interface OfflineTrainerOptions {
   /** Checkpoints kept (checkpoint-retention.ts); 0/undefined = all, which bounds how many a run may plan. */
   keepLast?: number;
   keepBest?: number;
+  /** Threads computing each minibatch's gradient (data-parallel, parallel/); default 1: all on this thread. */
+  threads?: number;
 }
 
 export interface TrainingRecord {
@@ -101,6 +109,8 @@ export interface TrainerHooks {
   onCheckpoint?(info: CheckpointInfo): void;
   /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss; a number returned is the validation score (lower is better) recorded in that epoch's checkpoint. */
   onEpochEnd?(epoch: number, step: number): number | void;
+  /** Called once the gradient worker threads have started (threads > 1 only). */
+  onWorkersStarted?(workers: readonly Worker[]): void;
 }
 
 export interface CheckpointInfo {
@@ -159,6 +169,39 @@ export function weightStats(w: Float32Array): { mean: number; max: number; ess: 
   return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: essFromSums(s, s2) };
 }
 
+interface StepGradients {
+  /** Gradients by parameter name (the caller disposes them). */
+  named: Map<string, tf.Tensor>;
+  loss: number;
+  nll: number;
+  extraValues: (readonly [string, number])[];
+}
+
+/** The minibatch's gradient on this thread (threads = 1). */
+function fullBatchGradients<P extends PreparedBatch>(task: OfflineTask<P>, prep: P, weights: Float32Array, step: number): StepGradients {
+  let extras: Record<string, tf.Scalar> = {};
+  let nllT: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = task.loss(prep, weights, step);
+    nllT = tf.keep(out.nll);
+    extras = Object.fromEntries(Object.entries(out.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+    return out.loss;
+  }, task.params.variables());
+  const named = new Map<string, tf.Tensor>();
+  for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
+  const loss = value.dataSync()[0]!;
+  const nll = nllT!.dataSync()[0]!;
+  const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
+  tf.dispose([value, nllT!, ...Object.values(extras)]);
+  return { named, loss, nll, extraValues };
+}
+
+/** The minibatch's gradient summed over the threads' slices (threads > 1). */
+async function parallelGradients<P extends PreparedBatch>(parallel: DataParallelGradients<P>, prep: P, weights: Float32Array, step: number): Promise<StepGradients> {
+  const r = await parallel.gradients(prep, weights, step);
+  return { named: r.named, loss: r.loss, nll: r.nll, extraValues: r.extras };
+}
+
 /** Train `task` under `objective`; resumes from `resume` when given. */
 export async function trainOffline<P extends PreparedBatch>(
   task: OfflineTask<P>,
@@ -189,6 +232,8 @@ export async function trainOffline<P extends PreparedBatch>(
     epoch = pos?.epoch ?? resume.meta.epoch;
     batch = pos?.batch ?? 0;
   }
+  const threads = opts.threads ?? 1;
+  if (threads > 1 && !task.parallel) throw new Error(`${hooks.label ?? 'train'}: this model cannot be trained on ${threads} threads (no data-parallel description)`);
   const checkpoints: CheckpointInfo[] = [];
   const interval = new Interval();
   let epochLossSum = 0;
@@ -243,7 +288,10 @@ export async function trainOffline<P extends PreparedBatch>(
     hooks.onCheckpoint?.(info);
   };
 
+  let parallel: DataParallelGradients<P> | undefined;
   try {
+    if (threads > 1) parallel = await DataParallelGradients.start(task, task.parallel!, threads, hooks.label ?? 'train');
+    if (parallel) hooks.onWorkersStarted?.(parallel.workerThreads());
     outer: for (; epoch < opts.epochs; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
       const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch, { unit: 'steps', totalIsCount: true, startAt: batch });
@@ -259,24 +307,15 @@ export async function trainOffline<P extends PreparedBatch>(
         const step = adam.step;
         // The phantom-gradient monitor, at the parameters this step's gradient is taken at.
         if (result.phantomWeight && result.phantomWeight.length === weights.length && opts.phantomEvery > 0 && step % opts.phantomEvery === 0) {
-          for (const [k, v] of Object.entries(phantomGradientNorms(task, prep, weights, result.phantomWeight, step))) interval.add(k, v);
+          const norms = parallel
+            ? await parallelPhantomNorms(parallel, task, prep, weights, result.phantomWeight, step)
+            : phantomGradientNorms(task, prep, weights, result.phantomWeight, step);
+          for (const [k, v] of Object.entries(norms)) interval.add(k, v);
         }
-        let extras: Record<string, tf.Scalar> = {};
-        let nllT: tf.Scalar | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = task.loss(prep, weights, step);
-          nllT = tf.keep(out.nll);
-          extras = Object.fromEntries(Object.entries(out.extra ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-          return out.loss;
-        }, task.params.variables());
-        const named = new Map<string, tf.Tensor>();
-        for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
+        const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);
         adam.apply(named, clipScale(norm, opts.clipNorm));
-        const loss = value.dataSync()[0]!;
-        const nll = nllT!.dataSync()[0]!;
-        const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
-        tf.dispose([value, nllT!, ...Object.values(extras), ...Object.values(grads)]);
+        tf.dispose([...named.values()]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
         const ws = weightStats(weights);
@@ -331,6 +370,7 @@ export async function trainOffline<P extends PreparedBatch>(
     }
   } finally {
     adam.dispose();
+    await parallel?.close();
   }
   if (!stoppedEarly) epoch = Math.max(epoch, opts.epochs);
   return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly };

@@ -26,16 +26,22 @@ function policyGradSquares<P extends PreparedBatch>(task: OfflineTask<P>, batch:
     const out = task.loss(batch, weights, step);
     return out.policyLoss ?? out.loss;
   }, task.params.variables());
+  const named = new Map(Object.entries(grads).map(([vn, g]) => [task.params.nameOf(vn) ?? vn, g] as const));
+  const out = gradSquares(task, named);
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
+}
+
+/** Squared norm of gradients keyed by parameter name, in total and per parameter group of `task`. */
+export function gradSquares(task: Pick<OfflineTask, 'paramGroups'>, grads: ReadonlyMap<string, tf.Tensor>): { total: number; groups: Map<string, number> } {
   const groups = new Map<string, number>();
   for (const g of Object.keys(task.paramGroups ?? {})) groups.set(g, 0);
   let total = 0;
-  for (const [vn, g] of Object.entries(grads)) {
+  for (const [name, g] of grads) {
     const s = tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!);
     total += s;
-    const name = task.params.nameOf(vn) ?? vn;
     for (const [group, member] of Object.entries(task.paramGroups ?? {})) if (member(name)) groups.set(group, groups.get(group)! + s);
   }
-  tf.dispose([value, ...Object.values(grads)]);
   return { total, groups };
 }
 
@@ -47,8 +53,11 @@ export function phantomGradientNorms<P extends PreparedBatch>(
   rejected: Float32Array,
   step: number,
 ): Record<string, number> {
-  const k = policyGradSquares(task, batch, kept, step);
-  const r = policyGradSquares(task, batch, rejected, step);
+  return phantomRecords(policyGradSquares(task, batch, kept, step), policyGradSquares(task, batch, rejected, step));
+}
+
+/** The records from the kept (k) and rejected (r) squared norms. */
+export function phantomRecords(k: { total: number; groups: Map<string, number> }, r: { total: number; groups: Map<string, number> }): Record<string, number> {
   const out: Record<string, number> = {};
   const put = (suffix: string, rs: number, ks: number) => {
     const rn = Math.sqrt(rs);

@@ -26,6 +26,8 @@ export const OFFLINE_RESUME_MAY_CHANGE: readonly string[] = [
   'valid_every',
   'phantom_every',
   'backend',
+  // Like the backend, the thread count changes the numbers only within float rounding.
+  'threads',
   'keep_input',
   'spill_rows',
   'output',

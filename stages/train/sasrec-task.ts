@@ -24,7 +24,8 @@ export interface SasrecTaskOptions {
   seed: number;
 }
 
-export type SasrecPrepared = PreparedBatch & { mb: Minibatch };
+/** `rowOffset`: the batch is rows rowOffset.. of the step's minibatch (a data-parallel slice; dropout masks follow the whole minibatch). */
+export type SasrecPrepared = PreparedBatch & { mb: Minibatch; rowOffset?: number };
 
 export function sasrecTask(params: ParamStore, config: SasrecConfig, data: SequenceSet, opts: SasrecTaskOptions): OfflineTask<SasrecPrepared> {
   const sampler = opts.softmax === 'sampled' ? new NegativeSampler(config.numItems, data.targetCounts, opts.negativeAlpha) : undefined;
@@ -50,7 +51,7 @@ export function sasrecTask(params: ParamStore, config: SasrecConfig, data: Seque
           rewardWeight: opts.rewardWeight,
           detachRewardHead: opts.detachRewardHead,
         },
-        { seed: opts.seed, step },
+        { seed: opts.seed, step, rowOffset: batch.rowOffset },
       );
       const extra: Record<string, tf.Scalar> = {};
       if (parts.rewardMse) extra.reward_mse = parts.rewardMse;

@@ -103,6 +103,8 @@ export function clearConstantCaches(): void {
 export interface DropoutKey {
   seed: number;
   step: number;
+  /** This input is rows rowOffset.. of the step's minibatch (a data-parallel slice): dropout uses those rows of the whole minibatch's masks. */
+  rowOffset?: number;
 }
 
 /**
@@ -115,9 +117,11 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, 
   const dh = d / heads;
   let layer = 0;
   const rng = (): Rng | undefined => (key && c.dropout > 0 ? streamFor(key.seed, RNG_PURPOSE.dropout, key.step, layer++) : undefined);
+  // Every dropped tensor is [B·T, width]: a slice starting at minibatch row r skips r·T of its rows.
+  const skip = (key?.rowOffset ?? 0) * T;
   return tf.tidy(() => {
     let x = embedInputs(p.get('item_emb') as tf.Tensor2D, p.get('pos_emb') as tf.Tensor2D, items, B, T, Math.sqrt(d));
-    x = dropout(x, c.dropout, rng());
+    x = dropout(x, c.dropout, rng(), skip);
     const bias = causalBias(T);
     const scale = 1 / Math.sqrt(dh);
     for (let b = 0; b < c.blocks; b++) {
@@ -130,11 +134,11 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, 
       const attn = maskedAttention(heads3('q'), heads3('k'), heads3('v'), bias, scale);
       const merged = (heads === 1 ? tf.reshape(attn, [B * T, d]) : tf.reshape(tf.transpose(tf.reshape(attn, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])) as tf.Tensor2D;
       const o = linear(merged, p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
-      x = tf.add(x, dropout(o, c.dropout, rng()));
+      x = tf.add(x, dropout(o, c.dropout, rng(), skip));
       const y2 = layerNormOp(x, p.get(`${k}/ln2_g`) as tf.Tensor1D, p.get(`${k}/ln2_b`) as tf.Tensor1D);
-      const f1 = dropout(linear(y2, p.get(`${k}/ffn1_w`) as tf.Tensor2D, p.get(`${k}/ffn1_b`) as tf.Tensor1D, true), c.dropout, rng());
+      const f1 = dropout(linear(y2, p.get(`${k}/ffn1_w`) as tf.Tensor2D, p.get(`${k}/ffn1_b`) as tf.Tensor1D, true), c.dropout, rng(), skip);
       const f2 = linear(f1, p.get(`${k}/ffn2_w`) as tf.Tensor2D, p.get(`${k}/ffn2_b`) as tf.Tensor1D);
-      x = tf.add(x, dropout(f2, c.dropout, rng()));
+      x = tf.add(x, dropout(f2, c.dropout, rng(), skip));
     }
     return layerNormOp(x, p.get('final_ln_g') as tf.Tensor1D, p.get('final_ln_b') as tf.Tensor1D);
   });

@@ -13,6 +13,9 @@ import { readDenseToRaw } from '../simulators/dense-truth.js';
 import { vocabFiles } from '../simulators/truth.js';
 import { readCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { trainOffline } from './offline-trainer.js';
+import { sasrecDataParallel } from './parallel/sasrec-parallel.js';
+import { trainingThreads } from './parallel/threads.js';
+import { activeBackend } from './backend.js';
 import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import { sasrecModel } from './sasrec-model.js';
@@ -50,6 +53,12 @@ const trainSasrecFields = {
   reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
   reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
   phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+  threads: {
+    type: 'integer',
+    min: 0,
+    default: 1,
+    doc: 'Threads computing each minibatch\'s gradient (data-parallel: row slices on worker threads, each with its own backend; 0 = every core). 1 = all on the main thread; N gives the 1-thread numbers within float rounding, the same numbers on every run.',
+  },
   valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
 } as const satisfies Fields;
 
@@ -156,19 +165,22 @@ export const trainSasrecStage = defineStage({
         `${label}: ${formatCount(data.numRows)} ${cfg.mode === 'sequence' ? 'sequences' : 'rows'}, ${formatCount(data.numTargets)} targets from ${formatCount(collector.examplesSeen)} examples; ` +
           `catalog ${config.numItems - 1} items; d=${config.d} blocks=${config.blocks} heads=${config.heads} max_len=${config.maxLen}; ${softmax} softmax; ${steps} steps/epoch`,
       );
+      const taskOptions = {
+        softmax,
+        negatives: cfg.negatives,
+        negativeAlpha: cfg.negative_alpha,
+        rewardWeight: cfg.reward_weight,
+        detachRewardHead: cfg.reward_head_detach,
+        seed,
+      };
+      const threads = trainingThreads(cfg.threads, activeBackend()?.name, ctx.log, label);
       try {
         const result = await trainOffline(
-          sasrecModel.task(params, config, data, {
-            softmax,
-            negatives: cfg.negatives,
-            negativeAlpha: cfg.negative_alpha,
-            rewardWeight: cfg.reward_weight,
-            detachRewardHead: cfg.reward_head_detach,
-            seed,
-          }),
+          { ...sasrecModel.task(params, config, data, taskOptions), parallel: sasrecDataParallel(config, taskOptions, data) },
           objective,
           {
             ...offlineTrainerOptions(cfg, run, data),
+            threads,
             trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
           },
           {
