@@ -42,6 +42,8 @@ export interface OfflineObjective<S = unknown> {
   weigh(batch: ObjectiveBatch, state: S): { result: ObjectiveResult; state: S };
 }
 
+// Each objective's state type is its own; callers only pass it back to weigh().
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OfflineObjectiveFactory = (config: Record<string, unknown>, globals: ObjectiveGlobals) => OfflineObjective<any>;
 
 /**
@@ -74,4 +76,6 @@ export interface GroupShaper<S = unknown> {
   shape(input: GroupShapingInput, state: S): { result: GroupShapingResult; state: S };
 }
 
+// Each shaper's state type is its own; callers only pass it back.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type GroupShaperFactory = (config: Record<string, unknown>) => GroupShaper<any>;

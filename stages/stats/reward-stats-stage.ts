@@ -26,7 +26,7 @@ import type { RewardStatsSummary } from '../../schemas/reward-stats.js';
 import { DEFAULT_HISTOGRAM_BINS, DEFAULT_HISTOGRAM_BASE_WIDTH } from './grid-histogram.js';
 import { DEFAULT_KLL_K } from './kll-sketch.js';
 import { momentsStd, NonFiniteValueError, type FloatColumn, type Moments } from './moments.js';
-import { DEFAULT_QUANTILES, RewardStats, statsRowValues, type RewardStatsOptions, type RewardStatsState, type StatsRows } from './reward-stats.js';
+import { DEFAULT_QUANTILES, RewardStats, statsRowValues, type RewardStatsOptions, type RewardStatsState } from './reward-stats.js';
 import { partitionBySplit } from './split-partition.js';
 import { SpillDataset } from './spill.js';
 import { statePathFor, writeStatsFiles } from './stats-files.js';

@@ -19,7 +19,7 @@
  * recorded (no `integrity`) are still checked for structure, size and
  * finiteness.
  */
-import { ConfigError, LocatedConfigError } from '../core/config-schema.js';
+import { LocatedConfigError } from '../core/config-schema.js';
 import { jsonSha256 } from '../core/content-hash.js';
 
 export interface CheckpointIntegrity {

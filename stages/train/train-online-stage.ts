@@ -12,7 +12,7 @@ import { resolveOracle } from '../simulators/truth.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
-import { OnlineContextCollector, type ContextSource } from './online-contexts.js';
+import { OnlineContextCollector } from './online-contexts.js';
 import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
 import { Rng, RNG_PURPOSE } from './rng.js';
 import { checkpointModel } from './model-registry.js';

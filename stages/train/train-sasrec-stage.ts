@@ -20,7 +20,7 @@ import { sequenceTrajectoryInput } from './trajectory-input.js';
 import { clearConstantCaches, type SasrecConfig } from './sasrec.js';
 import { sasrecModel } from './sasrec-model.js';
 import { SasrecPolicy } from './sasrec-policy.js';
-import { ExampleCollector, type SequenceMode } from './sequence-data.js';
+import { ExampleCollector } from './sequence-data.js';
 import {
   buildObjective,
   describeCheckpoint,

@@ -7,7 +7,6 @@ import { runPipeline } from '../../pipelines/runner.js';
 import { batchToMetrics } from '../../schemas/metric-record.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { defineStage } from '../../stages/core/stage.js';
-import type { Batch } from '../../stages/core/batch.js';
 import { parseMetricLine } from '../../stages/sinks/metric-jsonl.js';
 import { MetricColumnsBuilder } from '../../stages/sinks/metric-columns.js';
 
@@ -19,7 +18,6 @@ describe("the runner's metrics.jsonl", () => {
       summary: 'test',
       fields: {},
       create: (_c, ctx) => ({
-        // eslint-disable-next-line require-yield
         source: async function* () {
           ctx.emitMetric({ method: 'm', metric: 'up', value: Number.POSITIVE_INFINITY });
           ctx.emitMetric({ method: 'm', metric: 'down', value: Number.NEGATIVE_INFINITY });

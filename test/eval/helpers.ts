@@ -4,12 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Batch, ListColumn } from '../../stages/core/batch.js';
-import type { StageContext, StageDefinition } from '../../stages/core/stage.js';
+import type { AnyStageDefinition, StageContext, StageDefinition } from '../../stages/core/stage.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
-import { streamFromAsync } from '../../stages/core/stage-driver.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 import type { EvalPolicy } from '../../stages/eval/checkpoints.js';
@@ -219,7 +218,7 @@ function batchesSource(batches: Batch[]): StageDefinition<Record<string, never>>
 
 /** Run `stage` with `options` over the given batches in a real pipeline run. */
 export async function runStage(
-  stage: StageDefinition<any>,
+  stage: AnyStageDefinition,
   options: Record<string, unknown>,
   batches: Batch[],
   artifacts: Map<string, unknown> = new Map(),

@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import _ from 'highland';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../stages/core/batch.js';
 import { artifactMap } from '../../stages/core/artifacts.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';

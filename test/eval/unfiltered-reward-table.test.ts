@@ -7,7 +7,6 @@
  */
 import _ from 'highland';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../stages/core/batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import type { StageDefinition } from '../../stages/core/stage.js';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import type { StageDefinition } from '../../stages/core/stage.js';
+import type { AnyStageDefinition } from '../../stages/core/stage.js';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../../pipelines/spec.js';
@@ -19,7 +19,7 @@ import { DenseRatingsTruth } from '../../stages/simulators/dense-truth.js';
 import { collectingSink } from './helpers.js';
 
 const ingest = await import('../../stages/ingest/index.js')
-  .then((m) => (m.ingestStages as StageDefinition<any>[]).find((s) => s.name === 'ingest'))
+  .then((m) => (m.ingestStages as AnyStageDefinition[]).find((s) => s.name === 'ingest'))
   .catch(() => undefined);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-ratings-ingest-'));
@@ -29,7 +29,7 @@ describe.skipIf(!ingest)('simulate_ratings → ingest', () => {
   it('ingests ratings.dat and maps dense ids back to the exact truth', async () => {
     const simOut = path.join(tmp, 'sim');
     const ingOut = path.join(tmp, 'ingested');
-    const stage = (index: number, def: StageDefinition<any>, options: Record<string, unknown>): ResolvedStage => ({
+    const stage = (index: number, def: AnyStageDefinition, options: Record<string, unknown>): ResolvedStage => ({
       index,
       id: def.name,
       def,

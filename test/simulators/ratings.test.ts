@@ -137,7 +137,11 @@ describe('simulated ratings log', () => {
     const w0 = world({ num_users: 300, taste_strength: 0, popularity_bias: 0 });
     let e0 = 0;
     let n0 = 0;
-    for (const l of logs(w0)) for (const i of l.items) (e0 += w0.expectedRating(l.user, i)), n0++;
+    for (const l of logs(w0))
+      for (const i of l.items) {
+        e0 += w0.expectedRating(l.user, i);
+        n0++;
+      }
     let r0 = 0;
     for (let k = 0; k < 5000; k++) r0 += w0.expectedRating(1 + rng.int(w0.numUsers), 1 + rng.int(w0.numItems));
     expect(Math.abs(e0 / n0 - r0 / 5000)).toBeLessThan(0.1);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import type { StageDefinition } from '../../stages/core/stage.js';
+import type { AnyStageDefinition } from '../../stages/core/stage.js';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { readParquetAll } from '../../stages/io/parquet.js';
 import { runPipeline } from '../../pipelines/runner.js';
@@ -19,13 +19,13 @@ import { collectingSink } from './helpers.js';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-sim-stages-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function pipeline(def: StageDefinition<any>, options: Record<string, unknown>, name: string, seed = 3): ResolvedPipeline {
+function pipeline(def: AnyStageDefinition, options: Record<string, unknown>, name: string, seed = 3): ResolvedPipeline {
   const config = validateConfig<Record<string, unknown>>(`stage "${def.name}"`, def.fields, options);
   return { name, outDir: path.join(tmp, name, 'run'), seed, stages: [{ index: 0, id: def.name, def, config }] };
 }
 
 /** Run a one-stage pipeline and keep what it emits. */
-async function run(def: StageDefinition<any>, options: Record<string, unknown>, name: string, seed = 3) {
+async function run(def: AnyStageDefinition, options: Record<string, unknown>, name: string, seed = 3) {
   const p = pipeline(def, options, name, seed);
   const emitted: Batch[] = [];
   p.stages.push({ index: 1, id: 'collect', def: collectingSink(emitted), config: {} });

@@ -6,7 +6,7 @@ import _ from 'highland';
 import type { Batch } from '../../stages/core/batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import { defineStage, type StageDefinition } from '../../stages/core/stage.js';
+import { defineStage, type AnyStageDefinition, type StageDefinition } from '../../stages/core/stage.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import type { ResolvedPipeline } from '../../pipelines/spec.js';
@@ -40,8 +40,8 @@ export interface Harness {
 
 /** Run source → stages (name-less definitions with raw options) → capture. */
 export async function runWith(
-  source: StageDefinition<any> | [StageDefinition<any>, Record<string, unknown>],
-  stages: [StageDefinition<any>, Record<string, unknown>][],
+  source: AnyStageDefinition | [AnyStageDefinition, Record<string, unknown>],
+  stages: [AnyStageDefinition, Record<string, unknown>][],
   outDir = tmpDir('run'),
 ): Promise<Harness> {
   const out: Batch[] = [];
@@ -52,8 +52,8 @@ export async function runWith(
     fields: {},
     create: () => ({ process: (b: Batch) => (out.push(b), b) }),
   });
-  const first: [StageDefinition<any>, Record<string, unknown>] = Array.isArray(source) ? source : [source, {}];
-  const all: [StageDefinition<any>, Record<string, unknown>][] = [first, ...stages, [capture, {}]];
+  const first: [AnyStageDefinition, Record<string, unknown>] = Array.isArray(source) ? source : [source, {}];
+  const all: [AnyStageDefinition, Record<string, unknown>][] = [first, ...stages, [capture, {}]];
   const p: ResolvedPipeline = {
     name: 'sinks-test',
     outDir,

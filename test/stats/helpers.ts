@@ -6,7 +6,7 @@ import _ from 'highland';
 import type { Batch } from '../../stages/core/batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import { defineStage, type StageDefinition } from '../../stages/core/stage.js';
+import { defineStage, type AnyStageDefinition, type StageDefinition } from '../../stages/core/stage.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
 import type { ResolvedStage } from '../../pipelines/spec.js';
 
@@ -47,7 +47,7 @@ export function captureSink<T>(seen: { batch: Batch; probe: T }[], probe: (ctx: 
 /** Run source → stages (validated configs, defaults filled) through runPipeline. */
 export async function runStages(
   batches: Batch[],
-  stages: { def: StageDefinition<any>; with?: Record<string, unknown> }[],
+  stages: { def: AnyStageDefinition; with?: Record<string, unknown> }[],
   outDir: string,
   seed = 0,
 ): Promise<RunResult> {

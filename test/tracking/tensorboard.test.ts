@@ -7,7 +7,6 @@ import { tensorboardStage } from '../../stages/sinks/tensorboard-stage.js';
 import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
 import _ from 'highland';
 import { defineStage } from '../../stages/core/stage.js';
-import type { Batch } from '../../stages/core/batch.js';
 import { runWith, testSource } from '../sinks/helpers.js';
 import { crc32cBitwise, readEvents, readTfRecords } from './tfrecord-reader.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { takeRows, type Batch } from '../../stages/core/batch.js';
+import { takeRows } from '../../stages/core/batch.js';
 import { assembleMinibatch, ExampleCollector } from '../../stages/train/sequence-data.js';
 import { listCheckpoints, readCheckpoint, writeCheckpoint, type CheckpointInput } from '../../stages/train/checkpoint.js';
 import { simulateLog } from './helpers.js';

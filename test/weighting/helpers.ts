@@ -5,7 +5,7 @@ import { validateConfig } from '../../stages/core/config-schema.js';
 import { artifactMap } from '../../stages/core/artifacts.js';
 import { applyStage } from '../../stages/core/stage-driver.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import type { StageContext, StageDefinition, StageInstance } from '../../stages/core/stage.js';
+import type { AnyStageDefinition, StageContext, StageInstance } from '../../stages/core/stage.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 
 /** mulberry32: deterministic uniform numbers in [0, 1). */
@@ -30,7 +30,7 @@ export function testCtx(entries: Map<string, unknown> = new Map()): StageContext
   };
 }
 
-export function createStage(def: StageDefinition<any>, config: Record<string, unknown>, ctx: StageContext): StageInstance {
+export function createStage(def: AnyStageDefinition, config: Record<string, unknown>, ctx: StageContext): StageInstance {
   return def.create(validateConfig(`stage "${def.name}"`, def.fields, config), ctx);
 }
 
