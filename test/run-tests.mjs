@@ -1,15 +1,35 @@
 #!/usr/bin/env node
-// Runs the dependency check (test/check-dependencies.mjs), then the vitest
-// suite, and ends with the plain closing line "N passed, N failed"
-// (", N skipped" when any), read by CI. A failed dependency check counts as one
-// failure and fails the command; otherwise the exit code is vitest's.
+// Runs the static checks (the dependency check test/check-dependencies.mjs, the
+// type check, ESLint and the Prettier check), then the vitest suite, and ends
+// with the plain closing line "N passed, N failed" (", N skipped" when any),
+// read by CI. Each failed static check counts as one failure and fails the
+// command; otherwise the exit code is vitest's. With arguments (a subset of
+// test files) only the dependency check runs before vitest.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const deps = spawnSync(process.execPath, ['test/check-dependencies.mjs'], { stdio: 'inherit' });
-const depsFailed = deps.status !== 0;
+const targeted = process.argv.length > 2;
+const checks = [
+  ['dependency check', ['test/check-dependencies.mjs']],
+  ...(targeted
+    ? []
+    : [
+        ['type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']],
+        ['eslint', ['node_modules/eslint/bin/eslint.js', '.']],
+        ['prettier --check', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', '**/*.{ts,mjs,js,json}']],
+      ]),
+];
+let staticFailures = 0;
+for (const [name, args] of checks) {
+  const c = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (c.status !== 0) {
+    staticFailures++;
+    process.stdout.write(`static check failed: ${name}\n`);
+  } else process.stdout.write(`${name}: ok\n`);
+}
+const depsFailed = staticFailures > 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'recpost-tests-'));
 const report = join(dir, 'report.json');
@@ -31,6 +51,6 @@ try {
   failed = Math.max(failed, 1);
 }
 rmSync(dir, { recursive: true, force: true });
-if (depsFailed) failed += 1;
+failed += staticFailures;
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(depsFailed ? 1 : (r.status ?? 1));
