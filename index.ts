@@ -6,7 +6,7 @@ export * from './stages/core/errors.js';
 export * from './stages/core/logger.js';
 export * from './stages/core/progress.js';
 export * from './schemas/tables.js';
-export * from './schemas/arrow.js';
+export * from './stages/core/arrow.js';
 export * from './schemas/metric-record.js';
 export * from './stages/io/parquet.js';
 export * from './stages/io/dataset-writer.js';

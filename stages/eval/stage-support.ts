@@ -6,7 +6,8 @@
  */
 import type { Batch } from '../core/batch.js';
 import type { BatchStage, StageContext } from '../core/stage.js';
-import { metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../core/metric-batch.js';
 import type { MetricAccumulator } from './accumulator.js';
 import type { EvalTarget, EvalScorer, TargetLabels } from './checkpoints.js';
 import { mix32 } from '../core/seeded-random.js';

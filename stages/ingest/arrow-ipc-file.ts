@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import * as arrow from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
-import { batchToArrow } from '../../schemas/arrow.js';
+import { batchToArrow } from '../core/arrow.js';
 import { trackTemp, untrackTemp } from './temp-files.js';
 
 export class ArrowIpcFileWriter {

@@ -14,7 +14,7 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
 import type { ParquetCompression, ParquetWriteOptions } from '../io/parquet.js';
-import { batchToArrow } from '../../schemas/arrow.js';
+import { batchToArrow } from '../core/arrow.js';
 import { trackTemp, untrackTemp } from './temp-files.js';
 
 const WORKER_SOURCE = `

@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import type { Batch, NumericColumn } from '../core/batch.js';
 import { concatBatches, sliceBatch, takeRows } from '../core/batch.js';
 import { SPLIT_NAMES } from '../../schemas/tables.js';
-import { batchToArrow } from '../../schemas/arrow.js';
+import { batchToArrow } from '../core/arrow.js';
 import { encodeParquet, type ParquetWriteOptions } from './parquet.js';
 import {
   DatasetError,

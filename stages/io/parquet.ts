@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
-import { arrowToBatch, batchToArrow, guessTable } from '../../schemas/arrow.js';
+import { arrowToBatch, batchToArrow, guessTable } from '../core/arrow.js';
 import { DatasetError } from './manifest.js';
 import { assertNotBeingWritten } from './manifest-claims.js';
 import { listDataset, type DatasetListing } from './manifest-read.js';

@@ -5,7 +5,7 @@ import { metricsJsonlArtifact } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { isMetricsBatch, metricColumns, recordKey, rowKey } from './metric-columns.js';
 import { metricLines, metricLine } from './metric-jsonl.js';
-import { metricsToBatch } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../core/metric-batch.js';
 import { recordsField } from './report-input.js';
 
 export const metricsJsonlStage = defineStage({

@@ -8,7 +8,8 @@
  */
 import type { Batch } from '../core/batch.js';
 import type { StageContext } from '../core/stage.js';
-import { batchToMetrics, type MetricRecord } from '../../schemas/metric-record.js';
+import { type MetricRecord } from '../../schemas/metric-record.js';
+import { batchToMetrics } from '../core/metric-batch.js';
 import { isMetricsBatch, recordKey } from './metric-columns.js';
 import type { RecordsSource } from './report-input.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concatBatches, sliceBatch, takeRows, type Batch, type ListColumn } from '../../stages/core/batch.js';
-import { arrowToBatch, batchToArrow } from '../../schemas/arrow.js';
+import { arrowToBatch, batchToArrow } from '../../stages/core/arrow.js';
 
 function sample(): Batch {
   return {

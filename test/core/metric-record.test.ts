@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import _ from 'highland';
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
-import { batchToMetrics } from '../../schemas/metric-record.js';
+import { batchToMetrics } from '../../stages/core/metric-batch.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { defineStage } from '../../stages/core/stage.js';
 import { parseMetricLine } from '../../stages/sinks/metric-jsonl.js';

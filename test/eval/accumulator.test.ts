@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sliceBatch } from '../../stages/core/batch.js';
-import { batchToMetrics, metricsToBatch } from '../../schemas/metric-record.js';
+import { batchToMetrics, metricsToBatch } from '../../stages/core/metric-batch.js';
 import { MetricAccumulator, type MetricKey } from '../../stages/eval/accumulator.js';
 import { evaluateRanking } from '../../stages/eval/ranking-evaluator.js';
 import { examplesBatch, fakePolicy, randomExamples } from './helpers.js';

@@ -5,7 +5,8 @@ import { readParquetAll } from '../../stages/io/parquet.js';
 import { evaluateRankingStage } from '../../stages/eval/evaluate-ranking-stage.js';
 import { EvaluationState } from '../../stages/eval/eval-state.js';
 import { MetricAccumulator } from '../../stages/eval/accumulator.js';
-import { batchToMetrics, type MetricRecord } from '../../schemas/metric-record.js';
+import { type MetricRecord } from '../../schemas/metric-record.js';
+import { batchToMetrics } from '../../stages/core/metric-batch.js';
 import { fakePolicy, randomExamples, runStage, tmpDir, writeExamples, removeTmpDirs } from './helpers.js';
 
 afterAll(removeTmpDirs);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { defaultLowerIsBetter, percentChange, sampleStd, selectValues } from '../../stages/sinks/aggregate.js';
 import { compareMethods, comparisonMarkdown, formatCell } from '../../stages/sinks/comparison.js';
 import { comparisonTableStage } from '../../stages/sinks/comparison-table-stage.js';

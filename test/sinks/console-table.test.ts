@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { consoleColumns, formatConsoleTable } from '../../stages/sinks/console-table.js';
 import { consoleTableStage } from '../../stages/sinks/console-table-stage.js';
 import { MetricTable } from '../../stages/sinks/metric-table.js';

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchToMetrics, metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { batchToMetrics, metricsToBatch } from '../../stages/core/metric-batch.js';
 import { DataError } from '../../stages/core/errors.js';
 import { metricsJsonlStage } from '../../stages/sinks/metrics-jsonl-stage.js';
 import { metricsParquetStage } from '../../stages/sinks/metrics-parquet-stage.js';

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../../stages/core/batch.js';
-import { metricRecord, metricsToBatch } from '../../schemas/metric-record.js';
+import { metricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { sinksStages } from '../../stages/sinks/index.js';
 import { runWith, testSource, tmpDir } from './helpers.js';
 import { startFakeMlflow, type FakeMlflow } from '../tracking/mlflow-fake.js';

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { metricRecord, metricsToBatch } from '../../schemas/metric-record.js';
+import { metricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { plotStage } from '../../stages/sinks/plot-stage.js';
 import { runWith, testSource, tmpDir } from './helpers.js';
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { MetricTable } from '../../stages/sinks/metric-table.js';

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { defaultLowerIsBetter } from '../../stages/sinks/aggregate.js';
 import { main } from '../../pipelines/cli.js';

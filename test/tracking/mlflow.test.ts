@@ -10,7 +10,8 @@ import { ConfigError, validateConfig } from '../../stages/core/config-schema.js'
 import { memoryLogger } from '../../stages/core/logger.js';
 import { defineStage, type StageDefinition } from '../../stages/core/stage.js';
 import { mlflowStage } from '../../stages/sinks/mlflow-stage.js';
-import { metricRecord, metricsToBatch, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { metricsToBatch } from '../../stages/core/metric-batch.js';
 import { startFakeMlflow, type FakeMlflow } from './mlflow-fake.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-mlflow-'));

@@ -7,9 +7,9 @@
  * batch (no null-filled padding is invented).
  */
 import * as arrow from 'apache-arrow';
-import type { Batch, Column, ListColumn, NumericColumn } from '../stages/core/batch.js';
-import { isListColumn } from '../stages/core/batch.js';
-import { TABLE_SCHEMAS } from './tables.js';
+import type { Batch, Column, ListColumn, NumericColumn } from './batch.js';
+import { isListColumn } from './batch.js';
+import { TABLE_SCHEMAS } from '../../schemas/tables.js';
 
 function primitiveTypeOf(c: NumericColumn): arrow.DataType {
   if (c instanceof Int32Array) return new arrow.Int32();
