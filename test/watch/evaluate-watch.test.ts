@@ -1,0 +1,132 @@
+/**
+ * `recpost evaluate --watch` (issue 13 item 7) as a user runs it: a child
+ * process follows a checkpoint directory and a directory of datasets while
+ * the test commits checkpoints and datasets into them, leaves half-written
+ * ones beside them, signals it, and starts it again.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { MetricRecord } from '../../schemas/metric-record.js';
+import { openUncommittedDataset, removeTmpDirs, tmpDir, writeCheckpointAt, writeDataset, writeInterruptedCheckpoint } from './fixtures.js';
+import { startWatcher, type WatchChild } from './watch-child.js';
+
+afterAll(removeTmpDirs);
+
+/** Records per (checkpoint, dataset) unit: 6 metrics (candidates, hr@10, hr@50, mrr, ndcg@10, ndcg@50) × 2 splits (test, valid). */
+const RECORDS_PER_UNIT = 12;
+
+/** A one-shot `recpost evaluate` in this process; its JSONL records. */
+async function oneShot(args: string[]): Promise<MetricRecord[]> {
+  const { main } = await import('../../pipelines/cli.js');
+  let out = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect(await main(args)).toBe(0);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricRecord);
+}
+
+const unitOf = (r: MetricRecord) => `${r.run} seed=${r.seed}`;
+const keyOf = (r: MetricRecord) => JSON.stringify([r.run, r.method, r.seed, r.step, r.epoch, r.split, r.metric]);
+const hasUnit = (w: WatchChild, run: string, seed: number) => w.records().filter((r) => r.run === run && r.seed === seed).length >= RECORDS_PER_UNIT;
+
+describe('recpost evaluate --watch', () => {
+  it('evaluates each committed (checkpoint, dataset) once as they appear, never a half-written one, and resumes from its state', async () => {
+    const dir = tmpDir('follow');
+    const ck = path.join(dir, 'checkpoints');
+    const data = path.join(dir, 'data');
+    const state = path.join(dir, 'state.json');
+    const out = path.join(dir, 'out');
+    await writeCheckpointAt(path.join(ck, 'bc', 'step-10'), 1);
+    writeDataset(path.join(data, 'day-1'), 300, 5);
+    // Half-written before the start: an interrupted checkpoint write, a dataset writer that never commits, a directory without a manifest.
+    await writeInterruptedCheckpoint(path.join(ck, 'bc'), 'step-15', 99);
+    const neverCommitted = openUncommittedDataset(path.join(data, 'day-0'), 200, 11);
+    expect(neverCommitted.staging()).toHaveLength(1);
+    fs.mkdirSync(path.join(data, 'loose'));
+    fs.copyFileSync(path.join(data, 'day-1', 'part-00000.parquet'), path.join(data, 'loose', 'part-00000.parquet'));
+
+    const args = [
+      'evaluate', ck, '--data', data, '--state', state, '--watch', '--interval', '0.3', '--format', 'jsonl', '--out', out,
+    ];
+    const w = startWatcher(args);
+    await w.waitFor('bc seed 1 on day-1', () => hasUnit(w, 'evaluate:day-1', 1));
+
+    await writeCheckpointAt(path.join(ck, 'bc', 'step-20'), 2);
+    await w.waitFor('the new checkpoint on day-1', () => hasUnit(w, 'evaluate:day-1', 2));
+
+    writeDataset(path.join(data, 'day-2'), 200, 7);
+    await w.waitFor('both checkpoints on the new dataset day-2', () => hasUnit(w, 'evaluate:day-2', 1) && hasUnit(w, 'evaluate:day-2', 2));
+
+    // Half-written while it watches: another interrupted checkpoint and another writer in its staging directory.
+    await writeInterruptedCheckpoint(path.join(ck, 'bc'), 'step-30', 98);
+    const laterCommitted = openUncommittedDataset(path.join(data, 'day-3'), 160, 13);
+    expect(laterCommitted.staging()).toHaveLength(1);
+    writeDataset(path.join(data, 'day-4'), 120, 17);
+    await w.waitFor('both checkpoints on day-4', () => hasUnit(w, 'evaluate:day-4', 1) && hasUnit(w, 'evaluate:day-4', 2));
+    await new Promise((r) => setTimeout(r, 1000)); // a few more polls over the half-written ones
+
+    w.kill('SIGTERM');
+    const exit = await w.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(w.err()).toContain('watch: stopped');
+
+    // Every committed pair exactly once: 2 checkpoints × 3 datasets, one record per key, nothing of the half-written ones.
+    const records = w.records();
+    const units = new Map<string, number>();
+    for (const r of records) units.set(unitOf(r), (units.get(unitOf(r)) ?? 0) + 1);
+    expect([...units.keys()].sort()).toEqual(
+      ['evaluate:day-1 seed=1', 'evaluate:day-1 seed=2', 'evaluate:day-2 seed=1', 'evaluate:day-2 seed=2', 'evaluate:day-4 seed=1', 'evaluate:day-4 seed=2'].sort(),
+    );
+    expect([...units.values()].every((n) => n === RECORDS_PER_UNIT)).toBe(true);
+    expect(new Set(records.map(keyOf)).size).toBe(records.length);
+
+    // The records are those of a one-shot evaluation of the same checkpoints on each dataset.
+    for (const day of ['day-1', 'day-2', 'day-4']) {
+      const expected = await oneShot(['evaluate', ck, '--data', path.join(data, day), '--baselines', 'none', '--format', 'jsonl', '--quiet']);
+      const got = records.filter((r) => r.run === `evaluate:${day}`).map((r) => ({ ...r, run: 'evaluate' }));
+      expect(got.map(keyOf).sort()).toEqual(expected.map(keyOf).sort());
+      for (const g of got) {
+        const e = expected.find((x) => keyOf(x) === keyOf(g))!;
+        expect(g.count).toBe(e.count);
+        expect(Math.abs(g.value - e.value)).toBeLessThan(1e-12);
+      }
+    }
+    // --out got the same lines as stdout.
+    expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(w.out());
+
+    // The state holds one pair per (checkpoint, part file with evaluation rows), none from a temporary or staging directory.
+    const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: { targetPath: string; partitionPath: string }[] };
+    const parts = (day: string) => fs.readdirSync(path.join(data, day)).filter((f) => f.endsWith('.parquet')).length;
+    expect(saved.done).toHaveLength(2 * (parts('day-1') + parts('day-2') + parts('day-4')));
+    expect(saved.done.every((p) => /\/step-(10|20)$/.test(p.targetPath) && /\/data\/day-[124]\/part-\d+\.parquet$/.test(p.partitionPath))).toBe(true);
+    expect(new Set(saved.done.map((p) => `${p.targetPath} ${p.partitionPath}`)).size).toBe(saved.done.length);
+
+    // Restart: nothing already done is evaluated again; the dataset committed meanwhile (day-3) is, once per checkpoint.
+    neverCommitted.abort();
+    laterCommitted.commit();
+    const stateBefore = new Map(saved.done.map((p) => [`${p.targetPath} ${p.partitionPath}`, JSON.stringify(p)]));
+    const again = startWatcher(args);
+    await again.waitFor('the restarted watcher to evaluate day-3 and go idle', () => hasUnit(again, 'evaluate:day-3', 1) && hasUnit(again, 'evaluate:day-3', 2) && /watch: idle/.test(again.err()));
+    again.kill('SIGINT');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(new Set(again.records().map((r) => r.run))).toEqual(new Set(['evaluate:day-3']));
+    expect(again.records()).toHaveLength(2 * RECORDS_PER_UNIT);
+    const after = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: { targetPath: string; partitionPath: string }[] };
+    expect(after.done).toHaveLength(saved.done.length + 2 * parts('day-3'));
+    for (const p of after.done) {
+      const old = stateBefore.get(`${p.targetPath} ${p.partitionPath}`);
+      if (old !== undefined) expect(JSON.stringify(p)).toBe(old);
+      else expect(p.partitionPath).toMatch(/\/data\/day-3\//);
+    }
+    expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(w.out() + again.out());
+  }, 240_000);
+});
