@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { MetricRecord } from '../../schemas/metric-record.js';
-import { openUncommittedDataset, removeTmpDirs, tmpDir, writeCheckpointAt, writeDataset, writeInterruptedCheckpoint } from './fixtures.js';
+import { randomExamples, writeExamples } from '../eval/helpers.js';
+import { NUM_ITEMS, openUncommittedDataset, removeTmpDirs, tmpDir, writeCheckpointAt, writeDataset, writeInterruptedCheckpoint } from './fixtures.js';
 import { startWatcher, type WatchChild } from './watch-child.js';
 
 afterAll(removeTmpDirs);
@@ -51,8 +52,9 @@ describe('recpost evaluate --watch', () => {
     await writeInterruptedCheckpoint(path.join(ck, 'bc'), 'step-15', 99);
     const neverCommitted = openUncommittedDataset(path.join(data, 'day-0'), 200, 11);
     expect(neverCommitted.staging()).toHaveLength(1);
-    fs.mkdirSync(path.join(data, 'loose'));
-    fs.copyFileSync(path.join(data, 'day-1', 'part-00000.parquet'), path.join(data, 'loose', 'part-00000.parquet'));
+    // Parquet written by another tool (no manifest, so no sign that it is complete): readable, but never a committed partition.
+    fs.mkdirSync(path.join(data, 'foreign'));
+    writeExamples(path.join(data, 'foreign', 'events.parquet'), randomExamples(100, NUM_ITEMS, 23));
 
     const args = [
       'evaluate', ck, '--data', data, '--state', state, '--watch', '--interval', '0.3', '--format', 'jsonl', '--out', out,
@@ -78,6 +80,7 @@ describe('recpost evaluate --watch', () => {
     const exit = await w.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(w.err()).toContain('watch: stopped');
+    expect(w.err()).not.toMatch(/staging|did not finish|foreign/); // not even tried
 
     // Every committed pair exactly once: 2 checkpoints × 3 datasets, one record per key, nothing of the half-written ones.
     const records = w.records();
