@@ -132,4 +132,39 @@ describe('recpost evaluate --watch', () => {
     }
     expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(w.out() + again.out());
   }, 240_000);
+
+  it('a signal during an evaluation lets it finish, exits 0, and a restart evaluates exactly what is left', async () => {
+    const dir = tmpDir('signal');
+    const ck = path.join(dir, 'checkpoints');
+    const data = path.join(dir, 'data');
+    const state = path.join(dir, 'state.json');
+    await writeCheckpointAt(path.join(ck, 'step-1'), 3);
+    await writeCheckpointAt(path.join(ck, 'step-2'), 4);
+    for (const [i, day] of ['day-1', 'day-2', 'day-3'].entries()) writeDataset(path.join(data, day), 12000, 31 + i, 2000);
+    const args = ['evaluate', ck, '--data', data, '--state', state, '--watch', '--format', 'jsonl'];
+
+    const first = startWatcher(args);
+    await first.waitFor('the first evaluated unit', () => /watch: evaluated/.test(first.err()));
+    first.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.err()).toContain('watch: SIGTERM: stopping after the evaluation in progress');
+    expect(first.err()).toContain('watch: stopped');
+    const firstUnits = new Set(first.records().map(unitOf));
+    // It stopped before the end (three datasets, two checkpoints: six units), with whole units only.
+    expect(firstUnits.size).toBeGreaterThan(0);
+    expect(firstUnits.size).toBeLessThan(6);
+    expect(first.records()).toHaveLength(firstUnits.size * RECORDS_PER_UNIT);
+    expect(() => JSON.parse(fs.readFileSync(state, 'utf8'))).not.toThrow();
+
+    const second = startWatcher(args);
+    await second.waitFor('the rest', () => new Set([...first.records(), ...second.records()].map(unitOf)).size === 6 && /watch: idle/.test(second.err()));
+    second.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    const all = [...first.records(), ...second.records()];
+    expect(new Set(all.map(keyOf)).size).toBe(all.length);
+    expect(all).toHaveLength(6 * RECORDS_PER_UNIT);
+    for (const u of new Set(second.records().map(unitOf))) expect(firstUnits.has(u)).toBe(false);
+    const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] };
+    expect(saved.done).toHaveLength(2 * 3 * 6);
+  }, 240_000);
 });
