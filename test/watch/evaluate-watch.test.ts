@@ -140,7 +140,9 @@ describe('recpost evaluate --watch', () => {
     const state = path.join(dir, 'state.json');
     await writeCheckpointAt(path.join(ck, 'step-1'), 3);
     await writeCheckpointAt(path.join(ck, 'step-2'), 4);
-    for (const [i, day] of ['day-1', 'day-2', 'day-3'].entries()) writeDataset(path.join(data, day), 12000, 31 + i, 2000);
+    // Eight datasets of about half a second of evaluation each: the signal comes during one of them, with seconds to spare.
+    const DAYS = 8;
+    for (let i = 1; i <= DAYS; i++) writeDataset(path.join(data, `day-${i}`), 6000, 30 + i, 1000);
     const args = ['evaluate', ck, '--data', data, '--state', state, '--watch', '--format', 'jsonl'];
 
     const first = startWatcher(args);
@@ -150,21 +152,21 @@ describe('recpost evaluate --watch', () => {
     expect(first.err()).toContain('watch: SIGTERM: stopping after the evaluation in progress');
     expect(first.err()).toContain('watch: stopped');
     const firstUnits = new Set(first.records().map(unitOf));
-    // It stopped before the end (three datasets, two checkpoints: six units), with whole units only.
+    // It stopped before the end (two checkpoints on each dataset), with whole units only.
     expect(firstUnits.size).toBeGreaterThan(0);
-    expect(firstUnits.size).toBeLessThan(6);
+    expect(firstUnits.size).toBeLessThan(2 * DAYS);
     expect(first.records()).toHaveLength(firstUnits.size * RECORDS_PER_UNIT);
     expect(() => JSON.parse(fs.readFileSync(state, 'utf8'))).not.toThrow();
 
     const second = startWatcher(args);
-    await second.waitFor('the rest', () => new Set([...first.records(), ...second.records()].map(unitOf)).size === 6 && /watch: idle/.test(second.err()));
+    await second.waitFor('the rest', () => new Set([...first.records(), ...second.records()].map(unitOf)).size === 2 * DAYS && /watch: idle/.test(second.err()));
     second.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     const all = [...first.records(), ...second.records()];
     expect(new Set(all.map(keyOf)).size).toBe(all.length);
-    expect(all).toHaveLength(6 * RECORDS_PER_UNIT);
+    expect(all).toHaveLength(2 * DAYS * RECORDS_PER_UNIT);
     for (const u of new Set(second.records().map(unitOf))) expect(firstUnits.has(u)).toBe(false);
     const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] };
-    expect(saved.done).toHaveLength(2 * 3 * 6);
+    expect(saved.done).toHaveLength(2 * DAYS * 6);
   }, 240_000);
 });
