@@ -43,7 +43,8 @@ export const DEFAULT_WATCH_INTERVAL_S = 2;
 export function watchIntervalMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_WATCH_INTERVAL_S * 1000;
   const s = Number(text);
-  if (!Number.isFinite(s) || s <= 0) throw new ConfigError(`evaluate: --interval must be a positive number of seconds, got ${JSON.stringify(text)}`, ['interval']);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new ConfigError(`evaluate: --interval must be a positive number of seconds, got ${JSON.stringify(text)}`, ['interval']);
   return Math.max(10, Math.round(s * 1000));
 }
 

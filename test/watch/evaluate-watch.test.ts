@@ -56,9 +56,7 @@ describe('recpost evaluate --watch', () => {
     fs.mkdirSync(path.join(data, 'foreign'));
     writeExamples(path.join(data, 'foreign', 'events.parquet'), randomExamples(100, NUM_ITEMS, 23));
 
-    const args = [
-      'evaluate', ck, '--data', data, '--state', state, '--watch', '--interval', '0.3', '--format', 'jsonl', '--out', out,
-    ];
+    const args = ['evaluate', ck, '--data', data, '--state', state, '--watch', '--interval', '0.3', '--format', 'jsonl', '--out', out];
     const w = startWatcher(args);
     await w.waitFor('bc seed 1 on day-1', () => hasUnit(w, 'evaluate:day-1', 1));
 
@@ -87,7 +85,14 @@ describe('recpost evaluate --watch', () => {
     const units = new Map<string, number>();
     for (const r of records) units.set(unitOf(r), (units.get(unitOf(r)) ?? 0) + 1);
     expect([...units.keys()].sort()).toEqual(
-      ['evaluate:day-1 seed=1', 'evaluate:day-1 seed=2', 'evaluate:day-2 seed=1', 'evaluate:day-2 seed=2', 'evaluate:day-4 seed=1', 'evaluate:day-4 seed=2'].sort(),
+      [
+        'evaluate:day-1 seed=1',
+        'evaluate:day-1 seed=2',
+        'evaluate:day-2 seed=1',
+        'evaluate:day-2 seed=2',
+        'evaluate:day-4 seed=1',
+        'evaluate:day-4 seed=2',
+      ].sort(),
     );
     expect([...units.values()].every((n) => n === RECORDS_PER_UNIT)).toBe(true);
     expect(new Set(records.map(keyOf)).size).toBe(records.length);
@@ -118,7 +123,10 @@ describe('recpost evaluate --watch', () => {
     laterCommitted.commit();
     const stateBefore = new Map(saved.done.map((p) => [`${p.targetPath} ${p.partitionPath}`, JSON.stringify(p)]));
     const again = startWatcher(args);
-    await again.waitFor('the restarted watcher to evaluate day-3 and go idle', () => hasUnit(again, 'evaluate:day-3', 1) && hasUnit(again, 'evaluate:day-3', 2) && /watch: idle/.test(again.err()));
+    await again.waitFor(
+      'the restarted watcher to evaluate day-3 and go idle',
+      () => hasUnit(again, 'evaluate:day-3', 1) && hasUnit(again, 'evaluate:day-3', 2) && /watch: idle/.test(again.err()),
+    );
     again.kill('SIGINT');
     expect(await again.exited).toEqual({ code: 0, signal: null });
     expect(new Set(again.records().map((r) => r.run))).toEqual(new Set(['evaluate:day-3']));
@@ -159,7 +167,10 @@ describe('recpost evaluate --watch', () => {
     expect(() => JSON.parse(fs.readFileSync(state, 'utf8'))).not.toThrow();
 
     const second = startWatcher(args);
-    await second.waitFor('the rest', () => new Set([...first.records(), ...second.records()].map(unitOf)).size === 2 * DAYS && /watch: idle/.test(second.err()));
+    await second.waitFor(
+      'the rest',
+      () => new Set([...first.records(), ...second.records()].map(unitOf)).size === 2 * DAYS && /watch: idle/.test(second.err()),
+    );
     second.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     const all = [...first.records(), ...second.records()];
