@@ -79,7 +79,7 @@ export const evaluateCommand: CliCommand = {
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--out <dir>', 'write metrics.jsonl and report.json here (default: nothing written)')
       .option('--quiet', 'no progress lines')
-      .option('--watch', 'keep following the checkpoint and data directories, evaluating each checkpoint and dataset once committed (needs --state; stop with Ctrl-C)')
+      .option('--watch', 'follow the directories: evaluate each checkpoint and dataset once committed (needs --state; Ctrl-C stops)')
       .option('--interval <seconds>', 'with --watch: also look for changes this often, in seconds (fs.watch does not report on every file system; default 2)')
       .action(async (targets: string[], opts: EvaluateOptions) => {
         checkExists(opts.data, '--data');
