@@ -26,7 +26,7 @@ import type { Logger } from '../../stages/core/logger.js';
 import { CHECKPOINTS_ARTIFACT, type CheckpointRef } from '../../stages/eval/checkpoints.js';
 import { findCheckpoints } from '../../stages/eval/find-checkpoints.js';
 import { EvaluationWatcher, type WatchedUnit } from '../../stages/eval/watch.js';
-import type { WatchedDataset } from '../../stages/eval/watch-datasets.js';
+import { isCommittedDataset, type WatchedDataset } from '../../stages/eval/watch-datasets.js';
 import { follow } from '../../stages/eval/watch-loop.js';
 import { WatchOutput } from '../../stages/eval/watch-output.js';
 import { runPipeline } from '../runner.js';
@@ -134,7 +134,8 @@ export async function watchEvaluation(targets: string[], opts: EvaluateOptions):
   let first = true;
   try {
     await follow({
-      paths: [...targets, opts.data],
+      // A dataset is replaced by renaming directories, which ends a watch on the directory itself: its parent sees the swap.
+      paths: [...targets, opts.data, ...(isCommittedDataset(opts.data) ? [{ dir: path.dirname(path.resolve(opts.data)), recursive: false as const }] : [])],
       intervalMs,
       stop: stop.signal,
       scan: async () => {

@@ -13,8 +13,8 @@
 import * as fs from 'node:fs';
 
 export interface FollowOptions {
-  /** Directories (existing) to watch, recursively where supported. */
-  paths: readonly string[];
+  /** Directories (existing) to watch, recursively where supported unless marked not to be. */
+  paths: readonly (string | { dir: string; recursive: false })[];
   /** Polling interval in milliseconds. */
   intervalMs: number;
   /** Delay after a change event before scanning, so a burst of events gives one scan. */
@@ -24,8 +24,8 @@ export interface FollowOptions {
 }
 
 /** Open a watcher on `dir` (recursive when the platform can), or none when fs.watch is not available there. */
-function watchDir(dir: string, onChange: () => void): fs.FSWatcher | undefined {
-  for (const recursive of [true, false]) {
+function watchDir(dir: string, onChange: () => void, recursiveWanted = true): fs.FSWatcher | undefined {
+  for (const recursive of recursiveWanted ? [true, false] : [false]) {
     try {
       const w = fs.watch(dir, { recursive, persistent: true }, onChange);
       // A watcher that fails later (the directory removed, too many watches): the interval keeps going.
@@ -86,7 +86,7 @@ export function follow(opts: FollowOptions): Promise<void> {
 
     const poll = setInterval(run, opts.intervalMs);
     for (const p of opts.paths) {
-      const w = watchDir(p, onChange);
+      const w = typeof p === 'string' ? watchDir(p, onChange) : watchDir(p.dir, onChange, false);
       if (w) watchers.push(w);
     }
     opts.stop.addEventListener('abort', onAbort);
