@@ -79,7 +79,7 @@ export async function watchEvaluation(targets: string[], opts: EvaluateOptions):
   const output = new WatchOutput({
     format: opts.format === 'jsonl' ? 'jsonl' : 'table',
     write: (text) => process.stdout.write(text),
-    ...(redraw ? { columns: process.stdout.columns || 80 } : {}),
+    ...(redraw ? { columns: () => process.stdout.columns || 80 } : {}),
     ...(opts.out !== undefined ? { metricsFile: path.join(opts.out, 'metrics.jsonl') } : {}),
     ...(quiet ? {} : { status: (line: string) => process.stderr.write(`${line}\n`) }),
   });

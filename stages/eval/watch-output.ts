@@ -19,8 +19,8 @@ import { formatRecordsTable } from './format.js';
 export interface WatchOutputOptions {
   format: 'table' | 'jsonl';
   write: (text: string) => void;
-  /** Terminal width when stdout is a terminal (redraw mode); undefined otherwise. */
-  columns?: number;
+  /** Terminal width when stdout is a terminal (redraw mode), asked at each drawing (the window may be resized); undefined otherwise. */
+  columns?: number | (() => number);
   /** Append records here (JSON lines). */
   metricsFile?: string;
   /** Status lines when not redrawing (stderr), unless quiet. */
@@ -66,9 +66,10 @@ export class WatchOutput {
   }
 
   private redraw(): void {
-    const text = `${this.all.length ? `${formatRecordsTable(this.all)}\n` : ''}${this.statusLine}`;
+    const text = [...(this.all.length ? [formatRecordsTable(this.all)] : []), ...(this.statusLine ? [this.statusLine] : [])].join('\n');
     const up = this.drawnRows > 0 ? `\x1b[${this.drawnRows}A\r\x1b[J` : '';
     this.opts.write(`${up}${text}\n`);
-    this.drawnRows = terminalRows(text, this.opts.columns!);
+    const columns = this.opts.columns!;
+    this.drawnRows = terminalRows(text, typeof columns === 'function' ? columns() : columns);
   }
 }

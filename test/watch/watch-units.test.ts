@@ -116,6 +116,21 @@ describe('watch output', () => {
     expect(writes[3]).toContain('mrr');
   });
 
+  it('on a terminal, a table without a status line has no blank line under it, and the width is asked at each drawing', () => {
+    const writes: string[] = [];
+    let width = 200;
+    const out = new WatchOutput({ format: 'table', columns: () => width, write: (t) => writes.push(t) });
+    out.add([rec(1, 'mrr', 0.5)]);
+    expect(writes[0]!.endsWith('\n\n')).toBe(false);
+    expect(writes[0]!.split('\n')).toHaveLength(4); // header, rule, one row, and the final newline
+    width = 10; // resized after the first drawing: the 3 lines (all under 200 columns) took 3 rows
+    out.add([rec(2, 'mrr', 0.25)]);
+    expect(writes[1]!.startsWith('\x1b[3A\r\x1b[J')).toBe(true);
+    const lines = writes[1]!.slice('\x1b[3A\r\x1b[J'.length, -1).split('\n');
+    out.add([rec(3, 'mrr', 0.125)]);
+    expect(writes[2]!.startsWith(`\x1b[${lines.reduce((n, l) => n + Math.ceil(l.length / 10), 0)}A`)).toBe(true);
+  });
+
   it('elsewhere: jsonl lines or a table per unit on stdout, statuses to their stream, every record appended to the metrics file', () => {
     const dir = tmpDir('output');
     const file = path.join(dir, 'out', 'metrics.jsonl');
