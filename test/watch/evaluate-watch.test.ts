@@ -238,4 +238,34 @@ describe('recpost evaluate --watch', () => {
     expect((await w.exited).code).toBe(0);
     expect(w.records()).toHaveLength(2 * RECORDS_PER_UNIT);
   }, 240_000);
+
+  it('a second signal abandons the evaluation in progress at once (exit 143) and leaves a whole state that a restart completes', async () => {
+    const dir = tmpDir('abandon');
+    const ck = path.join(dir, 'checkpoints');
+    const data = path.join(dir, 'data');
+    const state = path.join(dir, 'state.json');
+    await writeCheckpointAt(path.join(ck, 'step-1'), 8);
+    const DAYS = 5;
+    for (let i = 1; i <= DAYS; i++) writeDataset(path.join(data, `day-${i}`), 6000, 50 + i, 1000);
+    const args = ['evaluate', ck, '--data', data, '--state', state, '--watch', '--format', 'jsonl'];
+
+    const first = startWatcher(args);
+    await first.waitFor('the first evaluated unit', () => /watch: evaluated/.test(first.err()));
+    first.kill('SIGTERM');
+    await first.waitFor('the first signal to be taken', () => /stopping after the evaluation in progress/.test(first.err()));
+    first.kill('SIGTERM'); // (a signal sent before the first is taken would merge with it)
+    expect(await first.exited).toEqual({ code: 143, signal: null });
+    expect(first.err()).not.toContain('watch: stopped');
+    const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] };
+    expect(saved.done.length).toBeLessThan(DAYS * 6);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+
+    const second = startWatcher(args);
+    await second.waitFor('the rest', () => /watch: idle/.test(second.err()));
+    second.kill('SIGINT');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect((JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] }).done).toHaveLength(DAYS * 6);
+    const all = [...first.records(), ...second.records()];
+    expect(new Set(all.map(keyOf)).size).toBe(all.length);
+  }, 240_000);
 });
