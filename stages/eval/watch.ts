@@ -17,6 +17,7 @@
  * being replaced meanwhile (a DatasetError) is reported and tried again at the
  * next scan; other errors end the watch.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricRecord } from '../../schemas/metric-record.js';
 import { DatasetError } from '../io/manifest.js';
@@ -26,7 +27,7 @@ import { checkpointIdentity, dataFileIdentity } from './content-identity.js';
 import { readDonePairs } from './eval-state.js';
 import { findCheckpoints } from './find-checkpoints.js';
 import { committedDatasets, type WatchedDataset } from './watch-datasets.js';
-import { pairKey, unitRecords } from './watch-records.js';
+import { pairKey, unitRecords, type StoredPair } from './watch-records.js';
 
 export interface WatchedUnit {
   checkpoint: CheckpointRef;
@@ -83,6 +84,21 @@ export class EvaluationWatcher {
 
   constructor(private readonly opts: EvaluationWatcherOptions) {}
 
+  private pairsRead: { stamp: string; pairs: StoredPair[] } | undefined;
+
+  /** The state's pairs, parsed again only when the file changed (it is read at every scan). */
+  private donePairs(): StoredPair[] {
+    let stamp = 'absent';
+    try {
+      const st = fs.statSync(this.opts.stateFile, { bigint: true });
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      // no state yet
+    }
+    if (this.pairsRead?.stamp !== stamp) this.pairsRead = { stamp, pairs: readDonePairs(this.opts.stateFile) };
+    return this.pairsRead.pairs;
+  }
+
   private notice(line: string): void {
     if (this.notices.has(line)) return;
     this.notices.add(line);
@@ -98,7 +114,7 @@ export class EvaluationWatcher {
   async scan(stopping: () => boolean = () => false): Promise<ScanSummary> {
     const checkpoints = checkpointsBelow(this.opts.checkpointRoots);
     const datasets = committedDatasets(this.opts.dataRoot);
-    let pairs = readDonePairs(this.opts.stateFile);
+    let pairs = this.donePairs();
     let evaluated = 0;
     for (const dataset of datasets) {
       if (stopping()) break;
@@ -134,7 +150,7 @@ export class EvaluationWatcher {
         this.notice(`watch: ${dataset.dir}: ${e.message}; trying again at the next change`);
         continue;
       }
-      pairs = readDonePairs(this.opts.stateFile);
+      pairs = this.donePairs();
       const nowDone = new Set(pairs.map((p) => pairKey(p.target, p.partition)));
       for (const { checkpoint, id } of pending) {
         this.settled.add(`${id}\u0000${datasetId}`);
