@@ -4,7 +4,9 @@
  * records. It runs a two-stage pipeline (read_parquet → an evaluation stage),
  * so the numbers are exactly those of the pipeline stages; with --state the
  * evaluation is incremental (new checkpoints or new data files are added, old
- * pairs are not recomputed) and resumable.
+ * pairs are not recomputed) and resumable. With --watch it follows the
+ * checkpoint and data directories and evaluates what is committed there as it
+ * comes (evaluate-watch.ts).
  */
 import { artifactMap } from '../../stages/core/artifacts.js';
 import * as fs from 'node:fs';
@@ -38,6 +40,8 @@ export interface EvaluateOptions {
   seed?: number;
   out?: string;
   quiet?: boolean;
+  watch?: boolean;
+  interval?: string;
 }
 
 /** The evaluation stage's options from the command line. */
@@ -61,8 +65,8 @@ export const evaluateCommand: CliCommand = {
     program
       .command('evaluate')
       .summary('evaluate checkpoint(s) on a Parquet examples dataset (incremental with --state)')
-      .argument('<checkpoint>', 'a checkpoint directory, or a directory of checkpoints (searched below)')
-      .requiredOption('--data <path>', 'examples: a Parquet file or dataset directory')
+      .argument('<checkpoint...>', 'checkpoint directories, or directories of checkpoints (searched below)')
+      .requiredOption('--data <path>', 'examples: a Parquet file or dataset directory (with --watch: a dataset, or a directory of datasets)')
       .addOption(new Option('--kind <kind>', 'what to evaluate').choices(Object.keys(EVALUATION_KINDS)).default('ranking'))
       .option('--state <file>', 'evaluation state (JSON): skip (checkpoint, data file) pairs already evaluated, add new ones')
       .option('--splits <a,b>', "splits to evaluate (default: the stage's, test,valid for ranking)")
@@ -75,22 +79,32 @@ export const evaluateCommand: CliCommand = {
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--out <dir>', 'write metrics.jsonl and report.json here (default: nothing written)')
       .option('--quiet', 'no progress lines')
-      .action(async (target: string, opts: EvaluateOptions) => {
+      .option('--watch', 'follow the directories: evaluate each checkpoint and dataset once committed (needs --state; Ctrl-C stops)')
+      .option('--interval <seconds>', 'with --watch: also look for changes this often, in seconds (fs.watch does not report on every file system; default 2)')
+      .action(async (targets: string[], opts: EvaluateOptions) => {
         checkExists(opts.data, '--data');
+        if (opts.watch) {
+          const { watchEvaluation } = await import('./evaluate-watch.js');
+          return watchEvaluation(targets, opts);
+        }
+        if (opts.interval !== undefined) throw new ConfigError('evaluate: --interval needs --watch', ['interval']);
+        const target = targets.join(', ');
         const stage = EVALUATION_KINDS[opts.kind]!;
         const { findCheckpoints } = await import('../../stages/eval/find-checkpoints.js');
         const { CHECKPOINTS_ARTIFACT } = await import('../../stages/eval/checkpoints.js');
         const { formatRecordsTable } = await import('../../stages/eval/format.js');
         const { resolvePipeline } = await import('../spec.js');
         const { runPipeline } = await import('../runner.js');
-        let refs: { dir: string }[];
-        try {
-          refs = findCheckpoints(target);
-        } catch (e) {
-          throw new ConfigError(`evaluate: ${(e as Error).message}`, ['checkpoint']);
-        }
-        // No checkpoint.json anywhere below: let loadPolicy judge the directory itself.
-        if (refs.length === 0) refs = [{ dir: target }];
+        const refs = targets.flatMap((t) => {
+          let found: { dir: string }[];
+          try {
+            found = findCheckpoints(t);
+          } catch (e) {
+            throw new ConfigError(`evaluate: ${(e as Error).message}`, ['checkpoint']);
+          }
+          // No checkpoint.json anywhere below: let loadPolicy judge the directory itself.
+          return found.length === 0 ? [{ dir: t }] : found;
+        });
         const pipeline = resolvePipeline(
           {
             name: opts.run,

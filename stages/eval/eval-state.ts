@@ -97,6 +97,16 @@ function readStateFile(file: string): { raw: StateJSON; pairs: StoredPair[] } {
   return { raw, pairs };
 }
 
+/**
+ * The pairs a state file holds, with their metrics, without checking its
+ * stage or options (for a reader that only needs to know what is done, such
+ * as `evaluate --watch`); none when the file does not exist yet.
+ */
+export function readDonePairs(file: string): (DonePair & { metrics: MetricAccumulator })[] {
+  if (!fs.existsSync(file)) return [];
+  return readStateFile(file).pairs;
+}
+
 function optionsDiff(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {
   return Object.keys({ ...a, ...b })
     .filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k]))
