@@ -6,16 +6,42 @@
  */
 
 // Pipelines: a file or an object, validated as `recpost validate` does, then run.
-export { loadPipelineFile, resolvePipeline, parsePipelineText, type PipelineSpec, type StageSpec, type ResolvedPipeline, type ResolvedStage } from './pipelines/spec.js';
+export {
+  loadPipelineFile,
+  resolvePipeline,
+  parsePipelineText,
+  type PipelineSpec,
+  type StageSpec,
+  type ResolvedPipeline,
+  type ResolvedStage,
+} from './pipelines/spec.js';
 export { runPipeline, formatStageReport, type RunOptions, type RunResult, type StageReport } from './pipelines/runner.js';
 
 // One stage on batches (arrays, async iterables, Node object-mode streams), options typed per stage.
 export { runStage, runStageByName, type BatchInput, type RunStageSettings, type StageRun } from './pipelines/run-stage.js';
-export type { StageName, StageOptions, StageOptionsMap, ObjectiveName, ObjectiveSpec, ObjectiveOptionsMap, ShaperName, ShaperOptionsMap } from './pipelines/stage-options.js';
+export type {
+  StageName,
+  StageOptions,
+  StageOptionsMap,
+  ObjectiveName,
+  ObjectiveSpec,
+  ObjectiveOptionsMap,
+  ShaperName,
+  ShaperOptionsMap,
+} from './pipelines/stage-options.js';
 export { STAGES, getStage, stageNames } from './stages/registry.js';
 
 // Writing one's own stage (for runPipeline with a resolved pipeline).
-export { defineStage, type StageDefinition, type StageContext, type StageInstance, type BatchStage, type CombineStage, type SourceStage, type StageCounters } from './stages/core/stage.js';
+export {
+  defineStage,
+  type StageDefinition,
+  type StageContext,
+  type StageInstance,
+  type BatchStage,
+  type CombineStage,
+  type SourceStage,
+  type StageCounters,
+} from './stages/core/stage.js';
 export type { Fields, FieldSpec } from './stages/core/config-schema.js';
 export type { ConfigOf } from './stages/core/config-types.js';
 export { ArtifactMap, ARTIFACT } from './stages/core/artifacts.js';

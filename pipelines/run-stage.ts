@@ -93,11 +93,12 @@ export function runStage<N extends StageName>(name: N, options: StageOptions<N>,
 
 /** `runStage` for names and options only known at run time (read from a config file, say): validated the same way, untyped. */
 export function runStageByName(name: string, options: Record<string, unknown> = {}, input?: BatchInput, settings: RunStageSettings = {}): StageRun {
-  const def: StageDefinition<any> | undefined = getStage(name);
+  const def: StageDefinition<Record<string, unknown>> | undefined = getStage(name);
   if (!def) throw new ConfigError(`unknown stage "${name}" (known: ${stageNames().join(', ')})`, ['stage']);
   const label = `stage "${name}"`;
   const config = validateStageConfig<Record<string, unknown>>(label, def, options);
-  if (input !== undefined && !isInput(input)) throw new ConfigError(`${label}: input must be an array, an iterable or a Node Readable of batches, got ${describeItem(input)}`, ['input']);
+  if (input !== undefined && !isInput(input))
+    throw new ConfigError(`${label}: input must be an array, an iterable or a Node Readable of batches, got ${describeItem(input)}`, ['input']);
   if (input === undefined && def.role !== 'source') throw new ConfigError(`${label}: a ${def.role} stage needs input batches`, ['input']);
 
   const outDir = settings.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `recpost-${name}-`));

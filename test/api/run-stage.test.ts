@@ -107,7 +107,12 @@ describe('runStage', () => {
     const e = configError(() => runStage('exp_rsft', { lambda: -1, shift_mode: 'batch', shift: 2 }, input()));
     expect(e.message).toBe('stage "exp_rsft": field "lambda" must be > 0, got -1');
     const pipeline = configError(() =>
-      resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: 'x' } }, { stage: 'exp_rsft', with: { lambda: -1, shift_mode: 'batch', shift: 2 } }] }),
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: 'x' } },
+          { stage: 'exp_rsft', with: { lambda: -1, shift_mode: 'batch', shift: 2 } },
+        ],
+      }),
     );
     expect(pipeline.message).toBe(`pipeline: stages[1] (stage "exp_rsft"): field "lambda" must be > 0, got -1`);
     // Cross-field checks too (once the fields are valid).
@@ -119,7 +124,9 @@ describe('runStage', () => {
   it('names unknown stages, wrong inputs and missing inputs in one line', async () => {
     expect(configError(() => runStageByName('dpro', {}, [])).message).toMatch(/^unknown stage "dpro" \(known: .*drpo.*\)$/);
     expect(configError(() => runStageByName('drpo', {})).message).toBe('stage "drpo": a transform stage needs input batches');
-    expect(configError(() => runStageByName('drpo', {}, 42 as never)).message).toBe('stage "drpo": input must be an array, an iterable or a Node Readable of batches, got a number');
+    expect(configError(() => runStageByName('drpo', {}, 42 as never)).message).toBe(
+      'stage "drpo": input must be an array, an iterable or a Node Readable of batches, got a number',
+    );
     const bytes = Readable.from([Buffer.from('not a batch')], { objectMode: false });
     await expect(runStage('drpo', {}, bytes as never).toArray()).rejects.toThrow(
       'stage "drpo": input item 0 is not a batch: got a Buffer or string (a Node stream must be in object mode and carry batches)',
