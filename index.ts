@@ -18,7 +18,7 @@ export {
 export { runPipeline, formatStageReport, type RunOptions, type RunResult, type StageReport } from './pipelines/runner.js';
 
 // One stage on batches (arrays, async iterables, Node object-mode streams), options typed per stage.
-export { runStage, runStageByName, type BatchInput, type RunStageSettings, type StageRun } from './pipelines/run-stage.js';
+export { runStage, runStageByName, stageContext, type BatchInput, type RunStageSettings, type StageRun } from './pipelines/run-stage.js';
 export type {
   StageName,
   StageOptions,

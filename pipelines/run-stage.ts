@@ -83,6 +83,33 @@ function isInput(x: unknown): x is BatchInput {
 }
 
 /**
+ * A stage context for calling a stage definition's `create` directly (one's
+ * own stages, tests): what runStage builds. `outDir` defaults to a new
+ * temporary directory (a given one is used as is, not created); metric
+ * records are kept in `metrics` and handed to `onMetric`.
+ */
+export function stageContext(settings: RunStageSettings = {}, name = 'stage'): StageContext & { metrics: MetricRecord[] } {
+  const runId = settings.runId ?? name;
+  const metrics: MetricRecord[] = [];
+  return {
+    outDir: settings.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `recpost-${name}-`)),
+    runId,
+    seed: settings.seed ?? 0,
+    log: settings.logger ?? stderrLogger(true),
+    progress: settings.progress ?? false,
+    artifacts: settings.artifacts instanceof ArtifactMap ? settings.artifacts : artifactMap(settings.artifacts ?? []),
+    counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
+    metrics,
+    allMetrics: () => metrics,
+    emitMetric(rec) {
+      const full = metricRecord({ ...rec, run: rec.run ?? runId });
+      metrics.push(full);
+      settings.onMetric?.(full);
+    },
+  };
+}
+
+/**
  * Run a registered stage on batches. `options` are typed from the stage's
  * field declaration (`StageOptions<'drpo'>`) and validated as in a pipeline
  * file; an unknown stage, a wrong option or a wrong input item is a ConfigError.
@@ -101,27 +128,9 @@ export function runStageByName(name: string, options: Record<string, unknown> = 
     throw new ConfigError(`${label}: input must be an array, an iterable or a Node Readable of batches, got ${describeItem(input)}`, ['input']);
   if (input === undefined && def.role !== 'source') throw new ConfigError(`${label}: a ${def.role} stage needs input batches`, ['input']);
 
-  const outDir = settings.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `recpost-${name}-`));
-  fs.mkdirSync(outDir, { recursive: true });
-  const runId = settings.runId ?? name;
-  const artifacts = settings.artifacts instanceof ArtifactMap ? settings.artifacts : artifactMap(settings.artifacts ?? []);
-  const metrics: MetricRecord[] = [];
-  const counters: StageCounters = { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 };
-  const ctx: StageContext = {
-    outDir,
-    runId,
-    seed: settings.seed ?? 0,
-    log: settings.logger ?? stderrLogger(true),
-    progress: settings.progress ?? false,
-    artifacts,
-    counters,
-    allMetrics: () => metrics,
-    emitMetric(rec) {
-      const full = metricRecord({ ...rec, run: rec.run ?? runId });
-      metrics.push(full);
-      settings.onMetric?.(full);
-    },
-  };
+  if (settings.outDir !== undefined) fs.mkdirSync(settings.outDir, { recursive: true });
+  const ctx = stageContext(settings, name);
+  const { outDir, artifacts, counters, metrics } = ctx;
   let inst;
   try {
     inst = def.create(config, ctx);
