@@ -9,7 +9,9 @@
  *       id: ingest                 # optional label used in reports
  *       with: { path: data/ratings.dat }   # the stage's options
  *
- * Relative paths inside `with` are resolved against the current directory;
+ * Relative input paths of source stages are read relative to the pipeline
+ * file's directory; out_dir and everything the run writes are relative to the
+ * current directory (pipelines/input-paths.ts);
  * `${out_dir}`, `${name}` and `${seed}` in string options are replaced by the
  * run's values (after the CLI's --out and --seed).
  */
@@ -20,8 +22,10 @@ import { checkStageTables } from './table-check.js';
 import { getStage, stageNames } from '../stages/registry.js';
 import type { AnyStageDefinition } from '../stages/core/stage.js';
 import { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
+import { rebaseInputPaths } from './input-paths.js';
 
 export { parsePipelineDocument, type Locator, type PathSegment } from './pipeline-document.js';
+export { rebaseInputPaths } from './input-paths.js';
 
 export interface StageSpec {
   stage: string;
@@ -64,6 +68,7 @@ export function parsePipelineText(text: string, source: string): unknown {
 export function loadPipelineFile(file: string): ResolvedPipeline {
   if (!fs.existsSync(file)) throw new ConfigError(`pipeline file not found: ${file}`, ['missing file']);
   const { raw, locate } = parsePipelineDocument(fs.readFileSync(file, 'utf8'), file);
+  rebaseInputPaths(raw, path.dirname(file));
   return resolvePipeline(raw, file, locate);
 }
 

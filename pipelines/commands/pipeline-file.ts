@@ -80,7 +80,8 @@ export async function loadPipelineForCli(file: string, opts: PipelineFileOptions
   if (opts.seed !== undefined) doc.seed = opts.seed;
   if (opts.out !== undefined) doc.out_dir = opts.out;
   const located = hideOverridden(locate, [...overridden, ...(opts.seed !== undefined ? [['seed']] : []), ...(opts.out !== undefined ? [['out_dir']] : [])]);
-  const { resolvePipeline } = await import('../spec.js');
+  const { rebaseInputPaths, resolvePipeline } = await import('../spec.js');
+  rebaseInputPaths(doc, path.dirname(file), overridden);
   const p = resolvePipeline(doc, file, located);
   const problems = missingInputs(p).map(({ index, field, value }) => {
     const loc = located(['stages', index, 'with', ...field], false);

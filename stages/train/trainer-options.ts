@@ -5,9 +5,9 @@
  * backend and where the input waits, and the common options of the offline
  * trainers.
  */
-import type { FieldSpec, Fields, ObjectField } from '../core/config-schema.js';
+import type { FieldSpec, Fields, ObjectField, UnionField } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
-import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
+import { OFFLINE_OBJECTIVES, objectiveUnionField } from '../weighting/registry.js';
 import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import { BACKEND_CHOICES } from './backend.js';
 
@@ -56,7 +56,8 @@ export function objectiveField(defaultName = 'bc'): ObjectField & { default: Rec
 /** The objective option and where its global statistics come from: the first options of every offline trainer stage. */
 export function objectiveFields(defaultName = 'bc') {
   return {
-    objective: objectiveField(defaultName),
+    // A tagged union: the named objective's own options only (a stray option of another objective is an error at validation).
+    objective: objectiveUnionField(defaultName) as UnionField & { default: { name: string } },
     stats_path: { type: 'string', doc: 'reward_stats.json for objectives that need global statistics (default: the reward_stats artifact).' },
   } as const satisfies Fields;
 }

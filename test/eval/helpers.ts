@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import type { Batch, ListColumn } from '../../stages/core/batch.js';
 import type { AnyStageDefinition, StageContext, StageDefinition } from '../../stages/core/stage.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import type { MetricRecord } from '../../schemas/metric-record.js';
 import { runPipeline, type RunResult } from '../../pipelines/runner.js';
+import { stageContext } from '../../pipelines/run-stage.js';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
@@ -181,24 +182,11 @@ export function fakePolicy(numItems: number, o: FakePolicyOptions = {}): EvalPol
   return policy;
 }
 
-/** A stage context for calling stage instances directly. */
+/** A stage context for calling stage instances directly (the public builder, plus the logged lines). */
 export function testContext(overrides: Partial<StageContext> = {}): StageContext & { records: MetricRecord[]; lines: string[] } {
-  const records: MetricRecord[] = [];
   const log = memoryLogger();
-  return {
-    outDir: os.tmpdir(),
-    runId: 'test',
-    seed: 3,
-    log,
-    lines: log.lines,
-    progress: false,
-    artifacts: new Map(),
-    counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
-    emitMetric: (r) => records.push(metricRecord({ ...r, run: r.run ?? 'test' })),
-    allMetrics: () => records,
-    records,
-    ...overrides,
-  };
+  const ctx = stageContext({ outDir: os.tmpdir(), runId: 'test', seed: 3, logger: log });
+  return { ...ctx, lines: log.lines, records: ctx.metrics, ...overrides };
 }
 
 /** A source stage emitting the given batches (tests only). */

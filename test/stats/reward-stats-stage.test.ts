@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { applyStage } from '../../stages/core/stage-driver.js';
-import { ArtifactMap } from '../../stages/core/artifacts.js';
+import { stageContext } from '../../pipelines/run-stage.js';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Batch, ListColumn } from '../../stages/core/batch.js';
@@ -17,17 +17,7 @@ import { RewardStats } from '../../stages/stats/reward-stats.js';
 import { captureSink, rng, runStages, tmpDir } from './helpers.js';
 
 function fakeCtx(outDir: string): StageContext {
-  return {
-    outDir,
-    runId: 't',
-    seed: 0,
-    log: memoryLogger(),
-    progress: false,
-    artifacts: new ArtifactMap(),
-    emitMetric: () => {},
-    allMetrics: () => [],
-    counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
-  };
+  return stageContext({ outDir, runId: 't', seed: 0, logger: memoryLogger() });
 }
 
 /** Example-like batches with every column kind: lists, int64, int8, float32, text. */

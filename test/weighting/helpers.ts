@@ -6,28 +6,15 @@ import { artifactMap } from '../../stages/core/artifacts.js';
 import { applyStage } from '../../stages/core/stage-driver.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import type { AnyStageDefinition, StageContext, StageInstance } from '../../stages/core/stage.js';
-import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import type { MetricRecord } from '../../schemas/metric-record.js';
+import { stageContext } from '../../pipelines/run-stage.js';
 
 /** mulberry32: deterministic uniform numbers in [0, 1). */
 export { mulberry32 as rng } from '../helpers/mulberry32.js';
 
+/** A stage context recording metrics (the public builder, with this suite's run id, seed and artifacts). */
 export function testCtx(entries: Map<string, unknown> = new Map()): StageContext & { metrics: MetricRecord[] } {
-  const artifacts = artifactMap(entries);
-  const metrics: MetricRecord[] = [];
-  return {
-    outDir: '/nonexistent',
-    runId: 'test',
-    seed: 3,
-    log: memoryLogger(),
-    progress: false,
-    artifacts,
-    counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 },
-    emitMetric(r) {
-      metrics.push(metricRecord({ ...r, run: r.run ?? 'test' }));
-    },
-    allMetrics: () => metrics,
-    metrics,
-  };
+  return stageContext({ outDir: '/nonexistent', runId: 'test', seed: 3, logger: memoryLogger(), artifacts: artifactMap(entries) });
 }
 
 export function createStage(def: AnyStageDefinition, config: Record<string, unknown>, ctx: StageContext): StageInstance {
