@@ -14,7 +14,11 @@
  * the end of each epoch: loss, nll, w_mean, w_max, ess, grad_norm,
  * examples_per_s, the model's own terms (reward_mse) and the objective's
  * diagnostics, each the mean over the steps of the interval with
- * count = the examples (targets) it covered.
+ * count = the examples (targets) it covered; with a learning-rate schedule
+ * (lr-schedule.ts) also lr, the mean rate of the interval's steps.
+ *
+ * Early stopping (early-stopping.ts) watches a validation metric returned by
+ * `onEpochEnd`; its state travels in the checkpoints' `extra.earlyStopping`.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +31,8 @@ import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
+import { initialEarlyStopping, observeValidation, restoreEarlyStopping, shouldStop, type EarlyStoppingRule, type EarlyStoppingState } from './early-stopping.js';
+import { lrAt, type LrSchedule } from './lr-schedule.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
 import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
@@ -82,6 +88,12 @@ export interface OfflineTrainerOptions {
   /** Checkpoints kept (checkpoint-retention.ts); 0/undefined = all, which bounds how many a run may plan. */
   keepLast?: number;
   keepBest?: number;
+  /** Learning rate per step (undefined: adam.lr at every step). */
+  lrSchedule?: LrSchedule;
+  /** Steps the schedule spans (undefined/0: epochs × batches per epoch). */
+  lrTotalSteps?: number;
+  /** Stop when this validation metric (from onEpochEnd) stops improving (undefined: off). */
+  earlyStopping?: EarlyStoppingRule;
 }
 
 export interface TrainingRecord {
@@ -99,8 +111,12 @@ export interface TrainerHooks {
   label?: string;
   /** Called after each checkpoint is written. */
   onCheckpoint?(info: CheckpointInfo): void;
-  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss; a number returned is the validation score (lower is better) recorded in that epoch's checkpoint. */
-  onEpochEnd?(epoch: number, step: number): number | void;
+  /**
+   * Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. A number returned is
+   * the validation nll (lower is better) recorded in that epoch's checkpoint; an object returns several validation metrics by
+   * name (nll, ndcg@10, …), of which early stopping watches one.
+   */
+  onEpochEnd?(epoch: number, step: number): number | Record<string, number> | void;
 }
 
 export interface CheckpointInfo {
@@ -119,9 +135,18 @@ export interface OfflineTrainResult {
   /** Mean loss of the last epoch. */
   lastEpochLoss: number;
   stoppedEarly: boolean;
+  /** Set when early stopping ended (or, on resume, had already ended) the run. */
+  earlyStopped?: EarlyStopInfo;
 }
 
-const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll']);
+/** Where early stopping ended a run, and its best validation. */
+export interface EarlyStopInfo {
+  step: number;
+  epoch: number;
+  state: EarlyStoppingState;
+}
+
+const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll', 'lr']);
 
 /** Per-metric sums over the steps of a logging interval (metrics measured on some steps only average over those). */
 class Interval {
@@ -196,6 +221,14 @@ export async function trainOffline<P extends PreparedBatch>(
   let epochSteps = 0;
   let lastEpochLoss = NaN;
   let stoppedEarly = false;
+  const esRule = opts.earlyStopping;
+  let es = esRule ? (resume ? restoreEarlyStopping(resume.meta.extra?.earlyStopping, esRule) : initialEarlyStopping(esRule)) : undefined;
+  let earlyStopped: EarlyStopInfo | undefined;
+  if (esRule && es && shouldStop(es, esRule)) {
+    earlyStopped = { step: adam.step, epoch, state: es };
+    hooks.log?.info(`${label}: early stopping had already stopped this run at step ${adam.step}; best valid ${es.metric} ${es.best} at epoch ${es.bestEpoch} (step ${es.bestStep}); not training further`);
+  }
+  const lrTotal = opts.lrTotalSteps && opts.lrTotalSteps > 0 ? opts.lrTotalSteps : opts.epochs * batchesPerEpoch;
 
   const flush = () => {
     if (interval.steps === 0) return;
@@ -208,7 +241,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   let lastSavedStep = -1;
-  let validation: { metric: string; value: number } | undefined;
+  let validation: { metric: string; value: number; mode?: 'min' | 'max' } | undefined;
   const saveCheckpoint = (position: { epoch: number; batch: number }) => {
     if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
     const step = adam.step;
@@ -231,7 +264,7 @@ export async function trainOffline<P extends PreparedBatch>(
         objectiveState: state,
         rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
-        extra: opts.extra,
+        extra: es ? { ...opts.extra, earlyStopping: es } : opts.extra,
         ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
         ...(validation && position.batch === 0 ? { validation } : {}),
       },
@@ -244,7 +277,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   try {
-    outer: for (; epoch < opts.epochs; epoch++) {
+    outer: for (; epoch < opts.epochs && !earlyStopped; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
       const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch);
       for (; batch < batchesPerEpoch; batch++) {
@@ -272,7 +305,8 @@ export async function trainOffline<P extends PreparedBatch>(
         const named = new Map<string, tf.Tensor>();
         for (const [vn, g] of Object.entries(grads)) named.set(task.params.nameOf(vn)!, g);
         const norm = globalNorm([...named.values()]);
-        adam.apply(named, clipScale(norm, opts.clipNorm));
+        const lr = opts.lrSchedule ? lrAt(step, lrTotal, opts.lrSchedule) : opts.adam.lr;
+        adam.apply(named, clipScale(norm, opts.clipNorm), lr);
         const loss = value.dataSync()[0]!;
         const nll = nllT!.dataSync()[0]!;
         const extraValues = Object.entries(extras).map(([k, t]) => [k, t.dataSync()[0]!] as const);
@@ -286,6 +320,7 @@ export async function trainOffline<P extends PreparedBatch>(
         interval.add('nll', nll);
         for (const [k, v] of extraValues) interval.add(k, v);
         interval.add('grad_norm', norm);
+        if (opts.lrSchedule) interval.add('lr', lr);
         interval.add('w_mean', ws.mean);
         interval.add('w_max', ws.max);
         interval.add('ess', ws.ess);
@@ -323,15 +358,37 @@ export async function trainOffline<P extends PreparedBatch>(
       epochLossSum = 0;
       epochNllSum = 0;
       const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
-      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : undefined;
+      const scores = typeof score === 'number' ? { nll: score } : (score ?? undefined);
+      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : scores?.nll !== undefined ? { metric: 'valid_nll', value: scores.nll } : undefined;
+      let improved = false;
+      let stopNow = false;
+      const watched = esRule ? scores?.[esRule.metric] : undefined;
+      if (esRule && es && watched !== undefined) {
+        ({ state: es, improved } = observeValidation(es, esRule, watched, epoch + 1, adam.step));
+        stopNow = shouldStop(es, esRule);
+        // keep_best ranks checkpoints by the watched metric.
+        validation = { metric: `valid_${esRule.metric}`, value: watched, ...(esRule.mode === 'max' ? { mode: 'max' as const } : {}) };
+      }
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;
-      if (last || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      // Early stopping writes a checkpoint at every improvement (the best is on disk) and at the stop (a resume trains no further).
+      if (last || improved || stopNow || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      if (stopNow && es && esRule) {
+        earlyStopped = { step: adam.step, epoch: epoch + 1, state: es };
+        hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'early_stopped', value: adam.step, count: 1 });
+        const best = checkpoints.find((c) => c.step === es!.bestStep);
+        hooks.log?.info(
+          `${label}: early stopping after epoch ${epoch + 1} (step ${adam.step}): valid ${esRule.metric} did not improve by more than ${esRule.minDelta} for ${esRule.patience} validation(s); ` +
+            `best ${es.best} at epoch ${es.bestEpoch} (step ${es.bestStep})${best ? `, checkpoint ${best.dir}` : ''}`,
+        );
+        epoch++;
+        break;
+      }
     }
   } finally {
     adam.dispose();
   }
-  if (!stoppedEarly) epoch = Math.max(epoch, opts.epochs);
-  return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly };
+  if (!stoppedEarly && !earlyStopped) epoch = Math.max(epoch, opts.epochs);
+  return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly, ...(earlyStopped ? { earlyStopped } : {}) };
 }

@@ -27,7 +27,7 @@ import {
   trainerHooks,
   trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields } from './trainer-options.js';
+import { commonTrainFields, lrScheduleProblems, objectiveFields } from './trainer-options.js';
 
 const trainGaussianFields = {
   ...objectiveFields('bc'),
@@ -82,7 +82,7 @@ export const trainGaussianStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainGaussianFields,
-  check: (cfg) => (cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]),
+  check: (cfg) => [...(cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]), ...lrScheduleProblems(cfg)],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
     const { stage, seed, root, label } = run;

@@ -28,7 +28,9 @@ import {
   trainerHooks,
   trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields } from './trainer-options.js';
+import { commonTrainFields, earlyStoppingFields, lrScheduleProblems, objectiveFields } from './trainer-options.js';
+import { resolveMode } from './early-stopping.js';
+import { validationRankingMetrics } from './validation-ranking.js';
 
 const trainSasrecFields = {
   ...objectiveFields('bc'),
@@ -51,6 +53,7 @@ const trainSasrecFields = {
   reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
   phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
   valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
+  ...earlyStoppingFields(),
 } as const satisfies Fields;
 
 export type TrainSasrecConfig = ConfigOf<typeof trainSasrecFields>;
@@ -97,9 +100,17 @@ export const trainSasrecStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainSasrecFields,
-  check: (cfg) => (cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
+  check: (cfg) => [
+    ...(cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
+    ...lrScheduleProblems(cfg),
+    ...(cfg.early_stopping && cfg.valid_every === 0 ? ['early_stopping needs validation: set valid_every > 0'] : []),
+  ],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
+    const es = cfg.early_stopping;
+    const esRule = es ? { metric: es.metric, patience: es.patience, minDelta: es.min_delta, mode: resolveMode(es.metric, es.mode) } : undefined;
+    // With keep_last bounding the checkpoints, early stopping also keeps the best one (ranked by the watched metric).
+    if (esRule && run.retention.keepLast > 0) run.retention.keepBest = Math.max(1, run.retention.keepBest);
     const { stage, method, seed, root, label } = run;
     // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
     const prepare = () => {
@@ -169,20 +180,28 @@ export const trainSasrecStage = defineStage({
           objective,
           {
             ...offlineTrainerOptions(cfg, run, data),
+            ...(esRule ? { earlyStopping: esRule } : {}),
             trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
           },
           {
             ...trainerHooks(ctx, run),
             onEpochEnd: (epoch, step) => {
               if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
-              const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+              const policy = new SasrecPolicy(params, config);
+              const nll = policy.meanNll(held, held.targets);
               ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
-              return nll;
+              if (!esRule || esRule.metric === 'nll') return nll;
+              // Ranking metrics only when early stopping watches one (they score the whole catalog).
+              const ranking = validationRankingMetrics(policy, held);
+              const value = ranking[esRule.metric]!;
+              ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: esRule.metric, value, count: held.targets.length });
+              return { nll, [esRule.metric]: value };
             },
           },
           resume,
         );
-        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+        if (esRule && !held.targets.length) ctx.log.warn(`${label}: early_stopping has no validation rows (split valid) to watch; every epoch was trained`);
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
       } finally {
         params.dispose();
         clearConstantCaches();

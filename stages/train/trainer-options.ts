@@ -10,6 +10,8 @@ import type { ConfigOf } from '../core/config-types.js';
 import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import { BACKEND_CHOICES } from './backend.js';
+import { EARLY_STOPPING_METRICS } from './early-stopping.js';
+import { LR_DECAYS, type LrSchedule } from './lr-schedule.js';
 
 /**
  * The union of the options of every entry of a registry (objectives, group
@@ -80,6 +82,61 @@ export function adamConfig(cfg: OptimiserConfig): AdamConfig {
   return { ...DEFAULT_ADAM, lr: cfg.lr, weightDecay: cfg.weight_decay };
 }
 
+/**
+ * The `lr_schedule` option (lr-schedule.ts). Absent by default: the rate is
+ * `lr` at every step, exactly as before schedules existed. `stepsWhat`
+ * names what the run's steps are, for the docs of `total_steps`.
+ */
+export function lrScheduleFields(stepsWhat: string) {
+  return {
+    lr_schedule: {
+      type: 'object',
+      fields: {
+        warmup_steps: { type: 'integer', min: 0, default: 0, doc: 'Optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none).' },
+        decay: { type: 'string', enum: LR_DECAYS, default: 'none', doc: 'After the warmup: none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.' },
+        min_lr: { type: 'number', min: 0, default: 0, doc: 'The learning rate the decay ends at (at most lr).' },
+        total_steps: { type: 'integer', min: 0, default: 0, doc: `Steps the warmup and decay span (0 = the whole run: ${stepsWhat}); later steps stay at min_lr.` },
+      },
+      doc: 'Learning-rate schedule { warmup_steps, decay: none | cosine | linear, min_lr, total_steps }, recording the rate as metric lr (split train). Default: none, a constant lr. Part of what a resume must repeat.',
+    },
+  } as const satisfies Fields;
+}
+
+export type LrScheduleConfig = NonNullable<ConfigOf<ReturnType<typeof lrScheduleFields>>['lr_schedule']>;
+
+/** The schedule of `lr_schedule` (undefined when absent: constant lr). */
+export function lrScheduleOf(lr: number, cfg: LrScheduleConfig | undefined): LrSchedule | undefined {
+  return cfg ? { lr, warmupSteps: cfg.warmup_steps, decay: cfg.decay, minLr: cfg.min_lr } : undefined;
+}
+
+/** The cross-field check of `lr_schedule` against `lr`, for a stage's `check`. */
+export function lrScheduleProblems(cfg: { lr: number; lr_schedule?: LrScheduleConfig }): string[] {
+  const s = cfg.lr_schedule;
+  return s && s.min_lr > cfg.lr ? [`lr_schedule.min_lr (${s.min_lr}) must be at most lr (${cfg.lr})`] : [];
+}
+
+/**
+ * The `early_stopping` option (early-stopping.ts) of a trainer that measures
+ * validation metrics. Absent by default: every epoch is trained.
+ */
+export function earlyStoppingFields() {
+  return {
+    early_stopping: {
+      type: 'object',
+      fields: {
+        metric: { type: 'string', enum: EARLY_STOPPING_METRICS, default: 'nll', doc: 'Validation metric watched (split valid, measured every valid_every epochs): nll (mean −log π of the validation targets) or a ranking metric of the validation targets against the catalog, history excluded.' },
+        patience: { type: 'integer', min: 1, default: 3, doc: 'Stop after this many validations in a row without improvement.' },
+        min_delta: { type: 'number', min: 0, default: 0, doc: 'An improvement must beat the best value by more than this.' },
+        mode: { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', doc: 'min: lower is better; max: higher is better; auto: min for nll, max for ranking metrics.' },
+      },
+      doc:
+        'Early stopping { metric, patience, min_delta, mode } (default: none, every epoch is trained). Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch; with keep_last set the best checkpoint is kept too, ranked by the watched metric. Resuming from a stopped run trains no further unless patience (or the metric) changes.',
+    },
+  } as const satisfies Fields;
+}
+
+export type EarlyStoppingOptions = NonNullable<ConfigOf<ReturnType<typeof earlyStoppingFields>>['early_stopping']>;
+
 /** Backend choice and where the input waits to be passed on: options of every trainer stage. */
 export function backendAndInputFields() {
   return {
@@ -117,6 +174,7 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
     keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
+    ...lrScheduleFields('epochs × steps per epoch'),
     ...backendAndInputFields(),
   } as const satisfies Fields;
 }
