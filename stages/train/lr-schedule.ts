@@ -7,7 +7,7 @@
  * For 0-based step t, base rate η, floor η_min, W warmup steps and T steps in all:
  *
  *   t < W:   η · (t + 1) / W                                   (warmup)
- *   else     p = min(1, (t − W) / max(1, T − W))
+ *   else     p = min(1, (t − W) / (T − W))     (p = 1 when T ≤ W)
  *     none:   η
  *     linear: η − (η − η_min) · p
  *     cosine: η_min + (η − η_min) · (1 + cos(π p)) / 2          (Loshchilov & Hutter, 2017, Eq. 5, one cycle)
@@ -34,7 +34,8 @@ export function lrAt(step: number, total: number, cfg: LrSchedule): number {
   const { lr, warmupSteps: w, decay, minLr } = cfg;
   if (w > 0 && step < w) return (lr * (step + 1)) / w;
   if (decay === 'none') return lr;
-  const p = Math.min(1, Math.max(0, (step - w) / Math.max(1, total - w)));
+  // A run no longer than its warmup has nothing left to decay over: it is at the end.
+  const p = total > w ? Math.min(1, Math.max(0, (step - w) / (total - w))) : 1;
   if (decay === 'linear') return lr - (lr - minLr) * p;
   return minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * p))) / 2;
 }
