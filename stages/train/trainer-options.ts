@@ -109,6 +109,21 @@ export function lrScheduleOf(lr: number, cfg: LrScheduleConfig | undefined): LrS
   return cfg ? { lr, warmupSteps: cfg.warmup_steps, decay: cfg.decay, minLr: cfg.min_lr } : undefined;
 }
 
+/** The steps a schedule spans: its total_steps, else `runSteps` (the whole run). */
+export function lrTotalSteps(cfg: LrScheduleConfig | undefined, runSteps: number): number {
+  return cfg && cfg.total_steps > 0 ? cfg.total_steps : runSteps;
+}
+
+/**
+ * `cfg` with lr_schedule.total_steps resolved to `total` when the schedule
+ * decays, for the training configuration a resume must repeat: a resume that
+ * changes the run's length (epochs, updates) would bend the decay, so it is
+ * refused rather than silently continued on another curve.
+ */
+export function withResolvedLrSpan<C extends { lr_schedule?: LrScheduleConfig }>(cfg: C, total: number): C {
+  return cfg.lr_schedule && cfg.lr_schedule.decay !== 'none' ? { ...cfg, lr_schedule: { ...cfg.lr_schedule, total_steps: total } } : cfg;
+}
+
 /** The cross-field check of `lr_schedule` against `lr`, for a stage's `check`. */
 export function lrScheduleProblems(cfg: { lr: number; lr_schedule?: LrScheduleConfig }): string[] {
   const s = cfg.lr_schedule;
