@@ -88,18 +88,27 @@ export function adamConfig(cfg: OptimiserConfig): AdamConfig {
  * names what the run's steps are, for the docs of `total_steps`.
  */
 export function lrScheduleFields(stepsWhat: string) {
+  const fields = {
+    warmup_steps: { type: 'integer', min: 0, default: 0, doc: 'optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none).' },
+    decay: { type: 'string', enum: LR_DECAYS, default: 'none', doc: 'after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.' },
+    min_lr: { type: 'number', min: 0, default: 0, doc: 'the rate the decay ends at (at most lr).' },
+    total_steps: { type: 'integer', min: 0, default: 0, doc: `steps the warmup and decay span (0 = the whole run: ${stepsWhat}); later steps stay at min_lr.` },
+  } as const satisfies Fields;
   return {
     lr_schedule: {
       type: 'object',
-      fields: {
-        warmup_steps: { type: 'integer', min: 0, default: 0, doc: 'Optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none).' },
-        decay: { type: 'string', enum: LR_DECAYS, default: 'none', doc: 'After the warmup: none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.' },
-        min_lr: { type: 'number', min: 0, default: 0, doc: 'The learning rate the decay ends at (at most lr).' },
-        total_steps: { type: 'integer', min: 0, default: 0, doc: `Steps the warmup and decay span (0 = the whole run: ${stepsWhat}); later steps stay at min_lr.` },
-      },
-      doc: 'Learning-rate schedule { warmup_steps, decay: none | cosine | linear, min_lr, total_steps }, recording the rate as metric lr (split train). Default: none, a constant lr. Part of what a resume must repeat.',
+      fields,
+      doc: withOptionDocs(
+        'Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval\'s steps, or over each update\'s steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run\'s length is refused). Options:',
+        fields,
+      ),
     },
   } as const satisfies Fields;
+}
+
+/** `intro` followed by each sub-option with its default, for an object option's doc (the stage reference shows top-level options only). */
+function withOptionDocs(intro: string, fields: Fields): string {
+  return [intro, ...Object.entries(fields).map(([k, f]) => `${k} (${'enum' in f && f.enum ? f.enum.join(' / ') : f.type}, default ${JSON.stringify(f.default)}): ${f.doc}`)].join(' ');
 }
 
 export type LrScheduleConfig = NonNullable<ConfigOf<ReturnType<typeof lrScheduleFields>>['lr_schedule']>;
@@ -135,17 +144,25 @@ export function lrScheduleProblems(cfg: { lr: number; lr_schedule?: LrScheduleCo
  * validation metrics. Absent by default: every epoch is trained.
  */
 export function earlyStoppingFields() {
+  const fields = {
+    metric: {
+      type: 'string',
+      enum: EARLY_STOPPING_METRICS,
+      default: 'nll',
+      doc: 'the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows).',
+    },
+    patience: { type: 'integer', min: 1, default: 3, doc: 'stop after this many validations in a row without improvement.' },
+    min_delta: { type: 'number', min: 0, default: 0, doc: 'an improvement must beat the best value by more than this.' },
+    mode: { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', doc: 'min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics.' },
+  } as const satisfies Fields;
   return {
     early_stopping: {
       type: 'object',
-      fields: {
-        metric: { type: 'string', enum: EARLY_STOPPING_METRICS, default: 'nll', doc: 'Validation metric watched (split valid, measured every valid_every epochs): nll (mean −log π of the validation targets) or a ranking metric of the validation targets against the catalog, history excluded.' },
-        patience: { type: 'integer', min: 1, default: 3, doc: 'Stop after this many validations in a row without improvement.' },
-        min_delta: { type: 'number', min: 0, default: 0, doc: 'An improvement must beat the best value by more than this.' },
-        mode: { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', doc: 'min: lower is better; max: higher is better; auto: min for nll, max for ranking metrics.' },
-      },
-      doc:
-        'Early stopping { metric, patience, min_delta, mode } (default: none, every epoch is trained). Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch; with keep_last set the best checkpoint is kept too, ranked by the watched metric. Resuming from a stopped run trains no further unless patience (or the metric) changes.',
+      fields,
+      doc: withOptionDocs(
+        'Early stopping on a validation metric (early-stopping.ts). Default: none, every epoch is trained. Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement, so the best one is on disk; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch and its checkpoint. With keep_last set, keep_best is at least 1 and ranks checkpoints by the watched metric. Resuming a stopped run trains no further unless patience or the metric is changed. Options:',
+        fields,
+      ),
     },
   } as const satisfies Fields;
 }
@@ -187,7 +204,7 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
     stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
     keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
-    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off).' },
+    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; with early_stopping, best by its metric; 0 = off).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
     ...lrScheduleFields('epochs × steps per epoch'),
     ...backendAndInputFields(),
