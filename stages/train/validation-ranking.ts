@@ -1,31 +1,63 @@
 /**
  * Ranking metrics of the validation targets during training (for early
- * stopping on ndcg@10, hr@10 or mrr): each held-out context is scored
- * against the whole catalog, its history excluded as in evaluate_ranking
- * (ranking-metrics.ts), and the per-target values are averaged.
+ * stopping on ndcg@10, hr@10 or mrr). Each held-out context is scored
+ * against the whole catalog and its target ranked among the items outside
+ * its history, with the definitions of evaluate_ranking (ranking-metrics.ts;
+ * written again here because trainers never import evaluation):
+ *
+ *   rank = #{ j ∈ 1..N−1, j not in the history (the target aside) : s_j ≥ s_target }
+ *   ndcg@10 = [rank ≤ 10] / log₂(rank + 1),  hr@10 = [rank ≤ 10],  mrr = 1 / rank
+ *
+ * averaged over the validation targets.
  */
-import { metricValuesOfRank, rankingMetricNames, targetRanks } from '../eval/ranking-metrics.js';
 import type { SasrecPolicy } from './sasrec-policy.js';
 
-const KS = [10] as const;
 /** Contexts scored at once (bounds the [rows × catalog] score buffer). */
 const ROWS_PER_CHUNK = 256;
+const K = 10;
 
-/** Mean ndcg@10, hr@10 and mrr of `targets` given `contexts` under `policy`. */
-export function validationRankingMetrics(policy: Pick<SasrecPolicy, 'logitsSync' | 'numItems'>, held: { offsets: Int32Array; values: Int32Array; targets: Int32Array }): Record<string, number> {
-  const names = rankingMetricNames(KS);
-  const sums = new Float64Array(names.length);
+/** Rank of `target` among items 1..numItems−1 of row `r` of `scores`, items of `history` (other than the target) excluded. */
+function rankOf(scores: Float32Array, r: number, numItems: number, target: number, history: Int32Array, seen: Int32Array): number {
+  const base = r * numItems;
+  const st = scores[base + target]!;
+  if (Number.isNaN(st)) return numItems - 1;
+  let rank = 0;
+  for (let j = 1; j < numItems; j++) if (scores[base + j]! >= st) rank++;
+  // History items scored at or above the target do not count; each item once.
+  const mark = r + 1;
+  for (const j of history) {
+    if (j < 1 || j >= numItems || j === target || seen[j] === mark) continue;
+    seen[j] = mark;
+    if (scores[base + j]! >= st) rank--;
+  }
+  return rank;
+}
+
+/** Mean ndcg@10, hr@10 and mrr of `held.targets` given their contexts under `policy`. */
+export function validationRankingMetrics(
+  policy: Pick<SasrecPolicy, 'logitsSync' | 'numItems'>,
+  held: { offsets: Int32Array; values: Int32Array; targets: Int32Array },
+): Record<'ndcg@10' | 'hr@10' | 'mrr', number> {
+  const n = policy.numItems;
   const rows = held.targets.length;
-  const values = new Float64Array(names.length);
+  let ndcg = 0;
+  let hr = 0;
+  let mrr = 0;
   for (let s = 0; s < rows; s += ROWS_PER_CHUNK) {
     const e = Math.min(rows, s + ROWS_PER_CHUNK);
     const base = held.offsets[s]!;
-    const contexts = { kind: 'list' as const, offsets: Int32Array.from(held.offsets.subarray(s, e + 1), (o) => o - base), values: held.values.subarray(base, held.offsets[e]!) };
-    const ranks = targetRanks(policy.logitsSync(contexts), policy.numItems, held.targets.subarray(s, e), contexts);
-    for (const r of ranks) {
-      metricValuesOfRank(r, KS, values);
-      for (let i = 0; i < names.length; i++) sums[i]! += values[i]!;
+    const offsets = Int32Array.from(held.offsets.subarray(s, e + 1), (o) => o - base);
+    const values = held.values.subarray(base, held.offsets[e]!);
+    const scores = policy.logitsSync({ kind: 'list', offsets, values });
+    const seen = new Int32Array(n);
+    for (let r = 0; r < e - s; r++) {
+      const rank = rankOf(scores, r, n, held.targets[s + r]!, values.subarray(offsets[r]!, offsets[r + 1]!), seen);
+      if (rank <= K) {
+        ndcg += 1 / Math.log2(rank + 1);
+        hr += 1;
+      }
+      mrr += 1 / rank;
     }
   }
-  return Object.fromEntries(names.map((n, i) => [n, rows ? sums[i]! / rows : NaN]));
+  return { 'ndcg@10': rows ? ndcg / rows : NaN, 'hr@10': rows ? hr / rows : NaN, mrr: rows ? mrr / rows : NaN };
 }

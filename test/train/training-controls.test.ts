@@ -21,6 +21,8 @@ import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import { writeParquetFile } from '../../stages/io/parquet.js';
 import { validationRankingMetrics } from '../../stages/train/validation-ranking.js';
+import { Rng } from '../../stages/train/rng.js';
+import { rankingMetricSums, targetRanks } from '../../stages/eval/ranking-metrics.js';
 import { bcObjective, simulateLog } from './helpers.js';
 
 const log = simulateLog({ users: 48, length: 14, numItems: 30, seed: 3 });
@@ -155,6 +157,33 @@ describe('validation ranking metrics', () => {
     expect(m['hr@10']).toBeCloseTo(1, 12);
     expect(m['ndcg@10']).toBeCloseTo((1 / Math.log2(3) + 1 + 1 / Math.log2(5)) / 3, 12);
     expect(m.mrr).toBeCloseTo((1 / 2 + 1 + 1 / 4) / 3, 12);
+  });
+
+  it('agree with evaluate_ranking on random scores with ties and repeated history items (300 rows, several chunks)', () => {
+    const numItems = 40;
+    const rows = 300;
+    const rng = new Rng(7, 1);
+    // Scores on a coarse grid so ties are common.
+    const scores = Float32Array.from({ length: rows * numItems }, (_, i) => (i % numItems === 0 ? -Infinity : rng.int(6)));
+    const offsets = [0];
+    const values: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let k = rng.int(5); k > 0; k--) values.push(1 + rng.int(numItems - 1));
+      offsets.push(values.length);
+    }
+    const targets = Int32Array.from({ length: rows }, () => 1 + rng.int(numItems - 1));
+    const contexts = { kind: 'list' as const, offsets: Int32Array.from(offsets), values: Int32Array.from(values) };
+    // Chunks are scored in order: hand out the next rows' scores.
+    let next = 0;
+    const policy = {
+      numItems,
+      logitsSync: (c: { offsets: Int32Array }) => scores.slice(next * numItems, (next += c.offsets.length - 1) * numItems),
+    };
+    const got = validationRankingMetrics(policy, { offsets: contexts.offsets, values: contexts.values, targets });
+    expect(next).toBe(rows);
+    const ranks = targetRanks(scores, numItems, targets, contexts);
+    const sums = rankingMetricSums(ranks, [10]).get(0)!;
+    for (const m of ['ndcg@10', 'hr@10', 'mrr'] as const) expect(got[m], m).toBeCloseTo(sums[m]!.sum / sums[m]!.count, 12);
   });
 });
 
