@@ -53,8 +53,15 @@ export function improves(value: number, best: number | null, mode: 'min' | 'max'
 }
 
 /** The state after one validation value measured at (epoch, step). */
-export function observeValidation(state: EarlyStoppingState, rule: EarlyStoppingRule, value: number, epoch: number, step: number): { state: EarlyStoppingState; improved: boolean } {
-  if (improves(value, state.best, rule.mode, rule.minDelta)) return { state: { ...state, best: value, bestEpoch: epoch, bestStep: step, sinceBest: 0 }, improved: true };
+export function observeValidation(
+  state: EarlyStoppingState,
+  rule: EarlyStoppingRule,
+  value: number,
+  epoch: number,
+  step: number,
+): { state: EarlyStoppingState; improved: boolean } {
+  if (improves(value, state.best, rule.mode, rule.minDelta))
+    return { state: { ...state, best: value, bestEpoch: epoch, bestStep: step, sinceBest: 0 }, improved: true };
   return { state: { ...state, sinceBest: state.sinceBest + 1 }, improved: false };
 }
 

@@ -36,8 +36,17 @@ const STEPS_PER_EPOCH = 4;
 
 function trainerOpts(over: Partial<OfflineTrainerOptions> = {}): OfflineTrainerOptions {
   return {
-    method: 'test', seed: 5, epochs: 2, batchSize: 12, adam: { ...DEFAULT_ADAM, lr: 5e-3 }, clipNorm: 1,
-    checkpointEveryEpochs: 1, checkpointEverySteps: 0, logEvery: 1, phantomEvery: 0, ...over,
+    method: 'test',
+    seed: 5,
+    epochs: 2,
+    batchSize: 12,
+    adam: { ...DEFAULT_ADAM, lr: 5e-3 },
+    clipNorm: 1,
+    checkpointEveryEpochs: 1,
+    checkpointEverySteps: 0,
+    logEvery: 1,
+    phantomEvery: 0,
+    ...over,
   };
 }
 
@@ -47,14 +56,21 @@ async function train(opts: OfflineTrainerOptions, hooks: Partial<TrainerHooks> =
   const params = createSasrecParams(config, 1);
   const records: TrainingRecord[] = [];
   try {
-    const res = await trainOffline(sasrecTask(params, config, data, taskOpts), bcObjective(), opts, { emit: (r) => records.push(r), ...hooks }, resumeDir ? readCheckpoint(resumeDir) : undefined);
+    const res = await trainOffline(
+      sasrecTask(params, config, data, taskOpts),
+      bcObjective(),
+      opts,
+      { emit: (r) => records.push(r), ...hooks },
+      resumeDir ? readCheckpoint(resumeDir) : undefined,
+    );
     return { res, records, arrays: params.toArrays() };
   } finally {
     params.dispose();
   }
 }
 
-const sameBytes = (a: { data: Float32Array }[], b: { data: Float32Array }[]) => a.length === b.length && a.every((x, i) => Buffer.from(x.data.buffer).equals(Buffer.from(b[i]!.data.buffer)));
+const sameBytes = (a: { data: Float32Array }[], b: { data: Float32Array }[]) =>
+  a.length === b.length && a.every((x, i) => Buffer.from(x.data.buffer).equals(Buffer.from(b[i]!.data.buffer)));
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -84,10 +100,12 @@ describe('lr schedule in the offline trainer', () => {
 
 describe('early stopping in the offline trainer', () => {
   /** onEpochEnd returning scripted validation values, epoch by epoch. */
-  const scripted = (values: number[], seen: number[] = []) => (epoch: number) => {
-    seen.push(epoch);
-    return { nll: 1, watched: values[epoch - 1]! };
-  };
+  const scripted =
+    (values: number[], seen: number[] = []) =>
+    (epoch: number) => {
+      seen.push(epoch);
+      return { nll: 1, watched: values[epoch - 1]! };
+    };
 
   it('stops after `patience` validations without improvement: checkpoints at improvements and at the stop, a record and a log line; a resume trains no further', async () => {
     const root = tmpDir();
@@ -95,7 +113,11 @@ describe('early stopping in the offline trainer', () => {
     const rule = { metric: 'watched', patience: 2, minDelta: 0, mode: 'min' as const };
     const opts = trainerOpts({ epochs: 10, checkpointRoot: root, checkpointEveryEpochs: 0, earlyStopping: rule });
     const { res, records } = await train(opts, { onEpochEnd: scripted([3, 2, 2.5, 2.4, 1, 1, 1, 1, 1, 1]), log: logger, label: 'es' });
-    expect(res.earlyStopped).toMatchObject({ step: 4 * STEPS_PER_EPOCH, epoch: 4, state: { best: 2, bestEpoch: 2, bestStep: 2 * STEPS_PER_EPOCH, sinceBest: 2 } });
+    expect(res.earlyStopped).toMatchObject({
+      step: 4 * STEPS_PER_EPOCH,
+      epoch: 4,
+      state: { best: 2, bestEpoch: 2, bestStep: 2 * STEPS_PER_EPOCH, sinceBest: 2 },
+    });
     expect(res.step).toBe(16);
     expect(listCheckpoints(root).map((c) => c.step)).toEqual([4, 8, 16]);
     expect(records.filter((r) => r.metric === 'early_stopped')).toEqual([{ step: 16, epoch: 4, metric: 'early_stopped', value: 16, count: 1 }]);
@@ -115,11 +137,17 @@ describe('early stopping in the offline trainer', () => {
     expect(again.res.earlyStopped?.step).toBe(16);
     expect(seen).toEqual([]);
     expect(sameBytes(again.arrays, [...readCheckpoint(path.join(root, 'step-16')).params.values()])).toBe(true);
-    expect(logger.lines.at(-1)).toBe('es: early stopping had already stopped this run at step 16; best valid watched 2 at epoch 2 (step 8); not training further');
+    expect(logger.lines.at(-1)).toBe(
+      'es: early stopping had already stopped this run at step 16; best valid watched 2 at epoch 2 (step 8); not training further',
+    );
 
     // A larger patience lets it go on from there.
     const more: number[] = [];
-    const longer = await train({ ...opts, earlyStopping: { ...rule, patience: 3 } }, { onEpochEnd: scripted([3, 2, 2.5, 2.4, 2.3, 2.2, 2.1, 2.05, 2.01, 2.02], more) }, path.join(root, 'step-16'));
+    const longer = await train(
+      { ...opts, earlyStopping: { ...rule, patience: 3 } },
+      { onEpochEnd: scripted([3, 2, 2.5, 2.4, 2.3, 2.2, 2.1, 2.05, 2.01, 2.02], more) },
+      path.join(root, 'step-16'),
+    );
     expect(more).toEqual([5]);
     expect(longer.res.earlyStopped).toMatchObject({ epoch: 5, step: 20 });
   });
@@ -152,7 +180,11 @@ describe('validation ranking metrics', () => {
         return scores;
       },
     };
-    const m = validationRankingMetrics(policy, { offsets: Int32Array.from([0, 1, 2, 2]), values: Int32Array.from([4, 3]), targets: Int32Array.from([2, 4, 1]) });
+    const m = validationRankingMetrics(policy, {
+      offsets: Int32Array.from([0, 1, 2, 2]),
+      values: Int32Array.from([4, 3]),
+      targets: Int32Array.from([2, 4, 1]),
+    });
     expect(calls).toBe(1);
     expect(m['hr@10']).toBeCloseTo(1, 12);
     expect(m['ndcg@10']).toBeCloseTo((1 / Math.log2(3) + 1 + 1 / Math.log2(5)) / 3, 12);
@@ -197,7 +229,14 @@ describe('training controls in a pipeline', () => {
     examples = path.join(dir, 'examples.parquet');
     writeParquetFile(examples, [held.batch]);
   });
-  const pipeline = (w: Record<string, unknown>) => resolvePipeline({ seed: 4, stages: [{ stage: 'read_parquet', with: { path: examples } }, { stage: 'train_sasrec', with: { ...model, ...w } }] });
+  const pipeline = (w: Record<string, unknown>) =>
+    resolvePipeline({
+      seed: 4,
+      stages: [
+        { stage: 'read_parquet', with: { path: examples } },
+        { stage: 'train_sasrec', with: { ...model, ...w } },
+      ],
+    });
 
   it('refuses early stopping without validation and a min_lr above lr, naming the fields', () => {
     expect(() => pipeline({ early_stopping: { patience: 2 }, valid_every: 0 })).toThrow(/early_stopping needs validation: set valid_every > 0/);
@@ -213,9 +252,17 @@ describe('training controls in a pipeline', () => {
   });
 
   it('early stopping on ndcg@10 emits the validation metric each epoch and ranks checkpoints by it', async () => {
-    const res = await runPipeline(pipeline({ epochs: 3, early_stopping: { metric: 'ndcg@10', patience: 5 } }), { outDir: path.join(dir, 'ndcg'), logger: memoryLogger(), writeFiles: false });
+    const res = await runPipeline(pipeline({ epochs: 3, early_stopping: { metric: 'ndcg@10', patience: 5 } }), {
+      outDir: path.join(dir, 'ndcg'),
+      logger: memoryLogger(),
+      writeFiles: false,
+    });
     const valid = res.metrics.filter((m) => m.split === 'valid' && m.metric === 'ndcg@10');
-    expect(valid.map((m) => [m.epoch, m.count])).toEqual([[1, 40], [2, 40], [3, 40]]);
+    expect(valid.map((m) => [m.epoch, m.count])).toEqual([
+      [1, 40],
+      [2, 40],
+      [3, 40],
+    ]);
     expect(valid.every((m) => m.value > 0 && m.value <= 1)).toBe(true);
     const cks = res.artifacts.get('checkpoints') as { dir: string; epoch: number }[];
     const meta = readCheckpointMeta(cks.at(-1)!.dir);
