@@ -28,8 +28,8 @@ import {
   trainerHooks,
   trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, earlyStoppingFields, lrScheduleProblems, objectiveFields } from './trainer-options.js';
-import { resolveMode } from './early-stopping.js';
+import { commonTrainFields, earlyStoppingFields, earlyStoppingProblems, earlyStoppingRule, lrScheduleProblems, objectiveFields } from './trainer-options.js';
+import { EARLY_STOPPING_METRICS } from './early-stopping.js';
 import { validationRankingMetrics } from './validation-ranking.js';
 
 const trainSasrecFields = {
@@ -53,7 +53,7 @@ const trainSasrecFields = {
   reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
   phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
   valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
-  ...earlyStoppingFields(),
+  ...earlyStoppingFields(EARLY_STOPPING_METRICS),
 } as const satisfies Fields;
 
 export type TrainSasrecConfig = ConfigOf<typeof trainSasrecFields>;
@@ -103,12 +103,11 @@ export const trainSasrecStage = defineStage({
   check: (cfg) => [
     ...(cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
     ...lrScheduleProblems(cfg),
-    ...(cfg.early_stopping && cfg.valid_every === 0 ? ['early_stopping needs validation: set valid_every > 0'] : []),
+    ...earlyStoppingProblems(cfg),
   ],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
-    const es = cfg.early_stopping;
-    const esRule = es ? { metric: es.metric, patience: es.patience, minDelta: es.min_delta, mode: resolveMode(es.metric, es.mode) } : undefined;
+    const esRule = earlyStoppingRule(cfg.early_stopping);
     // With keep_last bounding the checkpoints, early stopping also keeps the best one (ranked by the watched metric).
     if (esRule && run.retention.keepLast > 0) run.retention.keepBest = Math.max(1, run.retention.keepBest);
     const { stage, method, seed, root, label } = run;
@@ -193,7 +192,7 @@ export const trainSasrecStage = defineStage({
               if (!esRule || esRule.metric === 'nll') return nll;
               // Ranking metrics only when early stopping watches one (they score the whole catalog).
               const ranking = validationRankingMetrics(policy, held);
-              const value = ranking[esRule.metric]!;
+              const value = ranking[esRule.metric as keyof typeof ranking];
               ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: esRule.metric, value, count: held.targets.length });
               return { nll, [esRule.metric]: value };
             },

@@ -10,7 +10,7 @@ import type { ConfigOf } from '../core/config-types.js';
 import { OFFLINE_OBJECTIVES } from '../weighting/registry.js';
 import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import { BACKEND_CHOICES } from './backend.js';
-import { EARLY_STOPPING_METRICS } from './early-stopping.js';
+import { resolveMode, type EarlyStoppingMetric, type EarlyStoppingRule } from './early-stopping.js';
 import { LR_DECAYS, type LrSchedule } from './lr-schedule.js';
 
 /**
@@ -90,7 +90,12 @@ export function adamConfig(cfg: OptimiserConfig): AdamConfig {
 export function lrScheduleFields(stepsWhat: string) {
   const fields = {
     warmup_steps: { type: 'integer', min: 0, default: 0, doc: 'optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none).' },
-    decay: { type: 'string', enum: LR_DECAYS, default: 'none', doc: 'after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.' },
+    decay: {
+      type: 'string',
+      enum: LR_DECAYS,
+      default: 'none',
+      doc: 'after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.',
+    },
     min_lr: { type: 'number', min: 0, default: 0, doc: 'the rate the decay ends at (at most lr).' },
     total_steps: { type: 'integer', min: 0, default: 0, doc: `steps the warmup and decay span (0 = the whole run: ${stepsWhat}); later steps stay at min_lr.` },
   } as const satisfies Fields;
@@ -99,7 +104,7 @@ export function lrScheduleFields(stepsWhat: string) {
       type: 'object',
       fields,
       doc: withOptionDocs(
-        'Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval\'s steps, or over each update\'s steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run\'s length is refused). Options:',
+        "Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval's steps, or over each update's steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run's length is refused). Options:",
         fields,
       ),
     },
@@ -108,7 +113,10 @@ export function lrScheduleFields(stepsWhat: string) {
 
 /** `intro` followed by each sub-option with its default, for an object option's doc (the stage reference shows top-level options only). */
 function withOptionDocs(intro: string, fields: Fields): string {
-  return [intro, ...Object.entries(fields).map(([k, f]) => `${k} (${'enum' in f && f.enum ? f.enum.join(' / ') : f.type}, default ${JSON.stringify(f.default)}): ${f.doc}`)].join(' ');
+  return [
+    intro,
+    ...Object.entries(fields).map(([k, f]) => `${k} (${'enum' in f && f.enum ? f.enum.join(' / ') : f.type}, default ${JSON.stringify(f.default)}): ${f.doc}`),
+  ].join(' ');
 }
 
 export type LrScheduleConfig = NonNullable<ConfigOf<ReturnType<typeof lrScheduleFields>>['lr_schedule']>;
@@ -143,17 +151,25 @@ export function lrScheduleProblems(cfg: { lr: number; lr_schedule?: LrScheduleCo
  * The `early_stopping` option (early-stopping.ts) of a trainer that measures
  * validation metrics. Absent by default: every epoch is trained.
  */
-export function earlyStoppingFields() {
+export function earlyStoppingFields<M extends readonly EarlyStoppingMetric[]>(metrics: M) {
+  const ranking = metrics.some((m) => m !== 'nll');
   const fields = {
     metric: {
       type: 'string',
-      enum: EARLY_STOPPING_METRICS,
+      enum: metrics,
       default: 'nll',
-      doc: 'the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows).',
+      doc: ranking
+        ? 'the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows).'
+        : 'the validation metric watched, measured every valid_every epochs (split valid): nll, the mean −log π of the validation examples.',
     },
     patience: { type: 'integer', min: 1, default: 3, doc: 'stop after this many validations in a row without improvement.' },
     min_delta: { type: 'number', min: 0, default: 0, doc: 'an improvement must beat the best value by more than this.' },
-    mode: { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', doc: 'min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics.' },
+    mode: {
+      type: 'string',
+      enum: ['auto', 'min', 'max'],
+      default: 'auto',
+      doc: 'min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics.',
+    },
   } as const satisfies Fields;
   return {
     early_stopping: {
@@ -167,12 +183,27 @@ export function earlyStoppingFields() {
   } as const satisfies Fields;
 }
 
-export type EarlyStoppingOptions = NonNullable<ConfigOf<ReturnType<typeof earlyStoppingFields>>['early_stopping']>;
+/** The trainer's rule from a validated `early_stopping` option (undefined when absent). */
+export function earlyStoppingRule(
+  es: { metric: string; patience: number; min_delta: number; mode: 'auto' | 'min' | 'max' } | undefined,
+): EarlyStoppingRule | undefined {
+  return es ? { metric: es.metric, patience: es.patience, minDelta: es.min_delta, mode: resolveMode(es.metric, es.mode) } : undefined;
+}
+
+/** The cross-field check of `early_stopping`, for a stage's `check`. */
+export function earlyStoppingProblems(cfg: { early_stopping?: object; valid_every: number }): string[] {
+  return cfg.early_stopping && cfg.valid_every === 0 ? ['early_stopping needs validation: set valid_every > 0'] : [];
+}
 
 /** Backend choice and where the input waits to be passed on: options of every trainer stage. */
 export function backendAndInputFields() {
   return {
-    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
+    backend: {
+      type: 'string',
+      enum: [...BACKEND_CHOICES],
+      default: 'auto',
+      doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).',
+    },
     keep_input: {
       type: 'string',
       enum: ['auto', 'memory', 'disk'],
@@ -197,14 +228,33 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
       type: 'string',
       doc: 'Start from a checkpoint\'s weights (fresh optimiser): "previous" (the last checkpoint published in this run, e.g. BC before Exp-RSFT) or a checkpoint directory (or a directory of step-<n> checkpoints: the latest).',
     },
-    resume: { type: 'boolean', default: false, doc: 'Continue from the latest checkpoint of this method under the output directory (parameters, optimiser, objective state, data position).' },
+    resume: {
+      type: 'boolean',
+      default: false,
+      doc: 'Continue from the latest checkpoint of this method under the output directory (parameters, optimiser, objective state, data position).',
+    },
     resume_from: { type: 'string', doc: 'Continue from this checkpoint directory.' },
     output: { type: 'string', doc: 'Directory for checkpoints (<output>/checkpoints/<method>/step-<n>/; default: the run directory).' },
     checkpoint_every: { type: 'integer', min: 0, default: 1, doc: 'Write a checkpoint every this many epochs (the last epoch always gets one).' },
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
-    stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
-    keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
-    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; with early_stopping, best by its metric; 0 = off).' },
+    stop_after_steps: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).',
+    },
+    keep_last: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.',
+    },
+    keep_best: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off).',
+    },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
     ...lrScheduleFields('epochs × steps per epoch'),
     ...backendAndInputFields(),
