@@ -286,3 +286,34 @@ describe('training controls in a pipeline', () => {
     expect(rest.metrics.filter((m) => m.metric === 'lr').map((m) => m.step)).toEqual([4, 5, 6]);
   });
 });
+
+describe('train_gaussian validation and early stopping', () => {
+  it('valid_every emits the validation nll; early_stopping stops on it (min_delta so large that only the first validation improves)', async () => {
+    const dir = tmpDir();
+    const stages = (w: Record<string, unknown>) => [
+      { stage: 'simulate_recsim', with: { num_users: 60, num_items: 40, dim: 8, topics: 4, interactions_per_user: 12 } },
+      { stage: 'split_sequences', with: { max_len: 10, apply_threshold: false } },
+      { stage: 'train_gaussian', with: { epochs: 6, batch_size: 64, hidden: [16], lr: 3e-3, log_every: 0, ...w } },
+    ];
+    const logger = memoryLogger();
+    const res = await runPipeline(resolvePipeline({ seed: 4, stages: stages({ valid_every: 1, early_stopping: { patience: 1, min_delta: 1e6 } }) }), {
+      outDir: dir,
+      logger,
+      writeFiles: false,
+    });
+    const valid = res.metrics.filter((m) => m.split === 'valid' && m.metric === 'nll');
+    expect(valid.map((m) => m.epoch)).toEqual([1, 2]);
+    expect(valid.every((m) => Number.isFinite(m.value) && m.count > 0)).toBe(true);
+    const cks = res.artifacts.get('checkpoints') as { dir: string; epoch: number; step: number }[];
+    expect(cks.map((c) => c.epoch)).toEqual([1, 2]);
+    expect(readCheckpointMeta(cks[0]!.dir).validation).toEqual({ metric: 'valid_nll', value: valid[0]!.value });
+    const stopped = res.metrics.filter((m) => m.metric === 'early_stopped');
+    expect(stopped.map((m) => [m.step, m.value, m.epoch])).toEqual([[cks[1]!.step, cks[1]!.step, 2]]);
+    expect(logger.lines.some((l) => l.startsWith('train_gaussian[bc]: early stopping after epoch 2'))).toBe(true);
+    // early_stopping needs valid_every (off by default for train_gaussian), and train_gaussian watches nll only.
+    expect(() => resolvePipeline({ stages: stages({ early_stopping: {} }) })).toThrow(/early_stopping needs validation: set valid_every > 0/);
+    expect(() => resolvePipeline({ stages: stages({ valid_every: 1, early_stopping: { metric: 'ndcg@10' } }) })).toThrow(
+      /early_stopping.metric.*must be one of nll;/,
+    );
+  });
+});
