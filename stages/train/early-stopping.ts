@@ -89,3 +89,58 @@ export function restoreEarlyStopping(saved: unknown, rule: EarlyStoppingRule): E
     sinceBest: num(s.sinceBest, 0),
   };
 }
+
+/** The validation score a checkpoint records for keep_best (checkpoint.ts). */
+export interface CheckpointValidation {
+  metric: string;
+  value: number;
+  mode?: 'min' | 'max';
+}
+
+/**
+ * Early stopping as the offline trainer uses it: restored from a checkpoint's
+ * saved state, fed each epoch's validation scores, and the words of its log lines.
+ */
+export class EarlyStopper {
+  state: EarlyStoppingState;
+
+  constructor(
+    readonly rule: EarlyStoppingRule,
+    /** The state saved in the checkpoint a run resumes from, if any. */
+    saved?: unknown,
+  ) {
+    this.state = saved === undefined ? initialEarlyStopping(rule) : restoreEarlyStopping(saved, rule);
+  }
+
+  /** Whether the run is over already (a resume of a stopped run). */
+  get stopped(): boolean {
+    return shouldStop(this.state, this.rule);
+  }
+
+  /**
+   * One epoch's validation scores (none: nothing is watched this epoch).
+   * Returns whether the watched metric improved, whether to stop now, and the
+   * score its checkpoint records (keep_best then ranks by the watched metric).
+   */
+  observe(scores: Record<string, number> | undefined, epoch: number, step: number): { improved: boolean; stop: boolean; validation?: CheckpointValidation } {
+    const value = scores?.[this.rule.metric];
+    if (value === undefined) return { improved: false, stop: false };
+    const { state, improved } = observeValidation(this.state, this.rule, value, epoch, step);
+    this.state = state;
+    const validation = { metric: `valid_${this.rule.metric}`, value, ...(this.rule.mode === 'max' ? { mode: 'max' as const } : {}) };
+    return { improved, stop: this.stopped, validation };
+  }
+
+  stopMessage(label: string, epoch: number, step: number, bestDir?: string): string {
+    const { rule, state } = this;
+    return (
+      `${label}: early stopping after epoch ${epoch} (step ${step}): valid ${rule.metric} did not improve by more than ${rule.minDelta} for ${rule.patience} validation(s); ` +
+      `best ${state.best} at epoch ${state.bestEpoch} (step ${state.bestStep})${bestDir ? `, checkpoint ${bestDir}` : ''}`
+    );
+  }
+
+  resumedMessage(label: string, step: number): string {
+    const s = this.state;
+    return `${label}: early stopping had already stopped this run at step ${step}; best valid ${s.metric} ${s.best} at epoch ${s.bestEpoch} (step ${s.bestStep}); not training further`;
+  }
+}

@@ -31,7 +31,7 @@ import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
-import { initialEarlyStopping, observeValidation, restoreEarlyStopping, shouldStop, type EarlyStoppingRule, type EarlyStoppingState } from './early-stopping.js';
+import { EarlyStopper, type CheckpointValidation, type EarlyStoppingRule, type EarlyStoppingState } from './early-stopping.js';
 import { lrAt, type LrSchedule } from './lr-schedule.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { isPhantomMetric, phantomGradientNorms } from './phantom-gradient.js';
@@ -221,13 +221,9 @@ export async function trainOffline<P extends PreparedBatch>(
   let epochSteps = 0;
   let lastEpochLoss = NaN;
   let stoppedEarly = false;
-  const esRule = opts.earlyStopping;
-  let es = esRule ? (resume ? restoreEarlyStopping(resume.meta.extra?.earlyStopping, esRule) : initialEarlyStopping(esRule)) : undefined;
-  let earlyStopped: EarlyStopInfo | undefined;
-  if (esRule && es && shouldStop(es, esRule)) {
-    earlyStopped = { step: adam.step, epoch, state: es };
-    hooks.log?.info(`${label}: early stopping had already stopped this run at step ${adam.step}; best valid ${es.metric} ${es.best} at epoch ${es.bestEpoch} (step ${es.bestStep}); not training further`);
-  }
+  const stopper = opts.earlyStopping ? new EarlyStopper(opts.earlyStopping, resume?.meta.extra?.earlyStopping) : undefined;
+  let earlyStopped: EarlyStopInfo | undefined = stopper?.stopped ? { step: adam.step, epoch, state: stopper.state } : undefined;
+  if (earlyStopped) hooks.log?.info(stopper!.resumedMessage(label, adam.step));
   const lrTotal = opts.lrTotalSteps && opts.lrTotalSteps > 0 ? opts.lrTotalSteps : opts.epochs * batchesPerEpoch;
 
   const flush = () => {
@@ -241,7 +237,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   let lastSavedStep = -1;
-  let validation: { metric: string; value: number; mode?: 'min' | 'max' } | undefined;
+  let validation: CheckpointValidation | undefined;
   const saveCheckpoint = (position: { epoch: number; batch: number }) => {
     if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
     const step = adam.step;
@@ -264,7 +260,7 @@ export async function trainOffline<P extends PreparedBatch>(
         objectiveState: state,
         rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
-        extra: es ? { ...opts.extra, earlyStopping: es } : opts.extra,
+        extra: stopper ? { ...opts.extra, earlyStopping: stopper.state } : opts.extra,
         ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
         ...(validation && position.batch === 0 ? { validation } : {}),
       },
@@ -360,28 +356,17 @@ export async function trainOffline<P extends PreparedBatch>(
       const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
       const scores = typeof score === 'number' ? { nll: score } : (score ?? undefined);
       validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : scores?.nll !== undefined ? { metric: 'valid_nll', value: scores.nll } : undefined;
-      let improved = false;
-      let stopNow = false;
-      const watched = esRule ? scores?.[esRule.metric] : undefined;
-      if (esRule && es && watched !== undefined) {
-        ({ state: es, improved } = observeValidation(es, esRule, watched, epoch + 1, adam.step));
-        stopNow = shouldStop(es, esRule);
-        // keep_best ranks checkpoints by the watched metric.
-        validation = { metric: `valid_${esRule.metric}`, value: watched, ...(esRule.mode === 'max' ? { mode: 'max' as const } : {}) };
-      }
+      const watch = stopper?.observe(scores, epoch + 1, adam.step);
+      if (watch?.validation) validation = watch.validation;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;
       // Early stopping writes a checkpoint at every improvement (the best is on disk) and at the stop (a resume trains no further).
-      if (last || improved || stopNow || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
-      if (stopNow && es && esRule) {
-        earlyStopped = { step: adam.step, epoch: epoch + 1, state: es };
+      if (last || watch?.improved || watch?.stop || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      if (watch?.stop) {
+        earlyStopped = { step: adam.step, epoch: epoch + 1, state: stopper!.state };
         hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'early_stopped', value: adam.step, count: 1 });
-        const best = checkpoints.find((c) => c.step === es!.bestStep);
-        hooks.log?.info(
-          `${label}: early stopping after epoch ${epoch + 1} (step ${adam.step}): valid ${esRule.metric} did not improve by more than ${esRule.minDelta} for ${esRule.patience} validation(s); ` +
-            `best ${es.best} at epoch ${es.bestEpoch} (step ${es.bestStep})${best ? `, checkpoint ${best.dir}` : ''}`,
-        );
+        hooks.log?.info(stopper!.stopMessage(label, epoch + 1, adam.step, checkpoints.find((c) => c.step === stopper!.state.bestStep)?.dir));
         epoch++;
         break;
       }
