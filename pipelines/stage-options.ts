@@ -842,10 +842,21 @@ export interface StageOptionsMap {
     stop_after_steps?: number;
     /** How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints. */
     keep_last?: number;
-    /** Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off). */
+    /** Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off). */
     keep_best?: number;
     /** Emit training records every this many steps (and at each epoch end). */
     log_every?: number;
+    /** Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval's steps, or over each update's steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run's length is refused). Options: warmup_steps (integer, default 0): optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). decay (none / cosine / linear, default "none"): after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. min_lr (number, default 0): the rate the decay ends at (at most lr). total_steps (integer, default 0): steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
+    lr_schedule?: {
+      /** optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). */
+      warmup_steps?: number;
+      /** after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. */
+      decay?: "none" | "cosine" | "linear";
+      /** the rate the decay ends at (at most lr). */
+      min_lr?: number;
+      /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
+      total_steps?: number;
+    };
     /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
     backend?: "auto" | "tensorflow" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
@@ -864,6 +875,19 @@ export interface StageOptionsMap {
     sigma_max?: number;
     /** Measure the phantom gradient of rejected examples every this many steps (0 = never). */
     phantom_every?: number;
+    /** Every this many epochs, emit the mean −log π of the validation examples (split "valid", metric nll); 0 = never. */
+    valid_every?: number;
+    /** Early stopping on a validation metric (early-stopping.ts). Default: none, every epoch is trained. Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement, so the best one is on disk; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch and its checkpoint. With keep_last set, keep_best is at least 1 and ranks checkpoints by the watched metric. Resuming a stopped run trains no further unless patience or the metric is changed. Options: metric (nll, default "nll"): the validation metric watched, measured every valid_every epochs (split valid): nll, the mean −log π of the validation examples. patience (integer, default 3): stop after this many validations in a row without improvement. min_delta (number, default 0): an improvement must beat the best value by more than this. mode (auto / min / max, default "auto"): min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics. */
+    early_stopping?: {
+      /** the validation metric watched, measured every valid_every epochs (split valid): nll, the mean −log π of the validation examples. */
+      metric?: "nll";
+      /** stop after this many validations in a row without improvement. */
+      patience?: number;
+      /** an improvement must beat the best value by more than this. */
+      min_delta?: number;
+      /** min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics. */
+      mode?: "auto" | "min" | "max";
+    };
   };
   /** Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only. */
   train_online: {
@@ -916,6 +940,17 @@ export interface StageOptionsMap {
     weight_decay?: number;
     /** Clip the global gradient norm to this value (0 = no clipping). */
     clip_norm?: number;
+    /** Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval's steps, or over each update's steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run's length is refused). Options: warmup_steps (integer, default 0): optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). decay (none / cosine / linear, default "none"): after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. min_lr (number, default 0): the rate the decay ends at (at most lr). total_steps (integer, default 0): steps the warmup and decay span (0 = the whole run: updates × inner_steps); later steps stay at min_lr. */
+    lr_schedule?: {
+      /** optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). */
+      warmup_steps?: number;
+      /** after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. */
+      decay?: "none" | "cosine" | "linear";
+      /** the rate the decay ends at (at most lr). */
+      min_lr?: number;
+      /** steps the warmup and decay span (0 = the whole run: updates × inner_steps); later steps stay at min_lr. */
+      total_steps?: number;
+    };
     /** PPO: weight of the value loss. */
     value_coef?: number;
     /** PPO: hidden width of the value head. */
@@ -1113,10 +1148,21 @@ export interface StageOptionsMap {
     stop_after_steps?: number;
     /** How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints. */
     keep_last?: number;
-    /** Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off). */
+    /** Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off). */
     keep_best?: number;
     /** Emit training records every this many steps (and at each epoch end). */
     log_every?: number;
+    /** Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval's steps, or over each update's steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run's length is refused). Options: warmup_steps (integer, default 0): optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). decay (none / cosine / linear, default "none"): after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. min_lr (number, default 0): the rate the decay ends at (at most lr). total_steps (integer, default 0): steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
+    lr_schedule?: {
+      /** optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none). */
+      warmup_steps?: number;
+      /** after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps. */
+      decay?: "none" | "cosine" | "linear";
+      /** the rate the decay ends at (at most lr). */
+      min_lr?: number;
+      /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
+      total_steps?: number;
+    };
     /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
     backend?: "auto" | "tensorflow" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
@@ -1159,6 +1205,17 @@ export interface StageOptionsMap {
     threads?: number;
     /** Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never. */
     valid_every?: number;
+    /** Early stopping on a validation metric (early-stopping.ts). Default: none, every epoch is trained. Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement, so the best one is on disk; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch and its checkpoint. With keep_last set, keep_best is at least 1 and ranks checkpoints by the watched metric. Resuming a stopped run trains no further unless patience or the metric is changed. Options: metric (nll / ndcg@10 / hr@10 / mrr, default "nll"): the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows). patience (integer, default 3): stop after this many validations in a row without improvement. min_delta (number, default 0): an improvement must beat the best value by more than this. mode (auto / min / max, default "auto"): min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics. */
+    early_stopping?: {
+      /** the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows). */
+      metric?: "nll" | "ndcg@10" | "hr@10" | "mrr";
+      /** stop after this many validations in a row without improvement. */
+      patience?: number;
+      /** an improvement must beat the best value by more than this. */
+      min_delta?: number;
+      /** min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics. */
+      mode?: "auto" | "min" | "max";
+    };
   };
   /** Write the stream as a Parquet dataset directory (part files + _manifest.json) and pass the batches on. */
   write_parquet: {

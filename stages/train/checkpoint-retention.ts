@@ -54,7 +54,8 @@ export function pruneCheckpoints(root: string, policy: RetentionPolicy, protect:
     let score: number | undefined;
     if (policy.keepBest > 0) {
       try {
-        score = readCheckpointMeta(c.dir).validation?.value;
+        const v = readCheckpointMeta(c.dir).validation;
+        score = v && v.mode === 'max' ? -v.value : v?.value;
       } catch {
         score = undefined;
       }

@@ -74,8 +74,8 @@ export interface CheckpointMeta {
   extra?: Record<string, unknown>;
   /** The training configuration a resume must repeat (resume-check.ts); hashed into integrity.configSha256. */
   training?: Record<string, unknown>;
-  /** The validation score measured when this checkpoint was written (lower is better), for keep_best. */
-  validation?: { metric: string; value: number };
+  /** The validation score measured when this checkpoint was written (lower is better unless mode is max), for keep_best. */
+  validation?: { metric: string; value: number; mode?: 'min' | 'max' };
   params: TensorEntry[];
   optimizerTensors: TensorEntry[];
   createdAt: string;

@@ -14,7 +14,11 @@
  * the end of each epoch: loss, nll, w_mean, w_max, ess, grad_norm,
  * examples_per_s, the model's own terms (reward_mse) and the objective's
  * diagnostics, each the mean over the steps of the interval with
- * count = the examples (targets) it covered.
+ * count = the examples (targets) it covered; with a learning-rate schedule
+ * (lr-schedule.ts) also lr, the mean rate of the interval's steps.
+ *
+ * Early stopping (early-stopping.ts) watches a validation metric returned by
+ * `onEpochEnd`; its state travels in the checkpoints' `extra.earlyStopping`.
  */
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -28,6 +32,8 @@ import { writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { prepareCheckpointRoot } from './checkpoint-retention.js';
 import type { StoredModel } from './model-entry.js';
 import { checkResumeOrWarn } from './resume-check.js';
+import { EarlyStopper, type CheckpointValidation, type EarlyStoppingRule, type EarlyStoppingState } from './early-stopping.js';
+import { lrAt, type LrSchedule } from './lr-schedule.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { DataParallelGradients } from './parallel/data-parallel.js';
 import { parallelPhantomNorms } from './parallel/parallel-phantom.js';
@@ -90,6 +96,12 @@ export interface OfflineTrainerOptions {
   keepBest?: number;
   /** Threads computing each minibatch's gradient (data-parallel, parallel/); default 1: all on this thread. */
   threads?: number;
+  /** Learning rate per step (undefined: adam.lr at every step). */
+  lrSchedule?: LrSchedule;
+  /** Steps the schedule spans (undefined/0: epochs × batches per epoch). */
+  lrTotalSteps?: number;
+  /** Stop when this validation metric (from onEpochEnd) stops improving (undefined: off). */
+  earlyStopping?: EarlyStoppingRule;
 }
 
 export interface TrainingRecord {
@@ -107,8 +119,12 @@ export interface TrainerHooks {
   label?: string;
   /** Called after each checkpoint is written. */
   onCheckpoint?(info: CheckpointInfo): void;
-  /** Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss; a number returned is the validation score (lower is better) recorded in that epoch's checkpoint. */
-  onEpochEnd?(epoch: number, step: number): number | void;
+  /**
+   * Called at the end of each epoch (1-based) with the optimiser step, e.g. to measure a validation loss. A number returned is
+   * the validation nll (lower is better) recorded in that epoch's checkpoint; an object returns several validation metrics by
+   * name (nll, ndcg@10, …), of which early stopping watches one.
+   */
+  onEpochEnd?(epoch: number, step: number): number | Record<string, number> | void;
   /** Called once the gradient worker threads have started (threads > 1 only). */
   onWorkersStarted?(workers: readonly Worker[]): void;
 }
@@ -129,9 +145,18 @@ export interface OfflineTrainResult {
   /** Mean loss of the last epoch. */
   lastEpochLoss: number;
   stoppedEarly: boolean;
+  /** Set when early stopping ended (or, on resume, had already ended) the run. */
+  earlyStopped?: EarlyStopInfo;
 }
 
-const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll']);
+/** Where early stopping ended a run, and its best validation. */
+export interface EarlyStopInfo {
+  step: number;
+  epoch: number;
+  state: EarlyStoppingState;
+}
+
+const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll', 'lr']);
 
 /** Per-metric sums over the steps of a logging interval (metrics measured on some steps only average over those). */
 class Interval {
@@ -241,6 +266,10 @@ export async function trainOffline<P extends PreparedBatch>(
   let epochSteps = 0;
   let lastEpochLoss = NaN;
   let stoppedEarly = false;
+  const stopper = opts.earlyStopping ? new EarlyStopper(opts.earlyStopping, resume?.meta.extra?.earlyStopping) : undefined;
+  let earlyStopped: EarlyStopInfo | undefined = stopper?.stopped ? { step: adam.step, epoch, state: stopper.state } : undefined;
+  if (earlyStopped) hooks.log?.info(stopper!.resumedMessage(label, adam.step));
+  const lrTotal = opts.lrTotalSteps && opts.lrTotalSteps > 0 ? opts.lrTotalSteps : opts.epochs * batchesPerEpoch;
 
   const flush = () => {
     if (interval.steps === 0) return;
@@ -253,7 +282,7 @@ export async function trainOffline<P extends PreparedBatch>(
   };
 
   let lastSavedStep = -1;
-  let validation: { metric: string; value: number } | undefined;
+  let validation: CheckpointValidation | undefined;
   const saveCheckpoint = (position: { epoch: number; batch: number }) => {
     if (!opts.checkpointRoot || lastSavedStep === adam.step) return;
     const step = adam.step;
@@ -276,7 +305,7 @@ export async function trainOffline<P extends PreparedBatch>(
         objectiveState: state,
         rng: { seed: opts.seed, step, epoch: position.epoch, batch: position.batch },
         optimizer: { kind: 'adam', step: opt.step, config: { ...opts.adam } },
-        extra: opts.extra,
+        extra: stopper ? { ...opts.extra, earlyStopping: stopper.state } : opts.extra,
         ...(opts.trainingConfig ? { training: opts.trainingConfig } : {}),
         ...(validation && position.batch === 0 ? { validation } : {}),
       },
@@ -292,7 +321,7 @@ export async function trainOffline<P extends PreparedBatch>(
   try {
     if (threads > 1) parallel = await DataParallelGradients.start(task, task.parallel!, threads, hooks.label ?? 'train');
     if (parallel) hooks.onWorkersStarted?.(parallel.workerThreads());
-    outer: for (; epoch < opts.epochs; epoch++) {
+    outer: for (; epoch < opts.epochs && !earlyStopped; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
       const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch, { unit: 'steps', totalIsCount: true, startAt: batch });
       for (; batch < batchesPerEpoch; batch++) {
@@ -314,7 +343,8 @@ export async function trainOffline<P extends PreparedBatch>(
         }
         const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);
-        adam.apply(named, clipScale(norm, opts.clipNorm));
+        const lr = opts.lrSchedule ? lrAt(step, lrTotal, opts.lrSchedule) : opts.adam.lr;
+        adam.apply(named, clipScale(norm, opts.clipNorm), lr);
         tf.dispose([...named.values()]);
         if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
@@ -325,6 +355,7 @@ export async function trainOffline<P extends PreparedBatch>(
         interval.add('nll', nll);
         for (const [k, v] of extraValues) interval.add(k, v);
         interval.add('grad_norm', norm);
+        if (opts.lrSchedule) interval.add('lr', lr);
         interval.add('w_mean', ws.mean);
         interval.add('w_max', ws.max);
         interval.add('ess', ws.ess);
@@ -362,16 +393,27 @@ export async function trainOffline<P extends PreparedBatch>(
       epochLossSum = 0;
       epochNllSum = 0;
       const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
-      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : undefined;
+      const scores = typeof score === 'number' ? { nll: score } : (score ?? undefined);
+      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : scores?.nll !== undefined ? { metric: 'valid_nll', value: scores.nll } : undefined;
+      const watch = stopper?.observe(scores, epoch + 1, adam.step);
+      if (watch?.validation) validation = watch.validation;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;
-      if (last || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      // Early stopping writes a checkpoint at every improvement (the best is on disk) and at the stop (a resume trains no further).
+      if (last || watch?.improved || watch?.stop || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      if (watch?.stop) {
+        earlyStopped = { step: adam.step, epoch: epoch + 1, state: stopper!.state };
+        hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'early_stopped', value: adam.step, count: 1 });
+        hooks.log?.info(stopper!.stopMessage(label, epoch + 1, adam.step, checkpoints.find((c) => c.step === stopper!.state.bestStep)?.dir));
+        epoch++;
+        break;
+      }
     }
   } finally {
     adam.dispose();
     await parallel?.close();
   }
-  if (!stoppedEarly) epoch = Math.max(epoch, opts.epochs);
-  return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly };
+  if (!stoppedEarly && !earlyStopped) epoch = Math.max(epoch, opts.epochs);
+  return { step: adam.step, epoch, checkpoints, objectiveState: state, lastEpochLoss, stoppedEarly, ...(earlyStopped ? { earlyStopped } : {}) };
 }

@@ -17,7 +17,10 @@ export interface StepResult {
   parts: Record<string, number>;
 }
 
-/** Minimise `lossOf()` by one step; `policyVars` are the policy's trained variables (in `policy`). */
+/**
+ * Minimise `lossOf()` by one step; `policyVars` are the policy's trained variables (in `policy`).
+ * `lr` (a scheduled rate) replaces the policy optimiser's rate for this step; the companion's rate is scaled alike.
+ */
 export function optimiserStep(
   policy: ParamStore,
   policyVars: tf.Variable[],
@@ -25,6 +28,7 @@ export function optimiserStep(
   companion: CompanionParams | undefined,
   clipNorm: number,
   lossOf: () => StepLoss,
+  lr?: number,
 ): StepResult {
   let parts: Record<string, tf.Scalar> = {};
   const vars = companion ? [...policyVars, ...companion.params.variables()] : policyVars;
@@ -41,8 +45,11 @@ export function optimiserStep(
     else companionGrads.set(companion!.params.nameOf(vn)!, g);
   }
   const norm = globalNorm([...policyGrads.values()]);
-  adam.apply(policyGrads, clipScale(norm, clipNorm));
-  if (companion) companion.adam.apply(companionGrads, clipScale(globalNorm([...companionGrads.values()]), clipNorm));
+  adam.apply(policyGrads, clipScale(norm, clipNorm), lr ?? adam.config.lr);
+  if (companion) {
+    const companionLr = lr === undefined ? companion.adam.config.lr : lr * (companion.adam.config.lr / adam.config.lr);
+    companion.adam.apply(companionGrads, clipScale(globalNorm([...companionGrads.values()]), clipNorm), companionLr);
+  }
   const loss = value.dataSync()[0]!;
   const partValues = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, t.dataSync()[0]!]));
   tf.dispose([value, ...Object.values(grads), ...Object.values(parts)]);

@@ -50,6 +50,7 @@ import { optimiserStep, StepAverages } from './online-step.js';
 import type { NamedArray, ParamStore } from './params.js';
 import { ppoValueBaseline } from './ppo-value-baseline.js';
 import { checkResumeOrWarn } from './resume-check.js';
+import { lrAt, type LrSchedule } from './lr-schedule.js';
 
 export type { OnlineContexts } from './online-context-batches.js';
 
@@ -86,6 +87,10 @@ export interface OnlineTrainerOptions {
   trainingConfig?: Record<string, unknown>;
   /** Checkpoints kept (0/undefined = all, which bounds how many a run may plan). */
   keepLast?: number;
+  /** Learning rate per optimiser step of the policy (and PPO's value head); undefined: adam.lr throughout. */
+  lrSchedule?: LrSchedule;
+  /** Steps the schedule spans (undefined/0: updates × innerSteps). */
+  lrTotalSteps?: number;
 }
 
 export interface OnlineHooks {
@@ -168,6 +173,7 @@ export async function trainOnline<P>(
 
   let stoppedEarly = false;
   let done = start;
+  const lrTotal = opts.lrTotalSteps && opts.lrTotalSteps > 0 ? opts.lrTotalSteps : opts.updates * opts.innerSteps;
   try {
     // Step 0 is the initial policy: evaluate_proxy_gold recentres every curve
     // at the earliest checkpoint of a series and measures KL from it. A
@@ -184,14 +190,20 @@ export async function trainOnline<P>(
       const targets = source.targets({ update: u, batch, prep, rollout: roll, proxy });
       // S optimiser steps on the loss of π_θ.
       const steps = new StepAverages();
+      let lrSum = 0;
       try {
-        for (let s = 0; s < (targets.learnable ? opts.innerSteps : 0); s++)
-          steps.add(optimiserStep(policy, policyVars, adam, source.companion, opts.clipNorm, () => targets.loss(model.catalogLogProbs(policy, prep))));
+        for (let s = 0; s < (targets.learnable ? opts.innerSteps : 0); s++) {
+          // The schedule runs on the policy optimiser's step count, which a checkpoint restores.
+          const lr = opts.lrSchedule ? lrAt(adam.step, lrTotal, opts.lrSchedule) : undefined;
+          lrSum += lr ?? 0;
+          steps.add(optimiserStep(policy, policyVars, adam, source.companion, opts.clipNorm, () => targets.loss(model.catalogLogProbs(policy, prep)), lr));
+        }
       } finally {
         targets.dispose();
       }
-      // Records of π_u's rollout and of the update.
-      const figures = { ...targets.diagnostics, ...steps.figures() };
+      // Records of π_u's rollout and of the update (with a schedule: lr, the mean rate of its steps).
+      const stepFigures = steps.figures();
+      const figures: Record<string, number> = { ...targets.diagnostics, ...stepFigures, ...(opts.lrSchedule && stepFigures.loss !== undefined ? { lr: lrSum / opts.innerSteps } : {}) };
       reportUpdate(hooks, u, batch, roll, G, proxy, figures);
       if (!Number.isFinite(figures.loss ?? 0)) throw new Error(`${label}: the loss became ${figures.loss} at update ${u}`);
       done = u + 1;

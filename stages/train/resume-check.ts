@@ -24,6 +24,8 @@ export const OFFLINE_RESUME_MAY_CHANGE: readonly string[] = [
   'keep_best',
   'log_every',
   'valid_every',
+  // How long, not what: a resume may change or drop it (a stopped run trains on only if patience or metric changes).
+  'early_stopping',
   'phantom_every',
   'backend',
   // Like the backend, the thread count changes the numbers only within float rounding.

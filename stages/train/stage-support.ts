@@ -24,7 +24,15 @@ import { recoverInterruptedCheckpoints } from './checkpoint-recovery.js';
 import { pruneCheckpoints, type RetentionPolicy } from './checkpoint-retention.js';
 import { dataFingerprint, OFFLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import type { CheckpointInfo, OfflineTrainerOptions, TrainerHooks } from './offline-trainer.js';
-import { adamConfig, type BackendAndInputConfig, type CommonTrainConfig, type ObjectiveConfig } from './trainer-options.js';
+import {
+  adamConfig,
+  lrScheduleOf,
+  lrTotalSteps,
+  withResolvedLrSpan,
+  type BackendAndInputConfig,
+  type CommonTrainConfig,
+  type ObjectiveConfig,
+} from './trainer-options.js';
 
 /** The objective's name and its own options, out of a validated `objective` option ({ name, ...options }). */
 export function objectiveParts(objective: ObjectiveConfig['objective'], stage: string): { name: string; options: Record<string, unknown> } {
@@ -101,8 +109,14 @@ export function inputBufferFor(cfg: BackendAndInputConfig, ctx: Pick<StageContex
  * resume must repeat (options + seed + data fingerprint).
  */
 export function offlineTrainerOptions(cfg: CommonTrainConfig & { phantom_every: number }, run: TrainerRun, data?: object): OfflineTrainerOptions {
+  const rows = (data as { numRows?: number } | undefined)?.numRows ?? 0;
+  const lrTotal = lrTotalSteps(cfg.lr_schedule, cfg.epochs * Math.ceil(rows / cfg.batch_size));
   return {
-    trainingConfig: trainingConfigOf(cfg, OFFLINE_RESUME_MAY_CHANGE, { seed: run.seed, ...(data ? { data: dataFingerprint(data) } : {}) }),
+    trainingConfig: trainingConfigOf(withResolvedLrSpan(cfg, lrTotal), OFFLINE_RESUME_MAY_CHANGE, {
+      seed: run.seed,
+      ...(data ? { data: dataFingerprint(data) } : {}),
+    }),
+    ...(cfg.lr_schedule ? { lrSchedule: lrScheduleOf(cfg.lr, cfg.lr_schedule), lrTotalSteps: lrTotal } : {}),
     keepLast: run.retention.keepLast,
     keepBest: run.retention.keepBest,
     method: run.method,

@@ -27,7 +27,8 @@ import {
   trainerHooks,
   trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields } from './trainer-options.js';
+import { commonTrainFields, earlyStoppingFields, earlyStoppingProblems, earlyStoppingRule, lrScheduleProblems, objectiveFields } from './trainer-options.js';
+import { gaussianMeanNll } from './gaussian-validation.js';
 
 const trainGaussianFields = {
   ...objectiveFields('bc'),
@@ -40,6 +41,8 @@ const trainGaussianFields = {
   sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
   sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
   phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
+  valid_every: { type: 'integer', min: 0, default: 0, doc: 'Every this many epochs, emit the mean −log π of the validation examples (split "valid", metric nll); 0 = never.' },
+  ...earlyStoppingFields(['nll'] as const),
 } as const satisfies Fields;
 
 export type TrainGaussianConfig = ConfigOf<typeof trainGaussianFields>;
@@ -82,19 +85,27 @@ export const trainGaussianStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainGaussianFields,
-  check: (cfg) => (cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]),
+  check: (cfg) => [...(cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]), ...lrScheduleProblems(cfg), ...earlyStoppingProblems(cfg)],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
-    const { stage, seed, root, label } = run;
+    const { stage, method, seed, root, label } = run;
+    const esRule = earlyStoppingRule(cfg.early_stopping);
+    // With keep_last bounding the checkpoints, early stopping also keeps the best one.
+    if (esRule && run.retention.keepLast > 0) run.retention.keepBest = Math.max(1, run.retention.keepBest);
     // The world (the catalog's embeddings) is loaded at training time, when every earlier stage has published; until then batches wait in `pending`.
     const pending: Batch[] = [];
     const prepare = () => ({ collector: { add: (b: Batch) => void pending.push(b) } });
     return trainerStage(cfg, ctx, run, prepare, async () => {
       const catalog = await catalogEmbeddings(cfg.world, cfg.vocab, ctx, stage);
       const collector = new GaussianCollector(catalog.embeddings, catalog.dim);
-      for (const b of pending) collector.add(b);
+      const validCollector = cfg.valid_every > 0 ? new GaussianCollector(catalog.embeddings, catalog.dim, [1]) : undefined;
+      for (const b of pending) {
+        collector.add(b);
+        validCollector?.add(b);
+      }
       pending.length = 0;
       const data = collector.finish();
+      const valid = validCollector?.finish();
       if (data.numItemsSeen > catalog.numItems)
         throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the world's catalog (1..${catalog.numItems - 1})`, ['world']);
       const resumeDir = resolveResume(cfg, root, stage);
@@ -132,13 +143,23 @@ export const trainGaussianStage = defineStage({
           objective,
           {
             ...offlineTrainerOptions(cfg, run, data),
+            ...(esRule ? { earlyStopping: esRule } : {}),
             trainerConfig: { stage, objective: cfg.objective, ...(initDir ? { init: initDir } : {}) },
             extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [catalog.numItems, catalog.dim], data: catalog.embeddings }],
           },
-          trainerHooks(ctx, run),
+          {
+            ...trainerHooks(ctx, run),
+            onEpochEnd: (epoch, step) => {
+              if (!(valid && valid.numRows > 0 && epoch % cfg.valid_every === 0)) return;
+              const nll = gaussianMeanNll(params, config, valid, catalog.embeddings);
+              ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: valid.numRows });
+              return nll;
+            },
+          },
           resume,
         );
-        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+        if (esRule && !valid?.numRows) ctx.log.warn(`${label}: early_stopping has no validation examples (split valid) to watch; every epoch was trained`);
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
       } finally {
         params.dispose();
       }

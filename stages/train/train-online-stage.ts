@@ -26,7 +26,17 @@ import {
   trainerRun,
   trainerStage,
 } from './stage-support.js';
-import { adamConfig, backendAndInputFields, optimiserFields, unionOfOptionFields } from './trainer-options.js';
+import {
+  adamConfig,
+  backendAndInputFields,
+  lrScheduleFields,
+  lrScheduleOf,
+  lrScheduleProblems,
+  lrTotalSteps,
+  optimiserFields,
+  unionOfOptionFields,
+  withResolvedLrSpan,
+} from './trainer-options.js';
 
 /** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
 function shaperField(): ObjectField & { default: Record<string, unknown> } {
@@ -49,6 +59,7 @@ const trainOnlineFields = {
   inner_steps: { type: 'integer', min: 1, default: 2, doc: 'S: optimiser steps on each rollout.' },
   clip: { type: 'number', exclusiveMin: 0, default: 0.2, doc: 'ε of the clipped surrogate.' },
   ...optimiserFields(1e-4),
+  ...lrScheduleFields('updates × inner_steps'),
   value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
   value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
   dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
@@ -94,12 +105,14 @@ export const trainOnlineStage = defineStage({
   output: 'examples',
   fields: trainOnlineFields,
   // The shaper's options are those of the group shaper `algorithm` names (none for PPO and DPO).
-  check: (cfg) =>
-    isGrouped(cfg.algorithm)
+  check: (cfg) => [
+    ...(isGrouped(cfg.algorithm)
       ? shaperOptionProblems(cfg.algorithm, cfg.shaper)
       : Object.keys(cfg.shaper).length
         ? [`shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`]
-        : [],
+        : []),
+    ...lrScheduleProblems(cfg),
+  ],
   create(cfg, ctx) {
     const stage = 'train_online';
     const grouped = isGrouped(cfg.algorithm);
@@ -133,6 +146,7 @@ export const trainOnlineStage = defineStage({
       policy.load(ck.params, `checkpoint ${initDir}`);
       const reference = policy.clone(false);
       const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+      const lrTotal = lrTotalSteps(cfg.lr_schedule, cfg.updates * cfg.inner_steps);
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
       ctx.log.info(
         `${label}: from ${describeCheckpoint(initDir)}; ${formatCount(contexts.rows)} contexts (${cfg.contexts}); proxy ${proxyKind}; ${oracle ? note : 'no gold reward (no simulator world)'}`,
@@ -163,7 +177,8 @@ export const trainOnlineStage = defineStage({
             stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
             trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
             extraArrays,
-            trainingConfig: trainingConfigOf(cfg, ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
+            trainingConfig: trainingConfigOf(withResolvedLrSpan(cfg, lrTotal), ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
+            ...(cfg.lr_schedule ? { lrSchedule: lrScheduleOf(cfg.lr, cfg.lr_schedule), lrTotalSteps: lrTotal } : {}),
             keepLast: run.retention.keepLast,
           },
           {

@@ -31,7 +31,9 @@ import {
   trainerHooks,
   trainerStage,
 } from './stage-support.js';
-import { commonTrainFields, objectiveFields } from './trainer-options.js';
+import { commonTrainFields, earlyStoppingFields, earlyStoppingProblems, earlyStoppingRule, lrScheduleProblems, objectiveFields } from './trainer-options.js';
+import { EARLY_STOPPING_METRICS } from './early-stopping.js';
+import { validationRankingMetrics } from './validation-ranking.js';
 
 const trainSasrecFields = {
   ...objectiveFields('bc'),
@@ -60,6 +62,7 @@ const trainSasrecFields = {
     doc: 'Threads computing each minibatch\'s gradient (data-parallel: row slices on worker threads, each with its own backend; 0 = every core). 1 = all on the main thread; N gives the 1-thread numbers within float rounding, the same numbers on every run.',
   },
   valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
+  ...earlyStoppingFields(EARLY_STOPPING_METRICS),
 } as const satisfies Fields;
 
 export type TrainSasrecConfig = ConfigOf<typeof trainSasrecFields>;
@@ -106,9 +109,16 @@ export const trainSasrecStage = defineStage({
   inputs: ['examples'],
   output: 'examples',
   fields: trainSasrecFields,
-  check: (cfg) => (cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
+  check: (cfg) => [
+    ...(cfg.d % cfg.heads !== 0 ? [`d (${cfg.d}) must be a multiple of heads (${cfg.heads})`] : []),
+    ...lrScheduleProblems(cfg),
+    ...earlyStoppingProblems(cfg),
+  ],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_sasrec', cfg, ctx);
+    const esRule = earlyStoppingRule(cfg.early_stopping);
+    // With keep_last bounding the checkpoints, early stopping also keeps the best one (ranked by the watched metric).
+    if (esRule && run.retention.keepLast > 0) run.retention.keepBest = Math.max(1, run.retention.keepBest);
     const { stage, method, seed, root, label } = run;
     // The init checkpoint (if any) fixes max_len, so it is resolved with the first batch.
     const prepare = () => {
@@ -181,20 +191,28 @@ export const trainSasrecStage = defineStage({
           {
             ...offlineTrainerOptions(cfg, run, data),
             threads,
+            ...(esRule ? { earlyStopping: esRule } : {}),
             trainerConfig: { stage, objective: cfg.objective, mode: cfg.mode, softmax, ...(initDir ? { init: initDir } : {}) },
           },
           {
             ...trainerHooks(ctx, run),
             onEpochEnd: (epoch, step) => {
               if (!(cfg.valid_every > 0 && epoch % cfg.valid_every === 0 && held.targets.length)) return;
-              const nll = new SasrecPolicy(params, config).meanNll(held, held.targets);
+              const policy = new SasrecPolicy(params, config);
+              const nll = policy.meanNll(held, held.targets);
               ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: 'nll', value: nll, count: held.targets.length });
-              return nll;
+              if (!esRule || esRule.metric === 'nll') return nll;
+              // Ranking metrics only when early stopping watches one (they score the whole catalog).
+              const ranking = validationRankingMetrics(policy, held);
+              const value = ranking[esRule.metric as keyof typeof ranking];
+              ctx.emitMetric({ method, seed, step, epoch, split: 'valid', metric: esRule.metric, value, count: held.targets.length });
+              return { nll, [esRule.metric]: value };
             },
           },
           resume,
         );
-        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+        if (esRule && !held.targets.length) ctx.log.warn(`${label}: early_stopping has no validation rows (split valid) to watch; every epoch was trained`);
+        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
       } finally {
         params.dispose();
         clearConstantCaches();

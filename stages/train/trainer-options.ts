@@ -10,6 +10,8 @@ import type { ConfigOf } from '../core/config-types.js';
 import { OFFLINE_OBJECTIVES, objectiveUnionField } from '../weighting/registry.js';
 import { DEFAULT_ADAM, type AdamConfig } from './adam.js';
 import { BACKEND_CHOICES } from './backend.js';
+import { resolveMode, type EarlyStoppingMetric, type EarlyStoppingRule } from './early-stopping.js';
+import { LR_DECAYS, type LrSchedule } from './lr-schedule.js';
 
 /**
  * The union of the options of every entry of a registry (objectives, group
@@ -81,6 +83,119 @@ export function adamConfig(cfg: OptimiserConfig): AdamConfig {
   return { ...DEFAULT_ADAM, lr: cfg.lr, weightDecay: cfg.weight_decay };
 }
 
+/**
+ * The `lr_schedule` option (lr-schedule.ts). Absent by default: the rate is
+ * `lr` at every step, exactly as before schedules existed. `stepsWhat`
+ * names what the run's steps are, for the docs of `total_steps`.
+ */
+export function lrScheduleFields(stepsWhat: string) {
+  const fields = {
+    warmup_steps: { type: 'integer', min: 0, default: 0, doc: 'optimiser steps of linear warmup from lr/warmup_steps up to lr (0 = none).' },
+    decay: {
+      type: 'string',
+      enum: LR_DECAYS,
+      default: 'none',
+      doc: 'after the warmup, none (constant lr), cosine or linear decay from lr to min_lr over the remaining steps.',
+    },
+    min_lr: { type: 'number', min: 0, default: 0, doc: 'the rate the decay ends at (at most lr).' },
+    total_steps: { type: 'integer', min: 0, default: 0, doc: `steps the warmup and decay span (0 = the whole run: ${stepsWhat}); later steps stay at min_lr.` },
+  } as const satisfies Fields;
+  return {
+    lr_schedule: {
+      type: 'object',
+      fields,
+      doc: withOptionDocs(
+        "Learning-rate schedule (lr-schedule.ts). Default: none, a constant lr, as without the option. With one, the rate is recorded as metric lr (split train: the mean over each logged interval's steps, or over each update's steps online); it is part of what a resume must repeat (a decaying one with its span, so a resume that changes the run's length is refused). Options:",
+        fields,
+      ),
+    },
+  } as const satisfies Fields;
+}
+
+/** `intro` followed by each sub-option with its default, for an object option's doc (the stage reference shows top-level options only). */
+function withOptionDocs(intro: string, fields: Fields): string {
+  return [
+    intro,
+    ...Object.entries(fields).map(([k, f]) => `${k} (${'enum' in f && f.enum ? f.enum.join(' / ') : f.type}, default ${JSON.stringify(f.default)}): ${f.doc}`),
+  ].join(' ');
+}
+
+export type LrScheduleConfig = NonNullable<ConfigOf<ReturnType<typeof lrScheduleFields>>['lr_schedule']>;
+
+/** The schedule of `lr_schedule` (undefined when absent: constant lr). */
+export function lrScheduleOf(lr: number, cfg: LrScheduleConfig | undefined): LrSchedule | undefined {
+  return cfg ? { lr, warmupSteps: cfg.warmup_steps, decay: cfg.decay, minLr: cfg.min_lr } : undefined;
+}
+
+/** The steps a schedule spans: its total_steps, else `runSteps` (the whole run). */
+export function lrTotalSteps(cfg: LrScheduleConfig | undefined, runSteps: number): number {
+  return cfg && cfg.total_steps > 0 ? cfg.total_steps : runSteps;
+}
+
+/**
+ * `cfg` with lr_schedule.total_steps resolved to `total` when the schedule
+ * decays, for the training configuration a resume must repeat: a resume that
+ * changes the run's length (epochs, updates) would bend the decay, so it is
+ * refused rather than silently continued on another curve.
+ */
+export function withResolvedLrSpan<C extends { lr_schedule?: LrScheduleConfig }>(cfg: C, total: number): C {
+  return cfg.lr_schedule && cfg.lr_schedule.decay !== 'none' ? { ...cfg, lr_schedule: { ...cfg.lr_schedule, total_steps: total } } : cfg;
+}
+
+/** The cross-field check of `lr_schedule` against `lr`, for a stage's `check`. */
+export function lrScheduleProblems(cfg: { lr: number; lr_schedule?: LrScheduleConfig }): string[] {
+  const s = cfg.lr_schedule;
+  return s && s.min_lr > cfg.lr ? [`lr_schedule.min_lr (${s.min_lr}) must be at most lr (${cfg.lr})`] : [];
+}
+
+/**
+ * The `early_stopping` option (early-stopping.ts) of a trainer that measures
+ * validation metrics. Absent by default: every epoch is trained.
+ */
+export function earlyStoppingFields<M extends readonly EarlyStoppingMetric[]>(metrics: M) {
+  const ranking = metrics.some((m) => m !== 'nll');
+  const fields = {
+    metric: {
+      type: 'string',
+      enum: metrics,
+      default: 'nll',
+      doc: ranking
+        ? 'the validation metric watched, measured every valid_every epochs (split valid): nll (mean −log π of the validation targets), or ndcg@10, hr@10, mrr of the validation targets ranked against the whole catalog with their history excluded (as evaluate_ranking; costs one catalog scoring of the validation rows).'
+        : 'the validation metric watched, measured every valid_every epochs (split valid): nll, the mean −log π of the validation examples.',
+    },
+    patience: { type: 'integer', min: 1, default: 3, doc: 'stop after this many validations in a row without improvement.' },
+    min_delta: { type: 'number', min: 0, default: 0, doc: 'an improvement must beat the best value by more than this.' },
+    mode: {
+      type: 'string',
+      enum: ['auto', 'min', 'max'],
+      default: 'auto',
+      doc: 'min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics.',
+    },
+  } as const satisfies Fields;
+  return {
+    early_stopping: {
+      type: 'object',
+      fields,
+      doc: withOptionDocs(
+        'Early stopping on a validation metric (early-stopping.ts). Default: none, every epoch is trained. Needs valid_every > 0 and validation rows (split valid). A checkpoint is written at every improvement, so the best one is on disk; the stop writes one more, emits metric early_stopped (value = the step) and logs the best epoch and its checkpoint. With keep_last set, keep_best is at least 1 and ranks checkpoints by the watched metric. Resuming a stopped run trains no further unless patience or the metric is changed. Options:',
+        fields,
+      ),
+    },
+  } as const satisfies Fields;
+}
+
+/** The trainer's rule from a validated `early_stopping` option (undefined when absent). */
+export function earlyStoppingRule(
+  es: { metric: string; patience: number; min_delta: number; mode: 'auto' | 'min' | 'max' } | undefined,
+): EarlyStoppingRule | undefined {
+  return es ? { metric: es.metric, patience: es.patience, minDelta: es.min_delta, mode: resolveMode(es.metric, es.mode) } : undefined;
+}
+
+/** The cross-field check of `early_stopping`, for a stage's `check`. */
+export function earlyStoppingProblems(cfg: { early_stopping?: object; valid_every: number }): string[] {
+  return cfg.early_stopping && cfg.valid_every === 0 ? ['early_stopping needs validation: set valid_every > 0'] : [];
+}
+
 /** Backend choice and where the input waits to be passed on: options of every trainer stage. */
 export function backendAndInputFields() {
   return {
@@ -116,8 +231,9 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
     stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
     keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
-    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec with valid_every; 0 = off).' },
+    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off).' },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
+    ...lrScheduleFields('epochs × steps per epoch'),
     ...backendAndInputFields(),
   } as const satisfies Fields;
 }

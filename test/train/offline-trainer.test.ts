@@ -10,6 +10,7 @@ import { sasrecTask } from '../../stages/train/sasrec-task.js';
 import { trainOffline, type OfflineTrainerOptions, type TrainingRecord } from '../../stages/train/offline-trainer.js';
 import { readCheckpoint, listCheckpoints } from '../../stages/train/checkpoint.js';
 import { DEFAULT_ADAM } from '../../stages/train/adam.js';
+import type { LrSchedule } from '../../stages/train/lr-schedule.js';
 import { bcObjective, driftingObjective, simulateLog } from './helpers.js';
 
 const log = simulateLog({ users: 48, length: 14, numItems: 30, seed: 3 });
@@ -51,17 +52,23 @@ describe('offline trainer on the sequence model (WASM)', () => {
     expect(res.step).toBe(6 * Math.ceil(data.numRows / 12));
   });
 
-  it('resumes mid-epoch from a checkpoint to the same parameters, bit for bit', async () => {
+  // The schedule's warmup ends and its decay starts across the interruption (after step 3 of 8).
+  const schedule: LrSchedule = { lr: 5e-3, warmupSteps: 2, decay: 'cosine', minLr: 1e-4 };
+  it.each([
+    ['constant lr', {}],
+    ['lr warmup and cosine decay', { lrSchedule: schedule }],
+  ] as const)('resumes mid-epoch from a checkpoint to the same parameters, bit for bit (%s)', async (_, sched: Partial<OfflineTrainerOptions>) => {
+    const opts = (over: Partial<OfflineTrainerOptions> = {}) => trainerOpts({ ...sched, ...over });
     const rootA = tmpDir();
     const rootB = tmpDir();
     const full = createSasrecParams(config, 1);
-    await trainOffline(sasrecTask(full, config, data, taskOpts), driftingObjective(), trainerOpts({ checkpointRoot: rootA }), { emit: () => {} });
+    await trainOffline(sasrecTask(full, config, data, taskOpts), driftingObjective(), opts({ checkpointRoot: rootA }), { emit: () => {} });
     const expected = full.toArrays();
     full.dispose();
 
     // Interrupted after 3 steps (mid-epoch 1: 4 steps per epoch), then resumed by a fresh model.
     const first = createSasrecParams(config, 1);
-    const r1 = await trainOffline(sasrecTask(first, config, data, taskOpts), driftingObjective(), trainerOpts({ checkpointRoot: rootB, stopAfterSteps: 3 }), { emit: () => {} });
+    const r1 = await trainOffline(sasrecTask(first, config, data, taskOpts), driftingObjective(), opts({ checkpointRoot: rootB, stopAfterSteps: 3 }), { emit: () => {} });
     first.dispose();
     expect(r1.stoppedEarly).toBe(true);
     const ck = readCheckpoint(listCheckpoints(rootB).at(-1)!.dir);
@@ -69,7 +76,7 @@ describe('offline trainer on the sequence model (WASM)', () => {
     expect((ck.meta.objectiveState as { batches: number }).batches).toBe(3);
 
     const second = createSasrecParams(config, 99); // different init: everything must come from the checkpoint
-    await trainOffline(sasrecTask(second, config, data, taskOpts), driftingObjective(), trainerOpts({ checkpointRoot: rootB }), { emit: () => {} }, ck);
+    await trainOffline(sasrecTask(second, config, data, taskOpts), driftingObjective(), opts({ checkpointRoot: rootB }), { emit: () => {} }, ck);
     const got = second.toArrays();
     second.dispose();
     expect(got.map((a) => a.name)).toEqual(expected.map((a) => a.name));

@@ -76,19 +76,28 @@ function expectSameBytes(got: NamedArray[], want: NamedArray[]) {
 const key = (r: TrainingRecord) => `${r.step}/${r.metric}`;
 
 describe('online trainer: stop_after_updates + resume', () => {
-  for (const [algorithm, shaperOpts] of [
-    ['grpo', {}],
-    ['drro_soft', { budget: 'dynamic', delta0: 1, alpha: 10, window: 3 }],
-    ['ppo', {}],
+  // Warmup over 3 of the 10 optimiser steps, then a cosine decay: the interruption (after 6 steps) falls inside the decay.
+  const schedule: Partial<OnlineTrainerOptions> = { lrSchedule: { lr: 1e-2, warmupSteps: 3, decay: 'cosine', minLr: 1e-3 } };
+  for (const [algorithm, shaperOpts, sched] of [
+    ['grpo', {}, {}],
+    ['drro_soft', { budget: 'dynamic', delta0: 1, alpha: 10, window: 3 }, {}],
+    ['ppo', {}, {}],
+    ['ppo', {}, schedule],
   ] as const) {
-    it(`${algorithm}: the resumed run ends with the uninterrupted run's bytes and records`, async () => {
+    it(`${algorithm}${sched === schedule ? ' with an lr schedule' : ''}: the resumed run ends with the uninterrupted run's bytes and records`, async () => {
+      const go = (root: string, extra: Partial<OnlineTrainerOptions>, resume?: LoadedCheckpoint) => run(algorithm, shaperOpts, root, { ...sched, ...extra }, resume);
       const fullRoot = tmp();
-      const full = await run(algorithm, shaperOpts, fullRoot, {});
+      const full = await go(fullRoot, {});
+      if (sched === schedule) {
+        // Update 0 takes steps 0 and 1 of the warmup: mean of 1e-2·1/3 and 1e-2·2/3.
+        expect(full.records.find((r) => r.metric === 'lr' && r.step === 0)?.value).toBeCloseTo(5e-3, 15);
+        expect(full.records.filter((r) => r.metric === 'lr')).toHaveLength(UPDATES);
+      } else expect(full.records.some((r) => r.metric === 'lr')).toBe(false);
       expect(full.result).toMatchObject({ updates: UPDATES, startUpdate: 0, stoppedEarly: false });
       const fullCk = readCheckpoint(path.join(fullRoot, `step-${UPDATES}`));
 
       const root = tmp();
-      const first = await run(algorithm, shaperOpts, root, { stopAfterUpdates: 3 });
+      const first = await go(root, { stopAfterUpdates: 3 });
       expect(first.result).toMatchObject({ updates: 3, stoppedEarly: true });
       // step 0, the checkpoint_every grid (2) and the stop point
       expect(listCheckpoints(root).map((c) => c.step)).toEqual([0, 2, 3]);
@@ -105,7 +114,7 @@ describe('online trainer: stop_after_updates + resume', () => {
       const step0 = fs.statSync(path.join(root, 'step-0', 'checkpoint.json')).mtimeMs;
       const step0Meta = fs.readFileSync(path.join(root, 'step-0', 'checkpoint.json'), 'utf8');
 
-      const second = await run(algorithm, shaperOpts, root, {}, ck);
+      const second = await go(root, {}, ck);
       expect(second.result).toMatchObject({ updates: UPDATES, startUpdate: 3, stoppedEarly: false });
       expect(second.result.checkpoints.map((c) => c.step)).toEqual([0, 2, 3, 4, 5]);
       expectSameBytes(second.params, full.params);
