@@ -2,13 +2,9 @@
 // few project conventions relaxed where they are deliberate.
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'runs/**', '.bench/**', 'data/**'] },
-  ...tseslint.configs.recommended,
-  {
-    rules: {
-      // `_`-prefixed names mark deliberately unused arguments.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-    },
+export default tseslint.config({ ignores: ['dist/**', 'node_modules/**', 'runs/**', '.bench/**', 'data/**'] }, ...tseslint.configs.recommended, {
+  rules: {
+    // `_`-prefixed names mark deliberately unused arguments.
+    '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
   },
-);
+});

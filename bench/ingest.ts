@@ -192,7 +192,13 @@ function interactionsTable(n: number): Batch {
 
 interface ParquetjsLite {
   ParquetSchema: new (s: Record<string, { type: string; compression?: string }>) => unknown;
-  ParquetWriter: { openFile(schema: unknown, file: string, opts?: Record<string, unknown>): Promise<{ appendRow(r: Record<string, unknown>): Promise<void>; close(): Promise<void>; setRowGroupSize(n: number): void }> };
+  ParquetWriter: {
+    openFile(
+      schema: unknown,
+      file: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ appendRow(r: Record<string, unknown>): Promise<void>; close(): Promise<void>; setRowGroupSize(n: number): void }>;
+  };
   ParquetReader: { openFile(file: string): Promise<{ getCursor(): { next(): Promise<Record<string, unknown> | null> }; close(): Promise<void> }> };
 }
 
@@ -200,7 +206,14 @@ interface ParquetjsLite {
 async function engineComparison(n: number, dir: string): Promise<BenchResult[]> {
   const batch = interactionsTable(n);
   const out: BenchResult[] = [];
-  const result = (name: string, seconds: number, notes?: string): BenchResult => ({ suite: 'ingest', name, rows: n, seconds, rate: n / seconds, ...(notes ? { notes } : {}) });
+  const result = (name: string, seconds: number, notes?: string): BenchResult => ({
+    suite: 'ingest',
+    name,
+    rows: n,
+    seconds,
+    rate: n / seconds,
+    ...(notes ? { notes } : {}),
+  });
 
   const wasmFile = path.join(dir, 'engine-wasm.parquet');
   let t0 = performance.now();

@@ -87,8 +87,8 @@ export function torchSasrec(python: string, items: Int32Array, n: number, width:
   const script = path.join(path.dirname(SELF), '..', '..', 'bench', 'sasrec_torch.py');
   const local = path.join(path.dirname(SELF), 'sasrec_torch.py');
   const py = fs.existsSync(local) ? local : script;
-  return timedChild(python, [py, '--data', file, '--num-items', String(numItems), '--epochs', String(epochs), '--threads', String(os.cpus().length)]).finally(() =>
-    fs.rmSync(file, { force: true }),
+  return timedChild(python, [py, '--data', file, '--num-items', String(numItems), '--epochs', String(epochs), '--threads', String(os.cpus().length)]).finally(
+    () => fs.rmSync(file, { force: true }),
   );
 }
 

@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-bench-'));
   const opts: BenchOptions = { quick, scratch };
   const results: BenchResult[] = [];
-  process.stderr.write(`bench: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}${quick ? ', quick sizes' : ''}\n`);
+  process.stderr.write(
+    `bench: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}${quick ? ', quick sizes' : ''}\n`,
+  );
   try {
     for (const suite of SUITES) {
       if (!only.includes(suite)) continue;
@@ -43,7 +45,10 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${suite}…\n`);
       const mod = (await import(file)) as { run(o: BenchOptions): Promise<BenchResult[]> };
       const rs = await mod.run(opts);
-      for (const r of rs) process.stderr.write(`  ${r.name}: ${formatCount(r.rate)} ${r.unit ?? 'rows/s'}${r.peakRssMB ? `, peak ${r.peakRssMB.toFixed(0)} MB` : ''}${r.met === false ? '  (target missed)' : ''}\n`);
+      for (const r of rs)
+        process.stderr.write(
+          `  ${r.name}: ${formatCount(r.rate)} ${r.unit ?? 'rows/s'}${r.peakRssMB ? `, peak ${r.peakRssMB.toFixed(0)} MB` : ''}${r.met === false ? '  (target missed)' : ''}\n`,
+        );
       results.push(...rs);
     }
   } finally {

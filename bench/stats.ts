@@ -38,7 +38,7 @@ function rewardColumn(n: number, seed = 1): Float32Array {
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     const r = 1 + (s % 5);
-    out[i] = (s >>> 24) < 51 ? r + (s >>> 8 & 0xffff) / 65536 : r;
+    out[i] = s >>> 24 < 51 ? r + ((s >>> 8) & 0xffff) / 65536 : r;
   }
   return out;
 }
@@ -60,7 +60,17 @@ function sliceBatches(table: string, n: number, make: (start: number, end: numbe
 }
 
 function source(batches: Batch[]): StageDefinition<Record<string, never>> {
-  return defineStage<Record<string, never>>({ name: 'bench_source', role: 'source', summary: '', fields: {}, create: () => ({ source: async function* () { yield* batches; } }) });
+  return defineStage<Record<string, never>>({
+    name: 'bench_source',
+    role: 'source',
+    summary: '',
+    fields: {},
+    create: () => ({
+      source: async function* () {
+        yield* batches;
+      },
+    }),
+  });
 }
 
 async function runStage(def: AnyStageDefinition, cfg: Record<string, unknown>, batches: Batch[], outDir: string) {
@@ -91,7 +101,17 @@ function addThroughput(name: string, col: Float32Array, make: () => RewardStats)
   for (let s = 0; s < col.length; s += BATCH) st.add(col.subarray(s, Math.min(col.length, s + BATCH)));
   const seconds = (performance.now() - t0) / 1000;
   const rate = col.length / seconds;
-  return { suite: SUITE, name, rows: col.length, seconds, rate, target: '≥ 20M rows/s', met: rate >= 20e6, peakRssMB: peakRssMB(), notes: cpuNote(col.length, c0) };
+  return {
+    suite: SUITE,
+    name,
+    rows: col.length,
+    seconds,
+    rate,
+    target: '≥ 20M rows/s',
+    met: rate >= 20e6,
+    peakRssMB: peakRssMB(),
+    notes: cpuNote(col.length, c0),
+  };
 }
 
 /** Interaction log for the split: ~100 interactions per user, random times, random row order. */
@@ -198,7 +218,10 @@ if (process.argv[2] === '--stats-bench-child') {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-bench-stats-'));
   run({ quick: process.argv.includes('--quick'), scratch })
     .then((rs) => {
-      for (const r of rs) process.stdout.write(`${r.name}: ${(r.rate / 1e6).toFixed(2)}M ${r.unit ?? 'rows/s'} in ${r.seconds.toFixed(2)} s, peak ${r.peakRssMB?.toFixed(0)} MB${r.notes ? ` (${r.notes})` : ''}\n`);
+      for (const r of rs)
+        process.stdout.write(
+          `${r.name}: ${(r.rate / 1e6).toFixed(2)}M ${r.unit ?? 'rows/s'} in ${r.seconds.toFixed(2)} s, peak ${r.peakRssMB?.toFixed(0)} MB${r.notes ? ` (${r.notes})` : ''}\n`,
+        );
     })
     .finally(() => fs.rmSync(scratch, { recursive: true, force: true }));
 }

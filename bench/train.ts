@@ -93,8 +93,18 @@ async function childMain(args: ChildArgs): Promise<void> {
   const task = { ...sasrecTask(params, config, data, taskOptions), parallel: sasrecDataParallel(config, taskOptions, data) };
   const objective = createOfflineObjective('bc');
   const trainer = (epochs: number, stopAfterSteps?: number) => ({
-    method: 'bench', seed: 1, epochs, batchSize: 128, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
-    clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0, stopAfterSteps, threads: args.threads,
+    method: 'bench',
+    seed: 1,
+    epochs,
+    batchSize: 128,
+    adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    clipNorm: 1,
+    checkpointEveryEpochs: 0,
+    checkpointEverySteps: 0,
+    logEvery: 0,
+    phantomEvery: 0,
+    stopAfterSteps,
+    threads: args.threads,
   });
   // Warm-up: one step (WASM compiles, heap grows), not timed.
   await trainOffline(task, objective, trainer(1, 1), { emit: () => {} });
@@ -124,7 +134,16 @@ function runChild(args: ChildArgs): Promise<ChildResult> {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`train bench child (${args.backend}) exited with code ${code}: ${err.split('\n').filter((l) => !l.startsWith('var Module')).slice(-3).join(' ')}`));
+      if (code !== 0)
+        return reject(
+          new Error(
+            `train bench child (${args.backend}) exited with code ${code}: ${err
+              .split('\n')
+              .filter((l) => !l.startsWith('var Module'))
+              .slice(-3)
+              .join(' ')}`,
+          ),
+        );
       resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
     });
   });
@@ -149,7 +168,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const plan: (ChildArgs & { note: string })[] = [];
   if (cores > 1) plan.push({ backend: 'wasm', sequences, epochs, threads: cores, note: 'every core: data-parallel gradients; includes starting the workers' });
   plan.push({ backend: 'wasm', sequences, epochs, threads: 1, note: cores > 1 ? 'one thread: the per-core figure' : '' });
-  plan.push({ backend: 'cpu', sequences: 16, epochs: 1, threads: 1, note: 'tiny slice (16 sequences): the JavaScript CPU backend is too slow for the full workload' });
+  plan.push({
+    backend: 'cpu',
+    sequences: 16,
+    epochs: 1,
+    threads: 1,
+    note: 'tiny slice (16 sequences): the JavaScript CPU backend is too slow for the full workload',
+  });
   if (await nativeAvailable()) plan.unshift({ backend: 'tensorflow', sequences, epochs, threads: 1, note: '' });
   const results: BenchResult[] = [];
   for (const p of plan) {
@@ -233,7 +258,10 @@ if (invokedDirectly) {
     });
   } else {
     run({ quick: argv.includes('--quick'), scratch: '' }).then((rs) => {
-      for (const r of rs) process.stdout.write(`${r.name}: ${r.rate.toFixed(0)} examples/s, ${r.seconds.toFixed(2)} s/epoch, peak ${r.peakRssMB?.toFixed(0)} MB${r.met === undefined ? '' : r.met ? ' (target met)' : ' (target missed)'}\n`);
+      for (const r of rs)
+        process.stdout.write(
+          `${r.name}: ${r.rate.toFixed(0)} examples/s, ${r.seconds.toFixed(2)} s/epoch, peak ${r.peakRssMB?.toFixed(0)} MB${r.met === undefined ? '' : r.met ? ' (target met)' : ' (target missed)'}\n`,
+        );
     });
   }
 }

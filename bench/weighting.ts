@@ -71,7 +71,17 @@ function statsOf(r: Float64Array): RewardStatsSummary {
   let ss = 0;
   for (let i = 0; i < r.length; i++) ss += (r[i]! - mean) ** 2;
   const variance = ss / r.length;
-  return { count: r.length, mean, variance, std: Math.sqrt(variance), min: mn, max: mx, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
+  return {
+    count: r.length,
+    mean,
+    variance,
+    std: Math.sqrt(variance),
+    min: mn,
+    max: mx,
+    quantiles: [],
+    quantileRankError: 0,
+    histogram: { edges: [], counts: [] },
+  };
 }
 
 interface Case {
@@ -173,7 +183,15 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const c of CASES) {
     const sec = timeObjective(c, r, group, stats);
-    out.push(result(`${c.name} ${size} rows (65536-row batches)`, n, sec, c.linear, c.linear ? undefined : 'O(N) average (quickselect / group sums), reported without target'));
+    out.push(
+      result(
+        `${c.name} ${size} rows (65536-row batches)`,
+        n,
+        sec,
+        c.linear,
+        c.linear ? undefined : 'O(N) average (quickselect / group sums), reported without target',
+      ),
+    );
   }
   // Behind the stream stage (float32 reward column in, weighted batch out, metric records).
   const r32 = Float32Array.from(r);

@@ -63,7 +63,10 @@ function arrayIndex(list: unknown[], segment: string, a: Assignment, flagName: s
   if (/^-?\d+$/.test(segment)) {
     const i = Number(segment);
     if (i < 0 || i >= list.length)
-      throw new ConfigError(`${flagName} ${a.text}: index ${segment} is out of range (${list.length === 0 ? 'the list is empty' : `0 to ${list.length - 1}`})`, ['index']);
+      throw new ConfigError(
+        `${flagName} ${a.text}: index ${segment} is out of range (${list.length === 0 ? 'the list is empty' : `0 to ${list.length - 1}`})`,
+        ['index'],
+      );
     return i;
   }
   if (!namesOf) throw new ConfigError(`${flagName} ${a.text}: "${segment}" is not an index of a list`, ['index']);
@@ -73,7 +76,8 @@ function arrayIndex(list: unknown[], segment: string, a: Assignment, flagName: s
   const byName = names.flatMap((n, i) => (n.name === segment ? [i] : []));
   if (byId.length === 0 && byName.length === 1) return byName[0]!;
   const hits = byId.length ? byId : byName;
-  if (hits.length > 1) throw new ConfigError(`${flagName} ${a.text}: "${segment}" names ${hits.length} stages (${hits.join(', ')}); use an index or give them ids`, ['index']);
+  if (hits.length > 1)
+    throw new ConfigError(`${flagName} ${a.text}: "${segment}" names ${hits.length} stages (${hits.join(', ')}); use an index or give them ids`, ['index']);
   const known = [...new Set(names.map((n) => n.id ?? n.name).filter((n) => n !== undefined))];
   throw new ConfigError(`${flagName} ${a.text}: no stage with id "${segment}" (ids: ${known.join(', ')}; or use an index 0 to ${list.length - 1})`, ['index']);
 }
@@ -84,7 +88,12 @@ function arrayIndex(list: unknown[], segment: string, a: Assignment, flagName: s
  * as by index (the pipeline's stages: by `id`, or by stage name).
  * Returns the path with indices resolved (e.g. ["stages", "4", "with", "epochs"]).
  */
-export function applyAssignment(target: Record<string, unknown>, a: Assignment, flagName: string, namesAt?: (listPath: readonly string[]) => ElementNames | undefined): string[] {
+export function applyAssignment(
+  target: Record<string, unknown>,
+  a: Assignment,
+  flagName: string,
+  namesAt?: (listPath: readonly string[]) => ElementNames | undefined,
+): string[] {
   let node: Container = target;
   const resolved: string[] = [];
   a.path.forEach((segment, depth) => {

@@ -63,7 +63,12 @@ function fileSystemMessage(e: NodeJS.ErrnoException): string {
   return `${e.path}: ${reason}${e.syscall ? ` (${e.syscall})` : ''}`;
 }
 
-const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+const oneLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 
 /** Print an error as the CLI does and return its exit code. */
 export function reportError(e: unknown, debug: boolean): number {

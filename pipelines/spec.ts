@@ -58,7 +58,13 @@ const topFields: Fields = {
   name: { type: 'string', doc: 'Run name.' },
   out_dir: { type: 'string', doc: 'Directory for run outputs (metrics.jsonl, report.json).' },
   seed: { type: 'integer', doc: 'Base random seed.' },
-  stages: { type: 'array', required: true, minItems: 1, items: { type: 'map', values: { type: 'string', doc: '' }, doc: 'stage' }, doc: 'The chain of stages.' },
+  stages: {
+    type: 'array',
+    required: true,
+    minItems: 1,
+    items: { type: 'map', values: { type: 'string', doc: '' }, doc: 'stage' },
+    doc: 'The chain of stages.',
+  },
 };
 
 export function parsePipelineText(text: string, source: string): unknown {
@@ -81,7 +87,13 @@ export function loadPipelineFile(file: string): ResolvedPipeline {
 function substitute(text: string, vars: Record<string, string>): string {
   return text.replace(/\$\{([^}]*)\}/g, (_m, key: string) => {
     const v = vars[key];
-    if (v === undefined) throw new ConfigError(`unknown variable \${${key}} in ${JSON.stringify(text)} (known: ${Object.keys(vars).map((k) => `\${${k}}`).join(', ')})`, ['variable']);
+    if (v === undefined)
+      throw new ConfigError(
+        `unknown variable \${${key}} in ${JSON.stringify(text)} (known: ${Object.keys(vars)
+          .map((k) => `\${${k}}`)
+          .join(', ')})`,
+        ['variable'],
+      );
     return v;
   });
 }
@@ -137,13 +149,15 @@ export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Loca
   const add = (message: string, path?: PathSegment[], key?: boolean) => problems.push({ message, path, key });
   for (const k of Object.keys(r)) if (!(k in topFields)) add(`unknown top-level field "${k}" (known: ${Object.keys(topFields).join(', ')})`, [k], true);
   if (r.name !== undefined && typeof r.name !== 'string') add('field "name" must be a string', ['name']);
-  else if (typeof r.name === 'string' && !isPlainName(r.name)) add(`field "name" must be a plain name (it names runs/<name>): no "/" or "\\", not "", "." or "..", got ${JSON.stringify(r.name)}`, ['name']);
+  else if (typeof r.name === 'string' && !isPlainName(r.name))
+    add(`field "name" must be a plain name (it names runs/<name>): no "/" or "\\", not "", "." or "..", got ${JSON.stringify(r.name)}`, ['name']);
   if (r.out_dir !== undefined && typeof r.out_dir !== 'string') add('field "out_dir" must be a string', ['out_dir']);
   if (r.seed !== undefined && !Number.isInteger(r.seed)) add('field "seed" must be an integer', ['seed']);
   if (!Array.isArray(r.stages) || r.stages.length === 0) add('field "stages" must be a non-empty list', r.stages === undefined ? [] : ['stages']);
   const stages: ResolvedStage[] = [];
   const ids = new Set<string>();
-  const name = typeof r.name === 'string' && isPlainName(r.name) ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
+  const name =
+    typeof r.name === 'string' && isPlainName(r.name) ? r.name : source === 'pipeline' ? 'pipeline' : path.basename(source).replace(/\.(ya?ml|json)$/, '');
   const outDir = typeof r.out_dir === 'string' ? substitute(r.out_dir, { name }) : path.join('runs', name);
   const seed = Number.isInteger(r.seed) ? (r.seed as number) : 0;
   const vars: Record<string, string> = { name, out_dir: outDir, seed: String(seed) };
@@ -155,7 +169,9 @@ export function resolvePipeline(raw: unknown, source = 'pipeline', locate?: Loca
       return;
     }
     const spec = s as Record<string, unknown>;
-    for (const k of Object.keys(spec)) if (!['stage', 'id', 'with'].includes(k)) add(`${where}: unknown key "${k}" (a stage entry has stage, id, with; options go under "with")`, [...at, k], true);
+    for (const k of Object.keys(spec))
+      if (!['stage', 'id', 'with'].includes(k))
+        add(`${where}: unknown key "${k}" (a stage entry has stage, id, with; options go under "with")`, [...at, k], true);
     if (typeof spec.stage !== 'string') {
       add(`${where}: field "stage" must name a stage (one of: ${stageNames().join(', ')})`, spec.stage === undefined ? at : [...at, 'stage']);
       return;

@@ -51,7 +51,8 @@ export function evaluateStageOptions(opts: Omit<EvaluateOptions, 'data' | 'kind'
   if (opts.splits !== undefined) out.splits = commaList(opts.splits);
   if (opts.ks !== undefined) {
     const values = commaList(opts.ks).map(Number);
-    if (values.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`evaluate: --ks must be positive integers separated by commas, got ${JSON.stringify(opts.ks)}`, ['ks']);
+    if (values.some((k) => !Number.isInteger(k) || k < 1))
+      throw new ConfigError(`evaluate: --ks must be positive integers separated by commas, got ${JSON.stringify(opts.ks)}`, ['ks']);
     out.ks = values;
   }
   if (opts.baselines !== undefined) out.baselines = opts.baselines === 'none' ? [] : commaList(opts.baselines);

@@ -34,7 +34,8 @@ function nearestExisting(p: string): string {
  */
 export function checkWritableDir(dir: string, option: string): void {
   const resolved = path.resolve(dir);
-  if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) throw new ConfigError(`${option} ${dir} is an existing file; name a directory`, [option]);
+  if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory())
+    throw new ConfigError(`${option} ${dir} is an existing file; name a directory`, [option]);
   const existing = nearestExisting(resolved);
   if (!fs.statSync(existing).isDirectory()) throw new ConfigError(`${option} ${dir}: ${existing} is a file, so the directory cannot be created`, [option]);
   try {
@@ -72,6 +73,9 @@ export function isWithin(inner: string, outer: string): boolean {
 export function refuseOverwritingInput(input: string, output: string, given: string, inputOption = '--input '): void {
   if (isWithin(input, output)) {
     const same = path.resolve(input) === path.resolve(output);
-    throw new ConfigError(`${given} ${same ? 'is the same path as' : 'contains'} ${inputOption}${input}; writing it would destroy the input (name another directory)`, ['output']);
+    throw new ConfigError(
+      `${given} ${same ? 'is the same path as' : 'contains'} ${inputOption}${input}; writing it would destroy the input (name another directory)`,
+      ['output'],
+    );
   }
 }

@@ -32,7 +32,9 @@ const stageNames: ElementNames = (item) => {
  * Returns the assigned paths.
  */
 export function applyPipelineSets(raw: Record<string, unknown>, sets: readonly string[]): string[][] {
-  return sets.map((text) => applyAssignment(raw, parseAssignment(text, '--set'), '--set', (listPath) => (listPath.length === 1 && listPath[0] === 'stages' ? stageNames : undefined)));
+  return sets.map((text) =>
+    applyAssignment(raw, parseAssignment(text, '--set'), '--set', (listPath) => (listPath.length === 1 && listPath[0] === 'stages' ? stageNames : undefined)),
+  );
 }
 
 /** Values a --set replaced are not where the file says: don't point into the file for them. */
@@ -74,7 +76,8 @@ export async function loadPipelineForCli(file: string, opts: PipelineFileOptions
   if (!fs.existsSync(file)) throw new ConfigError(`pipeline file not found: ${file}`, ['missing file']);
   if (fs.statSync(file).isDirectory()) throw new ConfigError(`${file} is a directory; name a pipeline file (YAML or JSON)`, ['pipeline']);
   const { raw, locate } = parsePipelineDocument(fs.readFileSync(file, 'utf8'), file);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: a pipeline must be an object with a "stages" list`, ['not an object']);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${file}: a pipeline must be an object with a "stages" list`, ['not an object']);
   const doc = raw as Record<string, unknown>;
   const overridden = applyPipelineSets(doc, opts.set ?? []);
   if (opts.seed !== undefined) doc.seed = opts.seed;

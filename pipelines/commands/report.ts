@@ -34,7 +34,8 @@ export interface ReportOptions {
 /** The metric of the i-th --plot: one --metric for all plots, or one per plot in order. */
 function plotMetric(metrics: string[], plots: string[], i: number): string | undefined {
   if (metrics.length <= 1) return metrics[0];
-  if (metrics.length !== plots.length) throw new ConfigError(`report: --metric is given ${metrics.length} times for ${plots.length} --plot; give one for all plots or one per --plot`, ['metric']);
+  if (metrics.length !== plots.length)
+    throw new ConfigError(`report: --metric is given ${metrics.length} times for ${plots.length} --plot; give one for all plots or one per --plot`, ['metric']);
   return metrics[i];
 }
 
@@ -92,7 +93,11 @@ export const reportCommand: CliCommand = {
       .option('--methods <a,b>', 'rows (and plotted methods), in this order')
       .option('--title <text>', 'table heading')
       .option('--table <file>', 'Markdown file of the table (default <out>/comparison.md)')
-      .option('--plot <kind>', 'metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl; writes <out>/plots/<kind>-<metric>.svg and .png (repeatable)', collect)
+      .option(
+        '--plot <kind>',
+        'metric_vs_step | metric_vs_param | reward_vs_noise | gold_proxy_vs_kl; writes <out>/plots/<kind>-<metric>.svg and .png (repeatable)',
+        collect,
+      )
       .option('--metric <metric>', 'plotted metric: once for all plots, or once per --plot in order (repeatable)', collect)
       .option('--x <x>', 'plot x (step|epoch, or the swept parameter)')
       .option('--log-x', 'logarithmic x axis')

@@ -16,7 +16,9 @@ export const runCommand: CliCommand = {
       program
         .command('run')
         .summary('run a pipeline file (YAML or JSON)')
-        .description('Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.')
+        .description(
+          'Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.',
+        )
         .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
     )
       .option('--quiet', 'no progress lines and no stage report')

@@ -30,12 +30,17 @@ export const stageCommand: CliCommand = {
     program
       .command('stage')
       .summary('run one stage (read_parquet → stage → write_parquet)')
-      .description('Run one stage. Transforms and sinks read --input; --output writes the stage\'s batches as a Parquet dataset. `recpost stages <name>` lists a stage\'s options.')
+      .description(
+        "Run one stage. Transforms and sinks read --input; --output writes the stage's batches as a Parquet dataset. `recpost stages <name>` lists a stage's options.",
+      )
       .argument('<name>', 'a registered stage (see `recpost stages`)')
       .option('--input <path>', 'Parquet file or dataset directory to read (transforms and sinks)')
-      .option('--output <dir>', 'write the stage\'s output batches as a Parquet dataset here (never the --input path)')
+      .option('--output <dir>', "write the stage's output batches as a Parquet dataset here (never the --input path)")
       .option('--opt <key=value>', 'a stage option, the value as YAML, e.g. --opt rho=0.4 (repeatable)', collect)
-      .option('--out <dir>', 'run directory for metrics.jsonl, report.json and files the stage writes by default (default: <output>.run with --output, else runs/<name> in the current directory, printed)')
+      .option(
+        '--out <dir>',
+        'run directory for metrics.jsonl, report.json and files the stage writes by default (default: <output>.run with --output, else runs/<name> in the current directory, printed)',
+      )
       .option('--seed <n>', 'base random seed', integerOption('--seed'))
       .option('--quiet', 'no progress lines and no stage report')
       .action(async (name: string, opts: StageOptions) => {
@@ -43,7 +48,8 @@ export const stageCommand: CliCommand = {
         if (opts.input !== undefined) {
           checkExists(opts.input, '--input');
           if (opts.output !== undefined) refuseOverwritingInput(opts.input, opts.output, `--output ${opts.output}`);
-          for (const key of ['output', 'path']) if (typeof options[key] === 'string') refuseOverwritingInput(opts.input, options[key] as string, `--opt ${key}=${options[key] as string}`);
+          for (const key of ['output', 'path'])
+            if (typeof options[key] === 'string') refuseOverwritingInput(opts.input, options[key] as string, `--opt ${key}=${options[key] as string}`);
         }
         if (opts.output !== undefined) checkWritableDir(opts.output, '--output');
         const { getStage, stageNames } = await import('../../stages/registry.js');

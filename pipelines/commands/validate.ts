@@ -10,7 +10,9 @@ export const validateCommand: CliCommand = {
       program
         .command('validate')
         .summary('check a pipeline file without running it')
-        .description('Check a pipeline file as `run` would before running it: syntax, every stage\'s options, the input paths of source stages, the run directory. Errors name file:line:column.')
+        .description(
+          "Check a pipeline file as `run` would before running it: syntax, every stage's options, the input paths of source stages, the run directory. Errors name file:line:column.",
+        )
         .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
     ).action(async (file: string, opts: PipelineFileOptions) => {
       const { loadPipelineForCli } = await import('./pipeline-file.js');

@@ -108,7 +108,7 @@ function dataToColumn(name: string, d: arrow.Data): Column {
   }
   if (arrow.DataType.isTimestamp(d.type) || arrow.DataType.isDate(d.type)) {
     const v = d.values as BigInt64Array | Int32Array;
-    return (v.subarray(d.offset, d.offset + d.length) as NumericColumn);
+    return v.subarray(d.offset, d.offset + d.length) as NumericColumn;
   }
   const values = d.values as NumericColumn;
   if (!ArrayBuffer.isView(values)) throw new Error(`column "${name}" has unsupported Arrow type ${d.type}`);

@@ -8,15 +8,7 @@
  * tables such as metric records.
  */
 
-export type NumericColumn =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array;
+export type NumericColumn = Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
 
 /** Arrow-style list column: row i spans values[offsets[i] .. offsets[i+1]). */
 export interface ListColumn<V extends NumericColumn = NumericColumn> {
@@ -51,9 +43,7 @@ export function isNumericColumn(c: Column | undefined): c is NumericColumn {
 export function column<T extends Column = Column>(batch: Batch, name: string): T {
   const c = batch.columns[name];
   if (c === undefined) {
-    throw new Error(
-      `column "${name}" is missing from a "${batch.table}" batch (has: ${Object.keys(batch.columns).join(', ') || 'none'})`,
-    );
+    throw new Error(`column "${name}" is missing from a "${batch.table}" batch (has: ${Object.keys(batch.columns).join(', ') || 'none'})`);
   }
   return c as T;
 }

@@ -7,14 +7,7 @@
  * tables and exports JSON Schema (schemas/pipeline.schema.json) for editors.
  */
 
-export type FieldSpec =
-  | NumberField
-  | StringField
-  | BooleanField
-  | ArrayField
-  | ObjectField
-  | MapField
-  | UnionField;
+export type FieldSpec = NumberField | StringField | BooleanField | ArrayField | ObjectField | MapField | UnionField;
 
 interface BaseField {
   doc: string;
@@ -123,8 +116,7 @@ function checkField(spec: FieldSpec, value: unknown, path: string, problems: str
       if (spec.type === 'integer' && !Number.isInteger(value)) problems.push(`field "${path}" must be an integer, got ${value}`);
       if (spec.min !== undefined && value < spec.min) problems.push(`field "${path}" must be ≥ ${spec.min}, got ${value}`);
       if (spec.max !== undefined && value > spec.max) problems.push(`field "${path}" must be ≤ ${spec.max}, got ${value}`);
-      if (spec.exclusiveMin !== undefined && !(value > spec.exclusiveMin))
-        problems.push(`field "${path}" must be > ${spec.exclusiveMin}, got ${value}`);
+      if (spec.exclusiveMin !== undefined && !(value > spec.exclusiveMin)) problems.push(`field "${path}" must be > ${spec.exclusiveMin}, got ${value}`);
       return value;
     }
     case 'string': {
@@ -132,8 +124,7 @@ function checkField(spec: FieldSpec, value: unknown, path: string, problems: str
         problems.push(`field "${path}" must be a string, got ${describe(value)}`);
         return undefined;
       }
-      if (spec.enum && !spec.enum.includes(value))
-        problems.push(`field "${path}" must be one of ${spec.enum.join(', ')}; got ${JSON.stringify(value)}`);
+      if (spec.enum && !spec.enum.includes(value)) problems.push(`field "${path}" must be one of ${spec.enum.join(', ')}; got ${JSON.stringify(value)}`);
       return value;
     }
     case 'boolean':

@@ -47,4 +47,6 @@ type Flatten<T> = { [K in keyof T]: T[K] } & {};
  * The validated configuration of a field declaration. A declaration typed
  * only as `Fields` (keys unknown to the compiler) gives `Record<string, unknown>`.
  */
-export type ConfigOf<F extends Fields> = string extends keyof F ? Record<string, unknown> : Flatten<{ -readonly [K in PresentKeys<F>]: ValueOf<F[K]> } & { -readonly [K in OptionalKeys<F>]?: ValueOf<F[K]> }>;
+export type ConfigOf<F extends Fields> = string extends keyof F
+  ? Record<string, unknown>
+  : Flatten<{ -readonly [K in PresentKeys<F>]: ValueOf<F[K]> } & { -readonly [K in OptionalKeys<F>]?: ValueOf<F[K]> }>;

@@ -21,7 +21,10 @@ export class PopularityScorer implements RankingScorer {
   private readonly counts: Float32Array;
 
   /** `counts[j]` = train occurrences of item j (index 0, padding, is ignored). */
-  constructor(counts: ArrayLike<number>, readonly numItems: number = counts.length) {
+  constructor(
+    counts: ArrayLike<number>,
+    readonly numItems: number = counts.length,
+  ) {
     if (numItems < 2) throw new Error(`popularity: the catalog needs at least one item besides padding (numItems = ${numItems})`);
     this.counts = new Float32Array(numItems);
     for (let j = 1; j < Math.min(numItems, counts.length); j++) this.counts[j] = counts[j]!;

@@ -32,12 +32,7 @@ export function repeatEach(values: ArrayLike<number>, k: number): Int32Array {
  * padding 0 is never chosen, nor, with `excludeHistory`, an item of the
  * context; ties go to the lowest item id. −1 when no candidate remains.
  */
-export function topItems(
-  scores: Float32Array | Float64Array,
-  numItems: number,
-  contexts: ListColumn<Int32Array>,
-  excludeHistory = true,
-): Int32Array {
+export function topItems(scores: Float32Array | Float64Array, numItems: number, contexts: ListColumn<Int32Array>, excludeHistory = true): Int32Array {
   const rows = contexts.offsets.length - 1;
   if (scores.length !== rows * numItems) throw new Error(`topItems: ${scores.length} scores for ${rows} rows × ${numItems} items`);
   const out = new Int32Array(rows);

@@ -43,21 +43,32 @@ async function groupSeries(refs: CheckpointRef[]): Promise<Series[]> {
 export const evaluateProxyGoldStage = defineStage({
   name: 'evaluate_proxy_gold',
   role: 'transform',
-  summary: 'Proxy vs gold reward of policy samples per checkpoint (recentred by step 0), exact KL to the initial policy, and the peak-gold summary (paper 004 Table 1).',
+  summary:
+    'Proxy vs gold reward of policy samples per checkpoint (recentred by step 0), exact KL to the initial policy, and the peak-gold summary (paper 004 Table 1).',
   doc: [
     'Per checkpoint: `samples` recommendations per held-out context (up to `max_contexts`), proxy_reward = mean proxy reward-head score,',
-    'gold_reward = mean gold reward (the simulator\'s true reward with gold: world, or a held-out reward head given as a checkpoint dir),',
+    "gold_reward = mean gold reward (the simulator's true reward with gold: world, or a held-out reward head given as a checkpoint dir),",
     'kl_to_init = exact KL(π‖π₀) over the catalog (from logProbs; π₀ = `initial`, default the earliest checkpoint of the same method and seed).',
     'proxy_gold_agreement = the fraction of pairs of distinct sampled items that proxy and gold order the same way (paper 004 App. G, one observation per context).',
-    'Derived records: proxy_gain / gold_gain = value − the series\' step-0 value; and per (method, seed), plus seed −1 for the mean over',
-    'seeds, peak_gold, proxy_at_peak, gold_proxy_gap (= peak_gold − proxy_at_peak) and kl_at_peak, labelled with the peak\'s step.',
-    'The proxy is `proxy`\'s reward head, default the earliest checkpoint\'s of each series (the reward model training started from).',
+    "Derived records: proxy_gain / gold_gain = value − the series' step-0 value; and per (method, seed), plus seed −1 for the mean over",
+    "seeds, peak_gold, proxy_at_peak, gold_proxy_gap (= peak_gold − proxy_at_peak) and kl_at_peak, labelled with the peak's step.",
+    "The proxy is `proxy`'s reward head, default the earliest checkpoint's of each series (the reward model training started from).",
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
   fields: {
-    splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test'], minItems: 1, doc: 'Splits whose contexts are the held-out prompts.' },
-    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoints along training; default: the artifact "checkpoints".' },
+    splits: {
+      type: 'array',
+      items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' },
+      default: ['test'],
+      minItems: 1,
+      doc: 'Splits whose contexts are the held-out prompts.',
+    },
+    checkpoints: {
+      type: 'array',
+      items: { type: 'string', doc: 'checkpoint directory' },
+      doc: 'Checkpoints along training; default: the artifact "checkpoints".',
+    },
     proxy: { type: 'string', doc: 'Checkpoint whose reward head is the proxy; default: the earliest checkpoint of each series.' },
     gold: { type: 'string', default: 'world', doc: '"world" (simulator truth) or a checkpoint dir whose reward head is the held-out gold model.' },
     initial: { type: 'string', doc: 'Checkpoint of the initial policy π₀ for the KL; default: the earliest checkpoint of each series.' },
@@ -92,7 +103,11 @@ export const evaluateProxyGoldStage = defineStage({
         let gold: GoldFn;
         if (cfg.gold === 'world') {
           const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
-          if (!oracle) throw new ConfigError('evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model', ['gold']);
+          if (!oracle)
+            throw new ConfigError(
+              'evaluate_proxy_gold: gold "world" needs a simulator world (option world or artifact "world"); or set gold to a checkpoint whose reward head is the gold model',
+              ['gold'],
+            );
           ctx.log.info(`evaluate_proxy_gold: gold = ${note}`);
           gold = async (_c, users, items) => oracle.trueRewards(users, items);
         } else {
@@ -117,32 +132,36 @@ export const evaluateProxyGoldStage = defineStage({
             const proxy = fixedProxy ?? firstPolicy;
             const initial = fixedInitial ?? firstPolicy;
             const who = `${series.labels.method} (seed ${series.labels.seed})`;
-            const run = await evaluatePendingPairs(state, series.members.map((m) => m.target), partitions, async (policy, labels, part) => {
-              if (!proxy?.predictRewards) throw new ConfigError(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`, ['proxy']);
-              if (!policy.sample) {
-                ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
-                return undefined;
-              }
-              if (!initial?.logProbs || !policy.logProbs) ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step}: no logProbs, so no kl_to_init`);
-              return evaluateProxyGold(policy, part.rows, {
-                samples: cfg.samples,
-                batchRows: cfg.batch_rows,
-                seed: partitionSeed(ctx.seed, part),
-                key: { run: ctx.runId, ...labels },
-                proxy: proxy as RewardPredictor,
-                gold,
-                initial: initial as Partial<SamplingPolicy> | undefined,
-              });
-            });
+            const run = await evaluatePendingPairs(
+              state,
+              series.members.map((m) => m.target),
+              partitions,
+              async (policy, labels, part) => {
+                if (!proxy?.predictRewards)
+                  throw new ConfigError(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`, ['proxy']);
+                if (!policy.sample) {
+                  ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
+                  return undefined;
+                }
+                if (!initial?.logProbs || !policy.logProbs) ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step}: no logProbs, so no kl_to_init`);
+                return evaluateProxyGold(policy, part.rows, {
+                  samples: cfg.samples,
+                  batchRows: cfg.batch_rows,
+                  seed: partitionSeed(ctx.seed, part),
+                  key: { run: ctx.runId, ...labels },
+                  proxy: proxy as RewardPredictor,
+                  gold,
+                  initial: initial as Partial<SamplingPolicy> | undefined,
+                });
+              },
+            );
             evaluated += run.evaluated;
             skipped += run.skipped;
           } finally {
             first.release();
           }
         }
-        ctx.log.info(
-          `evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote({ evaluated, skipped }, cfg.state)}`,
-        );
+        ctx.log.info(`evaluate_proxy_gold: ${collector.evalRows} context(s) × ${cfg.samples} sample(s); ${pairRunNote({ evaluated, skipped }, cfg.state)}`);
       } finally {
         for (const t of opened) t.release();
       }

@@ -24,7 +24,7 @@ export const evaluateRankingStage = defineStage({
   role: 'transform',
   summary: 'Full-catalog HR@K, NDCG@K and MRR of checkpoints and baselines on the valid/test rows; emits metric records.',
   doc: [
-    'Ranks each evaluation row\'s target among the whole catalog: rank = 1 + #items scored above the target + #other items tied with it',
+    "Ranks each evaluation row's target among the whole catalog: rank = 1 + #items scored above the target + #other items tied with it",
     '(ties count against the model). Padding (item 0) is never ranked; with `exclude_history` (default) the items the user interacted with',
     'before the target (`history: full`, default: every earlier action of the user in the stream, any split, and the earliest context;',
     '`history: context`: only the context column, the last max_len items) are removed from the candidates, except the target. NDCG@K = 1[rank ≤ K]/log2(rank + 1), HR@K = 1[rank ≤ K], MRR = 1/rank; the record',
@@ -35,16 +35,31 @@ export const evaluateRankingStage = defineStage({
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
   fields: {
-    splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test', 'valid'], minItems: 1, doc: 'Splits whose rows are evaluated (one record set per split).' },
-    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoint directories to evaluate (a directory holding several, such as checkpoints/<method>, means every checkpoint below it); default: every checkpoint earlier trainer stages published (artifact "checkpoints").' },
-    baselines: { type: 'array', items: { type: 'string', enum: [...RANKING_BASELINES], doc: 'baseline' }, default: ['popularity', 'random'], doc: 'Reference rankers: popularity (train-row counts) and random (seeded hash scores).' },
+    splits: {
+      type: 'array',
+      items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' },
+      default: ['test', 'valid'],
+      minItems: 1,
+      doc: 'Splits whose rows are evaluated (one record set per split).',
+    },
+    checkpoints: {
+      type: 'array',
+      items: { type: 'string', doc: 'checkpoint directory' },
+      doc: 'Checkpoint directories to evaluate (a directory holding several, such as checkpoints/<method>, means every checkpoint below it); default: every checkpoint earlier trainer stages published (artifact "checkpoints").',
+    },
+    baselines: {
+      type: 'array',
+      items: { type: 'string', enum: [...RANKING_BASELINES], doc: 'baseline' },
+      default: ['popularity', 'random'],
+      doc: 'Reference rankers: popularity (train-row counts) and random (seeded hash scores).',
+    },
     ks: { type: 'array', items: { type: 'integer', min: 1, doc: 'cut-off' }, default: [...DEFAULT_KS], minItems: 1, doc: 'Cut-offs K of HR@K and NDCG@K.' },
-    exclude_history: { type: 'boolean', default: true, doc: 'Remove the user\'s history (other than the target) from the ranked candidates.' },
+    exclude_history: { type: 'boolean', default: true, doc: "Remove the user's history (other than the target) from the ranked candidates." },
     history: {
       type: 'string',
       enum: ['full', 'context'],
       default: 'full',
-      doc: 'What the excluded history is: full (every item of the user before the target, from all rows of the stream; needs user_id and timestamp) or context (the context column\'s items, the last max_len).',
+      doc: "What the excluded history is: full (every item of the user before the target, from all rows of the stream; needs user_id and timestamp) or context (the context column's items, the last max_len).",
     },
     min_reward: {
       type: 'number',
@@ -125,7 +140,8 @@ export const evaluateRankingStage = defineStage({
           const { policy, labels } = await target.load();
           for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
         }
-        if (targets.length === 0 && cfg.baselines.length === 0) ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
+        if (targets.length === 0 && cfg.baselines.length === 0)
+          ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
         ctx.log.info(
           `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
             `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +

@@ -26,9 +26,24 @@ export const evaluateRewardModelStage = defineStage({
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
   fields: {
-    splits: { type: 'array', items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' }, default: ['test'], minItems: 1, doc: 'Splits whose targets are predicted.' },
-    checkpoints: { type: 'array', items: { type: 'string', doc: 'checkpoint directory' }, doc: 'Checkpoints whose reward heads are evaluated; default: the artifact "checkpoints".' },
-    baselines: { type: 'array', items: { type: 'string', enum: [...REWARD_BASELINES], doc: 'baseline' }, default: [...REWARD_BASELINES], doc: 'Mean predictors fitted on the train rows.' },
+    splits: {
+      type: 'array',
+      items: { type: 'string', enum: ['train', 'valid', 'test'], doc: 'split' },
+      default: ['test'],
+      minItems: 1,
+      doc: 'Splits whose targets are predicted.',
+    },
+    checkpoints: {
+      type: 'array',
+      items: { type: 'string', doc: 'checkpoint directory' },
+      doc: 'Checkpoints whose reward heads are evaluated; default: the artifact "checkpoints".',
+    },
+    baselines: {
+      type: 'array',
+      items: { type: 'string', enum: [...REWARD_BASELINES], doc: 'baseline' },
+      default: [...REWARD_BASELINES],
+      doc: 'Mean predictors fitted on the train rows.',
+    },
     state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation of reward heads.' },
     batch_rows: { type: 'integer', min: 1, default: 4096, doc: 'Rows per predictRewards call.' },
     std: { type: 'boolean', default: false, doc: 'Also emit <metric>_std records.' },

@@ -45,7 +45,6 @@ export function findCheckpoints(root: string, maxDepth = 3): CheckpointRef[] {
   };
   walk(root, 0);
   return found.sort(
-    (a, b) =>
-      (a.method ?? '').localeCompare(b.method ?? '') || (a.seed ?? 0) - (b.seed ?? 0) || (a.step ?? 0) - (b.step ?? 0) || a.dir.localeCompare(b.dir),
+    (a, b) => (a.method ?? '').localeCompare(b.method ?? '') || (a.seed ?? 0) - (b.seed ?? 0) || (a.step ?? 0) - (b.step ?? 0) || a.dir.localeCompare(b.dir),
   );
 }

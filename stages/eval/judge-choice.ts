@@ -28,7 +28,14 @@ export function chooseDefaultJudge<C extends JudgeCandidate>(candidates: readonl
 
 /** A checkpoint reference as a judge candidate: method, step and reward head from the reference or the checkpoint's metadata. */
 export function judgeCandidate(ref: CheckpointRef): JudgeCandidate & { ref: CheckpointRef } {
-  if (ref.policy) return { ref, dir: ref.dir, method: ref.method ?? ref.policy.method, step: ref.step ?? ref.policy.step, hasRewardHead: typeof ref.policy.predictRewards === 'function' };
+  if (ref.policy)
+    return {
+      ref,
+      dir: ref.dir,
+      method: ref.method ?? ref.policy.method,
+      step: ref.step ?? ref.policy.step,
+      hasRewardHead: typeof ref.policy.predictRewards === 'function',
+    };
   const meta = readCheckpointMeta(ref.dir);
   const model = meta.model as { rewardHead?: unknown } | undefined;
   return { ref, dir: ref.dir, method: ref.method ?? meta.method, step: ref.step ?? meta.step, hasRewardHead: model?.rewardHead === true };

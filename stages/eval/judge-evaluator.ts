@@ -56,7 +56,8 @@ export async function sampleItems(policy: SamplingPolicy, contexts: ListColumn<I
   const s = await policy.sample(contexts, k, seed);
   if (s.length !== rows * k) throw new Error(`sample: policy returned ${s.length} items for ${rows} contexts × ${k} samples`);
   for (let i = 0; i < s.length; i++) {
-    if (!(s[i]! >= 1 && s[i]! < policy.numItems)) throw new Error(`sample: policy returned item ${s[i]} outside 1..${policy.numItems - 1} (padding must never be sampled)`);
+    if (!(s[i]! >= 1 && s[i]! < policy.numItems))
+      throw new Error(`sample: policy returned item ${s[i]} outside 1..${policy.numItems - 1} (padding must never be sampled)`);
   }
   return s;
 }

@@ -66,5 +66,11 @@ function addAgreement(acc: MetricAccumulator, key: Omit<MetricKey, 'split' | 'me
   const keep: number[] = [];
   for (let i = 0; i < agreement.length; i++) if (!Number.isNaN(agreement[i]!)) keep.push(i);
   if (keep.length === 0) return;
-  addValuesBySplit(acc, key, AGREEMENT_METRIC, Float64Array.from(keep, (i) => agreement[i]!), Int32Array.from(keep, (i) => split[i]!));
+  addValuesBySplit(
+    acc,
+    key,
+    AGREEMENT_METRIC,
+    Float64Array.from(keep, (i) => agreement[i]!),
+    Int32Array.from(keep, (i) => split[i]!),
+  );
 }

@@ -117,11 +117,7 @@ export interface MetricSums {
  * Sums of the ranking metrics over rows, grouped by a small integer code
  * (the split): result[code][metricName]. Rows whose code is negative are skipped.
  */
-export function rankingMetricSums(
-  ranks: Int32Array,
-  ks: readonly number[],
-  groups?: ArrayLike<number>,
-): Map<number, Record<string, MetricSums>> {
+export function rankingMetricSums(ranks: Int32Array, ks: readonly number[], groups?: ArrayLike<number>): Map<number, Record<string, MetricSums>> {
   const names = rankingMetricNames(ks);
   const m = names.length;
   const acc = new Map<number, { sum: Float64Array; sumSq: Float64Array; count: number }>();

@@ -34,7 +34,11 @@ export class UserHistoryIndex {
   add(b: Batch): void {
     if (b.numRows === 0) return;
     for (const c of ['user_id', 'timestamp']) {
-      if (!(c in b.columns)) throw new ConfigError(`evaluate_ranking: history: full needs the column "${c}" in "${b.table}" batches; set history: context to exclude the context column's items only`, ['history']);
+      if (!(c in b.columns))
+        throw new ConfigError(
+          `evaluate_ranking: history: full needs the column "${c}" in "${b.table}" batches; set history: context to exclude the context column's items only`,
+          ['history'],
+        );
     }
     const user = int32Of(b, 'user_id');
     const ts = timestamps(b);

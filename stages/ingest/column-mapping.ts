@@ -81,7 +81,8 @@ export function resolveMapping(available: readonly string[], req: MappingRequest
     (out as Record<string, string>)[f] = name;
   }
   for (const [outName, src] of Object.entries(req.extras)) {
-    if (!has.has(src)) return { field: outName, column: src, message: `mapped column "${src}" (for extra column ${outName}) is missing; the source has: ${list}` };
+    if (!has.has(src))
+      return { field: outName, column: src, message: `mapped column "${src}" (for extra column ${outName}) is missing; the source has: ${list}` };
     out.extras![outName] = src;
   }
   return out as ResolvedMapping;

@@ -181,7 +181,16 @@ export class DelimitedFileParser {
       this.headerProblem('(header)', head.text, `header ${reason}`, nl - pos);
       return;
     }
-    this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason, raw: head.text, rawBytes: nl - pos });
+    this.sink.rejector.reject({
+      file: this.file,
+      line: this.line,
+      field: '(row)',
+      value: head.text,
+      valueBytes: nl - pos,
+      reason,
+      raw: head.text,
+      rawBytes: nl - pos,
+    });
   }
 
   /** Set the whole file aside (strict mode: stop); its lines are counted as skipped. */
@@ -261,7 +270,16 @@ export class DelimitedFileParser {
       // Reject the physical line and resume at the next one.
       const reason = limit < end && r.reason.includes('not closed') ? `quoted field is not closed within ${maxRecord} bytes` : r.reason;
       const text = boundedText(buf, pos, lineEnd);
-      this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: text.text, valueBytes: text.bytes, reason, raw: text.text, rawBytes: text.bytes });
+      this.sink.rejector.reject({
+        file: this.file,
+        line: this.line,
+        field: '(row)',
+        value: text.text,
+        valueBytes: text.bytes,
+        reason,
+        raw: text.text,
+        rawBytes: text.bytes,
+      });
       return nl + 1;
     }
     // Re-encode the decoded fields so the byte-level value parsers apply unchanged.
@@ -298,12 +316,18 @@ export class DelimitedFileParser {
     const names = r.fields.map((f) => f.trim());
     if (names.every((n) => n !== '' && !Number.isNaN(Number(n)))) {
       if (names.length === MOVIELENS_FIELD_NAMES.length) {
-        this.sink.info(`${this.file}: the first line is numeric, so the file has no header; reading its fields as ${MOVIELENS_FIELD_NAMES.join(', ')} (MovieLens order; set header_names to override)`);
+        this.sink.info(
+          `${this.file}: the first line is numeric, so the file has no header; reading its fields as ${MOVIELENS_FIELD_NAMES.join(', ')} (MovieLens order; set header_names to override)`,
+        );
         this.setColumns(MOVIELENS_FIELD_NAMES, headerText);
         this.line--; // the line is data: read it again as a record
         return pos;
       }
-      this.headerProblem('(header)', headerText, `the first line looks like data, not a header (${names.length} numeric fields); name the fields with header_names`);
+      this.headerProblem(
+        '(header)',
+        headerText,
+        `the first line looks like data, not a header (${names.length} numeric fields); name the fields with header_names`,
+      );
       return nl + 1;
     }
     this.setColumns(names, headerText);
@@ -314,7 +338,15 @@ export class DelimitedFileParser {
   /** A header line that cannot be used: rejected (counted as a record read), and the rest of the file skipped. */
   private headerProblem(field: string, value: string, reason: string, rawBytes?: number): void {
     this.sink.stats.rowsIn++;
-    this.sink.rejector.reject({ file: this.file, line: this.line, field, value, reason: `${reason}; the rest of the file is skipped`, raw: value, ...(rawBytes === undefined ? {} : { rawBytes, valueBytes: rawBytes }) });
+    this.sink.rejector.reject({
+      file: this.file,
+      line: this.line,
+      field,
+      value,
+      reason: `${reason}; the rest of the file is skipped`,
+      raw: value,
+      ...(rawBytes === undefined ? {} : { rawBytes, valueBytes: rawBytes }),
+    });
     this.skipping = true;
     this.sink.stats.skippedFiles++;
   }
@@ -366,7 +398,16 @@ export class DelimitedFileParser {
     const sink = this.sink;
     if (count !== this.nFields) {
       const raw = boundedText(rawSrc, rawStart, rawEnd);
-      sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: raw.text, valueBytes: raw.bytes, reason: `expected ${this.nFields} fields, found ${count}`, raw: raw.text, rawBytes: raw.bytes });
+      sink.rejector.reject({
+        file: this.file,
+        line: this.line,
+        field: '(row)',
+        value: raw.text,
+        valueBytes: raw.bytes,
+        reason: `expected ${this.nFields} fields, found ${count}`,
+        raw: raw.text,
+        rawBytes: raw.bytes,
+      });
       return;
     }
     const starts = this.starts;
@@ -430,7 +471,18 @@ export class DelimitedFileParser {
    * Ids when one is text or a session is read: every id is validated (non-empty,
    * valid UTF-8) before any is assigned, so a rejected row adds nothing to a vocabulary.
    */
-  private storeIdsSlow(b: Buffer, us: number, ue: number, un: number, is: number, ie: number, inum: number, rawSrc: Buffer, rawStart: number, rawEnd: number): void {
+  private storeIdsSlow(
+    b: Buffer,
+    us: number,
+    ue: number,
+    un: number,
+    is: number,
+    ie: number,
+    inum: number,
+    rawSrc: Buffer,
+    rawStart: number,
+    rawEnd: number,
+  ): void {
     const sink = this.sink;
     const asm = sink.asm;
     const row = asm.row;

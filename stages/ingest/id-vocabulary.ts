@@ -82,7 +82,7 @@ export class IdVocabulary {
   get(raw: string | number): number | undefined {
     const n = typeof raw === 'number' ? (Number.isInteger(raw) && raw >= 0 && raw < CANONICAL_LIMIT ? raw : -1) : canonicalIdOfString(raw);
     if (n >= 0) {
-      const idx = n < this.direct.length ? this.direct[n]! : this.numeric.get(n) ?? 0;
+      const idx = n < this.direct.length ? this.direct[n]! : (this.numeric.get(n) ?? 0);
       return idx === 0 ? undefined : idx;
     }
     return this.strings.get(String(raw));

@@ -139,7 +139,11 @@ async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: bo
   }
   const users = await loadVocabulary(paths.users, 'users');
   const items = await loadVocabulary(paths.items, 'items');
-  const sessions = withSessions ? (paths.sessions && fs.existsSync(paths.sessions) ? await loadVocabulary(paths.sessions, 'sessions') : new IdVocabulary('sessions')) : null;
+  const sessions = withSessions
+    ? paths.sessions && fs.existsSync(paths.sessions)
+      ? await loadVocabulary(paths.sessions, 'sessions')
+      : new IdVocabulary('sessions')
+    : null;
   if (cfg.vocab === 'fixed') {
     users.frozen = true;
     items.frozen = true;
@@ -162,7 +166,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   });
   const outReal = canonicalPath(cfg.output);
   const inside = files.find((f) => (canonicalPath(f.path) + path.sep).startsWith(outReal + path.sep));
-  if (inside) throw new DatasetError(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
+  if (inside)
+    throw new DatasetError(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
   const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
   const extraNames = Object.keys(cfg.extra_columns);
   if (cfg.default_reward !== undefined) {
@@ -173,7 +178,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   // Parquet files are decoded on a worker thread, which a corrupt page cannot take the process down with.
   const parquet = files.some((f) => f.format === 'parquet') ? new ParquetReadWorker() : null;
   const withSessions =
-    cfg.columns.session_id !== undefined || (await sourceColumnNames(first.path, first.format, cfg, parquet)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
+    cfg.columns.session_id !== undefined ||
+    (await sourceColumnNames(first.path, first.format, cfg, parquet)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
   const timestampUnit = cfg.timestamp_unit ?? defaultUnit(cfg.timestamp_format);
   const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
   // A kill in the middle of the previous run's swap left the previous dataset (and its vocabularies) beside the output: put it back first.
@@ -182,7 +188,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
 
   // Options of each text format, checked before anything in the output is touched.
   const textOptions = new Map<InputFormat, DelimitedOptions>();
-  for (const f of files) if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions.has(f.format)) textOptions.set(f.format, delimitedOptions(cfg, f.format, mapping));
+  for (const f of files)
+    if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions.has(f.format)) textOptions.set(f.format, delimitedOptions(cfg, f.format, mapping));
 
   const sinkOpts = {
     rowsPerFile: cfg.rows_per_file,
@@ -356,16 +363,25 @@ function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): voi
   const rate = s.seconds > 0 ? s.rows / s.seconds : 0;
   const rejected =
     cfg.mode === 'quarantine'
-      ? `, ${s.rejected} rejected → ${s.quarantine}${s.rejected ? ` (${Object.entries(s.rejectedBy).map(([k, v]) => `${k} ×${v}`).join('; ')})` : ''}`
+      ? `, ${s.rejected} rejected → ${s.quarantine}${
+          s.rejected
+            ? ` (${Object.entries(s.rejectedBy)
+                .map(([k, v]) => `${k} ×${v}`)
+                .join('; ')})`
+            : ''
+        }`
       : '';
-  const skipped = s.skippedFiles ? `, ${s.skippedFiles} file(s) skipped (${s.skippedLines} lines${s.filesSetAside ? `; ${s.filesSetAside} set aside whole` : ''})` : '';
+  const skipped = s.skippedFiles
+    ? `, ${s.skippedFiles} file(s) skipped (${s.skippedLines} lines${s.filesSetAside ? `; ${s.filesSetAside} set aside whole` : ''})`
+    : '';
   const blank = s.blankLines ? `, ${s.blankLines} blank line(s) skipped` : '';
   env.log.info(
     `ingest: ${s.rows} rows from ${s.files.length} file(s)${rejected}${skipped}${blank}; ${s.users} users, ${s.items} items${s.sessions !== undefined ? `, ${s.sessions} sessions` : ''}; ` +
       `${s.seconds.toFixed(2)} s (${formatCount(rate)} rows/s) → ${cfg.output} (${s.manifest.files.length} part file(s)), vocabularies in ${path.dirname(s.vocab.users)}`,
   );
   env.log.info(`ingest: ${s.rowsIn} records read = ${s.rows} stored + ${s.rejected} rejected + ${s.blankLines} blank + ${s.skippedLines} skipped`);
-  const rec = (metric: string, value: number, count = 1) => env.emitMetric?.({ method: 'ingest', seed: env.seed ?? 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
+  const rec = (metric: string, value: number, count = 1) =>
+    env.emitMetric?.({ method: 'ingest', seed: env.seed ?? 0, step: 0, epoch: 0, split: 'ingest', metric, value, count });
   rec('rows', s.rows);
   rec('rows_in', s.rowsIn);
   rec('rejected', s.rejected);

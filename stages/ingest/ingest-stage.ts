@@ -24,7 +24,7 @@ export const ingestStage = defineStage<IngestConfig>({
     'Each row becomes (user_id, item_id, timestamp, reward[, session_id][, extra columns]). Raw user, item and session ids are',
     'replaced by dense int32 indices (0 = padding, first seen → 1, 2, …) whose mapping is written to <vocab_dir>/users.parquet,',
     'items.parquet (and sessions.parquet) as (raw_id utf8, index int32). The timestamp is stored as int64 in timestamp_unit',
-    '(s or ms since the epoch, UTC; recorded in each part file\'s metadata as recpost.timestamp_unit).',
+    "(s or ms since the epoch, UTC; recorded in each part file's metadata as recpost.timestamp_unit).",
     'Bad rows (wrong field count, non-numeric or non-finite reward, unparsable timestamp, empty id, invalid JSON, a header',
     'without a mapped column) stop a strict ingest with file:line, field and value, or go to <output>/_quarantine/rejected.jsonl',
     'in quarantine mode. Nothing is dropped or coerced silently: "4.5abc" is an error, blank lines are counted.',
@@ -42,7 +42,13 @@ export const ingestStage = defineStage<IngestConfig>({
           if (step.done) {
             const s = step.value;
             ctx.artifacts.set(ARTIFACT.vocab, s.vocab);
-            ctx.artifacts.set(ARTIFACT.dataset, { dir: cfg.output, manifest: s.manifest, manifestPath: s.manifestPath, table: 'interactions', timestampUnit: s.timestampUnit });
+            ctx.artifacts.set(ARTIFACT.dataset, {
+              dir: cfg.output,
+              manifest: s.manifest,
+              manifestPath: s.manifestPath,
+              table: 'interactions',
+              timestampUnit: s.timestampUnit,
+            });
             ctx.artifacts.set(ARTIFACT.ingest, s);
             return;
           }

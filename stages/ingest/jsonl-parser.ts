@@ -57,7 +57,10 @@ export class JsonlFileParser {
       if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
       const bom = utf16Bom(buf);
       if (bom) {
-        this.sink.rejector.rejectFile({ file: this.file, reason: `the file starts with a ${bom} byte-order mark; ingest reads UTF-8 text: convert it, e.g. iconv -f ${bom} -t utf-8` });
+        this.sink.rejector.rejectFile({
+          file: this.file,
+          reason: `the file starts with a ${bom} byte-order mark; ingest reads UTF-8 text: convert it, e.g. iconv -f ${bom} -t utf-8`,
+        });
         this.skipping = true;
         this.sink.stats.skippedFiles++;
       }
@@ -84,7 +87,16 @@ export class JsonlFileParser {
         if (this.skipping) this.sink.stats.skippedLines++;
         else {
           const head = boundedText(buf, pos, nl);
-          this.sink.rejector.reject({ file: this.file, line: this.line, field: '(row)', value: head.text, valueBytes: nl - pos, reason: `line is longer than max_line_bytes (${max} bytes)`, raw: head.text, rawBytes: nl - pos });
+          this.sink.rejector.reject({
+            file: this.file,
+            line: this.line,
+            field: '(row)',
+            value: head.text,
+            valueBytes: nl - pos,
+            reason: `line is longer than max_line_bytes (${max} bytes)`,
+            raw: head.text,
+            rawBytes: nl - pos,
+          });
         }
         if (nl === end && !eof) return end;
       } else if (this.skipping) this.sink.stats.skippedLines++;
@@ -97,7 +109,14 @@ export class JsonlFileParser {
 
   private reject(field: string, value: unknown, reason: string, raw: string): void {
     // A number is shown as written (JSON.stringify would show 1e400 as null and 1e-400 as 0).
-    const text = typeof value === 'string' ? value : value === undefined ? '' : typeof value === 'number' ? this.sourceText(field) || String(value) : JSON.stringify(value);
+    const text =
+      typeof value === 'string'
+        ? value
+        : value === undefined
+          ? ''
+          : typeof value === 'number'
+            ? this.sourceText(field) || String(value)
+            : JSON.stringify(value);
     this.sink.rejector.reject({ file: this.file, line: this.line, field, value: text, reason, raw });
   }
 
@@ -141,7 +160,14 @@ export class JsonlFileParser {
         return;
       }
       this.mapping = m;
-      this.mappedKeys = new Set([m.user_id, m.item_id, m.timestamp, ...(m.reward ? [m.reward] : []), ...(m.session_id ? [m.session_id] : []), ...Object.values(m.extras)]);
+      this.mappedKeys = new Set([
+        m.user_id,
+        m.item_id,
+        m.timestamp,
+        ...(m.reward ? [m.reward] : []),
+        ...(m.session_id ? [m.session_id] : []),
+        ...Object.values(m.extras),
+      ]);
       this.quotedKeys = [...this.mappedKeys].map((k) => JSON.stringify(k));
     }
     const m = this.mapping;
@@ -152,7 +178,12 @@ export class JsonlFileParser {
       this.scanned ??= topLevelKeys(text);
       const dup = firstRepeatedKey(this.scanned.keys, this.mappedKeys);
       if (dup) {
-        return this.reject(dup.key, obj[dup.key], `key "${dup.key}" appears twice in the object, as keys ${dup.first + 1} and ${dup.second + 1}; which value is meant is not knowable`, text);
+        return this.reject(
+          dup.key,
+          obj[dup.key],
+          `key "${dup.key}" appears twice in the object, as keys ${dup.first + 1} and ${dup.second + 1}; which value is meant is not knowable`,
+          text,
+        );
       }
     }
     const sink = this.sink;

@@ -58,7 +58,8 @@ function typeProblem(role: 'id' | 'number' | 'timestamp', t: arrow.DataType): st
     if (arrow.DataType.isDictionary(t) && (isText((t as arrow.Dictionary).dictionary) || arrow.DataType.isInt((t as arrow.Dictionary).dictionary))) return null;
     return 'an integer or utf8 column';
   }
-  if (role === 'number') return int || isText(t) || arrow.DataType.isFloat(t) || arrow.DataType.isDecimal(t) ? null : 'a numeric (integer, float, decimal) or utf8 column';
+  if (role === 'number')
+    return int || isText(t) || arrow.DataType.isFloat(t) || arrow.DataType.isDecimal(t) ? null : 'a numeric (integer, float, decimal) or utf8 column';
   return int || isText(t) || arrow.DataType.isTimestamp(t) || arrow.DataType.isDate(t) ? null : 'an integer, timestamp, date or utf8 column';
 }
 
@@ -258,7 +259,13 @@ function setAside(file: string, sink: RowSink, rows: number, reason: string, col
  * fraction of the file's rows done (the caller emits the finished batches).
  * `verifyFirst`: decode every row group once before storing any row (quarantine mode).
  */
-export async function* readParquetInput(file: string, sink: RowSink, request: MappingRequest, reader: ParquetReadWorker, verifyFirst: boolean): AsyncGenerator<number> {
+export async function* readParquetInput(
+  file: string,
+  sink: RowSink,
+  request: MappingRequest,
+  reader: ParquetReadWorker,
+  verifyFirst: boolean,
+): AsyncGenerator<number> {
   let info;
   try {
     info = await reader.open(file);
@@ -281,13 +288,25 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
     for (const [name, role] of mapped) {
       const at = names.indexOf(name);
       if (names.indexOf(name, at + 1) >= 0) {
-        setAside(file, sink, info.rows, `the schema has two columns named "${name}" (fields ${at + 1} and ${names.indexOf(name, at + 1) + 1}); which one is meant is not knowable`, name);
+        setAside(
+          file,
+          sink,
+          info.rows,
+          `the schema has two columns named "${name}" (fields ${at + 1} and ${names.indexOf(name, at + 1) + 1}); which one is meant is not knowable`,
+          name,
+        );
         yield 1;
         return;
       }
       const need = typeProblem(role, fields[at]!.type);
       if (need !== null) {
-        setAside(file, sink, info.rows, `has type ${fields[at]!.type}, but ${role === 'id' ? 'an id' : role === 'number' ? 'a reward or signal' : 'a timestamp'} must be ${need}`, name);
+        setAside(
+          file,
+          sink,
+          info.rows,
+          `has type ${fields[at]!.type}, but ${role === 'id' ? 'an id' : role === 'number' ? 'a reward or signal' : 'a timestamp'} must be ${need}`,
+          name,
+        );
         yield 1;
         return;
       }
@@ -338,7 +357,15 @@ export async function* readParquetInput(file: string, sink: RowSink, request: Ma
   }
 }
 
-function readRows(file: string, table: arrow.Table, m: ResolvedMapping, sessionCol: string | undefined, sink: RowSink, wanted: string[], rowBase: number): void {
+function readRows(
+  file: string,
+  table: arrow.Table,
+  m: ResolvedMapping,
+  sessionCol: string | undefined,
+  sink: RowSink,
+  wanted: string[],
+  rowBase: number,
+): void {
   const col = (n: string) => table.getChild(n)!;
   const user = idGetter(col(m.user_id), 'user');
   const item = idGetter(col(m.item_id), 'item');

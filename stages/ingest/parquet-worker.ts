@@ -99,10 +99,12 @@ export class ParquetEncodeWorker {
     // The worker writes `<file>.tmp-<pid>` (same pid: a thread of this process).
     const tmp = `${file}.tmp-${process.pid}`;
     trackTemp(tmp);
-    const settle = <T>(f: (v: T) => void) => (v: T) => {
-      untrackTemp(tmp);
-      f(v);
-    };
+    const settle =
+      <T>(f: (v: T) => void) =>
+      (v: T) => {
+        untrackTemp(tmp);
+        f(v);
+      };
     return new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
       // The worker keeps the process alive only while it has work.
       if (this.waiting.size === 0) this.worker.ref();

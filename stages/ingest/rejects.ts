@@ -135,7 +135,10 @@ export class QuarantineLog implements Rejector {
         whole_file: wholeFile,
       }),
     );
-    const kind = `${row.field}: ${row.reason.replace(/\s*\([^)]*\)/g, '').split(/[:;]/)[0]!.trim()}`;
+    const kind = `${row.field}: ${row.reason
+      .replace(/\s*\([^)]*\)/g, '')
+      .split(/[:;]/)[0]!
+      .trim()}`;
     this.byReason.set(kind, (this.byReason.get(kind) ?? 0) + 1);
     if (this.pending.length >= 512) this.drain();
   }

@@ -9,7 +9,12 @@
  */
 
 export type QuotedParse =
-  | { kind: 'ok'; fields: string[]; /** Position just after the record's line break (or `end`). */ next: number; /** Line breaks inside quoted fields. */ innerNewlines: number }
+  | {
+      kind: 'ok';
+      fields: string[];
+      /** Position just after the record's line break (or `end`). */ next: number;
+      /** Line breaks inside quoted fields. */ innerNewlines: number;
+    }
   | { kind: 'error'; reason: string }
   /** The record continues past `end` and more input is expected. */
   | { kind: 'more' };
@@ -29,14 +34,7 @@ function delimiterAt(buf: Uint8Array, i: number, delim: Uint8Array, end: number)
  * Parse the record starting at `pos`. `eof` says whether `end` is the end of
  * the input (otherwise a record reaching `end` asks for more).
  */
-export function parseQuotedRecord(
-  buf: Uint8Array,
-  pos: number,
-  end: number,
-  eof: boolean,
-  delim: Uint8Array,
-  quote: number,
-): QuotedParse {
+export function parseQuotedRecord(buf: Uint8Array, pos: number, end: number, eof: boolean, delim: Uint8Array, quote: number): QuotedParse {
   const decoder = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const fields: string[] = [];
   let i = pos;

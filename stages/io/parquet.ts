@@ -124,7 +124,9 @@ export async function* readParquetFile(file: string, opts: ParquetReadOptions = 
     if (opts.expectRows !== undefined) {
       const rows = pf.metadata().fileMetadata().numRows();
       if (rows !== opts.expectRows)
-        throw new DatasetError(`${file}: holds ${rows} rows, but the dataset's manifest lists ${opts.expectRows}; the dataset was changed after it was written; rerun the writer`);
+        throw new DatasetError(
+          `${file}: holds ${rows} rows, but the dataset's manifest lists ${opts.expectRows}; the dataset was changed after it was written; rerun the writer`,
+        );
     }
     const nGroups = pf.metadata().numRowGroups();
     for (let g = 0; g < nGroups; g++) {
@@ -175,7 +177,12 @@ export async function* readDataset(
   const listing = opts.listing ?? listDataset(p);
   if (listing.notice && !opts.listing) opts.onNotice?.(listing.notice);
   for (const part of listing.parts) {
-    yield* readParquetFile(part.file, { table: opts.table, columns: opts.columns, batchSize: opts.batchSize, ...(part.rows !== undefined ? { expectRows: part.rows } : {}) });
+    yield* readParquetFile(part.file, {
+      table: opts.table,
+      columns: opts.columns,
+      batchSize: opts.batchSize,
+      ...(part.rows !== undefined ? { expectRows: part.rows } : {}),
+    });
   }
 }
 

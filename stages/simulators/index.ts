@@ -21,7 +21,18 @@ export { resolveRatingsOptions, ratingsWorldParams, type RatingsOptions } from '
 export { simulateRatingsStage, type RatingsArtifact } from './ratings-stage.js';
 export { MovieLensWriter } from './movielens-writer.js';
 export { expectedRoundedRating, ratingProbabilities, roundClipRating } from './expected-rating.js';
-export { asOracle, IdMappedOracle, loadWorld, resolveOracle, vocabFiles, worldKind, VOCAB_ARTIFACT, WORLD_ARTIFACT, type TrueRewardOracle, type WorldKind } from './truth.js';
+export {
+  asOracle,
+  IdMappedOracle,
+  loadWorld,
+  resolveOracle,
+  vocabFiles,
+  worldKind,
+  VOCAB_ARTIFACT,
+  WORLD_ARTIFACT,
+  type TrueRewardOracle,
+  type WorldKind,
+} from './truth.js';
 export { DenseRatingsTruth, denseExpectedRatings, denseToRaw, readDenseToRaw, type VocabularyLike } from './dense-truth.js';
 export { erf, erfc, normalCdf, normalPdf } from './normal-cdf.js';
 export { Rng } from './rng.js';

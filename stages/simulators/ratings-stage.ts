@@ -66,7 +66,11 @@ export const simulateRatingsStage = defineStage<SimulateRatingsConfig>({
     'artifacts `simulator` {kind: "ratings", dir, outputDir, ratingsFile, …} and `world` (the truth directory).',
   ].join('\n'),
   fields: {
-    preset: { type: 'string', default: 'small', doc: 'Preset in data/presets/ratings-<name>.json (small, ml1m-like) or a path to a JSON file; options below override it.' },
+    preset: {
+      type: 'string',
+      default: 'small',
+      doc: 'Preset in data/presets/ratings-<name>.json (small, ml1m-like) or a path to a JSON file; options below override it.',
+    },
     ...ratingsOptionFields,
     seed: { type: 'integer', doc: "Random seed of the world and the log. Default: the pipeline's seed." },
     output: { type: 'string', doc: 'Output directory (ratings.dat and truth/). Default: <run out_dir>/ratings-sim.' },

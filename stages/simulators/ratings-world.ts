@@ -122,7 +122,9 @@ export class RatingsWorld {
   /** The noise-free score x_ui = μ + b_u + b_i + ⟨p_u, q_i⟩ (before noise, rounding and clipping). */
   score(user: number, item: number): number {
     this.checkIds(user, item);
-    return this.globalMean + this.userBias[user]! + this.itemBias[item]! + dotRows(this.userFactors, user * this.rank, this.itemFactors, item * this.rank, this.rank);
+    return (
+      this.globalMean + this.userBias[user]! + this.itemBias[item]! + dotRows(this.userFactors, user * this.rank, this.itemFactors, item * this.rank, this.rank)
+    );
   }
 
   /** E[clip(round(x_ui + ε), 1, 5)], exact through the normal CDF. */

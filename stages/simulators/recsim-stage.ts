@@ -78,7 +78,11 @@ export const simulateRecSimStage = defineStage<SimulateRecSimConfig>({
   ].join('\n'),
   output: 'interactions',
   fields: {
-    preset: { type: 'string', default: 'medium', doc: 'Preset in data/presets/recsim-<name>.json (medium, extreme) or a path to a JSON file; options below override it.' },
+    preset: {
+      type: 'string',
+      default: 'medium',
+      doc: 'Preset in data/presets/recsim-<name>.json (medium, extreme) or a path to a JSON file; options below override it.',
+    },
     ...recsimOptionFields,
     seed: { type: 'integer', doc: "Random seed of the world and the log. Default: the pipeline's seed." },
     output: { type: 'string', doc: 'Output directory (world/ and interactions/). Default: <run out_dir>/recsim.' },

@@ -61,11 +61,7 @@ export interface EntityTable {
  * id 1..count must appear exactly once, and every vector must have `dim`
  * values; errors name the file.
  */
-export async function readEntityTable(
-  file: string,
-  spec: EntityTableSpec,
-  scalars: Record<string, 'float64' | 'int32'>,
-): Promise<EntityTable> {
+export async function readEntityTable(file: string, spec: EntityTableSpec, scalars: Record<string, 'float64' | 'int32'>): Promise<EntityTable> {
   if (!fs.existsSync(file)) throw new Error(`simulator truth file is missing: ${file}`);
   const { count, dim } = spec;
   const matrix = new Float32Array((count + 1) * dim);
@@ -119,7 +115,8 @@ export function readWorldJson(file: string, format: string): Record<string, unkn
 /** A positive integer field of a world description, with an error naming it. */
 export function intField(json: Record<string, unknown>, name: string, file: string, min = 1): number {
   const v = json[name];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${file}: field "${name}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new Error(`${file}: field "${name}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return v;
 }
 

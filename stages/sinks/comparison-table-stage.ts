@@ -12,7 +12,8 @@ import { notesFor } from '../eval/report-notes.js';
 
 /** Why a table without `metrics` has no columns, and where the evaluation or training metrics are. */
 function noMetricsWarning(t: MetricTable, split: string): string {
-  if (t.metricsIn(split).length === 0) return `comparison_table: no metric records in split "${split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`;
+  if (t.metricsIn(split).length === 0)
+    return `comparison_table: no metric records in split "${split}" (splits seen: ${t.distinct('split').join(', ') || 'none'})`;
   const elsewhere = t.distinct('split', (i) => isReportMetric(t.metric[i]!));
   return `comparison_table: no evaluation or training metrics in split "${split}" (${elsewhere.length > 0 ? `they are in: ${elsewhere.join(', ')}` : 'only bookkeeping values'}); choose a split or name the metrics`;
 }
@@ -36,7 +37,12 @@ export const comparisonTableStage = defineStage({
   inputs: ['metrics'],
   output: 'metrics',
   fields: {
-    metrics: { type: 'array', items: { type: 'string', doc: 'metric name' }, default: [], doc: 'Metric columns, in this order (empty: the evaluation metrics recorded in `split` — ndcg@K, hr@K, mrr, reward_mse, true_reward_*, gold_gain… — or, if there are none, every metric there).' },
+    metrics: {
+      type: 'array',
+      items: { type: 'string', doc: 'metric name' },
+      default: [],
+      doc: 'Metric columns, in this order (empty: the evaluation metrics recorded in `split` — ndcg@K, hr@K, mrr, reward_mse, true_reward_*, gold_gain… — or, if there are none, every metric there).',
+    },
     split: { type: 'string', default: 'test', doc: 'Split the values are read from.' },
     baseline: { type: 'string', doc: 'Method the % change is computed against (none: no % change).' },
     select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'Checkpoint per replicate: the latest, or the best by `best_by`.' },
@@ -47,7 +53,12 @@ export const comparisonTableStage = defineStage({
       items: { type: 'string', doc: 'metric name' },
       doc: 'Metrics where lower is better (for bold and `best`); default: names containing loss, mse, mae, rmse, error, nll or kl (and gaps: closest to 0).',
     },
-    methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Rows, in this order (empty: all methods, in order of first appearance).' },
+    methods: {
+      type: 'array',
+      items: { type: 'string', doc: 'method name' },
+      default: [],
+      doc: 'Rows, in this order (empty: all methods, in order of first appearance).',
+    },
     path: { type: 'string', doc: 'Markdown file written (default <out_dir>/comparison.md).' },
     decimals: { type: 'integer', min: 0, max: 12, default: 4, doc: 'Decimals of means and standard deviations.' },
     pct_decimals: { type: 'integer', min: 0, max: 6, default: 1, doc: 'Decimals of the % change.' },
@@ -80,8 +91,18 @@ export const comparisonTableStage = defineStage({
           baseline: cfg.baseline,
         });
         for (const w of c.warnings) ctx.log.warn(`comparison_table: ${w}`);
-        const selectText = cfg.select === 'last' ? 'last checkpoint per replicate' : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
-        const text = comparisonMarkdown(c, { decimals: cfg.decimals, pctDecimals: cfg.pct_decimals, title: cfg.title, split: cfg.split, select: selectText, notes: [...new Set(notesFor(ctx.artifacts, metrics))] });
+        const selectText =
+          cfg.select === 'last'
+            ? 'last checkpoint per replicate'
+            : `checkpoint with the best \`${cfg.best_by ?? metrics[0]}\` (${cfg.best_split || cfg.split}) per replicate`;
+        const text = comparisonMarkdown(c, {
+          decimals: cfg.decimals,
+          pctDecimals: cfg.pct_decimals,
+          title: cfg.title,
+          split: cfg.split,
+          select: selectText,
+          notes: [...new Set(notesFor(ctx.artifacts, metrics))],
+        });
         writeFileAtomic(file, text);
         ctx.artifacts.set(ARTIFACT.reportTable, text.trimEnd());
         ctx.artifacts.set(ARTIFACT.reportComparisonTable, { path: file, text, comparison: c });

@@ -41,7 +41,7 @@ export function metricLines(c: MetricColumns, keep: (i: number) => boolean = () 
 const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
 function shown(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
 /** Parse one JSONL line into the builder; throws DataError on bad input. */
@@ -83,7 +83,17 @@ export function parseMetricLine(text: string, file: string, line: number, into: 
     if (typeof v === 'string' && v in NON_FINITE) return NON_FINITE[v]!;
     throw new DataError(file, line, f, shown(v), 'must be a number (or "NaN", "Infinity", "-Infinity")');
   };
-  into.push(str('run', false), str('method', false), int('seed'), int('step'), int('epoch'), str('split', false), str('metric', true), num('value', undefined), num('count', 1));
+  into.push(
+    str('run', false),
+    str('method', false),
+    int('seed'),
+    int('step'),
+    int('epoch'),
+    str('split', false),
+    str('metric', true),
+    num('value', undefined),
+    num('count', 1),
+  );
 }
 
 /** Stream a JSONL metrics file as metrics batches of at most `batchSize` rows. */

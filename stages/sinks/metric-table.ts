@@ -15,7 +15,18 @@ export class MetricTable extends MetricRowArrays {
    * Add one record. `replace`: an existing key takes the new value (stream
    * batches, later wins); otherwise an existing key is left as it is.
    */
-  add(run: string, method: string, seed: number, step: number, epoch: number, split: string, metric: string, value: number, count: number, replace = true): void {
+  add(
+    run: string,
+    method: string,
+    seed: number,
+    step: number,
+    epoch: number,
+    split: string,
+    metric: string,
+    value: number,
+    count: number,
+    replace = true,
+  ): void {
     const key = metricKey(run, method, seed, step, epoch, split, metric);
     const at = this.index.get(key);
     if (at !== undefined) {

@@ -24,7 +24,12 @@ export const metricsJsonlStage = defineStage({
   output: 'metrics',
   fields: {
     path: { type: 'string', required: true, doc: 'Output file (.jsonl).' },
-    mode: { type: 'string', enum: ['overwrite', 'append'], default: 'overwrite', doc: '`overwrite` (atomic: temporary file renamed at the end) or `append` to an existing file.' },
+    mode: {
+      type: 'string',
+      enum: ['overwrite', 'append'],
+      default: 'overwrite',
+      doc: '`overwrite` (atomic: temporary file renamed at the end) or `append` to an existing file.',
+    },
     records: recordsField,
   },
   create(cfg, ctx) {

@@ -15,9 +15,20 @@ import { sceneToSvg } from './plot/svg.js';
 import { recordsField, ReportInput } from './report-input.js';
 
 const plotFields = {
-  kind: { type: 'string', enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'], default: 'metric_vs_step', doc: 'What to plot (see the doc).' },
-  metric: { type: 'string', doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `true_reward_top1`, the true reward of the decoded recommendation).' },
-  x: { type: 'string', doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.' },
+  kind: {
+    type: 'string',
+    enum: ['metric_vs_step', 'metric_vs_param', 'reward_vs_noise', 'gold_proxy_vs_kl'],
+    default: 'metric_vs_step',
+    doc: 'What to plot (see the doc).',
+  },
+  metric: {
+    type: 'string',
+    doc: 'Metric on the y axis (required for metric_vs_step and metric_vs_param; reward_vs_noise: default `true_reward_top1`, the true reward of the decoded recommendation).',
+  },
+  x: {
+    type: 'string',
+    doc: 'metric_vs_step: `step` (default) or `epoch`; metric_vs_param: the parameter name (default: the only one in the names); reward_vs_noise: default `noise`.',
+  },
   split: { type: 'string', doc: 'Split of the records (default: the only split that has the metric, else test, else valid).' },
   path: { type: 'string', doc: 'Output path; without extension both .svg and .png (default <out_dir>/plots/<kind>-<metric>).' },
   title: { type: 'string', doc: 'Title (default from the kind and metric).' },
@@ -28,24 +39,50 @@ const plotFields = {
   bands: { type: 'boolean', default: true, doc: 'Shade mean ± sample std over replicates where there are at least two.' },
   markers: { type: 'boolean', default: true, doc: 'Draw a marker at each point (shape varies by series).' },
   methods: { type: 'array', items: { type: 'string', doc: 'method name' }, default: [], doc: 'Methods to draw, in legend order (empty: all).' },
-  select: { type: 'string', enum: ['last', 'best'], default: 'last', doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).' },
+  select: {
+    type: 'string',
+    enum: ['last', 'best'],
+    default: 'last',
+    doc: 'metric_vs_param / reward_vs_noise: checkpoint per replicate (as in comparison_table).',
+  },
   best_by: { type: 'string', doc: 'Metric that picks the checkpoint for `select: best` (default: `metric`).' },
   best_split: { type: 'string', doc: 'Split `best_by` is read from (default: the plotted split).' },
-  lower_is_better: { type: 'array', items: { type: 'string', doc: 'metric name' }, doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error, nll or kl (and gaps: closest to 0).' },
-  gold_metric: { type: 'string', default: 'gold_gain', doc: 'gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold\'s gold reward recentred at step 0 (`gold_reward` is the raw one).' },
-  proxy_metric: { type: 'string', default: 'proxy_gain', doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).' },
+  lower_is_better: {
+    type: 'array',
+    items: { type: 'string', doc: 'metric name' },
+    doc: 'Metrics where lower is better (for `best`); default: names containing loss, mse, mae, rmse, error, nll or kl (and gaps: closest to 0).',
+  },
+  gold_metric: {
+    type: 'string',
+    default: 'gold_gain',
+    doc: "gold_proxy_vs_kl: metric of the gold (true) reward; `gold_gain` is evaluate_proxy_gold's gold reward recentred at step 0 (`gold_reward` is the raw one).",
+  },
+  proxy_metric: {
+    type: 'string',
+    default: 'proxy_gain',
+    doc: 'gold_proxy_vs_kl: metric of the proxy reward (`proxy_gain`: recentred at step 0; `proxy_reward`: raw).',
+  },
   kl_metric: { type: 'string', default: 'kl_to_init', doc: 'gold_proxy_vs_kl: metric of the KL to the initial policy (x axis).' },
-  recenter: { type: 'boolean', default: false, doc: 'gold_proxy_vs_kl: subtract each replicate\'s gold and proxy at its first checkpoint (for raw gold_reward / proxy_reward; the default *_gain metrics are already recentred).' },
+  recenter: {
+    type: 'boolean',
+    default: false,
+    doc: "gold_proxy_vs_kl: subtract each replicate's gold and proxy at its first checkpoint (for raw gold_reward / proxy_reward; the default *_gain metrics are already recentred).",
+  },
   width: { type: 'integer', min: 240, default: 760, doc: 'Width in SVG pixels.' },
   height: { type: 'integer', min: 180, default: 460, doc: 'Height in SVG pixels.' },
   png_scale: { type: 'number', exclusiveMin: 0, max: 8, default: 2, doc: 'PNG pixels per SVG pixel.' },
-  font: { type: 'string', doc: 'A .ttf/.otf font file for the PNG text, besides the machine\'s fonts.' },
-  png_text: { type: 'string', enum: ['auto', 'font', 'bitmap'], default: 'auto', doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.' },
+  font: { type: 'string', doc: "A .ttf/.otf font file for the PNG text, besides the machine's fonts." },
+  png_text: {
+    type: 'string',
+    enum: ['auto', 'font', 'bitmap'],
+    default: 'auto',
+    doc: 'PNG text: `auto` = a font if one renders, else the built-in bitmap font; `font` / `bitmap` force one.',
+  },
   checkpoints_under: {
     type: 'array',
     items: { type: 'string', doc: 'directory' },
     default: [],
-    doc: 'metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method\'s checkpoint after it; the run\'s own checkpoints are always used.',
+    doc: "metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method's checkpoint after it; the run's own checkpoints are always used.",
   },
   records: recordsField,
 } as const satisfies Fields;
@@ -75,7 +112,8 @@ export function plotData(t: MetricTable, cfg: PlotConfig, offsets?: ReadonlyMap<
   const methods = cfg.methods.length > 0 ? cfg.methods : undefined;
   switch (cfg.kind) {
     case 'metric_vs_step':
-      if (cfg.x && cfg.x !== 'step' && cfg.x !== 'epoch') throw new ConfigError(`stage "plot": for metric_vs_step, x must be step or epoch (got "${cfg.x}")`, ['x']);
+      if (cfg.x && cfg.x !== 'step' && cfg.x !== 'epoch')
+        throw new ConfigError(`stage "plot": for metric_vs_step, x must be step or epoch (got "${cfg.x}")`, ['x']);
       return metricVsStep(t, { metric: cfg.metric!, split: cfg.split, x: (cfg.x as 'step' | 'epoch') || 'step', methods, markers: cfg.markers, offsets });
     case 'metric_vs_param':
     case 'reward_vs_noise': {
@@ -148,7 +186,8 @@ export async function writePlot(
     legendKeys: data.legendKeys,
     bands: cfg.bands,
   });
-  if (layout.dropped > 0) log.warn(`plot (${cfg.kind}): ${layout.dropped} point(s) left out (not finite${cfg.log_x || cfg.log_y ? ', or ≤ 0 on a log axis' : ''})`);
+  if (layout.dropped > 0)
+    log.warn(`plot (${cfg.kind}): ${layout.dropped} point(s) left out (not finite${cfg.log_x || cfg.log_y ? ', or ≤ 0 on a log axis' : ''})`);
   const files = plotFiles(file);
   const out: WrittenPlot = {};
   const svg = sceneToSvg(layout.scene, 'text');
@@ -178,7 +217,7 @@ export const plotStage = defineStage({
   doc: [
     'Kinds:',
     '- `metric_vs_step`: `metric` against `x` = step or epoch, one line per method (mean over replicates, ± std band).',
-    '  A method initialised from another method\'s checkpoint (`init: previous`) starts where that checkpoint ended',
+    "  A method initialised from another method's checkpoint (`init: previous`) starts where that checkpoint ended",
     '  (legend: "exp_rsft (continues bc after epoch 12)"); methods without steps (baselines) are dashed reference lines.',
     '- `metric_vs_param`: `metric` (last or best checkpoint per replicate) against a swept parameter `x` read from',
     '  the method name, else the run name, written `name@key=value[,key=value]` (e.g. `exp_rsft@lambda=0.5`), or a',
@@ -186,12 +225,12 @@ export const plotStage = defineStage({
     '  dashed horizontal reference lines.',
     '- `reward_vs_noise`: `metric_vs_param` with `metric: true_reward_top1` and `x: noise` by default (`drpo@noise=0.4`).',
     '- `gold_proxy_vs_kl`: per method, gold (solid) and proxy (dashed) reward against the KL to the initial policy,',
-    '  one point per checkpoint joined in KL order, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold\'s gold_gain,',
+    "  one point per checkpoint joined in KL order, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold's gold_gain,",
     '  proxy_gain (recentred at step 0) and kl_to_init; `recenter` recentres raw gold_reward / proxy_reward instead.',
     '',
     'Files: `path` without extension writes <path>.svg and <path>.png; ending in .svg or .png writes only that.',
     'The SVG is written by recpost itself (no plotting library). The PNG is rendered from it by @resvg/resvg-js; if',
-    'that native module cannot load, only the SVG is written, with a warning. PNG text uses the machine\'s fonts (or',
+    "that native module cannot load, only the SVG is written, with a warning. PNG text uses the machine's fonts (or",
     '`font`); with no usable font the labels are drawn in a built-in bitmap font, so the PNG is readable anywhere.',
     'Problems with the data (no records of the metric, nothing to draw) are warnings, not errors: a report never',
     'fails a finished run. Published as ctx.artifacts "plot:<path>" = {svg, png, pngText}.',
@@ -219,7 +258,9 @@ export const plotStage = defineStage({
         const written = await writePlot(source.view(), cfg, file, ctx.log, offsets);
         if (!written) return;
         ctx.artifacts.set(plotArtifact(file), written);
-        ctx.log.info(`plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`);
+        ctx.log.info(
+          `plot (${cfg.kind}): ${[written.svg, written.png].filter(Boolean).join(', ')}${written.pngText === 'bitmap' ? ' (PNG text in the built-in bitmap font: no usable font found)' : ''}`,
+        );
       },
     };
   },

@@ -16,7 +16,11 @@ export const readMetricsStage = defineStage({
   output: 'metrics',
   fields: {
     path: { type: 'string', doc: 'A metrics file or a directory of them (give `path`, `paths` or both).' },
-    paths: { type: 'array', items: { type: 'string', doc: 'file or directory' }, doc: 'Several files or directories, read in order (e.g. the runs being compared).' },
+    paths: {
+      type: 'array',
+      items: { type: 'string', doc: 'file or directory' },
+      doc: 'Several files or directories, read in order (e.g. the runs being compared).',
+    },
     format: { type: 'string', enum: ['auto', 'jsonl', 'parquet'], default: 'auto', doc: 'File format; `auto` decides per file.' },
     batch_size: { type: 'integer', min: 1, default: 65536, doc: 'Records per emitted batch (JSONL; Parquet batches follow row groups up to this size).' },
   },
@@ -46,7 +50,10 @@ export const readMetricsStage = defineStage({
           }
         }
         // One line for all skipped files: a run directory holds many example datasets.
-        if (skipped.length > 0) ctx.log.info(`read_metrics: skipping ${skipped.length} Parquet file(s) that are not metrics tables (no "metric" and "value" columns), e.g. ${skipped[0]}`);
+        if (skipped.length > 0)
+          ctx.log.info(
+            `read_metrics: skipping ${skipped.length} Parquet file(s) that are not metrics tables (no "metric" and "value" columns), e.g. ${skipped[0]}`,
+          );
         ctx.log.info(`read_metrics: ${records} record(s) from ${files - skipped.length} file(s)`);
       },
     };

@@ -11,6 +11,10 @@ export function formatTextTable(header: readonly string[], rows: readonly (reado
     const fill = ' '.repeat(Math.max(0, widths[j]! - width(s)));
     return align[j] === 'right' ? fill + s : s + fill;
   };
-  const line = (cells: readonly string[]) => cells.map((c, j) => pad(c, j)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, j) => pad(c, j))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

@@ -30,7 +30,12 @@ const splitFields = {
   max_len: { type: 'integer', min: 1, default: 50, doc: 'L: most previous items in a context (the most recent L are kept, oldest first).' },
   threshold: { type: 'number', default: 4.5, doc: 'Validation/test targets need reward ≥ threshold (4.5 on 1–5 ratings = 5 stars).' },
   apply_threshold: { type: 'boolean', default: true, doc: 'false keeps every validation/test target whatever its reward (threshold off).' },
-  min_context: { type: 'integer', min: 0, default: 1, doc: 'Fewest previous items a target needs (1: a first interaction is never a target); must be ≤ max_len.' },
+  min_context: {
+    type: 'integer',
+    min: 0,
+    default: 1,
+    doc: 'Fewest previous items a target needs (1: a first interaction is never a target); must be ≤ max_len.',
+  },
   short_users: {
     type: 'string',
     enum: ['train', 'drop'],

@@ -58,7 +58,8 @@ export class GridHistogram {
   constructor(opts: GridHistogramOptions = {}) {
     this.baseWidth = opts.baseWidth ?? DEFAULT_HISTOGRAM_BASE_WIDTH;
     this.maxBins = opts.maxBins ?? DEFAULT_HISTOGRAM_BINS;
-    if (!(this.baseWidth > 0) || !Number.isFinite(this.baseWidth)) throw new RangeError(`histogram base width must be a positive number, got ${this.baseWidth}`);
+    if (!(this.baseWidth > 0) || !Number.isFinite(this.baseWidth))
+      throw new RangeError(`histogram base width must be a positive number, got ${this.baseWidth}`);
     if (!Number.isInteger(this.maxBins) || this.maxBins < 2) throw new RangeError(`histogram maxBins must be an integer ≥ 2, got ${this.maxBins}`);
     this.invBase = 1 / this.baseWidth;
     this.inv = this.invBase;

@@ -100,7 +100,10 @@ let spillCounter = 0;
 function rewardValues(b: Batch, name: string, batchIndex: number): FloatColumn {
   const c: Column | undefined = b.columns[name];
   if (c === undefined) {
-    throw new ConfigError(`reward_stats: column "${name}" is missing from "${b.table}" batch ${batchIndex} (has: ${Object.keys(b.columns).join(', ') || 'none'})`, ['column']);
+    throw new ConfigError(
+      `reward_stats: column "${name}" is missing from "${b.table}" batch ${batchIndex} (has: ${Object.keys(b.columns).join(', ') || 'none'})`,
+      ['column'],
+    );
   }
   if (!isNumericColumn(c)) throw new ConfigError(`reward_stats: column "${name}" of "${b.table}" batch ${batchIndex} is not numeric`, ['column']);
   if (c instanceof Float32Array || c instanceof Float64Array) return c;
@@ -113,13 +116,13 @@ export const rewardStatsStage = defineStage({
   summary: 'Count, mean, variance, min, max, quantiles (KLL) and a histogram of a reward column, per batch and global; batches pass through.',
   doc: [
     'Statistics merge across shards: moments exactly (Welford within a batch, Chan et al. across), the histogram exactly',
-    '(fixed grid anchored at 0 whose width doubles to fit `histogram_bins`), quantiles within the KLL sketch\'s stated rank error',
+    "(fixed grid anchored at 0 whose width doubles to fit `histogram_bins`), quantiles within the KLL sketch's stated rank error",
     '(`quantileRankError`, 99% confidence). Writes `path` (the RewardStatsSummary) and `<path minus .json>.state.json`',
     '(the mergeable state; merge shard runs with `recpost stats-merge`), emits per-batch metric records (split "batch")',
     'and global ones (split "all" and per split), and publishes the artifacts `reward_stats` (summary),',
     '`reward_stats:per_split`, `reward_stats:accumulator` (the RewardStats object, for other quantiles) and `reward_stats:path`.',
     'Without `barrier` the artifacts appear when the input ends; with `barrier: true` the input is spilled to Parquet under',
-    '<out_dir>/_spill, the summary is published, then the batches are replayed unchanged, so a downstream stage (Exp-RSFT\'s',
+    "<out_dir>/_spill, the summary is published, then the batches are replayed unchanged, so a downstream stage (Exp-RSFT's",
     'global shift by the max reward) sees the global statistics before its first batch.',
   ].join(' '),
   fields: rewardStatsFields,

@@ -91,13 +91,17 @@ export function readStatsState(file: string): StatsSet {
   if (raw.kind !== 'recpost.reward_stats_state') {
     const summarySha = sha256(fs.readFileSync(file, 'utf8'));
     p = statePathFor(file);
-    if (!fs.existsSync(p)) throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
+    if (!fs.existsSync(p))
+      throw new Error(`reward statistics: ${file} is not a state file and ${p} does not exist (merging needs the .state.json written beside the summary)`);
     raw = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<RewardStatsStateFile>;
     if (typeof raw.summary_sha256 === 'string' && raw.summary_sha256 !== summarySha)
-      throw new DatasetError(`reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`);
+      throw new DatasetError(
+        `reward statistics: ${p} is not the state written with ${file} (a run was interrupted between the two files, or one was replaced); rerun reward_stats`,
+      );
     if (raw.kind !== 'recpost.reward_stats_state') throw new Error(`reward statistics: ${p} is not a reward statistics state file`);
   }
-  if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string') throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
+  if (raw.version !== 1 || !raw.global || typeof raw.column !== 'string')
+    throw new Error(`reward statistics: ${p}: unsupported state (version ${raw.version})`);
   const set: StatsSet = { column: raw.column, global: RewardStats.fromJSON(raw.global), shards: shardIdsOf(raw) };
   if (raw.perSplit) set.perSplit = new Map(Object.entries(raw.perSplit).map(([k, v]) => [k, RewardStats.fromJSON(v)]));
   return set;
@@ -113,7 +117,10 @@ export function mergeStatsFiles(inputs: readonly string[], output: string): Rewa
   if (inputs.length === 0) throw new Error('mergeStatsFiles: no input files');
   const sets = inputs.map(readStatsState);
   const first = sets[0]!;
-  first.shards = distinctShards(inputs, sets.map((s) => s.shards ?? []));
+  first.shards = distinctShards(
+    inputs,
+    sets.map((s) => s.shards ?? []),
+  );
   for (let i = 1; i < sets.length; i++) {
     const s = sets[i]!;
     if (s.column !== first.column) throw new Error(`mergeStatsFiles: ${inputs[i]} has statistics of column "${s.column}", ${inputs[0]} of "${first.column}"`);

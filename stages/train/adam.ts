@@ -55,8 +55,14 @@ export class Adam {
   ) {
     for (const name of names) {
       const p = params.get(name);
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 
@@ -100,7 +106,10 @@ export class Adam {
   }
 
   load(step: number, arrays: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
-    for (const [kind, store] of [['m', this.m], ['v', this.v]] as const) {
+    for (const [kind, store] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
       for (const [name, variable] of store) {
         const a = arrays.get(`${kind}/${name}`);
         if (!a) throw new Error(`checkpoint: optimiser state "${kind}/${name}" is missing`);

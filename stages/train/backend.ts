@@ -155,8 +155,7 @@ export async function initBackend(
   }
   const notices: string[] = [];
   let info: BackendInfo | undefined;
-  const order: BackendName[] =
-    pref === 'cpu' ? ['cpu'] : pref === 'wasm' ? ['wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+  const order: BackendName[] = pref === 'cpu' ? ['cpu'] : pref === 'wasm' ? ['wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
   for (const name of order) {
     if (name === 'tensorflow') info = await tryNative(importer, notices);
     else if (name === 'wasm') info = await tryWasm(notices);

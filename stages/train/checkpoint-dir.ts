@@ -18,7 +18,8 @@ export function resolveCheckpointDir(p: string, what: string): string {
     .readdirSync(p, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .flatMap((e) => listCheckpoints(path.join(p, e.name)));
-  if (nested.length === 1 || (nested.length > 1 && new Set(nested.map((n) => path.dirname(n.dir))).size === 1)) return nested.sort((a, b) => a.step - b.step).at(-1)!.dir;
+  if (nested.length === 1 || (nested.length > 1 && new Set(nested.map((n) => path.dirname(n.dir))).size === 1))
+    return nested.sort((a, b) => a.step - b.step).at(-1)!.dir;
   if (nested.length > 1) throw new ConfigError(`${what}: ${p} holds checkpoints of several methods; name one directory`, [what]);
   throw new ConfigError(`${what}: no checkpoint (checkpoint.json or step-<n>/) in ${p}`, [what]);
 }

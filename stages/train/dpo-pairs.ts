@@ -40,7 +40,11 @@ export function dpoPairs<P>(model: OnlineModel<P>, reference: ParamStore, beta: 
     targets({ batch, prep, rollout, proxy }) {
       const pairs = preferencePairs(rollout.items, proxy, batch.users.length);
       /** Positions of the pairs' items in a flattened [rows, V] log-probability tensor. */
-      const flatIndex = (items: Int32Array) => tf.tensor1d(Int32Array.from(items, (it, j) => pairs.rows[j]! * V + it), 'int32');
+      const flatIndex = (items: Int32Array) =>
+        tf.tensor1d(
+          Int32Array.from(items, (it, j) => pairs.rows[j]! * V + it),
+          'int32',
+        );
       const learnable = pairs.rows.length > 0;
       let refMargin: tf.Tensor1D | undefined;
       if (learnable) {

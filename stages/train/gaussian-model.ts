@@ -17,7 +17,9 @@ function itemEmbeddings(config: GaussianConfig, ck: LoadedCheckpoint): Float32Ar
   const emb = ck.params.get(ITEM_EMBEDDINGS_NAME);
   if (!emb) throw new ConfigError(`checkpoint ${ck.dir}: the Gaussian policy's item embeddings (${ITEM_EMBEDDINGS_NAME}) are missing`, [ITEM_EMBEDDINGS_NAME]);
   if (emb.data.length !== config.numItems * config.dim)
-    throw new ConfigError(`checkpoint ${ck.dir}: ${emb.data.length} item embedding values for ${config.numItems} items × ${config.dim}`, [ITEM_EMBEDDINGS_NAME]);
+    throw new ConfigError(`checkpoint ${ck.dir}: ${emb.data.length} item embedding values for ${config.numItems} items × ${config.dim}`, [
+      ITEM_EMBEDDINGS_NAME,
+    ]);
   return emb.data;
 }
 

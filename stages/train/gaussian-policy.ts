@@ -181,7 +181,9 @@ export class GaussianPolicy implements RankingScorer, SamplingPolicy {
   /** Ranking scores ⟨e_i, μ(s)⟩ [rows × numItems]; padding −∞. */
   async scoreContexts(contexts: ListColumn<Int32Array>): Promise<Float32Array> {
     const rows = contexts.offsets.length - 1;
-    const t = tf.tidy(() => tf.matMul(gaussianMean(this.params, this.config, tf.tensor2d(this.states(contexts), [rows, this.config.dim])), tf.transpose(this.items)));
+    const t = tf.tidy(() =>
+      tf.matMul(gaussianMean(this.params, this.config, tf.tensor2d(this.states(contexts), [rows, this.config.dim])), tf.transpose(this.items)),
+    );
     const out = t.dataSync() as Float32Array;
     t.dispose();
     for (let r = 0; r < rows; r++) out[r * this.numItems] = -Infinity;

@@ -156,7 +156,20 @@ export interface EarlyStopInfo {
   state: EarlyStoppingState;
 }
 
-const OWN_METRICS = new Set(['loss', 'nll', 'grad_norm', 'w_mean', 'w_max', 'ess', 'examples_per_s', 'phantom_grad_norm', 'reward_mse', 'epoch_loss', 'epoch_nll', 'lr']);
+const OWN_METRICS = new Set([
+  'loss',
+  'nll',
+  'grad_norm',
+  'w_mean',
+  'w_max',
+  'ess',
+  'examples_per_s',
+  'phantom_grad_norm',
+  'reward_mse',
+  'epoch_loss',
+  'epoch_nll',
+  'lr',
+]);
 
 /** Per-metric sums over the steps of a logging interval (metrics measured on some steps only average over those). */
 class Interval {
@@ -222,7 +235,12 @@ function fullBatchGradients<P extends PreparedBatch>(task: OfflineTask<P>, prep:
 }
 
 /** The minibatch's gradient summed over the threads' slices (threads > 1). */
-async function parallelGradients<P extends PreparedBatch>(parallel: DataParallelGradients<P>, prep: P, weights: Float32Array, step: number): Promise<StepGradients> {
+async function parallelGradients<P extends PreparedBatch>(
+  parallel: DataParallelGradients<P>,
+  prep: P,
+  weights: Float32Array,
+  step: number,
+): Promise<StepGradients> {
   const r = await parallel.gradients(prep, weights, step);
   return { named: r.named, loss: r.loss, nll: r.nll, extraValues: r.extras };
 }
@@ -240,8 +258,16 @@ export async function trainOffline<P extends PreparedBatch>(
   const batchesPerEpoch = Math.ceil(n / opts.batchSize);
   const label = hooks.label ?? 'train';
   const plannedCheckpoints =
-    (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) + 1 + (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
-  prepareCheckpointRoot(opts.checkpointRoot, label, plannedCheckpoints, { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 }, `epochs ${opts.epochs}`);
+    (opts.checkpointEveryEpochs > 0 ? Math.floor(opts.epochs / opts.checkpointEveryEpochs) : 0) +
+    1 +
+    (opts.checkpointEverySteps > 0 ? Math.floor((opts.epochs * batchesPerEpoch) / opts.checkpointEverySteps) : 0);
+  prepareCheckpointRoot(
+    opts.checkpointRoot,
+    label,
+    plannedCheckpoints,
+    { keepLast: opts.keepLast ?? 0, keepBest: opts.keepBest ?? 0 },
+    `epochs ${opts.epochs}`,
+  );
   checkResumeOrWarn(resume, opts.trainingConfig, label, hooks.log);
   const adam = new Adam(task.params, opts.adam);
   let state: unknown = objective.initialState();
@@ -258,7 +284,8 @@ export async function trainOffline<P extends PreparedBatch>(
     batch = pos?.batch ?? 0;
   }
   const threads = opts.threads ?? 1;
-  if (threads > 1 && !task.parallel) throw new Error(`${hooks.label ?? 'train'}: this model cannot be trained on ${threads} threads (no data-parallel description)`);
+  if (threads > 1 && !task.parallel)
+    throw new Error(`${hooks.label ?? 'train'}: this model cannot be trained on ${threads} threads (no data-parallel description)`);
   const checkpoints: CheckpointInfo[] = [];
   const interval = new Interval();
   let epochLossSum = 0;
@@ -274,8 +301,7 @@ export async function trainOffline<P extends PreparedBatch>(
   const flush = () => {
     if (interval.steps === 0) return;
     const secs = (performance.now() - interval.t0) / 1000;
-    const rec = (metric: string, value: number) =>
-      hooks.emit({ step: adam.step, epoch: epoch + 1, metric, value, count: interval.examples });
+    const rec = (metric: string, value: number) => hooks.emit({ step: adam.step, epoch: epoch + 1, metric, value, count: interval.examples });
     for (const [name, e] of interval.sums) rec(name, e.sum / e.n);
     rec('examples_per_s', secs > 0 ? interval.examples / secs : 0);
     interval.reset();
@@ -323,7 +349,11 @@ export async function trainOffline<P extends PreparedBatch>(
     if (parallel) hooks.onWorkersStarted?.(parallel.workerThreads());
     outer: for (; epoch < opts.epochs && !earlyStopped; epoch++) {
       const order = permutation(n, streamFor(opts.seed, RNG_PURPOSE.shuffle, epoch));
-      const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch, { unit: 'steps', totalIsCount: true, startAt: batch });
+      const progress = new Progress(`${hooks.label ?? 'train'} epoch ${epoch + 1}/${opts.epochs}`, hooks.progress ?? false, batchesPerEpoch, {
+        unit: 'steps',
+        totalIsCount: true,
+        startAt: batch,
+      });
       for (; batch < batchesPerEpoch; batch++) {
         const rows = order.subarray(batch * opts.batchSize, Math.min(n, (batch + 1) * opts.batchSize));
         const prep = task.prepare(rows);
@@ -341,12 +371,15 @@ export async function trainOffline<P extends PreparedBatch>(
             : phantomGradientNorms(task, prep, weights, result.phantomWeight, step);
           for (const [k, v] of Object.entries(norms)) interval.add(k, v);
         }
-        const { named, loss, nll, extraValues } = parallel ? await parallelGradients(parallel, prep, weights, step) : fullBatchGradients(task, prep, weights, step);
+        const { named, loss, nll, extraValues } = parallel
+          ? await parallelGradients(parallel, prep, weights, step)
+          : fullBatchGradients(task, prep, weights, step);
         const norm = globalNorm([...named.values()]);
         const lr = opts.lrSchedule ? lrAt(step, lrTotal, opts.lrSchedule) : opts.adam.lr;
         adam.apply(named, clipScale(norm, opts.clipNorm), lr);
         tf.dispose([...named.values()]);
-        if (!Number.isFinite(loss)) throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
+        if (!Number.isFinite(loss))
+          throw new Error(`${hooks.label ?? 'train'}: the loss became ${loss} at step ${step} (epoch ${epoch + 1}); lower lr or set clip_norm`);
 
         const ws = weightStats(weights);
         interval.steps++;
@@ -394,14 +427,16 @@ export async function trainOffline<P extends PreparedBatch>(
       epochNllSum = 0;
       const score = hooks.onEpochEnd?.(epoch + 1, adam.step);
       const scores = typeof score === 'number' ? { nll: score } : (score ?? undefined);
-      validation = typeof score === 'number' ? { metric: 'valid_nll', value: score } : scores?.nll !== undefined ? { metric: 'valid_nll', value: scores.nll } : undefined;
+      validation =
+        typeof score === 'number' ? { metric: 'valid_nll', value: score } : scores?.nll !== undefined ? { metric: 'valid_nll', value: scores.nll } : undefined;
       const watch = stopper?.observe(scores, epoch + 1, adam.step);
       if (watch?.validation) validation = watch.validation;
       epochSteps = 0;
       batch = 0;
       const last = epoch + 1 === opts.epochs;
       // Early stopping writes a checkpoint at every improvement (the best is on disk) and at the stop (a resume trains no further).
-      if (last || watch?.improved || watch?.stop || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0)) saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      if (last || watch?.improved || watch?.stop || (opts.checkpointEveryEpochs > 0 && (epoch + 1) % opts.checkpointEveryEpochs === 0))
+        saveCheckpoint({ epoch: epoch + 1, batch: 0 });
       if (watch?.stop) {
         earlyStopped = { step: adam.step, epoch: epoch + 1, state: stopper!.state };
         hooks.emit({ step: adam.step, epoch: epoch + 1, metric: 'early_stopped', value: adam.step, count: 1 });

@@ -67,9 +67,16 @@ export function writeOnlineCheckpoint(
 export function restorePolicy(resume: LoadedCheckpoint, run: OnlineRunIdentity, contexts: number, policy: ParamStore, adam: Adam, cannot: string): number {
   const m = resume.meta;
   const algorithm = m.extra?.algorithm;
-  if (algorithm !== run.algorithm) throw new ConfigError(`${cannot}: it is ${typeof algorithm === 'string' ? `a ${algorithm}` : 'not an online'} checkpoint, this run is ${run.algorithm}`, ['resume_from']);
-  if (m.seed !== run.seed) throw new ConfigError(`${cannot}: it was trained with seed ${m.seed}, this run has seed ${run.seed} (resume needs the same seed)`, ['resume_from']);
-  if (m.position && m.position.rows !== contexts) throw new ConfigError(`${cannot}: it was trained on ${m.position.rows} contexts, this data has ${contexts} (resume needs the same contexts)`, ['resume_from']);
+  if (algorithm !== run.algorithm)
+    throw new ConfigError(`${cannot}: it is ${typeof algorithm === 'string' ? `a ${algorithm}` : 'not an online'} checkpoint, this run is ${run.algorithm}`, [
+      'resume_from',
+    ]);
+  if (m.seed !== run.seed)
+    throw new ConfigError(`${cannot}: it was trained with seed ${m.seed}, this run has seed ${run.seed} (resume needs the same seed)`, ['resume_from']);
+  if (m.position && m.position.rows !== contexts)
+    throw new ConfigError(`${cannot}: it was trained on ${m.position.rows} contexts, this data has ${contexts} (resume needs the same contexts)`, [
+      'resume_from',
+    ]);
   const updates = typeof m.extra?.updates === 'number' ? m.extra.updates : m.step;
   policy.load(resume.params, `checkpoint ${resume.dir}`);
   if (m.optimizer) adam.load(m.optimizer.step, resume.optimizer);
@@ -86,6 +93,7 @@ export function earlierCheckpoints(resume: LoadedCheckpoint, run: Pick<OnlineRun
     if (m.method !== resume.meta.method) continue;
     out.push({ method: run.method, dir: c.dir, step: c.step, epoch: 0, seed: run.seed });
   }
-  if (!out.some((c) => path.resolve(c.dir) === path.resolve(resume.dir))) out.push({ method: run.method, dir: resume.dir, step: upTo, epoch: 0, seed: run.seed });
+  if (!out.some((c) => path.resolve(c.dir) === path.resolve(resume.dir)))
+    out.push({ method: run.method, dir: resume.dir, step: upTo, epoch: 0, seed: run.seed });
   return out;
 }

@@ -29,7 +29,16 @@ export function readAll(t: tf.Tensor): Float32Array {
 }
 
 /** Roll out `policy` (as π̄) on a prepared batch: G candidates per context and their statistics. */
-export function rollout<P>(model: OnlineModel<P>, policy: ParamStore, reference: ParamStore, batch: ContextBatch, prep: P, groupSize: number, seed: number, update: number): Rollout {
+export function rollout<P>(
+  model: OnlineModel<P>,
+  policy: ParamStore,
+  reference: ParamStore,
+  batch: ContextBatch,
+  prep: P,
+  groupSize: number,
+  seed: number,
+  update: number,
+): Rollout {
   const V = model.numItems;
   const G = groupSize;
   const lpBar = readAll(model.catalogLogProbs(policy, prep));

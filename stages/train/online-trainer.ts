@@ -115,8 +115,22 @@ export interface OnlineResult {
 }
 
 /** The advantage source of an algorithm: group shaping, PPO's value baseline or DPO's preference pairs. */
-function advantageSourceFor<P>(model: OnlineModel<P>, policy: ParamStore, reference: ParamStore, shaper: GroupShaper<unknown> | undefined, opts: OnlineTrainerOptions): AdvantageSource<P> {
-  if (opts.algorithm === 'ppo') return ppoValueBaseline(model, policy, { seed: opts.seed, groupSize: opts.groupSize, clip: opts.clip, adam: opts.adam, valueCoef: opts.valueCoef, valueHidden: opts.valueHidden });
+function advantageSourceFor<P>(
+  model: OnlineModel<P>,
+  policy: ParamStore,
+  reference: ParamStore,
+  shaper: GroupShaper<unknown> | undefined,
+  opts: OnlineTrainerOptions,
+): AdvantageSource<P> {
+  if (opts.algorithm === 'ppo')
+    return ppoValueBaseline(model, policy, {
+      seed: opts.seed,
+      groupSize: opts.groupSize,
+      clip: opts.clip,
+      adam: opts.adam,
+      valueCoef: opts.valueCoef,
+      valueHidden: opts.valueHidden,
+    });
   if (opts.algorithm === 'dpo') return dpoPairs(model, reference, opts.dpoBeta);
   if (!shaper) throw new Error(`online ${opts.algorithm}: a group shaper is required`);
   return groupAdvantages(shaper, opts.groupSize, opts.clip);
@@ -135,7 +149,13 @@ export async function trainOnline<P>(
 ): Promise<OnlineResult> {
   const label = hooks.label ?? 'online';
   if (contexts.rows === 0) throw new ConfigError(`${label}: no contexts to train on`, ['contexts']);
-  prepareCheckpointRoot(opts.checkpointRoot, label, 2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0), { keepLast: opts.keepLast ?? 0, keepBest: 0 }, `updates ${opts.updates}`);
+  prepareCheckpointRoot(
+    opts.checkpointRoot,
+    label,
+    2 + (opts.checkpointEvery > 0 ? Math.floor(opts.updates / opts.checkpointEvery) : 0),
+    { keepLast: opts.keepLast ?? 0, keepBest: 0 },
+    `updates ${opts.updates}`,
+  );
   const names = model.policyNames(policy);
   const adam = new Adam(policy, opts.adam, names);
   let source: AdvantageSource<P>;
@@ -155,7 +175,8 @@ export async function trainOnline<P>(
     hooks.onCheckpoint?.(info);
   };
   const saveCheckpoint = (updates: number) => {
-    if (opts.checkpointRoot) publish(writeOnlineCheckpoint(opts.checkpointRoot, updates, opts, model.stored, contexts.rows, policy, adam, source.checkpointPart()));
+    if (opts.checkpointRoot)
+      publish(writeOnlineCheckpoint(opts.checkpointRoot, updates, opts, model.stored, contexts.rows, policy, adam, source.checkpointPart()));
   };
   let start = 0;
   if (resume) {
@@ -203,7 +224,11 @@ export async function trainOnline<P>(
       }
       // Records of π_u's rollout and of the update (with a schedule: lr, the mean rate of its steps).
       const stepFigures = steps.figures();
-      const figures: Record<string, number> = { ...targets.diagnostics, ...stepFigures, ...(opts.lrSchedule && stepFigures.loss !== undefined ? { lr: lrSum / opts.innerSteps } : {}) };
+      const figures: Record<string, number> = {
+        ...targets.diagnostics,
+        ...stepFigures,
+        ...(opts.lrSchedule && stepFigures.loss !== undefined ? { lr: lrSum / opts.innerSteps } : {}),
+      };
       reportUpdate(hooks, u, batch, roll, G, proxy, figures);
       if (!Number.isFinite(figures.loss ?? 0)) throw new Error(`${label}: the loss became ${figures.loss} at update ${u}`);
       done = u + 1;
@@ -225,7 +250,8 @@ export async function trainOnline<P>(
     adam.dispose();
     source.dispose();
   }
-  const what = start >= opts.updates ? `already complete at update ${start}` : `updates ${start + 1}…${done} of ${opts.updates}${stoppedEarly ? ' (stopped early)' : ''}`;
+  const what =
+    start >= opts.updates ? `already complete at update ${start}` : `updates ${start + 1}…${done} of ${opts.updates}${stoppedEarly ? ' (stopped early)' : ''}`;
   hooks.log?.info(`${label}: ${what}, ${B} contexts × ${G} candidates each; ${checkpoints.length} checkpoint(s) in the series`);
   return { updates: done, startUpdate: start, checkpoints, stoppedEarly };
 }

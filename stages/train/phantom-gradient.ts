@@ -21,7 +21,12 @@ import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
 export const PHANTOM_METRICS = ['phantom_grad_norm', 'kept_grad_norm', 'phantom_ratio'] as const;
 
 /** Squared norm of the policy term's gradient, in total and per parameter group. */
-function policyGradSquares<P extends PreparedBatch>(task: OfflineTask<P>, batch: P, weights: Float32Array, step: number): { total: number; groups: Map<string, number> } {
+function policyGradSquares<P extends PreparedBatch>(
+  task: OfflineTask<P>,
+  batch: P,
+  weights: Float32Array,
+  step: number,
+): { total: number; groups: Map<string, number> } {
   const { value, grads } = tf.variableGrads(() => {
     const out = task.loss(batch, weights, step);
     return out.policyLoss ?? out.loss;

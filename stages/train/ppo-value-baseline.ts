@@ -81,7 +81,8 @@ export function ppoValueBaseline<P>(model: OnlineModel<P>, policy: ParamStore, o
     },
     restore(ck, updates, cannot) {
       if (updates === 0) return;
-      if (![...ck.params.keys()].some((n) => n.startsWith(VALUE_PREFIX))) throw new ConfigError(`${cannot}: it holds no PPO value head (written by a version that did not save it)`, ['resume_from']);
+      if (![...ck.params.keys()].some((n) => n.startsWith(VALUE_PREFIX)))
+        throw new ConfigError(`${cannot}: it holds no PPO value head (written by a version that did not save it)`, ['resume_from']);
       value.load(ck.params, `checkpoint ${ck.dir}`);
       const m = ck.meta;
       const step = typeof m.extra?.valueOptimizerStep === 'number' ? m.extra.valueOptimizerStep : (m.optimizer?.step ?? 0);

@@ -59,14 +59,7 @@ export function targetLogProbs(
   });
 }
 
-export function sasrecLoss(
-  p: ParamStore,
-  c: SasrecConfig,
-  mb: Minibatch,
-  weights: Float32Array,
-  opts: SasrecLossOptions,
-  key?: DropoutKey,
-): SasrecLossParts {
+export function sasrecLoss(p: ParamStore, c: SasrecConfig, mb: Minibatch, weights: Float32Array, opts: SasrecLossOptions, key?: DropoutKey): SasrecLossParts {
   return tf.tidy(() => {
     const M = mb.targets.length;
     const { logp, h, targets } = targetLogProbs(p, c, mb, opts, key);

@@ -37,7 +37,8 @@ export function sasrecOnlineModel(config: SasrecConfig): OnlineModel<SasrecPrep>
     },
     stateFeatures: (params, prep) => tf.tidy(() => stopGradient(state(params, prep))),
     predictRewards(params, prep, items, groupSize) {
-      if (!config.rewardHead || !params.has('reward/w1')) throw new Error('the policy checkpoint has no reward head to use as the proxy (train it with reward_head: true, or use proxy: simulator)');
+      if (!config.rewardHead || !params.has('reward/w1'))
+        throw new Error('the policy checkpoint has no reward head to use as the proxy (train it with reward_head: true, or use proxy: simulator)');
       const t = tf.tidy(() => {
         const h = state(params, prep);
         const rep = Int32Array.from({ length: items.length }, (_, i) => Math.floor(i / groupSize));
@@ -52,4 +53,3 @@ export function sasrecOnlineModel(config: SasrecConfig): OnlineModel<SasrecPrep>
     dispose() {},
   };
 }
-

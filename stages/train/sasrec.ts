@@ -129,10 +129,14 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, 
       const y = layerNormOp(x, p.get(`${k}/ln1_g`) as tf.Tensor1D, p.get(`${k}/ln1_b`) as tf.Tensor1D);
       const heads3 = (m: string) => {
         const t = linear(y, p.get(`${k}/${m}_w`) as tf.Tensor2D, p.get(`${k}/${m}_b`) as tf.Tensor1D);
-        return (heads === 1 ? tf.reshape(t, [B, T, dh]) : tf.reshape(tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]), [B * heads, T, dh])) as tf.Tensor3D;
+        return (
+          heads === 1 ? tf.reshape(t, [B, T, dh]) : tf.reshape(tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]), [B * heads, T, dh])
+        ) as tf.Tensor3D;
       };
       const attn = maskedAttention(heads3('q'), heads3('k'), heads3('v'), bias, scale);
-      const merged = (heads === 1 ? tf.reshape(attn, [B * T, d]) : tf.reshape(tf.transpose(tf.reshape(attn, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])) as tf.Tensor2D;
+      const merged = (
+        heads === 1 ? tf.reshape(attn, [B * T, d]) : tf.reshape(tf.transpose(tf.reshape(attn, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])
+      ) as tf.Tensor2D;
       const o = linear(merged, p.get(`${k}/out_w`) as tf.Tensor2D, p.get(`${k}/out_b`) as tf.Tensor1D);
       x = tf.add(x, dropout(o, c.dropout, rng(), skip));
       const y2 = layerNormOp(x, p.get(`${k}/ln2_g`) as tf.Tensor1D, p.get(`${k}/ln2_b`) as tf.Tensor1D);
@@ -165,11 +169,7 @@ export function rewardHeadForward(p: ParamStore, h: tf.Tensor2D, e: tf.Tensor2D)
  * position 0 of an all-padding input (the state the model has learned for
  * "no history": position embedding only).
  */
-export function padContexts(
-  offsets: Int32Array,
-  values: Int32Array,
-  maxLen: number,
-): { ids: Int32Array; rows: number; T: number; lastPos: Int32Array } {
+export function padContexts(offsets: Int32Array, values: Int32Array, maxLen: number): { ids: Int32Array; rows: number; T: number; lastPos: Int32Array } {
   const rows = offsets.length - 1;
   let T = 1;
   for (let r = 0; r < rows; r++) T = Math.max(T, Math.min(maxLen, offsets[r + 1]! - offsets[r]!));

@@ -35,13 +35,28 @@ const trainGaussianFields = {
   world: { type: 'string', doc: 'RecSim world directory (default: the `simulator` artifact of simulate_recsim).' },
   vocab: { type: 'string', doc: 'Vocabulary directory when ids were remapped by ingest (default: the `vocab` artifact, if any).' },
   ...commonTrainFields({ epochs: 20, batchSize: 320, lr: 3e-4 }),
-  hidden: { type: 'array', items: { type: 'integer', min: 1, doc: 'width' }, default: [128, 128], doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).' },
-  sigma: { type: 'string', enum: ['fixed', 'learned'], default: 'learned', doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).' },
+  hidden: {
+    type: 'array',
+    items: { type: 'integer', min: 1, doc: 'width' },
+    default: [128, 128],
+    doc: 'Hidden layer widths of the MLP μ(s) (paper 002 App. J: 2 × 128).',
+  },
+  sigma: {
+    type: 'string',
+    enum: ['fixed', 'learned'],
+    default: 'learned',
+    doc: 'σ fixed at sigma_init, or learned (one log σ, clipped to [sigma_min, sigma_max]).',
+  },
   sigma_init: { type: 'number', exclusiveMin: 0, default: 0.5, doc: 'σ (fixed) or its initial value (learned).' },
   sigma_min: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Lower clip of a learned σ.' },
   sigma_max: { type: 'number', exclusiveMin: 0, default: 10, doc: 'Upper clip of a learned σ.' },
   phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples every this many steps (0 = never).' },
-  valid_every: { type: 'integer', min: 0, default: 0, doc: 'Every this many epochs, emit the mean −log π of the validation examples (split "valid", metric nll); 0 = never.' },
+  valid_every: {
+    type: 'integer',
+    min: 0,
+    default: 0,
+    doc: 'Every this many epochs, emit the mean −log π of the validation examples (split "valid", metric nll); 0 = never.',
+  },
   ...earlyStoppingFields(['nll'] as const),
 } as const satisfies Fields;
 
@@ -59,7 +74,8 @@ export async function catalogEmbeddings(
     const sim = ctx.artifacts.get(ARTIFACT.simulator);
     if (sim?.kind === 'recsim' && typeof sim.dir === 'string') dir = sim.dir;
   }
-  if (!dir) throw new ConfigError(`${stage}: needs a RecSim world: run simulate_recsim earlier in the pipeline or set \`world\` to its world directory`, ['world']);
+  if (!dir)
+    throw new ConfigError(`${stage}: needs a RecSim world: run simulate_recsim earlier in the pipeline or set \`world\` to its world directory`, ['world']);
   const world = await RecSimWorld.load(dir);
   const d = world.dim;
   const files = vocabFiles(vocab ?? ctx.artifacts.get(ARTIFACT.vocab));
@@ -76,16 +92,21 @@ export async function catalogEmbeddings(
 export const trainGaussianStage = defineStage({
   name: 'train_gaussian',
   role: 'transform',
-  summary: 'Train the Gaussian embedding policy (paper 002) on a RecSim log under an offline objective (BC, AWR, DRPO, …); checkpoints + training records; passes the input on.',
+  summary:
+    'Train the Gaussian embedding policy (paper 002) on a RecSim log under an offline objective (BC, AWR, DRPO, …); checkpoints + training records; passes the input on.',
   doc: [
     'State = mean embedding of the context items; μ(s) = MLP (hidden, ReLU); log π(a|s) = −‖e_a − μ‖²/(2σ²) − d·log σ with σ fixed or learned;',
-    'minimises −(1/N) Σ w·log π with the objective\'s weights. Greedy actions are the items with the highest ⟨e_i, μ(s)⟩. The world comes from the',
+    "minimises −(1/N) Σ w·log π with the objective's weights. Greedy actions are the items with the highest ⟨e_i, μ(s)⟩. The world comes from the",
     '`simulator` artifact of simulate_recsim or the `world` option; the catalog embeddings are stored in the checkpoint.',
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
   fields: trainGaussianFields,
-  check: (cfg) => [...(cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]), ...lrScheduleProblems(cfg), ...earlyStoppingProblems(cfg)],
+  check: (cfg) => [
+    ...(cfg.sigma_min < cfg.sigma_max ? [] : [`sigma_min (${cfg.sigma_min}) must be below sigma_max (${cfg.sigma_max})`]),
+    ...lrScheduleProblems(cfg),
+    ...earlyStoppingProblems(cfg),
+  ],
   create(cfg, ctx) {
     const run = offlineTrainerRun('train_gaussian', cfg, ctx);
     const { stage, method, seed, root, label } = run;
@@ -125,11 +146,15 @@ export const trainGaussianStage = defineStage({
       const stored = from ? gaussianModel.configOf(from.meta, `${stage}: checkpoint ${from.dir}`) : undefined;
       const config: GaussianConfig = stored ? (init ? { ...stored, sigma: cfg.sigma } : stored) : fresh;
       if (config.numItems !== catalog.numItems || config.dim !== catalog.dim)
-        throw new ConfigError(`${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`, ['init']);
+        throw new ConfigError(
+          `${stage}: checkpoint ${from!.dir} was trained on a catalog of ${config.numItems} × ${config.dim}, this world has ${catalog.numItems} × ${catalog.dim}`,
+          ['init'],
+        );
       const params = gaussianModel.createParams(config, seed);
       if (init) {
         const missing = params.loadSome(init.params, `init checkpoint ${initDir}`);
-        if (missing.some((k) => k !== 'log_sigma')) throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`, ['init']);
+        if (missing.some((k) => k !== 'log_sigma'))
+          throw new ConfigError(`${stage}: init checkpoint ${initDir} lacks parameters ${missing.join(', ')}`, ['init']);
         ctx.log.info(`${label}: initialised from ${describeCheckpoint(initDir!)}`);
       }
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)}`);
@@ -159,7 +184,9 @@ export const trainGaussianStage = defineStage({
           resume,
         );
         if (esRule && !valid?.numRows) ctx.log.warn(`${label}: early_stopping has no validation examples (split valid) to watch; every epoch was trained`);
-        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+        ctx.log.info(
+          `${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`,
+        );
       } finally {
         params.dispose();
       }

@@ -18,14 +18,7 @@ import { Rng, RNG_PURPOSE } from './rng.js';
 import { checkpointModel } from './model-registry.js';
 import { clearConstantCaches } from './sasrec.js';
 import { dataFingerprint, ONLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
-import {
-  describeCheckpoint,
-  resolveInit,
-  resolveResume,
-  trainerHooks,
-  trainerRun,
-  trainerStage,
-} from './stage-support.js';
+import { describeCheckpoint, resolveInit, resolveResume, trainerHooks, trainerRun, trainerStage } from './stage-support.js';
 import {
   adamConfig,
   backendAndInputFields,
@@ -41,18 +34,42 @@ import {
 /** The `shaper` option: the union of the group shapers' options (each shaper validates its own). */
 function shaperField(): ObjectField & { default: Record<string, unknown> } {
   const fields = unionOfOptionFields(GROUP_SHAPERS);
-  return { type: 'object', fields, default: {}, doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.' };
+  return {
+    type: 'object',
+    fields,
+    default: {},
+    doc: 'Options of the group shaper named by `algorithm` (grpo, drro_hard, drro_soft, dro): budget, delta, delta0, alpha, window, kl_estimator, tau.',
+  };
 }
 
 const trainOnlineFields = {
-  algorithm: { type: 'string', enum: [...ONLINE_ALGORITHMS], default: 'grpo', doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).' },
+  algorithm: {
+    type: 'string',
+    enum: [...ONLINE_ALGORITHMS],
+    default: 'grpo',
+    doc: 'grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO).',
+  },
   shaper: shaperField(),
-  init: { type: 'string', default: 'previous', doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.' },
-  proxy: { type: 'string', enum: ['auto', 'reward_head', 'simulator'], default: 'auto', doc: 'Proxy reward: the init checkpoint\'s reward head (frozen), or the simulator\'s true reward plus noise; auto = reward_head when the checkpoint has one.' },
+  init: {
+    type: 'string',
+    default: 'previous',
+    doc: 'The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀.',
+  },
+  proxy: {
+    type: 'string',
+    enum: ['auto', 'reward_head', 'simulator'],
+    default: 'auto',
+    doc: "Proxy reward: the init checkpoint's reward head (frozen), or the simulator's true reward plus noise; auto = reward_head when the checkpoint has one.",
+  },
   proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
   world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
-  vocab: { type: 'string', doc: 'Vocabulary directory mapping dense ids to the world\'s ids (default: the `vocab` artifact, if any).' },
-  contexts: { type: 'string', enum: ['train_last', 'valid', 'test'], default: 'train_last', doc: 'Prompts: each user\'s whole train history, or the contexts of the valid/test examples.' },
+  vocab: { type: 'string', doc: "Vocabulary directory mapping dense ids to the world's ids (default: the `vocab` artifact, if any)." },
+  contexts: {
+    type: 'string',
+    enum: ['train_last', 'valid', 'test'],
+    default: 'train_last',
+    doc: "Prompts: each user's whole train history, or the contexts of the valid/test examples.",
+  },
   group_size: { type: 'integer', min: 2, default: 16, doc: 'G: candidates per context (DPO draws 2).' },
   updates: { type: 'integer', min: 1, default: 20, doc: 'M: rollout/update rounds.' },
   contexts_per_update: { type: 'integer', min: 1, default: 32, doc: 'B: contexts per rollout.' },
@@ -63,15 +80,33 @@ const trainOnlineFields = {
   value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
   value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
   dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
-  checkpoint_every: { type: 'integer', min: 0, default: 5, doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).' },
+  checkpoint_every: {
+    type: 'integer',
+    min: 0,
+    default: 5,
+    doc: 'Write a checkpoint every this many updates (step 0, the initial policy, and the last one always).',
+  },
   resume: {
     type: 'boolean',
     default: false,
-    doc: 'Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series\' step-0 checkpoint.',
+    doc: "Continue from the latest checkpoint of this method under the output directory (policy, Adam moments, PPO value head and its Adam state, shaper state such as the KL window, update index); starts afresh when there is none. π₀ is the series' step-0 checkpoint.",
   },
-  resume_from: { type: 'string', doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.' },
-  stop_after_updates: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).' },
-  keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).' },
+  resume_from: {
+    type: 'string',
+    doc: 'Continue from this checkpoint directory (or the latest step-<n> below it); it must be of the same algorithm, seed and contexts.',
+  },
+  stop_after_updates: {
+    type: 'integer',
+    min: 0,
+    default: 0,
+    doc: 'Stop after this many updates in total, with a checkpoint to resume from (0 = run all updates).',
+  },
+  keep_last: {
+    type: 'integer',
+    min: 0,
+    default: 0,
+    doc: 'How many of the most recent checkpoints to keep besides step 0, the initial policy (0 = all; the latest is always kept).',
+  },
   seed: { type: 'integer', doc: 'Seed of context order, sampling and proxy noise (default: the pipeline seed).' },
   method: { type: 'string', doc: 'Label of checkpoints and records (default: the algorithm).' },
   output: { type: 'string', doc: 'Directory for checkpoints (default: the run directory).' },
@@ -92,13 +127,14 @@ const isGrouped = (algorithm: OnlineAlgorithm) => algorithm !== 'ppo' && algorit
 export const trainOnlineStage = defineStage({
   name: 'train_online',
   role: 'transform',
-  summary: 'Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only.',
+  summary:
+    'Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only.',
   doc: [
     'For each update: B contexts, G candidates each from the frozen rollout policy, scored by the proxy (the frozen reward head of the init checkpoint,',
-    'or the simulator\'s reward plus N(0, proxy_noise²)), shaped by the group shaper, then inner_steps steps of the clipped surrogate (paper 004 Eq. 4.2);',
+    "or the simulator's reward plus N(0, proxy_noise²)), shaped by the group shaper, then inner_steps steps of the clipped surrogate (paper 004 Eq. 4.2);",
     'PPO uses a value head instead of group normalisation, online DPO two samples per context and a frozen reference policy (paper 000 baselines).',
     'No KL penalty in any loss. Records (split "train", step = update): proxy_reward, gold_reward (simulator truth, never used for updates), kl_ref',
-    '(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper\'s diagnostics. Checkpoints every checkpoint_every updates;',
+    "(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper's diagnostics. Checkpoints every checkpoint_every updates;",
     'resume / resume_from continue a run stopped by stop_after_updates (or interrupted) to exactly the weights and records of the uninterrupted run.',
   ].join(' '),
   inputs: ['examples'],
@@ -131,17 +167,26 @@ export const trainOnlineStage = defineStage({
     return trainerStage(cfg, ctx, run, prepare, async ({ refDir, resumeDir, collector }) => {
       const ck = readCheckpoint(refDir);
       const resume: LoadedCheckpoint | undefined = resumeDir ? readCheckpoint(resumeDir) : undefined;
-      if (resume && resume.meta.kind !== ck.meta.kind) throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, ['resume_from']);
+      if (resume && resume.meta.kind !== ck.meta.kind)
+        throw new ConfigError(`${stage}: checkpoint ${resumeDir} holds a ${resume.meta.kind} model, its initial policy ${refDir} a ${ck.meta.kind} one`, [
+          'resume_from',
+        ]);
       const initDir = refDir;
       const bound = checkpointModel(ck.meta, initDir);
       const { model, extraArrays } = bound.onlineModel(ck);
       const contexts = collector.finish();
-      if (collector.maxItem >= model.numItems) throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
+      if (collector.maxItem >= model.numItems)
+        throw new ConfigError(`${stage}: item id ${collector.maxItem} is outside the policy's catalog (1..${model.numItems - 1})`, ['init']);
       const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
       const hasHead = bound.hasRewardHead(ck.params);
       const proxyKind = cfg.proxy === 'auto' ? (hasHead ? 'reward_head' : 'simulator') : cfg.proxy;
-      if (proxyKind === 'reward_head' && !hasHead) throw new ConfigError(`${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`, ['proxy']);
-      if (proxyKind === 'simulator' && !oracle) throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+      if (proxyKind === 'reward_head' && !hasHead)
+        throw new ConfigError(
+          `${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`,
+          ['proxy'],
+        );
+      if (proxyKind === 'simulator' && !oracle)
+        throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
       const policy = model.createParams(seed);
       policy.load(ck.params, `checkpoint ${initDir}`);
       const reference = policy.clone(false);

@@ -37,31 +37,64 @@ import { validationRankingMetrics } from './validation-ranking.js';
 
 const trainSasrecFields = {
   ...objectiveFields('bc'),
-  mode: { type: 'string', enum: ['sequence', 'last'], default: 'sequence', doc: 'sequence: loss at every position of each user\'s train history; last: one target per example.' },
+  mode: {
+    type: 'string',
+    enum: ['sequence', 'last'],
+    default: 'sequence',
+    doc: "sequence: loss at every position of each user's train history; last: one target per example.",
+  },
   ...commonTrainFields({ epochs: 10, batchSize: 128, lr: 1e-3 }),
-  max_len: { type: 'integer', min: 1, default: 50, doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).' },
+  max_len: {
+    type: 'integer',
+    min: 1,
+    default: 50,
+    doc: 'Longest input sequence (longer histories are cut into windows / truncated to the most recent items).',
+  },
   d: { type: 'integer', min: 1, default: 64, doc: 'Embedding and hidden width.' },
   blocks: { type: 'integer', min: 1, default: 2, doc: 'Transformer blocks.' },
   heads: { type: 'integer', min: 1, default: 2, doc: 'Attention heads (must divide d).' },
   ffn: { type: 'integer', min: 0, default: 0, doc: 'Feed-forward width (0 = d, as in SASRec).' },
   dropout: { type: 'number', min: 0, max: 0.9, default: 0.2, doc: 'Dropout on embeddings, attention output and feed-forward layers.' },
-  softmax: { type: 'string', enum: ['auto', 'full', 'sampled'], default: 'auto', doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).' },
+  softmax: {
+    type: 'string',
+    enum: ['auto', 'full', 'sampled'],
+    default: 'auto',
+    doc: 'Output layer: full softmax, sampled softmax with log-Q correction, or auto (full up to full_softmax_max_items).',
+  },
   full_softmax_max_items: { type: 'integer', min: 2, default: 20000, doc: 'softmax auto: largest catalog trained with the full softmax.' },
   negatives: { type: 'integer', min: 1, default: 256, doc: 'Sampled softmax: negatives shared by a minibatch.' },
   negative_alpha: { type: 'number', min: 0, default: 0.75, doc: 'Sampled softmax proposal Q ∝ (count + 1)^alpha (0 = uniform, 1 = unigram).' },
-  num_items: { type: 'integer', min: 0, default: 0, doc: 'Catalog size including padding 0 (0 = the vocabulary\'s size, else the largest id seen + 1).' },
-  reward_head: { type: 'boolean', default: true, doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).' },
-  reward_weight: { type: 'number', min: 0, default: 1, doc: 'Weight of the reward head\'s MSE in the loss.' },
+  num_items: { type: 'integer', min: 0, default: 0, doc: "Catalog size including padding 0 (0 = the vocabulary's size, else the largest id seen + 1)." },
+  reward_head: {
+    type: 'boolean',
+    default: true,
+    doc: 'Co-train the reward head r̂(history, item) on observed rewards (the learned reward model of PPO/DPO/GRPO and the judge metric).',
+  },
+  reward_weight: { type: 'number', min: 0, default: 1, doc: "Weight of the reward head's MSE in the loss." },
   reward_hidden: { type: 'integer', min: 1, default: 64, doc: 'Hidden width of the reward head.' },
-  reward_head_detach: { type: 'boolean', default: true, doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.' },
-  phantom_every: { type: 'integer', min: 0, default: 10, doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).' },
+  reward_head_detach: {
+    type: 'boolean',
+    default: true,
+    doc: 'Train the head on detached features (the policy is shaped by the objective alone); false co-trains the trunk.',
+  },
+  phantom_every: {
+    type: 'integer',
+    min: 0,
+    default: 10,
+    doc: 'Measure the phantom gradient of rejected examples (DRPO, top-κ) every this many steps (0 = never).',
+  },
   threads: {
     type: 'integer',
     min: 0,
     default: 1,
-    doc: 'Threads computing each minibatch\'s gradient (data-parallel: row slices on worker threads, each with its own backend; 0 = every core). 1 = all on the main thread; N gives the 1-thread numbers within float rounding, the same numbers on every run.',
+    doc: "Threads computing each minibatch's gradient (data-parallel: row slices on worker threads, each with its own backend; 0 = every core). 1 = all on the main thread; N gives the 1-thread numbers within float rounding, the same numbers on every run.",
   },
-  valid_every: { type: 'integer', min: 0, default: 1, doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.' },
+  valid_every: {
+    type: 'integer',
+    min: 0,
+    default: 1,
+    doc: 'Every this many epochs, emit the mean −log π of the validation targets (split "valid", metric nll); 0 = never.',
+  },
   ...earlyStoppingFields(EARLY_STOPPING_METRICS),
 } as const satisfies Fields;
 
@@ -98,9 +131,10 @@ async function catalogSize(cfg: TrainSasrecConfig, ctx: StageContext, seen: numb
 export const trainSasrecStage = defineStage({
   name: 'train_sasrec',
   role: 'transform',
-  summary: 'Train the SASRec-style generative recommender on examples under an offline objective (BC, Exp-RSFT, DRPO, …); checkpoints + training records; passes the input on.',
+  summary:
+    'Train the SASRec-style generative recommender on examples under an offline objective (BC, Exp-RSFT, DRPO, …); checkpoints + training records; passes the input on.',
   doc: [
-    'Minimises −(1/N) Σ w·log π(a|s) (+ the reward head\'s MSE) with Adam and gradient clipping; w comes from the objective, run inside the epoch loop on every minibatch',
+    "Minimises −(1/N) Σ w·log π(a|s) (+ the reward head's MSE) with Adam and gradient clipping; w comes from the objective, run inside the epoch loop on every minibatch",
     'so stateful objectives (DRPO\'s adaptive P) see every batch of every epoch. mode "sequence": per user, the train history gives one sequence and every position is a',
     'target; mode "last": one target per example. Full softmax over the catalog with tied item embeddings, or sampled softmax with log-Q correction beyond',
     'full_softmax_max_items (softmax: auto). Checkpoints go to <output>/checkpoints/<method>/step-<n>/ and are published as artifacts "checkpoints" and "checkpoint";',
@@ -154,7 +188,10 @@ export const trainSasrecStage = defineStage({
         };
       }
       if (data.numItemsSeen > config.numItems)
-        throw new ConfigError(`${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`, ['num_items']);
+        throw new ConfigError(
+          `${stage}: item id ${data.numItemsSeen - 1} is outside the catalog of ${config.numItems} (ids 1..${config.numItems - 1}); set num_items`,
+          ['num_items'],
+        );
       const softmax = cfg.softmax === 'auto' ? (config.numItems <= cfg.full_softmax_max_items ? 'full' : 'sampled') : cfg.softmax;
       const params = sasrecModel.createParams(config, seed);
       if (init) {
@@ -212,7 +249,9 @@ export const trainSasrecStage = defineStage({
           resume,
         );
         if (esRule && !held.targets.length) ctx.log.warn(`${label}: early_stopping has no validation rows (split valid) to watch; every epoch was trained`);
-        ctx.log.info(`${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`);
+        ctx.log.info(
+          `${label}: ${result.stoppedEarly ? 'stopped' : result.earlyStopped ? 'stopped early' : 'done'} at step ${result.step}; ${result.checkpoints.length} checkpoint(s) under ${root}`,
+        );
       } finally {
         params.dispose();
         clearConstantCaches();

@@ -199,7 +199,12 @@ export function earlyStoppingProblems(cfg: { early_stopping?: object; valid_ever
 /** Backend choice and where the input waits to be passed on: options of every trainer stage. */
 export function backendAndInputFields() {
   return {
-    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto', doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).' },
+    backend: {
+      type: 'string',
+      enum: [...BACKEND_CHOICES],
+      default: 'auto',
+      doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).',
+    },
     keep_input: {
       type: 'string',
       enum: ['auto', 'memory', 'disk'],
@@ -224,14 +229,33 @@ export function commonTrainFields(defaults: { epochs: number; batchSize: number;
       type: 'string',
       doc: 'Start from a checkpoint\'s weights (fresh optimiser): "previous" (the last checkpoint published in this run, e.g. BC before Exp-RSFT) or a checkpoint directory (or a directory of step-<n> checkpoints: the latest).',
     },
-    resume: { type: 'boolean', default: false, doc: 'Continue from the latest checkpoint of this method under the output directory (parameters, optimiser, objective state, data position).' },
+    resume: {
+      type: 'boolean',
+      default: false,
+      doc: 'Continue from the latest checkpoint of this method under the output directory (parameters, optimiser, objective state, data position).',
+    },
     resume_from: { type: 'string', doc: 'Continue from this checkpoint directory.' },
     output: { type: 'string', doc: 'Directory for checkpoints (<output>/checkpoints/<method>/step-<n>/; default: the run directory).' },
     checkpoint_every: { type: 'integer', min: 0, default: 1, doc: 'Write a checkpoint every this many epochs (the last epoch always gets one).' },
     checkpoint_every_steps: { type: 'integer', min: 0, default: 0, doc: 'Also write one every this many optimiser steps (0 = off).' },
-    stop_after_steps: { type: 'integer', min: 0, default: 0, doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).' },
-    keep_last: { type: 'integer', min: 0, default: 0, doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.' },
-    keep_best: { type: 'integer', min: 0, default: 0, doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off).' },
+    stop_after_steps: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'Stop after this many optimiser steps in total, with a checkpoint to resume from (0 = run all epochs).',
+    },
+    keep_last: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'How many of the most recent checkpoints to keep (0 = all; the latest is always kept). With neither keep_last nor keep_best, a run may write at most 1000 checkpoints.',
+    },
+    keep_best: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: 'Also keep this many checkpoints of lowest validation nll, as recorded in them (train_sasrec, train_gaussian with valid_every; with early_stopping, best by its metric; 0 = off).',
+    },
     log_every: { type: 'integer', min: 0, default: 10, doc: 'Emit training records every this many steps (and at each epoch end).' },
     ...lrScheduleFields('epochs × steps per epoch'),
     ...backendAndInputFields(),

@@ -18,12 +18,7 @@ import { registerWasmFastKernels } from './wasm-kernels.js';
 type Values = Float32Array | Int32Array | Uint8Array;
 
 /** out[ids[i], j] += x[i, j] for the flattened trailing dims j; pure function on typed arrays. */
-export function unsortedSegmentSumValues(
-  x: ArrayLike<number>,
-  ids: ArrayLike<number>,
-  numSegments: number,
-  out: Float32Array | Int32Array,
-): void {
+export function unsortedSegmentSumValues(x: ArrayLike<number>, ids: ArrayLike<number>, numSegments: number, out: Float32Array | Int32Array): void {
   const n = ids.length;
   const inner = n === 0 ? 0 : x.length / n;
   for (let i = 0; i < n; i++) {

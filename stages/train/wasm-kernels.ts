@@ -194,8 +194,7 @@ export function registerWasmFastKernels(): boolean {
  * transposes). Not differentiable on its own: used inside custom gradients.
  */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1])
-    throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] do not chain`);
+  if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] do not chain`);
   if (bmmAvailable && tf.getBackend() === 'wasm' && a.dtype === 'float32' && b.dtype === 'float32')
     return tf.engine().runKernel(BATCH_MATMUL_NN, { a, b }, {}) as tf.Tensor3D;
   return tf.matMul(a, b);
@@ -203,8 +202,7 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 /** Σ over the rows of x [M, n] → [n] (not differentiable on its own). */
 export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
-  if (bmmAvailable && tf.getBackend() === 'wasm' && x.dtype === 'float32')
-    return tf.engine().runKernel(SUM_ROWS, { x }, {}) as tf.Tensor1D;
+  if (bmmAvailable && tf.getBackend() === 'wasm' && x.dtype === 'float32') return tf.engine().runKernel(SUM_ROWS, { x }, {}) as tf.Tensor1D;
   return tf.sum(x, 0);
 }
 

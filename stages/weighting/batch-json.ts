@@ -7,9 +7,7 @@ import type { Batch, Column, NumericColumn } from '../core/batch.js';
 import { isListColumn } from '../core/batch.js';
 
 type JsonColumn =
-  | { type: 'string'; values: string[] }
-  | { type: 'list'; offsets: number[]; values: JsonColumn }
-  | { type: string; values: (number | string)[] };
+  { type: 'string'; values: string[] } | { type: 'list'; offsets: number[]; values: JsonColumn } | { type: string; values: (number | string)[] };
 
 export interface JsonBatch {
   table: string;

@@ -64,7 +64,7 @@ export const rsftLinearEntry: OfflineObjectiveEntry = {
   doc:
     'Linear RSFT (paper 000 baseline): w = r, or w = (r − μ)/σ with the global μ, σ when `standardize` is true. ' +
     'Negative weights are clipped to 0 unless `allow_negative` (SPEC S3). A global σ of 0 (all rewards equal) is treated as 1, so every standardised weight is 0. ' +
-    '`preset: paper` is the paper\'s baseline in one line: standardised and signed.',
+    "`preset: paper` is the paper's baseline in one line: standardised and signed.",
   fields: rsftLinearFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<RsftLinearConfig>('rsft_linear', rsftLinearFields, config);
@@ -126,13 +126,16 @@ function expFields(standardizeDefault: boolean, what: string): Fields {
       default: 'global',
       doc: `global: c = the global maximum of ${what} (weights in (0, 1], the paper's objective); batch: c = each batch's own maximum (a different objective: it reweights batches against each other).`,
     },
-    shift: { type: 'number', doc: `Global shift c to use instead of the statistics' max (shift_mode global only). Must be ≥ every ${what} to keep weights ≤ 1.` },
+    shift: {
+      type: 'number',
+      doc: `Global shift c to use instead of the statistics' max (shift_mode global only). Must be ≥ every ${what} to keep weights ≤ 1.`,
+    },
     standardize: {
       type: 'boolean',
       default: standardizeDefault,
       doc: `Standardise ${what} by the global std σ before weighting (equivalent to λ → λσ); in batch mode by the batch std.`,
     },
-    scale: { type: 'number', exclusiveMin: 0, doc: 'σ to standardise with instead of the statistics\' std (shift_mode global, standardize true).' },
+    scale: { type: 'number', exclusiveMin: 0, doc: "σ to standardise with instead of the statistics' std (shift_mode global, standardize true)." },
   };
 }
 
@@ -171,8 +174,8 @@ export const expRsftEntry: OfflineObjectiveEntry = {
     'Exponential reward-weighted SFT (paper 000, Eq. 10; SPEC S3): loss −(1/N)·Σ exp((r − c)/λ)·log π(a|s). ' +
     'c = the global maximum reward from reward_stats, a constant that leaves the optimal policy unchanged (Observation 3.1) and keeps weights in (0, 1]. ' +
     'With `standardize`, rewards are (r − μ)/σ, i.e. λ → λσ; σ = 0 (all rewards equal) is treated as 1. ' +
-    '`shift_mode: batch` uses each batch\'s max (and std) instead — a different objective, offered by name only. ' +
-    'Weights below float32\'s smallest value become 0; a reward above c (a weight above 1) is a ConfigError naming the row: the statistics do not describe the data.',
+    "`shift_mode: batch` uses each batch's max (and std) instead — a different objective, offered by name only. " +
+    "Weights below float32's smallest value become 0; a reward above c (a weight above 1) is a ConfigError naming the row: the statistics do not describe the data.",
   fields: expRsftFields,
   factory(config, globals) {
     const c = validateObjectiveConfig<ExpRsftConfig>('exp_rsft', expRsftFields, config);
@@ -189,11 +192,11 @@ export const expRsftTrajectoryEntry: OfflineObjectiveEntry = {
   summary: 'Trajectory-level Exp-RSFT: w_τ = exp((R(τ) − c)/λ) on every step of a session or user trajectory.',
   doc:
     'Trajectory-level Exp-RSFT (paper 000 §5, Eq. 20): loss −(1/|D|)·Σ_τ exp(R(τ)/λ)·Σ_t log π(a_t|s_t), so every row of trajectory τ gets the weight w_τ. ' +
-    'R(τ) is the batch\'s `return` column when present (split_sequences writes the sum of the user\'s — or session\'s — train rewards), ' +
+    "R(τ) is the batch's `return` column when present (split_sequences writes the sum of the user's — or session's — train rewards), " +
     'otherwise the sum of `reward` over the rows sharing the trajectory key (the stage keeps trajectories whole across batch boundaries). ' +
     'Standardised by default (R̃ = (R − μ)/σ, as the paper recommends for returns; λ → λσ). The shift c and σ must describe returns, not per-step rewards: ' +
     'pass `stats_path` to statistics computed with reward_stats `column: return`, or `shift`/`scale`, or use shift_mode: batch. ' +
-    'Inside train_sasrec and train_gaussian, R(τ) is the sum of the user\'s training-target rewards over the whole input (computed once, not per minibatch), ' +
+    "Inside train_sasrec and train_gaussian, R(τ) is the sum of the user's training-target rewards over the whole input (computed once, not per minibatch), " +
     'and c and σ are the max and std of R over users unless `stats_path` is given (trajectory-table.ts).',
   fields: trajectoryFields,
   inputs: { group: true, trajectoryReturn: true },
@@ -205,7 +208,9 @@ export const expRsftTrajectoryEntry: OfflineObjectiveEntry = {
       let trajectories: number | undefined;
       if (!R) {
         if (!b.group) {
-          throw new Error('exp_rsft_trajectory: the batch has neither a trajectory return nor a group (trajectory key) column; pass `group` (session or user id)');
+          throw new Error(
+            'exp_rsft_trajectory: the batch has neither a trajectory return nor a group (trajectory key) column; pass `group` (session or user id)',
+          );
         }
         checkedSum(b.reward, 'exp_rsft_trajectory');
         const t = trajectoryReturns(b.reward, b.group);

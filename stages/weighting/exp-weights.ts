@@ -31,7 +31,8 @@ export interface ExpWeightResult {
 
 /** w_i = exp((x_i − shift)/temperature) as float32; throws on float32 overflow. */
 export function expWeights(x: Float64Array, shift: number, temperature: number, where = 'exp_rsft'): ExpWeightResult {
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`${where}: temperature λ·s must be a positive finite number, got ${temperature}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new RangeError(`${where}: temperature λ·s must be a positive finite number, got ${temperature}`);
   if (!Number.isFinite(shift)) throw new RangeError(`${where}: shift must be finite, got ${shift}`);
   const n = x.length;
   const w = new Float32Array(n);
@@ -78,11 +79,7 @@ export interface ExpRsftParams {
  * means every reward is equal; the scale is then 1 (all weights are exp(0) = 1
  * under the batch shift, and λ alone sets the temperature otherwise).
  */
-export function expRsftWeights(
-  x: Float64Array,
-  p: ExpRsftParams,
-  where = 'exp_rsft',
-): ExpWeightResult & { shift: number; temperature: number } {
+export function expRsftWeights(x: Float64Array, p: ExpRsftParams, where = 'exp_rsft'): ExpWeightResult & { shift: number; temperature: number } {
   let shift: number;
   let scale = 1;
   if (p.shiftMode === 'batch') {

@@ -121,7 +121,7 @@ export const drpoExpEntry: OfflineObjectiveEntry = {
 
 const adaptiveBcFields = drpoFields('kept', false);
 export const adaptiveBcEntry: OfflineObjectiveEntry = {
-  summary: 'Adaptive BC: the mean NLL of the DRPO filter\'s kept rows (w = N/|B_top| on them, 0 elsewhere).',
+  summary: "Adaptive BC: the mean NLL of the DRPO filter's kept rows (w = N/|B_top| on them, 0 elsewhere).",
   doc: `${DRPO_COMMON_DOC} Adaptive BC: loss −(1/|B_top|)·Σ_{B_top} log π, i.e. w = N/|B_top| on B_top and 0 elsewhere, averaged over the kept set as DRPO and paper 002 do (mean_over: batch gives the old w = 1, a loss scaled by P).`,
   fields: adaptiveBcFields,
   factory: (config) => drpoObjective('adaptive_bc', adaptiveBcFields, config),

@@ -24,7 +24,12 @@ export interface GroupShaperEntry {
 }
 
 const budgetFields: Fields = {
-  budget: { type: 'string', enum: ['fixed', 'dynamic'], default: 'fixed', doc: 'fixed: δ̃ = delta; dynamic: δ̃ = delta0 + alpha·(KL averaged over the last `window` updates).' },
+  budget: {
+    type: 'string',
+    enum: ['fixed', 'dynamic'],
+    default: 'fixed',
+    doc: 'fixed: δ̃ = delta; dynamic: δ̃ = delta0 + alpha·(KL averaged over the last `window` updates).',
+  },
   delta: { type: 'number', min: 0, doc: 'Fixed scaled budget δ̃ (default 2.5·G, i.e. 40 for G = 16).' },
   delta0: { type: 'number', min: 0, default: 0, doc: 'Base budget δ̃₀ of the dynamic budget (Eq. 4.17).' },
   alpha: { type: 'number', min: 0, default: 10, doc: 'Scaling α of the KL term of the dynamic budget.' },
@@ -52,7 +57,7 @@ const presetField: Fields = {
     type: 'string',
     enum: ['none', 'paper'],
     default: 'none',
-    doc: 'paper: the paper\'s Algorithm 4 setting, budget dynamic with δ̃₀ = 0, α = 10, window 20, k3 KL, τ = 2; options given beside it override it.',
+    doc: "paper: the paper's Algorithm 4 setting, budget dynamic with δ̃₀ = 0, α = 10, window 20, k3 KL, τ = 2; options given beside it override it.",
   },
 };
 
@@ -71,7 +76,7 @@ export const GROUP_SHAPERS: Record<string, GroupShaperEntry> = {
     summary: 'DRRO soft bonus (Eq. 4.15): +δ̃·G·w_k·π̃_k with SNIS weights w ∝ exp((r̂ − δ̃π̃)/τ)/π̃.',
     doc:
       'Soft DRRO (paper 004 Eq. 4.15), computed in log space: u_k = exp((r̂_k − δ̃·π̃_k)/τ)/π̃_k, w = u/Σu, r̃_k = r̂_k + δ̃·G·w_k·π̃_k; then GRPO advantages. ' +
-      'The default budget is fixed (δ̃ = 2.5·G); the paper\'s reported run (Algorithm 4: dynamic budget δ̃ = α·KL̂, α = 10, τ = 2) is `preset: paper`.',
+      "The default budget is fixed (δ̃ = 2.5·G); the paper's reported run (Algorithm 4: dynamic budget δ̃ = α·KL̂, α = 10, τ = 2) is `preset: paper`.",
     fields: { ...budgetFields, ...tauField, ...presetField },
   },
   dro: {

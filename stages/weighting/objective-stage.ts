@@ -41,7 +41,7 @@ const trajectoryFields = {
     type: 'string',
     enum: ['auto', 'column', 'sum'],
     default: 'auto',
-    doc: 'auto: the return column when present, else sum; column: R(τ) from return_column; sum: R(τ) = Σ reward over the trajectory\'s rows (rows of a trajectory must be adjacent).',
+    doc: "auto: the return column when present, else sum; column: R(τ) from return_column; sum: R(τ) = Σ reward over the trajectory's rows (rows of a trajectory must be adjacent).",
   },
   return_column: { type: 'string', default: 'return', doc: 'Column holding R(τ) (split_sequences writes `return`).' },
 } as const satisfies Fields;
@@ -159,7 +159,7 @@ class ObjectiveStageInstance implements BatchStage {
     const held = this.buffer?.held();
     return {
       batch_index: this.batchIndex,
-      objective: this.objective ? this.objState : this.restoredObjState ?? null,
+      objective: this.objective ? this.objState : (this.restoredObjState ?? null),
       ...(held ? { held: batchToJson(held) } : {}),
     };
   }

@@ -64,12 +64,18 @@ export const OFFLINE_OBJECTIVES: Record<string, OfflineObjectiveEntry & { fields
  * options (and its checks), its defaults filled; the JSON Schema gets one
  * `oneOf` branch per objective. A new objective appears here by itself.
  */
-export function objectiveUnionField(defaultName = 'bc', doc = 'The objective that weights each example: { name, ...its options }, e.g. { name: exp_rsft, lambda: 0.5 } or { name: drpo, rho: 0.5 }.'): UnionField {
+export function objectiveUnionField(
+  defaultName = 'bc',
+  doc = 'The objective that weights each example: { name, ...its options }, e.g. { name: exp_rsft, lambda: 0.5 } or { name: drpo, rho: 0.5 }.',
+): UnionField {
   return { type: 'union', label: 'objective', variants: OFFLINE_OBJECTIVES, default: { name: defaultName }, doc };
 }
 
 /** The group shapers (GRPO, DRRO hard/soft, DRO) as a tagged union `{ name: drro_soft, tau: 2 }`, like objectiveUnionField. */
-export function shaperUnionField(defaultName = 'drro_soft', doc = 'The group shaper: { name, ...its options }, e.g. { name: drro_soft, budget: dynamic, tau: 2 }.'): UnionField {
+export function shaperUnionField(
+  defaultName = 'drro_soft',
+  doc = 'The group shaper: { name, ...its options }, e.g. { name: drro_soft, budget: dynamic, tau: 2 }.',
+): UnionField {
   return { type: 'union', label: 'group shaper', variants: GROUP_SHAPERS, default: { name: defaultName }, doc };
 }
 

@@ -29,7 +29,11 @@ const columnFields = {
   proxy_reward_column: { type: 'string', default: 'proxy_reward', doc: 'Column of proxy rewards r̂.' },
   rollout_logprob_column: { type: 'string', default: 'rollout_logprob', doc: 'Column of log π̄(y|x) under the rollout policy.' },
   ref_logprob_column: { type: 'string', default: 'ref_logprob', doc: 'Column of log π₀(y|x) under the reference policy (k3 KL), used when present.' },
-  exact_kl_column: { type: 'string', default: 'exact_kl', doc: 'Column of KL(π̄‖π₀) over the catalog, one value per group (read from the group\'s first row), used when present.' },
+  exact_kl_column: {
+    type: 'string',
+    default: 'exact_kl',
+    doc: "Column of KL(π̄‖π₀) over the catalog, one value per group (read from the group's first row), used when present.",
+  },
 } as const satisfies Fields;
 
 /** The stage's options: its own, the shapers' (flat, as the README lists them), the column names. */
@@ -83,7 +87,8 @@ export const regretBonusStage = defineStage<RegretBonusConfig>({
     return {
       process(b) {
         const where = `regret_bonus: batch ${batchIndex}`;
-        if (b.numRows % G !== 0) throw new ConfigError(`${where}: ${b.numRows} rows is not a multiple of group_size ${G}; batches must hold whole groups`, ['group_size']);
+        if (b.numRows % G !== 0)
+          throw new ConfigError(`${where}: ${b.numRows} rows is not a multiple of group_size ${G}; batches must hold whole groups`, ['group_size']);
         const shapingInput: GroupShapingInput = {
           groupSize: G,
           proxyReward: col(b, 'proxy_reward_column'),
@@ -104,7 +109,8 @@ export const regretBonusStage = defineStage<RegretBonusConfig>({
         }
         state = out.state;
         for (const [metric, value] of Object.entries(out.result.diagnostics)) {
-          if (Number.isFinite(value)) ctx.emitMetric({ method: name, seed: ctx.seed, step: batchIndex, epoch: 0, split: 'batch', metric, value, count: b.numRows });
+          if (Number.isFinite(value))
+            ctx.emitMetric({ method: name, seed: ctx.seed, step: batchIndex, epoch: 0, split: 'batch', metric, value, count: b.numRows });
         }
         batchIndex++;
         return { ...b, columns: { ...b.columns, shaped_reward: out.result.shapedReward, advantage: new Float32Array(out.result.advantage) } };

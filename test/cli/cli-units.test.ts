@@ -31,9 +31,11 @@ describe('--set on the default pipeline', () => {
     const idsAt = (list: readonly string[]) => (list[0] === 'stages' ? (s: unknown) => ({ name: (s as { stage: string }).stage }) : undefined);
     expect(applyAssignment(raw, parseAssignment('stages.a.with.x=1', '--set'), '--set', idsAt)).toEqual(['stages', '0', 'with', 'x']);
     expect(raw.stages[0]).toEqual({ stage: 'a', with: { x: 1 } });
-    expect(() => applyAssignment(raw, parseAssignment('stages.b.with.x=1', '--set'), '--set', idsAt)).toThrow('--set stages.b.with.x=1: "b" names 2 stages (1, 2); use an index or give them ids');
+    expect(() => applyAssignment(raw, parseAssignment('stages.b.with.x=1', '--set'), '--set', idsAt)).toThrow(
+      '--set stages.b.with.x=1: "b" names 2 stages (1, 2); use an index or give them ids',
+    );
   });
-  it('an id wins over another stage\'s name', () => {
+  it("an id wins over another stage's name", () => {
     const raw = { stages: [{ stage: 'plot' }, { stage: 'read_parquet', id: 'plot' }] };
     const idsAt = () => (s: unknown) => ({ id: (s as { id?: string }).id, name: (s as { stage: string }).stage });
     expect(applyAssignment(raw, parseAssignment('stages.plot.with.x=1', '--set'), '--set', idsAt)).toEqual(['stages', '1', 'with', 'x']);

@@ -31,7 +31,8 @@ describe('dependency rules', () => {
       'stages/train/load-policy.ts': 'export const load = 1;\n',
       'stages/train/offline-trainer.ts': "import { truth } from '../eval/truth';\nexport const train = truth;\n",
       'stages/eval/truth.ts': 'export const truth = 1;\n',
-      'stages/eval/checkpoints.ts': "import { load } from '../train/load-policy';\nimport { train } from '../train/offline-trainer';\nexport const c = load + train;\n",
+      'stages/eval/checkpoints.ts':
+        "import { load } from '../train/load-policy';\nimport { train } from '../train/offline-trainer';\nexport const c = load + train;\n",
       'stages/x/a.ts': "import { b } from '../y/b';\nexport const a = b;\n",
       'stages/y/b.ts': "import { a } from '../x/a';\nexport const b = 1;\nexport const ab = () => a;\n",
     });

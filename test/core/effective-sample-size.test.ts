@@ -4,7 +4,11 @@ import { summariseWeights } from '../../stages/weighting/weight-summary.js';
 import { weightStats } from '../../stages/train/offline-trainer.js';
 
 /** ESS of a weight vector through the definition's one implementation. */
-const effectiveSampleSize = (w: number[]) => essFromSums(w.reduce((s, v) => s + v, 0), w.reduce((s, v) => s + v * v, 0));
+const effectiveSampleSize = (w: number[]) =>
+  essFromSums(
+    w.reduce((s, v) => s + v, 0),
+    w.reduce((s, v) => s + v * v, 0),
+  );
 
 describe('effective sample size (Σw)²/Σw² (SPEC S4)', () => {
   it('is n for equal weights, 1 for a single carrier, 0 when nothing is weighted', () => {

@@ -88,7 +88,12 @@ describe('runner', () => {
 
   it('fails the run with the stage error and leaves no half dataset manifest', async () => {
     const d = tmp();
-    const p = resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: path.join(d, 'missing.parquet') } }, { stage: 'write_parquet', with: { path: path.join(d, 'out') } }] });
+    const p = resolvePipeline({
+      stages: [
+        { stage: 'read_parquet', with: { path: path.join(d, 'missing.parquet') } },
+        { stage: 'write_parquet', with: { path: path.join(d, 'out') } },
+      ],
+    });
     await expect(runPipeline(p, { outDir: path.join(d, 'run'), logger: memoryLogger() })).rejects.toThrow(/no such file or directory/);
     expect(fs.existsSync(path.join(d, 'out', '_manifest.json'))).toBe(false);
   });
@@ -110,7 +115,12 @@ describe('cli', () => {
 
 describe('variables in options', () => {
   it('replaces ${out_dir}, ${name} and ${seed}, and rejects unknown ones naming the stage', () => {
-    const p = resolvePipeline({ name: 'v', out_dir: 'runs/x-${name}', seed: 3, stages: [{ stage: 'read_parquet', with: { path: '${out_dir}/data-${seed}', columns: ['${name}'] } }] });
+    const p = resolvePipeline({
+      name: 'v',
+      out_dir: 'runs/x-${name}',
+      seed: 3,
+      stages: [{ stage: 'read_parquet', with: { path: '${out_dir}/data-${seed}', columns: ['${name}'] } }],
+    });
     expect(p.outDir).toBe('runs/x-v');
     expect(p.stages[0]!.config.path).toBe('runs/x-v/data-3');
     expect(p.stages[0]!.config.columns).toEqual(['v']);

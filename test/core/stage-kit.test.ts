@@ -114,30 +114,34 @@ describe('tagged unions', () => {
     expect(() => validateConfig('train', fields, { objective: { name: 'drpo', lambda: 0.5 } })).toThrow(
       'train: field "objective.lambda" is not an option of objective "drpo" (its options: rho, p0, p_min, p_max, rate_up, rate_down, mean_over)',
     );
-    expect(() => validateConfig('train', fields, { objective: { name: 'nope' } })).toThrow(/field "objective.name" must be one of bc, rsft_linear, exp_rsft, .*; got "nope"/);
+    expect(() => validateConfig('train', fields, { objective: { name: 'nope' } })).toThrow(
+      /field "objective.name" must be one of bc, rsft_linear, exp_rsft, .*; got "nope"/,
+    );
     expect(() => validateConfig('train', fields, { objective: { name: 'drpo', rho: -1 } })).toThrow('field "objective.rho" must be > 0, got -1');
   });
 
-  it('fills the chosen variant\'s defaults, and the default variant when the name is left out', () => {
+  it("fills the chosen variant's defaults, and the default variant when the name is left out", () => {
     expect(validateConfig('t', fields, { objective: { name: 'exp_rsft', lambda: 0.5 } })).toEqual({
       objective: { name: 'exp_rsft', lambda: 0.5, shift_mode: 'global', standardize: false },
     });
     expect(validateConfig('t', fields, {})).toEqual({ objective: { name: 'bc' } });
   });
 
-  it('runs the variant\'s cross-field check (p_min ≤ p_max)', () => {
+  it("runs the variant's cross-field check (p_min ≤ p_max)", () => {
     expect(() => validateConfig('t', fields, { objective: { name: 'drpo', p_min: 0.9, p_max: 0.5 } })).toThrow(
       't: field "objective" (objective "drpo"): p_min (0.9) must be ≤ p_max (0.5)',
     );
   });
 
-  it('checks shaper options against the shaper named elsewhere (train_online\'s algorithm)', () => {
+  it("checks shaper options against the shaper named elsewhere (train_online's algorithm)", () => {
     expect(shaperOptionProblems('grpo', { tau: 5 })).toEqual(['field "shaper.tau" is not an option of group shaper "grpo" (its options: kl_estimator)']);
     expect(shaperOptionProblems('drro_soft', { tau: 5, budget: 'dynamic' })).toEqual([]);
   });
 
   it('exports a oneOf with a const name per variant', () => {
-    const s = toJsonSchema(fields) as { properties: { objective: { oneOf: { properties: { name: { const: string }; lambda?: unknown }; required?: string[] }[] } } };
+    const s = toJsonSchema(fields) as {
+      properties: { objective: { oneOf: { properties: { name: { const: string }; lambda?: unknown }; required?: string[] }[] } };
+    };
     const variants = s.properties.objective.oneOf;
     expect(variants.map((v) => v.properties.name.const)).toContain('drpo');
     const drpo = variants.find((v) => v.properties.name.const === 'drpo')!;
@@ -151,7 +155,15 @@ describe('tagged unions', () => {
 describe('cross-field checks run by validation', () => {
   it('DRPO stage: p_min ≤ p_max', () => {
     expect(() =>
-      resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: 'x' } }, { stage: 'drpo', with: { p_min: 0.9, p_max: 0.5 } }] }, 'p.yaml'),
+      resolvePipeline(
+        {
+          stages: [
+            { stage: 'read_parquet', with: { path: 'x' } },
+            { stage: 'drpo', with: { p_min: 0.9, p_max: 0.5 } },
+          ],
+        },
+        'p.yaml',
+      ),
     ).toThrow('p.yaml: stages[1] (stage "drpo"): p_min (0.9) must be ≤ p_max (0.5)');
   });
 
@@ -159,9 +171,14 @@ describe('cross-field checks run by validation', () => {
     expect(() => validateStageConfig('s', { fields: { ...getFields('exp_rsft') }, check: getCheck('exp_rsft') }, { shift_mode: 'batch', shift: 5 })).toThrow(
       's: field "shift" applies to shift_mode global only (shift_mode is batch)',
     );
-    expect(() => resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: 'x' } }, { stage: 'split_sequences', with: { min_context: 9, max_len: 3 } }] })).toThrow(
-      'pipeline: stages[1] (stage "split_sequences"): min_context (9) must be ≤ max_len (3)',
-    );
+    expect(() =>
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: 'x' } },
+          { stage: 'split_sequences', with: { min_context: 9, max_len: 3 } },
+        ],
+      }),
+    ).toThrow('pipeline: stages[1] (stage "split_sequences"): min_context (9) must be ≤ max_len (3)');
     expect(() => resolvePipeline({ stages: [{ stage: 'read_metrics' }] })).toThrow('pipeline: stages[0] (stage "read_metrics"): give `path` or `paths`');
   });
 });
@@ -176,9 +193,9 @@ function getCheck(name: string): ((c: Record<string, unknown>) => string[]) | un
 
 describe('table check', () => {
   it('names both stages and both tables', () => {
-    expect(() =>
-      resolvePipeline({ stages: [{ stage: 'simulate_recsim', with: { preset: 'small' } }, { stage: 'evaluate_ranking' }] }, 'p.yaml'),
-    ).toThrow('p.yaml: stages[1] (stage "evaluate_ranking") reads examples or weighted_examples, but stages[0] (stage "simulate_recsim") emits interactions');
+    expect(() => resolvePipeline({ stages: [{ stage: 'simulate_recsim', with: { preset: 'small' } }, { stage: 'evaluate_ranking' }] }, 'p.yaml')).toThrow(
+      'p.yaml: stages[1] (stage "evaluate_ranking") reads examples or weighted_examples, but stages[0] (stage "simulate_recsim") emits interactions',
+    );
   });
 
   it('accepts weighted_examples where examples are read, passes tables through sinks, and restarts at a later source', () => {
@@ -249,7 +266,7 @@ describe('the runner owns iteration', () => {
     expect(pulled.count).toBe(20);
   });
 
-  it('labels a stage\'s own errors with its id and position once, keeps ConfigError and DataError as they are', async () => {
+  it("labels a stage's own errors with its id and position once, keeps ConfigError and DataError as they are", async () => {
     const failing = (e: Error) =>
       transform('boom', () => ({
         process() {
@@ -263,7 +280,9 @@ describe('the runner owns iteration', () => {
     const cfgErr = await run(pipeline(countingSource(1, 1, { count: 0 }), failing(new ConfigError('bad option', ['x'])))).catch((e: unknown) => e);
     expect(cfgErr).toBeInstanceOf(ConfigError);
     expect((cfgErr as Error).message).toBe('stage "boom" (stages[1]): bad option');
-    const dataErr = await run(pipeline(countingSource(1, 1, { count: 0 }), failing(new DataError('f.csv', 3, 'reward', 'x', 'not a number')))).catch((e: unknown) => e);
+    const dataErr = await run(pipeline(countingSource(1, 1, { count: 0 }), failing(new DataError('f.csv', 3, 'reward', 'x', 'not a number')))).catch(
+      (e: unknown) => e,
+    );
     expect((dataErr as Error).message).toBe('f.csv:3: field "reward": not a number (value: "x")');
   });
 
@@ -372,7 +391,10 @@ describe('the runner owns iteration', () => {
     const cfg = validateConfig<Parameters<typeof rewardStatsStage.create>[0]>('t', rewardStatsStage.fields, { batch_metrics: false });
     const parts = [batch(40), batch(17), batch(23)];
     const shard = (bs: Batch[]) => {
-      const inst = rewardStatsStage.create(cfg, ctxFor(tmp())) as { init(): RewardStatsAccumulation; add(s: RewardStatsAccumulation, b: Batch): RewardStatsAccumulation };
+      const inst = rewardStatsStage.create(cfg, ctxFor(tmp())) as {
+        init(): RewardStatsAccumulation;
+        add(s: RewardStatsAccumulation, b: Batch): RewardStatsAccumulation;
+      };
       return bs.reduce((s, b) => inst.add(s, b), inst.init());
     };
     const whole = shard(parts).global.summary();

@@ -5,7 +5,16 @@ import { MetricAccumulator, type MetricKey } from '../../stages/eval/accumulator
 import { evaluateRanking } from '../../stages/eval/ranking-evaluator.js';
 import { examplesBatch, fakePolicy, randomExamples } from './helpers.js';
 
-const key = (metric: string, over: Partial<MetricKey> = {}): MetricKey => ({ run: 'r', method: 'm', seed: 1, step: 2, epoch: 0, split: 'test', metric, ...over });
+const key = (metric: string, over: Partial<MetricKey> = {}): MetricKey => ({
+  run: 'r',
+  method: 'm',
+  seed: 1,
+  step: 2,
+  epoch: 0,
+  split: 'test',
+  metric,
+  ...over,
+});
 
 describe('MetricAccumulator', () => {
   it('keeps sums, sums of squares and counts; records are means with std', () => {

@@ -55,11 +55,30 @@ describe('recpost evaluate', () => {
     const state = path.join(dir, 'state.json');
     // history=context: randomExamples' users and timestamps overlap across files, so with the full history (the default since
     // issue 12) part-1 would change part-0's exclusions and the incremental result could not equal a fresh one.
-    const args = ['evaluate', path.join(dir, 'ckpts'), '--data', data, '--state', state, '--baselines', 'none', '--format', 'jsonl', '--quiet', '--run', 'demo', '--opt', 'history=context'];
+    const args = [
+      'evaluate',
+      path.join(dir, 'ckpts'),
+      '--data',
+      data,
+      '--state',
+      state,
+      '--baselines',
+      'none',
+      '--format',
+      'jsonl',
+      '--quiet',
+      '--run',
+      'demo',
+      '--opt',
+      'history=context',
+    ];
 
     const first = await cli(args);
     expect(first.code).toBe(0);
-    const records = first.out.trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+    const records = first.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MetricRecord);
     expect(new Set(records.map((r) => r.method))).toEqual(new Set(['bc', 'exp_rsft']));
     expect(records.every((r) => r.run === 'demo' && r.step === 10 && r.epoch === 1)).toBe(true);
     expect(records.some((r) => r.metric === 'ndcg@50' && r.split === 'valid')).toBe(true);
@@ -69,9 +88,15 @@ describe('recpost evaluate', () => {
     writeExamples(path.join(data, 'part-1.parquet'), randomExamples(150, NUM_ITEMS, 4));
     const callsBefore = bc.calls.score;
     const second = await cli(args);
-    const secondRecs = second.out.trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+    const secondRecs = second.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MetricRecord);
     const fresh = await cli(args.map((a) => (a === state ? path.join(dir, 'fresh.json') : a)));
-    const freshRecs = fresh.out.trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+    const freshRecs = fresh.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MetricRecord);
     expect(secondRecs.map((r) => [r.method, r.split, r.metric, r.count])).toEqual(freshRecs.map((r) => [r.method, r.split, r.metric, r.count]));
     secondRecs.forEach((r, i) => expect(r.value).toBeCloseTo(freshRecs[i]!.value, 12));
     const bcCallsSecond = bc.calls.score - callsBefore;
@@ -102,7 +127,9 @@ describe('recpost evaluate', () => {
     expect(await cli(['evaluate', path.join(dir, 'ckpt')])).toMatchObject({ code: 2 });
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', path.join(dir, 'none')])).err).toMatch(/--data .* does not exist/);
     const file = writeExamples(path.join(dir, 'ex.parquet'), randomExamples(20, NUM_ITEMS, 9));
-    expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--kind', 'nope'])).err).toMatch(/option '--kind <kind>' argument 'nope' is invalid. Allowed choices are ranking, reward_model, judge, proxy_gold/);
+    expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--kind', 'nope'])).err).toMatch(
+      /option '--kind <kind>' argument 'nope' is invalid. Allowed choices are ranking, reward_model, judge, proxy_gold/,
+    );
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--ks', '0'])).err).toMatch(/--ks must be positive integers/);
     expect((await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--opt', 'batch_rows=0', '--quiet'])).err).toMatch(/batch_rows" must be ≥ 1/);
     const noCkpt = await cli(['evaluate', path.join(dir, 'nothing-here'), '--data', file]);
@@ -115,13 +142,16 @@ describe('recpost evaluate', () => {
     const file = writeExamples(path.join(dir, 'ex.parquet'), randomExamples(120, NUM_ITEMS, 9));
     const r = await cli(['evaluate', path.join(dir, 'ckpt'), '--data', file, '--kind', 'reward_model', '--format', 'jsonl', '--quiet']);
     expect(r.code).toBe(0);
-    const recs = r.out.trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+    const recs = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MetricRecord);
     expect(new Set(recs.map((x) => x.method))).toEqual(new Set(['global_mean', 'user_mean', 'item_mean']));
   });
 });
 
 describe('evaluate_judge with a shared judge checkpoint', () => {
-  it('scores every policy\'s samples with the judge\'s reward head', async () => {
+  it("scores every policy's samples with the judge's reward head", async () => {
     const dir = tmpDir('judge');
     const judgeDir = path.join(dir, 'judge');
     fs.mkdirSync(judgeDir);
@@ -129,7 +159,12 @@ describe('evaluate_judge with a shared judge checkpoint', () => {
     registry.set(path.resolve(judgeDir), judge);
     const policy = fakePolicy(6, { method: 'drpo', temperature: 0.01, score: (_c, j) => (j === 2 ? 1 : 0), reward: () => 100 });
     const rows = [1, 2, 3].map((u) => ({ user: u, context: [], action: 1, split: 'test' as const }));
-    const r = await runStage(evaluateJudgeStage, { judge: judgeDir }, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', [{ dir: '/v/drpo', policy }]]]));
+    const r = await runStage(
+      evaluateJudgeStage,
+      { judge: judgeDir },
+      [examplesBatch(rows)],
+      new Map<string, unknown>([['checkpoints', [{ dir: '/v/drpo', policy }]]]),
+    );
     expect(r.metrics.find((x) => x.metric === 'avg_reward')).toMatchObject({ method: 'drpo', value: -2, count: 3 });
     expect(policy.calls.reward).toBe(0);
     expect(judge.disposed).toBe(true);

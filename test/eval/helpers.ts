@@ -38,7 +38,11 @@ export function examplesBatch(rows: ExampleRow[]): Batch {
     columns: {
       user_id: Int32Array.from(rows, (r) => r.user),
       context: listColumn(rows.map((r) => r.context)),
-      context_rewards: { kind: 'list', offsets: listColumn(rows.map((r) => r.context)).offsets, values: Float32Array.from(rows.flatMap((r) => r.context.map(() => 1))) },
+      context_rewards: {
+        kind: 'list',
+        offsets: listColumn(rows.map((r) => r.context)).offsets,
+        values: Float32Array.from(rows.flatMap((r) => r.context.map(() => 1))),
+      },
       action: Int32Array.from(rows, (r) => r.action),
       reward: Float32Array.from(rows, (r) => r.reward ?? 1),
       timestamp: BigInt64Array.from(rows, (_r, i) => BigInt(i)),
@@ -102,7 +106,10 @@ export interface FakePolicyOptions {
 }
 
 /** A policy with scores, optional reward head, and softmax sampling / logProbs over its scores. */
-export function fakePolicy(numItems: number, o: FakePolicyOptions = {}): EvalPolicy & { calls: { score: number; sample: number; reward: number; logProbs: number }; disposed: boolean } {
+export function fakePolicy(
+  numItems: number,
+  o: FakePolicyOptions = {},
+): EvalPolicy & { calls: { score: number; sample: number; reward: number; logProbs: number }; disposed: boolean } {
   const calls = { score: 0, sample: 0, reward: 0, logProbs: 0 };
   const salt = o.salt ?? 0;
   const score = o.score ?? ((c: number[], j: number) => h(c.length ? c[c.length - 1]! : 0, j, salt));

@@ -20,7 +20,14 @@ async function fixture() {
   return { dir, A: await readParquetAll(a), B: await readParquetAll(b) };
 }
 
-const ckpt = (name: string, policy: ReturnType<typeof fakePolicy>, step: number) => ({ dir: `/virtual/${name}`, method: name, step, epoch: 1, seed: 0, policy });
+const ckpt = (name: string, policy: ReturnType<typeof fakePolicy>, step: number) => ({
+  dir: `/virtual/${name}`,
+  method: name,
+  step,
+  epoch: 1,
+  seed: 0,
+  policy,
+});
 const artifacts = (...c: ReturnType<typeof ckpt>[]) => new Map<string, unknown>([['checkpoints', c]]);
 
 function expectSameRecords(got: MetricRecord[], want: MetricRecord[]) {
@@ -45,7 +52,12 @@ describe('incremental evaluation with a state file', () => {
     const second = await runStage(evaluateRankingStage, opts, [...A, ...B], artifacts(ckpt('bc', p1, 10)));
     const bOnly = p1.calls.score - afterA;
     expect(bOnly).toBeGreaterThan(0);
-    const whole = await runStage(evaluateRankingStage, { ...opts, state: path.join(dir, 'whole.json') }, [...A, ...B], artifacts(ckpt('bc', fakePolicy(NUM_ITEMS, { salt: 1 }), 10)));
+    const whole = await runStage(
+      evaluateRankingStage,
+      { ...opts, state: path.join(dir, 'whole.json') },
+      [...A, ...B],
+      artifacts(ckpt('bc', fakePolicy(NUM_ITEMS, { salt: 1 }), 10)),
+    );
     expectSameRecords(second.metrics, whole.metrics);
     // The records go out both as a metrics batch and through ctx.emitMetric.
     expect(batchToMetrics(second.out[0]!)).toEqual(second.metrics);

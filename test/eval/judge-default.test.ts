@@ -43,7 +43,7 @@ describe('the default judge', () => {
     expect(chooseDefaultJudge([c('g', 'grpo', 8, false)])).toBeUndefined();
   });
 
-  it('scores every checkpoint\'s samples with BC@4\'s head (100·3 = 300), not each one\'s own', async () => {
+  it("scores every checkpoint's samples with BC@4's head (100·3 = 300), not each one's own", async () => {
     const r = await runStage(evaluateJudgeStage, {}, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', checkpoints()]]));
     expect(avg(r.metrics, 'bc', 2)).toBe(300);
     expect(avg(r.metrics, 'bc', 4)).toBe(300);
@@ -51,24 +51,33 @@ describe('the default judge', () => {
     expect(r.log.join('\n')).toMatch(/avg_reward judged by the reward head of bc@4 \(\/v\/bc\/step-4\)/);
   });
 
-  it('judge: own keeps the old behaviour (each checkpoint\'s own head)', async () => {
+  it("judge: own keeps the old behaviour (each checkpoint's own head)", async () => {
     const r = await runStage(evaluateJudgeStage, { judge: 'own' }, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', checkpoints()]]));
     expect(avg(r.metrics, 'bc', 2)).toBe(30);
     expect(avg(r.metrics, 'exp_rsft', 6)).toBe(-3);
   });
 
-  it('the comparison table\'s caption names the judge', async () => {
+  it("the comparison table's caption names the judge", async () => {
     const source: StageDefinition<Record<string, never>> = {
       name: 'test_source',
       role: 'source',
       summary: 'batches',
       fields: {},
-      create: () => ({ source: async function* () { yield examplesBatch(rows); } }),
+      create: () => ({
+        source: async function* () {
+          yield examplesBatch(rows);
+        },
+      }),
     };
     const dir = tmpDir('judge-caption');
     const file = path.join(dir, 'comparison.md');
     const judge = validateConfig<Record<string, unknown>>('judge', evaluateJudgeStage.fields, {});
-    const table = validateConfig<Record<string, unknown>>('table', comparisonTableStage.fields, { metrics: ['avg_reward'], split: 'test', select: 'last', path: file });
+    const table = validateConfig<Record<string, unknown>>('table', comparisonTableStage.fields, {
+      metrics: ['avg_reward'],
+      split: 'test',
+      select: 'last',
+      path: file,
+    });
     await runPipeline(
       {
         name: 't',

@@ -21,7 +21,7 @@ describe('exact KL', () => {
     const p = new Float64Array(rows * n);
     const q = new Float64Array(rows * n);
     let s = 99;
-    const rnd = () => ((s = (Math.imul(s, 48271) >>> 0) % 2147483647) / 2147483647);
+    const rnd = () => (s = (Math.imul(s, 48271) >>> 0) % 2147483647) / 2147483647;
     for (let r = 0; r < rows; r++) {
       let zp = 0;
       let zq = 0;

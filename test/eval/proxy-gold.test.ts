@@ -73,7 +73,8 @@ describe('proxy vs gold', () => {
     expect(back.find((p) => p.seed === 0 && p.step === 20)).toMatchObject({ proxy: 3.5, gold: 0.9, kl: 12, count: 2 });
     expect(proxyGoldPoints(acc, 'valid')).toEqual([]);
     const recs = proxyGoldRecords(acc, ['test']);
-    const get = (metric: string, seed: number, step?: number) => recs.find((r) => r.metric === metric && r.seed === seed && (step === undefined || r.step === step));
+    const get = (metric: string, seed: number, step?: number) =>
+      recs.find((r) => r.metric === metric && r.seed === seed && (step === undefined || r.step === step));
     expect(get('proxy_gain', 0, 20)!.value).toBe(2.5);
     expect(get('gold_gain', 1, 20)!.value).toBeCloseTo(1, 14);
     expect(get('peak_gold', 0)).toMatchObject({ step: 10, epoch: 1, count: 1 });

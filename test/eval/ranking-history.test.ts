@@ -27,7 +27,8 @@ const rows: ExampleRow[] = [
 ];
 // Popularity (train rows): 1:3, 2:3, 3:2, 5:1, 4:0, 6:0 (catalog 1..6).
 
-const find = (rs: MetricRecord[], metric: string, split: string) => rs.find((r) => r.method === 'popularity' && r.metric === metric && r.split === split)?.value;
+const find = (rs: MetricRecord[], metric: string, split: string) =>
+  rs.find((r) => r.method === 'popularity' && r.metric === metric && r.split === split)?.value;
 
 async function ranks(options: Record<string, unknown>) {
   const r = await runStage(evaluateRankingStage, { baselines: ['popularity'], num_items: 7, ...options }, [examplesBatch(rows)]);
@@ -50,7 +51,7 @@ describe('evaluate_ranking excludes the whole history by default', () => {
     expect(find('candidates', 'valid')).toBe(3);
   });
 
-  it('history: context excludes only the context column\'s items (rank 4 for the test target, 5 for the valid one)', async () => {
+  it("history: context excludes only the context column's items (rank 4 for the test target, 5 for the valid one)", async () => {
     const { r, find } = await ranks({ history: 'context' });
     expect(find('mrr', 'test')).toBe(0.25);
     expect(find('mrr', 'valid')).toBe(0.2);

@@ -110,9 +110,18 @@ describe('targetRanks against a sort-based brute force', () => {
       const sums = rankingMetricSums(ranks, ks).get(0)!;
       const mean = (f: (rank: number) => number) => brute.reduce((a, rank) => a + f(rank), 0);
       expect(sums['hr@5']!.sum).toBe(mean((rank) => (rank <= 5 ? 1 : 0)));
-      expect(sums['ndcg@10']!.sum).toBeCloseTo(mean((rank) => (rank <= 10 ? 1 / Math.log2(rank + 1) : 0)), 12);
-      expect(sums.mrr!.sum).toBeCloseTo(mean((rank) => 1 / rank), 12);
-      expect(sums.mrr!.sumSq).toBeCloseTo(mean((rank) => 1 / (rank * rank)), 12);
+      expect(sums['ndcg@10']!.sum).toBeCloseTo(
+        mean((rank) => (rank <= 10 ? 1 / Math.log2(rank + 1) : 0)),
+        12,
+      );
+      expect(sums.mrr!.sum).toBeCloseTo(
+        mean((rank) => 1 / rank),
+        12,
+      );
+      expect(sums.mrr!.sumSq).toBeCloseTo(
+        mean((rank) => 1 / (rank * rank)),
+        12,
+      );
       expect(sums.mrr!.count).toBe(rows);
     });
   }

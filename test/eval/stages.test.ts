@@ -10,7 +10,8 @@ import { examplesBatch, fakePolicy, runStage, type ExampleRow, removeTmpDirs } f
 
 afterAll(removeTmpDirs);
 
-const find = (rs: MetricRecord[], method: string, metric: string, split = 'test') => rs.find((r) => r.method === method && r.metric === metric && r.split === split);
+const find = (rs: MetricRecord[], method: string, metric: string, split = 'test') =>
+  rs.find((r) => r.method === method && r.metric === metric && r.split === split);
 
 describe('evaluate_ranking', () => {
   it('ranks the popularity baseline by hand, with history excluded', async () => {
@@ -50,9 +51,13 @@ describe('evaluate_ranking', () => {
   });
 
   it('validates options with messages naming the field', () => {
-    expect(() => validateConfig('stage "evaluate_ranking"', evaluateRankingStage.fields, { splits: ['tset'] })).toThrow(/splits\[0\]" must be one of train, valid, test/);
+    expect(() => validateConfig('stage "evaluate_ranking"', evaluateRankingStage.fields, { splits: ['tset'] })).toThrow(
+      /splits\[0\]" must be one of train, valid, test/,
+    );
     expect(() => validateConfig('x', evaluateRankingStage.fields, { baselines: ['pop'] })).toThrow(/baselines\[0\]/);
-    expect(() => evaluateRankingStage.create({ ...validateConfig<Record<string, unknown>>('x', evaluateRankingStage.fields, {}), ks: [10, 10] } as never, {} as never)).toThrow(/listed twice/);
+    expect(() =>
+      evaluateRankingStage.create({ ...validateConfig<Record<string, unknown>>('x', evaluateRankingStage.fields, {}), ks: [10, 10] } as never, {} as never),
+    ).toThrow(/listed twice/);
     expect(evalStages.map((s) => s.name)).toEqual(['evaluate_ranking', 'evaluate_reward_model', 'evaluate_judge', 'evaluate_proxy_gold']);
     for (const s of evalStages) for (const [k, f] of Object.entries(s.fields)) expect(f.doc.length, `${s.name}.${k}`).toBeGreaterThan(10);
   });
@@ -73,7 +78,15 @@ describe('evaluate_reward_model', () => {
   it('reports the hand-computed errors of the baselines and of a reward head', async () => {
     const head = fakePolicy(10, { method: 'rm', step: 7, reward: () => 2.5 });
     const noHead = fakePolicy(10, { method: 'plain', step: 1 });
-    const arts = new Map<string, unknown>([['checkpoints', [{ dir: '/v/rm', policy: head }, { dir: '/v/plain', policy: noHead }]]]);
+    const arts = new Map<string, unknown>([
+      [
+        'checkpoints',
+        [
+          { dir: '/v/rm', policy: head },
+          { dir: '/v/plain', policy: noHead },
+        ],
+      ],
+    ]);
     const r = await runStage(evaluateRewardModelStage, {}, [examplesBatch(rows)], arts);
     const v = (m: string, metric: string) => find(r.metrics, m, metric)!.value;
     expect([v('global_mean', 'reward_mse'), v('global_mean', 'reward_mae')]).toEqual([1.5, 1]);
@@ -107,7 +120,15 @@ describe('evaluate_judge', () => {
 
   it('averages the judge over samples and gives the true value of sampled and top-1 recommendations', async () => {
     const policy = peaked(3, { method: 'bc', step: 4, reward: (c, a) => 10 * a + c.length });
-    const r = await runStage(evaluateJudgeStage, { samples: 4 }, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', [{ dir: '/v/bc', policy }]], ['world', world]]));
+    const r = await runStage(
+      evaluateJudgeStage,
+      { samples: 4 },
+      [examplesBatch(rows)],
+      new Map<string, unknown>([
+        ['checkpoints', [{ dir: '/v/bc', policy }]],
+        ['world', world],
+      ]),
+    );
     // Every sample is item 3: judge 30 + |s| → mean over contexts (30 + 31 + 32) / 3.
     expect(find(r.metrics, 'bc', 'avg_reward')).toMatchObject({ value: 31, count: 3, step: 4 });
     // True reward of samples: u + 0.03.
@@ -134,9 +155,9 @@ describe('evaluate_judge', () => {
   it('rejects a policy that samples the padding item', async () => {
     const bad = fakePolicy(6, { reward: () => 0 });
     bad.sample = async (c, k) => new Int32Array((c.offsets.length - 1) * k);
-    await expect(runStage(evaluateJudgeStage, {}, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', [{ dir: '/v/bad', policy: bad }]]]))).rejects.toThrow(
-      /outside 1..5 \(padding must never be sampled\)/,
-    );
+    await expect(
+      runStage(evaluateJudgeStage, {}, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', [{ dir: '/v/bad', policy: bad }]]])),
+    ).rejects.toThrow(/outside 1..5 \(padding must never be sampled\)/);
   });
 });
 
@@ -149,7 +170,15 @@ describe('evaluate_proxy_gold', () => {
     const world = { trueRewards: (_u: Int32Array, a: Int32Array) => Float64Array.from(a, (x) => gold[x]!) };
     const rows: ExampleRow[] = [1, 2, 3, 4].map((u) => ({ user: u, context: [u], action: 1, split: 'test' }));
     const refs = series.map((p, i) => ({ dir: `/v/grpo-${i}`, method: 'grpo', step: p.step, epoch: 0, seed: 0, policy: p }));
-    const r = await runStage(evaluateProxyGoldStage, { samples: 3 }, [examplesBatch(rows)], new Map<string, unknown>([['checkpoints', refs], ['world', world]]));
+    const r = await runStage(
+      evaluateProxyGoldStage,
+      { samples: 3 },
+      [examplesBatch(rows)],
+      new Map<string, unknown>([
+        ['checkpoints', refs],
+        ['world', world],
+      ]),
+    );
     const at = (metric: string, step: number) => r.metrics.find((x) => x.metric === metric && x.step === step && x.seed === 0)!;
     expect([at('proxy_reward', 0).value, at('proxy_reward', 10).value, at('proxy_reward', 20).value]).toEqual([2, 4, 6]);
     expect([at('gold_reward', 0).value, at('gold_reward', 10).value, at('gold_reward', 20).value]).toEqual([1, 5, 2]);
@@ -167,7 +196,12 @@ describe('evaluate_proxy_gold', () => {
   it('needs a gold reward', async () => {
     const p = peaked(1, { reward: () => 1 });
     await expect(
-      runStage(evaluateProxyGoldStage, {}, [examplesBatch([{ user: 1, context: [], action: 1, split: 'test' }])], new Map<string, unknown>([['checkpoints', [{ dir: '/v/p', policy: p, method: 'x', step: 0, seed: 0 }]]])),
+      runStage(
+        evaluateProxyGoldStage,
+        {},
+        [examplesBatch([{ user: 1, context: [], action: 1, split: 'test' }])],
+        new Map<string, unknown>([['checkpoints', [{ dir: '/v/p', policy: p, method: 'x', step: 0, seed: 0 }]]]),
+      ),
     ).rejects.toThrow(/gold "world" needs a simulator world/);
   });
 });

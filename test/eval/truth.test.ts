@@ -28,12 +28,19 @@ describe('true-reward oracles', () => {
     expect(asOracle('dir')).toBeUndefined();
   });
 
-  it('map dense indices to the world\'s ids through the vocabulary files', async () => {
+  it("map dense indices to the world's ids through the vocabulary files", async () => {
     const dir = tmpDir('vocab');
     // Dense user 1 is raw 7, 2 is raw 3; dense item 1 is raw 40, 2 is raw 10.
     vocabFile(path.join(dir, 'users.parquet'), [7, 3]);
     vocabFile(path.join(dir, 'items.parquet'), [40, 10]);
-    const { oracle, note } = await resolveOracle(undefined, undefined, new Map<string, unknown>([['world', world], ['vocab', { users: path.join(dir, 'users.parquet'), items: path.join(dir, 'items.parquet') }]]));
+    const { oracle, note } = await resolveOracle(
+      undefined,
+      undefined,
+      new Map<string, unknown>([
+        ['world', world],
+        ['vocab', { users: path.join(dir, 'users.parquet'), items: path.join(dir, 'items.parquet') }],
+      ]),
+    );
     expect(Array.from(oracle!.trueRewards(Int32Array.of(1, 2), Int32Array.of(2, 1)))).toEqual([710, 340]);
     expect(note).toMatch(/ids mapped through/);
     const byDir = await resolveOracle(undefined, dir, new Map<string, unknown>([['world', world]]));

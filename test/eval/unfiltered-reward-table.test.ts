@@ -31,7 +31,11 @@ const source = (): StageDefinition<Record<string, never>> => ({
   role: 'source',
   summary: 'batches',
   fields: {},
-  create: () => ({ source: async function* () { yield examplesBatch(rows); } }),
+  create: () => ({
+    source: async function* () {
+      yield examplesBatch(rows);
+    },
+  }),
 });
 
 describe('reward-model error on unfiltered test ratings beside the filtered ranking', () => {

@@ -239,7 +239,9 @@ describe('a tampered dataset is a located error', () => {
     fs.rmSync(path.join(ds, 'part-00002.parquet'));
     const r = await runCli(['stage', 'reward_stats', '--input', ds, '--opt', `path=${path.join(d, 'stats.json')}`, '--out', path.join(d, 'run'), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`recpost: ${ds}/part-00002.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer\n`);
+    expect(r.stderr).toBe(
+      `recpost: ${ds}/part-00002.parquet: listed in ${ds}/_manifest.json but missing; the dataset was changed after it was written; rerun the writer\n`,
+    );
     expect(fs.existsSync(path.join(d, 'stats.json'))).toBe(false);
   });
 });

@@ -24,7 +24,9 @@ beforeAll(async () => {
   const c = await db.connect();
   paths.trap = path.join(d, 'in', 'trap.parquet');
   fs.mkdirSync(path.dirname(paths.trap));
-  await c.run(`COPY (SELECT i AS user_id, i % 97 AS item_id, (i % 10) / 2 AS reward, 1000 + i AS timestamp FROM range(1, 20001) t(i)) TO '${paths.trap}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
+  await c.run(
+    `COPY (SELECT i AS user_id, i % 97 AS item_id, (i % 10) / 2 AS reward, 1000 + i AS timestamp FROM range(1, 20001) t(i)) TO '${paths.trap}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`,
+  );
   c.closeSync();
   db.closeSync();
   const b = fs.readFileSync(paths.trap);
@@ -55,7 +57,10 @@ async function expectUserError(name: string, message: string): Promise<void> {
 
 describe('recpost stage ingest on hostile input', { timeout: 60_000 }, () => {
   it('a reward beyond float32: exit 2 naming file, line and field', async () => {
-    await expectUserError('float', `${paths.float}:3: field "reward": reward 1e+39 is beyond the float32 range (±3.4028235e38) and would be stored as +Infinity (value: "1e39")`);
+    await expectUserError(
+      'float',
+      `${paths.float}:3: field "reward": reward 1e+39 is beyond the float32 range (±3.4028235e38) and would be stored as +Infinity (value: "1e39")`,
+    );
   });
 
   it('an id with invalid UTF-8: exit 2 naming file, line and field', async () => {
@@ -87,7 +92,19 @@ describe('recpost stage ingest on hostile input', { timeout: 60_000 }, () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { file: string; whole_file: boolean; reason: string });
-    expect(entries).toEqual([{ file: paths.trap, line: 0, field: '(file)', value: '', value_bytes: 0, reason: 'corrupt data in row group 1 of 4 (decoder crashed: unreachable)', raw: '', raw_bytes: 0, whole_file: true }]);
+    expect(entries).toEqual([
+      {
+        file: paths.trap,
+        line: 0,
+        field: '(file)',
+        value: '',
+        value_bytes: 0,
+        reason: 'corrupt data in row group 1 of 4 (decoder crashed: unreachable)',
+        raw: '',
+        raw_bytes: 0,
+        whole_file: true,
+      },
+    ]);
     const manifest = JSON.parse(fs.readFileSync(path.join(paths.quarantineOut!, '_manifest.json'), 'utf8')) as { rows: number };
     expect(manifest.rows).toBe(1);
   });

@@ -13,7 +13,8 @@ import { quarantineText, quarantined, strictFailure, tmpDir, tuples, writeText }
 
 const HEADER = 'user_id,item_id,reward,timestamp\n';
 const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
-const UTF8_HINT = 'id is not valid UTF-8 (invalid bytes would all read as U+FFFD and merge distinct ids); convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8';
+const UTF8_HINT =
+  'id is not valid UTF-8 (invalid bytes would all read as U+FFFD and merge distinct ids); convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8';
 
 describe('invalid UTF-8 in an id is a located error, never a merged id', () => {
   it.each([
@@ -103,7 +104,13 @@ describe('UTF-16 and UTF-32 files are set aside with a message saying how to con
     expect(r.summary.filesSetAside).toBe(1);
     expect(r.summary.skippedLines).toBe(4);
     expect(r.entries).toEqual([
-      expect.objectContaining({ file: path.join(d, 'in', 'a.csv'), line: 0, field: '(file)', whole_file: true, reason: expect.stringMatching(/^the file starts with a UTF-16LE byte-order mark/) }),
+      expect.objectContaining({
+        file: path.join(d, 'in', 'a.csv'),
+        line: 0,
+        field: '(file)',
+        whole_file: true,
+        reason: expect.stringMatching(/^the file starts with a UTF-16LE byte-order mark/),
+      }),
     ]);
   });
 });

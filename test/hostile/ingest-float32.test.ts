@@ -54,8 +54,14 @@ describe('CSV rewards that float32 would change are located errors', () => {
     ['3.4028236e38', `reward 3.4028236e+38 ${RANGE} +Infinity`],
     ['1e-50', 'reward 1e-50 is too close to zero for float32 (non-zero, below 1.4e-45) and would be stored as 0'],
     ['-7e-46', 'reward -7e-46 is too close to zero for float32 (non-zero, below 1.4e-45) and would be stored as 0'],
-    ['1.4e-45', `reward 1.4e-45 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${2 ** -149} (a subnormal with fewer than 24 significant bits)`],
-    ['1.1754942e-38', `reward 1.1754942e-38 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${FLT_MIN_NORMAL - 2 ** -149} (a subnormal with fewer than 24 significant bits)`],
+    [
+      '1.4e-45',
+      `reward 1.4e-45 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${2 ** -149} (a subnormal with fewer than 24 significant bits)`,
+    ],
+    [
+      '1.1754942e-38',
+      `reward 1.1754942e-38 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${FLT_MIN_NORMAL - 2 ** -149} (a subnormal with fewer than 24 significant bits)`,
+    ],
     ['1e400', F64_OVER],
     ['-1e400', F64_OVER],
     ['1e-400', F64_UNDER],
@@ -90,7 +96,9 @@ describe('the other text formats apply the same rule', () => {
 
   it('TSV names the field and the line', async () => {
     const { err, file } = await strictFailure('r.tsv', 'user_id\titem_id\treward\ttimestamp\n1\t2\t1e-50\t5\n');
-    expect(err.message).toBe(`${file}:2: field "reward": reward 1e-50 is too close to zero for float32 (non-zero, below 1.4e-45) and would be stored as 0 (value: "1e-50")`);
+    expect(err.message).toBe(
+      `${file}:2: field "reward": reward 1e-50 is too close to zero for float32 (non-zero, below 1.4e-45) and would be stored as 0 (value: "1e-50")`,
+    );
   });
 
   it('a quoted CSV field goes through the same check', async () => {
@@ -187,7 +195,12 @@ describe('Parquet rewards', () => {
     const r = await quarantined({ path: f }, 2);
     expect(rewards(r)).toEqual([0.5]);
     expect(r.entries.map((e) => [e.line, e.field, e.value, e.reason])).toEqual([
-      [2, 'reward', tiny, `reward 1e-38 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${Math.fround(1e-38)} (a subnormal with fewer than 24 significant bits)`],
+      [
+        2,
+        'reward',
+        tiny,
+        `reward 1e-38 is below the smallest normal float32 (1.17549435e-38) and would be stored as ${Math.fround(1e-38)} (a subnormal with fewer than 24 significant bits)`,
+      ],
     ]);
   });
 

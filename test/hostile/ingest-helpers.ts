@@ -63,14 +63,25 @@ export async function quarantined(options: Record<string, unknown>, expectRowsIn
   if (expectRowsIn !== undefined) expect(s.rowsIn).toBe(expectRowsIn);
   expect(r.all?.numRows ?? 0).toBe(s.rows);
   const text = fs.readFileSync(s.quarantine!, 'utf8');
-  const entries = text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as QuarantineEntry);
+  const entries =
+    text === ''
+      ? []
+      : text
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l) as QuarantineEntry);
   expect(entries.filter((e) => !e.whole_file)).toHaveLength(s.rejected);
   expect(entries.filter((e) => e.whole_file)).toHaveLength(s.filesSetAside);
   return { ...r, entries, out };
 }
 
 /** Write `body` and ingest it in quarantine mode (balance checked). */
-export async function quarantineText(name: string, body: string | Buffer, options: Record<string, unknown> = {}, expectRowsIn?: number): Promise<Balanced & { file: string }> {
+export async function quarantineText(
+  name: string,
+  body: string | Buffer,
+  options: Record<string, unknown> = {},
+  expectRowsIn?: number,
+): Promise<Balanced & { file: string }> {
   const d = tmpDir('hostile');
   const file = writeText(d, name, body);
   return { ...(await quarantined({ path: file, output: path.join(d, 'ds'), ...options }, expectRowsIn)), file };
@@ -90,7 +101,14 @@ export interface CliOutcome {
 /** `node --import tsx pipelines/cli.ts stage ingest --opt …` in a scratch directory (so runs/ lands there). */
 export function runCliIngest(opts: Record<string, string>, cwd = tmpDir('cli')): Promise<CliOutcome> {
   const tsx = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const args = ['--import', tsx, path.join(ROOT, 'pipelines', 'cli.ts'), 'stage', 'ingest', ...Object.entries(opts).flatMap(([k, v]) => ['--opt', `${k}=${v}`])];
+  const args = [
+    '--import',
+    tsx,
+    path.join(ROOT, 'pipelines', 'cli.ts'),
+    'stage',
+    'ingest',
+    ...Object.entries(opts).flatMap(([k, v]) => ['--opt', `${k}=${v}`]),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

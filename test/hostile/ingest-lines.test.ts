@@ -30,7 +30,13 @@ describe('lines longer than max_line_bytes', () => {
     ]);
     expect(r.entries).toHaveLength(1);
     const e = r.entries[0]!;
-    expect([e.line, e.field, e.reason, e.raw_bytes, e.raw]).toEqual([3, '(row)', 'line is longer than max_line_bytes (1024 bytes)', 10_000, 'y'.repeat(QUARANTINE_TEXT_BYTES)]);
+    expect([e.line, e.field, e.reason, e.raw_bytes, e.raw]).toEqual([
+      3,
+      '(row)',
+      'line is longer than max_line_bytes (1024 bytes)',
+      10_000,
+      'y'.repeat(QUARANTINE_TEXT_BYTES),
+    ]);
   });
 
   it('a long line read in many small chunks is dropped as it comes and the count of lines stays right', async () => {
@@ -45,7 +51,11 @@ describe('lines longer than max_line_bytes', () => {
 
   it('a file of one endless line (20 MiB, no line break) ends in a located error under the default limit', async () => {
     const { err, file } = await strictFailure('endless.csv', Buffer.alloc(20 << 20, 0x61));
-    expect(err.message).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:1: field "\\(header\\)": header line is longer than max_line_bytes \\(16777216 bytes\\); the rest of the file is skipped`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^${file.replace(/[.]/g, '\\.')}:1: field "\\(header\\)": header line is longer than max_line_bytes \\(16777216 bytes\\); the rest of the file is skipped`,
+      ),
+    );
   });
 
   it('a 20 MiB row after the header is a located error at its line', async () => {

@@ -66,7 +66,10 @@ describe('values a double cannot hold are stored exactly', () => {
     const r = await quarantined({ path: f }, 4);
     expect(Array.from(r.all!.columns.user_id as Int32Array)).toEqual([1, 2, 3, 4]);
     expect((await loadVocabulary(r.summary.vocab.users)).rawIds()).toEqual(['9007199254740992', '9007199254740993', '18446744073709551615', '7']);
-    const g = await parquet(path.join(d, 'neg.parquet'), `SELECT * FROM (VALUES ((-9223372036854775807 - 1)::BIGINT, 9223372036854775807::BIGINT, 1.0, 1)) t(user_id, item_id, reward, timestamp)`);
+    const g = await parquet(
+      path.join(d, 'neg.parquet'),
+      `SELECT * FROM (VALUES ((-9223372036854775807 - 1)::BIGINT, 9223372036854775807::BIGINT, 1.0, 1)) t(user_id, item_id, reward, timestamp)`,
+    );
     const n = await quarantined({ path: g }, 1);
     expect((await loadVocabulary(n.summary.vocab.users)).rawIds()).toEqual(['-9223372036854775808']);
     expect((await loadVocabulary(n.summary.vocab.items)).rawIds()).toEqual(['9223372036854775807']);
@@ -107,7 +110,10 @@ describe('values a double cannot hold are stored exactly', () => {
 
   it('nanoseconds below a millisecond are a located error, not a rounded time', async () => {
     const d = tmpDir('pq');
-    const f = await parquet(path.join(d, 'ns.parquet'), `SELECT 1 AS user_id, 2 AS item_id, 1.0 AS reward, TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS timestamp`);
+    const f = await parquet(
+      path.join(d, 'ns.parquet'),
+      `SELECT 1 AS user_id, 2 AS item_id, 1.0 AS reward, TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS timestamp`,
+    );
     const err = await ingestError({ path: f, output: path.join(d, 'ds'), timestamp_unit: 'ms' });
     expect(err.message).toMatch(new RegExp(`^${esc(f)}:1: field "timestamp": timestamp has sub-millisecond precision, which is not stored`));
   });
@@ -124,7 +130,12 @@ describe('columns of a type the mapping cannot store name the file and column', 
     const d = tmpDir('pq');
     const cols: Record<string, string> = { user_id: '1', item_id: '2', reward: '3.0', timestamp: '4' };
     cols[column] = expr;
-    const f = await parquet(path.join(d, 'typed.parquet'), `SELECT ${Object.entries(cols).map(([k, v]) => `${v} AS ${k}`).join(', ')}`);
+    const f = await parquet(
+      path.join(d, 'typed.parquet'),
+      `SELECT ${Object.entries(cols)
+        .map(([k, v]) => `${v} AS ${k}`)
+        .join(', ')}`,
+    );
     const err = await ingestError({ path: f, output: path.join(d, 'ds') });
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toBe(`${f}: column "${column}": ${reason}`);
@@ -153,7 +164,9 @@ describe('columns of a type the mapping cannot store name the file and column', 
     const d = tmpDir('pq');
     const f = await parquet(path.join(d, 'nocol.parquet'), 'SELECT 1 AS user_id, 2 AS thing, 3.0 AS reward, 4 AS timestamp');
     const err = await ingestError({ path: f, output: path.join(d, 'ds') });
-    expect(err.message).toBe(`${f}: column "item_id": no column for item_id (looked for "item_id", "itemId", "movieId", "MovieID", "movie_id", "movieid", "item"; the source has: user_id, thing, reward, timestamp); name it with columns.item_id`);
+    expect(err.message).toBe(
+      `${f}: column "item_id": no column for item_id (looked for "item_id", "itemId", "movieId", "MovieID", "movie_id", "movieid", "item"; the source has: user_id, thing, reward, timestamp); name it with columns.item_id`,
+    );
   });
 });
 
@@ -178,7 +191,11 @@ describe('damaged files', () => {
 
   it('invalid UTF-8 in a utf8 id column (latin-1 é, è patched into the file) is a file error, never merged ids', async () => {
     const d = tmpDir('pq');
-    const f = await parquet(path.join(d, 'u.parquet'), `SELECT * FROM (VALUES ('cafX', 1, 1.0, 1), ('cafY', 2, 1.0, 2)) t(user_id, item_id, reward, timestamp)`, ", COMPRESSION 'uncompressed'");
+    const f = await parquet(
+      path.join(d, 'u.parquet'),
+      `SELECT * FROM (VALUES ('cafX', 1, 1.0, 1), ('cafY', 2, 1.0, 2)) t(user_id, item_id, reward, timestamp)`,
+      ", COMPRESSION 'uncompressed'",
+    );
     const b = fs.readFileSync(f);
     let patched = 0;
     for (let i = 0; i + 4 <= b.length; i++) {

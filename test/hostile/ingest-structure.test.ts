@@ -26,7 +26,9 @@ describe('a header that names a mapped column twice', () => {
 
   it('names the mapped source column (TSV, columns option)', async () => {
     const { err, file } = await strictFailure('d.tsv', 'who\titem_id\treward\ttimestamp\twho\n1\t2\t3\t4\t5\n', { columns: { user_id: 'who' } });
-    expect(err.message).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:1: field "who": column "who" \\(for user_id\\) appears twice in the header, as fields 1 and 5;`));
+    expect(err.message).toMatch(
+      new RegExp(`^${file.replace(/[.]/g, '\\.')}:1: field "who": column "who" \\(for user_id\\) appears twice in the header, as fields 1 and 5;`),
+    );
   });
 
   it('in quarantine mode the file is skipped and counted, the next file read', async () => {
@@ -45,7 +47,9 @@ describe('a header that names a mapped column twice', () => {
     const f = writeText(d, 'n.csv', '1,2,3,4,5\n');
     const opts = { path: f, output: path.join(d, 'ds'), header_names: ['user_id', 'item_id', 'reward', 'timestamp', 'user_id'] };
     await expect(ingestAll(opts)).rejects.toThrow(ConfigError);
-    await expect(ingestAll(opts)).rejects.toThrow('ingest: header_names: column "user_id" (for user_id) appears twice in the header, as fields 1 and 5; rename one of them');
+    await expect(ingestAll(opts)).rejects.toThrow(
+      'ingest: header_names: column "user_id" (for user_id) appears twice in the header, as fields 1 and 5; rename one of them',
+    );
   });
 
   it('repeats of columns no field reads are ignored (and said so)', async () => {
@@ -58,7 +62,9 @@ describe('a header that names a mapped column twice', () => {
 describe('a JSON object that repeats a key a field reads', () => {
   it('is a located error naming both positions', async () => {
     const { err, file } = await strictFailure('k.jsonl', '{"user_id":1,"item_id":2,"reward":3,"reward":4,"timestamp":5}\n');
-    expect(err.message).toBe(`${file}:1: field "reward": key "reward" appears twice in the object, as keys 3 and 4; which value is meant is not knowable (value: "4")`);
+    expect(err.message).toBe(
+      `${file}:1: field "reward": key "reward" appears twice in the object, as keys 3 and 4; which value is meant is not knowable (value: "4")`,
+    );
   });
 
   it('is found when the repeat is spelled with an escape', async () => {
@@ -116,7 +122,12 @@ describe('malformed rows in each text format', () => {
       [3, 'expected 4 fields, found 3'],
       [4, 'expected 4 fields, found 1'],
     ]);
-    const jl = await quarantineText('j.jsonl', '{"user_id":1,"item_id":2,"reward":3,"timestamp":4}\n[1,2,3]\n"text"\n{"user_id":1,\n{"user_id":null,"item_id":2,"reward":3,"timestamp":4}\n', {}, 5);
+    const jl = await quarantineText(
+      'j.jsonl',
+      '{"user_id":1,"item_id":2,"reward":3,"timestamp":4}\n[1,2,3]\n"text"\n{"user_id":1,\n{"user_id":null,"item_id":2,"reward":3,"timestamp":4}\n',
+      {},
+      5,
+    );
     expect(jl.entries.map((e) => [e.line, e.field])).toEqual([
       [2, '(row)'],
       [3, '(row)'],
@@ -140,7 +151,12 @@ describe('ids beyond int32 and 2^53 are kept exactly as written', () => {
     expect(err.message).toBe(
       `${file}:1: field "user_id": user id is a number beyond 2^53 − 1, which JSON.parse rounds (to 9007199254740992); write large ids as strings (value: "9007199254740993")`,
     );
-    const r = await quarantineText('big.jsonl', '{"user_id":"9007199254740993","item_id":1,"reward":1,"timestamp":1}\n{"user_id":"9007199254740992","item_id":1,"reward":1,"timestamp":1}\n', {}, 2);
+    const r = await quarantineText(
+      'big.jsonl',
+      '{"user_id":"9007199254740993","item_id":1,"reward":1,"timestamp":1}\n{"user_id":"9007199254740992","item_id":1,"reward":1,"timestamp":1}\n',
+      {},
+      2,
+    );
     expect((await loadVocabulary(r.summary.vocab.users)).rawIds()).toEqual(['9007199254740993', '9007199254740992']);
   });
 });

@@ -109,7 +109,9 @@ describe('evaluation state keys checkpoints by content', () => {
     expect(values(again.metrics)).toEqual(values(fresh.metrics));
     expect(values(again.metrics)).not.toEqual(values(old.metrics));
     expect(mrrCases(again.metrics)).toBe(evalRows(rows));
-    expect(EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true, history: 'context' }).donePairs()).toHaveLength(1);
+    expect(
+      EvaluationState.open(state, 'evaluate_ranking', { ks: [10, 50], splits: ['test', 'valid'], exclude_history: true, history: 'context' }).donePairs(),
+    ).toHaveLength(1);
   });
 
   it('an unchanged checkpoint rewritten with the same weights is not evaluated again', async () => {

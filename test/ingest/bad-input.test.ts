@@ -38,8 +38,12 @@ describe('strict mode names file, line, field and value', () => {
   });
 
   it('NaN and Inf rewards', async () => {
-    expect((await strictError('a.csv', `${HEADER}1,2,3,4\n1,2,NaN,4\n`)).err.message).toMatch(/:3: field "rating": reward is not finite \(NaN or Inf\) \(value: "NaN"\)$/);
-    expect((await strictError('a.dat', `1::2::inf::4\n`)).err.message).toMatch(/a\.dat:1: field "rating": reward is not finite \(NaN or Inf\) \(value: "inf"\)$/);
+    expect((await strictError('a.csv', `${HEADER}1,2,3,4\n1,2,NaN,4\n`)).err.message).toMatch(
+      /:3: field "rating": reward is not finite \(NaN or Inf\) \(value: "NaN"\)$/,
+    );
+    expect((await strictError('a.dat', `1::2::inf::4\n`)).err.message).toMatch(
+      /a\.dat:1: field "rating": reward is not finite \(NaN or Inf\) \(value: "inf"\)$/,
+    );
   });
 
   it('unparsable timestamp', async () => {
@@ -102,7 +106,11 @@ describe('quarantine mode', () => {
     ]);
     const qfile = path.join(out, '_quarantine', 'rejected.jsonl');
     expect(summary.quarantine).toBe(qfile);
-    const rejected = fs.readFileSync(qfile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejected = fs
+      .readFileSync(qfile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rejected.map((r) => [r.line, r.field, r.value])).toEqual([
       [3, '(row)', '1,11,3.5'],
       [4, 'rating', '4.5abc'],

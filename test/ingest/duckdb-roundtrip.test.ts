@@ -32,7 +32,10 @@ async function readBack(out: string): Promise<[string, string, number, number][]
 
 /** Source rows by a plain split (the sample files have no quoting). */
 function sourceRows(file: string, delimiter: string, skipHeader: boolean): [string, string, number, number][] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.slice(skipHeader ? 1 : 0).map((l) => {
     const [u, i, r, t] = l.split(delimiter);
     return [u!, i!, Number(r), Number(t)];

@@ -89,7 +89,11 @@ describe('TSV and headerless files', () => {
   it('reads a TSV with a header and an explicit column mapping', async () => {
     const d = tmpDir();
     const f = writeText(d, 'log.tsv', 'who\twhat\tstars\twhen\tnote\nu1\ti9\t4\t100\thello, world\nu2\ti9\t2.5\t200\t\n');
-    const { all, summary } = await ingestAll({ path: f, output: path.join(d, 'ds'), columns: { user_id: 'who', item_id: 'what', reward: 'stars', timestamp: 'when' } });
+    const { all, summary } = await ingestAll({
+      path: f,
+      output: path.join(d, 'ds'),
+      columns: { user_id: 'who', item_id: 'what', reward: 'stars', timestamp: 'when' },
+    });
     expect(summary.files[0]!.format).toBe('tsv');
     expect(tuples(all!)).toEqual([
       [1, 1, 100, 4],
@@ -124,7 +128,13 @@ describe('column mapping', () => {
   it('takes explicit names, extra columns and a default reward', async () => {
     const d = tmpDir();
     const f = writeText(d, 'clicks.csv', 'uid,iid,when,dwell\n7,70,5,1.25\n8,70,6,3\n');
-    const { all } = await ingestAll({ path: f, output: path.join(d, 'ds'), columns: { user_id: 'uid', item_id: 'iid', timestamp: 'when' }, default_reward: 1, extra_columns: { dwell: 'dwell' } });
+    const { all } = await ingestAll({
+      path: f,
+      output: path.join(d, 'ds'),
+      columns: { user_id: 'uid', item_id: 'iid', timestamp: 'when' },
+      default_reward: 1,
+      extra_columns: { dwell: 'dwell' },
+    });
     expect(tuples(all!)).toEqual([
       [1, 1, 5, 1],
       [2, 1, 6, 1],
@@ -154,7 +164,11 @@ describe('Parquet input', () => {
         at: arrow.vectorFromArray([1000, 2000, 3000], new arrow.TimestampMillisecond()),
       }),
     );
-    const { all, summary } = await ingestAll({ path: f, output: path.join(d, 'ds'), columns: { user_id: 'member', item_id: 'product', reward: 'score', timestamp: 'at' } });
+    const { all, summary } = await ingestAll({
+      path: f,
+      output: path.join(d, 'ds'),
+      columns: { user_id: 'member', item_id: 'product', reward: 'score', timestamp: 'at' },
+    });
     expect(summary.files[0]!.format).toBe('parquet');
     expect(tuples(all!)).toEqual([
       [1, 1, 1, 1.5],
@@ -206,7 +220,7 @@ describe('text edge cases', () => {
   it('gives the same rows for any read size (records split across chunks), against a reference parse', async () => {
     const d = tmpDir();
     let seed = 5;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const rows: [string, string, number, number][] = [];
     let text = 'user_id,item_id,reward,timestamp\n';
     for (let k = 0; k < 600; k++) {

@@ -30,7 +30,7 @@ describe('IdVocabulary', () => {
     const v = new IdVocabulary('users');
     const ref = new Map<string, number>();
     let seed = 99;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let k = 0; k < 20000; k++) {
       const r = rand();
       const raw = r < 0.6 ? Math.floor(rand() * 5000) : r < 0.8 ? Math.floor(rand() * 1e9) : `s${Math.floor(rand() * 3000)}`;

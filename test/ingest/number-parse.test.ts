@@ -8,7 +8,7 @@ const int = (s: string) => parseInteger(b(s), 0, s.length);
 describe('parseDecimal', () => {
   it('agrees with Number() on valid decimals (brute force over random spellings)', () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let k = 0; k < 5000; k++) {
       const intDigits = Math.floor(rand() * 8);
       const fracDigits = Math.floor(rand() * 10);

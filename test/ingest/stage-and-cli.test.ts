@@ -57,7 +57,19 @@ describe('the CLI', () => {
   it('ingests a file with `recpost stage ingest --opt path=… --opt output=…`', async () => {
     const d = tmpDir('cli');
     const out = path.join(d, 'ds');
-    const code = await main(['stage', 'ingest', '--opt', `path=${path.join(SAMPLES, 'ratings.csv')}`, '--opt', `output=${out}`, '--opt', 'compression=zstd', '--out', path.join(d, 'run'), '--quiet']);
+    const code = await main([
+      'stage',
+      'ingest',
+      '--opt',
+      `path=${path.join(SAMPLES, 'ratings.csv')}`,
+      '--opt',
+      `output=${out}`,
+      '--opt',
+      'compression=zstd',
+      '--out',
+      path.join(d, 'run'),
+      '--quiet',
+    ]);
     expect(code).toBe(0);
     const batches = await readParquetAll(path.join(out, 'part-00000.parquet'));
     expect(batches.reduce((s, b) => s + b.numRows, 0)).toBe(10);

@@ -11,7 +11,20 @@ describe('float32Problem', () => {
   const below = boundary - 2 ** 75; // the double just below the boundary (double ulp at 2^127 is 2^75)
 
   it('accepts values that round within the normal range, exact subnormals and zeros', () => {
-    for (const v of [0, -0, 1, 3.7, FLOAT32_MAX, -FLOAT32_MAX, below, FLOAT32_MIN_NORMAL, FLOAT32_MIN_NORMAL - 2 ** -160, 2 ** -149, -(2 ** -140), Number.NaN]) {
+    for (const v of [
+      0,
+      -0,
+      1,
+      3.7,
+      FLOAT32_MAX,
+      -FLOAT32_MAX,
+      below,
+      FLOAT32_MIN_NORMAL,
+      FLOAT32_MIN_NORMAL - 2 ** -160,
+      2 ** -149,
+      -(2 ** -140),
+      Number.NaN,
+    ]) {
       expect(float32Problem('r', v), String(v)).toBeNull();
     }
   });

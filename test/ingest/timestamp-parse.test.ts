@@ -39,7 +39,12 @@ describe('ISO 8601', () => {
 
   it('counts days like the proleptic Gregorian calendar of Date.UTC', () => {
     for (let y = 1600; y <= 2400; y += 7) {
-      for (const [m, d] of [[1, 1], [2, 28], [3, 1], [12, 31]] as const) {
+      for (const [m, d] of [
+        [1, 1],
+        [2, 28],
+        [3, 1],
+        [12, 31],
+      ] as const) {
         expect(daysFromCivil(y, m, d) * 86_400_000, `${y}-${m}-${d}`).toBe(Date.UTC(y, m - 1, d));
       }
     }

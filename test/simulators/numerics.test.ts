@@ -15,9 +15,27 @@ describe('Rng', () => {
     const sc = Array.from({ length: 100 }, () => c.nextUint32());
     expect(sa).toEqual(sb);
     expect(sa.filter((v, i) => v === sc[i]).length).toBeLessThan(3);
-    const d1 = Array.from({ length: 20 }, ((r) => () => r.nextUint32())(Rng.derive(42, 10, 1)));
-    const d2 = Array.from({ length: 20 }, ((r) => () => r.nextUint32())(Rng.derive(42, 10, 2)));
-    const d1again = Array.from({ length: 20 }, ((r) => () => r.nextUint32())(Rng.derive(42, 10, 1)));
+    const d1 = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(Rng.derive(42, 10, 1)),
+    );
+    const d2 = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(Rng.derive(42, 10, 2)),
+    );
+    const d1again = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(Rng.derive(42, 10, 1)),
+    );
     expect(d1).toEqual(d1again);
     expect(d1.filter((v, i) => v === d2[i]).length).toBeLessThan(2);
   });

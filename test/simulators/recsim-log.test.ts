@@ -177,7 +177,9 @@ describe('RecSim item frequency is Zipfian', () => {
     expect(want.exponent).toBeGreaterThan(0.7);
     for (const preset of ['medium', 'extreme']) {
       const agg = fitZipfExponent(simulate(preset, { num_users: 1000 }).logger.stats.itemCounts, { minCount: 10 });
-      console.info(`RecSim ${preset}: aggregate item-frequency exponent ${agg.exponent.toFixed(3)} (R² ${agg.r2.toFixed(3)}); popularity rows alone ${got.exponent.toFixed(3)}`);
+      console.info(
+        `RecSim ${preset}: aggregate item-frequency exponent ${agg.exponent.toFixed(3)} (R² ${agg.r2.toFixed(3)}); popularity rows alone ${got.exponent.toFixed(3)}`,
+      );
     }
   });
 });

@@ -57,7 +57,17 @@ describe('simulate_recsim', () => {
     expect(all.table).toBe('interactions');
     expect(all.numRows).toBe(1200);
     const art = result.artifacts.get('simulator') as RecSimArtifact;
-    expect(art).toMatchObject({ kind: 'recsim', dir: path.join(output, 'world'), interactions: path.join(output, 'interactions'), preset: 'extreme', seed: 3, numUsers: 120, numItems: 151, dim: 8, rows: 1200 });
+    expect(art).toMatchObject({
+      kind: 'recsim',
+      dir: path.join(output, 'world'),
+      interactions: path.join(output, 'interactions'),
+      preset: 'extreme',
+      seed: 3,
+      numUsers: 120,
+      numItems: 151,
+      dim: 8,
+      rows: 1200,
+    });
     expect(result.artifacts.get('world')).toBe(art.dir);
     // The dataset on disk holds exactly what was emitted, policy as int8 included.
     expect(fs.existsSync(path.join(output, 'interactions', '_manifest.json'))).toBe(true);
@@ -90,8 +100,12 @@ describe('simulate_recsim', () => {
   it('reports configuration problems when the stage is created', () => {
     const ctx = { outDir: tmp, seed: 0 } as never;
     expect(() => simulateRecSimStage.create({ preset: 'unknown-preset', batch_rows: 10 }, ctx)).toThrow(/unknown recsim preset/);
-    expect(() => simulateRecSimStage.create({ preset: 'medium', batch_rows: 10, policy_mix: { expert: 1, popularity: 1, random: 1 } }, ctx)).toThrow(/sum to 1/);
-    expect(() => simulateRecSimStage.create({ preset: 'medium', batch_rows: 10, num_items: 3, topics: 5 }, ctx)).toThrow(/topics \(5\) cannot exceed num_items \(3\)/);
+    expect(() => simulateRecSimStage.create({ preset: 'medium', batch_rows: 10, policy_mix: { expert: 1, popularity: 1, random: 1 } }, ctx)).toThrow(
+      /sum to 1/,
+    );
+    expect(() => simulateRecSimStage.create({ preset: 'medium', batch_rows: 10, num_items: 3, topics: 5 }, ctx)).toThrow(
+      /topics \(5\) cannot exceed num_items \(3\)/,
+    );
     expect(() => simulateRatingsStage.create({ preset: 'small', ratings_per_user_min: 50, ratings_per_user_max: 10 }, ctx)).toThrow(/ratings_per_user_max/);
     expect(() => validateConfig('x', simulateRecSimStage.fields, { noise_injection: 1.5 })).toThrow(/noise_injection/);
   });

@@ -75,8 +75,14 @@ describe('comparison numbers', () => {
     ]);
   });
 
-  it('renders the papers\' cells and the Markdown table', () => {
-    const md = comparisonMarkdown(compareMethods(table(FIXED), OPTS), { decimals: 4, pctDecimals: 1, split: 'test', select: 'last checkpoint per replicate', title: 'ML-1M' });
+  it("renders the papers' cells and the Markdown table", () => {
+    const md = comparisonMarkdown(compareMethods(table(FIXED), OPTS), {
+      decimals: 4,
+      pctDecimals: 1,
+      split: 'test',
+      select: 'last checkpoint per replicate',
+      title: 'ML-1M',
+    });
     const lines = md.split('\n');
     expect(lines[0]).toBe('### ML-1M');
     expect(lines).toContain('| method | n | ndcg@10 | mse |');
@@ -111,20 +117,35 @@ describe('comparison numbers', () => {
     ];
     const sel = selectValues(table(rs), { ...OPTS, select: 'best', bestBy: 'ndcg@10', bestSplit: 'valid', methods: ['exp_rsft', 'bc'] });
     // test values at the chosen checkpoints: seed 0 at step 50 (0.05), seeds 1, 2 at step 100 (0.15, 0.18)
-    expect(sel.values.get('exp_rsft')!.get('ndcg@10')!.map((v) => [v.seed, v.step, v.value])).toEqual([
+    expect(
+      sel.values
+        .get('exp_rsft')!
+        .get('ndcg@10')!
+        .map((v) => [v.seed, v.step, v.value]),
+    ).toEqual([
       [0, 50, 0.05],
       [1, 100, 0.15],
       [2, 100, 0.18],
     ]);
     // mse has no record at step 50 for seed 0, so only two replicates there
-    expect(sel.values.get('exp_rsft')!.get('mse')!.map((v) => v.seed)).toEqual([1, 2]);
+    expect(
+      sel.values
+        .get('exp_rsft')!
+        .get('mse')!
+        .map((v) => v.seed),
+    ).toEqual([1, 2]);
     // bc has no valid records: left out, with a warning
     expect(sel.methods).toEqual(['exp_rsft']);
     expect(sel.warnings.join()).toMatch(/3 replicate\(s\) of "bc" have no "ndcg@10" record in split "valid"/);
   });
 
   it('picks the lowest value for a lower-is-better best_by metric', () => {
-    const rs = [rec('m', 0, 1, 'test', 'loss', 3), rec('m', 0, 2, 'test', 'loss', 1), rec('m', 0, 3, 'test', 'loss', 2), ...[1, 2, 3].map((s) => rec('m', 0, s, 'test', 'hr', s * 10))];
+    const rs = [
+      rec('m', 0, 1, 'test', 'loss', 3),
+      rec('m', 0, 2, 'test', 'loss', 1),
+      rec('m', 0, 3, 'test', 'loss', 2),
+      ...[1, 2, 3].map((s) => rec('m', 0, s, 'test', 'hr', s * 10)),
+    ];
     const sel = selectValues(table(rs), { split: 'test', metrics: ['hr'], select: 'best', bestBy: 'loss', lowerIsBetter: defaultLowerIsBetter });
     expect(sel.values.get('m')!.get('hr')![0]!.value).toBe(20);
   });

@@ -47,12 +47,22 @@ describe('console table', () => {
   });
 
   it('leaves data statistics of the pipeline stages out of the default columns (and so out of the rows)', () => {
-    const stats = [rec('ingest', 0, 0, 0, 'ingest', 'rows', 100056), rec('split_sequences', 0, 0, 0, 'test', 'examples', 294), rec('bc', 0, 0, 0, 'test', 'ndcg@10_std', 0.3)];
+    const stats = [
+      rec('ingest', 0, 0, 0, 'ingest', 'rows', 100056),
+      rec('split_sequences', 0, 0, 0, 'test', 'examples', 294),
+      rec('bc', 0, 0, 0, 'test', 'ndcg@10_std', 0.3),
+    ];
     const text = formatConsoleTable(tableOf([...RECORDS, ...stats]), { decimals: 3 });
     expect(text).toBe(formatConsoleTable(tableOf(RECORDS), { decimals: 3 }));
     // with no evaluation or training metric at all, bookkeeping (row and example counts, *_std) is still not a column
     expect(formatConsoleTable(tableOf(stats), { decimals: 0 })).toBe('(no evaluation or training metrics yet; name the columns in `metrics`)');
-    expect(cells(formatConsoleTable(tableOf([...stats, rec('bc', 0, 0, 0, 'test', 'hit', 0.5)]), { decimals: 1 }))[0]).toEqual(['method', 'n', 'epoch', 'step', 'hit']);
+    expect(cells(formatConsoleTable(tableOf([...stats, rec('bc', 0, 0, 0, 'test', 'hit', 0.5)]), { decimals: 1 }))[0]).toEqual([
+      'method',
+      'n',
+      'epoch',
+      'step',
+      'hit',
+    ]);
   });
 
   it('restricts columns to chosen metrics and splits, and rows to chosen methods', () => {
@@ -68,7 +78,14 @@ describe('console table', () => {
   });
 
   it('aligns text columns', () => {
-    const t = formatTextTable(['a', 'bbb'], [['xx', '1'], ['y', '22']], ['left', 'right']);
+    const t = formatTextTable(
+      ['a', 'bbb'],
+      [
+        ['xx', '1'],
+        ['y', '22'],
+      ],
+      ['left', 'right'],
+    );
     expect(t.split('\n')).toEqual(['a   bbb', '--  ---', 'xx    1', 'y    22']);
   });
 });
@@ -79,7 +96,11 @@ describe('console_table stage', () => {
   it('publishes the final table as report:table without printing it, and passes batches through', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const batches = [metricsToBatch(RECORDS.slice(0, 4)), { table: 'examples', numRows: 1, columns: { action: Int32Array.of(3) } }, metricsToBatch(RECORDS.slice(4))];
+    const batches = [
+      metricsToBatch(RECORDS.slice(0, 4)),
+      { table: 'examples', numRows: 1, columns: { action: Int32Array.of(3) } },
+      metricsToBatch(RECORDS.slice(4)),
+    ];
     const h = await runWith(testSource(batches), [[consoleTableStage, { decimals: 3, live: 'never' }]]);
     const printed = [...out.mock.calls, ...err.mock.calls].map((c) => String(c[0]));
     vi.restoreAllMocks();

@@ -58,7 +58,12 @@ export async function runWith(
     name: 'sinks-test',
     outDir,
     seed: 0,
-    stages: all.map(([def, raw], index) => ({ index, id: `${def.name}#${index}`, def, config: validateConfig(`stage ${index} "${def.name}"`, def.fields, raw) })),
+    stages: all.map(([def, raw], index) => ({
+      index,
+      id: `${def.name}#${index}`,
+      def,
+      config: validateConfig(`stage ${index} "${def.name}"`, def.fields, raw),
+    })),
   };
   const logger = memoryLogger();
   const result = await runPipeline(p, { outDir, logger, progress: false, writeFiles: false });

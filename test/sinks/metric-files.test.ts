@@ -16,7 +16,17 @@ const records: MetricRecord[] = [
   metricRecord({ run: 'r1', method: 'exp_rsft@lambda=0.5', seed: 2, step: 200, epoch: 2, split: 'test', metric: 'hr@10', value: 0.25, count: 6040 }),
   metricRecord({ run: 'r1', method: 'drpo', seed: -1, step: 0, epoch: 0, split: 'train', metric: 'loss', value: Number.NaN, count: 0 }),
   metricRecord({ run: 'r1', method: 'drpo', seed: 1, step: 3, epoch: 0, split: 'batch', metric: 'w_max', value: Number.POSITIVE_INFINITY, count: 1 }),
-  metricRecord({ run: 'r1', method: 'λ-sweep "quoted"', seed: 1, step: 3, epoch: 0, split: 'batch', metric: 'w_min', value: Number.NEGATIVE_INFINITY, count: 1 }),
+  metricRecord({
+    run: 'r1',
+    method: 'λ-sweep "quoted"',
+    seed: 1,
+    step: 3,
+    epoch: 0,
+    split: 'batch',
+    metric: 'w_min',
+    value: Number.NEGATIVE_INFINITY,
+    count: 1,
+  }),
   metricRecord({ run: 'r2', method: 'bc', seed: 7, step: 2147483647, epoch: 9, split: 'valid', metric: 'mrr', value: 1e-300, count: 12.5 }),
 ];
 
@@ -30,7 +40,9 @@ describe('metrics_jsonl and read_metrics', () => {
   it('round-trips records through a JSONL file, non-finite values included', async () => {
     const dir = tmpDir('jsonl');
     const file = path.join(dir, 'sub', 'm.jsonl');
-    await runWith(testSource([metricsToBatch(records.slice(0, 3)), metricsToBatch(records.slice(3))]), [[metricsJsonlStage, { path: file, records: 'stream' }]]);
+    await runWith(testSource([metricsToBatch(records.slice(0, 3)), metricsToBatch(records.slice(3))]), [
+      [metricsJsonlStage, { path: file, records: 'stream' }],
+    ]);
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(records.length);
     expect(fs.readdirSync(path.dirname(file))).toEqual(['m.jsonl']); // no temporary file left
     const back = await readAll(file);
@@ -134,7 +146,9 @@ describe('metrics_parquet', () => {
     await runWith(testSource([]), [[metricsParquetStage, { path: path.join(dir, 'empty.parquet') }]]);
     expect(await readAll(path.join(dir, 'empty.parquet'))).toEqual([]);
     const h = await runWith(testSource([], [{ method: 'bc', metric: 'loss', value: 1.25, split: 'train' }]), [[metricsParquetStage, {}]], dir);
-    expect(await readAll(path.join(dir, 'metrics.parquet'))).toEqual([metricRecord({ run: 'sinks-test', method: 'bc', metric: 'loss', value: 1.25, split: 'train' })]);
+    expect(await readAll(path.join(dir, 'metrics.parquet'))).toEqual([
+      metricRecord({ run: 'sinks-test', method: 'bc', metric: 'loss', value: 1.25, split: 'train' }),
+    ]);
     expect(h.result.artifacts.get(`metrics_parquet:${path.join(dir, 'metrics.parquet')}`)).toMatchObject({ records: 1 });
   });
 });

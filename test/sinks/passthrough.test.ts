@@ -12,7 +12,11 @@ describe('every sink passes its input on unchanged', () => {
   beforeAll(async () => void (mlflowServer = await startFakeMlflow()));
   afterAll(async () => mlflowServer.close());
   const metrics = metricsToBatch([1, 2, 3].map((step) => metricRecord({ run: 'r', method: 'bc', step, split: 'test', metric: 'hr@10', value: step / 10 })));
-  const other: Batch = { table: 'examples', numRows: 2, columns: { action: Int32Array.of(4, 5), context: { kind: 'list', offsets: Int32Array.of(0, 1, 3), values: Int32Array.of(1, 2, 3) } } };
+  const other: Batch = {
+    table: 'examples',
+    numRows: 2,
+    columns: { action: Int32Array.of(4, 5), context: { kind: 'list', offsets: Int32Array.of(0, 1, 3), values: Int32Array.of(1, 2, 3) } },
+  };
   const options = (name: string, dir: string): Record<string, unknown> =>
     ({
       metrics_jsonl: { path: path.join(dir, 'm.jsonl') },
@@ -27,7 +31,16 @@ describe('every sink passes its input on unchanged', () => {
 
   const sinks = sinksStages.filter((s) => s.role === 'sink');
   it('covers the eight sinks', () =>
-    expect(sinks.map((s) => s.name).sort()).toEqual(['comparison_table', 'console_table', 'metrics_jsonl', 'metrics_parquet', 'mlflow', 'plot', 'report_html', 'tensorboard']));
+    expect(sinks.map((s) => s.name).sort()).toEqual([
+      'comparison_table',
+      'console_table',
+      'metrics_jsonl',
+      'metrics_parquet',
+      'mlflow',
+      'plot',
+      'report_html',
+      'tensorboard',
+    ]));
 
   for (const def of sinks) {
     it(def.name, async () => {
@@ -44,7 +57,11 @@ describe('every sink passes its input on unchanged', () => {
   it('all of them chained, in one pipeline', async () => {
     const dir = tmpDir('pass-chain');
     const input = [metrics, other];
-    const h = await runWith(testSource(input), sinks.map((d) => [d, options(d.name, dir)] as [typeof d, Record<string, unknown>]), dir);
+    const h = await runWith(
+      testSource(input),
+      sinks.map((d) => [d, options(d.name, dir)] as [typeof d, Record<string, unknown>]),
+      dir,
+    );
     h.out.forEach((b, i) => expect(b).toBe(input[i]));
     // comparison_table comes after console_table: the last writer owns report:table
     expect(String(h.result.artifacts.get('report:table'))).toContain('| method | n | hr@10 |');

@@ -129,19 +129,24 @@ describe('plot: parameter sweeps', () => {
   });
 
   it('takes the parameter from run names, and asks for x when names hold several', () => {
-    const rs = [0, 0.4, 0.8].flatMap((n) => [rec('drpo', 0, 1, 'test', 'reward', 0.37 - n / 10, `recsim@noise=${n}`), rec('awr', 0, 1, 'test', 'reward', 0.33 - n / 4, `recsim@noise=${n}`)]);
+    const rs = [0, 0.4, 0.8].flatMap((n) => [
+      rec('drpo', 0, 1, 'test', 'reward', 0.37 - n / 10, `recsim@noise=${n}`),
+      rec('awr', 0, 1, 'test', 'reward', 0.33 - n / 4, `recsim@noise=${n}`),
+    ]);
     const data = metricVsParam(tableOf(rs), { metric: 'reward', x: 'noise', select: 'last', lowerIsBetter: () => false, markers: false });
     expect(data.series.map((s) => [s.id, s.xs, s.ys.map((y) => Number(y.toFixed(6)))])).toEqual([
       ['drpo', [0, 0.4, 0.8], [0.37, 0.33, 0.29]],
       ['awr', [0, 0.4, 0.8], [0.33, 0.23, 0.13]],
     ]);
     const two = [rec('m@a=1,b=2', 0, 1, 'test', 'hr', 1), rec('m@a=2,b=2', 0, 1, 'test', 'hr', 2)];
-    expect(() => metricVsParam(tableOf(two), { metric: 'hr', x: '', select: 'last', lowerIsBetter: () => false, markers: false })).toThrow(/several parameters in the names \(a, b\)/);
+    expect(() => metricVsParam(tableOf(two), { metric: 'hr', x: '', select: 'last', lowerIsBetter: () => false, markers: false })).toThrow(
+      /several parameters in the names \(a, b\)/,
+    );
     const byA = metricVsParam(tableOf(two), { metric: 'hr', x: 'a', select: 'last', lowerIsBetter: () => false, markers: false });
     expect(byA.series.map((s) => [s.id, s.xs])).toEqual([['m@b=2', [1, 2]]]);
-    expect(() => metricVsParam(tableOf([rec('m@a=x', 0, 1, 'test', 'hr', 1)]), { metric: 'hr', x: 'a', select: 'last', lowerIsBetter: () => false, markers: false })).toThrow(
-      /parameter a=x is not a number/,
-    );
+    expect(() =>
+      metricVsParam(tableOf([rec('m@a=x', 0, 1, 'test', 'hr', 1)]), { metric: 'hr', x: 'a', select: 'last', lowerIsBetter: () => false, markers: false }),
+    ).toThrow(/parameter a=x is not a number/);
   });
 });
 
@@ -151,7 +156,11 @@ describe('plot: gold and proxy vs KL', () => {
     // seed s: kl = k/10, proxy = 1 + k + s, gold = 2 + s + (k ≤ 2 ? k : 4 − k)
     for (const s of [0, 1])
       for (let k = 0; k <= 4; k++) {
-        rs.push(rec('grpo', s, k * 10, 'test', 'kl', k / 10), rec('grpo', s, k * 10, 'test', 'proxy_reward', 1 + k + s), rec('grpo', s, k * 10, 'test', 'gold_reward', 2 + s + (k <= 2 ? k : 4 - k)));
+        rs.push(
+          rec('grpo', s, k * 10, 'test', 'kl', k / 10),
+          rec('grpo', s, k * 10, 'test', 'proxy_reward', 1 + k + s),
+          rec('grpo', s, k * 10, 'test', 'gold_reward', 2 + s + (k <= 2 ? k : 4 - k)),
+        );
       }
     const data = goldProxyVsKl(tableOf(rs), { gold: 'gold_reward', proxy: 'proxy_reward', kl: 'kl', recenter: true, markers: true });
     const gold = data.series.find((s) => s.id === 'grpo:gold')!;
@@ -196,7 +205,13 @@ describe('PNG rendering', () => {
     if (!mod) return; // covered by plot-no-resvg.test.ts
     // no system fonts and no font file: resvg draws no text at all …
     expect(fontRenders(mod, { systemFonts: false })).toBe(false);
-    const { scene } = layoutChart({ width: 400, height: 260, xLabel: 'HHHHHHHH', yLabel: 'y', series: [{ id: 's', label: null, xs: [0, 1], ys: [0, 1], color: '#000' }] });
+    const { scene } = layoutChart({
+      width: 400,
+      height: 260,
+      xLabel: 'HHHHHHHH',
+      yLabel: 'y',
+      series: [{ id: 's', label: null, xs: [0, 1], ys: [0, 1], color: '#000' }],
+    });
     const textOnly = { ...scene, shapes: scene.shapes.filter((s) => s.kind === 'group' && s.cls === 'axis x') };
     const { result } = await renderPng(sceneToSvg(textOnly, 'text'), () => sceneToSvg(textOnly, 'outline'), { systemFonts: false, scale: 1 });
     expect(result!.text).toBe('bitmap');
@@ -238,7 +253,11 @@ describe('plot stage', () => {
   it('plots records emitted during the run (records: run)', async () => {
     const dir = tmpDir('plot-run');
     const emitted = [1, 2, 3].map((s) => rec('sasrec', 0, s, 'train', 'loss', 4 - s));
-    await runWith(testSource([metricsToBatch([rec('other', 0, 1, 'train', 'loss', 9)])], emitted), [[plotStage, { metric: 'loss', path: path.join(dir, 'loss.svg'), records: 'run' }]], dir);
+    await runWith(
+      testSource([metricsToBatch([rec('other', 0, 1, 'train', 'loss', 9)])], emitted),
+      [[plotStage, { metric: 'loss', path: path.join(dir, 'loss.svg'), records: 'run' }]],
+      dir,
+    );
     const svg = fs.readFileSync(path.join(dir, 'loss.svg'), 'utf8');
     expect([...seriesPaths(svg).keys()]).toEqual(['sasrec']);
   });

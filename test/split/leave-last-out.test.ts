@@ -29,7 +29,12 @@ function handLog(withSessions = false): Row[] {
   ];
 }
 
-function split(rows: Row[], opts: LeaveLastOutOptions, sizes = [5, 0, 7, 4], batchSize = 3): { examples: Example[]; plan: ReturnType<typeof planLeaveLastOut> } {
+function split(
+  rows: Row[],
+  opts: LeaveLastOutOptions,
+  sizes = [5, 0, 7, 4],
+  batchSize = 3,
+): { examples: Example[]; plan: ReturnType<typeof planLeaveLastOut> } {
   const b = new InteractionLogBuilder();
   for (const batch of rowsToBatches(rows, sizes)) b.add(batch);
   const plan = planLeaveLastOut(b.finish(), opts);
@@ -133,14 +138,26 @@ describe('leave-last-out split on a hand-made log', () => {
     expect(() => planLeaveLastOut(log, { maxLen: 2, minContext: 3 })).toThrow(/minContext/);
     expect(() => planLeaveLastOut(log, { returnBy: 'session' })).toThrow(/session_id/);
     const text = new InteractionLogBuilder();
-    expect(() => text.add({ table: 'interactions', numRows: 1, columns: { user_id: ['u1'], item_id: Int32Array.of(1), timestamp: BigInt64Array.of(1n), reward: Float32Array.of(1) } })).toThrow(
-      /"user_id" holds text; map ids to dense integers first/,
-    );
-    expect(() => new InteractionLogBuilder().add({ table: 'interactions', numRows: 1, columns: { user_id: Int32Array.of(1), timestamp: BigInt64Array.of(1n), reward: Float32Array.of(1) } })).toThrow(
-      /column "item_id" is missing/,
-    );
     expect(() =>
-      new InteractionLogBuilder().add({ table: 'interactions', numRows: 1, columns: { user_id: Int32Array.of(1), item_id: Int32Array.of(1), timestamp: Float64Array.of(1.5), reward: Float32Array.of(1) } }),
+      text.add({
+        table: 'interactions',
+        numRows: 1,
+        columns: { user_id: ['u1'], item_id: Int32Array.of(1), timestamp: BigInt64Array.of(1n), reward: Float32Array.of(1) },
+      }),
+    ).toThrow(/"user_id" holds text; map ids to dense integers first/);
+    expect(() =>
+      new InteractionLogBuilder().add({
+        table: 'interactions',
+        numRows: 1,
+        columns: { user_id: Int32Array.of(1), timestamp: BigInt64Array.of(1n), reward: Float32Array.of(1) },
+      }),
+    ).toThrow(/column "item_id" is missing/);
+    expect(() =>
+      new InteractionLogBuilder().add({
+        table: 'interactions',
+        numRows: 1,
+        columns: { user_id: Int32Array.of(1), item_id: Int32Array.of(1), timestamp: Float64Array.of(1.5), reward: Float32Array.of(1) },
+      }),
     ).toThrow(/row 0: 1.5 is not an integer timestamp/);
   });
 

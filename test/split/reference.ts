@@ -39,7 +39,10 @@ export function bruteForceSplit(rows: Row[], o: RefOptions): Example[] {
   }
   const out: Example[] = [];
   for (const user of [...byUser.keys()].sort((a, b) => a - b)) {
-    const seq = byUser.get(user)!.slice().sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    const seq = byUser
+      .get(user)!
+      .slice()
+      .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     const n = seq.length;
     if (n < 3 && o.shortUsers === 'drop') continue;
     const trainEnd = n < 3 ? n : n - 2;

@@ -28,7 +28,12 @@ describe('split_sequences stage', () => {
   it('is registered and validates its options', () => {
     expect(getStage('split_sequences')).toBe(splitSequencesStage);
     const bad = () =>
-      resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: 'x' } }, { stage: 'split_sequences', with: { short_users: 'keep', max_len: 0 } }] });
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: 'x' } },
+          { stage: 'split_sequences', with: { short_users: 'keep', max_len: 0 } },
+        ],
+      });
     expect(bad).toThrow(/field "short_users" must be one of train, drop/);
     expect(bad).toThrow(/field "max_len" must be ≥ 1/);
   });
@@ -92,10 +97,14 @@ describe('split_sequences stage', () => {
   });
 
   it('fails with a message naming the column when input lacks one, and refuses min_context > max_len', async () => {
-    const bad: Batch = { table: 'interactions', numRows: 2, columns: { user_id: Int32Array.of(1, 1), item_id: Int32Array.of(1, 2), reward: Float32Array.of(1, 2) } };
+    const bad: Batch = {
+      table: 'interactions',
+      numRows: 2,
+      columns: { user_id: Int32Array.of(1, 1), item_id: Int32Array.of(1, 2), reward: Float32Array.of(1, 2) },
+    };
     await expect(runStages([bad], [{ def: splitSequencesStage }], tmpDir('split-bad'))).rejects.toThrow(/split_sequences: column "timestamp" is missing/);
-    await expect(runStages(rowsToBatches(log(10, 3), [10]), [{ def: splitSequencesStage, with: { max_len: 2, min_context: 3 } }], tmpDir('split-bad2'))).rejects.toThrow(
-      /min_context \(3\) must be ≤ max_len \(2\)/,
-    );
+    await expect(
+      runStages(rowsToBatches(log(10, 3), [10]), [{ def: splitSequencesStage, with: { max_len: 2, min_context: 3 } }], tmpDir('split-bad2')),
+    ).rejects.toThrow(/min_context \(3\) must be ≤ max_len \(2\)/);
   });
 });

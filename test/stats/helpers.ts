@@ -24,12 +24,19 @@ export function arraySource(batches: Batch[]): StageDefinition<Record<string, ne
     role: 'source',
     summary: 'test batches',
     fields: {},
-    create: () => ({ source: async function* () { yield* batches; } }),
+    create: () => ({
+      source: async function* () {
+        yield* batches;
+      },
+    }),
   });
 }
 
 /** A sink that records each batch it sees and what `probe` returns at that moment. */
-export function captureSink<T>(seen: { batch: Batch; probe: T }[], probe: (ctx: { artifacts: Map<string, unknown> }) => T): StageDefinition<Record<string, never>> {
+export function captureSink<T>(
+  seen: { batch: Batch; probe: T }[],
+  probe: (ctx: { artifacts: Map<string, unknown> }) => T,
+): StageDefinition<Record<string, never>> {
   return defineStage<Record<string, never>>({
     name: 'test_capture',
     role: 'sink',

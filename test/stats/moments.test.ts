@@ -34,7 +34,11 @@ function randomColumn(n: number, seed: number, offset = 0, scale = 1): Float64Ar
 
 describe('moments (Welford within a column, Chan to merge)', () => {
   it('match a two-pass computation on random data, including a large offset', () => {
-    for (const [n, off] of [[1000, 0], [20000, 1e6], [777, -3.5]] as const) {
+    for (const [n, off] of [
+      [1000, 0],
+      [20000, 1e6],
+      [777, -3.5],
+    ] as const) {
       const x = randomColumn(n, n, off, 5);
       expectClose(momentsOf(x), x);
     }
@@ -92,7 +96,12 @@ describe('moments (Welford within a column, Chan to merge)', () => {
   });
 
   it('finds a non-finite value anywhere in a long column (interleaved lanes and the tail)', () => {
-    for (const [at, bad] of [[1001, NaN], [0, -Infinity], [2046, Infinity], [2049, NaN]] as const) {
+    for (const [at, bad] of [
+      [1001, NaN],
+      [0, -Infinity],
+      [2046, Infinity],
+      [2049, NaN],
+    ] as const) {
       const x = randomColumn(2050, 3);
       x[at] = bad;
       try {

@@ -60,7 +60,11 @@ describe('reward_stats stage', () => {
     const input = exampleBatches([100, 250, 7], 1);
     const seen: { batch: Batch; probe: unknown }[] = [];
     // rows: all — these batches mix splits; the default (train rows) is tested in reward-stats-train-rows.test.ts.
-    const r = await runStages(input, [{ def: rewardStatsStage, with: { rows: 'all' } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats')) }], dir);
+    const r = await runStages(
+      input,
+      [{ def: rewardStatsStage, with: { rows: 'all' } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats')) }],
+      dir,
+    );
     expect(seen.map((s) => s.batch)).toEqual(input);
     expect(seen[0]!.probe).toBeUndefined(); // streaming mode: only after the input ends
     const file = path.join(dir, 'reward_stats.json');
@@ -93,7 +97,10 @@ describe('reward_stats stage', () => {
     const seen: { batch: Batch; probe: RewardStatsSummary | undefined }[] = [];
     const r = await runStages(
       input,
-      [{ def: rewardStatsStage, with: { barrier: true, rows: 'all' } }, { def: captureSink(seen, (c) => c.artifacts.get('reward_stats') as RewardStatsSummary | undefined) }],
+      [
+        { def: rewardStatsStage, with: { barrier: true, rows: 'all' } },
+        { def: captureSink(seen, (c) => c.artifacts.get('reward_stats') as RewardStatsSummary | undefined) },
+      ],
       dir,
     );
     expect(seen.length).toBe(4);
@@ -182,7 +189,10 @@ describe('reward_stats stage', () => {
     // A new instance resumed from the state and fed more data equals one run over everything.
     const more = exampleBatches([150], 9);
     const resumedDir = tmpDir('stats-resume');
-    const fresh = rewardStatsStage.create(validateConfig('t', rewardStatsStage.fields, { per_split: true, path: path.join(resumedDir, 'rs.json') }), fakeCtx(resumedDir));
+    const fresh = rewardStatsStage.create(
+      validateConfig('t', rewardStatsStage.fields, { per_split: true, path: path.join(resumedDir, 'rs.json') }),
+      fakeCtx(resumedDir),
+    );
     fresh.setState!(JSON.parse(JSON.stringify(state)));
     await new Promise<void>((resolve, reject) => applyStage(fresh, _(more)).stopOnError(reject).done(resolve));
     const all = await runStages([...input, ...more], [{ def: rewardStatsStage, with: { per_split: true } }], tmpDir('stats-all'));
@@ -206,7 +216,9 @@ describe('reward_stats stage', () => {
   it('fails with the column, batch and row of a NaN reward, and names a missing column', async () => {
     const input = exampleBatches([10, 10], 6);
     (input[1]!.columns.reward as Float32Array)[3] = NaN;
-    await expect(runStages(input, [{ def: rewardStatsStage }], tmpDir('stats-nan'))).rejects.toThrow(/column "reward" of "examples" batch 1 has the non-finite value NaN at row 3/);
+    await expect(runStages(input, [{ def: rewardStatsStage }], tmpDir('stats-nan'))).rejects.toThrow(
+      /column "reward" of "examples" batch 1 has the non-finite value NaN at row 3/,
+    );
     await expect(runStages(exampleBatches([5], 7), [{ def: rewardStatsStage, with: { column: 'score' } }], tmpDir('stats-missing'))).rejects.toThrow(
       /column "score" is missing from "examples" batch 0/,
     );

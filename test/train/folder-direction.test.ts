@@ -34,7 +34,11 @@ function reachable(entries: string[]): Set<string> {
 }
 
 const rel = (f: string) => path.relative(ROOT, f);
-const dir = (d: string) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, d, f));
+const dir = (d: string) =>
+  fs
+    .readdirSync(path.join(ROOT, d))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(ROOT, d, f));
 
 describe('folders point one way', () => {
   it('the import walker sees runtime imports and skips type-only ones', () => {

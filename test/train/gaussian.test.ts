@@ -4,7 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../stages/train/backend.js';
-import { createGaussianParams, gaussianLogProb, GaussianPolicy, meanEmbeddings, nearestItems, type GaussianConfig } from '../../stages/train/gaussian-policy.js';
+import {
+  createGaussianParams,
+  gaussianLogProb,
+  GaussianPolicy,
+  meanEmbeddings,
+  nearestItems,
+  type GaussianConfig,
+} from '../../stages/train/gaussian-policy.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { runPipeline } from '../../pipelines/runner.js';
 import { memoryLogger } from '../../stages/core/logger.js';
@@ -17,7 +24,19 @@ beforeAll(async () => {
 
 describe('Gaussian embedding policy', () => {
   it('log π(a|s) = −‖a − μ‖²/(2σ²) − d·log σ, by hand', () => {
-    const lp = tf.tidy(() => gaussianLogProb(tf.tensor2d([[1, 2], [0, 0]]), tf.tensor2d([[0.5, 1], [0, 3]]), tf.scalar(Math.log(0.5))).dataSync());
+    const lp = tf.tidy(() =>
+      gaussianLogProb(
+        tf.tensor2d([
+          [1, 2],
+          [0, 0],
+        ]),
+        tf.tensor2d([
+          [0.5, 1],
+          [0, 3],
+        ]),
+        tf.scalar(Math.log(0.5)),
+      ).dataSync(),
+    );
     // row 0: ‖(0.5, 1)‖² = 1.25 → −1.25/(2·0.25) − 2·ln 0.5 = −2.5 + 1.3862944
     expect(lp[0]).toBeCloseTo(-2.5 + 2 * Math.LN2, 5);
     // row 1: ‖(0, −3)‖² = 9 → −18 + 1.3862944
@@ -62,10 +81,18 @@ describe('Gaussian embedding policy', () => {
     });
     const res = await runPipeline(p, { outDir: dir, logger: memoryLogger() });
     const cks = res.artifacts.get('checkpoints') as { method: string; dir: string; epoch: number }[];
-    expect(cks.map((c) => [c.method, c.epoch])).toEqual([['drpo', 1], ['drpo', 2], ['drpo', 3]]);
+    expect(cks.map((c) => [c.method, c.epoch])).toEqual([
+      ['drpo', 1],
+      ['drpo', 2],
+      ['drpo', 3],
+    ]);
     expect(readCheckpointMeta(cks[2]!.dir).kind).toBe('gaussian');
     const train = res.metrics.filter((m) => m.split === 'train' && m.method === 'drpo');
-    for (const m of ['loss', 'nll', 'sigma', 'ess', 'grad_norm', 'P']) expect(train.some((r) => r.metric === m), m).toBe(true);
+    for (const m of ['loss', 'nll', 'sigma', 'ess', 'grad_norm', 'P'])
+      expect(
+        train.some((r) => r.metric === m),
+        m,
+      ).toBe(true);
     const pol = await loadPolicy(cks[2]!.dir);
     expect(pol.numItems).toBe(41);
     const scores = await pol.scoreContexts({ kind: 'list', offsets: Int32Array.from([0, 3]), values: Int32Array.from([1, 2, 3]) });

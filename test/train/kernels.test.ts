@@ -56,7 +56,10 @@ describe('WASM training kernels', () => {
   it('an embedding table trains on WASM (SGD lowers a regression loss)', async () => {
     await tf.setBackend('wasm');
     const E = tf.variable(tf.tensor2d(randn([20, 4], 3), [20, 4]));
-    const ids = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 20), 'int32');
+    const ids = tf.tensor1d(
+      Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 20),
+      'int32',
+    );
     const target = tf.tensor2d(randn([64, 4], 4), [64, 4]);
     const opt = tf.train.sgd(0.5);
     const losses: number[] = [];
@@ -120,13 +123,18 @@ describe('hand-written gradients agree with autodiff of the plain ops', () => {
   const lin = (relu: boolean) => (xT: tf.Tensor2D, wT: tf.Tensor2D, bT: tf.Tensor1D) => (relu ? linear(xT, wT, bT, true) : linear(xT, wT, bT));
   for (const relu of [false, true]) {
     const grads = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor) => () => {
-      const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), tf.tensor2d(up4, [M, 4]))));
+      const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), tf.tensor2d(up4, [M, 4]))),
+      );
       return g([tf.tensor2d(X, [M, d]), tf.tensor2d(W, [d, 4]), tf.tensor1d(bv)]);
     };
     cases.push({
       name: `linear relu=${relu}`,
       custom: grads(lin(relu)),
-      plain: grads((x, w, b) => { const y = tf.add(tf.matMul(x, w), b); return relu ? tf.relu(y) : y; }),
+      plain: grads((x, w, b) => {
+        const y = tf.add(tf.matMul(x, w), b);
+        return relu ? tf.relu(y) : y;
+      }),
     });
   }
   {
@@ -134,9 +142,9 @@ describe('hand-written gradients agree with autodiff of the plain ops', () => {
     const be = randn([d], 15);
     const up = randn([M, d], 16);
     const grads = (f: (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor) => () =>
-      tf.grads((x: tf.Tensor, gg: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor2D, gg as tf.Tensor1D, b as tf.Tensor1D), tf.tensor2d(up, [M, d]))))([
-        tf.tensor2d(X, [M, d]), tf.tensor1d(g), tf.tensor1d(be),
-      ]);
+      tf.grads((x: tf.Tensor, gg: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(x as tf.Tensor2D, gg as tf.Tensor1D, b as tf.Tensor1D), tf.tensor2d(up, [M, d]))),
+      )([tf.tensor2d(X, [M, d]), tf.tensor1d(g), tf.tensor1d(be)]);
     cases.push({
       name: 'layer norm',
       custom: grads((x, gg, b) => layerNormOp(x, gg, b)),
@@ -148,32 +156,46 @@ describe('hand-written gradients agree with autodiff of the plain ops', () => {
     });
   }
   {
-    const B = 2, T = 4, V = 7, L = 5;
+    const B = 2,
+      T = 4,
+      V = 7,
+      L = 5;
     const ids = Int32Array.from([3, 1, 6, 0, 2, 2, 0, 0]);
     const E = randn([V, d], 17);
     const P = randn([L, d], 18);
     const up = randn([B * T, d], 19);
     const grads = (f: (e: tf.Tensor2D, p: tf.Tensor2D) => tf.Tensor) => () =>
-      tf.grads((e: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(f(e as tf.Tensor2D, p as tf.Tensor2D), tf.tensor2d(up, [B * T, d]))))([tf.tensor2d(E, [V, d]), tf.tensor2d(P, [L, d])]);
+      tf.grads((e: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(f(e as tf.Tensor2D, p as tf.Tensor2D), tf.tensor2d(up, [B * T, d]))))([
+        tf.tensor2d(E, [V, d]),
+        tf.tensor2d(P, [L, d]),
+      ]);
     cases.push({
       name: 'input embeddings',
       custom: grads((e, p) => embedInputs(e, p, ids, B, T, 2.5)),
       plain: grads((e, p) => {
-        const mask = tf.tensor2d(Float32Array.from(ids, (i) => (i > 0 ? 2.5 : 0)), [B * T, 1]);
+        const mask = tf.tensor2d(
+          Float32Array.from(ids, (i) => (i > 0 ? 2.5 : 0)),
+          [B * T, 1],
+        );
         const emb = tf.mul(tf.gather(e, tf.tensor1d(ids, 'int32')), mask);
         return tf.reshape(tf.add(tf.reshape(emb, [B, T, d]), tf.slice(p, [0, 0], [T, d])), [B * T, d]);
       }),
     });
   }
   {
-    const N = 3, T = 5, dh = 4;
-    const q = randn([N, T, dh], 20), k = randn([N, T, dh], 21), v = randn([N, T, dh], 22), up = randn([N, T, dh], 23);
+    const N = 3,
+      T = 5,
+      dh = 4;
+    const q = randn([N, T, dh], 20),
+      k = randn([N, T, dh], 21),
+      v = randn([N, T, dh], 22),
+      up = randn([N, T, dh], 23);
     const maskArr = new Float32Array(T * T);
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskArr[i * T + j] = -1e9;
     const grads = (f: (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) => tf.Tensor) => () =>
-      tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), tf.tensor3d(up, [N, T, dh]))))([
-        tf.tensor3d(q, [N, T, dh]), tf.tensor3d(k, [N, T, dh]), tf.tensor3d(v, [N, T, dh]),
-      ]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), tf.tensor3d(up, [N, T, dh]))),
+      )([tf.tensor3d(q, [N, T, dh]), tf.tensor3d(k, [N, T, dh]), tf.tensor3d(v, [N, T, dh])]);
     cases.push({
       name: 'causal attention',
       custom: grads((a, b, c) => maskedAttention(a, b, c, tf.tensor2d(maskArr, [T, T]), 0.5)),
@@ -182,11 +204,16 @@ describe('hand-written gradients agree with autodiff of the plain ops', () => {
   }
   {
     const V = 9;
-    const H = randn([M, d], 24), E = randn([V, d], 25), up = randn([M], 26);
+    const H = randn([M, d], 24),
+      E = randn([V, d], 25),
+      up = randn([M], 26);
     const targets = Int32Array.from({ length: M }, (_, i) => 1 + ((i * 5) % (V - 1)));
     const both = (f: (h: tf.Tensor2D, e: tf.Tensor2D) => tf.Tensor) => () => {
       const value = f(tf.tensor2d(H, [M, d]), tf.tensor2d(E, [V, d]));
-      const g = tf.grads((h: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(f(h as tf.Tensor2D, e as tf.Tensor2D), tf.tensor1d(up))))([tf.tensor2d(H, [M, d]), tf.tensor2d(E, [V, d])]);
+      const g = tf.grads((h: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(f(h as tf.Tensor2D, e as tf.Tensor2D), tf.tensor1d(up))))([
+        tf.tensor2d(H, [M, d]),
+        tf.tensor2d(E, [V, d]),
+      ]);
       return [value, ...g];
     };
     const plain = both((h, e) => {
@@ -194,7 +221,11 @@ describe('hand-written gradients agree with autodiff of the plain ops', () => {
       const lsm = tf.logSoftmax(logits);
       return tf.sum(tf.mul(lsm, tf.oneHot(tf.tensor1d(targets, 'int32'), V)), 1);
     });
-    for (const [chunk, keep] of [[1000, 1 << 20], [27, 1 << 20], [27, 0]] as const) {
+    for (const [chunk, keep] of [
+      [1000, 1 << 20],
+      [27, 1 << 20],
+      [27, 0],
+    ] as const) {
       cases.push({
         name: `full softmax log π (chunk ${chunk}, keep ${keep > 0})`,
         custom: both((h, e) => fullSoftmaxLogProb(h, e, tf.tensor1d(targets, 'int32'), { chunkElements: chunk, keepElements: keep })),

@@ -28,7 +28,7 @@ describe('weighted NLL  −(1/N) Σ w log π', () => {
     grad((x) => weightedNll(x, w), lp).forEach((g, i) => expect(g).toBeCloseTo([-1 / 3, -2 / 3, 0][i]!, 6));
   });
 
-  it('an empty batch costs 0 (up to the WASM backend\'s empty reduction); weights and log-probabilities must pair up', () => {
+  it("an empty batch costs 0 (up to the WASM backend's empty reduction); weights and log-probabilities must pair up", () => {
     expect(value(weightedNll(tf.tensor1d([]), new Float32Array(0)))).toBeCloseTo(0, 30);
     expect(() => weightedNll(t1([-1, -2]), Float32Array.from([1]))).toThrow('weightedNll: 1 weights for 2 log-probabilities');
   });
@@ -50,7 +50,7 @@ describe('clipped surrogate (paper 004 Eq. 4.2)', () => {
 
   it('matches the formula on random inputs', () => {
     let seed = 7;
-    const u = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const u = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const n = 40;
     const lr = Array.from({ length: n }, () => (u() - 0.5) * 0.8);
     const adv = Array.from({ length: n }, () => (u() - 0.5) * 4);
@@ -104,7 +104,7 @@ describe('online DPO loss', () => {
     expect(value(onlineDpoLoss(t1([-1, -2]), t1([-2, -1]), margin0, beta))).toBeCloseTo(want, 6);
     // ∂L/∂log π_θ(y_w) = −β σ(−z) / P
     const g = grad((x) => onlineDpoLoss(x, t1([-2, -1]), margin0, beta), [-1, -2]);
-    z.forEach((zi, i) => expect(g[i]).toBeCloseTo((-beta / (1 + Math.exp(zi))) / 2, 6));
+    z.forEach((zi, i) => expect(g[i]).toBeCloseTo(-beta / (1 + Math.exp(zi)) / 2, 6));
   });
 
   it('pairs: the candidate the proxy prefers wins; ties give no pair', () => {

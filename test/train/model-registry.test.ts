@@ -145,8 +145,17 @@ beforeAll(async () => {
     popularityModel.task(params, config, data, {}),
     bcObjective(),
     {
-      method: 'pop_bc', seed: 3, epochs: 3, batchSize: 32, adam: { ...DEFAULT_ADAM, lr: 0.05 }, clipNorm: 1,
-      checkpointRoot: path.join(tmp, 'checkpoints', 'pop_bc'), checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0,
+      method: 'pop_bc',
+      seed: 3,
+      epochs: 3,
+      batchSize: 32,
+      adam: { ...DEFAULT_ADAM, lr: 0.05 },
+      clipNorm: 1,
+      checkpointRoot: path.join(tmp, 'checkpoints', 'pop_bc'),
+      checkpointEveryEpochs: 0,
+      checkpointEverySteps: 0,
+      logEvery: 0,
+      phantomEvery: 0,
     },
     { emit: () => {} },
   );
@@ -197,7 +206,10 @@ describe('model registry', () => {
       stages: [
         { stage: 'simulate_recsim', with: { num_users: 30, num_items: 20, dim: 4, topics: 2, interactions_per_user: 6 } },
         { stage: 'split_sequences', with: { max_len: 6, apply_threshold: false } },
-        { stage: 'train_online', with: { algorithm: 'grpo', init: offlineDir, proxy: 'auto', updates: 3, group_size: 4, contexts_per_update: 8, lr: 0.05, checkpoint_every: 0 } },
+        {
+          stage: 'train_online',
+          with: { algorithm: 'grpo', init: offlineDir, proxy: 'auto', updates: 3, group_size: 4, contexts_per_update: 8, lr: 0.05, checkpoint_every: 0 },
+        },
       ],
     });
     const r = await runPipeline(p, { outDir: out, logger: memoryLogger(), progress: false, writeFiles: false });
@@ -230,12 +242,22 @@ describe('model registry', () => {
     const meta = { method: 'x', step: 0, epoch: 0, seed: 0, position: null, rng: { seed: 0, step: 0, epoch: 0, batch: 0 } };
     writeCheckpoint(dir, { ...meta, kind: 'nope', model: {} }, []);
     const file = path.join(dir, 'checkpoint.json');
-    await expect(loadPolicy(dir)).rejects.toThrow(new ConfigError(`checkpoint ${file}: unknown model kind "nope" (known: sasrec, gaussian, popularity)`, ['kind']));
+    await expect(loadPolicy(dir)).rejects.toThrow(
+      new ConfigError(`checkpoint ${file}: unknown model kind "nope" (known: sasrec, gaussian, popularity)`, ['kind']),
+    );
     writeCheckpoint(dir, { ...meta, kind: 'sasrec', model: { numItems: 10, maxLen: 4, d: 'x' } }, []);
     await expect(loadPolicy(dir)).rejects.toThrow(`checkpoint ${file}: field "model.d" must be a finite number, got "x"`);
-    writeCheckpoint(dir, { ...meta, kind: 'sasrec', model: { numItems: 10, maxLen: 4, d: 6, blocks: 1, heads: 4, ffn: 6, dropout: 0, rewardHead: false, rewardHidden: 1 } }, []);
+    writeCheckpoint(
+      dir,
+      { ...meta, kind: 'sasrec', model: { numItems: 10, maxLen: 4, d: 6, blocks: 1, heads: 4, ffn: 6, dropout: 0, rewardHead: false, rewardHidden: 1 } },
+      [],
+    );
     await expect(loadPolicy(dir)).rejects.toThrow(`checkpoint ${file}: field "model.heads" (4) must divide d (6)`);
-    writeCheckpoint(dir, { ...meta, kind: 'gaussian', model: { numItems: 10, dim: 2, hidden: [4, 0], sigma: 'fixed', sigmaInit: 1, logSigmaMin: -1, logSigmaMax: 1 } }, []);
+    writeCheckpoint(
+      dir,
+      { ...meta, kind: 'gaussian', model: { numItems: 10, dim: 2, hidden: [4, 0], sigma: 'fixed', sigmaInit: 1, logSigmaMin: -1, logSigmaMax: 1 } },
+      [],
+    );
     await expect(loadPolicy(dir)).rejects.toBeInstanceOf(ConfigError);
     await expect(loadPolicy(dir)).rejects.toThrow(`checkpoint ${file}: field "model.hidden[1]" must be an integer ≥ 1, got 0`);
   });

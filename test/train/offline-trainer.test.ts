@@ -22,8 +22,17 @@ const taskOpts = { softmax: 'full' as const, negatives: 0, negativeAlpha: 0, rew
 
 function trainerOpts(over: Partial<OfflineTrainerOptions> = {}): OfflineTrainerOptions {
   return {
-    method: 'test', seed: 5, epochs: 2, batchSize: 12, adam: { ...DEFAULT_ADAM, lr: 5e-3 }, clipNorm: 1,
-    checkpointEveryEpochs: 1, checkpointEverySteps: 0, logEvery: 2, phantomEvery: 0, ...over,
+    method: 'test',
+    seed: 5,
+    epochs: 2,
+    batchSize: 12,
+    adam: { ...DEFAULT_ADAM, lr: 5e-3 },
+    clipNorm: 1,
+    checkpointEveryEpochs: 1,
+    checkpointEverySteps: 0,
+    logEvery: 2,
+    phantomEvery: 0,
+    ...over,
   };
 }
 
@@ -47,7 +56,10 @@ describe('offline trainer on the sequence model (WASM)', () => {
     expect(epochLoss[0]!).toBeGreaterThan(2.5);
     expect(epochLoss[5]!).toBeLessThan(epochLoss[0]! - 0.6);
     for (const m of ['loss', 'nll', 'w_mean', 'w_max', 'ess', 'grad_norm', 'examples_per_s', 'reward_mse']) {
-      expect(records.some((r) => r.metric === m), m).toBe(true);
+      expect(
+        records.some((r) => r.metric === m),
+        m,
+      ).toBe(true);
     }
     expect(res.step).toBe(6 * Math.ceil(data.numRows / 12));
   });
@@ -68,7 +80,9 @@ describe('offline trainer on the sequence model (WASM)', () => {
 
     // Interrupted after 3 steps (mid-epoch 1: 4 steps per epoch), then resumed by a fresh model.
     const first = createSasrecParams(config, 1);
-    const r1 = await trainOffline(sasrecTask(first, config, data, taskOpts), driftingObjective(), opts({ checkpointRoot: rootB, stopAfterSteps: 3 }), { emit: () => {} });
+    const r1 = await trainOffline(sasrecTask(first, config, data, taskOpts), driftingObjective(), opts({ checkpointRoot: rootB, stopAfterSteps: 3 }), {
+      emit: () => {},
+    });
     first.dispose();
     expect(r1.stoppedEarly).toBe(true);
     const ck = readCheckpoint(listCheckpoints(rootB).at(-1)!.dir);

@@ -32,7 +32,18 @@ beforeAll(async () => {
   await trainOffline(
     sasrecTask(base, config, c.finish(), { softmax: 'full', negatives: 0, negativeAlpha: 0, rewardWeight: 1, detachRewardHead: true, seed: 7 }),
     bcObjective(),
-    { method: 'bc', seed: 7, epochs: 2, batchSize: 12, adam: { ...DEFAULT_ADAM, lr: 5e-3 }, clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0 },
+    {
+      method: 'bc',
+      seed: 7,
+      epochs: 2,
+      batchSize: 12,
+      adam: { ...DEFAULT_ADAM, lr: 5e-3 },
+      clipNorm: 1,
+      checkpointEveryEpochs: 0,
+      checkpointEverySteps: 0,
+      logEvery: 0,
+      phantomEvery: 0,
+    },
     { emit: () => {} },
   );
 });
@@ -47,21 +58,50 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-online-resume-'
 const UPDATES = 5;
 
 /** One trainOnline call; a resumed call starts from a policy of different values, so everything must come from the checkpoint. */
-async function run(algorithm: OnlineAlgorithm, shaperOpts: Record<string, unknown>, root: string, extra: Partial<OnlineTrainerOptions>, resume?: LoadedCheckpoint) {
+async function run(
+  algorithm: OnlineAlgorithm,
+  shaperOpts: Record<string, unknown>,
+  root: string,
+  extra: Partial<OnlineTrainerOptions>,
+  resume?: LoadedCheckpoint,
+) {
   const model = sasrecOnlineModel(config);
   const policy = resume ? createSasrecParams(config, 99) : base.clone(true);
   const reference = base.clone(false);
   const records: TrainingRecord[] = [];
   const opts: OnlineTrainerOptions = {
-    algorithm, method: algorithm, seed: 3, groupSize: 6, updates: UPDATES, contextsPerUpdate: 10, innerSteps: 2, clip: 0.2,
-    adam: { ...DEFAULT_ADAM, lr: 1e-2 }, clipNorm: 1, valueCoef: 0.5, valueHidden: 8, dpoBeta: 0.1, checkpointEvery: 2, checkpointRoot: root, ...extra,
+    algorithm,
+    method: algorithm,
+    seed: 3,
+    groupSize: 6,
+    updates: UPDATES,
+    contextsPerUpdate: 10,
+    innerSteps: 2,
+    clip: 0.2,
+    adam: { ...DEFAULT_ADAM, lr: 1e-2 },
+    clipNorm: 1,
+    valueCoef: 0.5,
+    valueHidden: 8,
+    dpoBeta: 0.1,
+    checkpointEvery: 2,
+    checkpointRoot: root,
+    ...extra,
   };
   const grouped = algorithm !== 'ppo' && algorithm !== 'dpo';
-  const result = await trainOnline(model, policy, reference, contexts(), grouped ? createGroupShaper(algorithm, shaperOpts) : undefined, opts, {
-    emit: (r) => records.push(r),
-    proxy: (batch, items, G) => Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G)),
-    gold: (_u, items) => Float64Array.from(items, (i) => (i % 4) / 4),
-  }, resume);
+  const result = await trainOnline(
+    model,
+    policy,
+    reference,
+    contexts(),
+    grouped ? createGroupShaper(algorithm, shaperOpts) : undefined,
+    opts,
+    {
+      emit: (r) => records.push(r),
+      proxy: (batch, items, G) => Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G)),
+      gold: (_u, items) => Float64Array.from(items, (i) => (i % 4) / 4),
+    },
+    resume,
+  );
   const params = policy.toArrays();
   policy.dispose();
   reference.dispose();
@@ -85,7 +125,8 @@ describe('online trainer: stop_after_updates + resume', () => {
     ['ppo', {}, schedule],
   ] as const) {
     it(`${algorithm}${sched === schedule ? ' with an lr schedule' : ''}: the resumed run ends with the uninterrupted run's bytes and records`, async () => {
-      const go = (root: string, extra: Partial<OnlineTrainerOptions>, resume?: LoadedCheckpoint) => run(algorithm, shaperOpts, root, { ...sched, ...extra }, resume);
+      const go = (root: string, extra: Partial<OnlineTrainerOptions>, resume?: LoadedCheckpoint) =>
+        run(algorithm, shaperOpts, root, { ...sched, ...extra }, resume);
       const fullRoot = tmp();
       const full = await go(fullRoot, {});
       if (sched === schedule) {
@@ -163,7 +204,19 @@ describe('train_online stage: stop_after_updates, then resume: true', () => {
           { stage: 'simulate_recsim', with: { num_users: 30, num_items: 20, dim: 6, topics: 3, interactions_per_user: 8 } },
           { stage: 'split_sequences', with: { max_len: 6, apply_threshold: false } },
           { stage: 'train_gaussian', with: { objective: { name: 'bc' }, epochs: 1, batch_size: 64, hidden: [8, 8], lr: 3e-3 } },
-          { stage: 'train_online', with: { algorithm: 'drro_soft', shaper: { budget: 'dynamic', delta0: 1, alpha: 10 }, updates: 4, group_size: 6, contexts_per_update: 8, lr: 1e-2, checkpoint_every: 0, ...online } },
+          {
+            stage: 'train_online',
+            with: {
+              algorithm: 'drro_soft',
+              shaper: { budget: 'dynamic', delta0: 1, alpha: 10 },
+              updates: 4,
+              group_size: 6,
+              contexts_per_update: 8,
+              lr: 1e-2,
+              checkpoint_every: 0,
+              ...online,
+            },
+          },
         ],
       });
     const fullDir = tmp();

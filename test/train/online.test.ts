@@ -30,7 +30,18 @@ beforeAll(async () => {
   await trainOffline(
     sasrecTask(base, config, c.finish(), { softmax: 'full', negatives: 0, negativeAlpha: 0, rewardWeight: 1, detachRewardHead: true, seed: 7 }),
     bcObjective(),
-    { method: 'bc', seed: 7, epochs: 3, batchSize: 10, adam: { ...DEFAULT_ADAM, lr: 5e-3 }, clipNorm: 1, checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 0, phantomEvery: 0 },
+    {
+      method: 'bc',
+      seed: 7,
+      epochs: 3,
+      batchSize: 10,
+      adam: { ...DEFAULT_ADAM, lr: 5e-3 },
+      clipNorm: 1,
+      checkpointEveryEpochs: 0,
+      checkpointEverySteps: 0,
+      logEvery: 0,
+      phantomEvery: 0,
+    },
     { emit: () => {} },
   );
 });
@@ -47,8 +58,20 @@ async function runOnline(algorithm: OnlineAlgorithm, gold: (u: Int32Array, i: In
   const reference = base.clone(false);
   const records: TrainingRecord[] = [];
   const opts: OnlineTrainerOptions = {
-    algorithm, method: algorithm, seed: 3, groupSize: 8, updates: 4, contextsPerUpdate: 8, innerSteps: 2, clip: 0.2,
-    adam: { ...DEFAULT_ADAM, lr: 1e-2 }, clipNorm: 1, valueCoef: 0.5, valueHidden: 8, dpoBeta: 0.1, checkpointEvery: 0,
+    algorithm,
+    method: algorithm,
+    seed: 3,
+    groupSize: 8,
+    updates: 4,
+    contextsPerUpdate: 8,
+    innerSteps: 2,
+    clip: 0.2,
+    adam: { ...DEFAULT_ADAM, lr: 1e-2 },
+    clipNorm: 1,
+    valueCoef: 0.5,
+    valueHidden: 8,
+    dpoBeta: 0.1,
+    checkpointEvery: 0,
   };
   const grouped = algorithm !== 'ppo' && algorithm !== 'dpo';
   await trainOnline(model, policy, reference, contexts(), grouped ? createGroupShaper(algorithm, shaperOpts) : undefined, opts, {
@@ -79,7 +102,8 @@ describe('grouped online trainer', () => {
     expect(kl[0]!.value).toBeCloseTo(0, 6);
     expect(kl.at(-1)!.value).toBeGreaterThan(1e-4);
     // the reward head is the frozen proxy: unchanged
-    for (const p of a.params.filter((q) => q.name.startsWith('reward/'))) expect(Buffer.from(p.data.buffer).equals(Buffer.from(a.ref.find((r) => r.name === p.name)!.data.buffer))).toBe(true);
+    for (const p of a.params.filter((q) => q.name.startsWith('reward/')))
+      expect(Buffer.from(p.data.buffer).equals(Buffer.from(a.ref.find((r) => r.name === p.name)!.data.buffer))).toBe(true);
   });
 
   for (const [algo, opts] of [
@@ -113,7 +137,15 @@ describe('train_online in a RecSim pipeline (simulator proxy)', () => {
         { stage: 'train_online', with: { algorithm: 'grpo', updates: 3, group_size: 8, contexts_per_update: 16, lr: 1e-2, checkpoint_every: 0 } },
         {
           stage: 'train_online',
-          with: { algorithm: 'drro_soft', init: path.join(dir, 'checkpoints', 'bc'), shaper: { budget: 'dynamic', delta0: 1, alpha: 10 }, updates: 3, group_size: 8, contexts_per_update: 16, lr: 1e-2 },
+          with: {
+            algorithm: 'drro_soft',
+            init: path.join(dir, 'checkpoints', 'bc'),
+            shaper: { budget: 'dynamic', delta0: 1, alpha: 10 },
+            updates: 3,
+            group_size: 8,
+            contexts_per_update: 16,
+            lr: 1e-2,
+          },
         },
       ],
     });

@@ -68,7 +68,8 @@ describe('train_sasrec threads', () => {
       ['train', 'nll'],
       ['train', 'w_mean'],
       ['train', 'reward_mse'],
-      ['train', 'phantom_grad_norm'], ['train', 'kept_grad_norm'],
+      ['train', 'phantom_grad_norm'],
+      ['train', 'kept_grad_norm'],
       ['valid', 'nll'],
     ] as const) {
       const a = pick(one.metrics, split, metric);

@@ -81,7 +81,14 @@ describe('sampled softmax with log-Q correction', () => {
   it('masks accidental hits: a negative equal to the target does not count against it', () => {
     const E = tf.tensor2d([0, 0, 1, 0, 0, 1], [3, 2]);
     const h = tf.tensor2d([[2, 0]]);
-    const lp = sampledSoftmaxLogProb(h, E, tf.tensor1d([1], 'int32'), Int32Array.from([1]), Int32Array.from([1, 1, 2]), Float32Array.from([-Infinity, Math.log(0.5), Math.log(0.5)]));
+    const lp = sampledSoftmaxLogProb(
+      h,
+      E,
+      tf.tensor1d([1], 'int32'),
+      Int32Array.from([1]),
+      Int32Array.from([1, 1, 2]),
+      Float32Array.from([-Infinity, Math.log(0.5), Math.log(0.5)]),
+    );
     // logits corrected by −log 0.5: target 2 + ln2; the two copies of item 1 are masked; item 2: 0 + ln2
     const expected = 2 + Math.LN2 - Math.log(Math.exp(2 + Math.LN2) + Math.exp(Math.LN2));
     expect(lp.dataSync()[0]).toBeCloseTo(expected, 5);

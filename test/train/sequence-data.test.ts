@@ -20,7 +20,7 @@ function rows(set: ReturnType<ExampleCollector['finish']>) {
 describe('training rows from examples', () => {
   const log = simulateLog({ users: 3, length: 9, numItems: 50, seed: 2, maxContext: 4, splitLast: true });
 
-  it('sequence mode rebuilds each user\'s train history from short contexts, in time order whatever the row order', () => {
+  it("sequence mode rebuilds each user's train history from short contexts, in time order whatever the row order", () => {
     const c = new ExampleCollector('sequence', 20);
     c.add(log.batch);
     const a = rows(c.finish());
@@ -28,8 +28,18 @@ describe('training rows from examples', () => {
     const perm = Int32Array.from({ length: log.batch.numRows }, (_, i) => (i * 7) % log.batch.numRows);
     const shuffled = takeRows(log.batch, perm);
     const c2 = new ExampleCollector('sequence', 20);
-    c2.add(takeRows(shuffled, Int32Array.from({ length: 10 }, (_, i) => i)));
-    c2.add(takeRows(shuffled, Int32Array.from({ length: shuffled.numRows - 10 }, (_, i) => i + 10)));
+    c2.add(
+      takeRows(
+        shuffled,
+        Int32Array.from({ length: 10 }, (_, i) => i),
+      ),
+    );
+    c2.add(
+      takeRows(
+        shuffled,
+        Int32Array.from({ length: shuffled.numRows - 10 }, (_, i) => i + 10),
+      ),
+    );
     expect(rows(c2.finish())).toEqual(a);
     expect(a).toHaveLength(3);
     // user 1: items 0..7 of its walk are train (the 9th, t = 8, is the test target)
@@ -92,8 +102,15 @@ describe('training rows from examples', () => {
 
 describe('checkpoint directories', () => {
   const meta: CheckpointInput = {
-    kind: 'sasrec', method: 'bc', model: { d: 2 }, step: 4, epoch: 1, seed: 9, position: { epoch: 1, batch: 0, rows: 10 },
-    objectiveState: { P: 0.51, window: [0.1, 0.25] }, rng: { seed: 9, step: 4, epoch: 1, batch: 0 },
+    kind: 'sasrec',
+    method: 'bc',
+    model: { d: 2 },
+    step: 4,
+    epoch: 1,
+    seed: 9,
+    position: { epoch: 1, batch: 0, rows: 10 },
+    objectiveState: { P: 0.51, window: [0.1, 0.25] },
+    rng: { seed: 9, step: 4, epoch: 1, batch: 0 },
   };
 
   it('round-trips tensors, optimiser state and JSON state exactly; writes atomically and replaces in place', () => {

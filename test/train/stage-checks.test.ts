@@ -5,7 +5,12 @@ import { resolvePipeline } from '../../pipelines/spec.js';
 /** Validate a pipeline read_parquet → the stage; the message of the ConfigError, or 'ok'. */
 function validate(stage: string, options: Record<string, unknown>): string {
   try {
-    resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: 'examples.parquet' } }, { stage, with: options }] });
+    resolvePipeline({
+      stages: [
+        { stage: 'read_parquet', with: { path: 'examples.parquet' } },
+        { stage, with: options },
+      ],
+    });
     return 'ok';
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
@@ -18,8 +23,12 @@ describe('trainer stages check related options at validation (before any data is
 
   it('train_online: the shaper options are those of the shaper `algorithm` names, and none for PPO and DPO', () => {
     expect(validate('train_online', { algorithm: 'drro_soft', shaper: { tau: 2 } })).toBe('ok');
-    expect(validate('train_online', { algorithm: 'grpo', shaper: { tau: 2 } })).toBe(`${at('train_online')}field "shaper.tau" is not an option of group shaper "grpo" (its options: kl_estimator)`);
-    expect(validate('train_online', { algorithm: 'ppo', shaper: { tau: 2 } })).toBe(`${at('train_online')}shaper options apply to grpo, drro_hard, drro_soft and dro, not ppo`);
+    expect(validate('train_online', { algorithm: 'grpo', shaper: { tau: 2 } })).toBe(
+      `${at('train_online')}field "shaper.tau" is not an option of group shaper "grpo" (its options: kl_estimator)`,
+    );
+    expect(validate('train_online', { algorithm: 'ppo', shaper: { tau: 2 } })).toBe(
+      `${at('train_online')}shaper options apply to grpo, drro_hard, drro_soft and dro, not ppo`,
+    );
   });
 
   it('train_sasrec: heads divide d; train_gaussian: sigma_min < sigma_max', () => {

@@ -42,7 +42,11 @@ describe('train_sasrec in a pipeline', () => {
     const res = await runPipeline(p, { outDir: out, logger });
     // checkpoints: BC after epochs 1 and 2, Exp-RSFT after its epoch
     const cks = res.artifacts.get('checkpoints') as { method: string; dir: string; step: number; epoch: number }[];
-    expect(cks.map((c) => [c.method, c.epoch])).toEqual([['bc', 1], ['bc', 2], ['exp_rsft', 1]]);
+    expect(cks.map((c) => [c.method, c.epoch])).toEqual([
+      ['bc', 1],
+      ['bc', 2],
+      ['exp_rsft', 1],
+    ]);
     const expMeta = readCheckpointMeta(cks[2]!.dir);
     expect(expMeta.trainer?.init).toBe(cks[1]!.dir);
     expect(expMeta.step).toBe(Math.ceil(40 / 16));
@@ -50,15 +54,23 @@ describe('train_sasrec in a pipeline', () => {
     expect(fs.existsSync(path.join(out, 'checkpoints', 'bc', `step-${cks[1]!.step}`, 'weights.bin'))).toBe(true);
     // training records in the metric stream and metrics.jsonl
     const train = res.metrics.filter((m) => m.split === 'train');
-    for (const method of ['bc', 'exp_rsft']) for (const metric of ['loss', 'w_mean', 'ess', 'grad_norm', 'examples_per_s'])
-      expect(train.some((m) => m.method === method && m.metric === metric), `${method} ${metric}`).toBe(true);
+    for (const method of ['bc', 'exp_rsft'])
+      for (const metric of ['loss', 'w_mean', 'ess', 'grad_norm', 'examples_per_s'])
+        expect(
+          train.some((m) => m.method === method && m.metric === metric),
+          `${method} ${metric}`,
+        ).toBe(true);
     // Exp-RSFT's weights are exp((r − max)/λ) ≤ 1, BC's are 1
     expect(train.filter((m) => m.method === 'exp_rsft' && m.metric === 'w_max').every((m) => m.value <= 1)).toBe(true);
     expect(train.filter((m) => m.method === 'bc' && m.metric === 'w_mean').every((m) => m.value === 1)).toBe(true);
     expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toContain('"split":"train"');
     // a validation loss per epoch, from the 40 valid examples
     const valid = res.metrics.filter((m) => m.split === 'valid' && m.metric === 'nll');
-    expect(valid.map((m) => [m.method, m.epoch, m.count])).toEqual([['bc', 1, 40], ['bc', 2, 40], ['exp_rsft', 1, 40]]);
+    expect(valid.map((m) => [m.method, m.epoch, m.count])).toEqual([
+      ['bc', 1, 40],
+      ['bc', 2, 40],
+      ['exp_rsft', 1, 40],
+    ]);
     expect(valid.every((m) => m.value > 0 && m.value < 10)).toBe(true);
     // the input reached the end of the chain unchanged
     const last = res.stages.at(-1)!;
@@ -80,7 +92,11 @@ describe('train_sasrec in a pipeline', () => {
     const outA = path.join(dir, 'resume-a');
     const outB = path.join(dir, 'resume-b');
     await runPipeline(resolvePipeline({ seed: 9, stages: stages({}) }), { outDir: outA, logger: memoryLogger(), writeFiles: false });
-    const r1 = await runPipeline(resolvePipeline({ seed: 9, stages: stages({ stop_after_steps: 4 }) }), { outDir: outB, logger: memoryLogger(), writeFiles: false });
+    const r1 = await runPipeline(resolvePipeline({ seed: 9, stages: stages({ stop_after_steps: 4 }) }), {
+      outDir: outB,
+      logger: memoryLogger(),
+      writeFiles: false,
+    });
     expect((r1.artifacts.get('checkpoints') as { step: number }[]).map((c) => c.step)).toEqual([4]);
     const logger = memoryLogger();
     await runPipeline(resolvePipeline({ seed: 9, stages: stages({ resume: true }) }), { outDir: outB, logger, writeFiles: false });
@@ -108,7 +124,8 @@ describe('train_sasrec in a pipeline', () => {
     expect(res.stages[1]!.rowsOut).toBe(log.batch.numRows);
     const back = concatBatches(await readParquetAll(copy, { table: 'examples' }));
     const orig = log.batch;
-    for (const name of ['user_id', 'action', 'reward', 'split']) expect(Array.from(back.columns[name] as ArrayLike<number>), name).toEqual(Array.from(orig.columns[name] as ArrayLike<number>));
+    for (const name of ['user_id', 'action', 'reward', 'split'])
+      expect(Array.from(back.columns[name] as ArrayLike<number>), name).toEqual(Array.from(orig.columns[name] as ArrayLike<number>));
     const bc = back.columns.context as { offsets: Int32Array; values: Int32Array };
     const oc = orig.columns.context as { offsets: Int32Array; values: Int32Array };
     expect(Array.from(bc.values)).toEqual(Array.from(oc.values));
@@ -119,7 +136,12 @@ describe('train_sasrec in a pipeline', () => {
 
   it('rejects a bad objective option at validation, naming the stage and field', () => {
     expect(() =>
-      resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: examplesFile } }, { stage: 'train_sasrec', with: { objective: { name: 'exp_rsft', lamda: 1 } } }] }),
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: examplesFile } },
+          { stage: 'train_sasrec', with: { objective: { name: 'exp_rsft', lamda: 1 } } },
+        ],
+      }),
     ).toThrow(/train_sasrec.*objective.*lamda/);
   });
 });

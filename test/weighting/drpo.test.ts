@@ -137,7 +137,7 @@ describe('DRPO-Exp and Adaptive BC', () => {
     expect(res.diagnostics.baseline).toBe(8);
   });
 
-  it('Adaptive BC is N/|B_top| on B_top (the kept set\'s mean, issue 12) and 0 elsewhere, sharing DRPO\'s P trajectory', () => {
+  it("Adaptive BC is N/|B_top| on B_top (the kept set's mean, issue 12) and 0 elsewhere, sharing DRPO's P trajectory", () => {
     const a = createOfflineObjective('adaptive_bc', {});
     const d = createOfflineObjective('drpo', {});
     const rand = rng(9);

@@ -107,7 +107,9 @@ describe('exp_rsft', () => {
     // An explicit shift needs no statistics; standardising then needs `scale`.
     expect(weigh('exp_rsft', { shift: 5, lambda: 1 }, r).weight[4]).toBe(1);
     expect(() => createOfflineObjective('exp_rsft', { shift: 5, standardize: true }, {})).toThrow(/scale/);
-    expect(() => createOfflineObjective('exp_rsft', { shift_mode: 'batch', shift: 2 }, {})).toThrow(/objective "exp_rsft": field "shift" applies to shift_mode global only/);
+    expect(() => createOfflineObjective('exp_rsft', { shift_mode: 'batch', shift: 2 }, {})).toThrow(
+      /objective "exp_rsft": field "shift" applies to shift_mode global only/,
+    );
     expect(() => createOfflineObjective('exp_rsft', { lambda: 0 }, {})).toThrow(/objective "exp_rsft": field "lambda" must be > 0/);
     expect(() => createOfflineObjective('exp_rsft', { lamda: 1 }, {})).toThrow(/unknown field "lamda"/);
   });

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupShapingInput } from '../../stages/core/objective.js';
-import {
-  droCorrection,
-  groupNormalisedLogProbs,
-  grpoAdvantages,
-  hardRegretBonus,
-  softRegretBonus,
-} from '../../stages/weighting/group-shaping.js';
+import { droCorrection, groupNormalisedLogProbs, grpoAdvantages, hardRegretBonus, softRegretBonus } from '../../stages/weighting/group-shaping.js';
 import { k3Kl } from '../../stages/weighting/kl-budget.js';
 import { createGroupShaper, GROUP_SHAPERS } from '../../stages/weighting/registry.js';
 import { rng } from './helpers.js';
@@ -62,7 +56,13 @@ describe('regret bonuses: closed forms', () => {
     const base = softRegretBonus(r, logP, G, 3, 0.5);
     // Scaling r̂, δ̃ and τ by c leaves x = (r̂ − δ̃π̃)/τ unchanged, so r̃ scales by c.
     const c = 1e4;
-    const big = softRegretBonus(Float64Array.from(r, (v) => v * c), logP, G, 3 * c, 0.5 * c);
+    const big = softRegretBonus(
+      Float64Array.from(r, (v) => v * c),
+      logP,
+      G,
+      3 * c,
+      0.5 * c,
+    );
     big.forEach((v, k) => {
       expect(Number.isFinite(v)).toBe(true);
       expect(v / c).toBeCloseTo(base[k]!, 9);
@@ -150,9 +150,7 @@ describe('group shapers and budgets', () => {
   it('state is JSON: a shaper resumed from saved state continues exactly', () => {
     const make = () => createGroupShaper('drro_soft', { budget: 'dynamic', window: 3 });
     const rand = rng(11);
-    const inputs = Array.from({ length: 8 }, () =>
-      input(2, { refLogProb: Float64Array.from({ length: 8 }, () => -1 - rand() * 3) }),
-    );
+    const inputs = Array.from({ length: 8 }, () => input(2, { refLogProb: Float64Array.from({ length: 8 }, () => -1 - rand() * 3) }));
     const a = make();
     let sa = a.initialState();
     const full = inputs.map((x) => {
@@ -178,8 +176,12 @@ describe('group shapers and budgets', () => {
     const ex = createGroupShaper('drro_hard', { budget: 'dynamic', kl_estimator: 'exact' });
     expect(() => ex.shape(input(1), ex.initialState())).toThrow(/needs exactKl/);
     const s = createGroupShaper('drro_soft');
-    expect(() => s.shape({ groupSize: 4, proxyReward: F([1, 2, 3]), rolloutLogProb: F([0, 0, 0]) }, s.initialState())).toThrow(/not a multiple of the group size 4/);
-    expect(() => s.shape({ groupSize: 2, proxyReward: F([1, 2]), rolloutLogProb: F([0, -Infinity]) }, s.initialState())).toThrow(/rolloutLogProb at row 1 is -Infinity/);
+    expect(() => s.shape({ groupSize: 4, proxyReward: F([1, 2, 3]), rolloutLogProb: F([0, 0, 0]) }, s.initialState())).toThrow(
+      /not a multiple of the group size 4/,
+    );
+    expect(() => s.shape({ groupSize: 2, proxyReward: F([1, 2]), rolloutLogProb: F([0, -Infinity]) }, s.initialState())).toThrow(
+      /rolloutLogProb at row 1 is -Infinity/,
+    );
     expect(() => s.shape({ groupSize: 2, proxyReward: F([1, 2]), rolloutLogProb: F([0]) }, s.initialState())).toThrow(/rolloutLogProb has 1 entries/);
   });
 

@@ -10,7 +10,17 @@ import { rng } from './helpers.js';
 
 const rand = rng(2718);
 const wide = Float64Array.from({ length: 500 }, (_, i) => (i === 0 ? 1e4 : i === 1 ? -1e4 : (rand() * 2 - 1) * 1e4));
-const stats = { count: 500, mean: 0, variance: 3e7, std: Math.sqrt(3e7), min: -1e4, max: 1e4, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
+const stats = {
+  count: 500,
+  mean: 0,
+  variance: 3e7,
+  std: Math.sqrt(3e7),
+  min: -1e4,
+  max: 1e4,
+  quantiles: [],
+  quantileRankError: 0,
+  histogram: { edges: [], counts: [] },
+};
 
 /** Configurations with the smallest temperatures each objective has. */
 const COLD: Record<string, Record<string, unknown>> = {

@@ -10,7 +10,7 @@ import { createGroupShaper, createOfflineObjective } from '../../stages/weightin
 const stats = { count: 3, mean: 2, variance: 1, std: 1, min: 1, max: 3, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
 
 describe('Adaptive BC averages over the kept set by default (defect 5)', () => {
-  it('w = N/K on B_top, so −(1/N)·Σ w·log π is the kept rows\' mean NLL', () => {
+  it("w = N/K on B_top, so −(1/N)·Σ w·log π is the kept rows' mean NLL", () => {
     // r = 1..4, P₀ = 0.5 → K = 2, B_top = {3, 4}; N/K = 2.
     const o = createOfflineObjective('adaptive_bc', {});
     const out = o.weigh({ reward: Float64Array.from([1, 2, 3, 4]) }, o.initialState());

@@ -35,8 +35,17 @@ function splitObjective(zeroPhantom = false): OfflineObjective<null> {
 }
 
 const opts = (over: Partial<OfflineTrainerOptions> = {}): OfflineTrainerOptions => ({
-  method: 't', seed: 5, epochs: 1, batchSize: 1000, adam: { ...DEFAULT_ADAM, lr: 1e-3 }, clipNorm: 1,
-  checkpointEveryEpochs: 0, checkpointEverySteps: 0, logEvery: 1, phantomEvery: 1, ...over,
+  method: 't',
+  seed: 5,
+  epochs: 1,
+  batchSize: 1000,
+  adam: { ...DEFAULT_ADAM, lr: 1e-3 },
+  clipNorm: 1,
+  checkpointEveryEpochs: 0,
+  checkpointEverySteps: 0,
+  logEvery: 1,
+  phantomEvery: 1,
+  ...over,
 });
 
 const first = (records: TrainingRecord[], metric: string) => records.find((r) => r.metric === metric)?.value;
@@ -59,13 +68,16 @@ describe('phantom gradient of the sequence model', () => {
     expect(first(records, 'kept_grad_norm')).toBeGreaterThan(0);
   });
 
-  it('reports the rejected and kept norms of −(1/M)·Σ w·log π at the step\'s parameters, and their ratio', async () => {
+  it("reports the rejected and kept norms of −(1/M)·Σ w·log π at the step's parameters, and their ratio", async () => {
     const params = createSasrecParams(config, 1);
     // Independent: the norms of the policy term's gradient at the initial parameters (dropout 0).
     const task = sasrecTask(params, { ...config, rewardHead: false }, data, { ...taskOpts, rewardWeight: 0 });
     const prep = task.prepare(Int32Array.from({ length: data.numRows }, (_, i) => i));
     const norm = (w: Float32Array) => {
-      const g = tf.variableGrads(() => task.loss(prep, w, 0).loss, params.variables().filter((v) => !params.nameOf(v.name)!.startsWith('reward/')));
+      const g = tf.variableGrads(
+        () => task.loss(prep, w, 0).loss,
+        params.variables().filter((v) => !params.nameOf(v.name)!.startsWith('reward/')),
+      );
       const s = Object.values(g.grads).reduce((acc, t) => acc + (tf.sum(tf.square(t)).dataSync()[0] as number), 0);
       tf.dispose([g.value, ...Object.values(g.grads)]);
       return Math.sqrt(s);

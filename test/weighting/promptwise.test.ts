@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  droTopM,
-  droValue,
-  drroHardValue,
-  drroSoftValue,
-  drroWaterFilling,
-  drroWorstCaseRegret,
-} from '../../stages/weighting/promptwise.js';
+import { droTopM, droValue, drroHardValue, drroSoftValue, drroWaterFilling, drroWorstCaseRegret } from '../../stages/weighting/promptwise.js';
 import { rng } from './helpers.js';
 
 /**
@@ -119,7 +112,10 @@ describe('DRRO water-filling (Theorem 3.4)', () => {
     const small = drroWaterFilling(r, 1e-9).policy;
     expect(small[1]).toBeCloseTo(1, 8);
     const mean = r.reduce((a, b) => a + b, 0) / 4;
-    const big = Math.max(r.reduce((a, v) => a + (v - -0.4), 0), r.reduce((a, v) => a + (1.2 - v), 0));
+    const big = Math.max(
+      r.reduce((a, v) => a + (v - -0.4), 0),
+      r.reduce((a, v) => a + (1.2 - v), 0),
+    );
     for (const delta of [big * 1.01, 10, 1e3, 1e6]) {
       const wf = drroWaterFilling(r, delta);
       r.forEach((v, i) => expect(wf.policy[i]).toBeCloseTo(0.25 + (v - mean) / delta, 12));
@@ -128,7 +124,7 @@ describe('DRRO water-filling (Theorem 3.4)', () => {
     expect(drroWaterFilling(r, 1e9).policy[3]).toBeCloseTo(0.25, 8);
   });
 
-  it('the paper\'s large-δ condition δ > Σ(r̂_i − r̂_n) alone is not enough: r̂ = (10, 0, 0), δ = 11', () => {
+  it("the paper's large-δ condition δ > Σ(r̂_i − r̂_n) alone is not enough: r̂ = (10, 0, 0), δ = 11", () => {
     const r = [10, 0, 0];
     const wf = drroWaterFilling(r, 11);
     expect(Array.from(wf.policy)).toEqual([1, 0, 0]);

@@ -33,7 +33,17 @@ const stats = (values: number[]) => {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-  return { count: n, mean, variance, std: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values), quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
+  return {
+    count: n,
+    mean,
+    variance,
+    std: Math.sqrt(variance),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    quantiles: [],
+    quantileRankError: 0,
+    histogram: { edges: [], counts: [] },
+  };
 };
 
 /** An `examples` batch with list columns, as split_sequences writes it. */
@@ -83,7 +93,8 @@ describe('objective stages', () => {
     expect(out[0]!.columns.context).toBe(input[0]!.columns.context);
     expect(out[1]!.numRows).toBe(0);
     // The stale weight column of the third batch is replaced.
-    const expected = createOfflineObjective('topk', { kappa: 0.5 }).weigh({ reward: Float64Array.from(input[2]!.columns.reward as Float32Array) }, null).result.weight;
+    const expected = createOfflineObjective('topk', { kappa: 0.5 }).weigh({ reward: Float64Array.from(input[2]!.columns.reward as Float32Array) }, null).result
+      .weight;
     expect(col(out[2]!, 'weight')).toEqual(Array.from(expected));
     const nu = ctx.metrics.filter((m) => m.metric === 'nu');
     expect(nu.map((m) => m.step)).toEqual([0, 2]);
@@ -118,7 +129,9 @@ describe('objective stages', () => {
     const inst = createStage(getStage('awr')!, {}, testCtx());
     await expect(runInstance(inst, [rewardBatch([1, 2]), rewardBatch([1, NaN])])).rejects.toThrow(/awr: batch 1: .*reward at row 1 is NaN/);
     const noReward = createStage(getStage('bc')!, {}, testCtx());
-    await expect(runInstance(noReward, [{ table: 'examples', numRows: 1, columns: { action: Int32Array.of(1) } }])).rejects.toThrow(/column "reward" is missing/);
+    await expect(runInstance(noReward, [{ table: 'examples', numRows: 1, columns: { action: Int32Array.of(1) } }])).rejects.toThrow(
+      /column "reward" is missing/,
+    );
   });
 });
 
@@ -209,7 +222,9 @@ describe('trajectory-level stage', () => {
     const [out] = await runInstance(createStage(getStage('exp_rsft_trajectory')!, { shift: 10, standardize: false }, testCtx()), [b]);
     expect(col(out!, 'weight')).toEqual([1, 1, Math.fround(Math.exp(-6))]);
     const split = [rewardBatch([1, 2], { user_id: Int32Array.of(1, 2) }), rewardBatch([1, 2], { user_id: Int32Array.of(3, 1) })];
-    await expect(runInstance(createStage(getStage('exp_rsft_trajectory')!, { shift_mode: 'batch' }, testCtx()), split)).rejects.toThrow(/trajectory 1 appears again/);
+    await expect(runInstance(createStage(getStage('exp_rsft_trajectory')!, { shift_mode: 'batch' }, testCtx()), split)).rejects.toThrow(
+      /trajectory 1 appears again/,
+    );
   });
 });
 
@@ -237,7 +252,11 @@ describe('end to end through Parquet files', () => {
     expect(col(back, 'weight')).toEqual(expected);
     expect(Array.from(back.columns.kept as Uint8Array).every((v) => v === 0 || v === 1)).toBe(true);
     expect((back.columns.context as ListColumn).values.length).toBe(1600);
-    const metrics = fs.readFileSync(path.join(`${out}.run`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = fs
+      .readFileSync(path.join(`${out}.run`, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.filter((m) => m.metric === 'P').map((m) => m.step)).toEqual(read.map((_b, i) => i));
   });
 
@@ -260,9 +279,14 @@ describe('end to end through Parquet files', () => {
     const back = concatBatches(await readParquetAll(path.join(d, 'out')));
     const rew = back.columns.reward as Float32Array;
     col(back, 'weight').forEach((w, i) => expect(w).toBeCloseTo(Math.exp((rew[i]! - 5) / 0.5), 6));
-    expect(() => resolvePipeline({ stages: [{ stage: 'read_parquet', with: { path: src } }, { stage: 'drpo', with: { rho: 'x' } }] })).toThrow(
-      /stage "drpo"\): field "rho" must be a finite number/,
-    );
+    expect(() =>
+      resolvePipeline({
+        stages: [
+          { stage: 'read_parquet', with: { path: src } },
+          { stage: 'drpo', with: { rho: 'x' } },
+        ],
+      }),
+    ).toThrow(/stage "drpo"\): field "rho" must be a finite number/);
   });
 });
 
@@ -294,6 +318,8 @@ describe('regret_bonus stage', () => {
     });
     expect(ctx.metrics.filter((m) => m.metric === 'kl_smoothed')).toHaveLength(3);
     await expect(runInstance(createStage(getStage('regret_bonus')!, { group_size: 3 }, testCtx()), [mk(1)])).rejects.toThrow(/not a multiple of group_size 3/);
-    expect(() => createStage(getStage('regret_bonus')!, { shaper: 'grpo', budget: 'dynamic' }, testCtx())).toThrow(/field "budget" does not apply to shaper grpo/);
+    expect(() => createStage(getStage('regret_bonus')!, { shaper: 'grpo', budget: 'dynamic' }, testCtx())).toThrow(
+      /field "budget" does not apply to shaper grpo/,
+    );
   });
 });

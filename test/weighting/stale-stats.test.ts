@@ -13,7 +13,17 @@ import { getStage } from '../../stages/registry.js';
 import { createOfflineObjective } from '../../stages/weighting/registry.js';
 import { createStage, rewardBatch, runInstance, testCtx } from './helpers.js';
 
-const summary = (max: number) => ({ count: 3, mean: 2, variance: 1, std: 1, min: 1, max, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } });
+const summary = (max: number) => ({
+  count: 3,
+  mean: 2,
+  variance: 1,
+  std: 1,
+  min: 1,
+  max,
+  quantiles: [],
+  quantileRankError: 0,
+  histogram: { edges: [], counts: [] },
+});
 
 describe('rewards beyond the statistics', () => {
   it('a stale stats_path (max 4) and a reward of 5 is a ConfigError naming the row, the reward and the shift', async () => {

@@ -61,7 +61,21 @@ describe('recpost theory', () => {
   }
 
   it('prints ε, the minimum safe λ and, with --lambda, the worst-case loss', async () => {
-    const r = await run(['theory', '--sigma', '0.5', '--actions', '1', '--delta', String(2 / Math.E ** 2), '--tau', String(Math.E - 1), '--rmax', '1', '--lambda', '4']);
+    const r = await run([
+      'theory',
+      '--sigma',
+      '0.5',
+      '--actions',
+      '1',
+      '--delta',
+      String(2 / Math.E ** 2),
+      '--tau',
+      String(Math.E - 1),
+      '--rmax',
+      '1',
+      '--lambda',
+      '4',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ε = .* = 1\n/);
     expect(r.out).toMatch(/minimum safe λ .* = 2\s/);
@@ -85,8 +99,6 @@ describe('recpost theory', () => {
     expect(r.err).toContain('--actions must be the number of actions |A| (an integer ≥ 1), got "2.5"');
     expect(r.err).toContain('--tau is required');
     expect(r.err).toContain('--rmax is required');
-    expect(() => theoryReport({ sigma: '1', actions: '3', delta: '0.1', tau: '1', rmax: '1', lambda: '-2' })).toThrow(
-      /--lambda must be a temperature λ > 0/,
-    );
+    expect(() => theoryReport({ sigma: '1', actions: '3', delta: '0.1', tau: '1', rmax: '1', lambda: '-2' })).toThrow(/--lambda must be a temperature λ > 0/);
   });
 });

@@ -50,9 +50,7 @@ describe('fixed-κ threshold: quantile and CVaR dual', () => {
     for (let trial = 0; trial < 300; trial++) {
       const n = 1 + Math.floor(rand() * 80);
       const kind = trial % 3;
-      const x = Float64Array.from({ length: n }, () =>
-        kind === 0 ? 1 + Math.floor(rand() * 5) : kind === 1 ? Math.round(rand() * 20) / 4 : rand() * 10 - 5,
-      );
+      const x = Float64Array.from({ length: n }, () => (kind === 0 ? 1 + Math.floor(rand() * 5) : kind === 1 ? Math.round(rand() * 20) / 4 : rand() * 10 - 5));
       const kappa = trial % 5 === 0 ? [0.1, 0.2, 0.25, 0.5, 1][trial % 4]! : 0.01 + rand() * 0.99;
       const q = topKappaThreshold(x, kappa);
       const d = cvarDualThreshold(x, kappa);

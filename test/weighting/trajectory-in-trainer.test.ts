@@ -48,15 +48,25 @@ const stdR = Math.sqrt(returns.reduce((s, v) => s + (v - meanR) ** 2, 0) / retur
 /** The paper's weight of user u: exp((R̃_u − max R̃)/λ) = exp((R_u − max R)/(λσ_R)). */
 const expected = (u: number) => Math.fround(Math.exp((R.get(u)! - maxR) / (LAMBDA * stdR)));
 // The usual statistics in a pipeline: reward_stats over per-step rewards (max 5).
-const rewardStats = { count: 1, mean: 3, variance: 2, std: Math.SQRT2, min: 1, max: 5, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
+const rewardStats = {
+  count: 1,
+  mean: 3,
+  variance: 2,
+  std: Math.SQRT2,
+  min: 1,
+  max: 5,
+  quantiles: [],
+  quantileRankError: 0,
+  histogram: { edges: [], counts: [] },
+};
 
 describe('trajectory Exp-RSFT inside the trainers', () => {
-  it('the returns differ between users and are far above one step\'s reward (the case that broke)', () => {
+  it("the returns differ between users and are far above one step's reward (the case that broke)", () => {
     expect(new Set(returns).size).toBeGreaterThan(3);
     expect(Math.min(...returns)).toBeGreaterThan(50);
   });
 
-  it('the stage, given the return column and the returns\' max and std, weights every row of user u by exp((R_u − max R)/(λσ_R))', async () => {
+  it("the stage, given the return column and the returns' max and std, weights every row of user u by exp((R_u − max R)/(λσ_R))", async () => {
     const ctx = testCtx();
     const stage = createStage(STAGES.get('exp_rsft_trajectory')!, { lambda: LAMBDA, shift: maxR, scale: stdR }, ctx);
     const [out] = await runInstance(stage, [batch]);
@@ -65,7 +75,7 @@ describe('trajectory Exp-RSFT inside the trainers', () => {
     for (let i = 0; i < batch.numRows; i++) expect(w[i]).toBe(expected(Number(user[i])));
   });
 
-  it('a sequence trainer\'s minibatch of a few windows gets the stage\'s weights, with per-step statistics published', () => {
+  it("a sequence trainer's minibatch of a few windows gets the stage's weights, with per-step statistics published", () => {
     const collector = new ExampleCollector('sequence', 8);
     collector.add(batch);
     const data = collector.finish();
@@ -82,8 +92,8 @@ describe('trajectory Exp-RSFT inside the trainers', () => {
   });
 });
 
-describe('the Gaussian trainer\'s rows', () => {
-  it('a minibatch of two rows gets exp((R_u − max R)/(λσ_R)) with R summed over all of the user\'s rows', () => {
+describe("the Gaussian trainer's rows", () => {
+  it("a minibatch of two rows gets exp((R_u − max R)/(λσ_R)) with R summed over all of the user's rows", () => {
     // Users 1: rewards 1, 2, 3 (R = 6); 2: 5 (R = 5); 3: 0.5, 0.5 (R = 1); max R = 6, σ_R the population std of (6, 5, 1).
     const users = Int32Array.from([1, 1, 1, 2, 3, 3]);
     const rewards = Float64Array.from([1, 2, 3, 5, 0.5, 0.5]);
@@ -91,7 +101,9 @@ describe('the Gaussian trainer\'s rows', () => {
     const Rs = [6, 5, 1];
     const mean = 4;
     const std = Math.sqrt(Rs.reduce((s, v) => s + (v - mean) ** 2, 0) / 3);
-    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: 2 }, undefined, { artifacts: new Map() }, 'train_gaussian', () => gaussianTrajectoryInput(data));
+    const objective = buildObjective({ name: 'exp_rsft_trajectory', lambda: 2 }, undefined, { artifacts: new Map() }, 'train_gaussian', () =>
+      gaussianTrajectoryInput(data),
+    );
     const out = objective.weigh({ reward: Float64Array.from([2, 0.5]), group: Int32Array.from([1, 3]) }, objective.initialState());
     expect(Array.from(out.result.weight)).toEqual([1, Math.fround(Math.exp((1 - 6) / (2 * std)))]);
   });
@@ -114,7 +126,16 @@ describe('train_sasrec with exp_rsft_trajectory in a pipeline', () => {
         { stage: 'reward_stats', with: { barrier: true, batch_metrics: false } },
         {
           stage: 'train_sasrec',
-          with: { objective: { name: 'exp_rsft_trajectory', lambda: LAMBDA }, max_len: 8, d: 8, blocks: 1, heads: 1, epochs: 1, batch_size: 1000, log_every: 1 },
+          with: {
+            objective: { name: 'exp_rsft_trajectory', lambda: LAMBDA },
+            max_len: 8,
+            d: 8,
+            blocks: 1,
+            heads: 1,
+            epochs: 1,
+            batch_size: 1000,
+            log_every: 1,
+          },
         },
       ],
     });

@@ -89,11 +89,32 @@ function markerShape(shape: MarkerShape, x: number, y: number, color: string, r 
     case 'square':
       return { kind: 'path', d: `M${num(x - r)} ${num(y - r)}h${num(2 * r)}v${num(2 * r)}h${num(-2 * r)}z`, fill, stroke, width: 0.8, cls: 'marker' };
     case 'triangle':
-      return { kind: 'path', d: `M${num(x)} ${num(y - 1.2 * r)}L${num(x + 1.1 * r)} ${num(y + 0.8 * r)}L${num(x - 1.1 * r)} ${num(y + 0.8 * r)}z`, fill, stroke, width: 0.8, cls: 'marker' };
+      return {
+        kind: 'path',
+        d: `M${num(x)} ${num(y - 1.2 * r)}L${num(x + 1.1 * r)} ${num(y + 0.8 * r)}L${num(x - 1.1 * r)} ${num(y + 0.8 * r)}z`,
+        fill,
+        stroke,
+        width: 0.8,
+        cls: 'marker',
+      };
     case 'triangle-down':
-      return { kind: 'path', d: `M${num(x)} ${num(y + 1.2 * r)}L${num(x + 1.1 * r)} ${num(y - 0.8 * r)}L${num(x - 1.1 * r)} ${num(y - 0.8 * r)}z`, fill, stroke, width: 0.8, cls: 'marker' };
+      return {
+        kind: 'path',
+        d: `M${num(x)} ${num(y + 1.2 * r)}L${num(x + 1.1 * r)} ${num(y - 0.8 * r)}L${num(x - 1.1 * r)} ${num(y - 0.8 * r)}z`,
+        fill,
+        stroke,
+        width: 0.8,
+        cls: 'marker',
+      };
     case 'diamond':
-      return { kind: 'path', d: `M${num(x)} ${num(y - 1.3 * r)}L${num(x + 1.3 * r)} ${num(y)}L${num(x)} ${num(y + 1.3 * r)}L${num(x - 1.3 * r)} ${num(y)}z`, fill, stroke, width: 0.8, cls: 'marker' };
+      return {
+        kind: 'path',
+        d: `M${num(x)} ${num(y - 1.3 * r)}L${num(x + 1.3 * r)} ${num(y)}L${num(x)} ${num(y + 1.3 * r)}L${num(x - 1.3 * r)} ${num(y)}z`,
+        fill,
+        stroke,
+        width: 0.8,
+        cls: 'marker',
+      };
   }
 }
 
@@ -199,17 +220,15 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
     cls: 'axis x',
     children: [
       { kind: 'line', x1: x0, y1: y0, x2: x1, y2: y0, stroke: '#333333' },
-      ...xTicks.map(
-        (t): Shape => ({
-          kind: 'group',
-          cls: 'tick',
-          data: { value: String(t) },
-          children: [
-            { kind: 'line', x1: x.map(t), y1: y0, x2: x.map(t), y2: y0 + 6, stroke: '#333333' },
-            { kind: 'text', x: x.map(t), y: y0 + 6 + 6 + SIZE.tick * CAP, text: x.format(t), size: SIZE.tick, anchor: 'middle' },
-          ],
-        }),
-      ),
+      ...xTicks.map((t): Shape => ({
+        kind: 'group',
+        cls: 'tick',
+        data: { value: String(t) },
+        children: [
+          { kind: 'line', x1: x.map(t), y1: y0, x2: x.map(t), y2: y0 + 6, stroke: '#333333' },
+          { kind: 'text', x: x.map(t), y: y0 + 6 + 6 + SIZE.tick * CAP, text: x.format(t), size: SIZE.tick, anchor: 'middle' },
+        ],
+      })),
       { kind: 'text', cls: 'label', x: (x0 + x1) / 2, y: height - 14, text: spec.xLabel, size: SIZE.label, anchor: 'middle' },
     ],
   });
@@ -218,17 +237,15 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
     cls: 'axis y',
     children: [
       { kind: 'line', x1: x0, y1: y0, x2: x0, y2: y1, stroke: '#333333' },
-      ...yTicks.map(
-        (t): Shape => ({
-          kind: 'group',
-          cls: 'tick',
-          data: { value: String(t) },
-          children: [
-            { kind: 'line', x1: x0 - 6, y1: y.map(t), x2: x0, y2: y.map(t), stroke: '#333333' },
-            { kind: 'text', x: x0 - 6 - 6, y: y.map(t) + (SIZE.tick * CAP) / 2, text: y.format(t), size: SIZE.tick, anchor: 'end' },
-          ],
-        }),
-      ),
+      ...yTicks.map((t): Shape => ({
+        kind: 'group',
+        cls: 'tick',
+        data: { value: String(t) },
+        children: [
+          { kind: 'line', x1: x0 - 6, y1: y.map(t), x2: x0, y2: y.map(t), stroke: '#333333' },
+          { kind: 'text', x: x0 - 6 - 6, y: y.map(t) + (SIZE.tick * CAP) / 2, text: y.format(t), size: SIZE.tick, anchor: 'end' },
+        ],
+      })),
       { kind: 'text', cls: 'label', x: 14 + SIZE.label * CAP, y: (y0 + y1) / 2, text: spec.yLabel, size: SIZE.label, anchor: 'middle', rotate: -90 },
     ],
   });

@@ -34,7 +34,11 @@ export function stepDecimals(step: number): number {
 
 function tidy(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (a !== 0 && (a >= 1e6 || a < 1e-4))
+    return v
+      .toExponential()
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(v.toPrecision(12)));
 }
 

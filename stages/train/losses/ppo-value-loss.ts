@@ -15,7 +15,10 @@ import * as tf from '@tensorflow/tfjs-core';
 export function ppoValueLoss(valuePerContext: tf.Tensor1D, proxyReward: tf.Tensor1D, groupSize: number): tf.Scalar {
   return tf.tidy(() => {
     const n = proxyReward.shape[0];
-    const contextOf = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => Math.floor(i / groupSize)), 'int32');
+    const contextOf = tf.tensor1d(
+      Int32Array.from({ length: n }, (_, i) => Math.floor(i / groupSize)),
+      'int32',
+    );
     return tf.mean(tf.square(tf.sub(tf.gather(valuePerContext, contextOf), proxyReward))) as tf.Scalar;
   });
 }
