@@ -11,6 +11,7 @@ import { ConfigError } from '../../stages/core/config-schema.js';
 import { readCheckpoint } from '../../stages/train/checkpoint.js';
 import type { SasrecConfig } from '../../stages/train/sasrec.js';
 import { resolveCheckpointDir } from '../../stages/train/checkpoint-dir.js';
+import { sasrecConfigCodec } from '../../stages/train/sasrec-codec.js';
 import { sasrecRewardModel, sasrecScorerModel } from '../../stages/export/sasrec-onnx.js';
 import { packageVersions } from '../run-record.js';
 
@@ -56,7 +57,7 @@ export function runExport(args: ExportArgs): ExportResult {
   const ck = readCheckpoint(dir);
   if (ck.meta.kind !== 'sasrec')
     throw new ConfigError(`export: ${dir} is a "${ck.meta.kind}" checkpoint; only sasrec checkpoints can be exported`, ['checkpoint']);
-  const config = ck.meta.model as unknown as SasrecConfig;
+  const config: SasrecConfig = sasrecConfigCodec.read(ck.meta.model, `${dir}/checkpoint.json`);
   const info = {
     producerVersion: packageVersions().recpost,
     docString: `recpost SASRec (${ck.meta.method}, step ${ck.meta.step}); history is left-padded with 0`,
