@@ -93,10 +93,20 @@ export function expRsftWeights(x: Float64Array, p: ExpRsftParams, where = 'exp_r
     if (p.standardize) scale = safeScale(p.scale ?? NaN);
   }
   const temperature = p.lambda * scale;
-  const result = expWeights(x, shift, temperature, where);
-  if (p.shiftMode === 'global' && result.aboveShift > 0) throwAboveShift(x, shift, where);
+  let result = expWeights(x, shift, temperature, where);
+  if (p.shiftMode === 'global' && result.aboveShift > 0) {
+    // Rewards are stored as float32: a reward that exceeds c only by float32 rounding (statistics
+    // taken on the float64 source values) is the same reward; shift to it so weights stay ≤ 1.
+    const top = maxMin(x).max;
+    if (top - shift > Math.abs(shift) * FLOAT32_EPSILON) throwAboveShift(x, shift, where);
+    shift = top;
+    result = expWeights(x, shift, temperature, where);
+  }
   return { ...result, shift, temperature };
 }
+
+/** float32's machine epsilon (2^-23): the relative rounding of a stored reward. */
+const FLOAT32_EPSILON = 2 ** -23;
 
 /**
  * A reward above the global shift c would get a weight above 1: the statistics
@@ -106,7 +116,7 @@ export function expRsftWeights(x: Float64Array, p: ExpRsftParams, where = 'exp_r
  */
 function throwAboveShift(x: Float64Array, shift: number, where: string): never {
   let i = 0;
-  while (!(x[i]! > shift)) i++;
+  while (!(x[i]! - shift > Math.abs(shift) * FLOAT32_EPSILON)) i++;
   throw new ConfigError(
     `${where}: the reward ${x[i]} at row ${i} is above the shift c = ${shift} of the statistics, so its weight would exceed 1; ` +
       'the statistics do not describe this data (a stale stats_path? reward_stats covers train rows only unless rows: all, and this stream may hold valid/test rows): ' +

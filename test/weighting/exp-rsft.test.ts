@@ -121,6 +121,18 @@ describe('exp_rsft', () => {
     // Slightly above the shift is an error too since issue 12 (weights must stay in (0, 1]; stale-stats.test.ts).
     expect(() => o.weigh({ reward: Float64Array.from([0, 1.2]) }, null)).toThrow(/the reward 1.2 at row 1 is above the shift c = 1/);
   });
+
+  it('a float32-stored reward above a float64 maximum only by rounding is that maximum: weights stay ≤ 1', () => {
+    // reward_stats saw 5.01 (float64); the column stores Math.fround(5.01) = 5.0100002288…
+    const o = createOfflineObjective('exp_rsft', { lambda: 1 }, { rewardStats: stats([1, 5.01]) });
+    const stored = Math.fround(5.01);
+    expect(stored).toBeGreaterThan(5.01);
+    const { result } = o.weigh({ reward: Float64Array.from([stored, 1]) }, null);
+    expect(result.weight[0]).toBe(1);
+    expect(result.weight[1]).toBeCloseTo(Math.exp(1 - stored), 6);
+    // One float32 step beyond the rounding is not rounding any more.
+    expect(() => o.weigh({ reward: Float64Array.from([5.01 * (1 + 2 ** -21), 1]) }, null)).toThrow(/above the shift c = 5.01/);
+  });
 });
 
 describe('bc and rsft_linear', () => {
