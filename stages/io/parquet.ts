@@ -16,7 +16,7 @@ import type { Batch } from '../core/batch.js';
 import { arrowToBatch, batchToArrow, guessTable } from '../core/arrow.js';
 import { DatasetError } from './manifest.js';
 import { assertNotBeingWritten } from './manifest-claims.js';
-import { listDataset, type DatasetListing } from './manifest-read.js';
+import { listDataset, sha256OfFile, type DatasetListing } from './manifest-read.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
 
@@ -113,7 +113,7 @@ export async function parquetRowCount(file: string): Promise<number> {
   try {
     return pf.metadata().fileMetadata().numRows();
   } finally {
-    pf.free();
+    freeQuietly(pf);
   }
 }
 
@@ -152,7 +152,7 @@ export async function* readParquetFile(file: string, opts: ParquetReadOptions = 
       }
     }
   } finally {
-    pf.free();
+    freeQuietly(pf);
   }
 }
 
@@ -177,6 +177,13 @@ export async function* readDataset(
   const listing = opts.listing ?? listDataset(p);
   if (listing.notice && !opts.listing) opts.onNotice?.(listing.notice);
   for (const part of listing.parts) {
+    // A byte changed inside a page keeps the size and the footer's row count but can trap the
+    // WASM decoder outside any catchable promise; the manifest's hash names the file first
+    // (one streamed SHA-256 pass over bytes the decoder reads anyway).
+    if (part.sha256 !== undefined && (await sha256OfFile(part.file)) !== part.sha256)
+      throw new DatasetError(
+        `${part.file}: its bytes differ from the SHA-256 in the dataset's manifest; the dataset was changed or damaged after it was written; rerun the writer`,
+      );
     yield* readParquetFile(part.file, {
       table: opts.table,
       columns: opts.columns,
@@ -191,4 +198,17 @@ export async function readParquetAll(p: string, opts: ParquetReadOptions = {}): 
   const out: Batch[] = [];
   for await (const b of readDataset(p, opts)) out.push(b);
   return out;
+}
+
+/**
+ * Free a Parquet file handle; after a WASM trap (a corrupt page) the module's
+ * memory is poisoned and free() traps again ("unreachable"), which would
+ * replace the error that names the file.
+ */
+function freeQuietly(pf: { free(): void }): void {
+  try {
+    pf.free();
+  } catch {
+    // the original error (naming the file) is the one to report
+  }
 }
