@@ -238,7 +238,10 @@ describe('recpost evaluate --watch', () => {
     const state = path.join(dir, 'state.json');
     await writeCheckpointAt(path.join(ck, 'step-1'), 8);
     const DAYS = 5;
-    for (let i = 1; i <= DAYS; i++) writeDataset(path.join(data, `day-${i}`), 6000, 50 + i, 1000);
+    // Large enough that one unit takes seconds even on an idle machine: the second signal must
+    // arrive while the first is still being honoured (with 6,000 rows an idle run could finish first).
+    const PARTS = 30; // 30,000 rows in parts of 1,000: one evaluated pair per part
+    for (let i = 1; i <= DAYS; i++) writeDataset(path.join(data, `day-${i}`), PARTS * 1000, 50 + i, 1000);
     const args = ['evaluate', ck, '--data', data, '--state', state, '--watch', '--format', 'jsonl'];
 
     const first = startWatcher(args);
@@ -249,14 +252,14 @@ describe('recpost evaluate --watch', () => {
     expect(await first.exited).toEqual({ code: 143, signal: null });
     expect(first.err()).not.toContain('watch: stopped');
     const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] };
-    expect(saved.done.length).toBeLessThan(DAYS * 6);
+    expect(saved.done.length).toBeLessThan(DAYS * PARTS);
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
     const second = startWatcher(args);
     await second.waitFor('the rest', () => /watch: idle/.test(second.err()));
     second.kill('SIGINT');
     expect(await second.exited).toEqual({ code: 0, signal: null });
-    expect((JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] }).done).toHaveLength(DAYS * 6);
+    expect((JSON.parse(fs.readFileSync(state, 'utf8')) as { done: unknown[] }).done).toHaveLength(DAYS * PARTS);
     const all = [...first.records(), ...second.records()];
     expect(new Set(all.map(keyOf)).size).toBe(all.length);
   }, 240_000);
