@@ -134,7 +134,14 @@ export async function* driveStage(inst: StageInstance, input: AsyncIterable<Batc
 async function* noBatches(): AsyncGenerator<Batch> {}
 
 async function* driveSource(inst: SourceStage, o: DriveOptions): AsyncGenerator<Batch> {
-  const it = callSync(o, () => inst.source()[Symbol.asyncIterator]());
+  yield* pullTimed(
+    callSync(o, () => inst.source()[Symbol.asyncIterator]()),
+    o,
+  );
+}
+
+/** Pull a stage's own iterator one item at a time, each pull timed and labelled as the stage's work. */
+async function* pullTimed(it: AsyncIterator<Batch> | Iterator<Batch>, o: DriveOptions): AsyncGenerator<Batch> {
   let done = false;
   try {
     for (;;) {
@@ -146,7 +153,7 @@ async function* driveSource(inst: SourceStage, o: DriveOptions): AsyncGenerator<
       yield r.value;
     }
   } finally {
-    // Downstream stopped early (or failed): let the source release what it holds.
+    // Downstream stopped early (or failed): let the stage release what it holds.
     if (!done) await it.return?.();
   }
 }
@@ -207,20 +214,8 @@ async function* finishedBatches(out: Finished, o: DriveOptions): AsyncGenerator<
     return;
   }
   if (Symbol.asyncIterator in out || Symbol.iterator in out) {
-    const it = Symbol.asyncIterator in out ? out[Symbol.asyncIterator]() : (out as Iterable<Batch>)[Symbol.iterator]();
-    let done = false;
-    try {
-      for (;;) {
-        const r = await call(o, () => it.next());
-        if (r.done) {
-          done = true;
-          return;
-        }
-        yield r.value;
-      }
-    } finally {
-      if (!done) await it.return?.();
-    }
+    yield* pullTimed(Symbol.asyncIterator in out ? out[Symbol.asyncIterator]() : (out as Iterable<Batch>)[Symbol.iterator](), o);
+    return;
   }
   yield out as Batch;
 }
