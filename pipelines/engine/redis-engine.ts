@@ -145,9 +145,10 @@ export class RedisEngine implements Engine {
     const on = (id: string, f: (t: FlowTracker) => void) => {
       const t = this.trackers.get(id);
       if (!t) return;
+      const before = JSON.stringify(t.progress);
       f(t);
       t.progress.running = t.running.size;
-      t.onProgress?.({ ...t.progress });
+      if (JSON.stringify(t.progress) !== before) t.onProgress?.({ ...t.progress });
     };
     this.events.on('active', ({ jobId }) =>
       on(jobId, (t) => {
