@@ -49,7 +49,9 @@ export async function spawnRedisWorker(redis: string, opts: WorkerProcessOptions
   for (const m of opts.imports ?? []) args.push('--import', m);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, RECPOST_DEBUG: '' } });
   let log = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();

@@ -60,10 +60,21 @@ export const workerCommand: CliCommand = {
         positive('--lock-duration', 100),
         WORKER_DEFAULTS.lockDurationMs,
       )
-      .option('--stalled-interval <ms>', 'how often this worker looks for jobs whose worker died', positive('--stalled-interval', 100), WORKER_DEFAULTS.stalledIntervalMs)
-      .option('--import <module>', 'also import this module (registers extra task kinds); repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option(
+        '--stalled-interval <ms>',
+        'how often this worker looks for jobs whose worker died',
+        positive('--stalled-interval', 100),
+        WORKER_DEFAULTS.stalledIntervalMs,
+      )
+      .option(
+        '--import <module>',
+        'also import this module (registers extra task kinds); repeatable',
+        (v: string, all: string[]) => [...all, v],
+        [] as string[],
+      )
       .action(async (opts: WorkerFlags) => {
-        if (opts.queue.includes(':') || opts.queue === '') throw new ConfigError(`--queue ${JSON.stringify(opts.queue)}: a queue name cannot be empty or contain ":"`, ['--queue']);
+        if (opts.queue.includes(':') || opts.queue === '')
+          throw new ConfigError(`--queue ${JSON.stringify(opts.queue)}: a queue name cannot be empty or contain ":"`, ['--queue']);
         const modules = opts.import.map(moduleUrl);
         const { checkRedis } = await import('../engine/redis-check.js');
         const { startRedisWorker } = await import('../engine/redis-worker.js');

@@ -18,7 +18,9 @@ export interface RedisCheck {
 
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<RedisCheck> {
   const client = new Redis({ ...parseRedisUrl(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
+  // ioredis reports the cause (ECONNREFUSED, ENOENT for a socket) as an 'error' event; the rejected call only says "Connection is closed."
+  let cause: Error | undefined;
+  client.on('error', (e: Error) => (cause ??= e));
   try {
     await client.connect();
     const info = await client.info('memory');
@@ -29,7 +31,7 @@ export async function checkRedis(url: string, timeoutMs = 5000): Promise<RedisCh
         : undefined;
     return { ...(evictionPolicy !== undefined ? { evictionPolicy } : {}), ...(warning ? { warning } : {}) };
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = cause?.message ?? (e instanceof Error ? e.message : String(e));
     throw new ConfigError(`--redis ${url}: cannot connect (${why})`, [why]);
   } finally {
     client.disconnect();

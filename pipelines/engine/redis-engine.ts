@@ -22,6 +22,15 @@ import { parseRedisUrl } from './redis-url.js';
 import type { FlowSpec } from './task.js';
 import { taskError, TaskFailedError } from './task-errors.js';
 
+const ENGINE_CLOSED = Symbol('engine closed');
+
+function rejecter(): { promise: Promise<never>; reject(reason: unknown): void } {
+  let reject: (reason: unknown) => void = () => undefined;
+  const promise = new Promise<never>((_resolve, r) => (reject = r));
+  promise.catch(() => undefined);
+  return { promise, reject };
+}
+
 export interface RedisEngineOptions extends EngineOptions {
   /** Redis URL (redis://, rediss://, unix://). */
   redis: string;
@@ -59,6 +68,8 @@ export class RedisEngine implements Engine {
   /** Root job id → the flow's result, for a second submit of the same flow. */
   private readonly inflight = new Map<string, Promise<unknown>>();
   private closed: Promise<void> | undefined;
+  /** Rejected by close(): flows still waiting end with "engine closed". */
+  private readonly closing = rejecter();
 
   private constructor(
     private readonly opts: RedisEngineOptions,
@@ -117,8 +128,9 @@ export class RedisEngine implements Engine {
         // The same flow submitted before in this run (by another coordinator process, say): wait for those jobs.
         const root = (await Job.fromId(this.queue, built.rootId)) ?? (await this.producer.add(built.tree)).job;
         try {
-          return await root.waitUntilFinished(this.events);
+          return await Promise.race([root.waitUntilFinished(this.events), this.closing.promise]);
         } catch (e) {
+          if (e === ENGINE_CLOSED) throw new Error('engine closed');
           throw this.flowError(tracker, built.rootId, e);
         }
       } finally {
@@ -135,6 +147,7 @@ export class RedisEngine implements Engine {
   }
 
   close(): Promise<void> {
+    this.closing.reject(ENGINE_CLOSED);
     this.closed ??= (async () => {
       await Promise.allSettled([this.events.close(), this.producer.close(), this.queue.close()]);
     })();
@@ -183,7 +196,8 @@ export class RedisEngine implements Engine {
         t.failures.push({ id: jobId, reason: failedReason });
       }),
     );
-    for (const back of ['stalled', 'waiting', 'delayed'] as const) this.events.on(back, ({ jobId }: { jobId: string }) => on(jobId, (t) => t.running.delete(jobId)));
+    for (const back of ['stalled', 'waiting', 'delayed'] as const)
+      this.events.on(back, ({ jobId }: { jobId: string }) => on(jobId, (t) => t.running.delete(jobId)));
   }
 
   /**

@@ -32,7 +32,8 @@ async function childrenInOrder(job: SandboxedJob<RedisJobData>, ids: string[]): 
   const values = await job.getChildrenValues<unknown>();
   return ids.map((id) => {
     const key = `${job.queueQualifiedName}:${id}`;
-    if (!(key in values)) throw new Error(`the result of child job ${id} is missing from Redis (was the queue's data evicted? use maxmemory-policy noeviction)`);
+    if (!(key in values))
+      throw new Error(`the result of child job ${id} is missing from Redis (was the queue's data evicted? use maxmemory-policy noeviction)`);
     return values[key];
   });
 }

@@ -73,7 +73,11 @@ describe('flows as BullMQ flows', () => {
     expect(b.countedIds).toHaveLength(10 + mergeNodeCount(10, 3));
     expect(data(b.tree).children).toEqual(['R.M/tree-1-0', 'R.M/tree-1-1']);
     const t10 = b.tree.children![0]!;
-    expect(data(t10)).toEqual({ task: { kind: 'm', key: 'M/tree-1-0', input: null }, children: ['R.M/tree-0-0', 'R.M/tree-0-1', 'R.M/tree-0-2'], partial: true });
+    expect(data(t10)).toEqual({
+      task: { kind: 'm', key: 'M/tree-1-0', input: null },
+      children: ['R.M/tree-0-0', 'R.M/tree-0-1', 'R.M/tree-0-2'],
+      partial: true,
+    });
     expect(data(b.tree.children![1]!).children).toEqual(['R.M/tree-0-3']);
     expect(data(t10.children![2]!).children).toEqual(['R.s/6', 'R.s/7', 'R.s/8']);
     expect(new Set(b.allIds).size).toBe(b.allIds.length);
