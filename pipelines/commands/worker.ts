@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { integerOption } from '../args.js';
 import type { CliCommand } from '../command.js';
-import { DEFAULT_QUEUE, WORKER_DEFAULTS } from '../engine/redis-jobs.js';
+import { checkQueueName, DEFAULT_QUEUE, WORKER_DEFAULTS } from '../engine/redis-jobs.js';
 
 interface WorkerFlags {
   redis: string;
@@ -73,8 +73,7 @@ export const workerCommand: CliCommand = {
         [] as string[],
       )
       .action(async (opts: WorkerFlags) => {
-        if (opts.queue.includes(':') || opts.queue === '')
-          throw new ConfigError(`--queue ${JSON.stringify(opts.queue)}: a queue name cannot be empty or contain ":"`, ['--queue']);
+        checkQueueName(opts.queue);
         const modules = opts.import.map(moduleUrl);
         const { checkRedis } = await import('../engine/redis-check.js');
         const { startRedisWorker } = await import('../engine/redis-worker.js');

@@ -3,11 +3,18 @@
  * the shape of a job's data, job ids, how a task's error travels in a
  * BullMQ failure reason, and the lock and stall settings.
  */
+import { ConfigError } from '../../stages/core/config-schema.js';
 import type { TaskSpec } from './task.js';
 import type { SerializedTaskError } from './task-errors.js';
 
 /** The queue workers take jobs from unless told otherwise (`--queue`). Runs share it; their job ids differ by run id. */
 export const DEFAULT_QUEUE = 'recpost';
+
+/** A queue name from the command line: BullMQ refuses ":" in it. */
+export function checkQueueName(name: string): string {
+  if (name === '' || name.includes(':')) throw new ConfigError(`--queue ${JSON.stringify(name)}: a queue name cannot be empty or contain ":"`, ['--queue']);
+  return name;
+}
 
 /** BullMQ's key prefix: every key is `recpost:<queue>:…`, apart from other users of the same Redis. */
 export const KEY_PREFIX = 'recpost';

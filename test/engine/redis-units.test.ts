@@ -7,6 +7,7 @@ import { parseRedisUrl } from '../../pipelines/engine/redis-url.js';
 import type { TaskSpec } from '../../pipelines/engine/task.js';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import type { FlowJob } from 'bullmq';
+import { recpost } from '../cli/helpers.js';
 
 describe('Redis URLs', () => {
   it('reads host, port, credentials, database, TLS and unix sockets', () => {
@@ -89,5 +90,35 @@ describe('flows as BullMQ flows', () => {
     expect(b.countedIds).toEqual(['R.s/0', 'R.s/1']);
     expect(collectKey(tasks(2))).not.toBe(collectKey(tasks(3)));
     expect(() => buildFlow({ label: 'empty', children: [] }, settings)).toThrow('flow "empty" has no tasks');
+  });
+});
+
+describe('cluster flags on the command line', () => {
+  it('refuse a bad URL, queue or shard count with one line and exit 2', async () => {
+    expect(await recpost(['run', 'p.yaml', '--redis', 'localhost'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'recpost: --redis "localhost": not a URL (expected redis://host:port, rediss://host:port or unix:///path/to/redis.sock)\n',
+    });
+    expect(await recpost(['run', 'p.yaml', '--shards', '0'])).toEqual({ code: 2, out: '', err: 'recpost: --shards must be at least 1, got 0\n' });
+    expect(await recpost(['run', 'p.yaml', '--queue', 'q'])).toEqual({ code: 2, out: '', err: 'recpost: --queue needs --redis\n' });
+    expect(await recpost(['worker', '--redis', 'redis://h', '--queue', 'a:b'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'recpost: --queue "a:b": a queue name cannot be empty or contain ":"\n',
+    });
+    expect(await recpost(['worker', '--redis', 'redis://h', '--import', 'nope.ts'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'recpost: --import nope.ts: no such file\n',
+    });
+  });
+
+  it('worker --help lists its options', async () => {
+    const r = await recpost(['worker', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: recpost worker \[options\]\n/);
+    for (const flag of ['--redis <url>', '--concurrency <k>', '--queue <name>', '--lock-duration <ms>', '--stalled-interval <ms>', '--import <module>'])
+      expect(r.out).toContain(flag);
   });
 });
