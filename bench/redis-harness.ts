@@ -92,3 +92,44 @@ export async function withRedisWorkers<T>(n: number, fn: (redis: string, workers
     await server.stop();
   }
 }
+
+/**
+ * Redis memory per queued job: INFO memory's used_memory before and after
+ * queueing one flow of `jobs` shard tasks (inputs of about `inputBytes` of
+ * JSON each) under a merge, with no worker taking them. On a fresh server.
+ */
+export async function measureQueuedJobMemory(jobs: number, inputBytes: number): Promise<{ jobs: number; inputBytes: number; bytesPerJob: number }> {
+  const { Redis } = await import('ioredis');
+  const { FlowProducer } = await import('bullmq');
+  const { buildFlow } = await import('../pipelines/engine/redis-flow.js');
+  const { KEY_PREFIX } = await import('../pipelines/engine/redis-jobs.js');
+  const { parseRedisUrl } = await import('../pipelines/engine/redis-url.js');
+  const server = await startLocalRedisServer();
+  const client = new Redis(parseRedisUrl(server.url));
+  const producer = new FlowProducer({ connection: parseRedisUrl(server.url), prefix: KEY_PREFIX });
+  try {
+    const used = async () => Number(/^used_memory:(\d+)/m.exec(await client.info('memory'))?.[1]);
+    // Warm up: BullMQ loads its scripts and creates the queue's meta keys on first use.
+    await producer.add(
+      buildFlow({ label: 'warm', children: [{ kind: 'k', key: 'warm', input: null }] }, { queue: 'measure', runId: 'warm', attempts: 3, backoffMs: 1000 }).tree,
+    );
+    const before = await used();
+    const pad = 'x'.repeat(Math.max(0, inputBytes - 60));
+    const children = Array.from({ length: jobs }, (_v, i) => ({
+      kind: 'ingest.range',
+      key: `ingest/${i}/0123456789abcdef`,
+      input: { part: i, path: `/data/shards/${i}`, pad },
+    }));
+    const flow = buildFlow(
+      { label: 'm', children, merge: { kind: 'ingest.commit', key: 'ingest/commit', input: {} }, treeFanIn: 64 },
+      { queue: 'measure', runId: 'run-measure', attempts: 3, backoffMs: 1000 },
+    );
+    await producer.add(flow.tree);
+    const after = await used();
+    return { jobs, inputBytes, bytesPerJob: Math.round((after - before) / jobs) };
+  } finally {
+    await producer.close();
+    client.disconnect();
+    await server.stop();
+  }
+}

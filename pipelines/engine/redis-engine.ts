@@ -31,6 +31,10 @@ function rejecter(): { promise: Promise<never>; reject(reason: unknown): void } 
   return { promise, reject };
 }
 
+/**
+ * EngineOptions.modules does not reach workers on other machines: a worker
+ * imports extra task modules itself (`recpost worker --import <module>`).
+ */
 export interface RedisEngineOptions extends EngineOptions {
   /** Redis URL (redis://, rediss://, unix://). */
   redis: string;
