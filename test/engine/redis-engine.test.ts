@@ -14,6 +14,7 @@ import { spawnRedisWorker, type WorkerProcess } from '../../bench/redis-harness.
 import type { EngineProgress } from '../../pipelines/engine/engine.js';
 import { LocalEngine } from '../../pipelines/engine/local-engine.js';
 import { openEngine } from '../../pipelines/engine/open-engine.js';
+import { checkRedis } from '../../pipelines/engine/redis-check.js';
 import { RedisEngine } from '../../pipelines/engine/redis-engine.js';
 import { parseRedisUrl } from '../../pipelines/engine/redis-url.js';
 import type { FlowSpec, TaskSpec } from '../../pipelines/engine/task.js';
@@ -224,6 +225,23 @@ describe.skipIf(skip)('Redis engine with recpost worker processes', () => {
       expect((err2 as Error).message).toBe('task t failed after 3 attempts: disk on fire');
       expect(await keysOfRun(e.runId)).toEqual([]);
     });
+  });
+});
+
+describe.skipIf(skip)('Redis setup check', () => {
+  it('warns when the eviction policy could drop queued jobs', async () => {
+    expect(await checkRedis(server.url)).toEqual({ evictionPolicy: 'noeviction' });
+    const r = new Redis(parseRedisUrl(server.url));
+    try {
+      await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      expect(await checkRedis(server.url)).toEqual({
+        evictionPolicy: 'allkeys-lru',
+        warning: `Redis at ${server.url} has maxmemory-policy allkeys-lru: it may evict queued jobs; set it to noeviction`,
+      });
+    } finally {
+      await r.config('SET', 'maxmemory-policy', 'noeviction');
+      r.disconnect();
+    }
   });
 });
 
