@@ -16,6 +16,7 @@ import { statsMergeCommand } from './commands/stats-merge.js';
 import { theoryCommand } from './commands/theory.js';
 import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
 
 export type { CliCommand } from './command.js';
 
@@ -32,6 +33,7 @@ export const COMMANDS: CliCommand[] = [
   evaluateCommand,
   reportCommand,
   statsMergeCommand,
+  workerCommand,
 ];
 
 /**

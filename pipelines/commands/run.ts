@@ -1,5 +1,7 @@
 /** `recpost run <pipeline>`: run a pipeline file. */
 import { ARTIFACT } from '../../stages/core/artifacts.js';
+import { ConfigError } from '../../stages/core/config-schema.js';
+import { engineChoiceFromFlags, REDIS_RUN_OPTIONS, type RedisRunFlags } from '../engine/redis-run-options.js';
 import type { CliCommand } from '../command.js';
 import { pipelineFileOptions } from './pipeline-options.js';
 import type { PipelineFileOptions } from './pipeline-file.js';
@@ -22,7 +24,13 @@ export const runCommand: CliCommand = {
         .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
     )
       .option('--quiet', 'no progress lines and no stage report')
-      .action(async (file: string, opts: PipelineFileOptions & { quiet?: boolean }) => {
+      .addOption(REDIS_RUN_OPTIONS.redis())
+      .addOption(REDIS_RUN_OPTIONS.queue())
+      .addOption(REDIS_RUN_OPTIONS.shards())
+      .action(async (file: string, opts: PipelineFileOptions & RedisRunFlags & { quiet?: boolean }) => {
+        // The cluster engine runs sharded plans: until the plan runner is wired here, say so rather than run in one process.
+        if (engineChoiceFromFlags(opts) || opts.shards !== undefined)
+          throw new ConfigError('--redis and --shards need the sharded plan runner, which this build of `recpost run` does not wire yet', ['--redis']);
         const { loadPipelineForCli } = await import('./pipeline-file.js');
         const p = await loadPipelineForCli(file, opts);
         const { formatStageReport, runPipeline } = await import('../runner.js');

@@ -13,6 +13,8 @@ export interface EngineChoice extends EngineOptions {
   workers?: number;
   /** Redis URL (redis://host:port, or unix:///path/to/socket): submit tasks to `recpost worker`s through BullMQ. */
   redis?: string;
+  /** The queue `recpost worker`s listen on (default `recpost`); Redis engine only. */
+  queue?: string;
 }
 
 export function defaultWorkers(): number {
@@ -21,8 +23,8 @@ export function defaultWorkers(): number {
 
 export async function openEngine(choice: EngineChoice = {}): Promise<Engine> {
   if (choice.redis !== undefined) {
-    // Filled in by the cluster engine (pipelines/engine/redis-engine.ts).
-    throw new Error('the Redis engine is not available in this build');
+    const { RedisEngine } = await import('./redis-engine.js');
+    return RedisEngine.open({ ...choice, redis: choice.redis });
   }
   return new LocalEngine(choice.workers ?? defaultWorkers(), choice);
 }
