@@ -141,7 +141,7 @@ export const ingestFields: Fields = {
     type: 'integer',
     min: 1,
     default: 1,
-    doc: 'Hash-partition the dataset by user into this many buckets (bucket = FNV-1a of the raw user id\'s UTF-8 bytes mod user_buckets): parts bucket=NNNNN/part-NNNNN.parquet, each listed with its bucket in the manifest, bucket 0 first, rows in file order within a bucket. 1: one unpartitioned sequence of parts.',
+    doc: "Hash-partition the dataset by user into this many buckets (bucket = FNV-1a of the raw user id's UTF-8 bytes mod user_buckets): parts bucket=NNNNN/part-NNNNN.parquet, each listed with its bucket in the manifest, bucket 0 first, rows in file order within a bucket. 1: one unpartitioned sequence of parts.",
   },
   max_line_bytes: {
     type: 'integer',

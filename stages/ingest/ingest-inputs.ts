@@ -126,7 +126,8 @@ export function parseSettings(cfg: IngestConfig, files: InputFile[], withSession
   const mapping = mappingOf(cfg);
   const textOptions: Partial<Record<InputFormat, DelimitedOptions>> = {};
   // Options of each text format, checked before anything in the output is touched.
-  for (const f of files) if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions[f.format]) textOptions[f.format] = delimitedOptions(cfg, f.format, mapping);
+  for (const f of files)
+    if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions[f.format]) textOptions[f.format] = delimitedOptions(cfg, f.format, mapping);
   return {
     mapping,
     textOptions,

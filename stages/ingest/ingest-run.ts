@@ -170,7 +170,10 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   try {
     ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(dataset.writer.pathFor(cfg.arrow_ipc)) : null;
     const threads = cfg.threads === 0 ? os.availableParallelism() : cfg.threads;
-    const ranges = threads > 1 ? await planRanges(files, settings, { rangeBytes: cfg.range_bytes, countLines: false, refuseQuoted: false, info: (m) => env.log.info(m) }) : [];
+    const ranges =
+      threads > 1
+        ? await planRanges(files, settings, { rangeBytes: cfg.range_bytes, countLines: false, refuseQuoted: false, info: (m) => env.log.info(m) })
+        : [];
     let steps: AsyncGenerator<number>;
     if (ranges.length > 1) {
       const n = Math.min(threads, ranges.length);

@@ -104,7 +104,8 @@ interface Consumer {
 
 function textParser(task: RangeTask, sink: RowSink, settings: ParseSettings): Consumer {
   const first = task.start === 0;
-  if (task.format === 'jsonl') return new JsonlFileParser(sink, task.file, settings.mapping, first ? undefined : { line: task.lineBase, keys: task.keys ?? [] });
+  if (task.format === 'jsonl')
+    return new JsonlFileParser(sink, task.file, settings.mapping, first ? undefined : { line: task.lineBase, keys: task.keys ?? [] });
   const opts = settings.textOptions[task.format]!;
   if (first) return new DelimitedFileParser(sink, task.file, opts);
   return new DelimitedFileParser(sink, task.file, { ...opts, headerNames: task.header ?? null }, { line: task.lineBase });

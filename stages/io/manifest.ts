@@ -37,6 +37,8 @@ export interface ManifestPart {
   /** Hex SHA-256 of the file's bytes (absent in manifests of version 1). */
   sha256?: string;
   partition?: string;
+  /** The user bucket of every row of the part (datasets written with user_buckets > 1; see listDatasetBucket). */
+  bucket?: number;
 }
 
 export type SideFileRole = 'vocabulary' | 'arrow_ipc' | 'quarantine' | 'file';
