@@ -24,6 +24,8 @@ import type { MetricRecord } from '../../schemas/metric-record.js';
 import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { IngestDataset } from './dataset-sink.js';
+import { BucketedIngestDataset } from './bucket-writer.js';
+import { UserBuckets } from './user-buckets.js';
 import { DelimitedFileParser } from './delimited-parser.js';
 import type { InputFormat } from './format-detect.js';
 import { IdVocabulary } from './id-vocabulary.js';
@@ -42,6 +44,21 @@ import type { RowSink } from './row-sink.js';
 import { readTextFile } from './text-reader.js';
 import { defaultUnit, makeTimestampParser } from './timestamp-parse.js';
 import { loadVocabulary, saveVocabulary, vocabPaths, type VocabPaths } from './vocab-files.js';
+
+/** Where the ingest writes its dataset: unpartitioned (IngestDataset) or by user bucket (BucketedIngestDataset). */
+interface IngestOutput {
+  readonly writer: {
+    readonly dir: string;
+    readonly stagingDir: string;
+    pathFor(p: string): string;
+    contains(p: string): boolean;
+    addSideFile(p: string, role: 'vocabulary' | 'arrow_ipc' | 'quarantine', info?: { rows?: number; bytes?: number; sha256?: string }): void;
+    commit(): DatasetManifest;
+  };
+  write(batch: Batch): Promise<void>;
+  finishParts(): Promise<void>;
+  abort(): Promise<void>;
+}
 
 export interface IngestEnv {
   log: Logger;
@@ -135,7 +152,10 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     schemaOf: emptyBatch(withSessions, extraNames),
   };
   // The staging directory beside the output: refused here (exit 2) when the output holds files recpost did not write.
-  const dataset = new IngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker);
+  const dataset: IngestOutput =
+    cfg.user_buckets > 1
+      ? new BucketedIngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker, new UserBuckets(cfg.user_buckets, vocabs.users))
+      : new IngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker);
   const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(dataset.writer.stagingDir)) : null;
   const rejector: Rejector = quarantine ?? new StrictRejector();
   let ipc: ArrowIpcFileWriter | null = null;
@@ -255,7 +275,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
  * manifest. A vocab_dir outside the output is written in place (atomically).
  */
 function saveIngestSideFiles(
-  dataset: IngestDataset,
+  dataset: IngestOutput,
   vocabs: { users: IdVocabulary; items: IdVocabulary; sessions: IdVocabulary | null; paths: VocabPaths },
   vocabDir: string,
   quarantine: QuarantineLog | null,

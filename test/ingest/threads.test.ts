@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ingestAll, tmpDir, writeText } from './helpers.js';
-import { expectSameDataset } from './same-dataset.js';
+import { counters, expectSameDataset } from './same-dataset.js';
 
 /** A deterministic pseudo-random stream in [0, 1). */
 function lcg(seed: number): () => number {
@@ -35,24 +35,6 @@ async function both(options: Record<string, unknown>, dir: string) {
   const one = await ingestAll({ ...options, output: path.join(dir, 'one'), threads: 1 });
   const two = await ingestAll({ ...options, output: path.join(dir, 'two'), threads: 2, range_bytes: 512 });
   return { one, two, a: path.join(dir, 'one'), b: path.join(dir, 'two') };
-}
-
-const COUNTERS = [
-  'rows',
-  'rowsIn',
-  'rejected',
-  'filesSetAside',
-  'rejectedBy',
-  'blankLines',
-  'skippedFiles',
-  'skippedLines',
-  'users',
-  'items',
-  'sessions',
-] as const;
-
-function counters(s: Record<string, unknown>) {
-  return Object.fromEntries(COUNTERS.map((k) => [k, s[k]]));
 }
 
 describe('ingest on threads', () => {
