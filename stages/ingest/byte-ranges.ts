@@ -187,3 +187,15 @@ export async function planRanges(files: InputFile[], settings: ParseSettings, op
   for (const f of files) for (const r of await planFile(f, settings, opts)) out.push({ ...r, index: out.length });
   return out;
 }
+
+/** The header names (or first object's keys) a range after the first is read with, found again from the file. */
+export async function headerOfFile(file: InputFile, settings: ParseSettings): Promise<{ header?: string[]; keys?: string[] } | null> {
+  const size = fs.statSync(file.path).size;
+  const fh = await fs.promises.open(file.path, 'r');
+  try {
+    const probe = await probeHeader(fh, file, size, settings);
+    return probe ? { ...(probe.header ? { header: probe.header } : {}), ...(probe.keys ? { keys: probe.keys } : {}) } : null;
+  } finally {
+    await fh.close();
+  }
+}

@@ -101,7 +101,7 @@ export interface IngestSummary {
   arrowIpc?: string;
 }
 
-async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: boolean, log: Logger) {
+export async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: boolean, log: Logger) {
   const paths = vocabPaths(dir, withSessions);
   if (cfg.vocab === 'new') {
     return { users: new IdVocabulary('users'), items: new IdVocabulary('items'), sessions: withSessions ? new IdVocabulary('sessions') : null, paths };
@@ -336,7 +336,7 @@ async function* sequentialSteps(
   }
 }
 
-function emptyBatch(withSessions: boolean, extraNames: readonly string[]): Batch {
+export function emptyBatch(withSessions: boolean, extraNames: readonly string[]): Batch {
   const columns: Batch['columns'] = {
     user_id: new Int32Array(0),
     item_id: new Int32Array(0),
