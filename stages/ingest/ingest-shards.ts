@@ -25,8 +25,9 @@ import type { Batch } from '../core/batch.js';
 import { sliceBatch } from '../core/batch.js';
 import { ConfigError } from '../core/config-schema.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
-import { encodePartInline } from '../io/dataset-writer.js';
-import { readManifest, MANIFEST_NAME, type DatasetManifest } from '../io/manifest.js';
+import { encodePartInline, sha256Hex } from '../io/dataset-writer.js';
+import { DatasetError, readManifest, MANIFEST_NAME, type DatasetManifest } from '../io/manifest.js';
+import { sha256OfFile } from '../io/manifest-read.js';
 import { recoverInterrupted } from '../io/manifest-staging.js';
 import { parquetRowCount, writeFileAtomic, type ParquetWriteOptions } from '../io/parquet.js';
 import { headerOfFile, planRanges } from './byte-ranges.js';
@@ -234,8 +235,29 @@ function encodeOptions(cfg: IngestConfig): ParquetWriteOptions {
   return { compression: cfg.compression, rowGroupSize: cfg.row_group_size, metadata: { 'recpost.table': 'interactions', 'recpost.timestamp_unit': unit } };
 }
 
-/** Pass 2: parse the range with the merged vocabularies and write its parts into `partsDir` (names from the range index). */
+/** A finished range's result kept beside its parts, so that a retried call returns it instead of writing the parts again. */
+function cachedResult(file: string, key: string): IngestRangeResult | null {
+  try {
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; result: IngestRangeResult };
+    if (kept.key !== key) return null;
+    const whole = kept.result.parts.every((p) => fs.statSync(p.path, { throwIfNoEntry: false })?.size === p.bytes);
+    const rejects = kept.result.quarantine ? fs.existsSync(kept.result.quarantine.path) : true;
+    return whole && rejects ? kept.result : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pass 2: parse the range with the merged vocabularies and write its parts
+ * into `partsDir` (names from the range index). A call repeated after one
+ * that finished returns that one's result and writes nothing.
+ */
 export async function ingestRange(cfg: IngestConfig, range: IngestRange, vocabDir: string, partsDir: string): Promise<IngestRangeResult> {
+  const resultFile = path.resolve(partsDir, `range-${pad(range.index)}-result.json`);
+  const key = sha256Hex(JSON.stringify({ cfg, range, vocabDir: path.resolve(vocabDir) }));
+  const cached = cachedResult(resultFile, key);
+  if (cached) return cached;
   const ctx = await shardContext(cfg);
   const task = await taskOf(ctx, range);
   const paths = vocabPaths(vocabDir, ctx.withSessions);
@@ -297,7 +319,7 @@ export async function ingestRange(cfg: IngestConfig, range: IngestRange, vocabDi
     writeFileAtomic(file, rejector.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     rejects = { path: file, rows: rejector.count, files: rejector.files };
   }
-  return {
+  const result: IngestRangeResult = {
     index: range.index,
     file: range.file,
     start: range.start,
@@ -314,6 +336,8 @@ export async function ingestRange(cfg: IngestConfig, range: IngestRange, vocabDi
       skippedLines: sink.stats.skippedLines,
     },
   };
+  writeFileAtomic(resultFile, JSON.stringify({ key, result }));
+  return result;
 }
 
 /** Replay the ranges' rejections, in order, into a quarantine log. */
@@ -330,11 +354,24 @@ function replayRejects(results: IngestRangeResult[], q: QuarantineLog): void {
   }
 }
 
-/** Every part of the results in dataset order: bucket-major, then range order, then each range's order. */
-function orderedParts(results: IngestRangeResult[]): IngestRangePart[] {
+/**
+ * Every part of the results in dataset order (bucket-major, then range
+ * order, then each range's order), with its size and SHA-256 measured from
+ * the file: a range delivered twice at once may have rewritten its parts
+ * after its result was taken (parquet-wasm orders footer metadata by a hash
+ * map, so equal rows need not give equal bytes), and the manifest must
+ * describe the bytes that are there.
+ */
+async function orderedParts(results: IngestRangeResult[]): Promise<IngestRangePart[]> {
   const all = results.flatMap((r, k) => r.parts.map((p, j) => ({ p, k, j })));
   all.sort((a, b) => (a.p.bucket ?? 0) - (b.p.bucket ?? 0) || a.k - b.k || a.j - b.j);
-  return all.map((x) => x.p);
+  const out: IngestRangePart[] = [];
+  for (const { p } of all) {
+    const st = fs.statSync(p.path, { throwIfNoEntry: false });
+    if (!st) throw new DatasetError(`ingest: ${p.path}: a part of range results given to the commit is missing; run that range again`);
+    out.push({ ...p, bytes: st.size, sha256: await sha256OfFile(p.path) });
+  }
+  return out;
 }
 
 function alreadyCommitted(output: string, parts: IngestRangePart[]): DatasetManifest | null {
@@ -361,7 +398,7 @@ export async function commitIngest(cfg: IngestConfig, results: IngestRangeResult
   const byIndex = new Map<number, IngestRangeResult>();
   for (const r of results) if (!byIndex.has(r.index)) byIndex.set(r.index, r);
   const ordered = [...byIndex.values()].sort((a, b) => a.index - b.index);
-  const parts = orderedParts(ordered);
+  const parts = await orderedParts(ordered);
   const sum = (k: keyof IngestRangeCounters) => ordered.reduce((s, r) => s + r.counters[k], 0);
   const finalVocab = vocabPaths(cfg.vocab_dir ?? path.join(cfg.output, 'vocab'), ctx.withSessions);
   const merged = vocabPaths(vocabDir, ctx.withSessions);
