@@ -117,7 +117,8 @@ async function taskOf(ctx: ShardContext, range: IngestRange): Promise<RangeTask>
   let { header, keys } = range;
   if (range.start > 0 && format !== 'parquet' && !header && !keys) {
     const found = await headerOfFile({ path: range.file, format }, ctx.settings);
-    if (!found) throw new ConfigError(`ingest: range ${range.index} of ${range.file} starts at byte ${range.start}, but the file's header cannot be read`, ['range']);
+    if (!found)
+      throw new ConfigError(`ingest: range ${range.index} of ${range.file} starts at byte ${range.start}, but the file's header cannot be read`, ['range']);
     ({ header, keys } = found);
   }
   return {
@@ -294,7 +295,7 @@ export async function ingestRange(cfg: IngestConfig, range: IngestRange, vocabDi
   const add = (bucket: number, batch: Batch) => {
     let p = pending.get(bucket);
     if (!p) pending.set(bucket, (p = { batches: [], rows: 0, next: 0 }));
-    for (let start = 0; start < batch.numRows; ) {
+    for (let start = 0; start < batch.numRows;) {
       const take = Math.min(batch.numRows - start, cfg.rows_per_file - p.rows);
       p.batches.push(take === batch.numRows ? batch : sliceBatch(batch, start, start + take));
       p.rows += take;
@@ -382,7 +383,8 @@ function alreadyCommitted(output: string, parts: IngestRangePart[]): DatasetMani
   } catch {
     return null;
   }
-  const same = m.files.length === parts.length && m.files.every((f, k) => f.sha256 === parts[k]!.sha256 && f.rows === parts[k]!.rows && f.bucket === parts[k]!.bucket);
+  const same =
+    m.files.length === parts.length && m.files.every((f, k) => f.sha256 === parts[k]!.sha256 && f.rows === parts[k]!.rows && f.bucket === parts[k]!.bucket);
   return same ? m : null;
 }
 
@@ -405,7 +407,9 @@ export async function commitIngest(cfg: IngestConfig, results: IngestRangeResult
   const quarantineMode = cfg.mode === 'quarantine';
   const counts = { rows: sum('rows'), rejected: sum('rejected'), blank: sum('blankLines'), skipped: sum('skippedLines'), rowsIn: sum('rowsIn') };
   if (counts.rows + counts.rejected + counts.blank + counts.skipped !== counts.rowsIn)
-    throw new Error(`ingest: internal accounting error: the ranges read ${counts.rowsIn} records but hold ${counts.rows} stored + ${counts.rejected} rejected + ${counts.blank} blank + ${counts.skipped} skipped`);
+    throw new Error(
+      `ingest: internal accounting error: the ranges read ${counts.rowsIn} records but hold ${counts.rows} stored + ${counts.rejected} rejected + ${counts.blank} blank + ${counts.skipped} skipped`,
+    );
 
   for (const line of recoverInterrupted(cfg.output)) stderrLogger().info(`ingest: ${line}`);
   let manifest = alreadyCommitted(cfg.output, parts);
@@ -423,7 +427,11 @@ export async function commitIngest(cfg: IngestConfig, results: IngestRangeResult
       }
     }
   } else {
-    const ds = new PartsDataset(cfg.output, { compression: cfg.compression, schemaOf: emptyBatch(ctx.withSessions, Object.keys(cfg.extra_columns)), stage: 'ingest' });
+    const ds = new PartsDataset(cfg.output, {
+      compression: cfg.compression,
+      schemaOf: emptyBatch(ctx.withSessions, Object.keys(cfg.extra_columns)),
+      stage: 'ingest',
+    });
     let q: QuarantineLog | null = null;
     try {
       const next = new Map<number, number>();

@@ -57,4 +57,3 @@ const COUNTERS = [
 export function counters(s: IngestSummary) {
   return Object.fromEntries(COUNTERS.map((k) => [k, s[k]]));
 }
-

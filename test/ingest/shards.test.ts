@@ -11,7 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../stages/core/config-schema.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { ingestFields, type IngestConfig } from '../../stages/ingest/ingest-config.js';
-import { commitIngest, ingestRange, mergeRangeIds, planIngestRanges, scanRangeIds, type IngestRange, type IngestRangeResult } from '../../stages/ingest/ingest-shards.js';
+import {
+  commitIngest,
+  ingestRange,
+  mergeRangeIds,
+  planIngestRanges,
+  scanRangeIds,
+  type IngestRange,
+  type IngestRangeResult,
+} from '../../stages/ingest/ingest-shards.js';
 import { readManifest } from '../../stages/io/manifest.js';
 import { verifyDataset } from '../../stages/io/manifest-read.js';
 import { ingestAll, tmpDir, writeText } from './helpers.js';
@@ -25,7 +33,8 @@ function lcg(seed: number): () => number {
 function csv(rows: number, seed: number, special: (i: number) => string | null = () => null): string {
   const r = lcg(seed);
   const out = ['user,item,rating,timestamp'];
-  for (let i = 0; i < rows; i++) out.push(special(i) ?? `${r() < 0.3 ? `u${Math.floor(r() * 90)}` : Math.floor(r() * 200)},${Math.floor(r() * 300)},${1 + (i % 5)},${5000 + i}`);
+  for (let i = 0; i < rows; i++)
+    out.push(special(i) ?? `${r() < 0.3 ? `u${Math.floor(r() * 90)}` : Math.floor(r() * 200)},${Math.floor(r() * 300)},${1 + (i % 5)},${5000 + i}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -52,7 +61,11 @@ async function runShards(cfg: IngestConfig, work: string, count: number) {
 describe('ingest shards', () => {
   it('give the single-process dataset over 4 ranges (quarantine mode, string and integer ids)', async () => {
     const dir = tmpDir('shards');
-    const file = writeText(dir, 'in.csv', csv(2000, 5, (i) => (i === 10 ? '1,2,x,3' : i === 1500 ? '' : i === 1700 ? '7,,1,2' : null)));
+    const file = writeText(
+      dir,
+      'in.csv',
+      csv(2000, 5, (i) => (i === 10 ? '1,2,x,3' : i === 1500 ? '' : i === 1700 ? '7,,1,2' : null)),
+    );
     const base = { path: file, mode: 'quarantine', rows_per_file: 300, encode_in_worker: false };
     const single = await ingestAll({ ...base, output: path.join(dir, 'single'), threads: 1 });
     const cfg = cfgOf({ ...base, output: path.join(dir, 'sharded') });
@@ -97,7 +110,11 @@ describe('ingest shards', () => {
 
   it('stop a strict range with the global line of the bad row', async () => {
     const dir = tmpDir('shards');
-    const file = writeText(dir, 'in.csv', csv(1000, 3, (i) => (i === 900 ? '5,6,4.5x,7' : null)));
+    const file = writeText(
+      dir,
+      'in.csv',
+      csv(1000, 3, (i) => (i === 900 ? '5,6,4.5x,7' : null)),
+    );
     const cfg = cfgOf({ path: file, output: path.join(dir, 'out') });
     const ranges = await planIngestRanges(cfg, 4, memoryLogger());
     const ids = ranges.map((r) => path.join(dir, `ids-${r.index}.json`));
@@ -109,7 +126,11 @@ describe('ingest shards', () => {
 
   it('keep a file with quoted fields whole, and say so once', async () => {
     const dir = tmpDir('shards');
-    const file = writeText(dir, 'q.csv', csv(500, 4, (i) => (i === 250 ? 'u1,2,3,"4\n"' : null)));
+    const file = writeText(
+      dir,
+      'q.csv',
+      csv(500, 4, (i) => (i === 250 ? 'u1,2,3,"4\n"' : null)),
+    );
     const log = memoryLogger();
     const ranges: IngestRange[] = await planIngestRanges(cfgOf({ path: file, output: path.join(dir, 'out') }), 4, log);
     expect(ranges).toHaveLength(1);
