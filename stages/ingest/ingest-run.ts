@@ -201,7 +201,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       env.log.info(`ingest: ${ranges.length} byte ranges on ${n} threads`);
       const merged = new Rebatcher(cfg.batch_size);
       rows = merged;
-      steps = ingestRanges(ranges, pool, { ...vocabs, rejector, stats: sink.stats, info: (m) => env.log.info(m), rows: merged }, 2 * n);
+      steps = ingestRanges(ranges, pool, { ...vocabs, rejector, stats: sink.stats, info: (m) => env.log.info(m), rows: merged }, n + 2);
     } else steps = sequentialSteps(files, sink, settings, parquet);
     for await (const bytesDone of steps) {
       report(bytesDone);

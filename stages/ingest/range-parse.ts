@@ -18,7 +18,6 @@ import type { InputFormat } from './format-detect.js';
 import type { IdVocabulary } from './id-vocabulary.js';
 import type { ParseSettings } from './ingest-inputs.js';
 import { JsonlFileParser } from './jsonl-parser.js';
-import { readParquetInput } from './parquet-input.js';
 import type { ParquetReadWorker } from './parquet-read-worker.js';
 import type { RejectedFile, RejectedRow, Rejector } from './rejects.js';
 import type { RowSink } from './row-sink.js';
@@ -123,6 +122,8 @@ export async function parseRange(
   afterChunk: () => void | Promise<void>,
 ): Promise<RangeParsed> {
   if (task.format === 'parquet') {
+    // Imported here: Arrow and parquet-wasm would cost every text-only worker thread their load time.
+    const { readParquetInput } = await import('./parquet-input.js');
     for await (const _ of readParquetInput(task.file, sink, settings.mapping, parquet(), settings.quarantine)) await afterChunk();
     return { end: task.size, lines: 0 };
   }

@@ -4,8 +4,7 @@
  * output (range-job.ts), its buffers transferred.
  */
 import { parentPort } from 'node:worker_threads';
-import { loadVocabulary } from './vocab-files.js';
-import { ParquetReadWorker } from './parquet-read-worker.js';
+import type { ParquetReadWorker } from './parquet-read-worker.js';
 import { runRangeJob, transferList, type FixedVocabularies } from './range-job.js';
 import type { RangeWorkerReply, RangeWorkerRequest } from './range-messages.js';
 
@@ -18,6 +17,8 @@ async function handle(m: RangeWorkerRequest): Promise<void> {
   if (m.type === 'init') {
     settings = m.settings;
     if (m.fixed) {
+      // Imported only when needed: Arrow and parquet-wasm take a while to load in each thread.
+      const { loadVocabulary } = await import('./vocab-files.js');
       fixed = { users: await loadVocabulary(m.fixed.users, 'users'), items: await loadVocabulary(m.fixed.items, 'items') };
       fixed.users.frozen = true;
       fixed.items.frozen = true;
@@ -30,7 +31,8 @@ async function handle(m: RangeWorkerRequest): Promise<void> {
     port.close();
     return;
   }
-  const out = await runRangeJob(m.task, settings!, fixed, () => (parquet ??= new ParquetReadWorker()));
+  if (m.task.format === 'parquet' && !parquet) parquet = new (await import('./parquet-read-worker.js')).ParquetReadWorker();
+  const out = await runRangeJob(m.task, settings!, fixed, () => parquet!);
   port.postMessage({ type: 'range', id: m.id, out } satisfies RangeWorkerReply, transferList(out));
 }
 
