@@ -8,9 +8,11 @@
  *    user): 20M rows, and 2M rows to show that peak memory does not grow with
  *    the file (2M and 200K with --quick). Each run is a child process, so its
  *    peak RSS is its own. Target: ≥ 1.5M rows/s and < 1 GB.
+ *    Each with one parsing thread and with two (byte ranges parsed on worker
+ *    threads), each against DuckDB on the same file in the same run.
  * 2. The Parquet codec (snappy, zstd, none) and encoding on a worker thread
- *    versus the main thread, end to end on the large file, plus the CPU time
- *    of encoding alone per codec.
+ *    versus the main thread, end to end on the large file (one parsing
+ *    thread), plus the CPU time of encoding alone per codec.
  * 3. The Parquet engine: parquet-wasm against parquetjs-lite writing and
  *    reading the same 500K-row interactions table (200K with --quick).
  *
@@ -135,11 +137,16 @@ interface ChildResult {
 }
 
 /** In the child: run the ingest stage through the runner and report. */
-async function childMain(args: { path: string; output: string; compression: string; worker: boolean }): Promise<void> {
+async function childMain(args: { path: string; output: string; compression: string; worker: boolean; threads: number }): Promise<void> {
   const p = resolvePipeline(
     {
       name: 'bench-ingest',
-      stages: [{ stage: 'ingest', with: { path: args.path, output: args.output, compression: args.compression, encode_in_worker: args.worker } }],
+      stages: [
+        {
+          stage: 'ingest',
+          with: { path: args.path, output: args.output, compression: args.compression, encode_in_worker: args.worker, threads: args.threads },
+        },
+      ],
     },
     'bench',
   );
@@ -270,12 +277,12 @@ async function engineComparison(n: number, dir: string): Promise<BenchResult[]> 
  * DuckDB on the same CSV in the same run (the peer of DESIGN.md): whole-process
  * wall time of each, and the recpost/DuckDB ratio held to ≤ 1.5 (issue target).
  */
-async function duckdbPeer(log: GeneratedLog, dir: string, recpostWall: number, recpostPeak: number): Promise<BenchResult[]> {
+async function duckdbPeer(log: GeneratedLog, dir: string, runs: { label: string; wall: number; peak: number }[]): Promise<BenchResult[]> {
   const output = path.join(dir, 'duckdb-peer.parquet');
   try {
     const r = await duckdbCsvToParquet(log.file, output, 'snappy');
     const n = Number(r.report.rows);
-    const ratio = recpostWall / r.wallSeconds;
+    const ratio = (wall: number) => wall / r.wallSeconds;
     return [
       {
         suite: 'ingest',
@@ -286,17 +293,17 @@ async function duckdbPeer(log: GeneratedLog, dir: string, recpostWall: number, r
         peakRssMB: r.peakRssMB,
         notes: `whole process; COPY itself ${Number(r.report.seconds).toFixed(2)} s`,
       },
-      {
+      ...runs.map((x): BenchResult => ({
         suite: 'ingest',
-        name: 'ratio recpost/DuckDB, csv→parquet wall (whole process)',
+        name: `ratio recpost (${x.label})/DuckDB, csv→parquet wall (whole process)`,
         rows: n,
-        seconds: recpostWall,
-        rate: ratio,
+        seconds: x.wall,
+        rate: ratio(x.wall),
         unit: '×',
         target: '≤ 1.5×',
-        met: ratio <= 1.5,
-        notes: `recpost ${recpostWall.toFixed(2)} s, ${recpostPeak.toFixed(0)} MB; DuckDB ${r.wallSeconds.toFixed(2)} s, ${r.peakRssMB.toFixed(0)} MB`,
-      },
+        met: ratio(x.wall) <= 1.5,
+        notes: `recpost ${x.wall.toFixed(2)} s, ${x.peak.toFixed(0)} MB; DuckDB ${r.wallSeconds.toFixed(2)} s, ${r.peakRssMB.toFixed(0)} MB`,
+      })),
     ];
   } catch (e) {
     process.stderr.write(`  DuckDB peer failed: ${(e as Error).message}\n`);
@@ -319,15 +326,15 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const smallLog = generateRatingsCsv(path.join(dir, `ratings-${small}.csv`), small, 2);
     const mRows = (n: number) => `${n / 1e6}M`;
     /** One end-to-end run in a child process; `rateTarget` false for runs that only check memory or compare variants. */
-    const e2e = async (log: GeneratedLog, compression: string, worker: boolean, rateTarget: boolean): Promise<BenchResult> => {
-      const output = path.join(dir, `out-${log.rows}-${compression}-${worker ? 'w' : 'm'}`);
-      const c = await runChild({ path: log.file, output, compression, worker });
+    const e2e = async (log: GeneratedLog, compression: string, worker: boolean, threads: number, rateTarget: boolean): Promise<BenchResult> => {
+      const output = path.join(dir, `out-${log.rows}-${compression}-${worker ? 'w' : 'm'}-${threads}`);
+      const c = await runChild({ path: log.file, output, compression, worker, threads });
       fs.rmSync(output, { recursive: true, force: true });
       const rate = c.rows / c.seconds;
       const memOk = c.peakRssMB < TARGET_RSS_MB;
       return {
         suite: 'ingest',
-        name: `csv→parquet ${mRows(log.rows)} rows (${compression}, ${worker ? 'worker' : 'main thread'})`,
+        name: `csv→parquet ${mRows(log.rows)} rows (${compression}, ${worker ? 'worker' : 'main thread'}, threads ${threads})`,
         rows: c.rows,
         seconds: c.seconds,
         rate,
@@ -337,18 +344,26 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         notes: `${(log.bytes / 1e6).toFixed(0)} MB CSV → ${(c.outputBytes / 1e6).toFixed(0)} MB Parquet in ${c.parts} part(s); ${log.users} users, ${log.items} items`,
       };
     };
-    const wall0 = performance.now();
-    const main = await e2e(bigLog, 'snappy', true, true);
-    const recpostWall = (performance.now() - wall0) / 1000;
-    main.notes += `; CSV generated in ${genSeconds.toFixed(1)} s; whole process ${recpostWall.toFixed(2)} s`;
-    results.push(main);
-    results.push(...(await duckdbPeer(bigLog, dir, recpostWall, main.peakRssMB ?? NaN)));
-    const smallRun = await e2e(smallLog, 'snappy', true, false);
-    smallRun.notes += `; memory check: peak ${smallRun.peakRssMB!.toFixed(0)} MB here vs ${main.peakRssMB!.toFixed(0)} MB on ${big / small}× the rows`;
-    results.push(smallRun);
-    // Variants on the large file: the codec, and encoding on the main thread.
-    for (const codec of ['zstd', 'none']) results.push(await e2e(bigLog, codec, true, false));
-    results.push(await e2e(bigLog, 'snappy', false, false));
+    // One parsing thread (the code path of before threads existed) and two (byte ranges on worker threads), each timed as a whole process.
+    const mains: { label: string; wall: number; peak: number; result: BenchResult }[] = [];
+    for (const threads of [1, 2]) {
+      const wall0 = performance.now();
+      const result = await e2e(bigLog, 'snappy', true, threads, true);
+      const wall = (performance.now() - wall0) / 1000;
+      result.notes += `; CSV generated in ${genSeconds.toFixed(1)} s; whole process ${wall.toFixed(2)} s`;
+      results.push(result);
+      mains.push({ label: `threads ${threads}`, wall, peak: result.peakRssMB ?? NaN, result });
+    }
+    results.push(...(await duckdbPeer(bigLog, dir, mains)));
+    for (const m of mains) {
+      const threads = Number(m.label.split(' ')[1]);
+      const smallRun = await e2e(smallLog, 'snappy', true, threads, false);
+      smallRun.notes += `; memory check: peak ${smallRun.peakRssMB!.toFixed(0)} MB here vs ${m.peak.toFixed(0)} MB on ${big / small}× the rows`;
+      results.push(smallRun);
+    }
+    // Variants on the large file, one parsing thread: the codec, and encoding on the main thread.
+    for (const codec of ['zstd', 'none']) results.push(await e2e(bigLog, codec, true, 1, false));
+    results.push(await e2e(bigLog, 'snappy', false, 1, false));
     results.push(...(await engineComparison(engineRows, dir)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

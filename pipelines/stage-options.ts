@@ -361,6 +361,12 @@ export interface StageOptionsMap {
     encode_in_worker?: boolean;
     /** Bytes read from a text file per I/O call. */
     read_bytes?: number;
+    /** Threads parsing text input: byte ranges of range_bytes, cut at line starts, parsed on worker threads and merged in file order, so the dataset, vocabularies, quarantine file and messages equal the one-thread run. 0 (default, by measurement: 2 threads took ~8% more CPU than 1 but spread it over both cores) = every core; 1 = one thread, the parser on the main thread (the code path before threads). Files smaller than range_bytes, and Parquet files, are one range each; when the whole input is one range it is read on the main thread. */
+    threads?: number;
+    /** Bytes of text per range parsed by a worker thread (threads ≠ 1). Memory grows with range_bytes × threads, not with the input. */
+    range_bytes?: number;
+    /** Hash-partition the dataset by user into this many buckets (bucket = FNV-1a of the raw user id's UTF-8 bytes mod user_buckets): parts bucket=NNNNN/part-NNNNN.parquet, each listed with its bucket in the manifest, bucket 0 first, rows in file order within a bucket. 1: one unpartitioned sequence of parts. */
+    user_buckets?: number;
     /** Longest line (text record) accepted, in bytes. A longer line is a located error in strict mode and a quarantined row in quarantine mode (its first 4 KiB kept); it is never held in memory whole. */
     max_line_bytes?: number;
   };

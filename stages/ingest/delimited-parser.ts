@@ -49,6 +49,16 @@ export interface DelimitedOptions {
   mapping: MappingRequest;
 }
 
+/**
+ * Where a parser starts when it reads a byte range that begins after the
+ * file's first record (ingest on several threads, shards): past any
+ * byte-order mark and header (the header's names come as `headerNames`),
+ * with `line` lines before it.
+ */
+export interface ParserResume {
+  line: number;
+}
+
 export class DelimitedFileParser {
   /** Line number of the last line started (1-based). */
   private line = 0;
@@ -76,7 +86,12 @@ export class DelimitedFileParser {
     private readonly sink: RowSink,
     readonly file: string,
     private readonly opts: DelimitedOptions,
+    resume?: ParserResume,
   ) {
+    if (resume) {
+      this.started = true;
+      this.line = resume.line;
+    }
     this.d0 = opts.delimiter[0]!;
     this.dlen = opts.delimiter.length;
     this.trimTab = !(this.dlen === 1 && this.d0 === TAB);
@@ -86,9 +101,10 @@ export class DelimitedFileParser {
   /**
    * Parse the complete records of `buf` (all of it when `eof`). Returns the
    * number of bytes consumed; the caller keeps the rest and passes it again
-   * with more input.
+   * with more input. No record starting at or after `stop` is read (the end
+   * of a byte range: the records starting there belong to the next range).
    */
-  consume(buf: Buffer, eof: boolean): number {
+  consume(buf: Buffer, eof: boolean, stop = Infinity): number {
     const end = buf.length;
     const max = this.sink.maxLineBytes;
     let pos = 0;
@@ -111,6 +127,7 @@ export class DelimitedFileParser {
         pos = nl + 1;
         continue;
       }
+      if (pos >= stop) break;
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
         if (!eof && end - pos <= max) break;
@@ -557,6 +574,11 @@ export class DelimitedFileParser {
   /** Lines started so far (for progress and messages). */
   get lines(): number {
     return this.line;
+  }
+
+  /** The field names records are read with, once the header is read and accepted (null before, or when the file is skipped). */
+  get columnNames(): readonly string[] | null {
+    return this.nFields > 0 && !this.skipping ? this.names : null;
   }
 }
 

@@ -20,6 +20,12 @@ const DIRECT_LIMIT = 1 << 24;
 /** Canonical integer ids have at most 15 digits (parseCanonicalId); larger ones are string ids. */
 const CANONICAL_LIMIT = 1e15;
 
+/** A vocabulary's raw ids in index order (see IdVocabulary.exportIds). */
+export interface ExportedIds {
+  numbers: Float64Array;
+  strings: string[];
+}
+
 export class IdVocabulary {
   private direct = new Int32Array(1024);
   private readonly numeric = new Map<number, number>();
@@ -102,6 +108,18 @@ export class IdVocabulary {
     const out = new Array<string>(this.count);
     for (let i = 1; i <= this.count; i++) out[i - 1] = this.rawId(i);
     return out;
+  }
+
+  /**
+   * The raw ids in index order, compactly (for sending between threads and
+   * merging): each id as a number, NaN for text ids, whose texts follow in
+   * `strings` in the same order.
+   */
+  exportIds(): ExportedIds {
+    const numbers = this.rawNumbers.slice(1, this.count + 1);
+    const strings: string[] = [];
+    for (let i = 0; i < numbers.length; i++) if (Number.isNaN(numbers[i]!)) strings.push(this.rawStrings.get(i + 1)!);
+    return { numbers, strings };
   }
 
   private append(rawNumber: number, rawString: string | undefined): number {

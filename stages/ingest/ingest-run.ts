@@ -13,36 +13,52 @@
  * is removed and the previous dataset stays as it was.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Batch } from '../core/batch.js';
 import type { Logger } from '../core/logger.js';
 import { Progress, formatCount } from '../core/progress.js';
 import type { DatasetManifest } from '../io/dataset-writer.js';
-import { canonicalPath } from '../io/manifest-claims.js';
-import { DatasetError } from '../io/manifest.js';
 import { recoverInterrupted } from '../io/manifest-staging.js';
 import type { MetricRecord } from '../../schemas/metric-record.js';
-import { ConfigError } from '../core/config-schema.js';
 import { ArrowIpcFileWriter } from './arrow-ipc-file.js';
 import { BatchAssembler } from './batch-assembler.js';
-import { DEFAULT_CANDIDATES, MOVIELENS_FIELD_NAMES, type MappingRequest } from './column-mapping.js';
 import { IngestDataset } from './dataset-sink.js';
-import { DelimitedFileParser, type DelimitedOptions } from './delimited-parser.js';
-import { detectFormat, firstLine, type InputFormat } from './format-detect.js';
+import { BucketedIngestDataset } from './bucket-writer.js';
+import { UserBuckets } from './user-buckets.js';
+import { DelimitedFileParser } from './delimited-parser.js';
+import type { InputFormat } from './format-detect.js';
 import { IdVocabulary } from './id-vocabulary.js';
 import type { IngestConfig } from './ingest-config.js';
-import { resolveInputFiles } from './input-files.js';
+import { ingestInputFiles, parseSettings, sessionsKept, type ParseSettings } from './ingest-inputs.js';
+import { planRanges } from './byte-ranges.js';
+import { ingestRanges } from './parallel-ingest.js';
+import { RangeWorkerPool } from './range-pool.js';
+import { Rebatcher } from './rebatch.js';
 import { JsonlFileParser } from './jsonl-parser.js';
 import { quarantinePath } from './output-dir.js';
-import { parquetSchemaNames, readParquetInput } from './parquet-input.js';
+import { readParquetInput } from './parquet-input.js';
 import { ParquetReadWorker } from './parquet-read-worker.js';
 import { QuarantineLog, StrictRejector, type Rejector } from './rejects.js';
 import type { RowSink } from './row-sink.js';
-import { parseQuotedRecord } from './rfc4180.js';
-import { float32Problem } from './stored-values.js';
 import { readTextFile } from './text-reader.js';
 import { defaultUnit, makeTimestampParser } from './timestamp-parse.js';
 import { loadVocabulary, saveVocabulary, vocabPaths, type VocabPaths } from './vocab-files.js';
+
+/** Where the ingest writes its dataset: unpartitioned (IngestDataset) or by user bucket (BucketedIngestDataset). */
+interface IngestOutput {
+  readonly writer: {
+    readonly dir: string;
+    readonly stagingDir: string;
+    pathFor(p: string): string;
+    contains(p: string): boolean;
+    addSideFile(p: string, role: 'vocabulary' | 'arrow_ipc' | 'quarantine', info?: { rows?: number; bytes?: number; sha256?: string }): void;
+    commit(): DatasetManifest;
+  };
+  write(batch: Batch): Promise<void>;
+  finishParts(): Promise<void>;
+  abort(): Promise<void>;
+}
 
 export interface IngestEnv {
   log: Logger;
@@ -85,51 +101,7 @@ export interface IngestSummary {
   arrowIpc?: string;
 }
 
-function delimiterBytes(d: string): Uint8Array {
-  const text = d === '\\t' || d.toLowerCase() === 'tab' ? '\t' : d;
-  if (text.length === 0) throw new Error('ingest: delimiter must not be empty');
-  return Buffer.from(text, 'utf8');
-}
-
-function quoteByte(q: string | undefined, format: InputFormat): number {
-  const text = q ?? (format === 'movielens' ? '' : '"');
-  if (text === '') return -1;
-  const b = Buffer.from(text, 'utf8');
-  if (b.length !== 1) throw new Error(`ingest: quote must be one ASCII character, got ${JSON.stringify(text)}`);
-  return b[0]!;
-}
-
-function delimitedOptions(cfg: IngestConfig, format: InputFormat, mapping: MappingRequest): DelimitedOptions {
-  const delimiter = delimiterBytes(cfg.delimiter ?? (format === 'tsv' ? '\t' : format === 'movielens' ? '::' : ','));
-  return {
-    delimiter,
-    quote: quoteByte(cfg.quote, format),
-    headerNames: cfg.header_names ?? (format === 'movielens' ? [...MOVIELENS_FIELD_NAMES] : null),
-    mapping,
-  };
-}
-
-/** Column names of a file's first record (header, JSON keys or Parquet schema), for the session probe. */
-async function sourceColumnNames(file: string, format: InputFormat, cfg: IngestConfig, parquet: ParquetReadWorker | null): Promise<string[]> {
-  if (format === 'parquet') return parquetSchemaNames(file, parquet!);
-  if (format === 'movielens') return cfg.header_names ?? [...MOVIELENS_FIELD_NAMES];
-  const { line } = firstLine(file);
-  if (format === 'jsonl') {
-    try {
-      const o = JSON.parse(line) as unknown;
-      return typeof o === 'object' && o !== null ? Object.keys(o) : [];
-    } catch {
-      return [];
-    }
-  }
-  if (cfg.header_names) return cfg.header_names;
-  const opts = delimitedOptions(cfg, format, { columns: {}, extras: {}, rewardOptional: true });
-  const b = Buffer.from(line, 'utf8');
-  const r = parseQuotedRecord(b, 0, b.length, true, opts.delimiter, opts.quote);
-  return r.kind === 'ok' ? r.fields.map((f) => f.trim()) : [];
-}
-
-async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: boolean, log: Logger) {
+export async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: boolean, log: Logger) {
   const paths = vocabPaths(dir, withSessions);
   if (cfg.vocab === 'new') {
     return { users: new IdVocabulary('users'), items: new IdVocabulary('items'), sessions: withSessions ? new IdVocabulary('sessions') : null, paths };
@@ -158,28 +130,11 @@ async function openVocabularies(cfg: IngestConfig, dir: string, withSessions: bo
  */
 export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenerator<Batch, IngestSummary, undefined> {
   const t0 = performance.now();
-  const files = resolveInputFiles(cfg.path).map((f) => {
-    if (cfg.format !== 'auto') return { path: f, format: cfg.format };
-    const d = detectFormat(f);
-    env.log.info(`ingest: ${f}: ${d.format} (${d.why})`);
-    return { path: f, format: d.format };
-  });
-  const outReal = canonicalPath(cfg.output);
-  const inside = files.find((f) => (canonicalPath(f.path) + path.sep).startsWith(outReal + path.sep));
-  if (inside)
-    throw new DatasetError(`ingest: input ${inside.path} lies inside the output directory ${cfg.output}, which the ingest rewrites; choose another output`);
-  const mapping: MappingRequest = { columns: cfg.columns, extras: cfg.extra_columns, rewardOptional: cfg.default_reward !== undefined };
+  const files = ingestInputFiles(cfg, env.log);
   const extraNames = Object.keys(cfg.extra_columns);
-  if (cfg.default_reward !== undefined) {
-    const problem = float32Problem('default_reward', cfg.default_reward);
-    if (problem !== null) throw new ConfigError(`ingest: ${problem}`, [problem]);
-  }
-  const first = files[0]!;
   // Parquet files are decoded on a worker thread, which a corrupt page cannot take the process down with.
   const parquet = files.some((f) => f.format === 'parquet') ? new ParquetReadWorker() : null;
-  const withSessions =
-    cfg.columns.session_id !== undefined ||
-    (await sourceColumnNames(first.path, first.format, cfg, parquet)).some((n) => DEFAULT_CANDIDATES.session_id.includes(n));
+  const withSessions = await sessionsKept(cfg, files, parquet);
   const timestampUnit = cfg.timestamp_unit ?? defaultUnit(cfg.timestamp_format);
   const vocabDir = cfg.vocab_dir ?? path.join(cfg.output, 'vocab');
   // A kill in the middle of the previous run's swap left the previous dataset (and its vocabularies) beside the output: put it back first.
@@ -187,9 +142,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   const vocabs = await openVocabularies(cfg, vocabDir, withSessions, env.log);
 
   // Options of each text format, checked before anything in the output is touched.
-  const textOptions = new Map<InputFormat, DelimitedOptions>();
-  for (const f of files)
-    if (f.format !== 'parquet' && f.format !== 'jsonl' && !textOptions.has(f.format)) textOptions.set(f.format, delimitedOptions(cfg, f.format, mapping));
+  const settings = parseSettings(cfg, files, withSessions);
 
   const sinkOpts = {
     rowsPerFile: cfg.rows_per_file,
@@ -199,7 +152,10 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     schemaOf: emptyBatch(withSessions, extraNames),
   };
   // The staging directory beside the output: refused here (exit 2) when the output holds files recpost did not write.
-  const dataset = new IngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker);
+  const dataset: IngestOutput =
+    cfg.user_buckets > 1
+      ? new BucketedIngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker, new UserBuckets(cfg.user_buckets, vocabs.users))
+      : new IngestDataset(cfg.output, sinkOpts, cfg.encode_in_worker);
   const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(dataset.writer.stagingDir)) : null;
   const rejector: Rejector = quarantine ?? new StrictRejector();
   let ipc: ArrowIpcFileWriter | null = null;
@@ -222,52 +178,53 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
 
   const totalBytes = files.reduce((s, f) => s + fs.statSync(f.path).size, 0);
   const progress = new Progress('ingest', env.progress, totalBytes);
-  let bytesBefore = 0;
+  // One thread: the parsers fill `asm` on this thread. Several: ranges parsed on worker threads are merged into `rows`.
+  let rows: { readonly ready: Batch[]; readonly total: number; flush(): void } = asm;
   let rowsReported = 0;
   const report = (bytesDone: number) => {
-    progress.advance(asm.total - rowsReported, bytesBefore + bytesDone);
-    rowsReported = asm.total;
+    progress.advance(rows.total - rowsReported, bytesDone);
+    rowsReported = rows.total;
   };
   let ok = false;
+  let pool: RangeWorkerPool | null = null;
   try {
     ipc = cfg.arrow_ipc ? new ArrowIpcFileWriter(dataset.writer.pathFor(cfg.arrow_ipc)) : null;
-    for (const f of files) {
-      const size = fs.statSync(f.path).size;
-      // A text file yields after each chunk (bytes read so far), a Parquet file after each row group (fraction of its rows).
-      const steps =
-        f.format === 'parquet'
-          ? readParquetInput(f.path, sink, mapping, parquet!, cfg.mode === 'quarantine')
-          : readTextFile(
-              f.path,
-              f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, mapping) : new DelimitedFileParser(sink, f.path, textOptions.get(f.format)!),
-              cfg.read_bytes,
-              (reason) => {
-                rejector.rejectFile({ file: f.path, reason });
-                sink.stats.skippedFiles++;
-              },
-            );
-      for await (const position of steps) {
-        report(f.format === 'parquet' ? Math.round(position * size) : position);
-        for (const b of drain(asm)) {
-          await dataset.write(b);
-          ipc?.write(b);
-          yield b;
-        }
+    const threads = cfg.threads === 0 ? os.availableParallelism() : cfg.threads;
+    const ranges =
+      threads > 1
+        ? await planRanges(files, settings, { rangeBytes: cfg.range_bytes, countLines: false, refuseQuoted: false, info: (m) => env.log.info(m) })
+        : [];
+    let steps: AsyncGenerator<number>;
+    if (ranges.length > 1) {
+      const n = Math.min(threads, ranges.length);
+      pool = await RangeWorkerPool.start(n, settings, vocabs.users.frozen ? { users: vocabs.paths.users, items: vocabs.paths.items } : null);
+      env.log.info(`ingest: ${ranges.length} byte ranges on ${n} threads`);
+      const merged = new Rebatcher(cfg.batch_size);
+      rows = merged;
+      steps = ingestRanges(ranges, pool, { ...vocabs, rejector, stats: sink.stats, info: (m) => env.log.info(m), rows: merged }, n + 2);
+    } else steps = sequentialSteps(files, sink, settings, parquet);
+    for await (const bytesDone of steps) {
+      report(bytesDone);
+      for (const b of drain(rows)) {
+        await dataset.write(b);
+        ipc?.write(b);
+        yield b;
       }
-      bytesBefore += size;
     }
-    asm.flush();
-    for (const b of drain(asm)) {
+    await pool?.close();
+    pool = null;
+    rows.flush();
+    for (const b of drain(rows)) {
       await dataset.write(b);
       ipc?.write(b);
       yield b;
     }
     progress.finish();
     // Every record read is stored, rejected, blank or skipped: a row lost on the way is a bug, never a silent result.
-    const accounted = asm.total + rejector.count + sink.stats.blankLines + sink.stats.skippedLines;
+    const accounted = rows.total + rejector.count + sink.stats.blankLines + sink.stats.skippedLines;
     if (accounted !== sink.stats.rowsIn) {
       throw new Error(
-        `ingest: internal accounting error: ${sink.stats.rowsIn} records read but ${asm.total} stored + ${rejector.count} rejected + ${sink.stats.blankLines} blank + ${sink.stats.skippedLines} skipped = ${accounted}`,
+        `ingest: internal accounting error: ${sink.stats.rowsIn} records read but ${rows.total} stored + ${rejector.count} rejected + ${sink.stats.blankLines} blank + ${sink.stats.skippedLines} skipped = ${accounted}`,
       );
     }
 
@@ -279,7 +236,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     const seconds = (performance.now() - t0) / 1000;
     const summary: IngestSummary = {
       files,
-      rows: asm.total,
+      rows: rows.total,
       rowsIn: sink.stats.rowsIn,
       rejected: rejector.count,
       filesSetAside: rejector.files,
@@ -302,6 +259,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
     reportSummary(summary, cfg, env);
     return summary;
   } finally {
+    await pool?.close();
     await parquet?.terminate();
     if (!ok) {
       quarantine?.abort();
@@ -317,7 +275,7 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
  * manifest. A vocab_dir outside the output is written in place (atomically).
  */
 function saveIngestSideFiles(
-  dataset: IngestDataset,
+  dataset: IngestOutput,
   vocabs: { users: IdVocabulary; items: IdVocabulary; sessions: IdVocabulary | null; paths: VocabPaths },
   vocabDir: string,
   quarantine: QuarantineLog | null,
@@ -343,11 +301,42 @@ function saveIngestSideFiles(
   if (ipc && ipcPath && w.contains(ipcPath)) w.addSideFile(ipcPath, 'arrow_ipc', { rows: ipc.rows, bytes: ipc.bytes, sha256: ipc.sha256 });
 }
 
-function* drain(asm: BatchAssembler): Generator<Batch> {
-  while (asm.ready.length > 0) yield asm.ready.shift()!;
+function* drain(rows: { readonly ready: Batch[] }): Generator<Batch> {
+  while (rows.ready.length > 0) yield rows.ready.shift()!;
 }
 
-function emptyBatch(withSessions: boolean, extraNames: readonly string[]): Batch {
+/**
+ * The one-thread ingest: every file through its parser on this thread, in
+ * order. Yields the input bytes done: a text file after each chunk, a
+ * Parquet file after each row group (by its fraction of rows).
+ */
+async function* sequentialSteps(
+  files: { path: string; format: InputFormat }[],
+  sink: RowSink,
+  settings: ParseSettings,
+  parquet: ParquetReadWorker | null,
+): AsyncGenerator<number> {
+  let bytesBefore = 0;
+  for (const f of files) {
+    const size = fs.statSync(f.path).size;
+    const steps =
+      f.format === 'parquet'
+        ? readParquetInput(f.path, sink, settings.mapping, parquet!, settings.quarantine)
+        : readTextFile(
+            f.path,
+            f.format === 'jsonl' ? new JsonlFileParser(sink, f.path, settings.mapping) : new DelimitedFileParser(sink, f.path, settings.textOptions[f.format]!),
+            settings.readBytes,
+            (reason) => {
+              sink.rejector.rejectFile({ file: f.path, reason });
+              sink.stats.skippedFiles++;
+            },
+          );
+    for await (const position of steps) yield bytesBefore + (f.format === 'parquet' ? Math.round(position * size) : position);
+    bytesBefore += size;
+  }
+}
+
+export function emptyBatch(withSessions: boolean, extraNames: readonly string[]): Batch {
   const columns: Batch['columns'] = {
     user_id: new Int32Array(0),
     item_id: new Int32Array(0),

@@ -46,9 +46,41 @@ export class JsonlFileParser {
     private readonly sink: RowSink,
     readonly file: string,
     private readonly request: MappingRequest,
-  ) {}
+    /** Reading a byte range after the file's first object: lines before it, and the keys of that first object. */
+    resume?: { line: number; keys: readonly string[] },
+  ) {
+    if (resume) {
+      this.started = true;
+      this.line = resume.line;
+      const m = resolveMapping([...resume.keys], request);
+      if (isMappingProblem(m)) throw new Error(`ingest: ${file}: the keys of the first object do not cover the mapping: ${m.message}`);
+      this.adopt(m, resume.keys);
+    }
+  }
 
-  consume(buf: Buffer, eof: boolean): number {
+  /** Keys of the file's first object, once it is read and its mapping accepted (null before, or when the file is skipped). */
+  get firstKeys(): readonly string[] | null {
+    return this.skipping ? null : this.keysOfFirst;
+  }
+
+  private keysOfFirst: readonly string[] | null = null;
+
+  private adopt(m: ResolvedMapping, keys: readonly string[]): void {
+    this.mapping = m;
+    this.keysOfFirst = keys;
+    this.mappedKeys = new Set([
+      m.user_id,
+      m.item_id,
+      m.timestamp,
+      ...(m.reward ? [m.reward] : []),
+      ...(m.session_id ? [m.session_id] : []),
+      ...Object.values(m.extras),
+    ]);
+    this.quotedKeys = [...this.mappedKeys].map((k) => JSON.stringify(k));
+  }
+
+  /** Parse the complete lines of `buf`; no line starting at or after `stop` is read (see DelimitedFileParser.consume). */
+  consume(buf: Buffer, eof: boolean, stop = Infinity): number {
     const end = buf.length;
     const max = this.sink.maxLineBytes;
     let pos = 0;
@@ -73,6 +105,7 @@ export class JsonlFileParser {
         pos = nl + 1;
         continue;
       }
+      if (pos >= stop) break;
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
         if (!eof && end - pos <= max) break;
@@ -152,25 +185,17 @@ export class JsonlFileParser {
       return this.reject('(row)', text, 'a JSON Lines row must be an object', text);
     }
     if (!this.mapping) {
-      const m = resolveMapping(Object.keys(obj), this.request);
+      const keys = Object.keys(obj);
+      const m = resolveMapping(keys, this.request);
       if (isMappingProblem(m)) {
         this.reject(m.column, text, `${m.message} (keys of the first object); the rest of the file is skipped`, text);
         this.skipping = true;
         this.sink.stats.skippedFiles++;
         return;
       }
-      this.mapping = m;
-      this.mappedKeys = new Set([
-        m.user_id,
-        m.item_id,
-        m.timestamp,
-        ...(m.reward ? [m.reward] : []),
-        ...(m.session_id ? [m.session_id] : []),
-        ...Object.values(m.extras),
-      ]);
-      this.quotedKeys = [...this.mappedKeys].map((k) => JSON.stringify(k));
+      this.adopt(m, keys);
     }
-    const m = this.mapping;
+    const m = this.mapping!;
     // A repeated key: JSON.parse kept the last value. Only keys that a field reads matter. Cheap
     // test first (native searches): a mapped key's quoted name twice, or any escape (a key may be
     // spelled "user\u005fid"); then the exact scan of top-level keys.

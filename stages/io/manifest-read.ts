@@ -133,6 +133,19 @@ function listRecpost(dir: string): DatasetListing {
   return { kind: 'recpost', parts, manifest };
 }
 
+/**
+ * The parts of user bucket `b` of a recpost dataset (ingest with
+ * user_buckets > 1), in manifest order (file order within the bucket),
+ * checked like listDataset. A dataset without buckets is one bucket, 0.
+ */
+export function listDatasetBucket(dir: string, b: number): DatasetPart[] {
+  const listing = listDataset(dir);
+  if (!listing.manifest) throw new DatasetError(`${dir}: no ${MANIFEST_NAME}: not a recpost dataset, so it has no user buckets`);
+  const files = listing.manifest.files;
+  const bucketed = files.some((f) => f.bucket !== undefined);
+  return listing.parts.filter((_, k) => (bucketed ? files[k]!.bucket === b : b === 0));
+}
+
 /** The SHA-256 of a file's bytes, streamed. */
 export async function sha256OfFile(file: string): Promise<string> {
   const h = createHash('sha256');

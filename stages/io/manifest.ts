@@ -37,6 +37,8 @@ export interface ManifestPart {
   /** Hex SHA-256 of the file's bytes (absent in manifests of version 1). */
   sha256?: string;
   partition?: string;
+  /** The user bucket of every row of the part (datasets written with user_buckets > 1; see listDatasetBucket). */
+  bucket?: number;
 }
 
 export type SideFileRole = 'vocabulary' | 'arrow_ipc' | 'quarantine' | 'file';
@@ -145,6 +147,7 @@ export function readManifest(dir: string): DatasetManifest {
     if (!isCount(e.rows)) throw bad(`${where} "${e.path}": "rows" is not a non-negative integer`);
     if (!isCount(e.bytes)) throw bad(`${where} "${e.path}": "bytes" is not a non-negative integer`);
     if (e.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(e.sha256)) throw bad(`${where} "${e.path}": "sha256" is not a hex SHA-256`);
+    if (e.bucket !== undefined && !isCount(e.bucket)) throw bad(`${where} "${e.path}": "bucket" is not a non-negative integer`);
     sum += e.rows;
   });
   if (sum !== m.rows) throw bad(`"rows" is ${m.rows} but the parts listed hold ${sum}`);
