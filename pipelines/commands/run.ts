@@ -1,6 +1,7 @@
 /** `recpost run <pipeline>`: run a pipeline file. */
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import type { CliCommand } from '../command.js';
+import { isSweep, sweepOptions, type SweepFlags } from '../sweep/cli-options.js';
 import { pipelineFileOptions } from './pipeline-options.js';
 import type { PipelineFileOptions } from './pipeline-file.js';
 
@@ -13,8 +14,7 @@ export const runCommand: CliCommand = {
   name: 'run',
   define: (program) =>
     pipelineFileOptions(
-      program
-        .command('run')
+      sweepOptions(program.command('run'))
         .summary('run a pipeline file (YAML or JSON)')
         .description(
           'Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.',
@@ -22,8 +22,9 @@ export const runCommand: CliCommand = {
         .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
     )
       .option('--quiet', 'no progress lines and no stage report')
-      .action(async (file: string, opts: PipelineFileOptions & { quiet?: boolean }) => {
+      .action(async (file: string, opts: PipelineFileOptions & SweepFlags & { quiet?: boolean }) => {
         const { loadPipelineForCli } = await import('./pipeline-file.js');
+        if (isSweep(opts)) return (await import('../sweep/run-sweep.js')).runSweepCommand(file, opts, loadPipelineForCli);
         const p = await loadPipelineForCli(file, opts);
         const { formatStageReport, runPipeline } = await import('../runner.js');
         const quiet = opts.quiet ?? false;
