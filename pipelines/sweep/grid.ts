@@ -78,8 +78,13 @@ export function parseGridAxis(text: string): GridAxis {
   if (eq <= 0) throw new ConfigError(`--grid expects path=v1,v2,…, got ${JSON.stringify(text)}`, ['--grid']);
   const path = text.slice(0, eq);
   const list = text.slice(eq + 1);
-  // The path is checked as --set checks it (no empty or prototype segments).
-  parseAssignment(`${path}=0`, '--grid');
+  // The path is checked as --set checks it (no empty or prototype segments); the message shows the --grid as typed.
+  try {
+    parseAssignment(`${path}=0`, '--grid');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError(e.message.replace(`--grid ${path}=0`, `--grid ${text}`), e.problems);
+  }
   if (list.trim() === '') throw new ConfigError(`--grid ${text}: no values after "="`, ['--grid']);
   const doc = YAML.parseDocument(`[${list}]`);
   const items = YAML.isSeq(doc.contents) ? doc.contents.items : [];

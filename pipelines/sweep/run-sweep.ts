@@ -19,19 +19,16 @@ import * as path from 'node:path';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { DataError } from '../../stages/core/errors.js';
 import { stderrLogger, type Logger } from '../../stages/core/logger.js';
-import { writeFileAtomic } from '../../stages/io/parquet.js';
-import { defaultWorkers, openEngine } from '../engine/open-engine.js';
 import type { Engine } from '../engine/engine.js';
-import { exitCodeFor } from '../run-record.js';
 import type { ResolvedPipeline } from '../spec.js';
 import type { SweepFlags } from './cli-options.js';
 import { parseGrid, parseSeeds, pointLabel, replicates, type Replicate } from './grid.js';
 import { PIPELINE_RUN_TASK } from './replicate-task.js';
-import { replicateInput, replicateOverrides, type ReplicateInput, type ReplicateResult } from './replicate.js';
-import { completedRun } from './pipeline-hash.js';
+import type { ReplicateInput, ReplicateResult } from './replicate.js';
 import { SweepProgress } from './sweep-progress.js';
-import { tableRecord, type SweepRecord, type SweepReplicateRecord } from './sweep-record.js';
-import { sweepTable, tableSettings } from './sweep-table.js';
+import type { SweepRecord, SweepReplicateRecord } from './sweep-record.js';
+
+// The engine, the stages and the table code are imported once the flags have parsed, so a mistake in them answers at once.
 
 /** The CLI's pipeline loader (commands/pipeline-file.ts loadPipelineForCli), passed in by `run`. */
 export type LoadPipeline = (file: string, opts: { set?: string[]; seed?: number; out?: string }) => Promise<ResolvedPipeline>;
@@ -72,6 +69,8 @@ const isUsageError = (e: unknown) => e instanceof ConfigError || e instanceof Da
 
 /** Resolve every replicate as `recpost run` would; a replicate that does not resolve has failed already. */
 async function planReplicates(file: string, opts: SweepOptions, load: LoadPipeline, sweepDir: string, reps: Replicate[]): Promise<ReplicateRun[]> {
+  const { replicateInput, replicateOverrides } = await import('./replicate.js');
+  const { completedRun } = await import('./pipeline-hash.js');
   const runs: ReplicateRun[] = [];
   for (const rep of reps) {
     const dir = path.join(sweepDir, rep.name);
@@ -119,7 +118,7 @@ async function runOnEngine(engine: Engine, pending: ReplicateRun[], progress: Sw
         progress.finished(run.rep.name, result.status, result.status === 'skipped' ? 'was complete' : `succeeded in ${result.wall_s.toFixed(2)} s`);
       } catch (e) {
         run.record.status = 'failed';
-        run.record.exit_code = exitCodeFor(e);
+        run.record.exit_code = isUsageError(e) ? 2 : 1;
         run.record.error = firstLine(e);
         progress.finished(run.rep.name, 'failed', `failed: ${run.record.error}`);
       }
@@ -156,6 +155,7 @@ export async function runSweep(file: string, opts: SweepOptions, load: LoadPipel
 
   let engineInfo: SweepRecord['engine'];
   if (pending.length > 0) {
+    const { defaultWorkers, openEngine } = await import('../engine/open-engine.js');
     const engine = await openEngine({ workers: opts.workers ?? Math.min(defaultWorkers(), pending.length), redis: opts.redis });
     engineInfo = { kind: engine.kind, slots: engine.slots };
     log.info(`sweep: ${reps.length} replicate(s) of ${base.name} into ${sweepDir}: ${pending.length} to run on ${engine.slots} ${engine.kind} worker(s)`);
@@ -166,6 +166,9 @@ export async function runSweep(file: string, opts: SweepOptions, load: LoadPipel
     }
   }
 
+  const { sweepTable, tableSettings } = await import('./sweep-table.js');
+  const { tableRecord } = await import('./sweep-record.js');
+  const { writeFileAtomic } = await import('../../stages/io/parquet.js');
   const finished = runs.filter((r) => r.record.status !== 'failed');
   const title = `Sweep of ${base.name}: ${[...(seeds ? [`seeds ${seeds.join(', ')}`] : []), ...axes.map((a) => `${a.label} ∈ {${a.values.map((v) => v.text).join(', ')}}`)].join(' × ')}`;
   const table = await sweepTable(
