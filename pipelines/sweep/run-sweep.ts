@@ -127,7 +127,7 @@ async function runOnEngine(engine: Engine, pending: ReplicateRun[], progress: Sw
 }
 
 /** The error a sweep with failed replicates ends with: one line each. */
-function sweepError(failed: SweepReplicateRecord[], total: number, recordFile: string): Error {
+export function sweepError(failed: SweepReplicateRecord[], total: number, recordFile: string): Error {
   const lines = [`sweep: ${failed.length} of ${total} replicate(s) failed (see ${recordFile})`, ...failed.map((f) => `sweep: ${f.name}: ${f.error}`)];
   return failed.every((f) => f.exit_code === 2) ? new ConfigError(lines.join('\n'), lines) : new Error(lines.join('\n'));
 }

@@ -201,6 +201,40 @@ describe('recpost run --seeds --grid', () => {
     expect(failedRun.status).toBe('failed');
   }, 120_000);
 
+  it('gives a replicate that ran second in a reused worker process the same training numbers as a fresh run', async () => {
+    const training = path.join(dir, 'training.yaml');
+    fs.writeFileSync(
+      training,
+      `name: training
+stages:
+  - stage: simulate_recsim
+    with: { preset: medium, num_users: 50, num_items: 60, dim: 4, topics: 3, interactions_per_user: 6 }
+  - stage: split_sequences
+    with: { max_len: 5, apply_threshold: false }
+  - stage: reward_stats
+    with: { barrier: true, batch_metrics: false }
+  - stage: train_gaussian
+    id: drpo
+    with: { objective: { name: drpo, rho: 0.5 }, epochs: 2, batch_size: 64, log_every: 1 }
+  - stage: comparison_table
+    with: { metrics: [loss, nll], split: train }
+`,
+    );
+    const sweepOut = path.join(dir, 'training-sweep');
+    const r = await inProcess(['run', training, '--seeds', '1,2', '--workers', '1', '--out', sweepOut, '--quiet']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/^\| drpo \| 2 \| /m);
+    const record = JSON.parse(fs.readFileSync(path.join(sweepOut, 'sweep.json'), 'utf8')) as SweepRecord;
+    // Both replicates ran in the one worker process, seed 2 after seed 1.
+    expect(new Set(record.replicates.map((x) => x.worker)).size).toBe(1);
+    const alone = path.join(dir, 'training-alone');
+    const a = await inProcess(['run', training, '--seed', '2', '--out', alone, '--quiet']);
+    expect(a.code).toBe(0);
+    const trained = metricLines(path.join(sweepOut, 'seed-2'));
+    expect(trained.filter((l) => l.includes('"metric":"loss"')).length).toBeGreaterThan(2);
+    expect(trained).toEqual(metricLines(alone));
+  }, 120_000);
+
   it('refuses bad sweep flags with one line and exit 2 before running anything', async () => {
     const cases: [string[], string][] = [
       [['--grid', 'lambda'], 'recpost: --grid expects path=v1,v2,…, got "lambda"\n'],
