@@ -4,3 +4,4 @@
  * level calls registerTaskKind.
  */
 import './builtin-tasks.js';
+import '../sweep/replicate-task.js';
