@@ -24,26 +24,37 @@ import { combineEnsemble } from '../weighting/reward-ensemble.js';
 function meanAgreement(a: Float64Array): number {
   let s = 0;
   let n = 0;
-  for (const v of a) if (!Number.isNaN(v)) (s += v), n++;
+  for (const v of a) {
+    if (Number.isNaN(v)) continue;
+    s += v;
+    n++;
+  }
   return n ? s / n : NaN;
 }
 
 export const calibrateProxyStage = defineStage({
   name: 'calibrate_proxy',
   role: 'transform',
-  summary: 'Proxy-quality control (paper 004 App. G): gold reward + item-biased noise σ·b(item), σ solved to hit a target pairwise agreement on pilot contexts.',
+  summary:
+    'Proxy-quality control (paper 004 App. G): gold reward + item-biased noise σ·b(item), σ solved to hit a target pairwise agreement on pilot contexts.',
   doc: [
     "The proxy r̂_j(u, i) = r*(u, i) + σ·b_j(i): r* the simulator's gold reward, b_j(i) = √ρ·s(i) + √(1−ρ)·e_j(i) with s, e_j ~ N(0, 1) per item",
     '(an exploitable item bias, the same for every user; member 0 is the proxy, members 1…K−1 the other heads of an ensemble).',
     'Pilot: `pilot_samples` candidates per context from `init` on up to `pilot_contexts` contexts of `split`. σ is the exact minimiser of',
     '|agreement(σ) − target| (agreement is a step function of σ; stages/eval/proxy-quality.ts), agreement measured as proxy_gold_agreement is.',
-    'Writes `output` (JSON: σ, seed, members, ρ, target and achieved agreement, the ensemble mean\'s agreement, the pilot) and emits the metrics',
+    "Writes `output` (JSON: σ, seed, members, ρ, target and achieved agreement, the ensemble mean's agreement, the pilot) and emits the metrics",
     'proxy_agreement_target, proxy_agreement_pilot, ensemble_mean_agreement_pilot and proxy_noise_sigma (method = `label`). Batches pass through unchanged.',
   ].join(' '),
   inputs: ['examples'],
   output: 'examples',
   fields: {
-    target_agreement: { type: 'number', exclusiveMin: 0.5, max: 1, default: 0.857, doc: "Target pairwise agreement with gold (the paper's 0.736, 0.857, 0.952)." },
+    target_agreement: {
+      type: 'number',
+      exclusiveMin: 0.5,
+      max: 1,
+      default: 0.857,
+      doc: "Target pairwise agreement with gold (the paper's 0.736, 0.857, 0.952).",
+    },
     init: { type: 'string', required: true, doc: 'Checkpoint of the initial policy whose samples are the pilot candidates.' },
     output: { type: 'string', required: true, doc: 'File to write (JSON).' },
     split: { type: 'string', enum: ['train', 'valid', 'test'], default: 'valid', doc: 'Split whose contexts are the pilot prompts.' },

@@ -121,7 +121,8 @@ export const evaluateProxyGoldStage = defineStage({
             userProxy = async (_c, users, items) => score(users, items);
           }
         } else {
-          if (cfg.proxy_file) throw new ConfigError('evaluate_proxy_gold: proxy_file needs gold: world (the controlled proxy is built on the simulator truth)', ['proxy_file']);
+          if (cfg.proxy_file)
+            throw new ConfigError('evaluate_proxy_gold: proxy_file needs gold: world (the controlled proxy is built on the simulator truth)', ['proxy_file']);
           const head = await open(cfg.gold);
           if (!head.predictRewards) throw new ConfigError(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`, ['gold']);
           gold = (c, _u, items) => head.predictRewards!(c, items);

@@ -85,7 +85,7 @@ export function solveNoiseScale(p: AgreementPairs, target: number): { sigma: num
   let a = p.always;
   for (let i = 0; i < p.weights.length; i++) a += p.weights[i]!;
   let best = { sigma: t[0]! / 2, achieved: a };
-  for (let i = 0; i < t.length; ) {
+  for (let i = 0; i < t.length;) {
     let j = i;
     while (j < t.length && t[j] === t[i]) a -= p.weights[j++]!;
     const sigma = j < t.length ? (t[i]! + t[j]!) / 2 : 2 * t[i]!;

@@ -116,6 +116,7 @@ export function readControlledProxy(file: string, field: string): ControlledProx
   for (const k of ['sigma', 'seed', 'members', 'correlation'] as const) {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new ConfigError(`${file}: field "${k}" must be a finite number`, [field]);
   }
-  if (o.sigma! < 0 || o.members! < 1 || !Number.isInteger(o.members)) throw new ConfigError(`${file}: sigma must be ≥ 0 and members a positive integer`, [field]);
+  if (o.sigma! < 0 || o.members! < 1 || !Number.isInteger(o.members))
+    throw new ConfigError(`${file}: sigma must be ≥ 0 and members a positive integer`, [field]);
   return o as ControlledProxySpec;
 }

@@ -31,7 +31,8 @@ export interface InformDims {
 
 /** KL(N(μ, diag e^{logVar}) ‖ N(0, I)) of each row of [rows × latent] values (float64 reference of the tensor version). */
 export function klToStandardNormal(mu: ArrayLike<number>, logVar: ArrayLike<number>, latent: number): Float64Array {
-  if (mu.length !== logVar.length || mu.length % latent !== 0) throw new RangeError(`InfoRM KL: ${mu.length} means and ${logVar.length} log-variances for latent ${latent}`);
+  if (mu.length !== logVar.length || mu.length % latent !== 0)
+    throw new RangeError(`InfoRM KL: ${mu.length} means and ${logVar.length} log-variances for latent ${latent}`);
   const rows = mu.length / latent;
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -73,7 +74,11 @@ export function informEncode(p: ParamStore, features: tf.Tensor2D, items: Int32A
     const x = tf.concat([features, e], 1);
     const h = tf.relu(tf.add(tf.matMul(x, p.get('inform/w1') as tf.Tensor2D), p.get('inform/b1')));
     const mu = tf.add(tf.matMul(h, p.get('inform/w_mu') as tf.Tensor2D), p.get('inform/b_mu')) as tf.Tensor2D;
-    const logVar = tf.clipByValue(tf.add(tf.matMul(h, p.get('inform/w_logvar') as tf.Tensor2D), p.get('inform/b_logvar')), -LOGVAR_BOUND, LOGVAR_BOUND) as tf.Tensor2D;
+    const logVar = tf.clipByValue(
+      tf.add(tf.matMul(h, p.get('inform/w_logvar') as tf.Tensor2D), p.get('inform/b_logvar')),
+      -LOGVAR_BOUND,
+      LOGVAR_BOUND,
+    ) as tf.Tensor2D;
     return { mu, logVar };
   });
 }

@@ -24,7 +24,12 @@ export const onlineProxyFields = {
     fields: {
       combine: { type: 'string', enum: ['none', 'mean', 'uwo'], default: 'none', doc: 'none: member 0 only; mean: Ensemble-Mean; uwo: Ensemble-UWO.' },
       lambda: { type: 'number', min: 0, default: 1, doc: "λ of UWO (the paper's 1.0)." },
-      disagreement: { type: 'string', enum: ['var', 'std'], default: 'var', doc: "UWO's disagreement: the members' population variance (paper 004 App. G) or std." },
+      disagreement: {
+        type: 'string',
+        enum: ['var', 'std'],
+        default: 'var',
+        doc: "UWO's disagreement: the members' population variance (paper 004 App. G) or std.",
+      },
       members: { type: 'integer', min: 0, default: 0, doc: 'proxy controlled: members K used (0 = all of the file).' },
       checkpoints: {
         type: 'array',
@@ -48,7 +53,7 @@ export const onlineProxyFields = {
     default: { penalty: 0.01 },
     doc: 'InfoRM (Miao et al. 2024): train on r̂ − c·KL(q(z|s,a) ‖ N(0, I)) with the bottleneck of a train_inform_head file.',
     fields: {
-      head: { type: 'string', doc: 'The train_inform_head file (trained on the init checkpoint\'s state features).' },
+      head: { type: 'string', doc: "The train_inform_head file (trained on the init checkpoint's state features)." },
       penalty: { type: 'number', min: 0, default: 0.01, doc: "c, the weight of the KL penalty (the paper's 0.01)." },
     },
   },
@@ -80,7 +85,8 @@ export function onlineProxyProblems(cfg: ProxyOptionConfig): string[] {
   if (cfg.proxy === 'controlled' && !cfg.proxy_file) out.push('proxy controlled needs proxy_file (a calibrate_proxy output)');
   if (cfg.proxy !== 'controlled' && cfg.proxy_file) out.push(`proxy_file applies to proxy controlled, not ${cfg.proxy}`);
   if (cfg.ensemble.combine !== 'none' && cfg.proxy === 'simulator') out.push('an ensemble needs proxy reward_head (ensemble.checkpoints) or controlled');
-  if (cfg.ensemble.checkpoints.length && cfg.proxy === 'controlled') out.push('ensemble.checkpoints apply to proxy reward_head; a controlled proxy takes its members from proxy_file');
+  if (cfg.ensemble.checkpoints.length && cfg.proxy === 'controlled')
+    out.push('ensemble.checkpoints apply to proxy reward_head; a controlled proxy takes its members from proxy_file');
   if (cfg.ensemble.combine !== 'none' && cfg.proxy === 'reward_head' && cfg.ensemble.checkpoints.length === 0)
     out.push('ensemble with proxy reward_head needs ensemble.checkpoints (the other members)');
   return out;

@@ -60,7 +60,7 @@ export const trainInformHeadStage = defineStage({
   role: 'transform',
   summary: "InfoRM (Miao et al. 2024): a variational information-bottleneck reward head on a policy's frozen state features, for train_online's KL penalty.",
   doc: [
-    'x = [h(s); e(a)] (h: the frozen state features of `init`, e: the head\'s item embedding); q(z|s,a) = N(μ(x), diag σ²(x)) from one ReLU layer;',
+    "x = [h(s); e(a)] (h: the frozen state features of `init`, e: the head's item embedding); q(z|s,a) = N(μ(x), diag σ²(x)) from one ReLU layer;",
     'r = wᵀz + b with z = μ + σ⊙ε. Loss = mean (r − y)² + β·mean KL(q(z|s,a) ‖ N(0, I)), KL = ½Σ(μ² + σ² − 1 − log σ²), y the logged reward',
     '(train rows only), Adam. Writes `output` (JSON); train_online `inform: { head: <file>, penalty: c }` trains on r̂ − c·KL (paper 004 App. G: β = 0.01, c = 0.01).',
   ].join(' '),
@@ -141,7 +141,7 @@ export const trainInformHeadStage = defineStage({
             const cost = optimizer.minimize(
               () => {
                 const l = informLoss(params, ft, it, y, cfg.beta, hashWords(run.seed, step) & 0x7fffffff);
-                parts = { mse: l.mse.dataSync()[0]!, kl: l.kl.dataSync()[0]!};
+                parts = { mse: l.mse.dataSync()[0]!, kl: l.kl.dataSync()[0]! };
                 return l.loss;
               },
               true,

@@ -24,7 +24,8 @@ export interface BspoOptions {
 
 /** Shaped rewards and the fraction of candidates outside the support. */
 export function bspoRewards(proxy: ArrayLike<number>, behaviourLogProb: ArrayLike<number>, opts: BspoOptions): { reward: Float64Array; outOfSupport: number } {
-  if (proxy.length !== behaviourLogProb.length) throw new RangeError(`BSPO: ${proxy.length} rewards and ${behaviourLogProb.length} behaviour log-probabilities`);
+  if (proxy.length !== behaviourLogProb.length)
+    throw new RangeError(`BSPO: ${proxy.length} rewards and ${behaviourLogProb.length} behaviour log-probabilities`);
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) throw new RangeError(`BSPO: threshold must be in [0, 1], got ${opts.threshold}`);
   const logThreshold = Math.log(opts.threshold);
   const reward = new Float64Array(proxy.length);

@@ -24,7 +24,8 @@ export function calibrateDelta0(proxy: ArrayLike<number>, gold: ArrayLike<number
   let s = 0;
   for (let i = 0; i < proxy.length; i++) {
     const d = Math.abs(proxy[i]! - gold[i]!);
-    if (!Number.isFinite(d)) throw new NonFiniteInputError('δ̃₀ calibration', Number.isFinite(proxy[i]!) ? 'gold' : 'proxy', i, Number.isFinite(proxy[i]!) ? gold[i]! : proxy[i]!);
+    if (!Number.isFinite(d))
+      throw new NonFiniteInputError('δ̃₀ calibration', Number.isFinite(proxy[i]!) ? 'gold' : 'proxy', i, Number.isFinite(proxy[i]!) ? gold[i]! : proxy[i]!);
     s += d;
   }
   return s / (proxy.length / groupSize);

@@ -8,7 +8,11 @@ import { Rng } from '../../stages/simulators/rng.js';
 const mean = (a: Float64Array) => {
   let s = 0;
   let n = 0;
-  for (const v of a) if (!Number.isNaN(v)) (s += v), n++;
+  for (const v of a) {
+    if (Number.isNaN(v)) continue;
+    s += v;
+    n++;
+  }
   return s / n;
 };
 
@@ -79,7 +83,10 @@ describe('calibrated controlled proxies hit the paper’s agreement levels', () 
     const b1 = memberItemBias(9, 1, 0.5, n);
     let s01 = 0;
     let s00 = 0;
-    for (let i = 0; i < n; i++) (s01 += b0[i]! * b1[i]!), (s00 += b0[i]! * b0[i]!);
+    for (let i = 0; i < n; i++) {
+      s01 += b0[i]! * b1[i]!;
+      s00 += b0[i]! * b0[i]!;
+    }
     expect(s00 / n).toBeCloseTo(1, 1);
     expect(Math.abs(s01 / n - 0.5)).toBeLessThan(0.03);
     expect([...memberItemBias(9, 1, 0.5, 10)]).toEqual([...b1.subarray(0, 10)]);
