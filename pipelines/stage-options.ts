@@ -521,7 +521,7 @@ export interface StageOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
-    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0. */
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
     delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
@@ -967,7 +967,7 @@ export interface StageOptionsMap {
       delta?: number;
       /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). (drro_hard, drro_soft, dro) */
       delta0?: number;
-      /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0. (drro_hard, drro_soft, dro) */
+      /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). (drro_hard, drro_soft, dro) */
       delta0_calibration?: "none" | "pilot";
       /** Scaling α of the KL term of the dynamic budget. (drro_hard, drro_soft, dro) */
       alpha?: number;
@@ -1491,7 +1491,7 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
-    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0. */
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
     delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
@@ -1508,7 +1508,7 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
-    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0. */
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
     delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
@@ -1525,7 +1525,7 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
-    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0. */
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
     delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;

@@ -196,9 +196,13 @@ export const trainOnlineStage = defineStage({
       let shaperConfig: Record<string, unknown> = cfg.shaper;
       if (grouped && cfg.shaper.delta0_calibration === 'pilot') {
         const delta0 = pilotDelta0(cfg, model, reference, contexts, proxy.fn, oracle, seed, stage);
-        shaperConfig = { ...cfg.shaper, delta0, delta0_calibration: 'none' };
+        // The dynamic budget's base δ̃₀; a fixed budget's δ̃ itself (DRO and DRRO get the same budget information).
+        const budget = cfg.shaper.budget === 'dynamic' || cfg.shaper.preset === 'paper' ? { delta0 } : { delta: delta0 };
+        shaperConfig = { ...cfg.shaper, ...budget, delta0_calibration: 'none' };
         ctx.emitMetric({ method, seed, split: 'train', metric: 'delta0_calibrated', value: delta0, count: Math.min(cfg.pilot.contexts, contexts.rows) });
-        ctx.log.info(`${label}: δ̃₀ = ${delta0.toFixed(4)} calibrated on ${Math.min(cfg.pilot.contexts, contexts.rows)} pilot contexts (mean Σ_k |r̂ − r*|)`);
+        ctx.log.info(
+          `${label}: ${'delta0' in budget ? 'δ̃₀' : 'fixed δ̃'} = ${delta0.toFixed(4)} calibrated on ${Math.min(cfg.pilot.contexts, contexts.rows)} pilot contexts (mean Σ_k |r̂ − r*|)`,
+        );
       }
       const shaper = grouped ? createGroupShaper(cfg.algorithm, shaperConfig) : undefined;
       const lrTotal = lrTotalSteps(cfg.lr_schedule, cfg.updates * cfg.inner_steps);

@@ -36,7 +36,7 @@ const budgetFields: Fields = {
     type: 'string',
     enum: ['none', 'pilot'],
     default: 'none',
-    doc: 'pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0.',
+    doc: 'pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget).',
   },
   alpha: { type: 'number', min: 0, default: 10, doc: 'Scaling α of the KL term of the dynamic budget.' },
   window: { type: 'integer', min: 1, default: 20, doc: 'Number of updates the KL estimate is averaged over.' },
