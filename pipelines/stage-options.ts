@@ -70,6 +70,33 @@ export interface StageOptionsMap {
     /** Column holding the reward to weight by. */
     reward_column?: string;
   };
+  /** Proxy-quality control (paper 004 App. G): gold reward + item-biased noise σ·b(item), σ solved to hit a target pairwise agreement on pilot contexts. */
+  calibrate_proxy: {
+    /** Target pairwise agreement with gold (the paper's 0.736, 0.857, 0.952). */
+    target_agreement?: number;
+    /** Checkpoint of the initial policy whose samples are the pilot candidates. */
+    init: string;
+    /** File to write (JSON). */
+    output: string;
+    /** Split whose contexts are the pilot prompts. */
+    split?: "train" | "valid" | "test";
+    /** Pilot contexts used at most. */
+    pilot_contexts?: number;
+    /** Candidates per pilot context. */
+    pilot_samples?: number;
+    /** K: ensemble members the file describes (member 0 is the proxy). */
+    members?: number;
+    /** ρ: correlation of two members' item biases (0 = independent errors). */
+    correlation?: number;
+    /** Seed of the item biases (default: the pipeline seed). */
+    noise_seed?: number;
+    /** Method label of the emitted metrics. */
+    label?: string;
+    /** Simulator world directory (default: the `world` artifact). */
+    world?: string;
+    /** Vocabulary directory mapping dense ids to the world (default: the `vocab` artifact). */
+    vocab?: string;
+  };
   /** Markdown table methods × metrics: mean ± std over seeds, % change from a baseline, best per column in bold. */
   comparison_table: {
     /** Metric columns, in this order (empty: the evaluation metrics recorded in `split` — ndcg@K, hr@K, mrr, reward_mse, true_reward_*, gold_gain… — or, if there are none, every metric there). */
@@ -218,6 +245,8 @@ export interface StageOptionsMap {
     checkpoints?: readonly string[];
     /** Checkpoint whose reward head is the proxy; default: the earliest checkpoint of each series. */
     proxy?: string;
+    /** A calibrate_proxy file: the proxy is its member 0, r* + σ·b(item) (gold: world only), instead of a reward head. */
+    proxy_file?: string;
     /** "world" (simulator truth) or a checkpoint dir whose reward head is the held-out gold model. */
     gold?: string;
     /** Checkpoint of the initial policy π₀ for the KL; default: the earliest checkpoint of each series. */
@@ -498,6 +527,8 @@ export interface StageOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
+    delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
     /** Number of updates the KL estimate is averaged over. */
@@ -895,6 +926,39 @@ export interface StageOptionsMap {
       mode?: "auto" | "min" | "max";
     };
   };
+  /** InfoRM (Miao et al. 2024): a variational information-bottleneck reward head on a policy's frozen state features, for train_online's KL penalty. */
+  train_inform_head: {
+    /** Checkpoint whose frozen state features the head reads (the BC policy). */
+    init: string;
+    /** File to write (JSON). */
+    output: string;
+    /** β, the weight of the bottleneck KL in the loss (paper 004 App. G: 0.01). */
+    beta?: number;
+    /** Latent dimension of z. */
+    latent?: number;
+    /** Hidden width. */
+    hidden?: number;
+    /** Width of the head's item embedding. */
+    item_dim?: number;
+    /** Passes over the train rows. */
+    epochs?: number;
+    /** Rows per Adam step. */
+    batch_size?: number;
+    /** Adam learning rate. */
+    lr?: number;
+    /** Train rows used at most (the first ones). */
+    max_rows?: number;
+    /** Column of the logged reward. */
+    reward_column?: string;
+    /** Seed of initialisation, shuffles and ε (default: the pipeline seed). */
+    seed?: number;
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
+    keep_input?: "auto" | "memory" | "disk";
+    /** With keep_input auto: rows kept in memory before spilling to disk. */
+    spill_rows?: number;
+  };
   /** Grouped online post-training of a trained policy against a proxy reward: GRPO, DRRO hard/soft (fixed or dynamic budget), DRO, PPO, online DPO; gold reward reported only. */
   train_online: {
     /** grpo, drro_hard, drro_soft, dro (grouped shapers), ppo (value head), dpo (online DPO). */
@@ -909,6 +973,8 @@ export interface StageOptionsMap {
       delta?: number;
       /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). (drro_hard, drro_soft, dro) */
       delta0?: number;
+      /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). (drro_hard, drro_soft, dro) */
+      delta0_calibration?: "none" | "pilot";
       /** Scaling α of the KL term of the dynamic budget. (drro_hard, drro_soft, dro) */
       alpha?: number;
       /** Number of updates the KL estimate is averaged over. (drro_hard, drro_soft, dro) */
@@ -920,10 +986,46 @@ export interface StageOptionsMap {
     };
     /** The policy to start from: "previous" (the last checkpoint published in this run) or a checkpoint directory. It is also the frozen reference π₀. */
     init?: string;
-    /** Proxy reward: the init checkpoint's reward head (frozen), or the simulator's true reward plus noise; auto = reward_head when the checkpoint has one. */
-    proxy?: "auto" | "reward_head" | "simulator";
+    /** Proxy reward: the init checkpoint's reward head (frozen), the simulator's true reward plus noise, or controlled: a calibrate_proxy file's r* + σ·b(item) of chosen agreement (`proxy_file`); auto = reward_head when the checkpoint has one. */
+    proxy?: "auto" | "reward_head" | "simulator" | "controlled";
     /** proxy simulator: std of the Gaussian noise added to the true reward. */
     proxy_noise?: number;
+    /** proxy controlled: the file written by calibrate_proxy (σ, seed, ensemble members). */
+    proxy_file?: string;
+    /** Reward-model ensemble as the proxy (Coste et al. 2024; paper 004 App. G): Ensemble-Mean R_μ = (1/K)Σ_j R_j, Ensemble-UWO R_μ − λ·Var_j R_j (or λ·std). */
+    ensemble?: {
+      /** none: member 0 only; mean: Ensemble-Mean; uwo: Ensemble-UWO. */
+      combine?: "none" | "mean" | "uwo";
+      /** λ of UWO (the paper's 1.0). */
+      lambda?: number;
+      /** UWO's disagreement: the members' population variance (paper 004 App. G) or std. */
+      disagreement?: "var" | "std";
+      /** proxy controlled: members K used (0 = all of the file). */
+      members?: number;
+      /** proxy reward_head: the other members, checkpoints of the same architecture with reward heads trained from other seeds (member 0 is init's head). */
+      checkpoints?: readonly string[];
+    };
+    /** BSPO (Dai et al. 2025): a candidate with π₀(a|s) < threshold (outside the behaviour support, exact over the catalog) is rewarded `value` instead of r̂. */
+    bspo?: {
+      /** ε_β (0 = off; the paper uses 1e-4). */
+      threshold?: number;
+      /** v_pess, the pessimistic reward of an unsupported candidate (the paper's −15). */
+      value?: number;
+    };
+    /** InfoRM (Miao et al. 2024): train on r̂ − c·KL(q(z|s,a) ‖ N(0, I)) with the bottleneck of a train_inform_head file. */
+    inform?: {
+      /** The train_inform_head file (trained on the init checkpoint's state features). */
+      head?: string;
+      /** c, the weight of the KL penalty (the paper's 0.01). */
+      penalty?: number;
+    };
+    /** Pilot of shaper.delta0_calibration: pilot (paper 004 §4.5): contexts of the prompt source, samples from π₀ scored by the proxy and the gold reward. */
+    pilot?: {
+      /** Pilot contexts. */
+      contexts?: number;
+      /** Candidates per pilot context (0 = group_size). */
+      samples?: number;
+    };
     /** Simulator world directory for the gold reward (default: the `world` artifact). */
     world?: string;
     /** Vocabulary directory mapping dense ids to the world's ids (default: the `vocab` artifact, if any). */
@@ -1395,6 +1497,8 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
+    delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
     /** Number of updates the KL estimate is averaged over. */
@@ -1410,6 +1514,8 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
+    delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
     /** Number of updates the KL estimate is averaged over. */
@@ -1425,6 +1531,8 @@ export interface ShaperOptionsMap {
     delta?: number;
     /** Base budget δ̃₀ of the dynamic budget (Eq. 4.17). */
     delta0?: number;
+    /** pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget). */
+    delta0_calibration?: "none" | "pilot";
     /** Scaling α of the KL term of the dynamic budget. */
     alpha?: number;
     /** Number of updates the KL estimate is averaged over. */

@@ -13,6 +13,7 @@ import { proxyGoldRecords } from './proxy-gold.js';
 import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
+import { ControlledProxy, readControlledProxy } from '../simulators/controlled-proxy.js';
 
 interface Series {
   labels: TargetLabels;
@@ -70,6 +71,10 @@ export const evaluateProxyGoldStage = defineStage({
       doc: 'Checkpoints along training; default: the artifact "checkpoints".',
     },
     proxy: { type: 'string', doc: 'Checkpoint whose reward head is the proxy; default: the earliest checkpoint of each series.' },
+    proxy_file: {
+      type: 'string',
+      doc: 'A calibrate_proxy file: the proxy is its member 0, r* + σ·b(item) (gold: world only), instead of a reward head.',
+    },
     gold: { type: 'string', default: 'world', doc: '"world" (simulator truth) or a checkpoint dir whose reward head is the held-out gold model.' },
     initial: { type: 'string', doc: 'Checkpoint of the initial policy π₀ for the KL; default: the earliest checkpoint of each series.' },
     world: { type: 'string', doc: 'Saved simulator world directory (gold: world); default: the artifact "world".' },
@@ -101,6 +106,7 @@ export const evaluateProxyGoldStage = defineStage({
       };
       try {
         let gold: GoldFn;
+        let userProxy: GoldFn | undefined;
         if (cfg.gold === 'world') {
           const { oracle, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
           if (!oracle)
@@ -110,7 +116,13 @@ export const evaluateProxyGoldStage = defineStage({
             );
           ctx.log.info(`evaluate_proxy_gold: gold = ${note}`);
           gold = async (_c, users, items) => oracle.trueRewards(users, items);
+          if (cfg.proxy_file) {
+            const score = ControlledProxy.withOracle(readControlledProxy(cfg.proxy_file, 'proxy_file'), oracle);
+            userProxy = async (_c, users, items) => score(users, items);
+          }
         } else {
+          if (cfg.proxy_file)
+            throw new ConfigError('evaluate_proxy_gold: proxy_file needs gold: world (the controlled proxy is built on the simulator truth)', ['proxy_file']);
           const head = await open(cfg.gold);
           if (!head.predictRewards) throw new ConfigError(`evaluate_proxy_gold: gold checkpoint ${cfg.gold} has no reward head`, ['gold']);
           gold = (c, _u, items) => head.predictRewards!(c, items);
@@ -137,7 +149,7 @@ export const evaluateProxyGoldStage = defineStage({
               series.members.map((m) => m.target),
               partitions,
               async (policy, labels, part) => {
-                if (!proxy?.predictRewards)
+                if (!userProxy && !proxy?.predictRewards)
                   throw new ConfigError(`evaluate_proxy_gold: ${who}: the proxy checkpoint has no reward head; set the proxy option`, ['proxy']);
                 if (!policy.sample) {
                   ctx.log.warn(`evaluate_proxy_gold: ${labels.method}@${labels.step} cannot sample; skipped`);
@@ -150,6 +162,7 @@ export const evaluateProxyGoldStage = defineStage({
                   seed: partitionSeed(ctx.seed, part),
                   key: { run: ctx.runId, ...labels },
                   proxy: proxy as RewardPredictor,
+                  ...(userProxy ? { userProxy } : {}),
                   gold,
                   initial: initial as Partial<SamplingPolicy> | undefined,
                 });

@@ -30,6 +30,8 @@ export interface ProxyGoldEvalOptions {
   seed: number;
   key: Omit<MetricKey, 'split' | 'metric'>;
   proxy: RewardPredictor;
+  /** A proxy that scores (context, user, item), e.g. a calibrate_proxy file's; used instead of `proxy` when given. */
+  userProxy?: GoldFn;
   gold: GoldFn;
   /** The initial policy π₀ (KL is skipped when it or the policy has no logProbs). */
   initial?: Partial<SamplingPolicy>;
@@ -47,7 +49,7 @@ export async function evaluateProxyGold(policy: EvalScorer, rows: Batch, opts: P
     const split = int32Of(chunk, 'split');
     const samples = await sampleItems(policy as SamplingPolicy, contexts, k, chunkSeed(opts.seed, c));
     const repeated = repeatContexts(contexts, k);
-    const proxy = await opts.proxy.predictRewards(repeated, samples);
+    const proxy = opts.userProxy ? await opts.userProxy(repeated, repeatEach(users, k), samples) : await opts.proxy.predictRewards(repeated, samples);
     const gold = await opts.gold(repeated, repeatEach(users, k), samples);
     addValuesBySplit(acc, opts.key, PROXY_METRIC, groupMeans(proxy, k), split);
     addValuesBySplit(acc, opts.key, GOLD_METRIC, groupMeans(gold, k), split);

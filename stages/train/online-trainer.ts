@@ -98,8 +98,8 @@ export interface OnlineHooks {
   log?: Pick<Logger, 'info' | 'warn'>;
   label?: string;
   onCheckpoint?(info: CheckpointInfo): void;
-  /** Proxy reward r̂ of candidate items[r·G + k] for context r of `batch` (used for updates). */
-  proxy(batch: ContextBatch, items: Int32Array, groupSize: number, update: number): Float64Array;
+  /** Proxy reward r̂ of candidate items[r·G + k] for context r of `batch` (used for updates); refLogProb: log π₀ of each candidate (BSPO's support). */
+  proxy(batch: ContextBatch, items: Int32Array, groupSize: number, update: number, refLogProb?: Float64Array): Float64Array;
   /** Gold (true) reward of (users[i], items[i]); reported only. */
   gold?(users: Int32Array, items: Int32Array): ArrayLike<number>;
 }
@@ -206,7 +206,7 @@ export async function trainOnline<P>(
       const batch = contextsOfUpdate(contexts, B, u, opts.seed, permCache);
       const prep = model.prepare(batch);
       const roll = rollout(model, policy, reference, batch, prep, G, opts.seed, u);
-      const proxy = hooks.proxy(batch, roll.items, G, u);
+      const proxy = hooks.proxy(batch, roll.items, G, u, roll.refLogProb);
       // Advantages (or preference pairs) from the scored rollout.
       const targets = source.targets({ update: u, batch, prep, rollout: roll, proxy });
       // S optimiser steps on the loss of π_θ.
@@ -244,7 +244,7 @@ export async function trainOnline<P>(
     if (!stoppedEarly && start < opts.updates) {
       const batch = contextsOfUpdate(contexts, B, opts.updates, opts.seed, permCache);
       const roll = rollout(model, policy, reference, batch, model.prepare(batch), G, opts.seed, opts.updates);
-      reportUpdate(hooks, opts.updates, batch, roll, G, hooks.proxy(batch, roll.items, G, opts.updates), {});
+      reportUpdate(hooks, opts.updates, batch, roll, G, hooks.proxy(batch, roll.items, G, opts.updates, roll.refLogProb), {});
     }
   } finally {
     adam.dispose();

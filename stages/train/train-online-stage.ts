@@ -14,9 +14,9 @@ import * as path from 'node:path';
 import { readCheckpoint, readCheckpointMeta, type LoadedCheckpoint } from './checkpoint.js';
 import { OnlineContextCollector } from './online-contexts.js';
 import { ONLINE_ALGORITHMS, trainOnline, type OnlineAlgorithm } from './online-trainer.js';
-import { Rng, RNG_PURPOSE } from './rng.js';
 import { checkpointModel } from './model-registry.js';
 import { clearConstantCaches } from './sasrec.js';
+import { onlineProxyFields, onlineProxyProblems, openOnlineProxy, pilotDelta0 } from './online-proxy-options.js';
 import { dataFingerprint, ONLINE_RESUME_MAY_CHANGE, trainingConfigOf } from './resume-check.js';
 import { describeCheckpoint, resolveInit, resolveResume, trainerHooks, trainerRun, trainerStage } from './stage-support.js';
 import {
@@ -57,11 +57,12 @@ const trainOnlineFields = {
   },
   proxy: {
     type: 'string',
-    enum: ['auto', 'reward_head', 'simulator'],
+    enum: ['auto', 'reward_head', 'simulator', 'controlled'],
     default: 'auto',
-    doc: "Proxy reward: the init checkpoint's reward head (frozen), or the simulator's true reward plus noise; auto = reward_head when the checkpoint has one.",
+    doc: "Proxy reward: the init checkpoint's reward head (frozen), the simulator's true reward plus noise, or controlled: a calibrate_proxy file's r* + σ·b(item) of chosen agreement (`proxy_file`); auto = reward_head when the checkpoint has one.",
   },
   proxy_noise: { type: 'number', min: 0, default: 0.1, doc: 'proxy simulator: std of the Gaussian noise added to the true reward.' },
+  ...onlineProxyFields,
   world: { type: 'string', doc: 'Simulator world directory for the gold reward (default: the `world` artifact).' },
   vocab: { type: 'string', doc: "Vocabulary directory mapping dense ids to the world's ids (default: the `vocab` artifact, if any)." },
   contexts: {
@@ -148,6 +149,7 @@ export const trainOnlineStage = defineStage({
         ? [`shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`]
         : []),
     ...lrScheduleProblems(cfg),
+    ...onlineProxyProblems(cfg),
   ],
   create(cfg, ctx) {
     const stage = 'train_online';
@@ -185,12 +187,24 @@ export const trainOnlineStage = defineStage({
           `${stage}: proxy reward_head needs a checkpoint with a reward head (${initDir}, a ${ck.meta.kind} model, has none); use proxy: simulator`,
           ['proxy'],
         );
-      if (proxyKind === 'simulator' && !oracle)
-        throw new ConfigError(`${stage}: proxy simulator needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
+      if ((proxyKind === 'simulator' || proxyKind === 'controlled') && !oracle)
+        throw new ConfigError(`${stage}: proxy ${proxyKind} needs a simulator world (the \`world\` artifact or option)`, ['proxy']);
       const policy = model.createParams(seed);
       policy.load(ck.params, `checkpoint ${initDir}`);
       const reference = policy.clone(false);
-      const shaper = grouped ? createGroupShaper(cfg.algorithm, cfg.shaper) : undefined;
+      const proxy = openOnlineProxy(cfg, proxyKind, model, reference, oracle, seed, stage);
+      let shaperConfig: Record<string, unknown> = cfg.shaper;
+      if (grouped && cfg.shaper.delta0_calibration === 'pilot') {
+        const delta0 = pilotDelta0(cfg, model, reference, contexts, proxy.fn, oracle, seed, stage);
+        // The dynamic budget's base δ̃₀; a fixed budget's δ̃ itself (DRO and DRRO get the same budget information).
+        const budget = cfg.shaper.budget === 'dynamic' || cfg.shaper.preset === 'paper' ? { delta0 } : { delta: delta0 };
+        shaperConfig = { ...cfg.shaper, ...budget, delta0_calibration: 'none' };
+        ctx.emitMetric({ method, seed, split: 'train', metric: 'delta0_calibrated', value: delta0, count: Math.min(cfg.pilot.contexts, contexts.rows) });
+        ctx.log.info(
+          `${label}: ${'delta0' in budget ? 'δ̃₀' : 'fixed δ̃'} = ${delta0.toFixed(4)} calibrated on ${Math.min(cfg.pilot.contexts, contexts.rows)} pilot contexts (mean Σ_k |r̂ − r*|)`,
+        );
+      }
+      const shaper = grouped ? createGroupShaper(cfg.algorithm, shaperConfig) : undefined;
       const lrTotal = lrTotalSteps(cfg.lr_schedule, cfg.updates * cfg.inner_steps);
       if (resume) ctx.log.info(`${label}: resuming from ${describeCheckpoint(resumeDir!)} (π₀ = ${initDir})`);
       ctx.log.info(
@@ -220,7 +234,7 @@ export const trainOnlineStage = defineStage({
             checkpointRoot: root,
             checkpointEvery: cfg.checkpoint_every,
             stopAfterUpdates: cfg.stop_after_updates > 0 ? cfg.stop_after_updates : undefined,
-            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: cfg.shaper, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
+            trainerConfig: { stage, algorithm: cfg.algorithm, shaper: shaperConfig, proxy: proxyKind, init: resumedInit(resume) ?? initDir },
             extraArrays,
             trainingConfig: trainingConfigOf(withResolvedLrSpan(cfg, lrTotal), ONLINE_RESUME_MAY_CHANGE, { seed, data: dataFingerprint(contexts) }),
             ...(cfg.lr_schedule ? { lrSchedule: lrScheduleOf(cfg.lr, cfg.lr_schedule), lrTotalSteps: lrTotal } : {}),
@@ -228,18 +242,13 @@ export const trainOnlineStage = defineStage({
           },
           {
             ...trainerHooks(ctx, run),
-            proxy: (batch, items, G, update) => {
-              if (proxyKind === 'reward_head') return Float64Array.from(model.predictRewards!(reference, model.prepare(batch), items, G));
-              const users = Int32Array.from(items, (_, i) => batch.users[Math.floor(i / G)]!);
-              const truth = oracle!.trueRewards(users, items);
-              const rng = new Rng(seed, RNG_PURPOSE.sample, 1_000_003, update);
-              return Float64Array.from(truth, (t) => t + cfg.proxy_noise * rng.normal());
-            },
+            proxy: proxy.fn,
             gold: oracle ? (users, items) => oracle.trueRewards(users, items) : undefined,
           },
           resume,
         );
       } finally {
+        proxy.dispose();
         policy.dispose();
         reference.dispose();
         model.dispose();

@@ -32,6 +32,12 @@ const budgetFields: Fields = {
   },
   delta: { type: 'number', min: 0, doc: 'Fixed scaled budget δ̃ (default 2.5·G, i.e. 40 for G = 16).' },
   delta0: { type: 'number', min: 0, default: 0, doc: 'Base budget δ̃₀ of the dynamic budget (Eq. 4.17).' },
+  delta0_calibration: {
+    type: 'string',
+    enum: ['none', 'pilot'],
+    default: 'none',
+    doc: 'pilot: δ̃₀ calibrated on pilot contexts (paper 004 §4.5), δ̃₀ = mean over contexts of Σ_k |r̂_k − r*_k| over G candidates of π₀ (train_online option `pilot`; needs the gold reward); replaces delta0 (dynamic budget) or delta (fixed budget).',
+  },
   alpha: { type: 'number', min: 0, default: 10, doc: 'Scaling α of the KL term of the dynamic budget.' },
   window: { type: 'integer', min: 1, default: 20, doc: 'Number of updates the KL estimate is averaged over.' },
   kl_estimator: {
@@ -95,6 +101,7 @@ interface ShaperConfig {
   kl_estimator: 'k3' | 'exact';
   tau?: number;
   preset?: 'none' | 'paper';
+  delta0_calibration?: 'none' | 'pilot';
 }
 
 /** Build a grouped shaper by name; its config is validated (messages name the shaper and field). */
