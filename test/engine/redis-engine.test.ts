@@ -88,10 +88,10 @@ async function withEngine<T>(f: (e: RedisEngine) => Promise<T>, opts: { runId?: 
 }
 
 /** Keys Redis still holds for a run's jobs. */
-async function keysOfRun(runId: string): Promise<string[]> {
+async function keysOfRun(runId: string, queue = 'recpost'): Promise<string[]> {
   const r = new Redis(parseRedisUrl(server.url));
   try {
-    return (await r.keys(`recpost:recpost:${runId}.*`)).sort();
+    return (await r.keys(`recpost:${queue}:${runId}.*`)).sort();
   } finally {
     r.disconnect();
   }
@@ -127,8 +127,14 @@ describe.skipIf(skip)('Redis engine with recpost worker processes', () => {
       const last = seen[seen.length - 1]!;
       expect(last).toEqual({ label: 'sum', done: 8 + 3 + 1, total: 12, rows: N, retries: 0, running: 0 });
       expect(Math.max(...seen.map((p) => p.running))).toBeLessThanOrEqual(2);
-      // Both workers took shards.
+      // Both workers took shards, each in its job process (what the benchmark's peak memory per worker reads).
       expect(new Set(runs(again.runLog).map((l) => l.split(' ')[1])).size).toBe(2);
+      for (const w of workers) {
+        const mem = w.peakMemory();
+        expect(mem.worker).toBeGreaterThan(10 * 2 ** 20);
+        expect(mem.processors).toHaveLength(1);
+        expect(mem.processors[0]).toBeGreaterThan(10 * 2 ** 20);
+      }
       // Without a merge: the children's results in order.
       const parts = (await e.runFlow({ label: 'parts', children: shardTasks(3).tasks })) as { rows: number }[];
       expect(parts.map((r) => r.rows)).toEqual([400, 400, 400]);
@@ -272,6 +278,8 @@ describe.skipIf(skip)('recpost worker', () => {
       expect(fs.readFileSync(path.join(outDir, 'sum_0.txt'), 'utf8')).toBe(`${expectedSum}\n`);
       await engine.close();
       expect(((await run) as Error).message).toBe('engine closed');
+      // Closing removed the flow's jobs: its collect root no longer waits in Redis.
+      expect(await keysOfRun((engine as RedisEngine).runId, 'sigterm')).toEqual([]);
     } finally {
       await engine.close();
       await w.stop('SIGKILL');
