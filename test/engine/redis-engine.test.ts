@@ -260,6 +260,24 @@ describe.skipIf(skip)('recpost worker', () => {
     expect(bad).toEqual({ code: 2, out: '', err: 'recpost: --concurrency must be at least 1, got 0\n' });
   });
 
+  it('--concurrency 2 runs two jobs at once, each in its own job process', async () => {
+    const w = await spawnRedisWorker(server.url, { ...FAST, queue: 'pair', concurrency: 2 });
+    const { tasks, runLog } = shardTasks(2, () => ({ delayMs: 1000 }));
+    const engine = await openEngine({ redis: server.url, queue: 'pair' });
+    try {
+      let most = 0;
+      const out = await engine.runFlow(merged('pair', tasks), (p) => (most = Math.max(most, p.running)));
+      expect(out).toEqual({ sum: expectedSum, rows: N, tag: 'pair', partial: false });
+      expect(most).toBe(2);
+      expect(new Set(runs(runLog).map((l) => pidOf(l.split(' ')[1]!)))).toEqual(new Set([w.pid]));
+      expect(w.peakMemory().processors).toHaveLength(2);
+      expect(w.log()).toContain(', concurrency 2, lock 1000 ms, stall check every 500 ms');
+    } finally {
+      await engine.close();
+      await w.stop();
+    }
+  });
+
   it('on SIGTERM finishes its running job, then exits 0', async () => {
     const w = await spawnRedisWorker(server.url, { ...FAST, queue: 'sigterm' });
     const workerFile = path.join(dir, 'sigterm.txt');
