@@ -7,6 +7,7 @@
  *   const rows = await withRedisWorkers(2, (redis) => runPipelineOn(openEngine({ redis })));
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startLocalRedisServer } from '../pipelines/engine/redis-local-server.js';
@@ -27,8 +28,47 @@ export interface WorkerProcess {
   log(): string;
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Peak resident memory (VmHWM, bytes) of the worker process and of each of
+   * its job processes now alive (where shards run), read from /proc (Linux).
+   */
+  peakMemory(): { worker: number; processors: number[] };
   /** Send a signal (default SIGTERM) and wait for the exit (SIGKILL after `graceMs`). */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** VmHWM of a process in bytes (0 when it is gone or /proc is absent). */
+function peakRss(pid: number): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The job processes of a worker: its direct children (/proc/<pid>/task/<tid>/children) running BullMQ's sandbox (not tsx's esbuild service). */
+function jobProcessPids(pid: number): number[] {
+  return childPids(pid).filter((c) => {
+    try {
+      return fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('bullmq');
+    } catch {
+      return false;
+    }
+  });
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const pids: number[] = [];
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) pids.push(...text.split(/\s+/).map(Number));
+    }
+    return pids;
+  } catch {
+    return [];
+  }
 }
 
 /** `recpost …` as a command: dist's cli.js, or cli.ts under tsx when running from sources. */
@@ -60,10 +100,12 @@ export async function spawnRedisWorker(redis: string, opts: WorkerProcessOptions
     void exited.then(({ code, signal }) => reject(new Error(`recpost worker exited (${signal ?? code}) before it was ready:\n${log}`)));
   });
   await ready;
+  const pid = child.pid ?? -1;
   return {
     child,
-    pid: child.pid ?? -1,
+    pid,
     log: () => log,
+    peakMemory: () => ({ worker: peakRss(pid), processors: jobProcessPids(pid).map(peakRss) }),
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) {
       if (child.exitCode === null && child.signalCode === null) {

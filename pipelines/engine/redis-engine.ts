@@ -150,9 +150,11 @@ export class RedisEngine implements Engine {
     }
   }
 
+  /** Flows still waiting end with "engine closed" and their jobs are removed (workers finish the running ones; nothing reads them). */
   close(): Promise<void> {
     this.closing.reject(ENGINE_CLOSED);
     this.closed ??= (async () => {
+      await Promise.allSettled([...this.inflight.values()]);
       await Promise.allSettled([this.events.close(), this.producer.close(), this.queue.close()]);
     })();
     return this.closed;

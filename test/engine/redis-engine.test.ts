@@ -1,8 +1,8 @@
 /**
  * The Redis engine for real: a redis-server started here on a unix socket,
  * `recpost worker` processes forked from the CLI, flows submitted through
- * openEngine. Workers run with a 1 s lock and a 0.5 s stall check, so a dead
- * or frozen worker's job is taken over within about 2 s.
+ * openEngine. Workers run with a 2 s lock and a 0.5 s stall check, so a dead
+ * or frozen worker's job is taken over within about 3 s (robust to a loaded machine delaying a renewal).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,7 +26,7 @@ import { skipRedisTests, startRedisServer, type LocalRedisServer } from '../help
 const skip = skipRedisTests();
 const tasksModule = path.join(import.meta.dirname, 'redis-test-tasks.ts');
 const localModules = [pathToFileURL(path.join(import.meta.dirname, 'test-tasks.ts')).href];
-const FAST = { lockDurationMs: 1000, stalledIntervalMs: 500, imports: [tasksModule, path.join(import.meta.dirname, 'test-tasks.ts')] };
+const FAST = { lockDurationMs: 2000, stalledIntervalMs: 500, imports: [tasksModule, path.join(import.meta.dirname, 'test-tasks.ts')] };
 const N = 1200;
 
 let dir: string;
@@ -88,10 +88,10 @@ async function withEngine<T>(f: (e: RedisEngine) => Promise<T>, opts: { runId?: 
 }
 
 /** Keys Redis still holds for a run's jobs. */
-async function keysOfRun(runId: string): Promise<string[]> {
+async function keysOfRun(runId: string, queue = 'recpost'): Promise<string[]> {
   const r = new Redis(parseRedisUrl(server.url));
   try {
-    return (await r.keys(`recpost:recpost:${runId}.*`)).sort();
+    return (await r.keys(`recpost:${queue}:${runId}.*`)).sort();
   } finally {
     r.disconnect();
   }
@@ -127,8 +127,14 @@ describe.skipIf(skip)('Redis engine with recpost worker processes', () => {
       const last = seen[seen.length - 1]!;
       expect(last).toEqual({ label: 'sum', done: 8 + 3 + 1, total: 12, rows: N, retries: 0, running: 0 });
       expect(Math.max(...seen.map((p) => p.running))).toBeLessThanOrEqual(2);
-      // Both workers took shards.
+      // Both workers took shards, each in its job process (what the benchmark's peak memory per worker reads).
       expect(new Set(runs(again.runLog).map((l) => l.split(' ')[1])).size).toBe(2);
+      for (const w of workers) {
+        const mem = w.peakMemory();
+        expect(mem.worker).toBeGreaterThan(10 * 2 ** 20);
+        expect(mem.processors).toHaveLength(1);
+        expect(mem.processors[0]).toBeGreaterThan(10 * 2 ** 20);
+      }
       // Without a merge: the children's results in order.
       const parts = (await e.runFlow({ label: 'parts', children: shardTasks(3).tasks })) as { rows: number }[];
       expect(parts.map((r) => r.rows)).toEqual([400, 400, 400]);
@@ -254,6 +260,24 @@ describe.skipIf(skip)('recpost worker', () => {
     expect(bad).toEqual({ code: 2, out: '', err: 'recpost: --concurrency must be at least 1, got 0\n' });
   });
 
+  it('--concurrency 2 runs two jobs at once, each in its own job process', async () => {
+    const w = await spawnRedisWorker(server.url, { ...FAST, queue: 'pair', concurrency: 2 });
+    const { tasks, runLog } = shardTasks(2, () => ({ delayMs: 1000 }));
+    const engine = await openEngine({ redis: server.url, queue: 'pair' });
+    try {
+      let most = 0;
+      const out = await engine.runFlow(merged('pair', tasks), (p) => (most = Math.max(most, p.running)));
+      expect(out).toEqual({ sum: expectedSum, rows: N, tag: 'pair', partial: false });
+      expect(most).toBe(2);
+      expect(new Set(runs(runLog).map((l) => pidOf(l.split(' ')[1]!)))).toEqual(new Set([w.pid]));
+      expect(w.peakMemory().processors).toHaveLength(2);
+      expect(w.log()).toContain(', concurrency 2, lock 2000 ms, stall check every 500 ms');
+    } finally {
+      await engine.close();
+      await w.stop();
+    }
+  });
+
   it('on SIGTERM finishes its running job, then exits 0', async () => {
     const w = await spawnRedisWorker(server.url, { ...FAST, queue: 'sigterm' });
     const workerFile = path.join(dir, 'sigterm.txt');
@@ -272,6 +296,8 @@ describe.skipIf(skip)('recpost worker', () => {
       expect(fs.readFileSync(path.join(outDir, 'sum_0.txt'), 'utf8')).toBe(`${expectedSum}\n`);
       await engine.close();
       expect(((await run) as Error).message).toBe('engine closed');
+      // Closing removed the flow's jobs: its collect root no longer waits in Redis.
+      expect(await keysOfRun((engine as RedisEngine).runId, 'sigterm')).toEqual([]);
     } finally {
       await engine.close();
       await w.stop('SIGKILL');
