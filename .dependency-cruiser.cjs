@@ -25,12 +25,7 @@ const EVAL_MAY_IMPORT_FROM_TRAIN = [
  * Folder cycles tolerated while someone removes them: a cycle through exactly
  * these folders is reported as known, not as a failure.
  */
-const KNOWN_FOLDER_CYCLES = [
-  // TODO(lead): pipelines/engine/task-catalog.ts imports the modules that register task kinds
-  // (sweep: pipeline.run), and they import the registry and the engine back. Moving the catalog
-  // up to pipelines/ (an ancestor of both) removes the cycle.
-  { folders: ['pipelines/engine', 'pipelines/sweep'] },
-];
+const KNOWN_FOLDER_CYCLES = [];
 
 const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

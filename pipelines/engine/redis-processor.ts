@@ -12,13 +12,14 @@
  */
 import * as os from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
-import './task-catalog.js';
+import { taskCatalogUrl } from './catalog-location.js';
 import { encodeTaskError, type RedisJobData } from './redis-jobs.js';
 import type { MergeInput, TaskContext, TaskProgress } from './task.js';
 import { serializeTaskError } from './task-errors.js';
 import { taskHandler } from './task-registry.js';
 
 const modulesLoaded = (async () => {
+  await import(taskCatalogUrl());
   for (const m of JSON.parse(process.env.RECPOST_TASK_MODULES ?? '[]') as string[]) await import(m);
 })();
 

@@ -6,7 +6,7 @@
  * disconnects, so no worker outlives its run.
  */
 import * as os from 'node:os';
-import './task-catalog.js';
+import { taskCatalogUrl } from './catalog-location.js';
 import { taskHandler } from './task-registry.js';
 import { serializeTaskError } from './task-errors.js';
 import type { ChildMessage, ParentMessage } from './local-messages.js';
@@ -18,6 +18,7 @@ const send = (m: ChildMessage) => {
 const worker = `${os.hostname()}:${process.pid}`;
 
 async function main(): Promise<void> {
+  await import(taskCatalogUrl());
   const modules = JSON.parse(process.env.RECPOST_TASK_MODULES ?? '[]') as string[];
   for (const m of modules) await import(m);
   process.on('message', (m: ParentMessage) => {

@@ -1,7 +1,0 @@
-/**
- * Registers every task kind recpost runs on an engine. Imported by worker
- * processes and by the coordinator; each line imports a module whose top
- * level calls registerTaskKind.
- */
-import './builtin-tasks.js';
-import '../sweep/replicate-task.js';
