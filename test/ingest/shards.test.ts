@@ -81,6 +81,20 @@ describe('ingest shards', () => {
     expect(single.summary.rejected).toBe(2);
   });
 
+  it('extend loaded vocabularies as the single-process run does', async () => {
+    const dir = tmpDir('shards');
+    const first = writeText(dir, 'first.csv', csv(300, 8));
+    const second = writeText(dir, 'second.csv', csv(1500, 9));
+    for (const v of ['v-single', 'v-sharded']) await ingestAll({ path: first, output: path.join(dir, `base-${v}`), vocab_dir: path.join(dir, v) });
+    const single = await ingestAll({ path: second, output: path.join(dir, 'single'), vocab: 'extend', vocab_dir: path.join(dir, 'v-single'), threads: 1 });
+    const cfg = cfgOf({ path: second, output: path.join(dir, 'sharded'), vocab: 'extend', vocab_dir: path.join(dir, 'v-sharded') });
+    const { summary } = await runShards(cfg, path.join(dir, 'work'), 4);
+    expect(counters(summary)).toEqual(counters(single.summary));
+    await expectSameDataset(path.join(dir, 'single'), path.join(dir, 'sharded'));
+    for (const f of ['users.parquet', 'items.parquet'])
+      expect(fs.readFileSync(path.join(dir, 'v-sharded', f))).toEqual(fs.readFileSync(path.join(dir, 'v-single', f)));
+  });
+
   it('change nothing when the commit is repeated', async () => {
     const dir = tmpDir('shards');
     const file = writeText(dir, 'in.csv', csv(800, 2));

@@ -7,7 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { writeParquetFile } from '../../stages/io/parquet.js';
 import { ingestAll, tmpDir, writeText } from './helpers.js';
 import { counters, expectSameDataset } from './same-dataset.js';
 
@@ -154,6 +156,38 @@ describe('ingest on threads', () => {
     writeText(dir, 'in/b.jsonl', `${jsonl(700, 900)}\n\n`);
     const { one, two, a, b } = await both({ path: path.join(dir, 'in'), mode: 'quarantine', columns: { session_id: 'session' } }, dir);
     expect(one.summary.sessions).toBeGreaterThan(100);
+    expect(counters(two.summary)).toEqual(counters(one.summary));
+    await expectSameDataset(a, b, { sameParts: true });
+  });
+
+  it('reads a Parquet file between two cut CSV files in name order', async () => {
+    const dir = tmpDir('threads');
+    writeText(dir, 'in/a.csv', ratingsCsv(1200, 21));
+    const n = 500;
+    writeParquetFile(
+      path.join(dir, 'in', 'b.parquet'),
+      new arrow.Table({
+        userId: arrow.vectorFromArray(
+          Array.from({ length: n }, (_, i) => `p${i % 37}`),
+          new arrow.Utf8(),
+        ),
+        movieId: arrow.vectorFromArray(
+          Array.from({ length: n }, (_, i) => BigInt(i % 91)),
+          new arrow.Int64(),
+        ),
+        rating: arrow.vectorFromArray(
+          Array.from({ length: n }, (_, i) => 1 + (i % 4)),
+          new arrow.Float64(),
+        ),
+        timestamp: arrow.vectorFromArray(
+          Array.from({ length: n }, (_, i) => BigInt(7000 + i)),
+          new arrow.Int64(),
+        ),
+      }),
+    );
+    writeText(dir, 'in/c.csv', ratingsCsv(1200, 22));
+    const { one, two, a, b } = await both({ path: path.join(dir, 'in') }, dir);
+    expect(one.summary.rows).toBe(2900);
     expect(counters(two.summary)).toEqual(counters(one.summary));
     await expectSameDataset(a, b, { sameParts: true });
   });
