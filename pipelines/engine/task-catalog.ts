@@ -4,3 +4,7 @@
  * level calls registerTaskKind.
  */
 import './builtin-tasks.js';
+import { registerTaskKind } from './task-registry.js';
+import { runShardTask, SHARD_TASK_KIND } from '../plan/shard-task.js';
+
+registerTaskKind(SHARD_TASK_KIND, runShardTask);

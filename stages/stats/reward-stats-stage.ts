@@ -80,11 +80,14 @@ export const REWARD_STATS_PATH_ARTIFACT = ARTIFACT.rewardStatsPath;
 export interface RewardStatsAccumulation {
   global: RewardStats;
   perSplit: Map<string, RewardStats> | undefined;
+  /** Batches folded in (shards' counts add up, so the merged run's final records carry the step of one whole run). */
+  batches?: number;
 }
 
 /** Fold shard `b` into shard `a` (same options): what two processes' states combine into. */
 export function mergeAccumulations(a: RewardStatsAccumulation, b: RewardStatsAccumulation): RewardStatsAccumulation {
   a.global.merge(b.global);
+  if (a.batches !== undefined || b.batches !== undefined) a.batches = (a.batches ?? 0) + (b.batches ?? 0);
   if (a.perSplit && b.perSplit) {
     for (const [name, st] of b.perSplit) {
       const mine = a.perSplit.get(name);
@@ -126,6 +129,8 @@ export const rewardStatsStage = defineStage({
     'global shift by the max reward) sees the global statistics before its first batch.',
   ].join(' '),
   fields: rewardStatsFields,
+  // Sharded: a state per shard, merged; no spill in shards (the step boundary is the barrier).
+  shard: { by: 'combine', shardConfig: { barrier: false } },
   create(cfg, ctx) {
     const statsOptions: RewardStatsOptions = {
       sketchK: cfg.sketch_k,
@@ -220,7 +225,10 @@ export const rewardStatsStage = defineStage({
       // Streaming: a combine over the batches, which pass on as they arrive.
       const combine: CombineStage<RewardStatsAccumulation> = {
         passInput: true,
-        init: () => acc,
+        init: () => {
+          acc.batches = batchIndex;
+          return acc;
+        },
         add(into, b) {
           acc = into;
           absorb(b);
@@ -229,6 +237,7 @@ export const rewardStatsStage = defineStage({
         merge: mergeAccumulations,
         finish(final) {
           acc = final;
+          if (final.batches !== undefined && final.batches > batchIndex) batchIndex = final.batches;
           publish();
         },
         ...state,

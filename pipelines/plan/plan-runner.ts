@@ -1,0 +1,289 @@
+/**
+ * The sharded runner: runs a compiled plan (compile.ts) with an engine. Whole
+ * steps run here, in the coordinator, exactly as the streaming runner runs
+ * stages; each sharded step becomes one flow of `plan.shard` tasks
+ * (shard-task.ts), one per group of consecutive input parts, and its merge
+ * runs here when every shard is done:
+ *
+ * - datasets the stages wrote per shard are committed as one dataset
+ *   (dataset-merge.ts: parts in shard order, one manifest, the staged rename);
+ * - the stream the next step reads is committed the same way, as the
+ *   intermediate dataset `<step dir>/stream`;
+ * - a combine stage's shard states are restored, merged in shard order and
+ *   finished here, so its artifacts and files are the coordinator's;
+ * - metric records come back in the results and are emitted here in shard
+ *   order (per-batch records, split "batch", renumbered as one sequence);
+ *   counters are summed into the per-stage report.
+ *
+ * Nothing is shared in memory with the tasks: their inputs and results are
+ * JSON and their files lie under the run directory, so the same flows run on
+ * the local engine or on workers of other machines sharing the filesystem.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Batch } from '../../stages/core/batch.js';
+import { ARTIFACT, ArtifactMap, datasetArtifact } from '../../stages/core/artifacts.js';
+import type { CombineStage, StageContext, StageInstance } from '../../stages/core/stage.js';
+import { driveStage, withStageLabel } from '../../stages/core/stage-driver.js';
+import { stderrLogger } from '../../stages/core/logger.js';
+import { formatCount } from '../../stages/core/progress.js';
+import { DatasetWriter } from '../../stages/io/dataset-writer.js';
+import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
+import { readDataset } from '../../stages/io/parquet.js';
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
+import { openMetricsLog, pipelineResumes } from '../metrics-log.js';
+import { finishRunRecord, startRunRecord } from '../run-record.js';
+import type { RunOptions, RunResult, StageReport } from '../runner.js';
+import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
+import { compilePlan, stepsDir, type PlanStep, type ShardedStep } from './compile.js';
+import { mergeShardDatasets } from './dataset-merge.js';
+import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
+import { SHARD_TASK_KIND, shardDirName, shardOutputDir, type ShardResult, type ShardTaskInput } from './shard-task.js';
+
+/** What the plan runner needs of an engine (pipelines/engine/engine.ts's Engine has this shape). */
+export interface ShardEngine {
+  readonly kind: string;
+  readonly slots: number;
+  runFlow(
+    flow: { label: string; children: { kind: string; key: string; input: unknown }[] },
+    onProgress?: (p: { label: string; done: number; total: number; rows: number; retries: number; running: number }) => void,
+  ): Promise<unknown>;
+}
+
+export interface PlanRunOptions extends RunOptions {
+  engine: ShardEngine;
+  /** Shards per sharded step (default: the engine's slots); fewer when the input has fewer parts. */
+  shards?: number;
+  /** Rows per part of intermediate datasets (default 1 048 576). */
+  streamRows?: number;
+  /** Keep `<out_dir>/.recpost/steps` after a successful run (default: removed). */
+  keepSteps?: boolean;
+}
+
+/** Consecutive parts in `count` groups of near-equal part counts (never an empty group unless there are no parts). */
+export function groupParts<T>(parts: T[], count: number): T[][] {
+  const k = Math.max(1, Math.min(count, parts.length));
+  return Array.from({ length: k }, (_v, i) => parts.slice(Math.floor((i * parts.length) / k), Math.floor(((i + 1) * parts.length) / k)));
+}
+
+async function* noInput(): AsyncGenerator<Batch> {}
+
+export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Promise<RunResult> {
+  const outDir = opts.outDir ?? p.outDir;
+  const writeFiles = opts.writeFiles ?? true;
+  fs.mkdirSync(outDir, { recursive: true });
+  const log = opts.logger ?? stderrLogger(opts.quiet);
+  const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
+  const artifacts = opts.artifacts ?? new ArtifactMap();
+  const metrics: MetricRecord[] = [];
+  const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
+  const metricsLog = writeFiles ? openMetricsLog(outDir, { resume: pipelineResumes(p) }) : undefined;
+  const runId = p.name;
+  const streamRows = opts.streamRows ?? 1 << 20;
+  const shardCount = opts.shards ?? opts.engine.slots;
+  if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shards must be a positive integer (got ${shardCount})`);
+
+  const reports: StageReport[] = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
+  artifacts.set(ARTIFACT.stageReports, reports);
+  const instances: StageInstance[] = [];
+  const emit = (full: MetricRecord) => {
+    metrics.push(full);
+    metricsLog?.write(full);
+  };
+  const ctxFor = (rs: ResolvedStage): StageContext => ({
+    outDir,
+    runId,
+    seed: p.seed,
+    log,
+    progress,
+    artifacts,
+    counters: reports[rs.index]!,
+    allMetrics: () => metrics,
+    emitMetric: (rec) => emit(metricRecord({ ...rec, run: rec.run ?? runId })),
+  });
+  const labelOf = (rs: ResolvedStage) => `stage "${rs.id}" (stages[${rs.index}])`;
+  const steps = compilePlan(p);
+  const root = stepsDir(outDir);
+  const t0 = performance.now();
+  /** The dataset the next step reads (an intermediate), if any. */
+  let input: { dataset: string; table?: string } | undefined;
+  try {
+    for (const step of steps) {
+      const stepDir = path.join(root, step.id);
+      if (step.kind === 'whole') {
+        let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, what: 'the plan runner' }) : noInput();
+        for (const rs of step.stages) {
+          let inst: StageInstance;
+          try {
+            inst = rs.def.create(rs.config, ctxFor(rs));
+          } catch (e) {
+            throw withStageLabel(e, labelOf(rs));
+          }
+          instances.push(inst);
+          const report = reports[rs.index]!;
+          stream = driveStage(inst, stream, {
+            counters: report,
+            label: labelOf(rs),
+            drainInputFirst: rs.def.role === 'source' && rs.index > 0,
+            onOutput: () => {
+              report.wallMs = performance.now() - t0;
+            },
+          });
+        }
+        input = step.outputNeeded ? await materialise(stream, path.join(stepDir, 'stream'), streamRows) : await drain(stream);
+        continue;
+      }
+      input = await runShardedStep(step, stepDir, input);
+    }
+  } catch (e) {
+    if (runRecord) finishRunRecord(runRecord, e);
+    throw e;
+  } finally {
+    metricsLog?.close();
+  }
+  const wallMs = performance.now() - t0;
+  if (!opts.keepSteps) for (const s of steps) fs.rmSync(path.join(root, s.id), { recursive: true, force: true });
+  if (writeFiles) fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify({ name: p.name, wallMs, stages: reports }, null, 2));
+  if (runRecord) finishRunRecord(runRecord);
+  return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
+
+  async function runShardedStep(step: ShardedStep, stepDir: string, prev: typeof input): Promise<typeof input> {
+    const tasks = shardTasks(step, stepDir, prev);
+    const t = performance.now();
+    let lastLine = 0;
+    const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
+      const now = performance.now();
+      if (opts.quiet || (now - lastLine < 1000 && pr.done < pr.total)) return;
+      lastLine = now;
+      const rate = pr.rows > 0 ? `, ${formatCount((pr.rows * 1000) / Math.max(1, now - t))} rows/s` : '';
+      log.info(`${step.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
+    })) as ShardResult[];
+    return mergeStep(step, stepDir, tasks, results.map((r) => decodeJsonValue(r) as ShardResult));
+  }
+
+  function shardTasks(step: ShardedStep, stepDir: string, prev: typeof input): { kind: string; key: string; input: ShardTaskInput }[] {
+    const first = step.stages[0]!;
+    let source: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number } | undefined;
+    if (step.sourceOption) {
+      const dataset = String(first.config[step.sourceOption]);
+      const listing = listDataset(dataset);
+      if (listing.notice) log.warn(`${first.id}: ${listing.notice}`);
+      const table = first.config.table as string | undefined;
+      const columns = first.config.columns as string[] | undefined;
+      source = { dataset, parts: listing.parts, ...(table ? { table } : {}), ...(columns ? { columns } : {}), sourceIndex: first.index };
+    } else if (prev) {
+      source = { dataset: prev.dataset, parts: listDataset(prev.dataset).parts, ...(prev.table ? { table: prev.table } : {}) };
+    }
+    const groups = groupParts(source?.parts ?? [], shardCount);
+    const shipped: Record<string, unknown> = {};
+    for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (artifacts.has(key)) shipped[key] = artifacts.get(key as never);
+    return groups.map((parts, shard) => {
+      const dir = path.join(stepDir, shardDirName(shard));
+      const stages = step.stages.map((rs, i) => {
+        const plan = step.plans[i]!;
+        const config: Record<string, unknown> = { ...rs.config, ...(plan.shardConfig ?? {}) };
+        for (const opt of plan.outputs ?? []) if (typeof rs.config[opt] === 'string') config[opt] = shardOutputDir(dir, rs.index, opt);
+        return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine' };
+      });
+      const taskInput: ShardTaskInput = {
+        step: step.id,
+        shard,
+        shardCount: groups.length,
+        dir,
+        outDir,
+        runId,
+        seed: p.seed,
+        stages,
+        ...(source ? { input: { ...source, parts } } : {}),
+        artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
+        ...(step.outputNeeded ? { streamRows } : {}),
+        quiet: true,
+      };
+      return { kind: SHARD_TASK_KIND, key: `${step.id}/${shardDirName(shard)}`, input: taskInput };
+    });
+  }
+
+  async function mergeStep(step: ShardedStep, stepDir: string, tasks: { input: ShardTaskInput }[], results: ShardResult[]): Promise<typeof input> {
+    // Counters and metric records, in shard order; per-batch records continue one batch sequence.
+    const batchesBefore = new Map<number, number>();
+    for (const r of results) {
+      const offsets = new Map(r.counters.map((c) => [c.index, batchesBefore.get(c.index) ?? 0]));
+      for (const m of r.metrics) {
+        const shift = m.record.split === 'batch' ? (offsets.get(m.stage) ?? 0) : 0;
+        emit({ ...m.record, step: m.record.step + shift });
+      }
+      for (const { index, counters } of r.counters) {
+        const rep = reports[index]!;
+        rep.rowsIn += counters.rowsIn;
+        rep.rowsOut += counters.rowsOut;
+        rep.batchesIn += counters.batchesIn;
+        rep.batchesOut += counters.batchesOut;
+        rep.busyMs += counters.busyMs;
+        batchesBefore.set(index, (batchesBefore.get(index) ?? 0) + counters.batchesIn);
+      }
+    }
+    const now = performance.now() - t0;
+    for (const rs of step.stages) reports[rs.index]!.wallMs = now;
+    // Datasets the stages wrote per shard → the datasets the pipeline names.
+    step.stages.forEach((rs, i) => {
+      for (const opt of step.plans[i]!.outputs ?? []) {
+        const target = rs.config[opt];
+        if (typeof target !== 'string') continue;
+        const m = mergeShardDatasets(
+          tasks.map((t) => shardOutputDir(t.input.dir, rs.index, opt)),
+          target,
+          rs.def.name,
+        );
+        artifacts.set(datasetArtifact(target), m);
+        log.info(`${rs.def.name}: ${m.rows} rows in ${m.files.length} file(s) from ${tasks.length} shard(s) → ${target}`);
+      }
+    });
+    // A combine stage: restore each shard's state, merge in shard order, finish here.
+    const last = step.stages[step.stages.length - 1]!;
+    const lastPlan = step.plans[step.plans.length - 1]!;
+    if (lastPlan.by === 'combine') {
+      const config = { ...last.config, ...(lastPlan.shardConfig ?? {}) };
+      const scratch = { ...ctxFor(last), counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }, emitMetric: () => undefined };
+      const finisher = last.def.create(config, ctxFor(last)) as CombineStage<unknown>;
+      instances.push(finisher);
+      let merged: unknown;
+      for (const r of results) {
+        const inst = last.def.create(config, scratch) as CombineStage<unknown>;
+        inst.setState!(r.combineState);
+        const s = inst.init();
+        merged = merged === undefined ? s : finisher.merge(merged, s);
+      }
+      const out = await finisher.finish(merged, () => {
+        throw new Error(`${labelOf(last)}: a combine stage that emits batches at finish cannot run sharded`);
+      });
+      if (out !== undefined) throw new Error(`${labelOf(last)}: a combine stage that returns batches at finish cannot run sharded`);
+    }
+    if (!step.outputNeeded) return undefined;
+    const dataset = path.join(stepDir, 'stream');
+    const m = mergeShardDatasets(
+      tasks.map((t) => path.join(t.input.dir, 'stream')),
+      dataset,
+      'plan',
+    );
+    return { dataset, ...(m.table ? { table: m.table } : {}) };
+  }
+}
+
+async function materialise(stream: AsyncIterable<Batch>, dir: string, rowsPerFile: number): Promise<{ dataset: string; table?: string }> {
+  const writer = new DatasetWriter(dir, { rowsPerFile, stage: 'plan' });
+  try {
+    for await (const b of stream) await writer.writeAsync(b);
+    const m = await writer.closeAsync();
+    return { dataset: dir, ...(m.table ? { table: m.table } : {}) };
+  } catch (e) {
+    await writer.abortAsync();
+    throw e;
+  }
+}
+
+async function drain(stream: AsyncIterable<Batch>): Promise<undefined> {
+  for await (const _b of stream);
+  return undefined;
+}
+
+export type { PlanStep };
