@@ -27,7 +27,7 @@ import type { CombineStage, StageContext, StageInstance } from '../../stages/cor
 import { driveStage, withStageLabel } from '../../stages/core/stage-driver.js';
 import { stderrLogger } from '../../stages/core/logger.js';
 import { formatCount } from '../../stages/core/progress.js';
-import { DatasetWriter } from '../../stages/io/dataset-writer.js';
+import { BatchPartsWriter } from './batch-parts-writer.js';
 import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
 import { readDataset } from '../../stages/io/parquet.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
@@ -54,8 +54,6 @@ export interface PlanRunOptions extends RunOptions {
   engine: ShardEngine;
   /** Shards per sharded step (default: the engine's slots); fewer when the input has fewer parts. */
   shards?: number;
-  /** Rows per part of intermediate datasets (default 1 048 576). */
-  streamRows?: number;
   /** Keep `<out_dir>/.recpost/steps` after a successful run (default: removed). */
   keepSteps?: boolean;
 }
@@ -79,7 +77,6 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
   const metricsLog = writeFiles ? openMetricsLog(outDir, { resume: pipelineResumes(p) }) : undefined;
   const runId = p.name;
-  const streamRows = opts.streamRows ?? 1 << 20;
   const shardCount = opts.shards ?? opts.engine.slots;
   if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shards must be a positive integer (got ${shardCount})`);
 
@@ -130,7 +127,7 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
             },
           });
         }
-        input = step.outputNeeded ? await materialise(stream, path.join(stepDir, 'stream'), streamRows) : await drain(stream);
+        input = step.outputNeeded ? await materialise(stream, path.join(stepDir, 'stream')) : await drain(stream);
         continue;
       }
       input = await runShardedStep(step, stepDir, input);
@@ -196,7 +193,7 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         stages,
         ...(source ? { input: { ...source, parts } } : {}),
         artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
-        ...(step.outputNeeded ? { streamRows } : {}),
+        ...(step.outputNeeded ? { streamOut: true } : {}),
         quiet: true,
       };
       return { kind: SHARD_TASK_KIND, key: `${step.id}/${shardDirName(shard)}`, input: taskInput };
@@ -269,14 +266,14 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   }
 }
 
-async function materialise(stream: AsyncIterable<Batch>, dir: string, rowsPerFile: number): Promise<{ dataset: string; table?: string }> {
-  const writer = new DatasetWriter(dir, { rowsPerFile, stage: 'plan' });
+async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<{ dataset: string; table?: string }> {
+  const writer = new BatchPartsWriter(dir);
   try {
-    for await (const b of stream) await writer.writeAsync(b);
-    const m = await writer.closeAsync();
+    for await (const b of stream) writer.write(b);
+    const m = writer.commit();
     return { dataset: dir, ...(m.table ? { table: m.table } : {}) };
   } catch (e) {
-    await writer.abortAsync();
+    writer.abort();
     throw e;
   }
 }

@@ -25,7 +25,7 @@ import { ArtifactMap } from '../../stages/core/artifacts.js';
 import { driveStage } from '../../stages/core/stage-driver.js';
 import { stageShape, type CombineStage, type StageContext, type StageCounters, type StageInstance } from '../../stages/core/stage.js';
 import { stderrLogger } from '../../stages/core/logger.js';
-import { DatasetWriter } from '../../stages/io/dataset-writer.js';
+import { BatchPartsWriter } from './batch-parts-writer.js';
 import { readDataset } from '../../stages/io/parquet.js';
 import type { DatasetPart } from '../../stages/io/manifest-read.js';
 import { writeFileAtomic } from '../../stages/io/parquet.js';
@@ -60,8 +60,8 @@ export interface ShardTaskInput {
   input?: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number };
   /** Artifacts from the coordinator (JSON, numbers encoded by json-numbers.ts). */
   artifacts: Record<string, unknown>;
-  /** Write the stream out of the last stage to `<dir>/stream` in parts of this many rows. */
-  streamRows?: number;
+  /** Write the stream out of the last stage to `<dir>/stream` (one part per batch). */
+  streamOut?: boolean;
   quiet?: boolean;
 }
 
@@ -159,16 +159,16 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     } else stream = driveStage(inst, stream, { counters: c, label });
   }
   let rows = 0;
-  const writer = input.streamRows ? new DatasetWriter(path.join(input.dir, 'stream'), { rowsPerFile: input.streamRows, stage: 'plan' }) : undefined;
+  const writer = input.streamOut ? new BatchPartsWriter(path.join(input.dir, 'stream')) : undefined;
   try {
     for await (const b of stream) {
       rows += b.numRows;
-      if (writer) await writer.writeAsync(b);
+      writer?.write(b);
       task.progress({ rows });
     }
-    await writer?.closeAsync();
+    writer?.commit();
   } catch (e) {
-    await writer?.abortAsync();
+    writer?.abort();
     throw e;
   }
   const result: ShardResult = {

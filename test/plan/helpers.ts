@@ -10,7 +10,7 @@ import { mulberry32 } from '../helpers/mulberry32.js';
 /** `parts` parts of `rowsPerPart` example rows with irregular float32 rewards (so summation order shows in the last bits). */
 export function writeExamples(dir: string, parts: number, rowsPerPart: number, seed = 7): void {
   const rand = mulberry32(seed);
-  const w = new DatasetWriter(dir, { rowsPerFile: rowsPerPart, rowGroupSize: Math.ceil(rowsPerPart / 3), stage: 'test' });
+  const w = new DatasetWriter(dir, { rowsPerFile: rowsPerPart, rowGroupSize: Math.ceil(rowsPerPart / 2), stage: 'test' });
   const n = parts * rowsPerPart;
   const b: Batch = {
     table: 'examples',
