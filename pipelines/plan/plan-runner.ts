@@ -25,17 +25,17 @@ import type { Batch } from '../../stages/core/batch.js';
 import { ARTIFACT, ArtifactMap, datasetArtifact } from '../../stages/core/artifacts.js';
 import type { CombineStage, StageContext, StageInstance } from '../../stages/core/stage.js';
 import { driveStage, withStageLabel } from '../../stages/core/stage-driver.js';
-import { stderrLogger } from '../../stages/core/logger.js';
+import { stderrLogger, type Logger } from '../../stages/core/logger.js';
 import { formatCount } from '../../stages/core/progress.js';
 import { BatchPartsWriter } from './batch-parts-writer.js';
 import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
 import { readDataset } from '../../stages/io/parquet.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
-import { openMetricsLog, pipelineResumes } from '../metrics-log.js';
+import { openMetricsLog, pipelineResumes, type MetricsLog } from '../metrics-log.js';
 import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
-import { compilePlan, stepsDir, type PlanStep, type ShardedStep } from './compile.js';
+import { compilePlan, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
 import { mergeShardDatasets } from './dataset-merge.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { SHARD_TASK_KIND, shardDirName, shardOutputDir, type ShardResult, type ShardTaskInput } from './shard-task.js';
@@ -58,122 +58,125 @@ export interface PlanRunOptions extends RunOptions {
   keepSteps?: boolean;
 }
 
-/** Consecutive parts in `count` groups of near-equal part counts (never an empty group unless there are no parts). */
-export function groupParts<T>(parts: T[], count: number): T[][] {
-  const k = Math.max(1, Math.min(count, parts.length));
+/**
+ * Consecutive parts in `count` groups of near-equal part counts: never an
+ * empty group unless there are no parts, or with `exact` exactly `count`
+ * groups (static sharding: every shard index exists, some may be empty).
+ */
+export function groupParts<T>(parts: T[], count: number, exact = false): T[][] {
+  const k = exact ? count : Math.max(1, Math.min(count, parts.length));
   return Array.from({ length: k }, (_v, i) => parts.slice(Math.floor((i * parts.length) / k), Math.floor(((i + 1) * parts.length) / k)));
 }
 
 async function* noInput(): AsyncGenerator<Batch> {}
 
-export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Promise<RunResult> {
-  const outDir = opts.outDir ?? p.outDir;
-  const writeFiles = opts.writeFiles ?? true;
-  fs.mkdirSync(outDir, { recursive: true });
-  const log = opts.logger ?? stderrLogger(opts.quiet);
-  const progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
-  const artifacts = opts.artifacts ?? new ArtifactMap();
-  const metrics: MetricRecord[] = [];
-  const runRecord = writeFiles ? startRunRecord(p, outDir, opts.record) : undefined;
-  const metricsLog = writeFiles ? openMetricsLog(outDir, { resume: pipelineResumes(p) }) : undefined;
-  const runId = p.name;
-  const shardCount = opts.shards ?? opts.engine.slots;
-  if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shards must be a positive integer (got ${shardCount})`);
+/** Where the coordinator stands between steps: what the next step reads. */
+export interface StepInput {
+  dataset: string;
+  table?: string;
+}
 
-  const reports: StageReport[] = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
-  artifacts.set(ARTIFACT.stageReports, reports);
-  const instances: StageInstance[] = [];
-  const emit = (full: MetricRecord) => {
-    metrics.push(full);
-    metricsLog?.write(full);
-  };
-  const ctxFor = (rs: ResolvedStage): StageContext => ({
-    outDir,
-    runId,
-    seed: p.seed,
-    log,
-    progress,
-    artifacts,
-    counters: reports[rs.index]!,
-    allMetrics: () => metrics,
-    emitMetric: (rec) => emit(metricRecord({ ...rec, run: rec.run ?? runId })),
-  });
-  const labelOf = (rs: ResolvedStage) => `stage "${rs.id}" (stages[${rs.index}])`;
-  const steps = compilePlan(p);
-  const root = stepsDir(outDir);
-  const t0 = performance.now();
-  /** The dataset the next step reads (an intermediate), if any. */
-  let input: { dataset: string; table?: string } | undefined;
-  try {
-    for (const step of steps) {
-      const stepDir = path.join(root, step.id);
-      if (step.kind === 'whole') {
-        let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, what: 'the plan runner' }) : noInput();
-        for (const rs of step.stages) {
-          let inst: StageInstance;
-          try {
-            inst = rs.def.create(rs.config, ctxFor(rs));
-          } catch (e) {
-            throw withStageLabel(e, labelOf(rs));
-          }
-          instances.push(inst);
-          const report = reports[rs.index]!;
-          stream = driveStage(inst, stream, {
-            counters: report,
-            label: labelOf(rs),
-            drainInputFirst: rs.def.role === 'source' && rs.index > 0,
-            onOutput: () => {
-              report.wallMs = performance.now() - t0;
-            },
-          });
-        }
-        input = step.outputNeeded ? await materialise(stream, path.join(stepDir, 'stream')) : await drain(stream);
-        continue;
+/**
+ * The coordinator's side of a plan: the run's artifacts, counters and metric
+ * records, the whole steps, the shard tasks of a sharded step and its merge.
+ * runPlanned drives it with an engine; static sharding (static-shards.ts)
+ * drives it one step per invocation.
+ */
+export class PlanCoordinator {
+  readonly outDir: string;
+  readonly log: Logger;
+  readonly artifacts: ArtifactMap;
+  readonly metrics: MetricRecord[] = [];
+  readonly reports: StageReport[];
+  readonly instances: StageInstance[] = [];
+  readonly steps: PlanStep[];
+  readonly root: string;
+  private readonly progress: boolean;
+  private readonly runId: string;
+  readonly t0 = performance.now();
+  metricsLog: MetricsLog | undefined;
+
+  constructor(
+    readonly p: ResolvedPipeline,
+    readonly opts: RunOptions & { shards?: number },
+  ) {
+    this.outDir = opts.outDir ?? p.outDir;
+    fs.mkdirSync(this.outDir, { recursive: true });
+    this.log = opts.logger ?? stderrLogger(opts.quiet);
+    this.progress = opts.progress ?? (!opts.quiet && Boolean(process.stderr.isTTY));
+    this.artifacts = opts.artifacts ?? new ArtifactMap();
+    this.runId = p.name;
+    this.reports = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
+    this.artifacts.set(ARTIFACT.stageReports, this.reports);
+    this.steps = compilePlan(p);
+    this.root = stepsDir(this.outDir);
+  }
+
+  stepDir(step: PlanStep): string {
+    return path.join(this.root, step.id);
+  }
+
+  emit(full: MetricRecord): void {
+    this.metrics.push(full);
+    this.metricsLog?.write(full);
+  }
+
+  ctxFor(rs: ResolvedStage): StageContext {
+    return {
+      outDir: this.outDir,
+      runId: this.runId,
+      seed: this.p.seed,
+      log: this.log,
+      progress: this.progress,
+      artifacts: this.artifacts,
+      counters: this.reports[rs.index]!,
+      allMetrics: () => this.metrics,
+      emitMetric: (rec) => this.emit(metricRecord({ ...rec, run: rec.run ?? this.runId })),
+    };
+  }
+
+  /** Run a whole step here; returns the intermediate dataset the next step reads, if it needs one. */
+  async runWholeStep(step: WholeStep, input: StepInput | undefined): Promise<StepInput | undefined> {
+    let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, what: 'the plan runner' }) : noInput();
+    for (const rs of step.stages) {
+      let inst: StageInstance;
+      try {
+        inst = rs.def.create(rs.config, this.ctxFor(rs));
+      } catch (e) {
+        throw withStageLabel(e, labelOf(rs));
       }
-      input = await runShardedStep(step, stepDir, input);
+      this.instances.push(inst);
+      const report = this.reports[rs.index]!;
+      stream = driveStage(inst, stream, {
+        counters: report,
+        label: labelOf(rs),
+        drainInputFirst: rs.def.role === 'source' && rs.index > 0,
+        onOutput: () => {
+          report.wallMs = performance.now() - this.t0;
+        },
+      });
     }
-  } catch (e) {
-    if (runRecord) finishRunRecord(runRecord, e);
-    throw e;
-  } finally {
-    metricsLog?.close();
-  }
-  const wallMs = performance.now() - t0;
-  if (!opts.keepSteps) for (const s of steps) fs.rmSync(path.join(root, s.id), { recursive: true, force: true });
-  if (writeFiles) fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify({ name: p.name, wallMs, stages: reports }, null, 2));
-  if (runRecord) finishRunRecord(runRecord);
-  return { name: p.name, outDir, stages: reports, metrics, artifacts, wallMs, instances };
-
-  async function runShardedStep(step: ShardedStep, stepDir: string, prev: typeof input): Promise<typeof input> {
-    const tasks = shardTasks(step, stepDir, prev);
-    const t = performance.now();
-    let lastLine = 0;
-    const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
-      const now = performance.now();
-      if (opts.quiet || (now - lastLine < 1000 && pr.done < pr.total)) return;
-      lastLine = now;
-      const rate = pr.rows > 0 ? `, ${formatCount((pr.rows * 1000) / Math.max(1, now - t))} rows/s` : '';
-      log.info(`${step.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
-    })) as ShardResult[];
-    return mergeStep(step, stepDir, tasks, results.map((r) => decodeJsonValue(r) as ShardResult));
+    return step.outputNeeded ? await materialise(stream, path.join(this.stepDir(step), 'stream')) : await drain(stream);
   }
 
-  function shardTasks(step: ShardedStep, stepDir: string, prev: typeof input): { kind: string; key: string; input: ShardTaskInput }[] {
+  /** The tasks of a sharded step: one per group of consecutive input parts (at most `shardCount`). */
+  shardTasks(step: ShardedStep, prev: StepInput | undefined, shardCount: number, exact = false): { kind: string; key: string; input: ShardTaskInput }[] {
     const first = step.stages[0]!;
     let source: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number } | undefined;
     if (step.sourceOption) {
       const dataset = String(first.config[step.sourceOption]);
       const listing = listDataset(dataset);
-      if (listing.notice) log.warn(`${first.id}: ${listing.notice}`);
+      if (listing.notice) this.log.warn(`${first.id}: ${listing.notice}`);
       const table = first.config.table as string | undefined;
       const columns = first.config.columns as string[] | undefined;
       source = { dataset, parts: listing.parts, ...(table ? { table } : {}), ...(columns ? { columns } : {}), sourceIndex: first.index };
     } else if (prev) {
       source = { dataset: prev.dataset, parts: listDataset(prev.dataset).parts, ...(prev.table ? { table: prev.table } : {}) };
     }
-    const groups = groupParts(source?.parts ?? [], shardCount);
+    const groups = groupParts(source?.parts ?? [], shardCount, exact);
     const shipped: Record<string, unknown> = {};
-    for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (artifacts.has(key)) shipped[key] = artifacts.get(key as never);
+    for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (this.artifacts.has(key)) shipped[key] = this.artifacts.get(key as never);
+    const stepDir = this.stepDir(step);
     return groups.map((parts, shard) => {
       const dir = path.join(stepDir, shardDirName(shard));
       const stages = step.stages.map((rs, i) => {
@@ -187,9 +190,9 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         shard,
         shardCount: groups.length,
         dir,
-        outDir,
-        runId,
-        seed: p.seed,
+        outDir: this.outDir,
+        runId: this.runId,
+        seed: this.p.seed,
         stages,
         ...(source ? { input: { ...source, parts } } : {}),
         artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
@@ -200,17 +203,19 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
     });
   }
 
-  async function mergeStep(step: ShardedStep, stepDir: string, tasks: { input: ShardTaskInput }[], results: ShardResult[]): Promise<typeof input> {
+  /** Merge a sharded step's results (in shard order); returns the intermediate dataset the next step reads, if any. */
+  async mergeStep(step: ShardedStep, tasks: { input: ShardTaskInput }[], rawResults: unknown[]): Promise<StepInput | undefined> {
+    const results = rawResults.map((r) => decodeJsonValue(r) as ShardResult);
     // Counters and metric records, in shard order; per-batch records continue one batch sequence.
     const batchesBefore = new Map<number, number>();
     for (const r of results) {
       const offsets = new Map(r.counters.map((c) => [c.index, batchesBefore.get(c.index) ?? 0]));
       for (const m of r.metrics) {
         const shift = m.record.split === 'batch' ? (offsets.get(m.stage) ?? 0) : 0;
-        emit({ ...m.record, step: m.record.step + shift });
+        this.emit({ ...m.record, step: m.record.step + shift });
       }
       for (const { index, counters } of r.counters) {
-        const rep = reports[index]!;
+        const rep = this.reports[index]!;
         rep.rowsIn += counters.rowsIn;
         rep.rowsOut += counters.rowsOut;
         rep.batchesIn += counters.batchesIn;
@@ -219,8 +224,8 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         batchesBefore.set(index, (batchesBefore.get(index) ?? 0) + counters.batchesIn);
       }
     }
-    const now = performance.now() - t0;
-    for (const rs of step.stages) reports[rs.index]!.wallMs = now;
+    const now = performance.now() - this.t0;
+    for (const rs of step.stages) this.reports[rs.index]!.wallMs = now;
     // Datasets the stages wrote per shard → the datasets the pipeline names.
     step.stages.forEach((rs, i) => {
       for (const opt of step.plans[i]!.outputs ?? []) {
@@ -231,8 +236,8 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
           target,
           rs.def.name,
         );
-        artifacts.set(datasetArtifact(target), m);
-        log.info(`${rs.def.name}: ${m.rows} rows in ${m.files.length} file(s) from ${tasks.length} shard(s) → ${target}`);
+        this.artifacts.set(datasetArtifact(target), m);
+        this.log.info(`${rs.def.name}: ${m.rows} rows in ${m.files.length} file(s) from ${tasks.length} shard(s) → ${target}`);
       }
     });
     // A combine stage: restore each shard's state, merge in shard order, finish here.
@@ -240,9 +245,9 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
     const lastPlan = step.plans[step.plans.length - 1]!;
     if (lastPlan.by === 'combine') {
       const config = { ...last.config, ...(lastPlan.shardConfig ?? {}) };
-      const scratch = { ...ctxFor(last), counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }, emitMetric: () => undefined };
-      const finisher = last.def.create(config, ctxFor(last)) as CombineStage<unknown>;
-      instances.push(finisher);
+      const scratch = { ...this.ctxFor(last), counters: { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }, emitMetric: () => undefined };
+      const finisher = last.def.create(config, this.ctxFor(last)) as CombineStage<unknown>;
+      this.instances.push(finisher);
       let merged: unknown;
       for (const r of results) {
         const inst = last.def.create(config, scratch) as CombineStage<unknown>;
@@ -256,7 +261,7 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
       if (out !== undefined) throw new Error(`${labelOf(last)}: a combine stage that returns batches at finish cannot run sharded`);
     }
     if (!step.outputNeeded) return undefined;
-    const dataset = path.join(stepDir, 'stream');
+    const dataset = path.join(this.stepDir(step), 'stream');
     const m = mergeShardDatasets(
       tasks.map((t) => path.join(t.input.dir, 'stream')),
       dataset,
@@ -264,6 +269,59 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
     );
     return { dataset, ...(m.table ? { table: m.table } : {}) };
   }
+
+  /** Write report.json (as the streaming runner does). */
+  writeReport(wallMs: number): void {
+    fs.writeFileSync(path.join(this.outDir, 'report.json'), JSON.stringify({ name: this.p.name, wallMs, stages: this.reports }, null, 2));
+  }
+
+  result(wallMs: number): RunResult {
+    return { name: this.p.name, outDir: this.outDir, stages: this.reports, metrics: this.metrics, artifacts: this.artifacts, wallMs, instances: this.instances };
+  }
+}
+
+function labelOf(rs: ResolvedStage): string {
+  return `stage "${rs.id}" (stages[${rs.index}])`;
+}
+
+/** Run a pipeline's plan on an engine: whole steps here, sharded steps as flows of shard tasks. */
+export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Promise<RunResult> {
+  const c = new PlanCoordinator(p, opts);
+  const writeFiles = opts.writeFiles ?? true;
+  const runRecord = writeFiles ? startRunRecord(p, c.outDir, opts.record) : undefined;
+  c.metricsLog = writeFiles ? openMetricsLog(c.outDir, { resume: pipelineResumes(p) }) : undefined;
+  const shardCount = opts.shards ?? opts.engine.slots;
+  if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shards must be a positive integer (got ${shardCount})`);
+  let input: StepInput | undefined;
+  try {
+    for (const step of c.steps) {
+      if (step.kind === 'whole') {
+        input = await c.runWholeStep(step, input);
+        continue;
+      }
+      const tasks = c.shardTasks(step, input, shardCount);
+      const t = performance.now();
+      let lastLine = 0;
+      const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
+        const now = performance.now();
+        if (opts.quiet || (now - lastLine < 1000 && pr.done < pr.total)) return;
+        lastLine = now;
+        const rate = pr.rows > 0 ? `, ${formatCount((pr.rows * 1000) / Math.max(1, now - t))} rows/s` : '';
+        c.log.info(`${step.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
+      })) as unknown[];
+      input = await c.mergeStep(step, tasks, results);
+    }
+  } catch (e) {
+    if (runRecord) finishRunRecord(runRecord, e);
+    throw e;
+  } finally {
+    c.metricsLog?.close();
+  }
+  const wallMs = performance.now() - c.t0;
+  if (!opts.keepSteps) for (const s of c.steps) fs.rmSync(c.stepDir(s), { recursive: true, force: true });
+  if (writeFiles) c.writeReport(wallMs);
+  if (runRecord) finishRunRecord(runRecord);
+  return c.result(wallMs);
 }
 
 async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<{ dataset: string; table?: string }> {

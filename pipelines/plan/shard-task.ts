@@ -68,6 +68,7 @@ export interface ShardTaskInput {
 export interface ShardResult {
   step: string;
   shard: number;
+  shardCount: number;
   rows: number;
   /** Counters per stage index. */
   counters: { index: number; counters: StageCounters }[];
@@ -174,6 +175,7 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
   const result: ShardResult = {
     step: input.step,
     shard: input.shard,
+    shardCount: input.shardCount,
     rows,
     counters,
     metrics,
