@@ -3,6 +3,7 @@ import { ARTIFACT } from '../../stages/core/artifacts.js';
 import type { CliCommand } from '../command.js';
 import { pipelineFileOptions } from './pipeline-options.js';
 import type { PipelineFileOptions } from './pipeline-file.js';
+import { engineOptions, runWithEngineOptions, type EngineCliOptions } from './sharded-run.js';
 
 /** The command-line overrides of a run, for run.json: each --set, then --seed and --out. */
 function runOverrides(opts: PipelineFileOptions): string[] {
@@ -12,22 +13,25 @@ function runOverrides(opts: PipelineFileOptions): string[] {
 export const runCommand: CliCommand = {
   name: 'run',
   define: (program) =>
-    pipelineFileOptions(
-      program
-        .command('run')
-        .summary('run a pipeline file (YAML or JSON)')
-        .description(
-          'Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.',
-        )
-        .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
+    engineOptions(
+      pipelineFileOptions(
+        program
+          .command('run')
+          .summary('run a pipeline file (YAML or JSON)')
+          .description(
+            'Run a pipeline file: its stages stream batches to each other; the per-stage report goes to stderr and the comparison table (if any) to stdout.',
+          )
+          .argument('<pipeline>', 'pipeline file (YAML or JSON)'),
+      ),
     )
       .option('--quiet', 'no progress lines and no stage report')
-      .action(async (file: string, opts: PipelineFileOptions & { quiet?: boolean }) => {
+      .action(async (file: string, opts: PipelineFileOptions & EngineCliOptions & { quiet?: boolean }) => {
         const { loadPipelineForCli } = await import('./pipeline-file.js');
         const p = await loadPipelineForCli(file, opts);
-        const { formatStageReport, runPipeline } = await import('../runner.js');
+        const { formatStageReport } = await import('../runner.js');
         const quiet = opts.quiet ?? false;
-        const result = await runPipeline(p, { outDir: opts.out, quiet, record: { pipelineFile: file, overrides: runOverrides(opts) } });
+        const result = await runWithEngineOptions(p, opts, { outDir: opts.out, quiet, record: { pipelineFile: file, overrides: runOverrides(opts) } });
+        if (!result) return;
         if (!quiet) process.stderr.write(`${formatStageReport(result)}\n`);
         const table = result.artifacts.get(ARTIFACT.reportTable);
         if (typeof table === 'string') process.stdout.write(`${table}\n`);

@@ -276,7 +276,15 @@ export class PlanCoordinator {
   }
 
   result(wallMs: number): RunResult {
-    return { name: this.p.name, outDir: this.outDir, stages: this.reports, metrics: this.metrics, artifacts: this.artifacts, wallMs, instances: this.instances };
+    return {
+      name: this.p.name,
+      outDir: this.outDir,
+      stages: this.reports,
+      metrics: this.metrics,
+      artifacts: this.artifacts,
+      wallMs,
+      instances: this.instances,
+    };
   }
 }
 

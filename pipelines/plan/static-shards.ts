@@ -53,9 +53,10 @@ function readState(c: PlanCoordinator, shardCount: number): StaticState {
   if (!fs.existsSync(file)) return { version: 1, shardCount, done: [], artifacts: {} };
   const s = JSON.parse(fs.readFileSync(file, 'utf8')) as StaticState;
   if (s.shardCount !== shardCount)
-    throw new ConfigError(`--shard-count ${shardCount}: this run (${c.outDir}) was started with --shard-count ${s.shardCount}; use the same count, or a fresh --out`, [
-      'shard-count',
-    ]);
+    throw new ConfigError(
+      `--shard-count ${shardCount}: this run (${c.outDir}) was started with --shard-count ${s.shardCount}; use the same count, or a fresh --out`,
+      ['shard-count'],
+    );
   for (const [k, v] of Object.entries(decodeJsonValue(s.artifacts) as Record<string, unknown>)) c.artifacts.set(k as never, v as never);
   return s;
 }
@@ -95,9 +96,13 @@ export async function runStaticShard(p: ResolvedPipeline, opts: RunOptions & { s
   const c = new PlanCoordinator(p, opts);
   const state = readState(c, opts.shardCount);
   const step = pendingStep(c, state);
-  if (!step) throw new ConfigError(`${c.outDir}: every step of this pipeline is done and merged; nothing to shard (use a fresh --out to run it again)`, ['shard-index']);
+  if (!step)
+    throw new ConfigError(`${c.outDir}: every step of this pipeline is done and merged; nothing to shard (use a fresh --out to run it again)`, ['shard-index']);
   if (step.kind === 'whole')
-    throw new ConfigError(`step ${step.id} (${step.stages.map((s) => s.id).join(', ')}) runs whole: run \`recpost merge\` first; it runs whole steps and merges`, ['shard-index']);
+    throw new ConfigError(
+      `step ${step.id} (${step.stages.map((s) => s.id).join(', ')}) runs whole: run \`recpost merge\` first; it runs whole steps and merges`,
+      ['shard-index'],
+    );
   const task = c.shardTasks(step, state.input, opts.shardCount, true)[opts.shardIndex]!;
   const r = await runShardTask(task.input, { progress: () => undefined });
   return { step: step.id, shard: opts.shardIndex, shardCount: opts.shardCount, rows: r.rows };

@@ -79,7 +79,10 @@ describe('sharded runs survive killed workers and duplicated shards', () => {
       slots: 2,
       async runFlow(flow: Flow, onProgress) {
         const n = flow.children.length;
-        const results = (await engine.runFlow({ label: flow.label, children: [...flow.children, ...flow.children.slice().reverse()] }, onProgress)) as unknown[];
+        const results = (await engine.runFlow(
+          { label: flow.label, children: [...flow.children, ...flow.children.slice().reverse()] },
+          onProgress,
+        )) as unknown[];
         ran += results.length;
         // The engine may hand back either delivery's result: take the second copies'.
         return flow.children.map((_c, i) => results[2 * n - 1 - i]);

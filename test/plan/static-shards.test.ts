@@ -30,7 +30,9 @@ describe('static sharding: --shard-index I --shard-count N, then merge', () => {
     const first = await runStaticShard(p(), { ...quiet, shardIndex: 2, shardCount: 3 });
     expect(first.step).toMatch(/^0-read_parquet-/);
     await expect(mergeStatic(p(), { ...quiet, shardCount: 3 })).rejects.toThrow(
-      new RegExp(`^step ${first.step}: shard\\(s\\) 0, 1 of 3 not done \\(no _done\\.json under .*\\); run them with --shard-index I --shard-count 3, then merge again$`),
+      new RegExp(
+        `^step ${first.step}: shard\\(s\\) 0, 1 of 3 not done \\(no _done\\.json under .*\\); run them with --shard-index I --shard-count 3, then merge again$`,
+      ),
     );
     await runStaticShard(p(), { ...quiet, shardIndex: 0, shardCount: 3 });
     await runStaticShard(p(), { ...quiet, shardIndex: 1, shardCount: 3 });
