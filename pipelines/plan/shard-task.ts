@@ -76,6 +76,8 @@ export interface ShardResult {
   metrics: { stage: number; record: MetricRecord }[];
   /** The combine stage's state (getState()), when the step ends with one. */
   combineState?: unknown;
+  /** Peak resident memory of the process that ran the shard so far (MB), and its pid. */
+  worker: { pid: number; peakRssMB: number };
 }
 
 export function shardDirName(shard: number): string {
@@ -180,6 +182,7 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     counters,
     metrics,
     ...(combine ? { combineState: combine.getState?.() } : {}),
+    worker: { pid: process.pid, peakRssMB: process.resourceUsage().maxRSS / 1024 },
   };
   const encoded = encodeJsonValue(result) as ShardResult;
   writeFileAtomic(path.join(input.dir, SHARD_DONE_FILE), JSON.stringify(encoded));
