@@ -173,7 +173,8 @@ if (invokedDirectly) {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-bench-scaling-'));
     run({ quick: argv.includes('--quick'), scratch })
       .then((rs) => {
-        for (const r of rs) process.stdout.write(`${r.name}: ${r.rows ? `${(r.rate / 1e6).toFixed(2)}M rows/s in ${r.seconds.toFixed(1)} s, ` : ''}${r.notes ?? ''}\n`);
+        for (const r of rs)
+          process.stdout.write(`${r.name}: ${r.rows ? `${(r.rate / 1e6).toFixed(2)}M rows/s in ${r.seconds.toFixed(1)} s, ` : ''}${r.notes ?? ''}\n`);
       })
       .finally(() => fs.rmSync(scratch, { recursive: true, force: true }));
   }

@@ -38,12 +38,18 @@ export interface ShardedStep {
 
 export type PlanStep = WholeStep | ShardedStep;
 
+export interface CompileOptions {
+  /** Run `ranges` sources (ingest) as their own flows (an engine run); otherwise they run whole (static sharding). */
+  ranges?: boolean;
+}
+
 /** A stage's shard plan for its configuration (undefined: whole). */
-export function stagePlan(rs: ResolvedStage): ShardPlan | undefined {
+export function stagePlan(rs: ResolvedStage, o: CompileOptions = {}): ShardPlan | undefined {
   const s = rs.def.shard;
   const plan = typeof s === 'function' ? s(rs.config) : s;
   // Bucketed and checkpoint sharding are not run by this plan runner yet: such stages run whole.
   if (!plan || plan.by === 'user_bucket' || plan.by === 'checkpoint_parts') return undefined;
+  if (plan.by === 'ranges') return o.ranges && rs.def.role === 'source' ? plan : undefined;
   if (rs.def.role === 'source' && (plan.by !== 'parts' || !plan.input)) return undefined;
   return plan;
 }
@@ -66,17 +72,17 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function compilePlan(p: ResolvedPipeline): PlanStep[] {
+export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanStep[] {
   const steps: { kind: 'whole' | 'sharded'; stages: ResolvedStage[]; plans: ShardPlan[] }[] = [];
   let current: (typeof steps)[number] | undefined;
   for (const rs of p.stages) {
-    const plan = stagePlan(rs);
+    const plan = stagePlan(rs, o);
     const startsNew =
       !current ||
       (plan ? current.kind !== 'sharded' : current.kind !== 'whole') ||
       // A source starts a new phase; a combine ends its step.
       (plan && rs.def.role === 'source') ||
-      (current.kind === 'sharded' && current.plans[current.plans.length - 1]!.by === 'combine');
+      (current.kind === 'sharded' && ['combine', 'ranges'].includes(current.plans[current.plans.length - 1]!.by));
     if (startsNew) {
       current = { kind: plan ? 'sharded' : 'whole', stages: [], plans: [] };
       steps.push(current);

@@ -28,6 +28,7 @@ import { driveStage, withStageLabel } from '../../stages/core/stage-driver.js';
 import { stderrLogger, type Logger } from '../../stages/core/logger.js';
 import { formatCount } from '../../stages/core/progress.js';
 import { BatchPartsWriter } from './batch-parts-writer.js';
+import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
 import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
 import { readDataset } from '../../stages/io/parquet.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
@@ -98,7 +99,7 @@ export class PlanCoordinator {
 
   constructor(
     readonly p: ResolvedPipeline,
-    readonly opts: RunOptions & { shards?: number },
+    readonly opts: RunOptions & { shards?: number; ranges?: boolean },
   ) {
     this.outDir = opts.outDir ?? p.outDir;
     fs.mkdirSync(this.outDir, { recursive: true });
@@ -108,7 +109,7 @@ export class PlanCoordinator {
     this.runId = p.name;
     this.reports = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
     this.artifacts.set(ARTIFACT.stageReports, this.reports);
-    this.steps = compilePlan(p);
+    this.steps = compilePlan(p, { ranges: opts.ranges ?? false });
     this.root = stepsDir(this.outDir);
   }
 
@@ -270,6 +271,27 @@ export class PlanCoordinator {
     return { dataset, ...(m.table ? { table: m.table } : {}) };
   }
 
+  /** Ingest as two flows on the engine (ingest-plan.ts); publishes what the ingest stage publishes. */
+  async runIngestStep(engine: ShardEngine, step: ShardedStep, shardCount: number): Promise<StepInput | undefined> {
+    const rs = step.stages[0]!;
+    const cfg = rs.config as unknown as IngestConfig;
+    const { runIngestFlows } = await import('./ingest-plan.js');
+    const s = await runIngestFlows(engine, cfg, step.id, this.stepDir(step), shardCount);
+    this.artifacts.set(ARTIFACT.vocab, s.vocab);
+    this.artifacts.set(ARTIFACT.dataset, {
+      dir: cfg.output,
+      manifest: s.manifest,
+      manifestPath: s.manifestPath,
+      table: 'interactions',
+      timestampUnit: s.timestampUnit,
+    });
+    this.artifacts.set(ARTIFACT.ingest, s);
+    const rep = this.reports[rs.index]!;
+    rep.rowsOut += s.rows;
+    rep.wallMs = performance.now() - this.t0;
+    return step.outputNeeded ? { dataset: cfg.output, table: 'interactions' } : undefined;
+  }
+
   /** Write report.json (as the streaming runner does). */
   writeReport(wallMs: number): void {
     fs.writeFileSync(path.join(this.outDir, 'report.json'), JSON.stringify({ name: this.p.name, wallMs, stages: this.reports }, null, 2));
@@ -294,7 +316,7 @@ function labelOf(rs: ResolvedStage): string {
 
 /** Run a pipeline's plan on an engine: whole steps here, sharded steps as flows of shard tasks. */
 export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Promise<RunResult> {
-  const c = new PlanCoordinator(p, opts);
+  const c = new PlanCoordinator(p, { ...opts, ranges: true });
   const writeFiles = opts.writeFiles ?? true;
   const runRecord = writeFiles ? startRunRecord(p, c.outDir, opts.record) : undefined;
   c.metricsLog = writeFiles ? openMetricsLog(c.outDir, { resume: pipelineResumes(p) }) : undefined;
@@ -305,6 +327,10 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
     for (const step of c.steps) {
       if (step.kind === 'whole') {
         input = await c.runWholeStep(step, input);
+        continue;
+      }
+      if (step.plans[0]!.by === 'ranges') {
+        input = await c.runIngestStep(opts.engine, step, shardCount);
         continue;
       }
       const tasks = c.shardTasks(step, input, shardCount);

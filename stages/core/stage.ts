@@ -130,11 +130,13 @@ export interface RawStreamStage extends Stateful {
  * - `combine`: a CombineStage whose shard states merge (the step ends there:
  *   later stages see the merged result);
  * - `user_bucket`: per user bucket of a bucketed dataset (rows of a user stay together);
- * - `checkpoint_parts`: per checkpoint × data part, accumulators merged.
+ * - `checkpoint_parts`: per checkpoint × data part, accumulators merged;
+ * - `ranges`: a source read in byte ranges by its own flows (ingest: scan ids,
+ *   merge the vocabularies, encode, commit; pipelines/plan/ingest-plan.ts).
  * A stage without a plan runs whole, in the coordinator.
  */
 export interface ShardPlan {
-  by: 'parts' | 'user_bucket' | 'combine' | 'checkpoint_parts';
+  by: 'parts' | 'user_bucket' | 'combine' | 'checkpoint_parts' | 'ranges';
   /** Options that name datasets the stage writes: each shard writes its own, the merge commits the final one. */
   outputs?: string[];
   /** Option naming the dataset a source stage reads (its parts are divided among the shards). */
