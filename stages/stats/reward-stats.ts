@@ -4,7 +4,8 @@
  * (grid-histogram.ts), fed one column at a time.
  *
  * Two accumulators built with the same options merge into the accumulator of
- * the union: moments up to floating rounding, the histogram exactly, quantiles
+ * the union: moments bit for bit (exact sums, exact-sum.ts; per-batch moments
+ * for batch records stay Welford's), the histogram exactly, quantiles
  * within the sketch's stated rank error. `toJSON()`/`fromJSON()` persist the
  * whole state, so shard runs can be saved and merged later (stats-files.ts).
  */
