@@ -30,6 +30,8 @@ import { formatCount } from '../../stages/core/progress.js';
 import { BatchPartsWriter } from './batch-parts-writer.js';
 import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
 import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
+import { canonicalPath } from '../../stages/io/manifest-claims.js';
+import { DatasetError } from '../../stages/io/manifest.js';
 import { readDataset } from '../../stages/io/parquet.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { openMetricsLog, pipelineResumes, type MetricsLog } from '../metrics-log.js';
@@ -173,6 +175,19 @@ export class PlanCoordinator {
       source = { dataset, parts: listing.parts, ...(table ? { table } : {}), ...(columns ? { columns } : {}), sourceIndex: first.index };
     } else if (prev) {
       source = { dataset: prev.dataset, parts: listDataset(prev.dataset).parts, ...(prev.table ? { table: prev.table } : {}) };
+    }
+    if (source) {
+      // As the streaming runner refuses a writer whose output is its input (manifest-claims.ts), before any shard runs.
+      const inputDir = canonicalPath(source.dataset);
+      step.stages.forEach((rs, i) => {
+        for (const opt of step.plans[i]!.outputs ?? []) {
+          const target = rs.config[opt];
+          if (typeof target !== 'string') continue;
+          const out = canonicalPath(target);
+          if (out === inputDir || out.startsWith(inputDir + path.sep) || inputDir.startsWith(out + path.sep))
+            throw new DatasetError(`${rs.def.name}: output ${target} is the input ${source!.dataset} of this step; choose another output`);
+        }
+      });
     }
     const groups = groupParts(source?.parts ?? [], shardCount, exact);
     const shipped: Record<string, unknown> = {};

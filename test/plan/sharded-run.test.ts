@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
 import { runPlanned } from '../../pipelines/plan/plan-runner.js';
 import { compilePlan } from '../../pipelines/plan/compile.js';
+import { resolvePipeline } from '../../pipelines/spec.js';
 import { LocalEngine } from '../../pipelines/engine/local-engine.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { partFiles, readAll, readJson, weightingPipeline, writeExamples } from './helpers.js';
@@ -72,5 +73,21 @@ describe('sharded run on the local engine', () => {
     // The run's own step areas are gone; nothing else was touched.
     expect(fs.existsSync(path.join(shardDir, '.recpost', 'steps'))).toBe(true);
     expect(fs.readdirSync(path.join(shardDir, '.recpost', 'steps'))).toEqual([]);
+  });
+
+  it('refuses a writer whose output is the input of its step, before any shard runs (as one process does)', async () => {
+    const runDir = path.join(dir, 'same');
+    const p = resolvePipeline({
+      name: 'same',
+      out_dir: runDir,
+      stages: [
+        { stage: 'read_parquet', with: { path: input, table: 'examples' } },
+        { stage: 'write_parquet', with: { path: input } },
+      ],
+    });
+    await expect(runPlanned(p, { engine, logger: memoryLogger(), quiet: true })).rejects.toThrow(
+      `write_parquet: output ${input} is the input ${input} of this step; choose another output`,
+    );
+    expect(fs.existsSync(path.join(input, '_manifest.json'))).toBe(true);
   });
 });
