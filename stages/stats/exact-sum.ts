@@ -1,7 +1,7 @@
 /**
- * Exact, order-independent sums of float64 values and of their squares, for
- * moments that merge bit-exactly across shards (SPEC S2: shard statistics
- * equal the whole run's whatever the grouping of the batches).
+ * Exact, order-independent sums of float64 values, for reward moments that
+ * merge bit for bit across shards (SPEC S2: shard statistics equal the whole
+ * run's whatever the grouping of the batches).
  *
  * A float64 x is ±m·2^(s−1074) with an integer m < 2^53 and s ≥ 0 (the bits
  * of its encoding). The accumulator keeps integer-valued float64 limbs L_j
@@ -9,19 +9,14 @@
  * is split into three 32-bit pieces added to limbs ⌊s/32⌋ … ⌊s/32⌋+2. Every
  * piece is below 2^32 and limbs are normalised (carries moved up) every 2^19
  * additions, so no limb ever leaves the integers float64 holds exactly
- * (2^53): the sum is exact, and the same set of values gives the same limbs
- * whatever the order or grouping of the additions.
+ * (2^53): the sum is exact, and the same values give the same limbs whatever
+ * the order or grouping of the additions.
  *
- * Squares are added exactly as three products of Veltkamp halves,
- * x² = a² + 2ab + b² with x = a + b and a, b of at most 26 significant bits
- * (Dekker 1971), each product exact in float64 when 2^−500 ≤ |x| ≤ 2^500.
- * Outside that range a square overflows or loses bits: values above it
- * mark the sum of squares as overflowed (variance +∞); values below 2^−500
- * contribute their rounded squares (a relative error below 2^−1000 of the variance of any data holding them with larger values).
- *
- * Reading the moments: mean = S/n and M2 = Q − S²/n = (n·Q − S²)/n are
- * computed exactly in BigInt and rounded once, to nearest (subnormal results
- * may round twice).
+ * ExactMomentSums combines per-batch moments with it (a few additions per
+ * batch, so the per-value cost stays Welford's). Products are split exactly
+ * when |mean| ≤ 2^500 (beyond, M2 reads +∞) and no product underflows
+ * (|values| above ~2^−500). Results are rounded once, to nearest, from BigInt
+ * (subnormal results may round twice).
  */
 
 const LIMBS = 72;
@@ -114,31 +109,50 @@ export class ExactSum {
   }
 }
 
-/** Exact sums of values and of their squares. */
+/** x·y = hi + lo exactly (Dekker's product with Veltkamp halves; no overflow or underflow assumed). */
+export function twoProduct(x: number, y: number): [number, number] {
+  const p = x * y;
+  const tx = SPLITTER * x;
+  const xh = tx - (tx - x);
+  const xl = x - xh;
+  const ty = SPLITTER * y;
+  const yh = ty - (ty - y);
+  const yl = y - yh;
+  return [p, xl * yl - (p - xh * yh - xl * yh - xh * yl)];
+}
+
+/**
+ * Batch moments combined exactly: for batches b with (n_b, mean_b, M2_b),
+ *   S = Σ n_b·mean_b,   Q = Σ (M2_b + n_b·mean_b²),
+ * kept as exact sums (the products split exactly by twoProduct), so that
+ *   mean = S/n,   M2 = Q − S²/n = Σ M2_b + Σ n_b·(mean_b − mean)²
+ * (Chan et al.'s combination, written as sums) are the same bit for bit in
+ * whatever order or grouping the batches are combined. Each batch's own
+ * moments are Welford's (moments.ts), so a batch is rounded as before, once.
+ */
 export class ExactMomentSums {
   sum = new ExactSum();
   squares = new ExactSum();
-  /** A value above 2^500 in magnitude was added: its square does not fit a float64. */
+  /** A batch mean above 2^500 in magnitude: its square does not fit a float64 (M2 reads +∞). */
   squaresOverflowed = false;
 
-  /** Add finite values (the caller has checked them). */
-  addAll(values: ArrayLike<number>): void {
-    const S = this.sum;
-    const Q = this.squares;
-    for (let i = 0; i < values.length; i++) {
-      const x = values[i]!;
-      if (x === 0) continue;
-      S.add(x);
-      if (Math.abs(x) > SQUARE_LIMIT) {
-        this.squaresOverflowed = true;
-        continue;
-      }
-      const t = SPLITTER * x;
-      const a = t - (t - x);
-      const b = x - a;
-      Q.add(a * a);
-      Q.add(2 * a * b);
-      Q.add(b * b);
+  /** Fold one batch's moments (count, mean, m2). */
+  addBatch(m: { count: number; mean: number; m2: number }): void {
+    const n = m.count;
+    if (n === 0) return;
+    const [s1, s2] = twoProduct(n, m.mean);
+    this.sum.add(s1);
+    this.sum.add(s2);
+    this.squares.add(m.m2);
+    if (Math.abs(m.mean) > SQUARE_LIMIT || !Number.isFinite(m.m2)) {
+      this.squaresOverflowed = true;
+      return;
+    }
+    const [q1, q2] = twoProduct(m.mean, m.mean);
+    for (const q of [q1, q2]) {
+      const [a, b] = twoProduct(n, q);
+      this.squares.add(a);
+      this.squares.add(b);
     }
   }
 
@@ -153,13 +167,13 @@ export class ExactMomentSums {
     return n > 0 ? ratioToDouble(this.sum.toBigInt(), BigInt(n), -1074) : 0;
   }
 
-  /** M2 = Σ(x − mean)² = (n·Q − S²)/n, correctly rounded (+∞ after an overflowed square). */
+  /** M2 = (n·Q − S²)/n, correctly rounded (+∞ after an overflowed square), never below 0. */
   m2(n: number): number {
     if (n === 0) return 0;
     if (this.squaresOverflowed) return Infinity;
     const s = this.sum.toBigInt();
     const num = ((BigInt(n) * this.squares.toBigInt()) << 1074n) - s * s;
-    return ratioToDouble(num, BigInt(n), -2148);
+    return num <= 0n ? 0 : ratioToDouble(num, BigInt(n), -2148);
   }
 }
 

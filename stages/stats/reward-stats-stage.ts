@@ -118,7 +118,7 @@ export const rewardStatsStage = defineStage({
   role: 'transform',
   summary: 'Count, mean, variance, min, max, quantiles (KLL) and a histogram of a reward column, per batch and global; batches pass through.',
   doc: [
-    'Statistics merge across shards: moments bit for bit (mean and M2 from exact sums of x and x², rounded once), the histogram exactly',
+    'Statistics merge across shards: moments bit for bit for the same batches in any grouping (batch moments by Welford, combined by exact sums and rounded once), the histogram exactly',
     "(fixed grid anchored at 0 whose width doubles to fit `histogram_bins`), quantiles within the KLL sketch's stated rank error",
     '(`quantileRankError`, 99% confidence). Writes `path` (the RewardStatsSummary) and `<path minus .json>.state.json`',
     '(the mergeable state; merge shard runs with `recpost stats-merge`), emits per-batch metric records (split "batch")',

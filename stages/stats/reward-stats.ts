@@ -4,8 +4,9 @@
  * (grid-histogram.ts), fed one column at a time.
  *
  * Two accumulators built with the same options merge into the accumulator of
- * the union: moments bit for bit (exact sums, exact-sum.ts; per-batch moments
- * for batch records stay Welford's), the histogram exactly, quantiles
+ * the union: moments bit for bit given the same batches, in any order or
+ * grouping (batch moments are Welford's, combined by exact sums,
+ * exact-sum.ts), the histogram exactly, quantiles
  * within the sketch's stated rank error. `toJSON()`/`fromJSON()` persist the
  * whole state, so shard runs can be saved and merged later (stats-files.ts).
  */
@@ -54,7 +55,7 @@ export interface RewardStatsOptions {
 export interface RewardStatsState {
   version: 1;
   moments: { count: number; mean: number; m2: number; min: number | null; max: number | null };
-  /** Exact sums behind mean and m2 (exact-sum.ts): limbs of Σx and Σx², and whether a square overflowed. Absent in states written before. */
+  /** Exact sums behind mean and m2 (exact-sum.ts): limbs of S = Σ n_b·mean_b and Q = Σ (M2_b + n_b·mean_b²) over batches. Absent in states written before. */
   exact?: { sum: number[]; squares: number[]; overflow?: boolean };
   sketch: KllSketchState | null;
   histogram: GridHistogramState | null;
@@ -87,9 +88,9 @@ export class RewardStats {
   }
 
   /**
-   * Count, mean, M2, min, max. Mean and M2 come from exact sums (exact-sum.ts),
-   * rounded once: the same values give the same moments bit for bit, whatever
-   * their order and however shards grouped them.
+   * Count, mean, M2, min, max. Mean and M2 come from exact sums of the
+   * batches' moments (exact-sum.ts), rounded once: the same batches give the
+   * same moments bit for bit, whatever their order and however shards grouped them.
    */
   get moments(): Moments {
     if (!this.cached) {
@@ -115,7 +116,7 @@ export class RewardStats {
   addColumn(values: FloatColumn): Moments {
     const batch = momentsOf(values);
     this.counts = mergeMoments(this.counts, batch);
-    this.exact.addAll(values);
+    this.exact.addBatch(batch);
     this.cached = undefined;
     this.sketch?.add(values);
     this.histogram?.add(values);
@@ -195,10 +196,9 @@ export class RewardStats {
       r.exact.sum = ExactSum.fromJSON(s.exact.sum);
       r.exact.squares = ExactSum.fromJSON(s.exact.squares);
       r.exact.squaresOverflowed = s.exact.overflow === true;
-    } else if (mm.count > 0) {
-      // A state written before exact sums: Σx ≈ n·mean and Σx² ≈ M2 + n·mean², rounded as float64 (merges stay approximate).
-      r.exact.sum.add(mm.count * mm.mean);
-      r.exact.squares.add(mm.m2 + mm.count * mm.mean * mm.mean);
+    } else {
+      // A state written before exact sums: its moments count as one batch (their own rounding stays).
+      r.exact.addBatch(mm);
     }
     if (r.sketch && r.sketch.n !== mm.count) throw new Error(`reward statistics state: sketch holds ${r.sketch.n} values, moments say ${mm.count}`);
     return r;

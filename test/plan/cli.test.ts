@@ -24,7 +24,8 @@ function pipelineFile(d: string, input: string): string {
   return f;
 }
 
-describe('recpost run --workers / --shard-index and recpost merge', () => {
+// Worker processes start under tsx and import every stage: slow on a loaded machine.
+describe('recpost run --workers / --shard-index and recpost merge', { timeout: 240_000 }, () => {
   it('--workers 2 gives the --workers 1 outputs and notes the engine in run.json; merge names missing shards (exit 2)', async () => {
     const d = tmpDir('plan');
     const input = path.join(d, 'examples');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExactMomentSums, ExactSum, ratioToDouble } from '../../stages/stats/exact-sum.js';
+import { ExactMomentSums, ExactSum, ratioToDouble, twoProduct } from '../../stages/stats/exact-sum.js';
 import { RewardStats } from '../../stages/stats/reward-stats.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 
@@ -44,26 +44,39 @@ describe('exact sums (order-independent moments)', () => {
     expect(ExactSum.fromJSON(JSON.parse(JSON.stringify(forward.toJSON())) as number[]).toBigInt()).toBe(truth);
   });
 
-  it('mean and M2 are the correctly rounded closed forms: {1e9+1, 1e9+2, 1e9+3} has mean 1e9+2 and M2 = 2', () => {
-    const m = new ExactMomentSums();
-    m.addAll([1e9 + 1, 1e9 + 2, 1e9 + 3]);
-    expect(m.mean(3)).toBe(1e9 + 2);
-    expect(m.m2(3)).toBe(2);
-    // 0.1 + 0.2 + 0.3 (as float64s) over 3: the exact rational rounded once.
-    const t = new ExactMomentSums();
-    t.addAll([0.1, 0.2, 0.3]);
-    const exact = exactUnits(0.1) + exactUnits(0.2) + exactUnits(0.3);
-    expect(t.mean(3)).toBe(ratioToDouble(exact, 3n, -1074));
-    expect(Math.abs(t.mean(3) - 0.2)).toBeLessThanOrEqual(2 ** -55);
+  it('twoProduct splits a product exactly: (2^27 + 1)² = 2^54 + 2^28 + 1', () => {
+    const [hi, lo] = twoProduct(2 ** 27 + 1, 2 ** 27 + 1);
+    expect(BigInt(hi) + BigInt(lo)).toBe(2n ** 54n + 2n ** 28n + 1n);
   });
 
-  it('RewardStats moments are identical bit for bit whatever the batch grouping and merge order', () => {
+  it('batch moments combined: {1e9+1, 1e9+2} and {1e9+3} give mean 1e9+2 and M2 = 2 exactly, in either order', () => {
+    const a = { count: 2, mean: 1e9 + 1.5, m2: 0.5 };
+    const b = { count: 1, mean: 1e9 + 3, m2: 0 };
+    for (const order of [
+      [a, b],
+      [b, a],
+    ]) {
+      const m = new ExactMomentSums();
+      for (const x of order) m.addBatch(x);
+      expect(m.mean(3)).toBe(1e9 + 2);
+      expect(m.m2(3)).toBe(2);
+    }
+    // 0.1, 0.2, 0.3 (float64s) as three batches of one: the mean is their exact sum over 3, rounded once.
+    const t = new ExactMomentSums();
+    for (const x of [0.1, 0.2, 0.3]) t.addBatch({ count: 1, mean: x, m2: 0 });
+    expect(t.mean(3)).toBe(ratioToDouble(exactUnits(0.1) + exactUnits(0.2) + exactUnits(0.3), 3n, -1074));
+  });
+
+  it('RewardStats moments are identical bit for bit whatever the grouping and merge order of the same batches', () => {
     const rand = mulberry32(5);
     const v = Float32Array.from({ length: 10_000 }, () => 1 + 4 * rand());
-    const whole = new RewardStats({ sketch: false }).add(v);
-    const a = new RewardStats({ sketch: false }).add(v.subarray(0, 1234)).add(v.subarray(1234, 5000));
-    const b = new RewardStats({ sketch: false }).add(v.subarray(5000, 7777));
-    const c = new RewardStats({ sketch: false }).add(v.subarray(7777));
+    const cuts = [0, 1234, 5000, 7777, 10_000];
+    const batch = (i: number) => v.subarray(cuts[i]!, cuts[i + 1]!);
+    const whole = new RewardStats({ sketch: false });
+    for (let i = 0; i < 4; i++) whole.add(batch(i));
+    const a = new RewardStats({ sketch: false }).add(batch(0)).add(batch(1));
+    const b = new RewardStats({ sketch: false }).add(batch(2));
+    const c = new RewardStats({ sketch: false }).add(batch(3));
     const merged = c.merge(b).merge(a);
     expect(merged.moments).toEqual(whole.moments);
     expect(RewardStats.fromJSON(JSON.parse(JSON.stringify(merged.toJSON()))).moments).toEqual(whole.moments);

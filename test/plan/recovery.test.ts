@@ -22,7 +22,7 @@ beforeAll(async () => {
   const wholeDir = path.join(dir, 'whole');
   wholeOut = path.join(wholeDir, 'out');
   await runPipeline(weightingPipeline(input, wholeDir, wholeOut), { logger: memoryLogger(), quiet: true });
-});
+}, 180_000);
 afterAll(async () => {
   await engine.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -39,7 +39,8 @@ async function expectSameAsWhole(runDir: string): Promise<void> {
   expect([s.count, s.mean, s.variance, s.min, s.max]).toEqual([w.count, w.mean, w.variance, w.min, w.max]);
 }
 
-describe('sharded runs survive killed workers and duplicated shards', () => {
+// Worker processes start under tsx and import every stage: slow on a loaded machine.
+describe('sharded runs survive killed workers and duplicated shards', { timeout: 240_000 }, () => {
   it('a worker killed with SIGKILL mid-shard: its shard runs again on another worker, the output is unchanged', async () => {
     const killed: number[] = [];
     let retries = 0;

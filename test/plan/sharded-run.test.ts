@@ -26,7 +26,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('sharded run on the local engine', () => {
+// Worker processes start under tsx and import every stage: slow on a loaded machine.
+describe('sharded run on the local engine', { timeout: 240_000 }, () => {
   it('compiles read → stats into one sharded step, and weighting → write into another', () => {
     const steps = compilePlan(weightingPipeline(input, path.join(dir, 'x'), path.join(dir, 'x', 'out')));
     expect(steps.map((s) => [s.kind, s.stages.map((r) => r.def.name), s.outputNeeded])).toEqual([

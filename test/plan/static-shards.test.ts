@@ -18,10 +18,11 @@ beforeAll(async () => {
   writeExamples(input, 5, 1400, 4);
   wholeDir = path.join(dir, 'whole');
   await runPipeline(weightingPipeline(input, wholeDir, path.join(wholeDir, 'out')), { logger: memoryLogger(), quiet: true });
-});
+}, 180_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe('static sharding: --shard-index I --shard-count N, then merge', () => {
+// Worker processes start under tsx and import every stage: slow on a loaded machine.
+describe('static sharding: --shard-index I --shard-count N, then merge', { timeout: 240_000 }, () => {
   it('N = 3, shards run out of order (one twice), merged round by round: equals the single-process run', async () => {
     const runDir = path.join(dir, 'static');
     const p = () => weightingPipeline(input, runDir, path.join(runDir, 'out'));
