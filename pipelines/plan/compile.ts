@@ -34,6 +34,8 @@ export interface ShardedStep {
   /** The first stage is a source reading the dataset named by this option. */
   sourceOption?: string;
   outputNeeded: boolean;
+  /** Every stage passes its input on unchanged (a source's reads, reward_stats): the next step reads this step's input, no copy is written. */
+  outputIsInput: boolean;
 }
 
 export type PlanStep = WholeStep | ShardedStep;
@@ -99,7 +101,8 @@ export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanSt
     const outputNeeded = next !== undefined && next.def.role !== 'source';
     if (s.kind === 'whole') return { kind: 'whole', id, stages: s.stages, outputNeeded };
     const sourceOption = first.def.role === 'source' ? s.plans[0]!.input : undefined;
-    return { kind: 'sharded', id, stages: s.stages, plans: s.plans, outputNeeded, ...(sourceOption ? { sourceOption } : {}) };
+    const outputIsInput = s.plans.every((pl, j) => pl.passThrough === true || (j === 0 && sourceOption !== undefined && !pl.outputs?.length));
+    return { kind: 'sharded', id, stages: s.stages, plans: s.plans, outputNeeded, outputIsInput, ...(sourceOption ? { sourceOption } : {}) };
   });
 }
 

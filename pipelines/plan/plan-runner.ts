@@ -77,6 +77,8 @@ async function* noInput(): AsyncGenerator<Batch> {}
 export interface StepInput {
   dataset: string;
   table?: string;
+  /** Read only these columns (a read_parquet source's `columns`, passed on). */
+  columns?: string[];
 }
 
 /**
@@ -140,7 +142,7 @@ export class PlanCoordinator {
 
   /** Run a whole step here; returns the intermediate dataset the next step reads, if it needs one. */
   async runWholeStep(step: WholeStep, input: StepInput | undefined): Promise<StepInput | undefined> {
-    let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, what: 'the plan runner' }) : noInput();
+    let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' }) : noInput();
     for (const rs of step.stages) {
       let inst: StageInstance;
       try {
@@ -174,7 +176,12 @@ export class PlanCoordinator {
       const columns = first.config.columns as string[] | undefined;
       source = { dataset, parts: listing.parts, ...(table ? { table } : {}), ...(columns ? { columns } : {}), sourceIndex: first.index };
     } else if (prev) {
-      source = { dataset: prev.dataset, parts: listDataset(prev.dataset).parts, ...(prev.table ? { table: prev.table } : {}) };
+      source = {
+        dataset: prev.dataset,
+        parts: listDataset(prev.dataset).parts,
+        ...(prev.table ? { table: prev.table } : {}),
+        ...(prev.columns ? { columns: prev.columns } : {}),
+      };
     }
     if (source) {
       // As the streaming runner refuses a writer whose output is its input (manifest-claims.ts), before any shard runs.
@@ -212,7 +219,7 @@ export class PlanCoordinator {
         stages,
         ...(source ? { input: { ...source, parts } } : {}),
         artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
-        ...(step.outputNeeded ? { streamOut: true } : {}),
+        ...(step.outputNeeded && !step.outputIsInput ? { streamOut: true } : {}),
         quiet: true,
       };
       return { kind: SHARD_TASK_KIND, key: `${step.id}/${shardDirName(shard)}`, input: taskInput };
@@ -277,6 +284,10 @@ export class PlanCoordinator {
       if (out !== undefined) throw new Error(`${labelOf(last)}: a combine stage that returns batches at finish cannot run sharded`);
     }
     if (!step.outputNeeded) return undefined;
+    if (step.outputIsInput) {
+      const src = tasks[0]?.input.input;
+      return src ? { dataset: src.dataset, ...(src.table ? { table: src.table } : {}), ...(src.columns ? { columns: src.columns } : {}) } : undefined;
+    }
     const dataset = path.join(this.stepDir(step), 'stream');
     const m = mergeShardDatasets(
       tasks.map((t) => path.join(t.input.dir, 'stream')),

@@ -21,18 +21,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../../stages/core/batch.js';
-import { ArtifactMap } from '../../stages/core/artifacts.js';
-import { driveStage } from '../../stages/core/stage-driver.js';
-import { stageShape, type CombineStage, type StageContext, type StageCounters, type StageInstance } from '../../stages/core/stage.js';
-import { stderrLogger } from '../../stages/core/logger.js';
-import { BatchPartsWriter } from './batch-parts-writer.js';
-import { readDataset } from '../../stages/io/parquet.js';
+import type { CombineStage, StageContext, StageCounters, StageInstance } from '../../stages/core/stage.js';
 import type { DatasetPart } from '../../stages/io/manifest-read.js';
-import { writeFileAtomic } from '../../stages/io/parquet.js';
-import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
-import { getStage } from '../../stages/registry.js';
-import { ConfigError } from '../../stages/core/config-schema.js';
+import type { MetricRecord } from '../../schemas/metric-record.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
+
+/**
+ * What a shard needs beyond this module, loaded at its first task: the task
+ * catalog imports this module in every worker at start, and the stage
+ * registry (every stage, TensorFlow.js included) must not slow that start.
+ */
+async function shardModules() {
+  const [artifacts, driver, stage, logger, writer, parquet, metric, registry, config] = await Promise.all([
+    import('../../stages/core/artifacts.js'),
+    import('../../stages/core/stage-driver.js'),
+    import('../../stages/core/stage.js'),
+    import('../../stages/core/logger.js'),
+    import('./batch-parts-writer.js'),
+    import('../../stages/io/parquet.js'),
+    import('../../schemas/metric-record.js'),
+    import('../../stages/registry.js'),
+    import('../../stages/core/config-schema.js'),
+  ]);
+  return { ...artifacts, ...driver, ...stage, ...logger, ...writer, ...parquet, ...metric, ...registry, ...config };
+}
 
 export const SHARD_TASK_KIND = 'plan.shard';
 export const SHARD_DONE_FILE = '_done.json';
@@ -89,7 +101,11 @@ export function shardOutputDir(shardDir: string, index: number, option: string):
   return path.join(shardDir, `out-${index}-${option}`);
 }
 
-async function* inputBatches(input: ShardTaskInput['input'], counters?: StageCounters): AsyncGenerator<Batch> {
+async function* inputBatches(
+  readDataset: (typeof import('../../stages/io/parquet.js'))['readDataset'],
+  input: ShardTaskInput['input'],
+  counters?: StageCounters,
+): AsyncGenerator<Batch> {
   if (!input || input.parts.length === 0) return;
   const listing = { kind: 'recpost' as const, parts: input.parts };
   for await (const b of readDataset(input.dataset, { listing, table: input.table, columns: input.columns, what: 'a shard' })) {
@@ -124,6 +140,8 @@ async function* foldCombine(inst: CombineStage<unknown>, input: AsyncIterable<Ba
 
 export async function runShardTask(raw: unknown, task: { progress(p: { rows?: number }): void }): Promise<ShardResult> {
   const input = raw as ShardTaskInput;
+  const { ArtifactMap, driveStage, stageShape, stderrLogger, BatchPartsWriter, readDataset, writeFileAtomic, metricRecord, getStage, ConfigError } =
+    await shardModules();
   const metrics: ShardResult['metrics'] = [];
   const counters: ShardResult['counters'] = [];
   const artifacts = new ArtifactMap(Object.entries(decodeJsonValue(input.artifacts) as Record<string, unknown>));
@@ -134,10 +152,10 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     const c: StageCounters = { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 };
     counters.push({ index: s.index, counters: c });
     if (input.input?.sourceIndex === s.index) {
-      stream = inputBatches(input.input, c);
+      stream = inputBatches(readDataset, input.input, c);
       continue;
     }
-    if (s === input.stages[0] && input.input) stream = inputBatches(input.input);
+    if (s === input.stages[0] && input.input) stream = inputBatches(readDataset, input.input);
     const def = getStage(s.name);
     if (!def) throw new ConfigError(`shard ${input.step}/${input.shard}: unknown stage "${s.name}" in this worker`, ['stage']);
     const ctx: StageContext = {

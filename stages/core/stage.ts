@@ -143,6 +143,8 @@ export interface ShardPlan {
   input?: string;
   /** Artifacts the stage reads, handed from the coordinator to the shards (JSON values). */
   artifacts?: string[];
+  /** The stage's output batches are its input batches (reward_stats): a step of such stages needs no copy of its stream. */
+  passThrough?: boolean;
   /** Configuration a shard and the coordinator's merge use instead (e.g. no spill: the step boundary is the barrier). */
   shardConfig?: Record<string, unknown>;
 }

@@ -130,7 +130,7 @@ export const rewardStatsStage = defineStage({
   ].join(' '),
   fields: rewardStatsFields,
   // Sharded: a state per shard, merged; no spill in shards (the step boundary is the barrier).
-  shard: { by: 'combine', shardConfig: { barrier: false } },
+  shard: { by: 'combine', passThrough: true, shardConfig: { barrier: false } },
   create(cfg, ctx) {
     const statsOptions: RewardStatsOptions = {
       sketchK: cfg.sketch_k,
