@@ -13,6 +13,7 @@ import { schemaCommand } from './commands/schema.js';
 import { stageCommand } from './commands/stage.js';
 import { stagesCommand } from './commands/stages.js';
 import { statsMergeCommand } from './commands/stats-merge.js';
+import { mergeCommand } from './commands/merge.js';
 import { theoryCommand } from './commands/theory.js';
 import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
@@ -34,6 +35,7 @@ export const COMMANDS: CliCommand[] = [
   reportCommand,
   statsMergeCommand,
   workerCommand,
+  mergeCommand,
 ];
 
 /**

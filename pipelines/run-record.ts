@@ -40,6 +40,8 @@ export interface RunRecordInput {
   overrides?: string[];
   /** The pipeline file, when there is one. */
   pipelineFile?: string;
+  /** The engine a sharded run used (absent: the single-process runner). */
+  engine?: { kind: string; workers: number; shards: number };
 }
 
 export interface RunRecord {
@@ -49,6 +51,7 @@ export interface RunRecord {
   pipeline_file?: string;
   pipeline: { name: string; out_dir: string; seed: number; stages: { id: string; stage: string; with: Record<string, unknown> }[] };
   overrides: string[];
+  engine?: { kind: string; workers: number; shards: number };
   seeds: number[];
   recpost: string;
   dependencies: Record<string, string>;
@@ -190,6 +193,7 @@ export function startRunRecord(p: ResolvedPipeline, outDir: string, input: RunRe
     ...(input.pipelineFile ? { pipeline_file: path.resolve(input.pipelineFile) } : {}),
     pipeline: { name: p.name, out_dir: outDir, seed: p.seed, stages: p.stages.map((s) => ({ id: s.id, stage: s.def.name, with: s.config })) },
     overrides: input.overrides ?? [],
+    ...(input.engine ? { engine: input.engine } : {}),
     seeds: collectSeeds(p),
     recpost,
     dependencies,

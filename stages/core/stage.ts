@@ -103,6 +103,9 @@ export interface BatchStage extends Stateful {
  * `passInput`, input batches also go downstream as they arrive.
  */
 export interface CombineStage<S> extends Stateful {
+  // Sharded runs (pipelines/plan/): a shard folds its batches with add and
+  // hands back getState(); the coordinator restores each shard's state with
+  // setState, reads it back with init(), merges in shard order and calls finish.
   init(): S;
   add(state: S, batch: Batch): S;
   merge(a: S, b: S): S;
@@ -118,6 +121,32 @@ export interface SourceStage extends Stateful {
 /** Direct highland access, for stages that need it (each says why). Busy time is the stage's own to count. */
 export interface RawStreamStage extends Stateful {
   rawStream(input: BatchStream): BatchStream;
+}
+
+/**
+ * How a stage runs when a pipeline is sharded (pipelines/plan/):
+ * - `parts`: per input part, the shards' outputs concatenated in part order
+ *   equal the whole run's (per-batch transforms, readers, writers);
+ * - `combine`: a CombineStage whose shard states merge (the step ends there:
+ *   later stages see the merged result);
+ * - `user_bucket`: per user bucket of a bucketed dataset (rows of a user stay together);
+ * - `checkpoint_parts`: per checkpoint × data part, accumulators merged;
+ * - `ranges`: a source read in byte ranges by its own flows (ingest: scan ids,
+ *   merge the vocabularies, encode, commit; pipelines/plan/ingest-plan.ts).
+ * A stage without a plan runs whole, in the coordinator.
+ */
+export interface ShardPlan {
+  by: 'parts' | 'user_bucket' | 'combine' | 'checkpoint_parts' | 'ranges';
+  /** Options that name datasets the stage writes: each shard writes its own, the merge commits the final one. */
+  outputs?: string[];
+  /** Option naming the dataset a source stage reads (its parts are divided among the shards). */
+  input?: string;
+  /** Artifacts the stage reads, handed from the coordinator to the shards (JSON values). */
+  artifacts?: string[];
+  /** The stage's output batches are its input batches (reward_stats): a step of such stages needs no copy of its stream. */
+  passThrough?: boolean;
+  /** Configuration a shard and the coordinator's merge use instead (e.g. no spill: the step boundary is the barrier). */
+  shardConfig?: Record<string, unknown>;
 }
 
 // The state type of a combine stage is the stage's own; the runner only passes it back.
@@ -148,6 +177,8 @@ export interface StageDefinition<C = Record<string, unknown>> {
   /** Cross-field checks run by validation (one message per problem, e.g. "p_min (0.9) must be ≤ p_max (0.5)"). */
   check?(config: C): string[];
   create(config: C, ctx: StageContext): StageInstance;
+  /** How it runs sharded (absent: whole); a function when it depends on the configuration (undefined: whole). */
+  shard?: ShardPlan | ((config: C) => ShardPlan | undefined);
 }
 
 /** A definition whose configuration type is inferred from its fields. */
@@ -161,6 +192,7 @@ export interface TypedStageDefinition<F extends Fields> {
   fields: F;
   check?(config: ConfigOf<F>): string[];
   create(config: ConfigOf<F>, ctx: StageContext): StageInstance;
+  shard?: ShardPlan | ((config: ConfigOf<F>) => ShardPlan | undefined);
 }
 
 /**

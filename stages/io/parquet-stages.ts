@@ -15,6 +15,8 @@ export const readParquetStage = defineStage({
     table: { type: 'string', doc: 'Logical table of the rows (interactions, examples, weighted_examples, metrics); guessed from the columns if absent.' },
     columns: { type: 'array', items: { type: 'string', doc: 'column' }, doc: 'Read only these columns.' },
   },
+  // Sharded: each shard reads its share of the dataset's parts (in part order).
+  shard: { by: 'parts', input: 'path' },
   create(cfg, ctx) {
     return {
       async *source() {
@@ -45,6 +47,8 @@ export const writeParquetStage = defineStage({
     row_group_size: { type: 'integer', min: 1, default: 131072, doc: 'Rows per Parquet row group.' },
     compression: { type: 'string', enum: ['zstd', 'snappy', 'gzip', 'lz4', 'none'], default: 'zstd', doc: 'Page compression codec.' },
   },
+  // Sharded: each shard writes its own dataset; the merge lists their parts in shard order in one manifest.
+  shard: { by: 'parts', outputs: ['path'] },
   create(cfg, ctx) {
     const writer = new DatasetWriter(cfg.path, {
       rowsPerFile: cfg.rows_per_file,

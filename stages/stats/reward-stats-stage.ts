@@ -80,11 +80,14 @@ export const REWARD_STATS_PATH_ARTIFACT = ARTIFACT.rewardStatsPath;
 export interface RewardStatsAccumulation {
   global: RewardStats;
   perSplit: Map<string, RewardStats> | undefined;
+  /** Batches folded in (shards' counts add up, so the merged run's final records carry the step of one whole run). */
+  batches?: number;
 }
 
 /** Fold shard `b` into shard `a` (same options): what two processes' states combine into. */
 export function mergeAccumulations(a: RewardStatsAccumulation, b: RewardStatsAccumulation): RewardStatsAccumulation {
   a.global.merge(b.global);
+  if (a.batches !== undefined || b.batches !== undefined) a.batches = (a.batches ?? 0) + (b.batches ?? 0);
   if (a.perSplit && b.perSplit) {
     for (const [name, st] of b.perSplit) {
       const mine = a.perSplit.get(name);
@@ -115,7 +118,7 @@ export const rewardStatsStage = defineStage({
   role: 'transform',
   summary: 'Count, mean, variance, min, max, quantiles (KLL) and a histogram of a reward column, per batch and global; batches pass through.',
   doc: [
-    'Statistics merge across shards: moments exactly (Welford within a batch, Chan et al. across), the histogram exactly',
+    'Statistics merge across shards: moments bit for bit for the same batches in any grouping (batch moments by Welford, combined by exact sums and rounded once), the histogram exactly',
     "(fixed grid anchored at 0 whose width doubles to fit `histogram_bins`), quantiles within the KLL sketch's stated rank error",
     '(`quantileRankError`, 99% confidence). Writes `path` (the RewardStatsSummary) and `<path minus .json>.state.json`',
     '(the mergeable state; merge shard runs with `recpost stats-merge`), emits per-batch metric records (split "batch")',
@@ -126,6 +129,8 @@ export const rewardStatsStage = defineStage({
     'global shift by the max reward) sees the global statistics before its first batch.',
   ].join(' '),
   fields: rewardStatsFields,
+  // Sharded: a state per shard, merged; no spill in shards (the step boundary is the barrier).
+  shard: { by: 'combine', passThrough: true, shardConfig: { barrier: false } },
   create(cfg, ctx) {
     const statsOptions: RewardStatsOptions = {
       sketchK: cfg.sketch_k,
@@ -220,7 +225,10 @@ export const rewardStatsStage = defineStage({
       // Streaming: a combine over the batches, which pass on as they arrive.
       const combine: CombineStage<RewardStatsAccumulation> = {
         passInput: true,
-        init: () => acc,
+        init: () => {
+          acc.batches = batchIndex;
+          return acc;
+        },
         add(into, b) {
           acc = into;
           absorb(b);
@@ -229,6 +237,7 @@ export const rewardStatsStage = defineStage({
         merge: mergeAccumulations,
         finish(final) {
           acc = final;
+          if (final.batches !== undefined && final.batches > batchIndex) batchIndex = final.batches;
           publish();
         },
         ...state,

@@ -4,7 +4,9 @@
  * (grid-histogram.ts), fed one column at a time.
  *
  * Two accumulators built with the same options merge into the accumulator of
- * the union: moments up to floating rounding, the histogram exactly, quantiles
+ * the union: moments bit for bit given the same batches, in any order or
+ * grouping (batch moments are Welford's, combined by exact sums,
+ * exact-sum.ts), the histogram exactly, quantiles
  * within the sketch's stated rank error. `toJSON()`/`fromJSON()` persist the
  * whole state, so shard runs can be saved and merged later (stats-files.ts).
  */
@@ -14,6 +16,7 @@ import { KllSketch, type KllSketchState } from './kll-sketch.js';
 import { emptyMoments, mergeMoments, momentsOf, momentsVariance, NonFiniteValueError, type FloatColumn, type Moments } from './moments.js';
 import type { Column } from '../core/batch.js';
 import { partitionBySplit } from './split-partition.js';
+import { ExactMomentSums, ExactSum } from './exact-sum.js';
 
 /** Which rows the global statistics describe: the train rows (default) or every row. */
 export type StatsRows = 'train' | 'all';
@@ -52,13 +55,18 @@ export interface RewardStatsOptions {
 export interface RewardStatsState {
   version: 1;
   moments: { count: number; mean: number; m2: number; min: number | null; max: number | null };
+  /** Exact sums behind mean and m2 (exact-sum.ts): limbs of S = Σ n_b·mean_b and Q = Σ (M2_b + n_b·mean_b²) over batches. Absent in states written before. */
+  exact?: { sum: number[]; squares: number[]; overflow?: boolean };
   sketch: KllSketchState | null;
   histogram: GridHistogramState | null;
   quantiles: number[];
 }
 
 export class RewardStats {
-  moments: Moments = emptyMoments();
+  /** Count, min and max; mean and m2 are read from the exact sums (see `moments`). */
+  private counts: Moments = emptyMoments();
+  private exact = new ExactMomentSums();
+  private cached: Moments | undefined;
   readonly sketch: KllSketch | null;
   readonly histogram: GridHistogram | null;
   readonly quantileLevels: readonly number[];
@@ -76,7 +84,20 @@ export class RewardStats {
   }
 
   get count(): number {
-    return this.moments.count;
+    return this.counts.count;
+  }
+
+  /**
+   * Count, mean, M2, min, max. Mean and M2 come from exact sums of the
+   * batches' moments (exact-sum.ts), rounded once: the same batches give the
+   * same moments bit for bit, whatever their order and however shards grouped them.
+   */
+  get moments(): Moments {
+    if (!this.cached) {
+      const n = this.counts.count;
+      this.cached = { ...this.counts, mean: this.exact.mean(n), m2: this.exact.m2(n) };
+    }
+    return this.cached;
   }
 
   /**
@@ -94,7 +115,9 @@ export class RewardStats {
    */
   addColumn(values: FloatColumn): Moments {
     const batch = momentsOf(values);
-    this.moments = mergeMoments(this.moments, batch);
+    this.counts = mergeMoments(this.counts, batch);
+    this.exact.addBatch(batch);
+    this.cached = undefined;
     this.sketch?.add(values);
     this.histogram?.add(values);
     return batch;
@@ -105,7 +128,9 @@ export class RewardStats {
     if (Boolean(this.sketch) !== Boolean(other.sketch) || Boolean(this.histogram) !== Boolean(other.histogram)) {
       throw new Error('cannot merge reward statistics kept with different parts (sketch/histogram on in one, off in the other)');
     }
-    this.moments = mergeMoments(this.moments, other.moments);
+    this.counts = mergeMoments(this.counts, other.counts);
+    this.exact.merge(other.exact);
+    this.cached = undefined;
     if (this.sketch && other.sketch) this.sketch.merge(other.sketch);
     if (this.histogram && other.histogram) this.histogram.merge(other.histogram);
     return this;
@@ -152,6 +177,7 @@ export class RewardStats {
     return {
       version: 1,
       moments: { count: m.count, mean: m.mean, m2: m.m2, min: m.count ? m.min : null, max: m.count ? m.max : null },
+      exact: { sum: this.exact.sum.toJSON(), squares: this.exact.squares.toJSON(), ...(this.exact.squaresOverflowed ? { overflow: true } : {}) },
       sketch: this.sketch ? this.sketch.toJSON() : null,
       histogram: this.histogram ? this.histogram.toJSON() : null,
       quantiles: [...this.quantileLevels],
@@ -165,13 +191,15 @@ export class RewardStats {
       { sketch: s.sketch ? KllSketch.fromJSON(s.sketch) : null, histogram: s.histogram ? GridHistogram.fromJSON(s.histogram) : null },
     );
     const mm = s.moments;
-    r.moments = {
-      count: mm.count,
-      mean: mm.mean,
-      m2: mm.m2,
-      min: mm.min ?? Infinity,
-      max: mm.max ?? -Infinity,
-    };
+    r.counts = { count: mm.count, mean: mm.mean, m2: mm.m2, min: mm.min ?? Infinity, max: mm.max ?? -Infinity };
+    if (s.exact) {
+      r.exact.sum = ExactSum.fromJSON(s.exact.sum);
+      r.exact.squares = ExactSum.fromJSON(s.exact.squares);
+      r.exact.squaresOverflowed = s.exact.overflow === true;
+    } else {
+      // A state written before exact sums: its moments count as one batch (their own rounding stays).
+      r.exact.addBatch(mm);
+    }
     if (r.sketch && r.sketch.n !== mm.count) throw new Error(`reward statistics state: sketch holds ${r.sketch.n} values, moments say ${mm.count}`);
     return r;
   }

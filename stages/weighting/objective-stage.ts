@@ -19,7 +19,8 @@ import { numericColumn } from '../core/batch.js';
 import { ConfigError, type Fields } from '../core/config-schema.js';
 import type { ConfigOf } from '../core/config-types.js';
 import type { ObjectiveResult, OfflineObjective } from '../core/objective.js';
-import { defineStage, type BatchStage, type StageContext, type StageDefinition } from '../core/stage.js';
+import { defineStage, type BatchStage, type ShardPlan, type StageContext, type StageDefinition } from '../core/stage.js';
+import { ARTIFACT } from '../core/artifacts.js';
 import { batchFromJson, batchToJson, type JsonBatch } from './batch-json.js';
 import { resolveGlobals } from './global-stats.js';
 import { toFloat64, toInt32 } from './numeric.js';
@@ -96,10 +97,30 @@ export function objectiveStage(name: string, entry: OfflineObjectiveEntry): Stag
     output: 'weighted_examples',
     fields: { ...entry.fields, ...extra },
     ...(check ? { check: (config: ObjectiveStageConfig) => check(objectiveOptions(entry, config)) } : {}),
+    shard: (config: ObjectiveStageConfig) => objectiveShardPlan(entry, config, trajectory),
     create(config, ctx) {
       return new ObjectiveStageInstance(name, entry, config, ctx, trajectory);
     },
   });
+}
+
+/** Statistics used only to probe whether an objective carries state (never to weigh). */
+const PROBE_STATS = { count: 2, mean: 0, variance: 1, std: 1, min: -1, max: 1, quantiles: [], quantileRankError: 0, histogram: { edges: [], counts: [] } };
+
+/**
+ * Per part when the weights of a batch depend only on the batch and the global
+ * statistics (passed from the coordinator): a stateless objective (initial
+ * state null), not a trajectory stage summing rewards across batch boundaries.
+ * DRPO's P and other carried state make the stage whole.
+ */
+function objectiveShardPlan(entry: OfflineObjectiveEntry, config: ObjectiveStageConfig, trajectory: boolean): ShardPlan | undefined {
+  if (trajectory && config.return_source !== 'column') return undefined;
+  try {
+    if (entry.factory(objectiveOptions(entry, config), { rewardStats: PROBE_STATS }).initialState() !== null) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { by: 'parts', artifacts: [ARTIFACT.rewardStats] };
 }
 
 /** The objective's own options out of a stage configuration. */

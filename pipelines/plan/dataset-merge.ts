@@ -1,0 +1,61 @@
+/**
+ * Commit the datasets that shards wrote as one dataset: the parts of every
+ * shard, in shard order (renumbered per partition: part-00000, …), listed in
+ * one manifest with their rows, bytes and SHA-256 as the shards' manifests
+ * give them. Part files are hard-linked (copied where links are refused)
+ * into a staging directory beside the target, which moves into place by the
+ * dataset contract's staged commit: the previous dataset stays whole until
+ * then, a target holding files recpost did not write is refused, and merging
+ * the same shards again gives the same dataset.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DatasetError, MANIFEST_NAME, manifestText, readManifest, type DatasetManifest, type ManifestPart } from '../../stages/io/manifest.js';
+import { StagedDirectory } from '../../stages/io/manifest-staging.js';
+
+function linkOrCopy(from: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+  }
+}
+
+/** Merge the shard datasets `shardDirs` (in order) into `target`; returns the manifest written. */
+export function mergeShardDatasets(shardDirs: string[], target: string, what: string): DatasetManifest {
+  const manifests = shardDirs.map((d) => {
+    if (!fs.existsSync(path.join(d, MANIFEST_NAME))) throw new DatasetError(`${d}: shard output without ${MANIFEST_NAME}: the shard did not finish; rerun it`);
+    return readManifest(d);
+  });
+  const withSide = manifests.findIndex((m) => (m.side_files ?? []).length > 0);
+  if (withSide >= 0) throw new DatasetError(`${shardDirs[withSide]}: shard outputs with side files cannot be merged by listing parts`);
+  const model = manifests.find((m) => m.rows > 0) ?? manifests[0];
+  const staged = new StagedDirectory(target, what);
+  try {
+    const next = new Map<string, number>();
+    const files: ManifestPart[] = [];
+    manifests.forEach((m, s) => {
+      for (const f of m.files) {
+        const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
+        const n = next.get(dir) ?? 0;
+        next.set(dir, n + 1);
+        const rel = `${dir ? `${dir}/` : ''}part-${String(n).padStart(5, '0')}.parquet`;
+        linkOrCopy(path.join(shardDirs[s]!, ...f.path.split('/')), path.join(staged.staging, ...rel.split('/')));
+        files.push({ ...f, path: rel });
+      }
+    });
+    const manifest: DatasetManifest = {
+      ...(model ?? { table: '', compression: 'zstd' }),
+      rows: files.reduce((a, f) => a + f.rows, 0),
+      files,
+      createdAt: new Date().toISOString(),
+    } as DatasetManifest;
+    delete manifest.side_files;
+    fs.writeFileSync(path.join(staged.staging, MANIFEST_NAME), manifestText(manifest));
+    staged.commit();
+    return manifest;
+  } finally {
+    staged.abort();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Ingest as two flows (issue 10: vocabulary building in two passes whose
+ * result equals the sequential run's indices), written against the shard API
+ * of stages/ingest/ingest-shards.ts:
+ *
+ *   1. scan: one task per byte range of the input (planIngestRanges) collects
+ *      the range's raw ids in first-seen order (scanRangeIds → a file per
+ *      range); the coordinator merges them in range order into the
+ *      vocabularies (mergeRangeIds), so indices are those of one sequential pass;
+ *   2. encode: one task per range encodes its rows with those vocabularies
+ *      into parts (ingestRange); the coordinator commits the dataset
+ *      (commitIngest: one manifest, the staged rename), row for row the
+ *      single-process dataset.
+ *
+ * File names are deterministic (range index under the step directory), every
+ * task is idempotent (the API's contract), and the committed dataset is what
+ * the next step reads: no intermediate copy.
+ *
+ * NOTE: the API module is written on the `ingest` branch at the same time;
+ * until it is merged the types below are a local declaration of its
+ * signatures and the module is loaded by name at run time, so this file
+ * compiles either way. The ingest stage opts in with `shard: { by: 'ranges' }`.
+ */
+import * as path from 'node:path';
+import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
+import type { IngestSummary } from '../../stages/ingest/ingest-run.js';
+
+export interface IngestRange {
+  index: number;
+  file: string;
+  start: number;
+  end: number;
+  firstLine: number;
+}
+
+/** What ingestRange returns (parts with rows, bytes, sha256, bucket); passed back to commitIngest as is. */
+export type IngestRangeResult = Record<string, unknown>;
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface IngestShardApi {
+  planIngestRanges(cfg: IngestConfig, count: number): MaybePromise<IngestRange[]>;
+  scanRangeIds(cfg: IngestConfig, range: IngestRange, outFile: string): MaybePromise<{ rows: number }>;
+  mergeRangeIds(cfg: IngestConfig, files: string[], vocabDir: string): MaybePromise<{ users: number; items: number }>;
+  ingestRange(cfg: IngestConfig, range: IngestRange, vocabDir: string, partsDir: string): MaybePromise<IngestRangeResult>;
+  commitIngest(cfg: IngestConfig, results: IngestRangeResult[], vocabDir: string): MaybePromise<IngestSummary>;
+}
+
+const API_MODULE = '../../stages/ingest/ingest-shards.js';
+
+async function ingestApi(): Promise<IngestShardApi> {
+  return (await import(/* @vite-ignore */ API_MODULE)) as IngestShardApi;
+}
+
+export const INGEST_SCAN_KIND = 'plan.ingest-scan';
+export const INGEST_ENCODE_KIND = 'plan.ingest-encode';
+
+interface ScanInput {
+  cfg: IngestConfig;
+  range: IngestRange;
+  outFile: string;
+}
+
+interface EncodeInput {
+  cfg: IngestConfig;
+  range: IngestRange;
+  vocabDir: string;
+  partsDir: string;
+}
+
+export async function runIngestScanTask(raw: unknown): Promise<{ rows: number }> {
+  const i = raw as ScanInput;
+  return (await ingestApi()).scanRangeIds(i.cfg, i.range, i.outFile);
+}
+
+export async function runIngestEncodeTask(raw: unknown): Promise<IngestRangeResult> {
+  const i = raw as EncodeInput;
+  return (await ingestApi()).ingestRange(i.cfg, i.range, i.vocabDir, i.partsDir);
+}
+
+/** The engine calls the ingest flows need (the plan runner's ShardEngine has this shape). */
+interface FlowRunner {
+  runFlow(
+    flow: { label: string; children: { kind: string; key: string; input: unknown }[] },
+    onProgress?: (p: { label: string; done: number; total: number; rows: number; retries: number; running: number }) => void,
+  ): Promise<unknown>;
+}
+
+const rangeName = (i: number) => String(i).padStart(5, '0');
+
+/** Run ingest of `cfg` as the two flows over at most `count` ranges; returns the committed dataset's summary. */
+export async function runIngestFlows(engine: FlowRunner, cfg: IngestConfig, stepId: string, stepDir: string, count: number): Promise<IngestSummary> {
+  const api = await ingestApi();
+  const ranges = await api.planIngestRanges(cfg, count);
+  const idFiles = ranges.map((r) => path.join(stepDir, `ids-${rangeName(r.index)}.bin`));
+  await engine.runFlow({
+    label: `${stepId} scan`,
+    children: ranges.map((range, i) => ({
+      kind: INGEST_SCAN_KIND,
+      key: `${stepId}/scan-${rangeName(range.index)}`,
+      input: { cfg, range, outFile: idFiles[i]! },
+    })),
+  });
+  const vocabDir = path.join(stepDir, 'vocab');
+  await api.mergeRangeIds(cfg, idFiles, vocabDir);
+  const results = (await engine.runFlow({
+    label: `${stepId} encode`,
+    children: ranges.map((range) => ({
+      kind: INGEST_ENCODE_KIND,
+      key: `${stepId}/encode-${rangeName(range.index)}`,
+      input: { cfg, range, vocabDir, partsDir: path.join(stepDir, `parts-${rangeName(range.index)}`) },
+    })),
+  })) as IngestRangeResult[];
+  return api.commitIngest(cfg, results, vocabDir);
+}
