@@ -1,0 +1,99 @@
+/**
+ * Target ranks of one chunk of evaluation contexts, holding at most
+ * `maxScoreFloats` scores at a time (the `max_score_block_mb` bound):
+ *
+ * - the chunk's whole score matrix fits: scoreContexts and targetRanks, as
+ *   evaluation always did;
+ * - a factored scorer (ScoreFactors: SASRec) that does not fit, or any
+ *   factored scorer when evaluation threads are on: item blocks of the
+ *   catalog (blocked-topk.ts), split across the threads;
+ * - any other scorer that does not fit: fewer contexts per scoring call, down
+ *   to one (a single row of numItems scores is the least any scorer can give).
+ *
+ * Every path gives the ranks of targetRanks on the full score matrix
+ * (test/eval/blocked-topk.test.ts, test/eval/eval-threads.test.ts).
+ */
+import type { ListColumn } from '../core/batch.js';
+import type { RankingScorer, ScoreFactors } from '../core/policy.js';
+import { BlockedRanking, checkTargets, exclusionLists, itemBlocks } from './blocked-topk.js';
+import type { EvalThreadPool } from './eval-threads.js';
+import { blockScores, targetScores } from './factor-scores.js';
+import { targetRanks } from './ranking-metrics.js';
+import { sliceList } from '../train/sasrec-policy.js';
+
+export interface ChunkRankOptions {
+  excludeHistory: boolean;
+  /** Most scores held at once (contexts × items). */
+  maxScoreFloats: number;
+  /** Worker threads sharing the catalog of factored scorers (absent: this thread alone). */
+  pool?: EvalThreadPool | undefined;
+}
+
+/** Item vectors per scorer, copied out once (a policy's embeddings do not change during evaluation). */
+const itemVectorCache = new WeakMap<RankingScorer, { factors: ScoreFactors; items: Float32Array }>();
+
+function factorsOf(scorer: RankingScorer): { factors: ScoreFactors; items: Float32Array } | undefined {
+  if (!scorer.scoreFactors) return undefined;
+  let f = itemVectorCache.get(scorer);
+  if (!f) {
+    const factors = scorer.scoreFactors();
+    f = { factors, items: factors.itemVectors() };
+    itemVectorCache.set(scorer, f);
+  }
+  return f;
+}
+
+export async function chunkRanks(
+  scorer: RankingScorer,
+  contexts: ListColumn<Int32Array>,
+  targets: Int32Array,
+  excluded: ListColumn<Int32Array>,
+  opts: ChunkRankOptions,
+): Promise<{ ranks: Int32Array; candidates: Int32Array }> {
+  const rows = targets.length;
+  const n = scorer.numItems;
+  const fits = rows * n <= opts.maxScoreFloats;
+  if (scorer.scoreFactors && (!fits || opts.pool)) return factoredRanks(scorer, contexts, targets, excluded, opts);
+  if (fits) {
+    const candidates = new Int32Array(rows);
+    const ranks = targetRanks(await scorer.scoreContexts(contexts), n, targets, excluded, { excludeHistory: opts.excludeHistory, candidates });
+    return { ranks, candidates };
+  }
+  const step = Math.max(1, Math.floor(opts.maxScoreFloats / n));
+  const ranks = new Int32Array(rows);
+  const candidates = new Int32Array(rows);
+  for (let s = 0; s < rows; s += step) {
+    const e = Math.min(rows, s + step);
+    const scores = await scorer.scoreContexts({ kind: 'list', ...sliceList(contexts, s, e) });
+    const ex = { kind: 'list' as const, ...sliceList(excluded, s, e) };
+    ranks.set(targetRanks(scores, n, targets.subarray(s, e), ex, { excludeHistory: opts.excludeHistory, candidates: candidates.subarray(s, e) }), s);
+  }
+  return { ranks, candidates };
+}
+
+/** Ranks of a factored scorer over item blocks (and threads). */
+async function factoredRanks(
+  scorer: RankingScorer,
+  contexts: ListColumn<Int32Array>,
+  targets: Int32Array,
+  excluded: ListColumn<Int32Array>,
+  opts: ChunkRankOptions,
+): Promise<{ ranks: Int32Array; candidates: Int32Array }> {
+  const n = scorer.numItems;
+  const rows = targets.length;
+  checkTargets(targets, n);
+  const { factors, items } = factorsOf(scorer)!;
+  const dim = factors.dim;
+  const h = factors.contextVectors(contexts);
+  const st = targetScores(h, dim, items, targets);
+  const exclusions = exclusionLists(opts.excludeHistory ? excluded : undefined, rows, n);
+  const state = new BlockedRanking(n, targets, st, exclusions);
+  if (opts.pool) {
+    await opts.pool.rank(state, { scorer, dim, items, h, maxScoreFloats: opts.maxScoreFloats });
+  } else {
+    const width = Math.max(1, Math.floor(opts.maxScoreFloats / Math.max(1, rows)));
+    for (const [s, e] of itemBlocks(1, n, width)) state.addBlock(blockScores(h, rows, dim, items.subarray(s * dim, e * dim), e - s), s, e);
+  }
+  const { ranks, candidates } = state.result();
+  return { ranks, candidates };
+}
