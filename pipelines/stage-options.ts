@@ -255,8 +255,12 @@ export interface StageOptionsMap {
     min_reward?: number;
     /** Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints. */
     state?: string;
-    /** Contexts scored per call (memory: batch_rows × catalog size floats). */
+    /** Contexts ranked per chunk; a chunk holds at most max_score_block_mb of scores at a time (item blocks when batch_rows × catalog size does not fit). */
     batch_rows?: number;
+    /** Bound on the scores held at once, in MB of float32 (64: 16.8M scores, 512 contexts × 32,768 items). A larger catalog is scored in item blocks with a running rank per context (blocked top-K); a model without factored scores (not SASRec) scores fewer contexts per call, at least one whole row. */
+    max_score_block_mb?: number;
+    /** Threads that share the catalog when ranking a SASRec checkpoint (0: every core), on the wasm or cpu backend; the ranks are the same for any count. Baselines and other models rank on one thread. */
+    threads?: number;
     /** Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream. */
     num_items?: number;
     /** Also emit <metric>_std records (standard deviation over test cases). */

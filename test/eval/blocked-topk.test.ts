@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs-core';
 import type { ListColumn } from '../../stages/core/batch.js';
 import type { RankingScorer } from '../../stages/core/policy.js';
 import { BlockedRanking, exclusionLists, itemBlocks, scoreBlockFloats } from '../../stages/eval/blocked-topk.js';
@@ -8,8 +7,7 @@ import { evaluateRanking } from '../../stages/eval/ranking-evaluator.js';
 import { targetRanks } from '../../stages/eval/ranking-metrics.js';
 import { topKPerRow } from '../../stages/export/top-k.js';
 import { initBackend } from '../../stages/train/backend.js';
-import { createSasrecParams, type SasrecConfig } from '../../stages/train/sasrec.js';
-import { SasrecPolicy } from '../../stages/train/sasrec-policy.js';
+import { SASREC_CONFIG as CONFIG, sasrecRows, tiedPolicy } from './sasrec-fixture.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
 import { listColumn } from './helpers.js';
 
@@ -156,25 +154,6 @@ describe('chunkRanks under a score bound', () => {
     expect(Array.from(want.ranks)).toEqual(Array.from(targetRanks(scores.subarray(0, rows * numItems), numItems, targets, ctx)));
   });
 });
-
-const CONFIG: SasrecConfig = { numItems: 203, maxLen: 8, d: 16, blocks: 1, heads: 2, ffn: 16, dropout: 0, rewardHead: false, rewardHidden: 4 };
-
-/** A random SASRec policy whose items 5, 9, 100 and 202 share item 3's embedding: exact ties in every row. */
-export function tiedPolicy(config: SasrecConfig = CONFIG): SasrecPolicy {
-  const params = createSasrecParams(config, 3);
-  const emb = params.get('item_emb').dataSync() as Float32Array;
-  const copy = Float32Array.from(emb);
-  for (const j of [5, 9, 100, config.numItems - 1]) copy.set(copy.subarray(3 * config.d, 4 * config.d), j * config.d);
-  (params.get('item_emb') as tf.Variable).assign(tf.tensor2d(copy, [config.numItems, config.d]));
-  return new SasrecPolicy(params, config);
-}
-
-export function sasrecRows(seed: number, rows: number, numItems: number, tieTargets = true) {
-  const rnd = mulberry32(seed);
-  const ctx = listColumn(Array.from({ length: rows }, () => Array.from({ length: 1 + Math.floor(rnd() * 10) }, () => 1 + Math.floor(rnd() * (numItems - 1)))));
-  const targets = Int32Array.from({ length: rows }, (_, r) => (tieTargets && r % 3 === 0 ? [3, 5, 9, 100][r % 4]! : 1 + Math.floor(rnd() * (numItems - 1))));
-  return { ctx, targets };
-}
 
 describe('SASRec in item blocks gives the ranks of whole-catalog scoring', () => {
   for (const backend of ['cpu', 'wasm'] as const) {
