@@ -76,7 +76,7 @@ export class SasrecPolicy implements RankingScorer, RewardPredictor, SamplingPol
         });
         return out;
       },
-      itemVectors: () => Float32Array.from(this.params.get('item_emb').dataSync() as Float32Array),
+      itemVectors: () => (this.params.get('item_emb').dataSync() as Float32Array).slice(),
     };
   }
 

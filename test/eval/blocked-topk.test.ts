@@ -3,6 +3,8 @@ import type { ListColumn } from '../../stages/core/batch.js';
 import type { RankingScorer } from '../../stages/core/policy.js';
 import { BlockedRanking, exclusionLists, itemBlocks, scoreBlockFloats } from '../../stages/eval/blocked-topk.js';
 import { chunkRanks } from '../../stages/eval/chunk-ranks.js';
+import { blockScores, targetScores } from '../../stages/eval/factor-scores.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { evaluateRanking } from '../../stages/eval/ranking-evaluator.js';
 import { targetRanks } from '../../stages/eval/ranking-metrics.js';
 import { topKPerRow } from '../../stages/export/top-k.js';
@@ -152,6 +154,31 @@ describe('chunkRanks under a score bound', () => {
     expect(Array.from(got.ranks)).toEqual(Array.from(want.ranks));
     expect(Array.from(got.candidates)).toEqual(Array.from(want.candidates));
     expect(Array.from(want.ranks)).toEqual(Array.from(targetRanks(scores.subarray(0, rows * numItems), numItems, targets, ctx)));
+  });
+});
+
+describe('the block kernel', () => {
+  it('gives the stock transposed product bit for bit on wasm and cpu, for dimensions below, at and across the 48-wide block', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend(backend);
+      const rnd = mulberry32(17);
+      for (const [rows, width, dim] of [
+        [3, 50, 16],
+        [40, 300, 48],
+        [64, 500, 64],
+        [9, 257, 100],
+      ] as const) {
+        const h = Float32Array.from({ length: rows * dim }, () => rnd() * 2 - 1);
+        const items = Float32Array.from({ length: width * dim }, () => rnd() * 2 - 1);
+        const stock = tf.tidy(() => tf.matMul(tf.tensor2d(h, [rows, dim]), tf.tensor2d(items, [width, dim]), false, true).dataSync());
+        expect(blockScores(h, rows, dim, items, width)).toEqual(stock);
+        // A block of the items gives the same columns; each target score equals its column.
+        const cols = blockScores(h, rows, dim, items.subarray(7 * dim, 19 * dim), 12);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < 12; j++) expect(cols[r * 12 + j]).toBe(stock[r * width + 7 + j]);
+        const targets = Int32Array.from({ length: rows }, () => Math.floor(rnd() * width));
+        expect(Array.from(targetScores(h, dim, items, targets))).toEqual(Array.from(targets, (t, r) => stock[r * width + t]));
+      }
+    }
   });
 });
 
