@@ -172,12 +172,14 @@ async function evalChild(a: Extract<ChildArgs, { kind: 'eval' }>): Promise<Recor
   const rows = evalRows(a.contexts, a.numItems, 3);
   const maxScoreFloats = scoreBlockFloats(DEFAULT_MAX_SCORE_BLOCK_MB);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const threads = new EvalThreads(a.threads, undefined, 0);
   const pool = await threads.poolFor(policy, a.contexts);
   const startSeconds = (performance.now() - t0) / 1000;
   const key = { run: 'bench', method: 'sasrec', seed: 1, step: 0, epoch: 0 };
   await evaluateRanking(policy, rows, { ks: [10, 50], excludeHistory: true, batchRows: 512, maxScoreFloats, pool, key });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   await threads.close();
   // Encoding the contexts alone (one thread), for the share of the time it takes.
   const t1 = performance.now();
@@ -186,6 +188,7 @@ async function evalChild(a: Extract<ChildArgs, { kind: 'eval' }>): Promise<Recor
   return {
     backend: info.description,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     startSeconds,
     encodeSeconds,
     contextsPerSecond: a.contexts / seconds,
@@ -250,7 +253,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
           rate: num(r, 'contextsPerSecond'),
           unit: 'contexts/s',
           peakRssMB: num(r, 'peakRssMB'),
-          notes: `score bound ${num(r, 'boundMB')} MB (${scoreBlockFloats(num(r, 'boundMB')).toLocaleString('en')} scores)${blocked ? `, item blocks of ${Math.floor(scoreBlockFloats(num(r, 'boundMB')) / 512 / threads).toLocaleString('en')} per thread` : ', whole rows'}; workers started in ${num(r, 'startSeconds').toFixed(2)} s; encoding the contexts alone ${num(r, 'encodeSeconds').toFixed(2)} s; ${r.backend}`,
+          notes: `score bound ${num(r, 'boundMB')} MB (${scoreBlockFloats(num(r, 'boundMB')).toLocaleString('en')} scores)${blocked ? `, item blocks of ${Math.floor(scoreBlockFloats(num(r, 'boundMB')) / 512 / threads).toLocaleString('en')} per thread` : ', whole rows'}; CPU ${num(r, 'cpuSeconds').toFixed(1)} s (all threads); workers started in ${num(r, 'startSeconds').toFixed(2)} s; encoding the contexts alone ${num(r, 'encodeSeconds').toFixed(2)} s; ${r.backend}`,
         });
       } catch (e) {
         process.stderr.write(`  large-catalog evaluation bench (${numItems} items, ${threads} threads) failed: ${(e as Error).message}\n`);
