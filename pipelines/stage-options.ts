@@ -861,8 +861,8 @@ export interface StageOptionsMap {
       /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
       total_steps?: number;
     };
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */
@@ -977,8 +977,8 @@ export interface StageOptionsMap {
     method?: string;
     /** Directory for checkpoints (default: the run directory). */
     output?: string;
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */
@@ -1167,8 +1167,8 @@ export interface StageOptionsMap {
       /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
       total_steps?: number;
     };
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */

@@ -19,8 +19,10 @@
  * 100× slowdown of matMul with setThreadsCount(2); measured here a 1024²
  * matMul runs at ≈ 40 GFLOP/s with SIMD on one thread.
  */
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -46,6 +48,14 @@ export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
 export interface InitBackendOptions {
   importer?: ModuleImporter;
+  /**
+   * Whether Dawn finds a GPU adapter, asked before Dawn starts in this
+   * process. Default: a child process asks (Dawn prints its own multi-line
+   * warnings on stderr when it finds none; the child's are kept out of the
+   * log and its first line becomes the reason of the notice). With an
+   * injected importer and no probe, Dawn is asked in process.
+   */
+  webgpuProbe?: WebgpuProbe;
   /** Environment to read RECPOST_BACKEND from (default process.env). */
   env?: Record<string, string | undefined>;
 }
@@ -123,6 +133,44 @@ interface DawnAdapter {
   info?: { vendor?: string; architecture?: string; description?: string; device?: string };
 }
 
+/** Whether an adapter exists; when not, why (one line). */
+export type WebgpuProbe = () => Promise<{ adapter: boolean; reason?: string }>;
+
+const PROBE_SCRIPT = `
+const { create } = await import(process.argv[1]);
+let adapter = null;
+try { adapter = await create([]).requestAdapter(); } catch (e) { process.stderr.write(String(e && e.message || e) + '\\n'); }
+process.stdout.write(JSON.stringify({ adapter: adapter != null }));
+process.exit(0);
+`;
+
+/** Ask Dawn for an adapter in a child process (its stderr stays there); 20 s at most. */
+export const childWebgpuProbe: WebgpuProbe = async () => {
+  const require = createRequire(import.meta.url);
+  let entry: string;
+  try {
+    entry = pathToFileURL(require.resolve('webgpu')).href;
+  } catch {
+    return { adapter: false, reason: 'not installed' };
+  }
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, entry], { timeout: 20_000 }, (error, stdout, stderr) => {
+      const firstLine = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '')
+        ?.replace(/^Warning:\s*/, '');
+      try {
+        const r = JSON.parse(stdout) as { adapter: boolean };
+        if (r.adapter) return resolve({ adapter: true });
+      } catch {
+        return resolve({ adapter: false, reason: `the adapter probe failed (${error ? shortReason(error) : 'no answer'})` });
+      }
+      resolve({ adapter: false, ...(firstLine ? { reason: `Dawn: ${firstLine.length > 100 ? `${firstLine.slice(0, 97)}...` : firstLine}` } : {}) });
+    });
+  });
+};
+
 /** The Dawn instance in use; referenced while the webgpu backend is active (Dawn lives as long as it is referenced). */
 let dawnGpu: unknown;
 
@@ -146,7 +194,15 @@ function setNavigatorGpu(gpu: unknown): void {
  * then load tfjs-backend-webgpu, which reads navigator.gpu and the WebGPU
  * constants from globalThis.
  */
-async function tryWebgpu(importer: ModuleImporter, notices: string[]): Promise<BackendInfo | undefined> {
+async function tryWebgpu(importer: ModuleImporter, notices: string[], probe: WebgpuProbe | undefined): Promise<BackendInfo | undefined> {
+  const NO_ADAPTER = 'webgpu: no usable GPU adapter (Dawn needs libvulkan1 and a GPU Vulkan driver)';
+  if (probe) {
+    const p = await probe();
+    if (!p.adapter) {
+      notices.push(p.reason === 'not installed' ? 'webgpu: not installed' : `${NO_ADAPTER.slice(0, -1)}${p.reason ? `; ${p.reason}` : ''})`);
+      return undefined;
+    }
+  }
   let dawn: DawnModule | undefined;
   try {
     dawn = dawnModule(await importer('webgpu'));
@@ -168,7 +224,7 @@ async function tryWebgpu(importer: ModuleImporter, notices: string[]): Promise<B
     return undefined;
   }
   if (!adapter) {
-    notices.push('webgpu: no usable GPU adapter (Dawn needs libvulkan1 and a GPU Vulkan driver)');
+    notices.push(NO_ADAPTER);
     return undefined;
   }
   Object.assign(globalThis, dawn.globals ?? {});
@@ -248,7 +304,7 @@ export async function initBackend(
     pref === 'cpu' ? ['cpu'] : pref === 'wasm' ? ['wasm', 'cpu'] : pref === 'webgpu' ? ['webgpu', 'wasm', 'cpu'] : ['tensorflow', 'webgpu', 'wasm', 'cpu'];
   for (const name of order) {
     if (name === 'tensorflow') info = await tryNative(importer, notices);
-    else if (name === 'webgpu') info = await tryWebgpu(importer, notices);
+    else if (name === 'webgpu') info = await tryWebgpu(importer, notices, opts.webgpuProbe ?? (opts.importer ? undefined : childWebgpuProbe));
     else if (name === 'wasm') info = await tryWasm(notices);
     else info = await useCpu(notices);
     if (info) break;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { initBackend, type ModuleImporter } from '../../stages/train/backend.js';
+import { childWebgpuProbe, initBackend, type ModuleImporter } from '../../stages/train/backend.js';
 import { trainingThreads } from '../../stages/train/parallel/threads.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 
@@ -107,8 +107,23 @@ describe('the WebGPU backend (Dawn) and its fallback', () => {
     const info = await initBackend('webgpu', log, { env: {} });
     expect(info.name).toBe('wasm');
     expect(log.lines[0]).toMatch(
-      /^warning: backend: webgpu: (not installed|no usable GPU adapter \(Dawn needs libvulkan1 and a GPU Vulkan driver\)); using wasm$/,
+      /^warning: backend: webgpu: (not installed|no usable GPU adapter \(Dawn needs libvulkan1 and a GPU Vulkan driver(; Dawn: .+)?\)); using wasm$/,
     );
     expect(log.lines).toHaveLength(2);
+    // The probe runs Dawn in a child process, so Dawn's own stderr warnings stay out of this one.
+    const probe = await childWebgpuProbe();
+    expect(probe.adapter).toBe(false);
+    expect(probe.reason === 'not installed' || probe.reason === undefined || probe.reason.startsWith('Dawn: ')).toBe(true);
+  }, 60_000);
+
+  it('a probe that finds no adapter gives its reason, and Dawn is never loaded in this process', async () => {
+    const log = memoryLogger();
+    const tried: string[] = [];
+    const webgpuProbe = async () => ({ adapter: false, reason: "Dawn: Couldn't load Vulkan: libvulkan.so.1" });
+    await initBackend('webgpu', log, { importer: importerWith({ webgpu: dawnWith({}) }, tried), env: {}, webgpuProbe });
+    expect(tried).toEqual([]);
+    expect(log.lines[0]).toBe(
+      "warning: backend: webgpu: no usable GPU adapter (Dawn needs libvulkan1 and a GPU Vulkan driver; Dawn: Couldn't load Vulkan: libvulkan.so.1); using wasm",
+    );
   });
 });
