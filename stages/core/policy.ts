@@ -28,7 +28,7 @@ export interface ScoreFactors {
   readonly dim: number;
   /** Context vectors h(s), row-major [rows × dim], equal to those scoreContexts multiplies. */
   contextVectors(contexts: ListColumn<Int32Array>): Float32Array;
-  /** Item vectors e_j, row-major [numItems × dim] (row 0: padding). */
+  /** Item vectors e_j, row-major [numItems × dim] (row 0: padding); read only (it may be the backend's own storage). */
   itemVectors(): Float32Array;
 }
 

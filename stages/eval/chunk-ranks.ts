@@ -38,7 +38,11 @@ function factorsOf(scorer: RankingScorer): { factors: ScoreFactors; items: Float
   let f = itemVectorCache.get(scorer);
   if (!f) {
     const factors = scorer.scoreFactors();
-    f = { factors, items: factors.itemVectors() };
+    // In shared memory, so evaluation threads read the same copy (eval-threads.ts).
+    const vectors = factors.itemVectors();
+    const items = new Float32Array(new SharedArrayBuffer(vectors.byteLength));
+    items.set(vectors);
+    f = { factors, items };
     itemVectorCache.set(scorer, f);
   }
   return f;

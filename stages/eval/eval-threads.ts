@@ -132,8 +132,13 @@ export class EvalThreadPool {
 
   private async shareItems(job: RankJob): Promise<void> {
     if (this.scorer === job.scorer) return;
-    const sab = new SharedArrayBuffer(job.items.length * 4);
-    new Float32Array(sab).set(job.items);
+    let sab: SharedArrayBuffer;
+    if (job.items.buffer instanceof SharedArrayBuffer && job.items.byteOffset === 0 && job.items.byteLength === job.items.buffer.byteLength)
+      sab = job.items.buffer;
+    else {
+      sab = new SharedArrayBuffer(job.items.byteLength);
+      new Float32Array(sab).set(job.items);
+    }
     await Promise.all(this.workers.map((w) => w.request({ type: 'items', items: sab, dim: job.dim, numItems: job.scorer.numItems })));
     this.scorer = job.scorer;
   }

@@ -76,7 +76,7 @@ export class SasrecPolicy implements RankingScorer, RewardPredictor, SamplingPol
         });
         return out;
       },
-      itemVectors: () => (this.params.get('item_emb').dataSync() as Float32Array).slice(),
+      itemVectors: () => this.params.get('item_emb').dataSync() as Float32Array,
     };
   }
 
