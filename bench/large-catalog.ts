@@ -7,7 +7,7 @@
  *   20 + a geometric tail, mean ≈ 144 as in ML-20M), cut into windows of at
  *   most 201 items (200 inputs), SASRec d 64, 2 blocks, 2 heads, max_len 200,
  *   sampled softmax (256 shared negatives, α 0.75), batch 128, BC, wasm on
- *   every core. An epoch is ≈ 1,900 steps: the bench times a few steps after
+ *   every core. An epoch is ≈ 1,400 steps: the bench times a few steps after
  *   one warm-up step and EXTRAPOLATES the epoch time (steps/epoch × s/step).
  *   --quick: a tenth of the users (2M ratings), fewer timed steps.
  * - Full-catalog evaluation on the ML-20M catalog (26,744 items): contexts of
@@ -137,8 +137,10 @@ async function trainChild(a: Extract<ChildArgs, { kind: 'train' }>): Promise<Rec
   // One step warms up (WASM compiles, workers start, heaps grow); then the timed steps.
   await trainOffline(task, objective, trainer(1), { emit: () => {} });
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const res = await trainOffline(task, objective, trainer(a.steps), { emit: () => {} });
   const seconds = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(c1);
   params.dispose();
   const stepsPerEpoch = Math.ceil(data.numRows / BATCH);
   return {
@@ -148,6 +150,7 @@ async function trainChild(a: Extract<ChildArgs, { kind: 'train' }>): Promise<Rec
     ratings: data.numTargets + a.users,
     steps: res.step,
     secondsPerStep: seconds / res.step,
+    cpuSecondsPerStep: (cpu.user + cpu.system) / 1e6 / res.step,
     stepsPerEpoch,
     epochSeconds: (seconds / res.step) * stepsPerEpoch,
     genSeconds,
@@ -231,7 +234,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       rate: num(r, 'targets') / num(r, 'epochSeconds'),
       unit: 'examples/s',
       peakRssMB: num(r, 'peakRssMB'),
-      notes: `epoch EXTRAPOLATED: ${num(r, 'steps')} timed steps at ${num(r, 'secondsPerStep').toFixed(2)} s/step × ${num(r, 'stepsPerEpoch')} steps/epoch = ${(num(r, 'epochSeconds') / 60).toFixed(1)} min; ${r.backend}; data generated in ${num(r, 'genSeconds').toFixed(1)} s`,
+      notes: `epoch EXTRAPOLATED: ${num(r, 'steps')} timed steps at ${num(r, 'secondsPerStep').toFixed(2)} s/step (CPU ${num(r, 'cpuSecondsPerStep').toFixed(2)} s/step, all threads) × ${num(r, 'stepsPerEpoch')} steps/epoch = ${(num(r, 'epochSeconds') / 60).toFixed(1)} min; ${r.backend}; data generated in ${num(r, 'genSeconds').toFixed(1)} s`,
     });
   } catch (e) {
     process.stderr.write(`  ML-20M training bench failed: ${(e as Error).message}\n`);
