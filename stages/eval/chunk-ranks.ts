@@ -2,18 +2,22 @@
  * Target ranks of one chunk of evaluation contexts, holding at most
  * `maxScoreFloats` scores at a time (the `max_score_block_mb` bound):
  *
- * - a factored scorer (ScoreFactors: SASRec): item blocks of the catalog
- *   (blocked-topk.ts), split across the threads when there are several; its
- *   block kernel (factor-scores.ts) gives scoreContexts' numbers bit for bit,
- *   ≈ 15× faster on WASM;
+ * - a factored scorer (ScoreFactors: SASRec) on the wasm or cpu backend, or
+ *   on another backend when the chunk does not fit: item blocks of the
+ *   catalog (blocked-topk.ts), split across the threads when there are
+ *   several; on wasm and cpu the block kernel (factor-scores.ts) gives
+ *   scoreContexts' numbers bit for bit (≈ 5× faster on wasm);
  * - any other scorer whose chunk fits: scoreContexts and targetRanks, as
  *   evaluation always did;
  * - any other scorer that does not fit: fewer contexts per scoring call, down
  *   to one (a single row of numItems scores is the least any scorer can give).
  *
- * Every path gives the ranks of targetRanks on the full score matrix
- * (test/eval/blocked-topk.test.ts, test/eval/eval-threads.test.ts).
+ * On wasm and cpu every path gives exactly the ranks of targetRanks on the
+ * full score matrix (test/eval/blocked-topk.test.ts, eval-threads.test.ts);
+ * on another backend a chunk too large for whole rows is ranked from that
+ * backend's product per block, equal up to its float rounding.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { ListColumn } from '../core/batch.js';
 import type { RankingScorer, ScoreFactors } from '../core/policy.js';
 import { BlockedRanking, checkTargets, exclusionLists, itemBlocks } from './blocked-topk.js';
@@ -58,7 +62,9 @@ export async function chunkRanks(
   const rows = targets.length;
   const n = scorer.numItems;
   const fits = rows * n <= opts.maxScoreFloats;
-  if (scorer.scoreFactors) return factoredRanks(scorer, contexts, targets, excluded, opts);
+  // Blocks always on wasm and cpu, where the block kernel is tested bit-equal to whole-row scoring; elsewhere only when the rows do not fit.
+  const exactBlocks = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+  if (scorer.scoreFactors && (exactBlocks || !fits)) return factoredRanks(scorer, contexts, targets, excluded, opts);
   if (fits) {
     const candidates = new Int32Array(rows);
     const ranks = targetRanks(await scorer.scoreContexts(contexts), n, targets, excluded, { excludeHistory: opts.excludeHistory, candidates });
