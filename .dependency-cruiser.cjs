@@ -19,6 +19,7 @@ const EVAL_MAY_IMPORT_FROM_TRAIN = [
   'stages/train/gaussian-policy.ts',
   'stages/train/online-model.ts',
   'stages/train/params.ts',
+  'stages/train/backend.ts', // evaluation worker threads start the evaluating thread's backend
 ];
 
 /**

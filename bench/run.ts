@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { BenchOptions, BenchResult } from './common.js';
 import { formatCount } from '../stages/core/progress.js';
 
-const SUITES = ['ingest', 'stats', 'weighting', 'train', 'eval', 'scaling'] as const;
+const SUITES = ['ingest', 'stats', 'weighting', 'train', 'eval', 'large-catalog', 'scaling'] as const;
 
 function table(results: BenchResult[]): string {
   const lines = ['| suite | workload | rows | seconds | rate | peak RSS MB | target | met |', '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |'];

@@ -284,8 +284,12 @@ export interface StageOptionsMap {
     min_reward?: number;
     /** Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints. */
     state?: string;
-    /** Contexts scored per call (memory: batch_rows × catalog size floats). */
+    /** Contexts ranked per chunk; a chunk holds at most max_score_block_mb of scores at a time (item blocks when batch_rows × catalog size does not fit). */
     batch_rows?: number;
+    /** Bound on the scores held at once, in MB of float32 (64: 16.8M scores, 512 contexts × 32,768 items). A larger catalog is scored in item blocks with a running rank per context (blocked top-K); a model without factored scores (not SASRec) scores fewer contexts per call, at least one whole row. */
+    max_score_block_mb?: number;
+    /** Threads that share the catalog when ranking a SASRec checkpoint (0: every core), on the wasm or cpu backend; the ranks are the same for any count. Baselines and other models rank on one thread. */
+    threads?: number;
     /** Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream. */
     num_items?: number;
     /** Also emit <metric>_std records (standard deviation over test cases). */
@@ -894,8 +898,8 @@ export interface StageOptionsMap {
       /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
       total_steps?: number;
     };
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */
@@ -952,8 +956,8 @@ export interface StageOptionsMap {
     reward_column?: string;
     /** Seed of initialisation, shuffles and ε (default: the pipeline seed). */
     seed?: number;
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */
@@ -1081,8 +1085,8 @@ export interface StageOptionsMap {
     method?: string;
     /** Directory for checkpoints (default: the run directory). */
     output?: string;
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */
@@ -1271,8 +1275,8 @@ export interface StageOptionsMap {
       /** steps the warmup and decay span (0 = the whole run: epochs × steps per epoch); later steps stay at min_lr. */
       total_steps?: number;
     };
-    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
-    backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+    /** TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses). */
+    backend?: "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
     /** Where the input batches wait to be passed on after training: memory, disk (Parquet under the run directory) or auto (disk beyond spill_rows rows). */
     keep_input?: "auto" | "memory" | "disk";
     /** With keep_input auto: rows kept in memory before spilling to disk. */

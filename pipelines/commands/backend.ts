@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 
 /** The --backend choices (stages/train/backend.ts BACKEND_CHOICES; a test keeps the two equal). */
-export const BACKEND_OPTION_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_OPTION_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** GFLOP/s of an n×n matrix product on the active backend (best of 5). */
 export async function measureMatMul(n = 1024): Promise<number> {

@@ -16,40 +16,18 @@
  * task is idempotent (the API's contract), and the committed dataset is what
  * the next step reads: no intermediate copy.
  *
- * NOTE: the API module is written on the `ingest` branch at the same time;
- * until it is merged the types below are a local declaration of its
- * signatures and the module is loaded by name at run time, so this file
- * compiles either way. The ingest stage opts in with `shard: { by: 'ranges' }`.
+ * The API module is imported when a flow runs, so a worker that never
+ * ingests does not load the parsers.
  */
 import * as path from 'node:path';
 import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
 import type { IngestSummary } from '../../stages/ingest/ingest-run.js';
+import type { IngestRange, IngestRangeResult } from '../../stages/ingest/ingest-shards.js';
 
-export interface IngestRange {
-  index: number;
-  file: string;
-  start: number;
-  end: number;
-  firstLine: number;
-}
-
-/** What ingestRange returns (parts with rows, bytes, sha256, bucket); passed back to commitIngest as is. */
-export type IngestRangeResult = Record<string, unknown>;
-
-type MaybePromise<T> = T | Promise<T>;
-
-export interface IngestShardApi {
-  planIngestRanges(cfg: IngestConfig, count: number): MaybePromise<IngestRange[]>;
-  scanRangeIds(cfg: IngestConfig, range: IngestRange, outFile: string): MaybePromise<{ rows: number }>;
-  mergeRangeIds(cfg: IngestConfig, files: string[], vocabDir: string): MaybePromise<{ users: number; items: number }>;
-  ingestRange(cfg: IngestConfig, range: IngestRange, vocabDir: string, partsDir: string): MaybePromise<IngestRangeResult>;
-  commitIngest(cfg: IngestConfig, results: IngestRangeResult[], vocabDir: string): MaybePromise<IngestSummary>;
-}
-
-const API_MODULE = '../../stages/ingest/ingest-shards.js';
+type IngestShardApi = typeof import('../../stages/ingest/ingest-shards.js');
 
 async function ingestApi(): Promise<IngestShardApi> {
-  return (await import(/* @vite-ignore */ API_MODULE)) as IngestShardApi;
+  return import('../../stages/ingest/ingest-shards.js');
 }
 
 export const INGEST_SCAN_KIND = 'plan.ingest-scan';

@@ -15,6 +15,21 @@ export interface RankingScorer {
   readonly numItems: number;
   /** Row-major scores [rows × numItems] for each context. */
   scoreContexts(contexts: ListColumn<Int32Array>): Promise<Float32Array>;
+  /**
+   * Optional: the factors of scores that are dot products ⟨h(s), e_j⟩, so that
+   * evaluation can score the catalog in item blocks and on several threads
+   * (stages/eval/blocked-topk.ts) instead of whole rows.
+   */
+  scoreFactors?(): ScoreFactors;
+}
+
+/** score(s, j) = ⟨h(s), e_j⟩ for items j ≥ 1 (padding 0 is never scored this way). */
+export interface ScoreFactors {
+  readonly dim: number;
+  /** Context vectors h(s), row-major [rows × dim], equal to those scoreContexts multiplies. */
+  contextVectors(contexts: ListColumn<Int32Array>): Float32Array;
+  /** Item vectors e_j, row-major [numItems × dim] (row 0: padding); read only (it may be the backend's own storage). */
+  itemVectors(): Float32Array;
 }
 
 export interface RewardPredictor {

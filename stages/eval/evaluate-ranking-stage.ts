@@ -17,6 +17,8 @@ import { rowsWithRewardAtLeast } from './reward-filter.js';
 import { addReportNote } from './report-notes.js';
 import type { Batch } from '../core/batch.js';
 import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
+import { DEFAULT_MAX_SCORE_BLOCK_MB, scoreBlockFloats } from './blocked-topk.js';
+import { EVAL_THREADS_DEFAULT, EvalThreads } from './eval-threads-option.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote } from './stage-support.js';
 
 export const evaluateRankingStage = defineStage({
@@ -66,7 +68,24 @@ export const evaluateRankingStage = defineStage({
       doc: 'Rank only targets with reward ≥ this (paper 000: 4.5), for data split with apply_threshold: false so that evaluate_reward_model sees every test rating in the same run.',
     },
     state: { type: 'string', doc: 'Evaluation state file (JSON) for incremental and resumable evaluation of checkpoints.' },
-    batch_rows: { type: 'integer', min: 1, default: 512, doc: 'Contexts scored per call (memory: batch_rows × catalog size floats).' },
+    batch_rows: {
+      type: 'integer',
+      min: 1,
+      default: 512,
+      doc: 'Contexts ranked per chunk; a chunk holds at most max_score_block_mb of scores at a time (item blocks when batch_rows × catalog size does not fit).',
+    },
+    max_score_block_mb: {
+      type: 'number',
+      exclusiveMin: 0,
+      default: DEFAULT_MAX_SCORE_BLOCK_MB,
+      doc: 'Bound on the scores held at once, in MB of float32 (64: 16.8M scores, 512 contexts × 32,768 items). A larger catalog is scored in item blocks with a running rank per context (blocked top-K); a model without factored scores (not SASRec) scores fewer contexts per call, at least one whole row.',
+    },
+    threads: {
+      type: 'integer',
+      min: 0,
+      default: EVAL_THREADS_DEFAULT,
+      doc: 'Threads that share the catalog when ranking a SASRec checkpoint (0: every core), on the wasm or cpu backend; the ranks are the same for any count. Baselines and other models rank on one thread.',
+    },
     num_items: { type: 'integer', min: 2, doc: 'Catalog size (with padding) for the baselines; default: 1 + the largest item id in the stream.' },
     std: { type: 'boolean', default: false, doc: 'Also emit <metric>_std records (standard deviation over test cases).' },
   },
@@ -84,77 +103,91 @@ export const evaluateRankingStage = defineStage({
       },
     });
     const history = fullHistory ? new UserHistoryIndex() : undefined;
+    const threads = new EvalThreads(cfg.threads, ctx.log);
     return {
+      abort() {
+        void threads.close();
+      },
       // A barrier: the whole input is read (keeping only what the collector and the history index keep) before anything is evaluated.
       process(b) {
         history?.add(b);
         collector.add(b);
       },
       async finish() {
-        const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {
-          ks: cfg.ks,
-          splits: cfg.splits,
-          exclude_history: cfg.exclude_history,
-          ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
-          ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
-        });
-        let belowMin = 0;
-        const partitions = collector.partitions().map((part) => {
-          if (cfg.min_reward === undefined) return part;
-          const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
-          belowMin += f.dropped;
-          return { ...part, rows: f.rows };
-        });
-        if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
-        const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
-          const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
-          let last = 0;
-          return (async () => {
-            const acc = await evaluateRanking(policy, part.rows, {
-              ks: cfg.ks,
-              excludeHistory: cfg.exclude_history,
-              ...(history ? { exclusions: (chunk: Batch) => history.exclusions(chunk) } : {}),
-              batchRows: cfg.batch_rows,
-              key: { run: ctx.runId, ...labels },
-              onChunk: (done) => {
-                progress.advance(done - last, done);
-                last = done;
-              },
-            });
-            progress.finish();
-            return acc;
-          })();
-        };
-
-        const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
-        let run = { evaluated: 0, skipped: 0 };
-        for (const t of targets) {
-          const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
-          run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
+        try {
+          return await finishRanking();
+        } finally {
+          await threads.close();
         }
-
-        const numItems = cfg.num_items ?? collector.maxItemId + 1;
-        const baselines = new MetricAccumulator();
-        for (const name of partitions.length ? cfg.baselines : []) {
-          const target = rankingBaseline(name, numItems, popularity, ctx.seed);
-          const { policy, labels } = await target.load();
-          for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
-        }
-        if (targets.length === 0 && cfg.baselines.length === 0)
-          ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
-        ctx.log.info(
-          `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
-            `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
-            `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
-            pairRunNote(run, cfg.state) +
-            `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
-        );
-        const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
-        const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
-        for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
-        return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
       },
     };
+
+    async function finishRanking() {
+      const state = EvaluationState.open(cfg.state, 'evaluate_ranking', {
+        ks: cfg.ks,
+        splits: cfg.splits,
+        exclude_history: cfg.exclude_history,
+        ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
+        ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
+      });
+      let belowMin = 0;
+      const partitions = collector.partitions().map((part) => {
+        if (cfg.min_reward === undefined) return part;
+        const f = rowsWithRewardAtLeast(part.rows, cfg.min_reward);
+        belowMin += f.dropped;
+        return { ...part, rows: f.rows };
+      });
+      if (collector.evalRows === 0) ctx.log.warn(`evaluate_ranking: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
+      const evalOne = (name: string) => (policy: EvalScorer, labels: { method: string; seed: number; step: number; epoch: number }, part: EvalPartition) => {
+        const progress = new Progress(`evaluate_ranking ${name}`, ctx.progress, part.rows.numRows);
+        let last = 0;
+        return (async () => {
+          const acc = await evaluateRanking(policy, part.rows, {
+            ks: cfg.ks,
+            excludeHistory: cfg.exclude_history,
+            ...(history ? { exclusions: (chunk: Batch) => history.exclusions(chunk) } : {}),
+            batchRows: cfg.batch_rows,
+            maxScoreFloats: scoreBlockFloats(cfg.max_score_block_mb),
+            pool: await threads.poolFor(policy, part.rows.numRows),
+            key: { run: ctx.runId, ...labels },
+            onChunk: (done) => {
+              progress.advance(done - last, done);
+              last = done;
+            },
+          });
+          progress.finish();
+          return acc;
+        })();
+      };
+
+      const targets = resolveCheckpoints(cfg.checkpoints, ctx, 'evaluate_ranking').map(checkpointTarget);
+      let run = { evaluated: 0, skipped: 0 };
+      for (const t of targets) {
+        const r = await evaluatePendingPairs(state, [t], partitions, evalOne(t.name));
+        run = { evaluated: run.evaluated + r.evaluated, skipped: run.skipped + r.skipped };
+      }
+
+      const numItems = cfg.num_items ?? collector.maxItemId + 1;
+      const baselines = new MetricAccumulator();
+      for (const name of partitions.length ? cfg.baselines : []) {
+        const target = rankingBaseline(name, numItems, popularity, ctx.seed);
+        const { policy, labels } = await target.load();
+        for (const part of partitions) baselines.merge(await evalOne(name)(policy, labels, part));
+      }
+      if (targets.length === 0 && cfg.baselines.length === 0)
+        ctx.log.warn('evaluate_ranking: no checkpoints (option or artifact "checkpoints") and no baselines: nothing to evaluate');
+      ctx.log.info(
+        `evaluate_ranking: ${collector.evalRows - belowMin} case(s) in ${partitions.length} partition(s)` +
+          `${cfg.min_reward !== undefined ? ` (${belowMin} case(s) below min_reward ${cfg.min_reward} left out)` : ''}, ranked over the full catalog ` +
+          `(padding never ranked${!cfg.exclude_history ? '' : fullHistory ? ", the user's whole history before the target excluded" : ', context items other than the target excluded'}, ties counted against the model); ` +
+          pairRunNote(run, cfg.state) +
+          `${cfg.baselines.length ? `; baselines ${cfg.baselines.join(', ')} over ${numItems - 1} items` : ''}`,
+      );
+      const excluded = !cfg.exclude_history ? 'no history excluded' : fullHistory ? "the user's whole history excluded" : 'the context items excluded';
+      const note = `ranked over the full catalog, ${excluded}${cfg.min_reward !== undefined ? `, targets with reward ≥ ${cfg.min_reward}` : ''}`;
+      for (const metric of [...cfg.ks.flatMap((k) => [`ndcg@${k}`, `hr@${k}`]), 'mrr']) addReportNote(ctx.artifacts, { metric, text: note });
+      return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
+    }
   },
 });
 

@@ -1,7 +1,8 @@
 /**
  * Ranking evaluation of one scorer on one set of evaluation rows: score the
- * contexts chunk by chunk (at most `batchRows` × numItems scores in memory),
- * rank each target (ranking-metrics.ts) and add the metric sums per split to
+ * contexts chunk by chunk (`batchRows` contexts; at most `maxScoreFloats`
+ * scores in memory, in item blocks when a chunk's scores would not fit:
+ * chunk-ranks.ts), rank each target (ranking-metrics.ts) and add the metric sums per split to
  * an accumulator. Besides ndcg@K, hr@K and mrr it records `candidates`, the
  * mean number of items each target competed with (numItems − 1 minus the
  * excluded history items), so the output says what the ranking was over.
@@ -12,7 +13,10 @@ import type { RankingScorer } from '../core/policy.js';
 import { MetricAccumulator, type MetricKey } from './accumulator.js';
 import { addValuesBySplit, splitName } from './by-split.js';
 import { contextsOf, int32Of } from './eval-rows.js';
-import { rankingMetricSums, targetRanks } from './ranking-metrics.js';
+import { rankingMetricSums } from './ranking-metrics.js';
+import { chunkRanks } from './chunk-ranks.js';
+import { DEFAULT_MAX_SCORE_BLOCK_MB, scoreBlockFloats } from './blocked-topk.js';
+import type { EvalThreadPool } from './eval-threads.js';
 
 export const CANDIDATES_METRIC = 'candidates';
 
@@ -24,6 +28,10 @@ export interface RankingEvalOptions {
   key: Omit<MetricKey, 'split' | 'metric'>;
   /** The items each row excludes when excludeHistory is on (default: the row's context column). */
   exclusions?: (chunk: Batch) => ListColumn<Int32Array>;
+  /** Most scores held at once (default: 64 MB of float32, DEFAULT_MAX_SCORE_BLOCK_MB). */
+  maxScoreFloats?: number;
+  /** Threads that share the catalog of a factored scorer (default: this thread only). */
+  pool?: EvalThreadPool | undefined;
   /** Called after each chunk with the rows done so far. */
   onChunk?: (rowsDone: number) => void;
 }
@@ -36,10 +44,12 @@ export async function evaluateRanking(scorer: RankingScorer, rows: Batch, opts: 
     const contexts = contextsOf(chunk);
     const targets = int32Of(chunk, 'action');
     const split = int32Of(chunk, 'split');
-    const scores = await scorer.scoreContexts(contexts);
-    const candidates = new Int32Array(chunk.numRows);
     const excluded = opts.excludeHistory && opts.exclusions ? opts.exclusions(chunk) : contexts;
-    const ranks = targetRanks(scores, scorer.numItems, targets, excluded, { excludeHistory: opts.excludeHistory, candidates });
+    const { ranks, candidates } = await chunkRanks(scorer, contexts, targets, excluded, {
+      excludeHistory: opts.excludeHistory,
+      maxScoreFloats: opts.maxScoreFloats ?? scoreBlockFloats(DEFAULT_MAX_SCORE_BLOCK_MB),
+      pool: opts.pool,
+    });
     for (const [code, sums] of rankingMetricSums(ranks, opts.ks, split)) {
       const sname = splitName(code);
       for (const [metric, s] of Object.entries(sums)) acc.addSums({ ...opts.key, split: sname, metric }, s);

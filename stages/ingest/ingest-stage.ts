@@ -18,6 +18,7 @@ import { runIngest } from './ingest-run.js';
 export const ingestStage = defineStage<IngestConfig>({
   name: 'ingest',
   role: 'source',
+  shard: { by: 'ranges' },
   output: 'interactions',
   summary: 'Read interaction logs (CSV, TSV, MovieLens ::, JSONL, Parquet), map ids to dense int32, write a Parquet dataset and emit the batches.',
   doc: [

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ListColumn } from '../core/batch.js';
-import type { RankingScorer, RewardPredictor, SamplingPolicy } from '../core/policy.js';
+import type { RankingScorer, RewardPredictor, SamplingPolicy, ScoreFactors } from '../core/policy.js';
 import type { ParamStore } from './params.js';
 import { Rng, RNG_PURPOSE, sampleCategorical } from './rng.js';
 import { catalogLogits, contextStates, rewardHeadForward, type SasrecConfig } from './sasrec.js';
@@ -58,6 +58,26 @@ export class SasrecPolicy implements RankingScorer, RewardPredictor, SamplingPol
 
   async scoreContexts(contexts: ListColumn<Int32Array>): Promise<Float32Array> {
     return this.logitsSync(contexts);
+  }
+
+  /** Catalog scores are h·eⱼ (catalogLogits): the context states, chunked as logitsSync chunks them, and the item embeddings. */
+  scoreFactors(): ScoreFactors {
+    const d = this.config.d;
+    return {
+      dim: d,
+      contextVectors: (contexts) => {
+        const rows = contexts.offsets.length - 1;
+        const out = new Float32Array(rows * d);
+        this.forChunks(rows, (s, e) => {
+          const { offsets, values } = sliceList(contexts, s, e);
+          const t = contextStates(this.params, this.config, offsets, values);
+          out.set(t.dataSync() as Float32Array, s * d);
+          t.dispose();
+        });
+        return out;
+      },
+      itemVectors: () => this.params.get('item_emb').dataSync() as Float32Array,
+    };
   }
 
   /** log π(i | s) for every item, [rows × numItems] (padding: −∞). */

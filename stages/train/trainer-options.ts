@@ -203,7 +203,7 @@ export function backendAndInputFields() {
       type: 'string',
       enum: [...BACKEND_CHOICES],
       default: 'auto',
-      doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, wasm, cpu in that order (env RECPOST_BACKEND also chooses).',
+      doc: 'TensorFlow.js backend: auto = tfjs-node-gpu, tfjs-node, webgpu (when Dawn finds a GPU adapter), wasm, cpu in that order (env RECPOST_BACKEND also chooses).',
     },
     keep_input: {
       type: 'string',

@@ -12,15 +12,15 @@ afterAll(async () => {
 });
 
 describe('backend choice', () => {
-  it('falls back past missing native packages to WASM with a one-line notice', async () => {
+  it('falls back past missing native and WebGPU packages to WASM with a one-line notice', async () => {
     const log = memoryLogger();
     const tried: string[] = [];
     const info = await initBackend('auto', log, { importer: (s) => (tried.push(s), missing(s)), env: {} });
-    expect(tried).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+    expect(tried).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'webgpu']);
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(log.lines).toEqual([
-      'backend: @tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed; using wasm',
+      'backend: @tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed; webgpu: not installed; using wasm',
       'backend: wasm (simd, 1 thread)',
     ]);
   });
@@ -40,7 +40,7 @@ describe('backend choice', () => {
     expect(tf.getBackend()).toBe('cpu');
     expect(log.lines).toEqual(['backend: cpu (plain JavaScript; slow, for small models and tests)']);
     await expect(initBackend('auto', log, { importer: missing, env: { RECPOST_BACKEND: 'gpu' } })).rejects.toThrow(
-      /RECPOST_BACKEND must be one of auto, tensorflow, wasm, cpu; got "gpu"/,
+      /RECPOST_BACKEND must be one of auto, tensorflow, webgpu, wasm, cpu; got "gpu"/,
     );
   });
 });

@@ -14,8 +14,9 @@ export function resolveThreads(option: number): number {
  */
 export function trainingThreads(option: number, backend: BackendName | undefined, log?: Pick<Logger, 'info'>, label = 'train'): number {
   const threads = resolveThreads(option);
-  if (threads > 1 && backend === 'tensorflow') {
-    log?.info(`${label}: threads ${threads} ignored on the native TensorFlow backend (it already uses every core); training on one thread`);
+  if (threads > 1 && (backend === 'tensorflow' || backend === 'webgpu')) {
+    const why = backend === 'webgpu' ? 'the WebGPU backend (the GPU does the work)' : 'the native TensorFlow backend (it already uses every core)';
+    log?.info(`${label}: threads ${threads} ignored on ${why}; training on one thread`);
     return 1;
   }
   if (threads > 1) log?.info(`${label}: ${threads} threads (data-parallel gradients)`);
