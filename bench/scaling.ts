@@ -7,8 +7,9 @@
  * one worker, and peak RSS of the coordinator and of the worst worker
  * (process.resourceUsage().maxRSS in each shard's result).
  *
- * The Redis engine's row (2 workers through BullMQ) goes in ENGINES once that
- * engine is built; until then it is listed as skipped.
+ * The Redis engine's row: 2 `recpost worker`s on a redis-server started for
+ * the run, the same plan submitted through BullMQ; worker peak memory read
+ * from /proc (the workers and their job processes).
  *
  * Run alone: `npx tsx bench/scaling.ts [--quick]`; in the suite: `npm run bench -- --only scaling`.
  */
@@ -36,7 +37,7 @@ interface EngineRow {
 const ENGINES: EngineRow[] = [
   { name: '1 worker (one process)', workers: 1, engine: 'none' },
   { name: '2 local workers', workers: 2, engine: 'local' },
-  // The cluster engine's row: 2 `recpost worker`s on a local redis-server (added with the Redis engine).
+  // The cluster engine's row: 2 `recpost worker`s on a local redis-server.
   { name: '2 Redis workers', workers: 2, engine: 'redis' },
 ];
 
@@ -85,29 +86,42 @@ async function childMain(args: ChildArgs): Promise<void> {
     rows = r.stages[0]!.rowsOut;
   } else {
     const [{ openEngine }, { runPlanned }] = await Promise.all([import('../pipelines/engine/open-engine.js'), import('../pipelines/plan/plan-runner.js')]);
-    const engine = await openEngine({ workers: args.workers });
-    try {
-      const r = await runPlanned(p, {
-        quiet: true,
-        progress: false,
-        writeFiles: false,
-        engine: {
-          kind: engine.kind,
-          slots: engine.slots,
-          async runFlow(flow, onProgress) {
-            const results = (await engine.runFlow(flow, (pr) => {
-              retries = Math.max(retries, pr.retries);
-              onProgress?.(pr);
-            })) as { worker?: { peakRssMB: number } }[];
-            for (const x of results) workerRssMB = Math.max(workerRssMB, x.worker?.peakRssMB ?? 0);
-            return results;
+    const runOn = async (engine: Awaited<ReturnType<typeof openEngine>>) => {
+      try {
+        const r = await runPlanned(p, {
+          quiet: true,
+          progress: false,
+          writeFiles: false,
+          shards: args.workers,
+          engine: {
+            kind: engine.kind,
+            slots: engine.slots,
+            async runFlow(flow, onProgress) {
+              const results = (await engine.runFlow(flow, (pr) => {
+                retries = Math.max(retries, pr.retries);
+                onProgress?.(pr);
+              })) as { worker?: { peakRssMB: number } }[];
+              for (const x of results) workerRssMB = Math.max(workerRssMB, x?.worker?.peakRssMB ?? 0);
+              return results;
+            },
           },
-        },
+        });
+        rows = r.stages[0]!.rowsOut;
+      } finally {
+        await engine.close();
+      }
+    };
+    if (args.engine === 'redis') {
+      // 2 `recpost worker`s on a redis-server started for the run (bench/redis-harness.ts); their peak memory from /proc.
+      const { withRedisWorkers } = await import('./redis-harness.js');
+      await withRedisWorkers(args.workers, async (redis, workers) => {
+        await runOn(await openEngine({ redis }));
+        for (const w of workers) {
+          const m = w.peakMemory();
+          workerRssMB = Math.max(workerRssMB, m.worker / 2 ** 20, ...m.processors.map((b) => b / 2 ** 20));
+        }
       });
-      rows = r.stages[0]!.rowsOut;
-    } finally {
-      await engine.close();
-    }
+    } else await runOn(await openEngine({ workers: args.workers }));
   }
   const res: ChildResult = { rows, seconds: (performance.now() - t0) / 1000, coordinatorRssMB: peakRssMB(), workerRssMB, retries };
   process.stdout.write(`${JSON.stringify(res)}\n`);
@@ -136,10 +150,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   let base: number | undefined;
   for (const e of ENGINES) {
     const name = `${e.name}: ingest → split → stats → Exp-RSFT → write, ${rows / 1e6}M interactions`;
-    if (e.engine === 'redis') {
-      results.push({ suite: 'scaling', name, rows: 0, seconds: 0, rate: 0, notes: 'skipped: the Redis engine is not in this build' });
-      continue;
-    }
     const out = path.join(opts.scratch, `scaling-${e.engine}-${e.workers}`);
     const r = await runChild({ csv, out, workers: e.workers, engine: e.engine });
     fs.rmSync(out, { recursive: true, force: true });
