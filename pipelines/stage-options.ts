@@ -955,6 +955,8 @@ export interface StageOptionsMap {
     value_coef?: number;
     /** PPO: hidden width of the value head. */
     value_hidden?: number;
+    /** PPO: β of the KL-penalised reward r̂ − β·(log π̄(y|s) − log π₀(y|s)) per sampled recommendation (RLHF PPO, Stiennon et al. 2020); 0 = off. */
+    kl_coef?: number;
     /** DPO: β. */
     dpo_beta?: number;
     /** Write a checkpoint every this many updates (step 0, the initial policy, and the last one always). */
