@@ -262,7 +262,7 @@ export interface StageOptionsMap {
     /** Also emit <metric>_std records (standard deviation over test cases). */
     std?: boolean;
   };
-  /** MSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2). */
+  /** MSE / RMSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2). */
   evaluate_reward_model: {
     /** Splits whose targets are predicted. */
     splits?: readonly ("train" | "valid" | "test")[];
