@@ -455,6 +455,19 @@ export interface StageOptionsMap {
     png_text?: "auto" | "font" | "bitmap";
     /** metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method's checkpoint after it; the run's own checkpoints are always used. */
     checkpoints_under?: readonly string[];
+    /** metric_vs_param over λ: mark paper 000's minimum safe temperature (Eq. 15) λ ≥ 2ε/log(1 + τ/R_max), ε = σ√(2 log(2|A|/δ)), as a vertical dotted line (the x range widens to hold it). */
+    min_safe_lambda?: {
+      /** σ: scale of the (sub-Gaussian) reward noise, in reward units. */
+      sigma: number;
+      /** |A|: number of actions (the catalog size). */
+      actions: number;
+      /** δ: failure probability (< 1). */
+      delta?: number;
+      /** τ: tolerated value loss. */
+      tau: number;
+      /** R_max: rewards lie in [0, R_max]. */
+      rmax: number;
+    };
     /** Records to use: `stream` = metrics batches reaching this stage; `run` = every record emitted in the run so far (ctx.allMetrics(): training records, diagnostics, evaluations); `both` = their union, a record present in both counted once. */
     records?: "stream" | "run" | "both";
   };
