@@ -556,9 +556,9 @@ export interface StageOptionsMap {
   rsft_linear: {
     /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
     preset?: "none" | "paper";
-    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
     standardize?: boolean;
-    /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+    /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
     allow_negative?: boolean;
     /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
     stats_path?: string;
@@ -694,9 +694,9 @@ export interface StageOptionsMap {
         name: "rsft_linear";
         /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
         preset?: "none" | "paper";
-        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
         standardize?: boolean;
-        /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+        /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
         allow_negative?: boolean;
       }
       | {
@@ -1004,9 +1004,9 @@ export interface StageOptionsMap {
         name: "rsft_linear";
         /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
         preset?: "none" | "paper";
-        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
         standardize?: boolean;
-        /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+        /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
         allow_negative?: boolean;
       }
       | {
@@ -1374,9 +1374,9 @@ export interface ObjectiveOptionsMap {
   rsft_linear: {
     /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
     preset?: "none" | "paper";
-    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
     standardize?: boolean;
-    /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+    /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
     allow_negative?: boolean;
   };
   /** Fixed-κ hard filtering: w = (r − ν)₊/κ with ν the batch (1 − κ)-quantile. */
