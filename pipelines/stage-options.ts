@@ -295,7 +295,7 @@ export interface StageOptionsMap {
     /** Also emit <metric>_std records (standard deviation over test cases). */
     std?: boolean;
   };
-  /** MSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2). */
+  /** MSE / RMSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2). */
   evaluate_reward_model: {
     /** Splits whose targets are predicted. */
     splits?: readonly ("train" | "valid" | "test")[];
@@ -494,6 +494,19 @@ export interface StageOptionsMap {
     png_text?: "auto" | "font" | "bitmap";
     /** metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method's checkpoint after it; the run's own checkpoints are always used. */
     checkpoints_under?: readonly string[];
+    /** metric_vs_param over λ: mark paper 000's minimum safe temperature (Eq. 15) λ ≥ 2ε/log(1 + τ/R_max), ε = σ√(2 log(2|A|/δ)), as a vertical dotted line (the x range widens to hold it). */
+    min_safe_lambda?: {
+      /** σ: scale of the (sub-Gaussian) reward noise, in reward units. */
+      sigma: number;
+      /** |A|: number of actions (the catalog size). */
+      actions: number;
+      /** δ: failure probability (< 1). */
+      delta?: number;
+      /** τ: tolerated value loss. */
+      tau: number;
+      /** R_max: rewards lie in [0, R_max]. */
+      rmax: number;
+    };
     /** Records to use: `stream` = metrics batches reaching this stage; `run` = every record emitted in the run so far (ctx.allMetrics(): training records, diagnostics, evaluations); `both` = their union, a record present in both counted once. */
     records?: "stream" | "run" | "both";
   };
@@ -584,9 +597,9 @@ export interface StageOptionsMap {
   rsft_linear: {
     /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
     preset?: "none" | "paper";
-    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
     standardize?: boolean;
-    /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+    /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
     allow_negative?: boolean;
     /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
     stats_path?: string;
@@ -722,9 +735,9 @@ export interface StageOptionsMap {
         name: "rsft_linear";
         /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
         preset?: "none" | "paper";
-        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
         standardize?: boolean;
-        /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+        /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
         allow_negative?: boolean;
       }
       | {
@@ -1067,6 +1080,8 @@ export interface StageOptionsMap {
     value_coef?: number;
     /** PPO: hidden width of the value head. */
     value_hidden?: number;
+    /** PPO: β of the KL-penalised reward r̂ − β·(log π̄(y|s) − log π₀(y|s)) per sampled recommendation (RLHF PPO, Stiennon et al. 2020); 0 = off. */
+    kl_coef?: number;
     /** DPO: β. */
     dpo_beta?: number;
     /** Write a checkpoint every this many updates (step 0, the initial policy, and the last one always). */
@@ -1101,9 +1116,9 @@ export interface StageOptionsMap {
         name: "rsft_linear";
         /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
         preset?: "none" | "paper";
-        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+        /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
         standardize?: boolean;
-        /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+        /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
         allow_negative?: boolean;
       }
       | {
@@ -1471,9 +1486,9 @@ export interface ObjectiveOptionsMap {
   rsft_linear: {
     /** paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true). */
     preset?: "none" | "paper";
-    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r. */
+    /** Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper). */
     standardize?: boolean;
-    /** Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped. */
+    /** Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped. */
     allow_negative?: boolean;
   };
   /** Fixed-κ hard filtering: w = (r − ν)₊/κ with ν the batch (1 − κ)-quantile. */

@@ -10,18 +10,18 @@ import { checkpointTarget, resolveCheckpoints } from './checkpoints.js';
 import { EvalRowCollector, int32Of, splitCodes } from './eval-rows.js';
 import { EvaluationState } from './eval-state.js';
 import { REWARD_BASELINES, RewardMeanBaselines } from './reward-baselines.js';
-import { evaluateRewardErrors } from './reward-evaluator.js';
+import { evaluateRewardErrors, withRootMeanSquare } from './reward-evaluator.js';
 import { emitRecords, evaluatePendingPairs } from './stage-support.js';
 
 export const evaluateRewardModelStage = defineStage({
   name: 'evaluate_reward_model',
   role: 'transform',
-  summary: 'MSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2).',
+  summary: 'MSE / RMSE / MAE of global-, user-, item-mean baselines and trained reward heads on the evaluation targets (paper 000 Table 2).',
   doc: [
     'Baselines are fitted on the train rows of the stream: global mean; user mean (a user without train rows gets the global mean);',
     'item mean (an item without train rows gets the global mean). Reward heads are the `predictRewards` of each checkpoint (checkpoints',
     'without a reward head are skipped with a warning). Records: method = baseline name or checkpoint method, metric = reward_mse /',
-    'reward_mae. With `state`, (checkpoint, partition) pairs already evaluated are skipped; baselines are refitted every run.',
+    'reward_rmse (√MSE) / reward_mae. With `state`, (checkpoint, partition) pairs already evaluated are skipped; baselines are refitted every run.',
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
@@ -105,7 +105,7 @@ export const evaluateRewardModelStage = defineStage({
           );
         }
         if (run.skipped) ctx.log.info(`evaluate_reward_model: ${run.skipped} checkpoint×partition pair(s) already done in ${cfg.state}`);
-        return emitRecords(ctx, [...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]);
+        return emitRecords(ctx, withRootMeanSquare([...state.metrics.toRecords({ std: cfg.std }), ...baselines.toRecords({ std: cfg.std })]));
       },
     };
   },

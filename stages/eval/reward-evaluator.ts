@@ -1,8 +1,10 @@
 /**
  * Reward-model error on evaluation rows (paper 000 Table 2): the squared and
  * absolute errors of a predictor against each row's observed reward,
- * accumulated per split as `reward_mse` and `reward_mae` (means of the errors).
+ * accumulated per split as `reward_mse` and `reward_mae` (means of the errors),
+ * and `reward_rmse` = √MSE derived from each finished MSE record.
  */
+import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import type { Batch, ListColumn } from '../core/batch.js';
 import { float64Column, sliceBatch } from '../core/batch.js';
 import { MetricAccumulator, type MetricKey } from './accumulator.js';
@@ -12,6 +14,7 @@ import { predictionErrors } from './reward-baselines.js';
 
 export const MSE_METRIC = 'reward_mse';
 export const MAE_METRIC = 'reward_mae';
+export const RMSE_METRIC = 'reward_rmse';
 
 /** Predicted reward of each row from (context, item, user). */
 export type RewardPredictFn = (contexts: ListColumn<Int32Array>, items: Int32Array, users: Int32Array) => Promise<ArrayLike<number>>;
@@ -34,4 +37,9 @@ export async function evaluateRewardErrors(
     addValuesBySplit(acc, key, MAE_METRIC, absolute, split);
   }
   return acc;
+}
+
+/** The records with a `reward_rmse` record (√MSE, same key and count) after each `reward_mse` one. */
+export function withRootMeanSquare(records: readonly MetricRecord[]): MetricRecord[] {
+  return records.flatMap((r) => (r.metric === MSE_METRIC ? [r, metricRecord({ ...r, metric: RMSE_METRIC, value: Math.sqrt(r.value) })] : [r]));
 }

@@ -11,6 +11,7 @@ import { layoutChart } from './plot/chart.js';
 import { continuationOffsets, findCheckpoints, type CheckpointRef, type Continuation } from './plot/continuations.js';
 import { renderPng } from './plot/png.js';
 import { goldProxyVsKl, metricVsParam, metricVsStep, type PlotData } from './plot/series.js';
+import { minSafeLambdaLine } from './plot/theory-line.js';
 import { sceneToSvg } from './plot/svg.js';
 import { recordsField, ReportInput } from './report-input.js';
 
@@ -84,6 +85,17 @@ const plotFields = {
     default: [],
     doc: "metric_vs_step: directories searched for checkpoints (run directories read back by `recpost report`), to draw a run initialised from another method's checkpoint after it; the run's own checkpoints are always used.",
   },
+  min_safe_lambda: {
+    type: 'object',
+    fields: {
+      sigma: { type: 'number', min: 0, required: true, doc: 'σ: scale of the (sub-Gaussian) reward noise, in reward units.' },
+      actions: { type: 'integer', min: 1, required: true, doc: '|A|: number of actions (the catalog size).' },
+      delta: { type: 'number', exclusiveMin: 0, default: 0.05, doc: 'δ: failure probability (< 1).' },
+      tau: { type: 'number', exclusiveMin: 0, required: true, doc: 'τ: tolerated value loss.' },
+      rmax: { type: 'number', exclusiveMin: 0, required: true, doc: 'R_max: rewards lie in [0, R_max].' },
+    },
+    doc: "metric_vs_param over λ: mark paper 000's minimum safe temperature (Eq. 15) λ ≥ 2ε/log(1 + τ/R_max), ε = σ√(2 log(2|A|/δ)), as a vertical dotted line (the x range widens to hold it).",
+  },
   records: recordsField,
 } as const satisfies Fields;
 
@@ -92,7 +104,11 @@ export type PlotKind = PlotConfig['kind'];
 
 /** Options that only some kinds need. */
 function plotProblems(cfg: PlotConfig): string[] {
-  return (cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric ? [`kind ${cfg.kind} needs \`metric\``] : [];
+  return [
+    ...((cfg.kind === 'metric_vs_step' || cfg.kind === 'metric_vs_param') && !cfg.metric ? [`kind ${cfg.kind} needs \`metric\``] : []),
+    ...(cfg.min_safe_lambda && cfg.kind !== 'metric_vs_param' ? [`min_safe_lambda applies to kind metric_vs_param, not ${cfg.kind}`] : []),
+    ...(cfg.min_safe_lambda && !(cfg.min_safe_lambda.delta < 1) ? [`min_safe_lambda.delta must be below 1 (got ${cfg.min_safe_lambda.delta})`] : []),
+  ];
 }
 
 /** Files a plot `path` stands for: no extension → both; .svg or .png → that one. */
@@ -168,6 +184,9 @@ export async function writePlot(
     return undefined;
   }
   for (const w of data.warnings) log.warn(`plot (${cfg.kind}): ${w}`);
+  const theory = cfg.min_safe_lambda ? minSafeLambdaLine(cfg.min_safe_lambda) : undefined;
+  if (theory)
+    log.info(`plot (${cfg.kind}): theory's minimum safe λ = ${theory.lambda.toPrecision(4)} (ε = ${theory.epsilon.toPrecision(4)}; paper 000 Eq. 15)`);
   if (data.series.length === 0 && data.refLines.length === 0) {
     log.warn(`plot (${cfg.kind}): nothing to draw; no plot written`);
     return undefined;
@@ -182,6 +201,7 @@ export async function writePlot(
     logY: cfg.log_y,
     series: data.series,
     refLines: data.refLines,
+    vLines: theory ? [theory.line] : [],
     highlights: data.highlights,
     legendKeys: data.legendKeys,
     bands: cfg.bands,
@@ -222,7 +242,7 @@ export const plotStage = defineStage({
     '- `metric_vs_param`: `metric` (last or best checkpoint per replicate) against a swept parameter `x` read from',
     '  the method name, else the run name, written `name@key=value[,key=value]` (e.g. `exp_rsft@lambda=0.5`), or a',
     '  record field (seed, step, epoch). One line per base name; methods without the parameter (e.g. `bc`) are',
-    '  dashed horizontal reference lines.',
+    "  dashed horizontal reference lines. `min_safe_lambda` marks paper 000's minimum safe λ (Eq. 15) as a vertical dotted line.",
     '- `reward_vs_noise`: `metric_vs_param` with `metric: true_reward_top1` and `x: noise` by default (`drpo@noise=0.4`).',
     '- `gold_proxy_vs_kl`: per method, gold (solid) and proxy (dashed) reward against the KL to the initial policy,',
     "  one point per checkpoint joined in KL order, the peak gold ringed (paper 004). Defaults read evaluate_proxy_gold's gold_gain,",

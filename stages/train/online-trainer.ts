@@ -16,7 +16,8 @@
  *
  * with checkpoints (online-checkpoint.ts) after chosen updates.
  *
- * No KL penalty enters any loss. The exact KL(π̄‖π₀) over the catalog is
+ * No KL penalty enters any loss, except PPO's optional KL-penalised reward
+ * (`ppoKlCoef`, losses/kl-penalised-reward.ts). The exact KL(π̄‖π₀) over the catalog is
  * computed for every context (the dynamic budget's better estimator, and a
  * drift statistic). The gold reward (a simulator's true reward) is only ever
  * reported: records proxy_reward, gold_reward, kl_ref, entropy at step u are
@@ -74,6 +75,8 @@ export interface OnlineTrainerOptions {
   /** PPO: weight of the value loss and the value head's hidden width. */
   valueCoef: number;
   valueHidden: number;
+  /** PPO: β of the KL-penalised reward r̂ − β·(log π̄ − log π₀) (0 or undefined: off). */
+  ppoKlCoef?: number;
   /** DPO: β. */
   dpoBeta: number;
   checkpointRoot?: string;
@@ -130,6 +133,7 @@ function advantageSourceFor<P>(
       adam: opts.adam,
       valueCoef: opts.valueCoef,
       valueHidden: opts.valueHidden,
+      klCoef: opts.ppoKlCoef,
     });
   if (opts.algorithm === 'dpo') return dpoPairs(model, reference, opts.dpoBeta);
   if (!shaper) throw new Error(`online ${opts.algorithm}: a group shaper is required`);

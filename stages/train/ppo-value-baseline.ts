@@ -6,7 +6,10 @@
  *   A_k = (a_k − mean(a)) / (std(a) + 1e-8),   a_k = r̂_k − V(s_{r(k)}),
  *
  * normalised over the whole batch (one-step episodes: no GAE), and the loss
- * is the clipped surrogate plus c_v times the value loss (losses/).
+ * is the clipped surrogate plus c_v times the value loss (losses/). With
+ * klCoef β > 0, r̂_k is first replaced by the KL-penalised reward
+ * r̂_k − β·(log π̄(y_k) − log π₀(y_k)) (losses/kl-penalised-reward.ts), for the
+ * advantages and the value target alike.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/config-schema.js';
@@ -14,6 +17,7 @@ import { Adam, type AdamConfig } from './adam.js';
 import type { AdvantageSource } from './advantage-source.js';
 import { linear } from './fast-ops.js';
 import { clippedSurrogateLoss } from './losses/clipped-surrogate.js';
+import { klPenalisedReward } from './losses/kl-penalised-reward.js';
 import { ppoLoss, ppoValueLoss } from './losses/ppo-value-loss.js';
 import type { OnlineModel } from './online-model.js';
 import { mean } from './online-records.js';
@@ -30,6 +34,8 @@ export interface PpoOptions {
   adam: AdamConfig;
   valueCoef: number;
   valueHidden: number;
+  /** β of the KL-penalised reward (0 or undefined: the proxy reward as it is). */
+  klCoef?: number;
 }
 
 /** A_k from proxy rewards [B·G] and one value per context [B], normalised over the batch. */
@@ -61,11 +67,14 @@ export function ppoValueBaseline<P>(model: OnlineModel<P>, policy: ParamStore, o
     companion: { params: value, adam },
     targets({ prep, rollout, proxy }) {
       const v = readAll(tf.tidy(() => valueOf(model.stateFeatures(policy, prep))));
-      const advantage = tf.tensor1d(valueBaselineAdvantages(proxy, v, G));
+      const beta = opts.klCoef ?? 0;
+      const penalised = beta > 0 ? klPenalisedReward(proxy, rollout.rolloutLogProb, rollout.refLogProb, beta) : undefined;
+      const reward = penalised?.reward ?? proxy;
+      const advantage = tf.tensor1d(valueBaselineAdvantages(reward, v, G));
       const rolloutLogProb = tf.tensor1d(Float32Array.from(rollout.rolloutLogProb));
-      const proxyReward = tf.tensor1d(Float32Array.from(proxy));
+      const proxyReward = tf.tensor1d(Float32Array.from(reward));
       return {
-        diagnostics: { value_mean: mean(v) },
+        diagnostics: { value_mean: mean(v), ...(penalised ? { kl_penalty: beta * penalised.meanLogRatio, penalised_reward: mean(reward) } : {}) },
         learnable: true,
         loss(catalogLogProbs) {
           const s = clippedSurrogateLoss(logProbsOf(catalogLogProbs, rollout.items, G), rolloutLogProb, advantage, opts.clip);

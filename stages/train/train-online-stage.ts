@@ -80,6 +80,12 @@ const trainOnlineFields = {
   ...lrScheduleFields('updates × inner_steps'),
   value_coef: { type: 'number', min: 0, default: 0.5, doc: 'PPO: weight of the value loss.' },
   value_hidden: { type: 'integer', min: 1, default: 64, doc: 'PPO: hidden width of the value head.' },
+  kl_coef: {
+    type: 'number',
+    min: 0,
+    default: 0,
+    doc: 'PPO: β of the KL-penalised reward r̂ − β·(log π̄(y|s) − log π₀(y|s)) per sampled recommendation (RLHF PPO, Stiennon et al. 2020); 0 = off.',
+  },
   dpo_beta: { type: 'number', exclusiveMin: 0, default: 0.1, doc: 'DPO: β.' },
   checkpoint_every: {
     type: 'integer',
@@ -134,7 +140,7 @@ export const trainOnlineStage = defineStage({
     'For each update: B contexts, G candidates each from the frozen rollout policy, scored by the proxy (the frozen reward head of the init checkpoint,',
     "or the simulator's reward plus N(0, proxy_noise²)), shaped by the group shaper, then inner_steps steps of the clipped surrogate (paper 004 Eq. 4.2);",
     'PPO uses a value head instead of group normalisation, online DPO two samples per context and a frozen reference policy (paper 000 baselines).',
-    'No KL penalty in any loss. Records (split "train", step = update): proxy_reward, gold_reward (simulator truth, never used for updates), kl_ref',
+    'No KL penalty in any loss, except PPO with kl_coef β > 0 (reward r̂ − β·log(π̄/π₀) per sample; records kl_penalty, penalised_reward). Records (split "train", step = update): proxy_reward, gold_reward (simulator truth, never used for updates), kl_ref',
     "(exact KL(π̄‖π₀) over the catalog), entropy, loss, clip_frac and the shaper's diagnostics. Checkpoints every checkpoint_every updates;",
     'resume / resume_from continue a run stopped by stop_after_updates (or interrupted) to exactly the weights and records of the uninterrupted run.',
   ].join(' '),
@@ -148,6 +154,7 @@ export const trainOnlineStage = defineStage({
       : Object.keys(cfg.shaper).length
         ? [`shaper options apply to grpo, drro_hard, drro_soft and dro, not ${cfg.algorithm}`]
         : []),
+    ...(cfg.kl_coef > 0 && cfg.algorithm !== 'ppo' ? [`kl_coef applies to ppo only, not ${cfg.algorithm}`] : []),
     ...lrScheduleProblems(cfg),
     ...onlineProxyProblems(cfg),
   ],
@@ -230,6 +237,7 @@ export const trainOnlineStage = defineStage({
             clipNorm: cfg.clip_norm,
             valueCoef: cfg.value_coef,
             valueHidden: cfg.value_hidden,
+            ppoKlCoef: cfg.kl_coef,
             dpoBeta: cfg.dpo_beta,
             checkpointRoot: root,
             checkpointEvery: cfg.checkpoint_every,

@@ -37,8 +37,9 @@ export const bcEntry: OfflineObjectiveEntry = {
 
 interface RsftLinearConfig {
   preset: 'none' | 'paper';
-  standardize: boolean;
-  allow_negative: boolean;
+  /** Undefined is false; no schema default, so a trainer stage's validated options (defaults filled) still let the preset set them. */
+  standardize?: boolean;
+  allow_negative?: boolean;
 }
 
 /** What `preset: paper` fixes: paper 000's linear RSFT baseline weights by the standardised, signed reward. */
@@ -51,11 +52,13 @@ const rsftLinearFields: Fields = {
     default: 'none',
     doc: 'paper: linear RSFT as paper 000 runs it, w = (r − μ)/σ with negative weights kept (standardize and allow_negative true).',
   },
-  standardize: { type: 'boolean', default: false, doc: 'Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r.' },
+  standardize: {
+    type: 'boolean',
+    doc: 'Weight by (r − μ)/σ with the global mean and std from reward_stats instead of r (default false; true under preset paper).',
+  },
   allow_negative: {
     type: 'boolean',
-    default: false,
-    doc: 'Keep negative weights (they push probability away from the action); when false, negative weights are set to 0 and counted as n_clipped.',
+    doc: 'Keep negative weights (they push probability away from the action); when false (default; true under preset paper), negative weights are set to 0 and counted as n_clipped.',
   },
 };
 

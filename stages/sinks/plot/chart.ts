@@ -1,7 +1,7 @@
 /**
  * Layout of a line chart: plot area, axes with ticks and grid, axis labels,
  * title, one line (+ markers, + optional ±std band) per series, horizontal
- * reference lines, highlighted points, and a legend to the right of the plot
+ * reference lines, vertical marker lines (e.g. a theoretical threshold on the x axis), highlighted points, and a legend to the right of the plot
  * area (outside it, so it never hides data). Margins are sized from the text
  * they hold. The output is a Scene (svg.ts); every series line is one
  * <path class="series" data-series="<id>" d="M x y L x y …">.
@@ -40,6 +40,14 @@ export interface RefLine {
   color: string;
 }
 
+/** A vertical dotted line at x (inside the x range, which widens to hold it), with a legend entry. */
+export interface VLine {
+  id: string;
+  label: string;
+  x: number;
+  color: string;
+}
+
 export interface ChartSpec {
   width: number;
   height: number;
@@ -50,6 +58,7 @@ export interface ChartSpec {
   logY?: boolean;
   series: ChartSeries[];
   refLines?: RefLine[];
+  vLines?: VLine[];
   /** Points drawn as rings (e.g. the peak gold reward). */
   highlights?: { x: number; y: number; color: string }[];
   /** Extra legend lines in black explaining line styles (`ring`: the highlight ring instead of a line). */
@@ -70,6 +79,7 @@ const SIZE = { tick: 11, label: 13, title: 15, legend: 12 };
 const CHAR_EM = 0.63;
 const CAP = 0.73;
 const DASH = '6 4';
+const DOT = '2 3';
 /** A log x axis with at most this many distinct data values ticks at the values themselves. */
 const MAX_DATA_TICKS = 10;
 
@@ -164,6 +174,11 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
       }
     });
   }
+  const vLines = (spec.vLines ?? []).filter((v) => okX(v.x));
+  for (const v of vLines) {
+    xlo = Math.min(xlo, v.x);
+    xhi = Math.max(xhi, v.x);
+  }
   for (const r of refLines) {
     seenY(r.y);
     if (spec.bands !== false && r.lo !== undefined) seenY(r.lo);
@@ -179,10 +194,11 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
   }
 
   // Legend entries and the right margin they need.
-  type Entry = { label: string; color: string; dash: boolean; marker: MarkerShape | null | undefined; ring?: boolean };
+  type Entry = { label: string; color: string; dash: boolean | string; marker: MarkerShape | null | undefined; ring?: boolean };
   const entries: Entry[] = [
     ...spec.series.filter((s) => s.label !== null).map((s) => ({ label: truncate(s.label!, 40), color: s.color, dash: Boolean(s.dash), marker: s.marker })),
     ...refLines.map((r) => ({ label: truncate(r.label, 40), color: r.color, dash: true, marker: null })),
+    ...vLines.map((v) => ({ label: truncate(v.label, 40), color: v.color, dash: DOT, marker: null })),
     ...(spec.legendKeys ?? []).map((k) => ({ label: truncate(k.label, 40), color: '#333333', dash: k.dash, marker: null, ring: k.ring })),
   ];
   const swatch = 26;
@@ -269,6 +285,17 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
     shapes.push({ kind: 'group', cls: 'reference', data: { series: r.id }, children });
   }
 
+  // Vertical marker lines.
+  for (const v of vLines) {
+    const px = x.map(v.x);
+    shapes.push({
+      kind: 'group',
+      cls: 'vreference',
+      data: { series: v.id, value: String(v.x) },
+      children: [{ kind: 'line', x1: px, y1: y0, x2: px, y2: y1, stroke: v.color, width: 1.8, dash: DOT }],
+    });
+  }
+
   // Series: band, line, markers.
   for (const s of spec.series) {
     const idx = s.xs.map((_v, i) => i).filter((i) => okX(s.xs[i]!) && okY(s.ys[i]!));
@@ -302,7 +329,10 @@ export function layoutChart(spec: ChartSpec): ChartLayout {
     entries.forEach((e, k) => {
       const cy = y1 + 5 + rowH * k + rowH / 2;
       if (e.ring) children.push({ kind: 'circle', cx: lx + 10 + swatch / 2, cy, r: 7, fill: 'none', stroke: e.color, width: 2 });
-      else children.push({ kind: 'line', x1: lx + 10, y1: cy, x2: lx + 10 + swatch, y2: cy, stroke: e.color, width: 2, dash: e.dash ? DASH : undefined });
+      else {
+        const dash = typeof e.dash === 'string' ? e.dash : e.dash ? DASH : undefined;
+        children.push({ kind: 'line', x1: lx + 10, y1: cy, x2: lx + 10 + swatch, y2: cy, stroke: e.color, width: 2, dash });
+      }
       if (e.marker) children.push(markerShape(e.marker, lx + 10 + swatch / 2, cy, e.color));
       children.push({ kind: 'text', x: lx + 10 + swatch + 6, y: cy + (SIZE.legend * CAP) / 2, text: e.label, size: SIZE.legend });
     });
