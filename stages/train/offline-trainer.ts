@@ -45,6 +45,8 @@ import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 export interface PreparedBatch {
   rewards: Float64Array;
   groups: Int32Array;
+  /** A learned critic's Q(s, a) and baseline per row, for critic-based objectives (stages/weighting/critic-request.ts). */
+  critic?: { q: Float64Array; baseline: Float64Array };
 }
 
 /** What the loop needs from a model + dataset. */
@@ -357,7 +359,8 @@ export async function trainOffline<P extends PreparedBatch>(
       for (; batch < batchesPerEpoch; batch++) {
         const rows = order.subarray(batch * opts.batchSize, Math.min(n, (batch + 1) * opts.batchSize));
         const prep = task.prepare(rows);
-        const weighed = objective.weigh({ reward: prep.rewards, group: prep.groups }, state);
+        const input = prep.critic ? { reward: prep.rewards, group: prep.groups, critic: prep.critic } : { reward: prep.rewards, group: prep.groups };
+        const weighed = objective.weigh(input, state);
         state = weighed.state;
         const result = weighed.result;
         const weights = result.weight;
