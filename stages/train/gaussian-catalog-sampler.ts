@@ -27,7 +27,12 @@ export class CatalogSampler {
     const d = this.config.dim;
     const rows = states.length / d;
     const t = tf.tidy(() =>
-      catalogGaussianLogits(gaussianMean(this.params, this.config, tf.tensor2d(states, [rows, d])), this.items, this.itemSq, logSigma(this.params, this.config)),
+      catalogGaussianLogits(
+        gaussianMean(this.params, this.config, tf.tensor2d(states, [rows, d])),
+        this.items,
+        this.itemSq,
+        logSigma(this.params, this.config),
+      ),
     );
     const logits = t.dataSync() as Float32Array;
     t.dispose();

@@ -46,7 +46,13 @@ export const criticFields: Fields = {
   critic_epochs: { type: 'integer', min: 1, default: 5, doc: 'Passes over the logged examples when fitting the critic (before the policy is trained).' },
   critic_batch_size: { type: 'integer', min: 1, default: 256, doc: 'Minibatch size of the critic fit.' },
   critic_lr: { type: 'number', exclusiveMin: 0, default: 1e-3, doc: 'Adam learning rate of the critic fit.' },
-  target_rate: { type: 'number', exclusiveMin: 0, max: 1, default: 0.05, doc: 'Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target.' },
+  target_rate: {
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1,
+    default: 0.05,
+    doc: 'Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target.',
+  },
 };
 
 /** The critic options out of a validated objective config. */
@@ -69,12 +75,16 @@ export function withoutCriticFields(config: Record<string, unknown>): Record<str
 }
 
 /** The batch's learned Q and baseline, or a ConfigError naming the objective. */
-export function requireCritic(b: { reward: Float64Array; critic?: { q: Float64Array; baseline: Float64Array } }, name: string): { q: Float64Array; baseline: Float64Array } {
+export function requireCritic(
+  b: { reward: Float64Array; critic?: { q: Float64Array; baseline: Float64Array } },
+  name: string,
+): { q: Float64Array; baseline: Float64Array } {
   const c = b.critic;
   if (!c)
-    throw new ConfigError(`objective "${name}" needs a learned critic Q(s, a) per row; train_gaussian fits one, this trainer does not (use another objective)`, [
-      'objective.name',
-    ]);
+    throw new ConfigError(
+      `objective "${name}" needs a learned critic Q(s, a) per row; train_gaussian fits one, this trainer does not (use another objective)`,
+      ['objective.name'],
+    );
   if (c.q.length !== b.reward.length || c.baseline.length !== b.reward.length)
     throw new Error(`${name}: the critic columns have ${c.q.length} and ${c.baseline.length} rows, reward has ${b.reward.length}`);
   return c;

@@ -19,7 +19,12 @@ const crrCriticFields: Fields = {
   variant: { type: 'string', enum: ['binary', 'exp'], default: 'exp', doc: 'binary: w = 1[A > 0]; exp: w = min(exp(A/β), w_max).' },
   beta: { type: 'number', exclusiveMin: 0, default: 1, doc: 'Temperature β of exp(A/β) (paper 002 tunes {0.5, 1, 5}).' },
   w_max: { type: 'number', exclusiveMin: 0, max: 3e38, default: 20, doc: 'Clip w_max of the exponential weight (20 in Wang et al.).' },
-  samples: { type: 'integer', min: 1, default: 4, doc: 'Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.).' },
+  samples: {
+    type: 'integer',
+    min: 1,
+    default: 4,
+    doc: 'Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.).',
+  },
   ...criticFields,
 };
 

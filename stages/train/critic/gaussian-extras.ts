@@ -29,7 +29,9 @@ export function fitGaussianExtras(
   const proximal = entry.inputs?.proximal?.(full);
   if (!request && !proximal && cfg.online_ratio === 0) return undefined;
   if (cfg.online_ratio > 0 && remapped)
-    throw new ConfigError(`${run.stage}: online_ratio needs the simulator's own user and item ids (the log was remapped through a vocabulary)`, ['online_ratio']);
+    throw new ConfigError(`${run.stage}: online_ratio needs the simulator's own user and item ids (the log was remapped through a vocabulary)`, [
+      'online_ratio',
+    ]);
   const extras: GaussianTaskExtras = { seed: run.seed };
   if (request) {
     const t0 = performance.now();
