@@ -70,47 +70,47 @@ describe('fitCritic on a toy bandit', () => {
     [1, 1],
     [-1, 0.5],
   ];
-  function toyData(n: number) {
-    const rng = new Rng(5, 77);
-    const states = new Float32Array(n * d);
-    const actions = new Int32Array(n);
-    const rewards = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = i % 2;
-      states.set(stateVec[s]!, i * d);
-      const a = 1 + rng.int(4);
-      actions[i] = a;
-      rewards[i] = table[s]![a - 1]! + 0.05 * rng.normal();
-    }
-    return { dim: d, states, actions, rewards, numRows: n };
+  const n = 2000;
+  const states = new Float32Array(n * d);
+  const actions = new Int32Array(n);
+  const rewards = new Float64Array(n);
+  /** The conditional mean of the logged reward per state (what V fits at τ = 0.5), and the rewards per state. */
+  const sums = [0, 0];
+  const byState: number[][] = [[], []];
+  const rng = new Rng(5, 77);
+  for (let i = 0; i < n; i++) {
+    const s = i % 2;
+    states.set(stateVec[s]!, i * d);
+    const a = 1 + rng.int(4);
+    actions[i] = a;
+    rewards[i] = table[s]![a - 1]! + 0.05 * rng.normal();
+    sums[s]! += rewards[i]!;
+    byState[s]!.push(table[s]![a - 1]!);
   }
-  const data = toyData(4000);
-  const fit = (tau: number) => fitCritic(data, itemEmb, { hidden: [32, 32], epochs: 25, batchSize: 200, lr: 3e-3, tau, targetRate: 0.1, seed: 3 });
+  const data = { dim: d, states, actions, rewards, numRows: n };
+  const fit = (tau: number) => fitCritic(data, itemEmb, { hidden: [16, 16], epochs: 20, batchSize: 100, lr: 1e-2, tau, targetRate: 0.1, seed: 3 });
 
   it('with τ = 0.5, V(s) is the conditional mean of r over the logged actions and Q(s, a) the table', () => {
     const { critic, qLoss } = fit(0.5);
     const v = critic.v(Float32Array.from(stateVec.flat()));
-    const mean = table.map((row) => row.reduce((a, b) => a + b, 0) / row.length);
-    expect(v[0]).toBeCloseTo(mean[0]!, 1);
-    expect(v[1]).toBeCloseTo(mean[1]!, 1);
-    expect(Math.abs(v[0]! - mean[0]!)).toBeLessThan(0.04);
-    expect(Math.abs(v[1]! - mean[1]!)).toBeLessThan(0.04);
+    expect(Math.abs(v[0]! - sums[0]! / (n / 2))).toBeLessThan(0.02);
+    expect(Math.abs(v[1]! - sums[1]! / (n / 2))).toBeLessThan(0.02);
     const q = critic.q(Float32Array.from([1, 1, 1, 1, -1, 0.5]), Float32Array.from([1, 0, 0, 1, 0, 1]));
     expect(Math.abs(q[0]! - 0.9)).toBeLessThan(0.05);
     expect(Math.abs(q[1]! - 0.1)).toBeLessThan(0.05);
     expect(Math.abs(q[2]! - 0.8)).toBeLessThan(0.05);
-    expect(qLoss).toBeLessThan(0.05 * 0.05 * 2);
+    // The reward noise's variance is 0.0025: Q explains everything else.
+    expect(qLoss).toBeLessThan(0.004);
     critic.dispose();
   });
 
-  it('with τ = 0.9, V(s) moves toward the best logged action (the 0.9-expectile of the table row)', () => {
+  it('with τ = 0.9, V(s) moves up to the 0.9-expectile of the logged values, above the mean', () => {
     const { critic } = fit(0.9);
     const v = critic.v(Float32Array.from(stateVec.flat()));
-    const e0 = expectileOf(table[0]!, 0.9);
-    const e1 = expectileOf(table[1]!, 0.9);
-    expect(Math.abs(v[0]! - e0)).toBeLessThan(0.05);
-    expect(Math.abs(v[1]! - e1)).toBeLessThan(0.05);
-    expect(v[0]).toBeGreaterThan(0.45 + 0.1);
+    for (const s of [0, 1]) {
+      expect(Math.abs(v[s]! - expectileOf(byState[s]!, 0.9))).toBeLessThan(0.04);
+      expect(v[s]).toBeGreaterThan(sums[s]! / (n / 2) + 0.1);
+    }
     critic.dispose();
   });
 });
