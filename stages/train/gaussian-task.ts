@@ -136,6 +136,7 @@ export function gaussianTask(
         b.rewards[j] = draw.rewards[j]!;
       }
       fresh = count;
+      b.onlineRows = count;
     }
     if (extras!.critic) {
       const c = extras!.critic.forRows(rows, b.states, sampler, streamFor(seed, PURPOSE_CRITIC_SAMPLES, batchNo));

@@ -86,8 +86,10 @@ describe('train_gaussian task extras', () => {
     expect(Array.from(zero.actionEmb)).toEqual(Array.from(plain.actionEmb));
     expect(Array.from(zero.rewards)).toEqual(Array.from(plain.rewards));
     expect(zero.critic).toBeUndefined();
+    expect(zero.onlineRows).toBeUndefined();
     expect(onlineRowCount(16, 0.5)).toBe(8);
     const mixed = gaussianTask(p0, config, data(16), world.itemEmbeddings, { seed: 4, online: { world, ratio: 0.5 } }).prepare(rows);
+    expect(mixed.onlineRows).toBe(8);
     expect(Array.from(mixed.rewards.subarray(8))).toEqual(Array.from(plain.rewards.subarray(8)));
     expect(Array.from(mixed.actionEmb.subarray(8 * d))).toEqual(Array.from(plain.actionEmb.subarray(8 * d)));
     // Each fresh row's action is a catalog item and its reward lies within 4 σ_noise of that item's true reward for the row's user.
@@ -102,5 +104,16 @@ describe('train_gaussian task extras', () => {
       expect(mixed.rewards[j]).toBeLessThanOrEqual(1);
     }
     p0.dispose();
+  });
+});
+
+describe('online data ratio (paper 002 Fig. 4)', () => {
+  it('is the online share of the kept rows and of the total |weight|', async () => {
+    const { onlineShares } = await import('../../stages/train/offline-trainer.js');
+    const w = Float32Array.from([2, 0, 1, -1, 0, 4]);
+    const kept = Uint8Array.from([1, 0, 1, 1, 0, 1]);
+    // the first 2 rows are online: kept online 1 of 4 kept; |w| online 2 of 8
+    expect(onlineShares(2, w, kept)).toEqual({ online_weight_share: 0.25, online_kept_share: 0.25 });
+    expect(onlineShares(3, w)).toEqual({ online_weight_share: 3 / 8 });
   });
 });

@@ -47,6 +47,10 @@ describe('paper 002 experiment (smoke configuration)', () => {
       for (const m of ['bppo', 'crr', 'iql', 'drpo_q']) expect(train.some((r) => r.method === `${m}@noise=0` && r.metric === 'critic_q_mse')).toBe(true);
       expect(train.some((r) => r.method === 'bppo@noise=0' && r.metric === 'clip_frac' && Number.isFinite(r.value))).toBe(true);
       expect(train.some((r) => r.method === 'drpo@noise=0' && r.metric === 'phantom_grad_norm')).toBe(true);
+      // The offline-to-online run reports Fig. 4's online data ratio (a share in [0, 1]); the offline runs do not.
+      const shares = train.filter((r) => r.metric === 'online_kept_share');
+      expect(shares.length).toBeGreaterThan(0);
+      expect(shares.every((r) => r.method === 'drpo_online@noise=0' && r.value >= 0 && r.value <= 1)).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
