@@ -47,7 +47,9 @@ describe('numeric extremes', () => {
         let s = o.initialState();
         const group = (n: number) => Int32Array.from({ length: n }, (_, i) => Math.floor(i / 7));
         for (const reward of [wide, new Float64Array(0), new Float64Array(64).fill(3.25), new Float64Array(1).fill(-1e4)]) {
-          const out = o.weigh({ reward, group: group(reward.length) }, s);
+          // Critic-based objectives (IQL, CRR with a critic, BPPO, DRPO-Q) read a learned Q and baseline: the wide rewards and 0.
+          const critic = OFFLINE_OBJECTIVES[name]!.inputs?.critic ? { critic: { q: reward, baseline: new Float64Array(reward.length) } } : {};
+          const out = o.weigh({ reward, group: group(reward.length), ...critic } as { reward: Float64Array }, s);
           s = out.state;
           const r = out.result;
           expect(r.weight.length).toBe(reward.length);
