@@ -49,7 +49,8 @@ describe('numeric extremes', () => {
         for (const reward of [wide, new Float64Array(0), new Float64Array(64).fill(3.25), new Float64Array(1).fill(-1e4)]) {
           // Critic-based objectives (IQL, CRR with a critic, BPPO, DRPO-Q) read a learned Q and baseline: the wide rewards and 0.
           const critic = OFFLINE_OBJECTIVES[name]!.inputs?.critic ? { critic: { q: reward, baseline: new Float64Array(reward.length) } } : {};
-          const out = o.weigh({ reward, group: group(reward.length), ...critic } as { reward: Float64Array }, s);
+          const batch: { reward: Float64Array; group: Int32Array } = { reward, group: group(reward.length), ...critic };
+          const out = o.weigh(batch, s);
           s = out.state;
           const r = out.result;
           expect(r.weight.length).toBe(reward.length);
