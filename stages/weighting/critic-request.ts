@@ -82,7 +82,7 @@ export function requireCritic(
   const c = b.critic;
   if (!c)
     throw new ConfigError(
-      `objective "${name}" needs a learned critic Q(s, a) per row; train_gaussian fits one, this trainer does not (use another objective)`,
+      `objective "${name}" needs a learned critic Q(s, a) per row, which only train_gaussian fits (not other trainers, nor the objective as a stream stage)`,
       ['objective.name'],
     );
   if (c.q.length !== b.reward.length || c.baseline.length !== b.reward.length)

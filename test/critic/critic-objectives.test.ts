@@ -81,7 +81,7 @@ describe('critic-based objectives (IQL, CRR with a critic, BPPO, DRPO-Q)', () =>
       const o = createOfflineObjective(name, {});
       expect(() => o.weigh({ reward }, o.initialState())).toThrow(ConfigError);
       expect(() => o.weigh({ reward }, o.initialState())).toThrow(
-        `objective "${name}" needs a learned critic Q(s, a) per row; train_gaussian fits one, this trainer does not (use another objective)`,
+        `objective "${name}" needs a learned critic Q(s, a) per row, which only train_gaussian fits (not other trainers, nor the objective as a stream stage)`,
       );
     }
   });
