@@ -70,6 +70,27 @@ export interface StageOptionsMap {
     /** Column holding the reward to weight by. */
     reward_column?: string;
   };
+  /** BPPO: clipped surrogate min(ρA, clip(ρ, 1±ε)A), ρ = π/π_k, A = Q − V from a learned critic; start from BC (train_gaussian). */
+  bppo: {
+    /** Clip radius ε of the ratio π/π_k (paper 002 tunes {0.1, 0.2, 0.3}). */
+    epsilon?: number;
+    /** π_k is replaced by the current policy every this many optimiser steps. */
+    refresh_steps?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
+    /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
+    stats_path?: string;
+    /** Column holding the reward to weight by. */
+    reward_column?: string;
+  };
   /** Proxy-quality control (paper 004 App. G): gold reward + item-biased noise σ·b(item), σ solved to hit a target pairwise agreement on pilot contexts. */
   calibrate_proxy: {
     /** Target pairwise agreement with gold (the paper's 0.736, 0.857, 0.952). */
@@ -164,6 +185,31 @@ export interface StageOptionsMap {
     /** Column holding the per-row baseline b(s) when baseline is "column". */
     baseline_column?: string;
   };
+  /** CRR with a learned critic: A = Q(s, a) − mean of Q(s, a′), a′ ~ π; w = 1[A > 0] or min(exp(A/β), w_max) (train_gaussian). */
+  crr_critic: {
+    /** binary: w = 1[A > 0]; exp: w = min(exp(A/β), w_max). */
+    variant?: "binary" | "exp";
+    /** Temperature β of exp(A/β) (paper 002 tunes {0.5, 1, 5}). */
+    beta?: number;
+    /** Clip w_max of the exponential weight (20 in Wang et al.). */
+    w_max?: number;
+    /** Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.). */
+    samples?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
+    /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
+    stats_path?: string;
+    /** Column holding the reward to weight by. */
+    reward_column?: string;
+  };
   /** DRPO: adaptive top-P filter, normalised advantage (r − ν)/std on the kept rows. */
   drpo: {
     /** Target ratio ρ: P expands when σ_subset < ρ·σ_batch, else shrinks. */
@@ -205,6 +251,37 @@ export interface StageOptionsMap {
     beta?: number;
     /** Clip of the exponential weight (the AWR clip); raise it to weaken the clip. */
     w_max?: number;
+    /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
+    stats_path?: string;
+    /** Column holding the reward to weight by. */
+    reward_column?: string;
+  };
+  /** DRPO-Q: the DRPO filter and advantages on a learned Q(s, a) instead of r (train_gaussian). */
+  drpo_q: {
+    /** Target ratio ρ: P expands when σ_subset < ρ·σ_batch, else shrinks. */
+    rho?: number;
+    /** Initial kept fraction P₀. */
+    p0?: number;
+    /** Lower bound of P. */
+    p_min?: number;
+    /** Upper bound of P. */
+    p_max?: number;
+    /** Multiplicative rate when P expands. */
+    rate_up?: number;
+    /** Multiplicative rate when P shrinks. */
+    rate_down?: number;
+    /** kept: weights × N/|B_top| so that −(1/N)·Σ w·log π is the mean over the kept rows (Algorithm 1); batch: unscaled. */
+    mean_over?: "kept" | "batch";
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
     /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
     stats_path?: string;
     /** Column holding the reward to weight by. */
@@ -402,6 +479,29 @@ export interface StageOptionsMap {
     user_buckets?: number;
     /** Longest line (text record) accepted, in bytes. A longer line is a located error in strict mode and a quarantined row in quarantine mode (its first 4 KiB kept); it is never held in memory whole. */
     max_line_bytes?: number;
+  };
+  /** IQL: w = min(exp(β·(Q − V)), w_max) with a learned Q(s, a) and an expectile V(s) (train_gaussian). */
+  iql: {
+    /** Expectile τ of V(s) (paper 002 tunes {0.5, 0.7, 0.9}; 0.5 = the mean). */
+    tau?: number;
+    /** Inverse temperature β of exp(β·(Q − V)) (IQL Eq. 7; 3 in Kostrikov et al.). */
+    beta?: number;
+    /** Clip w_max of the exponential weight (100 in Kostrikov et al.). */
+    w_max?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
+    /** A reward_stats.json to read the global statistics from, instead of the reward_stats artifact published earlier in the pipeline. */
+    stats_path?: string;
+    /** Column holding the reward to weight by. */
+    reward_column?: string;
   };
   /** Write metric records to a JSON Lines file (one record per line) and pass the batches on. */
   metrics_jsonl: {
@@ -678,6 +778,8 @@ export interface StageOptionsMap {
     interactions_per_user?: number;
     /** Fraction of the log replaced by random-policy interactions (policy code 3); the paper sweeps 0–0.8. Default: from the preset (0). */
     noise_injection?: number;
+    /** Policy noise σ_p (paper 002 Table 6: the logging policy's quality): each expert row ranks the catalog by cosine to û + σ_p·ε (û the unit interest), ε ~ N(0, I/d), so the expert picks worse items as σ_p grows; 0 = the exact expert. Default: from the preset, else 0. */
+    policy_noise?: number;
     /** Random seed of the world and the log. Default: the pipeline's seed. */
     seed?: number;
     /** Output directory (world/ and interactions/). Default: <run out_dir>/recsim. */
@@ -859,6 +961,90 @@ export interface StageOptionsMap {
         beta?: number;
         /** Clip w_max of the exponential weight. */
         w_max?: number;
+      }
+      | {
+        name: "iql";
+        /** Expectile τ of V(s) (paper 002 tunes {0.5, 0.7, 0.9}; 0.5 = the mean). */
+        tau?: number;
+        /** Inverse temperature β of exp(β·(Q − V)) (IQL Eq. 7; 3 in Kostrikov et al.). */
+        beta?: number;
+        /** Clip w_max of the exponential weight (100 in Kostrikov et al.). */
+        w_max?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "crr_critic";
+        /** binary: w = 1[A > 0]; exp: w = min(exp(A/β), w_max). */
+        variant?: "binary" | "exp";
+        /** Temperature β of exp(A/β) (paper 002 tunes {0.5, 1, 5}). */
+        beta?: number;
+        /** Clip w_max of the exponential weight (20 in Wang et al.). */
+        w_max?: number;
+        /** Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.). */
+        samples?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "bppo";
+        /** Clip radius ε of the ratio π/π_k (paper 002 tunes {0.1, 0.2, 0.3}). */
+        epsilon?: number;
+        /** π_k is replaced by the current policy every this many optimiser steps. */
+        refresh_steps?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "drpo_q";
+        /** Target ratio ρ: P expands when σ_subset < ρ·σ_batch, else shrinks. */
+        rho?: number;
+        /** Initial kept fraction P₀. */
+        p0?: number;
+        /** Lower bound of P. */
+        p_min?: number;
+        /** Upper bound of P. */
+        p_max?: number;
+        /** Multiplicative rate when P expands. */
+        rate_up?: number;
+        /** Multiplicative rate when P shrinks. */
+        rate_down?: number;
+        /** kept: weights × N/|B_top| so that −(1/N)·Σ w·log π is the mean over the kept rows (Algorithm 1); batch: unscaled. */
+        mean_over?: "kept" | "batch";
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
       };
     /** reward_stats.json for objectives that need global statistics (default: the reward_stats artifact). */
     stats_path?: string;
@@ -942,6 +1128,8 @@ export interface StageOptionsMap {
       /** min: lower is better, max: higher is better, auto: min for nll and max for the ranking metrics. */
       mode?: "auto" | "min" | "max";
     };
+    /** Offline-to-online (paper 002 Fig. 4 / Table 3): this fraction of every minibatch is replaced by fresh interactions the current policy collects from the RecSim world (logged context, item drawn from π(·|s), observed reward of Eq. 49); 0 = offline only. */
+    online_ratio?: number;
   };
   /** InfoRM (Miao et al. 2024): a variational information-bottleneck reward head on a policy's frozen state features, for train_online's KL penalty. */
   train_inform_head: {
@@ -1240,6 +1428,90 @@ export interface StageOptionsMap {
         beta?: number;
         /** Clip w_max of the exponential weight. */
         w_max?: number;
+      }
+      | {
+        name: "iql";
+        /** Expectile τ of V(s) (paper 002 tunes {0.5, 0.7, 0.9}; 0.5 = the mean). */
+        tau?: number;
+        /** Inverse temperature β of exp(β·(Q − V)) (IQL Eq. 7; 3 in Kostrikov et al.). */
+        beta?: number;
+        /** Clip w_max of the exponential weight (100 in Kostrikov et al.). */
+        w_max?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "crr_critic";
+        /** binary: w = 1[A > 0]; exp: w = min(exp(A/β), w_max). */
+        variant?: "binary" | "exp";
+        /** Temperature β of exp(A/β) (paper 002 tunes {0.5, 1, 5}). */
+        beta?: number;
+        /** Clip w_max of the exponential weight (20 in Wang et al.). */
+        w_max?: number;
+        /** Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.). */
+        samples?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "bppo";
+        /** Clip radius ε of the ratio π/π_k (paper 002 tunes {0.1, 0.2, 0.3}). */
+        epsilon?: number;
+        /** π_k is replaced by the current policy every this many optimiser steps. */
+        refresh_steps?: number;
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
+      }
+      | {
+        name: "drpo_q";
+        /** Target ratio ρ: P expands when σ_subset < ρ·σ_batch, else shrinks. */
+        rho?: number;
+        /** Initial kept fraction P₀. */
+        p0?: number;
+        /** Lower bound of P. */
+        p_min?: number;
+        /** Upper bound of P. */
+        p_max?: number;
+        /** Multiplicative rate when P expands. */
+        rate_up?: number;
+        /** Multiplicative rate when P shrinks. */
+        rate_down?: number;
+        /** kept: weights × N/|B_top| so that −(1/N)·Σ w·log π is the mean over the kept rows (Algorithm 1); batch: unscaled. */
+        mean_over?: "kept" | "batch";
+        /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+        critic_hidden?: readonly number[];
+        /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+        critic_epochs?: number;
+        /** Minibatch size of the critic fit. */
+        critic_batch_size?: number;
+        /** Adam learning rate of the critic fit. */
+        critic_lr?: number;
+        /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+        target_rate?: number;
       };
     /** reward_stats.json for objectives that need global statistics (default: the reward_stats artifact). */
     stats_path?: string;
@@ -1407,6 +1679,23 @@ export interface ObjectiveOptionsMap {
   };
   /** Behaviour cloning: every example has weight 1. */
   bc: Record<string, never>;
+  /** BPPO: clipped surrogate min(ρA, clip(ρ, 1±ε)A), ρ = π/π_k, A = Q − V from a learned critic; start from BC (train_gaussian). */
+  bppo: {
+    /** Clip radius ε of the ratio π/π_k (paper 002 tunes {0.1, 0.2, 0.3}). */
+    epsilon?: number;
+    /** π_k is replaced by the current policy every this many optimiser steps. */
+    refresh_steps?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
+  };
   /** CRR: w = 1[A > 0] (binary) or min(exp(A/β), w_max) (exp). */
   crr: {
     /** Baseline b of A = r − b: the batch mean reward, the global mean (reward_stats), a per-row value column (stage option baseline_column, e.g. a learned V(s)), or 0. */
@@ -1417,6 +1706,27 @@ export interface ObjectiveOptionsMap {
     beta?: number;
     /** Clip w_max of the exponential weight. */
     w_max?: number;
+  };
+  /** CRR with a learned critic: A = Q(s, a) − mean of Q(s, a′), a′ ~ π; w = 1[A > 0] or min(exp(A/β), w_max) (train_gaussian). */
+  crr_critic: {
+    /** binary: w = 1[A > 0]; exp: w = min(exp(A/β), w_max). */
+    variant?: "binary" | "exp";
+    /** Temperature β of exp(A/β) (paper 002 tunes {0.5, 1, 5}). */
+    beta?: number;
+    /** Clip w_max of the exponential weight (20 in Wang et al.). */
+    w_max?: number;
+    /** Actions m sampled from the current policy per state for the baseline mean Q(s, a′) (4 in Wang et al.). */
+    samples?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
   };
   /** DRPO: adaptive top-P filter, normalised advantage (r − ν)/std on the kept rows. */
   drpo: {
@@ -1456,6 +1766,33 @@ export interface ObjectiveOptionsMap {
     /** Clip of the exponential weight (the AWR clip); raise it to weaken the clip. */
     w_max?: number;
   };
+  /** DRPO-Q: the DRPO filter and advantages on a learned Q(s, a) instead of r (train_gaussian). */
+  drpo_q: {
+    /** Target ratio ρ: P expands when σ_subset < ρ·σ_batch, else shrinks. */
+    rho?: number;
+    /** Initial kept fraction P₀. */
+    p0?: number;
+    /** Lower bound of P. */
+    p_min?: number;
+    /** Upper bound of P. */
+    p_max?: number;
+    /** Multiplicative rate when P expands. */
+    rate_up?: number;
+    /** Multiplicative rate when P shrinks. */
+    rate_down?: number;
+    /** kept: weights × N/|B_top| so that −(1/N)·Σ w·log π is the mean over the kept rows (Algorithm 1); batch: unscaled. */
+    mean_over?: "kept" | "batch";
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
+  };
   /** Exp-RSFT: w = exp((r − c)/λ) with c the global max reward (weights in (0, 1]). */
   exp_rsft: {
     /** Temperature λ of w = exp((r − c)/λ); smaller is greedier (the paper's sweep peaks near 0.5–1.0 on 1–5 ratings). */
@@ -1481,6 +1818,25 @@ export interface ObjectiveOptionsMap {
     standardize?: boolean;
     /** σ to standardise with instead of the statistics' std (shift_mode global, standardize true). */
     scale?: number;
+  };
+  /** IQL: w = min(exp(β·(Q − V)), w_max) with a learned Q(s, a) and an expectile V(s) (train_gaussian). */
+  iql: {
+    /** Expectile τ of V(s) (paper 002 tunes {0.5, 0.7, 0.9}; 0.5 = the mean). */
+    tau?: number;
+    /** Inverse temperature β of exp(β·(Q − V)) (IQL Eq. 7; 3 in Kostrikov et al.). */
+    beta?: number;
+    /** Clip w_max of the exponential weight (100 in Kostrikov et al.). */
+    w_max?: number;
+    /** Hidden layer widths of the critic networks Q(s, a) (input [s, e_a]) and V(s). */
+    critic_hidden?: readonly number[];
+    /** Passes over the logged examples when fitting the critic (before the policy is trained). */
+    critic_epochs?: number;
+    /** Minibatch size of the critic fit. */
+    critic_batch_size?: number;
+    /** Adam learning rate of the critic fit. */
+    critic_lr?: number;
+    /** Polyak rate α of the target Q̄ ← (1 − α)·Q̄ + α·Q used as V’s regression target. */
+    target_rate?: number;
   };
   /** Linear reward-weighted SFT: w = r, or (r − μ)/σ; negative weights only when asked. */
   rsft_linear: {

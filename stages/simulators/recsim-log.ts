@@ -18,6 +18,12 @@
  * with probabilities given by the preset mixture (Medium 10/60/30, Extreme
  * 5/5/90). The logged reward is R_obs of Eq. 49.
  *
+ * Policy noise σ_p (paper 002 Table 6, the behaviour policy's quality): an
+ * expert row ranks the catalog by cosine to a perturbed interest
+ * û + σ_p·ε (û the unit interest), ε ~ N(0, I/d), drawn afresh for the row, and picks
+ * uniformly among that ranking's expert_pool best items; σ_p = 0 is the exact
+ * expert and draws nothing extra (the log is the one without the option).
+ *
  * Rows are independent draws given the user (the contextual-bandit view of
  * App. J.1), so an item may recur in a user's log. Timestamps increase
  * strictly within each user. Every user's rows come from their own random
@@ -48,6 +54,8 @@ export interface RecSimLogParams {
   interactionsPerUser: number;
   /** Fraction of rows replaced by random-policy interactions (0–1; the paper's study uses 0–0.8). */
   noiseInjection: number;
+  /** σ_p of the expert's perturbed view of the user's interest (0 = exact; undefined = 0). */
+  policyNoise?: number;
   seed: number;
 }
 
@@ -67,6 +75,8 @@ export function checkRecSimLogParams(p: RecSimLogParams): void {
     throw new Error(`RecSim parameters: interactions_per_user must be an integer ≥ 1, got ${p.interactionsPerUser}`);
   }
   if (!(p.noiseInjection >= 0 && p.noiseInjection <= 1)) throw new Error(`RecSim parameters: noise_injection must be in [0, 1], got ${p.noiseInjection}`);
+  const pn = p.policyNoise ?? 0;
+  if (!(pn >= 0 && Number.isFinite(pn))) throw new Error(`RecSim parameters: policy_noise must be a finite number ≥ 0, got ${pn}`);
 }
 
 /** Running totals over the generated log (for the stage's report and tests). */
@@ -125,6 +135,19 @@ export class RecSimLogger {
     return this.params.interactionsPerUser;
   }
 
+  /** The expert_pool best items for user u's interest seen through policy noise σ_p (see the module comment). */
+  private noisyExpertPool(u: number, sigma: number, rng: Rng): Int32Array {
+    const w = this.world;
+    const d = w.dim;
+    const view = new Float64Array(d);
+    const scale = sigma / Math.sqrt(d);
+    for (let k = 0; k < d; k++) view[k] = this.userUnit[u * d + k]! + scale * rng.normal();
+    const score = new Float64Array(w.numItems);
+    score[0] = -Infinity;
+    for (let a = 1; a < w.numItems; a++) score[a] = dotRows(view, 0, this.itemUnit, a * d, d);
+    return topKIndices(score, this.pool, 1);
+  }
+
   /** Write user u's rows into the column arrays from `offset`; returns the new offset. */
   private writeUser(
     u: number,
@@ -155,7 +178,8 @@ export class RecSimLogger {
         const v = rng.next();
         if (v < pe) {
           code = 0;
-          item = expertItems[rng.int(expertItems.length)]!;
+          const pool = (p.policyNoise ?? 0) > 0 ? this.noisyExpertPool(u, p.policyNoise!, rng) : expertItems;
+          item = pool[rng.int(pool.length)]!;
         } else if (v < pe + pp) {
           code = 1;
           item = this.topicItems[topic]![this.topicTables[topic]!.sample(rng)]!;

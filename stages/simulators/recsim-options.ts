@@ -5,7 +5,7 @@
 import type { Fields } from '../core/config-schema.js';
 import type { RecSimWorldParams } from './recsim-world.js';
 import type { RecSimLogParams } from './recsim-log.js';
-import { resolvePresetParams } from './presets.js';
+import { readPreset, resolvePresetParams } from './presets.js';
 
 export interface RecSimOptions {
   num_users: number;
@@ -21,6 +21,7 @@ export interface RecSimOptions {
   expert_pool: number;
   interactions_per_user: number;
   noise_injection: number;
+  policy_noise: number;
 }
 
 const share = (doc: string) => ({ type: 'number' as const, min: 0, max: 1, doc });
@@ -53,11 +54,18 @@ export const recsimOptionFields: Fields = {
     max: 1,
     doc: 'Fraction of the log replaced by random-policy interactions (policy code 3); the paper sweeps 0–0.8. Default: from the preset (0).',
   },
+  policy_noise: {
+    type: 'number',
+    min: 0,
+    doc: "Policy noise σ_p (paper 002 Table 6: the logging policy's quality): each expert row ranks the catalog by cosine to û + σ_p·ε (û the unit interest), ε ~ N(0, I/d), so the expert picks worse items as σ_p grows; 0 = the exact expert. Default: from the preset, else 0.",
+  },
 };
 
 /** Preset + explicit options → validated complete options. */
 export function resolveRecSimOptions(preset: string, options: Partial<RecSimOptions>, where = 'simulate_recsim'): RecSimOptions {
-  return resolvePresetParams<RecSimOptions>('recsim', preset, options as Record<string, unknown>, recsimOptionFields, where);
+  // policy_noise came after the presets were written: a preset without it means 0.
+  const withNoise = options.policy_noise !== undefined || 'policy_noise' in readPreset('recsim', preset) ? options : { ...options, policy_noise: 0 };
+  return resolvePresetParams<RecSimOptions>('recsim', preset, withNoise as Record<string, unknown>, recsimOptionFields, where);
 }
 
 export function recsimWorldParams(o: RecSimOptions, seed: number): RecSimWorldParams {
@@ -81,6 +89,7 @@ export function recsimLogParams(o: RecSimOptions, seed: number): RecSimLogParams
     expertPool: o.expert_pool,
     interactionsPerUser: o.interactions_per_user,
     noiseInjection: o.noise_injection,
+    policyNoise: o.policy_noise,
     seed,
   };
 }

@@ -8,7 +8,7 @@ import { ConfigError } from '../core/config-schema.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
 import { GAUSSIAN_KIND, gaussianConfigCodec } from './gaussian-codec.js';
 import { createGaussianParams, GaussianPolicy, ITEM_EMBEDDINGS_NAME, type GaussianConfig } from './gaussian-policy.js';
-import { gaussianTask, type GaussianData } from './gaussian-task.js';
+import { gaussianTask, type GaussianData, type GaussianTaskExtras } from './gaussian-task.js';
 import { defineModel } from './model-entry.js';
 import { gaussianOnlineModel } from './gaussian-online-model.js';
 
@@ -43,5 +43,6 @@ export const gaussianModel = defineModel({
       extraArrays: [{ name: ITEM_EMBEDDINGS_NAME, shape: [config.numItems, config.dim], data: embeddings }],
     };
   },
-  task: (params, config, data: GaussianData, options: { itemEmbeddings: Float32Array }) => gaussianTask(params, config, data, options.itemEmbeddings),
+  task: (params, config, data: GaussianData, options: { itemEmbeddings: Float32Array; extras?: GaussianTaskExtras }) =>
+    gaussianTask(params, config, data, options.itemEmbeddings, options.extras),
 });

@@ -10,6 +10,31 @@ import { gaussianStored } from './gaussian-codec.js';
 import type { OfflineTask, PreparedBatch } from './offline-trainer.js';
 import type { ParamStore } from './params.js';
 import { weightedNll } from './losses/weighted-nll.js';
+import { clippedSurrogateLoss } from './losses/clipped-surrogate.js';
+import type { ProximalRequest } from '../weighting/critic-request.js';
+import type { RecSimWorld } from '../simulators/recsim-world.js';
+import type { CriticInputs } from './critic/critic-inputs.js';
+import { CatalogSampler } from './gaussian-catalog-sampler.js';
+import { collectOnline, onlineRowCount } from './gaussian-online-mix.js';
+import { streamFor } from './rng.js';
+
+/** Stream purposes of the draws made while preparing a batch (apart from rng.ts's purposes). */
+const PURPOSE_CRITIC_SAMPLES = 42;
+const PURPOSE_ONLINE = 43;
+
+/**
+ * What the value-based baselines and the offline-to-online mix add to the task (all optional; none given = the plain weighted NLL).
+ * Their draws are keyed by (seed, number of batches prepared so far), so a fresh run is reproducible; a resumed run draws anew.
+ */
+export interface GaussianTaskExtras {
+  seed: number;
+  /** A fitted critic: the objective gets its Q and baseline per row (IQL, CRR with a critic, BPPO, DRPO-Q). */
+  critic?: CriticInputs;
+  /** BPPO: the clipped surrogate against π_k (refreshed every refreshSteps batches) with the objective's weights as advantages. */
+  proximal?: ProximalRequest;
+  /** Offline-to-online: this fraction of each batch is collected fresh from the world by the current policy. */
+  online?: { world: RecSimWorld; ratio: number };
+}
 
 /** States, actions and rewards of the train examples, as typed arrays. */
 export interface GaussianData {
@@ -83,10 +108,51 @@ export class GaussianCollector {
   }
 }
 
-export type GaussianPrepared = PreparedBatch & { states: Float32Array; actionEmb: Float32Array; n: number };
+export type GaussianPrepared = PreparedBatch & { states: Float32Array; actionEmb: Float32Array; n: number; oldLogProb?: Float32Array };
 
-export function gaussianTask(params: ParamStore, config: GaussianConfig, data: GaussianData, itemEmb: Float32Array): OfflineTask<GaussianPrepared> {
+export function gaussianTask(
+  params: ParamStore,
+  config: GaussianConfig,
+  data: GaussianData,
+  itemEmb: Float32Array,
+  extras?: GaussianTaskExtras,
+): OfflineTask<GaussianPrepared> {
   const d = config.dim;
+  const online = extras?.online && extras.online.ratio > 0 ? extras.online : undefined;
+  const sampler = online || extras?.critic?.baseline === 'policy_mean' ? new CatalogSampler(params, config, itemEmb) : undefined;
+  const proximal = extras?.proximal;
+  const reference = proximal ? params.clone(false) : undefined;
+  let prepared = 0;
+  const withExtras = (rows: Int32Array, b: GaussianPrepared): GaussianPrepared => {
+    const seed = extras!.seed;
+    const batchNo = prepared++;
+    let fresh = 0;
+    if (online) {
+      const count = onlineRowCount(b.n, online.ratio);
+      const draw = collectOnline(online.world, sampler!, b.states, b.groups, count, d, streamFor(seed, PURPOSE_ONLINE, batchNo));
+      for (let j = 0; j < count; j++) {
+        const a = draw.items[j]!;
+        b.actionEmb.set(itemEmb.subarray(a * d, a * d + d), j * d);
+        b.rewards[j] = draw.rewards[j]!;
+      }
+      fresh = count;
+      b.onlineRows = count;
+    }
+    if (extras!.critic) {
+      const c = extras!.critic.forRows(rows, b.states, sampler, streamFor(seed, PURPOSE_CRITIC_SAMPLES, batchNo));
+      if (fresh > 0) c.q.set(extras!.critic.critic.q(b.states.subarray(0, fresh * d), b.actionEmb.subarray(0, fresh * d)));
+      b.critic = c;
+    }
+    if (proximal) {
+      if (batchNo % proximal.refreshSteps === 0) reference!.copyFrom(params);
+      const t = tf.tidy(() =>
+        gaussianLogProb(tf.tensor2d(b.actionEmb, [b.n, d]), gaussianMean(reference!, config, tf.tensor2d(b.states, [b.n, d])), logSigma(reference!, config)),
+      );
+      b.oldLogProb = t.dataSync() as Float32Array;
+      t.dispose();
+    }
+    return b;
+  };
   return {
     stored: gaussianStored(config),
     params,
@@ -107,15 +173,18 @@ export function gaussianTask(params: ParamStore, config: GaussianConfig, data: G
         rewards[j] = data.rewards[r]!;
         groups[j] = data.users[r]!;
       }
-      return { states, actionEmb, rewards, groups, n };
+      const b: GaussianPrepared = { states, actionEmb, rewards, groups, n };
+      return extras ? withExtras(rows, b) : b;
     },
     loss(b: GaussianPrepared, weights: Float32Array) {
       return tf.tidy(() => {
         const mu = gaussianMean(params, config, tf.tensor2d(b.states, [b.n, d]));
         const logp = gaussianLogProb(tf.tensor2d(b.actionEmb, [b.n, d]), mu, logSigma(params, config));
-        const loss = weightedNll(logp, weights);
+        const surrogate = b.oldLogProb ? clippedSurrogateLoss(logp, tf.tensor1d(b.oldLogProb), tf.tensor1d(weights), proximal!.epsilon) : undefined;
+        const loss = surrogate ? surrogate.loss : weightedNll(logp, weights);
         const nll = tf.neg(tf.mean(logp)) as tf.Scalar;
         const extra: Record<string, tf.Scalar> = config.sigma === 'learned' ? { sigma: tf.exp(logSigma(params, config)) as tf.Scalar } : {};
+        if (surrogate) extra.clip_frac = surrogate.clipFraction;
         return { loss, nll, extra };
       });
     },

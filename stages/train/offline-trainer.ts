@@ -45,6 +45,10 @@ import { permutation, RNG_PURPOSE, streamFor } from './rng.js';
 export interface PreparedBatch {
   rewards: Float64Array;
   groups: Int32Array;
+  /** A learned critic's Q(s, a) and baseline per row, for critic-based objectives (stages/weighting/critic-request.ts). */
+  critic?: { q: Float64Array; baseline: Float64Array };
+  /** The leading rows collected online by the current policy (offline-to-online mix, gaussian-online-mix.ts). */
+  onlineRows?: number;
 }
 
 /** What the loop needs from a model + dataset. */
@@ -207,6 +211,32 @@ export function weightStats(w: Float32Array): { mean: number; max: number; ess: 
   return { mean: w.length ? s / w.length : 0, max: w.length ? max : 0, ess: essFromSums(s, s2) };
 }
 
+/**
+ * Paper 002 Fig. 4's "online data ratio": of the rows a hard filter kept, the share collected online (the first `online` rows);
+ * and, for any objective, the online rows' share of the total |weight|.
+ */
+export function onlineShares(online: number, weights: Float32Array, kept?: Uint8Array): Record<string, number> {
+  let wOnline = 0;
+  let wAll = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const a = Math.abs(weights[i]!);
+    wAll += a;
+    if (i < online) wOnline += a;
+  }
+  const out: Record<string, number> = { online_weight_share: wAll > 0 ? wOnline / wAll : 0 };
+  if (kept) {
+    let k = 0;
+    let kOnline = 0;
+    for (let i = 0; i < kept.length; i++)
+      if (kept[i]) {
+        k++;
+        if (i < online) kOnline++;
+      }
+    out.online_kept_share = k > 0 ? kOnline / k : 0;
+  }
+  return out;
+}
+
 interface StepGradients {
   /** Gradients by parameter name (the caller disposes them). */
   named: Map<string, tf.Tensor>;
@@ -357,7 +387,8 @@ export async function trainOffline<P extends PreparedBatch>(
       for (; batch < batchesPerEpoch; batch++) {
         const rows = order.subarray(batch * opts.batchSize, Math.min(n, (batch + 1) * opts.batchSize));
         const prep = task.prepare(rows);
-        const weighed = objective.weigh({ reward: prep.rewards, group: prep.groups }, state);
+        const input = prep.critic ? { reward: prep.rewards, group: prep.groups, critic: prep.critic } : { reward: prep.rewards, group: prep.groups };
+        const weighed = objective.weigh(input, state);
         state = weighed.state;
         const result = weighed.result;
         const weights = result.weight;
@@ -394,6 +425,7 @@ export async function trainOffline<P extends PreparedBatch>(
         interval.add('ess', ws.ess);
         // The objective's diagnostics, except names this loop computes itself.
         for (const [k, v] of Object.entries(result.diagnostics)) if (!OWN_METRICS.has(k) && !isPhantomMetric(k)) interval.add(k, v);
+        if (prep.onlineRows) for (const [k, v] of Object.entries(onlineShares(prep.onlineRows, weights, result.kept))) interval.add(k, v);
         epochLossSum += loss;
         epochNllSum += nll;
         epochSteps++;

@@ -29,6 +29,7 @@ import {
 } from './stage-support.js';
 import { commonTrainFields, earlyStoppingFields, earlyStoppingProblems, earlyStoppingRule, lrScheduleProblems, objectiveFields } from './trainer-options.js';
 import { gaussianMeanNll } from './gaussian-validation.js';
+import { fitGaussianExtras } from './critic/gaussian-extras.js';
 
 const trainGaussianFields = {
   ...objectiveFields('bc'),
@@ -58,6 +59,13 @@ const trainGaussianFields = {
     doc: 'Every this many epochs, emit the mean −log π of the validation examples (split "valid", metric nll); 0 = never.',
   },
   ...earlyStoppingFields(['nll'] as const),
+  online_ratio: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: 0,
+    doc: 'Offline-to-online (paper 002 Fig. 4 / Table 3): this fraction of every minibatch is replaced by fresh interactions the current policy collects from the RecSim world (logged context, item drawn from π(·|s), observed reward of Eq. 49); 0 = offline only.',
+  },
 } as const satisfies Fields;
 
 export type TrainGaussianConfig = ConfigOf<typeof trainGaussianFields>;
@@ -162,9 +170,10 @@ export const trainGaussianStage = defineStage({
       ctx.log.info(
         `${label}: ${formatCount(data.numRows)} train examples of ${formatCount(collector.examplesSeen)}; ${catalog.note}; d=${config.dim} hidden=[${config.hidden}] σ ${config.sigma}; ${Math.ceil(data.numRows / cfg.batch_size)} steps/epoch`,
       );
+      const extras = fitGaussianExtras(cfg, ctx, run, catalog, data, Boolean(cfg.vocab ?? ctx.artifacts.get(ARTIFACT.vocab)));
       try {
         const result = await trainOffline(
-          gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings }),
+          gaussianModel.task(params, config, data, { itemEmbeddings: catalog.embeddings, ...(extras ? { extras } : {}) }),
           objective,
           {
             ...offlineTrainerOptions(cfg, run, data),
@@ -189,6 +198,7 @@ export const trainGaussianStage = defineStage({
         );
       } finally {
         params.dispose();
+        extras?.critic?.critic.dispose();
       }
     });
   },

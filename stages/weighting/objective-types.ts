@@ -5,6 +5,7 @@
  */
 import { validateConfig, type Fields } from '../core/config-schema.js';
 import type { ObjectiveBatch, ObjectiveResult, OfflineObjective, OfflineObjectiveFactory } from '../core/objective.js';
+import type { CriticRequest, ProximalRequest } from './critic-request.js';
 
 export interface WeightingBatch extends ObjectiveBatch {
   /**
@@ -14,6 +15,8 @@ export interface WeightingBatch extends ObjectiveBatch {
   trajectoryReturn?: Float64Array;
   /** Per-row baseline b(s) (e.g. a learned value), for advantage objectives with `baseline: column`. */
   baseline?: Float64Array;
+  /** A learned critic's Q(s, a) and baseline b(s) per row, for critic-based objectives (critic-request.ts). */
+  critic?: { q: Float64Array; baseline: Float64Array };
 }
 
 /** What a stage must supply beyond the reward column. */
@@ -24,6 +27,10 @@ export interface ObjectiveInputs {
   trajectoryReturn?: boolean;
   /** A per-row baseline column, when the config asks for one. */
   baseline?: (config: Record<string, unknown>) => boolean;
+  /** A learned critic the trainer must fit first (IQL, CRR with a critic, BPPO, DRPO-Q). */
+  critic?: (config: Record<string, unknown>) => CriticRequest;
+  /** BPPO: train with the clipped surrogate against a proximal policy instead of the weighted NLL. */
+  proximal?: (config: Record<string, unknown>) => ProximalRequest;
 }
 
 export interface OfflineObjectiveEntry {

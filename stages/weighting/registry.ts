@@ -14,6 +14,10 @@ import { apgEntry, asymreEntry, awrEntry, crrEntry } from './advantage-objective
 import { bcEntry, expRsftEntry, expRsftTrajectoryEntry, rsftLinearEntry } from './exp-objectives.js';
 import { adaptiveBcEntry, drpoEntry, drpoExpEntry, topkEntry } from './filter-objectives.js';
 import type { OfflineObjectiveEntry } from './objective-types.js';
+import { iqlEntry } from './iql.js';
+import { crrCriticEntry } from './crr-critic.js';
+import { bppoEntry } from './bppo.js';
+import { drpoQEntry } from './drpo-q.js';
 
 import { GROUP_SHAPERS } from './group-shapers.js';
 
@@ -55,6 +59,10 @@ export const OFFLINE_OBJECTIVES: Record<string, OfflineObjectiveEntry & { fields
     adaptive_bc: adaptiveBcEntry,
     apg: apgEntry,
     crr: crrEntry,
+    iql: iqlEntry,
+    crr_critic: crrCriticEntry,
+    bppo: bppoEntry,
+    drpo_q: drpoQEntry,
   }).map(([name, entry]) => [name, withChecks(entry)]),
 );
 

@@ -47,7 +47,10 @@ describe('numeric extremes', () => {
         let s = o.initialState();
         const group = (n: number) => Int32Array.from({ length: n }, (_, i) => Math.floor(i / 7));
         for (const reward of [wide, new Float64Array(0), new Float64Array(64).fill(3.25), new Float64Array(1).fill(-1e4)]) {
-          const out = o.weigh({ reward, group: group(reward.length) }, s);
+          // Critic-based objectives (IQL, CRR with a critic, BPPO, DRPO-Q) read a learned Q and baseline: the wide rewards and 0.
+          const critic = OFFLINE_OBJECTIVES[name]!.inputs?.critic ? { critic: { q: reward, baseline: new Float64Array(reward.length) } } : {};
+          const batch: { reward: Float64Array; group: Int32Array } = { reward, group: group(reward.length), ...critic };
+          const out = o.weigh(batch, s);
           s = out.state;
           const r = out.result;
           expect(r.weight.length).toBe(reward.length);
