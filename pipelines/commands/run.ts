@@ -5,7 +5,7 @@ import type { CliCommand } from '../command.js';
 import { isSweep, sweepOptions, type SweepFlags } from '../sweep/cli-options.js';
 import { pipelineFileOptions } from './pipeline-options.js';
 import type { PipelineFileOptions } from './pipeline-file.js';
-import { engineOptions, runWithEngineOptions, type EngineCliOptions } from './sharded-run.js';
+import { checkEngineFlags, engineOptions, runWithEngineOptions, type EngineCliOptions } from './sharded-run.js';
 
 /** The command-line overrides of a run, for run.json: each --set, then --seed and --out. */
 function runOverrides(opts: PipelineFileOptions): string[] {
@@ -31,6 +31,7 @@ export const runCommand: CliCommand = {
           .addOption(REDIS_RUN_OPTIONS.queue()),
       ),
     ).action(async (file: string, opts: PipelineFileOptions & EngineCliOptions & SweepFlags & { quiet?: boolean }) => {
+      if (!isSweep(opts)) checkEngineFlags(opts);
       const { loadPipelineForCli } = await import('./pipeline-file.js');
       if (isSweep(opts)) return (await import('../sweep/run-sweep.js')).runSweepCommand(file, opts, loadPipelineForCli);
       const p = await loadPipelineForCli(file, opts);

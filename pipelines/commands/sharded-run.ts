@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { integerOption } from '../args.js';
+import { positiveIntegerOption } from '../sweep/cli-options.js';
 import { engineChoiceFromFlags } from '../engine/redis-run-options.js';
 import type { RunOptions, RunResult } from '../runner.js';
 import type { ResolvedPipeline } from '../spec.js';
@@ -31,15 +32,35 @@ export function engineOptions(cmd: Command): Command {
     .option(
       '--workers <n>',
       `worker processes on this machine; 1 runs the pipeline in this process (default ${DEFAULT_RUN_WORKERS})`,
-      integerOption('--workers'),
+      positiveIntegerOption('--workers'),
     )
-    .option('--shards <n>', 'shards per sharded step (default: --workers)', integerOption('--shards'))
+    .option('--shards <n>', 'shards per sharded step (default: --workers)', atLeastOne('--shards'))
     .option(
       '--shard-index <i>',
       'static sharding: run shard i of the next sharded step, then exit (with --shard-count; finish with `recpost merge`)',
       integerOption('--shard-index'),
     )
     .option('--shard-count <n>', 'static sharding: how many shards every sharded step has', integerOption('--shard-count'));
+}
+
+function atLeastOne(flag: string): (value: string) => number {
+  const parse = integerOption(flag);
+  return (value) => {
+    const n = parse(value);
+    if (n < 1) throw new ConfigError(`${flag} must be at least 1, got ${n}`, [flag]);
+    return n;
+  };
+}
+
+/** Check the engine flags together (before the pipeline file is read): one line, exit 2, for a bad combination or value. */
+export function checkEngineFlags(o: EngineCliOptions): void {
+  if ((o.shardIndex === undefined) !== (o.shardCount === undefined))
+    throw new ConfigError('--shard-index and --shard-count go together (static sharding: run shard I of N, then `recpost merge`)', ['shard-index']);
+  if (o.shardIndex !== undefined && o.workers !== undefined)
+    throw new ConfigError('--workers cannot be combined with --shard-index: a static shard runs in this process', ['workers']);
+  const cluster = engineChoiceFromFlags(o);
+  if (cluster && o.workers !== undefined)
+    throw new ConfigError('--workers is for this machine; with --redis the workers are the `recpost worker`s', ['workers']);
 }
 
 /** Run as the engine options say. A static shard returns undefined (it prints its own line). */

@@ -110,7 +110,8 @@ describe('consumer project (npm pack → install → use; slow)', () => {
     expect(
       files.filter((f) => /^(test|bench|\.ci|dist\/bench|dist\/test|notes)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.map')),
     ).toEqual([]);
-    expect(files.length).toBeLessThan(700);
+    // About two files (.js, .d.ts) per source module (≈ 410 now) plus the YAML and samples; tests would add hundreds.
+    expect(files.length).toBeLessThan(1000);
   });
 
   it('a script imports recpost, runs a stage through runStage, and cannot reach internal modules', () => {

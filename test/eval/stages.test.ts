@@ -58,7 +58,7 @@ describe('evaluate_ranking', () => {
     expect(() =>
       evaluateRankingStage.create({ ...validateConfig<Record<string, unknown>>('x', evaluateRankingStage.fields, {}), ks: [10, 10] } as never, {} as never),
     ).toThrow(/listed twice/);
-    expect(evalStages.map((s) => s.name)).toEqual(['evaluate_ranking', 'evaluate_reward_model', 'evaluate_judge', 'evaluate_proxy_gold']);
+    expect(evalStages.map((s) => s.name)).toEqual(['evaluate_ranking', 'evaluate_reward_model', 'evaluate_judge', 'evaluate_proxy_gold', 'calibrate_proxy']);
     for (const s of evalStages) for (const [k, f] of Object.entries(s.fields)) expect(f.doc.length, `${s.name}.${k}`).toBeGreaterThan(10);
   });
 });
