@@ -12,32 +12,14 @@
  * them all. The worker module is eval-threads-worker.js in the built dist/,
  * or the .ts source under tsx / vitest (then the thread registers tsx first).
  */
-import { createRequire } from 'node:module';
+import { startModuleWorker } from '../core/module-worker.js';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RankingScorer } from '../core/policy.js';
 import { BlockedRanking, itemBlocks } from './blocked-topk.js';
 import type { EvalInitMessage, EvalItemsMessage, EvalRankRequest, EvalWorkerReply } from './eval-threads-messages.js';
 import { blockScores } from './factor-scores.js';
-
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
-  await import(workerData.entry);
-})().catch((e) => setImmediate(() => { throw e; }));
-`;
-
-function workerEntry(): { entry: string; tsxApi?: string } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./eval-threads-worker.js', here).href };
-  const require = createRequire(here);
-  const tsxDir = path.dirname(require.resolve('tsx/package.json'));
-  return { entry: new URL('./eval-threads-worker.ts', here).href, tsxApi: pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href };
-}
 
 /** The `threads` option: 0 means every core the process may use. */
 export function resolveEvalThreads(option: number): number {
@@ -51,7 +33,7 @@ class ScoringWorker {
   private closing = false;
 
   constructor(readonly index: number) {
-    this.thread = new Worker(BOOTSTRAP, { eval: true, workerData: workerEntry() });
+    this.thread = startModuleWorker(import.meta.url, 'eval-threads-worker');
     this.thread.unref();
     this.thread.on('message', (r: EvalWorkerReply) => {
       const p = this.pending;

@@ -9,30 +9,12 @@
  * or range-worker.ts when running from sources (tsx, vitest): then the thread
  * first registers tsx's loader, so it can import TypeScript.
  */
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/module-worker.js';
+import type { Worker } from 'node:worker_threads';
 import type { ParseSettings } from './ingest-inputs.js';
 import type { RangeOutput } from './range-job.js';
 import type { RangeWorkerReply, RangeWorkerRequest } from './range-messages.js';
 import type { RangeTask } from './range-parse.js';
-
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
-  await import(workerData.entry);
-})().catch((e) => setImmediate(() => { throw e; }));
-`;
-
-function workerEntry(): { entry: string; tsxApi?: string } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./range-worker.js', here).href };
-  const require = createRequire(here);
-  const tsxDir = path.dirname(require.resolve('tsx/package.json'));
-  return { entry: new URL('./range-worker.ts', here).href, tsxApi: pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href };
-}
 
 interface Waiting {
   resolve(out: RangeOutput | null): void;
@@ -46,7 +28,7 @@ class RangeThread {
   private closing = false;
 
   constructor(readonly index: number) {
-    this.thread = new Worker(BOOTSTRAP, { eval: true, workerData: workerEntry() });
+    this.thread = startModuleWorker(import.meta.url, 'range-worker');
     this.thread.on('message', (r: RangeWorkerReply) => {
       const w = this.waiting;
       this.waiting = null;

@@ -10,29 +10,10 @@
  * dist/, or gradient-worker.ts when running from sources (tsx, vitest): then
  * the thread first registers tsx's loader, so it can import TypeScript.
  */
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../core/module-worker.js';
+import type { Worker } from 'node:worker_threads';
 import type { GradientRequest, InitMessage, WorkerReply } from './messages.js';
 import type { SliceResult } from './slice-gradients.js';
-
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
-  await import(workerData.entry);
-})().catch((e) => setImmediate(() => { throw e; }));
-`;
-
-/** URL of the worker module and, from TypeScript sources, of tsx's ESM API. */
-export function workerEntry(): { entry: string; tsxApi?: string } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./gradient-worker.js', here).href };
-  const require = createRequire(here);
-  const tsxDir = path.dirname(require.resolve('tsx/package.json'));
-  return { entry: new URL('./gradient-worker.ts', here).href, tsxApi: pathToFileURL(path.join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href };
-}
 
 interface Pending {
   id?: number;
@@ -50,7 +31,7 @@ class GradientWorker {
     readonly index: number,
     private readonly label: string,
   ) {
-    this.thread = new Worker(BOOTSTRAP, { eval: true, workerData: workerEntry() });
+    this.thread = startModuleWorker(import.meta.url, 'gradient-worker');
     this.thread.on('message', (r: WorkerReply) => {
       const p = this.pending;
       if (!p) return;
