@@ -18,7 +18,6 @@
  *
  * Run alone: `npx tsx bench/ingest.ts [--quick]`; in the suite: `npm run bench -- --only ingest`.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +25,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
 import { duckdbCsvToParquet } from './peers.js';
-import { peakRssMB } from './common.js';
+import { peakRssMB, runBenchChild } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
 import { encodeParquet, readParquetFile, writeParquetFile } from '../stages/io/parquet.js';
 import { resolvePipeline } from '../pipelines/spec.js';
@@ -165,19 +164,7 @@ async function childMain(args: { path: string; output: string; compression: stri
 }
 
 function runChild(args: Parameters<typeof childMain>[0]): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a !== '--expose-gc'), SELF, '--child', JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`ingest bench child exited with code ${code}`));
-      const last = out.trim().split('\n').pop()!;
-      resolve(JSON.parse(last) as ChildResult);
-    });
-  });
+  return runBenchChild<ChildResult>(SELF, args, { label: 'ingest bench child' });
 }
 
 function interactionsTable(n: number): Batch {

@@ -20,12 +20,11 @@
  * Evaluation figures include starting the worker threads (once per run) and
  * say how much of the time encoding the contexts took (one thread always).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
-import { peakRssMB } from './common.js';
+import { peakRssMB, runBenchChild } from './common.js';
 import type { Batch } from '../stages/core/batch.js';
 import { DEFAULT_MAX_SCORE_BLOCK_MB, scoreBlockFloats } from '../stages/eval/blocked-topk.js';
 import { EvalThreads } from '../stages/eval/eval-threads-option.js';
@@ -201,18 +200,7 @@ async function evalChild(a: Extract<ChildArgs, { kind: 'eval' }>): Promise<Recor
 }
 
 function runChild(args: ChildArgs): Promise<Record<string, number | string>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`large-catalog child (${args.kind}) exited with code ${code}: ${err.split('\n').slice(-4).join(' ')}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string>);
-    });
-  });
+  return runBenchChild(SELF, args, { label: `large-catalog child (${args.kind})`, keepExposeGc: true, stderr: 'capture', tailLines: 4 });
 }
 
 const num = (r: Record<string, number | string>, k: string) => Number(r[k]);

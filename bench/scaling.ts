@@ -13,13 +13,12 @@
  *
  * Run alone: `npx tsx bench/scaling.ts [--quick]`; in the suite: `npm run bench -- --only scaling`.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
-import { peakRssMB } from './common.js';
+import { peakRssMB, runBenchChild } from './common.js';
 import { generateRatingsCsv } from './ingest.js';
 import { resolvePipeline } from '../pipelines/spec.js';
 import type { ResolvedPipeline } from '../pipelines/spec.js';
@@ -128,18 +127,7 @@ async function childMain(args: ChildArgs): Promise<void> {
 }
 
 function runChild(args: ChildArgs): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a !== '--expose-gc'), SELF, '--child', JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`scaling bench child exited with code ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
-    });
-  });
+  return runBenchChild<ChildResult>(SELF, args, { label: 'scaling bench child' });
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {

@@ -20,13 +20,12 @@
  *   (16 sequences, 1 epoch) so the figure exists without taking minutes.
  * - tensorflow: only when @tensorflow/tfjs-node(-gpu) is installed.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult } from './common.js';
-import { peakRssMB } from './common.js';
+import { peakRssMB, runBenchChild } from './common.js';
 import { torchPython, torchSasrec } from './peers.js';
 import { initBackend, type BackendName } from '../stages/train/backend.js';
 import { sasrecDataParallel } from '../stages/train/parallel/sasrec-parallel.js';
@@ -124,29 +123,7 @@ async function childMain(args: ChildArgs): Promise<void> {
 }
 
 function runChild(args: ChildArgs): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a !== '--expose-gc'), SELF, '--child', JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        return reject(
-          new Error(
-            `train bench child (${args.backend}) exited with code ${code}: ${err
-              .split('\n')
-              .filter((l) => !l.startsWith('var Module'))
-              .slice(-3)
-              .join(' ')}`,
-          ),
-        );
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
-    });
-  });
+  return runBenchChild<ChildResult>(SELF, args, { label: `train bench child (${args.backend})`, stderr: 'capture' });
 }
 
 async function nativeAvailable(): Promise<boolean> {
