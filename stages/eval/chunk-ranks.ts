@@ -65,11 +65,7 @@ export async function chunkRanks(
   // Blocks always on wasm and cpu, where the block kernel is tested bit-equal to whole-row scoring; elsewhere only when the rows do not fit.
   const exactBlocks = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
   if (scorer.scoreFactors && (exactBlocks || !fits)) return factoredRanks(scorer, contexts, targets, excluded, opts);
-  if (fits) {
-    const candidates = new Int32Array(rows);
-    const ranks = targetRanks(await scorer.scoreContexts(contexts), n, targets, excluded, { excludeHistory: opts.excludeHistory, candidates });
-    return { ranks, candidates };
-  }
+  // Whole rows, as many as the bound allows per call (all of them when they fit).
   const step = Math.max(1, Math.floor(opts.maxScoreFloats / n));
   const ranks = new Int32Array(rows);
   const candidates = new Int32Array(rows);
