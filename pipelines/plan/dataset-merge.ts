@@ -12,6 +12,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError, MANIFEST_NAME, manifestText, readManifest, type DatasetManifest, type ManifestPart } from '../../stages/io/manifest.js';
 import { StagedDirectory } from '../../stages/io/manifest-staging.js';
+import { isS3Path } from '../../stages/io/object-store/s3-url.js';
+import { s3ShardOutput } from '../../stages/io/object-store/s3-shard-area.js';
+import { shardOutputDir } from './shard-task.js';
+
+/** Where shard `shard` of step `stepId` writes the dataset `target` of stage `index`'s option: its area below the target on the object store, else in the shard's directory. */
+export function shardOutputFor(target: string, stepId: string, shard: number, shardDir: string, index: number, option: string): string {
+  return isS3Path(target) ? s3ShardOutput(target, stepId, shard, index, option) : shardOutputDir(shardDir, index, option);
+}
+
+/** mergeShardDatasets, or its object-store version (loaded only for an s3:// target). */
+export async function mergeShardOutputs(shardOutputs: string[], target: string, what: string): Promise<DatasetManifest> {
+  if (!isS3Path(target)) return mergeShardDatasets(shardOutputs, target, what);
+  const { mergeS3ShardDatasets } = await import('../../stages/io/object-store/s3-shard-merge.js');
+  return mergeS3ShardDatasets(shardOutputs, target, what);
+}
 
 function linkOrCopy(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });

@@ -39,9 +39,9 @@ import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
 import { compilePlan, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
-import { mergeShardDatasets } from './dataset-merge.js';
+import { mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
-import { SHARD_TASK_KIND, shardDirName, shardOutputDir, type ShardResult, type ShardTaskInput } from './shard-task.js';
+import { SHARD_TASK_KIND, shardDirName, type ShardResult, type ShardTaskInput } from './shard-task.js';
 
 /** What the plan runner needs of an engine (pipelines/engine/engine.ts's Engine has this shape). */
 export interface ShardEngine {
@@ -205,7 +205,7 @@ export class PlanCoordinator {
       const stages = step.stages.map((rs, i) => {
         const plan = step.plans[i]!;
         const config: Record<string, unknown> = { ...rs.config, ...(plan.shardConfig ?? {}) };
-        for (const opt of plan.outputs ?? []) if (typeof rs.config[opt] === 'string') config[opt] = shardOutputDir(dir, rs.index, opt);
+        for (const opt of plan.outputs ?? []) if (typeof rs.config[opt] === 'string') config[opt] = shardOutputFor(rs.config[opt], step.id, shard, dir, rs.index, opt);
         return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine' };
       });
       const taskInput: ShardTaskInput = {
@@ -250,19 +250,19 @@ export class PlanCoordinator {
     const now = performance.now() - this.t0;
     for (const rs of step.stages) this.reports[rs.index]!.wallMs = now;
     // Datasets the stages wrote per shard → the datasets the pipeline names.
-    step.stages.forEach((rs, i) => {
+    for (const [i, rs] of step.stages.entries()) {
       for (const opt of step.plans[i]!.outputs ?? []) {
         const target = rs.config[opt];
         if (typeof target !== 'string') continue;
-        const m = mergeShardDatasets(
-          tasks.map((t) => shardOutputDir(t.input.dir, rs.index, opt)),
+        const m = await mergeShardOutputs(
+          tasks.map((t) => shardOutputFor(target, step.id, t.input.shard, t.input.dir, rs.index, opt)),
           target,
           rs.def.name,
         );
         this.artifacts.set(datasetArtifact(target), m);
         this.log.info(`${rs.def.name}: ${m.rows} rows in ${m.files.length} file(s) from ${tasks.length} shard(s) → ${target}`);
       }
-    });
+    }
     // A combine stage: restore each shard's state, merge in shard order, finish here.
     const last = step.stages[step.stages.length - 1]!;
     const lastPlan = step.plans[step.plans.length - 1]!;

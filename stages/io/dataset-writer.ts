@@ -75,9 +75,14 @@ export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The bytes of one part file (what every encoder writes, wherever it writes them). */
+export function encodePartBytes(batches: Batch[], opts: ParquetWriteOptions): Uint8Array {
+  return encodeParquet(batches.length === 1 ? batches : [concatBatches(batches)], opts);
+}
+
 /** The default encoder: encode here, write, hash the bytes written. */
 export function encodePartInline(batches: Batch[], file: string, opts: ParquetWriteOptions): PartWritten {
-  const bytes = encodeParquet(batches.length === 1 ? batches : [concatBatches(batches)], opts);
+  const bytes = encodePartBytes(batches, opts);
   fs.writeFileSync(file, bytes);
   return { bytes: bytes.length, sha256: sha256Hex(bytes) };
 }

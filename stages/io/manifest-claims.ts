@@ -15,6 +15,7 @@ const writing = new Map<string, { what: string }>();
 
 /** The real path of `p`, or of its deepest existing ancestor joined with the rest. */
 export function canonicalPath(p: string): string {
+  if (/^s3:\/\//i.test(p)) return p.replace(/\/+$/, '');
   const abs = path.resolve(p);
   try {
     return fs.realpathSync(abs);
