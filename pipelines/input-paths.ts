@@ -16,6 +16,7 @@
  */
 import * as path from 'node:path';
 import { getStage } from '../stages/registry.js';
+import { isS3Path } from '../stages/io/object-store/s3-url.js';
 
 type Segment = string | number;
 
@@ -58,7 +59,7 @@ export function rebaseInputPaths(doc: unknown, fileDir: string, given: readonly 
     const source = getStage(entry.stage)?.role === 'source';
     if (source) {
       for (const [at, value] of inputOptions(options)) {
-        if (path.isAbsolute(value) || value.startsWith('${') || isGiven(['stages', index, 'with', ...at])) continue;
+        if (path.isAbsolute(value) || isS3Path(value) || value.startsWith('${') || isGiven(['stages', index, 'with', ...at])) continue;
         if (runWrites.some((dir) => within(value, dir))) continue;
         const rebased = path.join(fileDir, value);
         if (at.length === 1) options[at[0]!] = rebased;

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../stages/core/config-schema.js';
+import { isS3Path } from '../../stages/io/object-store/s3-url.js';
 import { applyAssignment, parseAssignment, type ElementNames } from '../args.js';
 import { parsePipelineDocument, type Locator, type PathSegment } from '../pipeline-document.js';
 import type { ResolvedPipeline } from '../spec.js';
@@ -57,6 +58,8 @@ function missingInputs(p: ResolvedPipeline): { index: number; field: PathSegment
       if (typeof s.config.path === 'string') inputs.push({ field: ['path'], value: s.config.path });
       if (Array.isArray(s.config.paths)) s.config.paths.forEach((v, i) => typeof v === 'string' && inputs.push({ field: ['paths', i], value: v }));
       for (const input of inputs) {
+        // An object-store dataset is checked when it is read.
+        if (isS3Path(input.value)) continue;
         const literal = input.value.split(/[*?[{]/)[0]!;
         const checked = literal === input.value ? literal : path.dirname(`${literal}x`);
         if (!fs.existsSync(checked) && !produced.some((dir) => isWithin(checked, dir))) missing.push({ index: s.index, ...input });

@@ -138,10 +138,11 @@ describe('datasets on s3:// (local s3rver)', { timeout: 60_000 }, () => {
   });
 
   it('reads a prefix written by another tool in key order, with the one-line notice, and refuses to write over it', async () => {
-    for (const [name, file] of [
+    const objects: [string, string][] = [
       ['b.parquet', 'part-00000.parquet'],
       ['a.parquet', 'part-00001.parquet'],
-    ])
+    ];
+    for (const [name, file] of objects)
       await client.send(new PutObjectCommand({ Bucket: 'data', Key: `foreign/x/${name}`, Body: fs.readFileSync(path.join(input, file)) }));
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'foreign/x/_SUCCESS', Body: Buffer.alloc(0) }));
     const logger = memoryLogger();
