@@ -623,7 +623,7 @@ export interface StageOptionsMap {
   };
   /** Read a Parquet file or dataset directory as a stream of batches, one row group at a time. */
   read_parquet: {
-    /** Parquet file, or a directory read recursively (Hive partitions included) in name order. */
+    /** Parquet file, or a directory read recursively (Hive partitions included) in name order, or a dataset at s3://bucket/prefix (AWS_ENDPOINT_URL for S3-compatible stores). */
     path: string;
     /** Logical table of the rows (interactions, examples, weighted_examples, metrics); guessed from the columns if absent. */
     table?: string;
@@ -1618,7 +1618,7 @@ export interface StageOptionsMap {
   };
   /** Write the stream as a Parquet dataset directory (part files + _manifest.json) and pass the batches on. */
   write_parquet: {
-    /** Output directory. */
+    /** Output directory, or s3://bucket/prefix (parts uploaded as they are written, the manifest last). */
     path: string;
     /** Integer column to Hive-partition by (e.g. split → split=train/…). */
     partition_by?: string;

@@ -205,7 +205,8 @@ export class PlanCoordinator {
       const stages = step.stages.map((rs, i) => {
         const plan = step.plans[i]!;
         const config: Record<string, unknown> = { ...rs.config, ...(plan.shardConfig ?? {}) };
-        for (const opt of plan.outputs ?? []) if (typeof rs.config[opt] === 'string') config[opt] = shardOutputFor(rs.config[opt], step.id, shard, dir, rs.index, opt);
+        for (const opt of plan.outputs ?? [])
+          if (typeof rs.config[opt] === 'string') config[opt] = shardOutputFor(rs.config[opt], step.id, shard, dir, rs.index, opt);
         return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine' };
       });
       const taskInput: ShardTaskInput = {

@@ -50,7 +50,10 @@ beforeAll(async () => {
     quiet: true,
   });
   localFiles = untaggedFiles(JSON.parse(fs.readFileSync(path.join(local, 'out', '_manifest.json'), 'utf8')) as Manifest);
-  await runPipeline(copyPipeline(examples, path.join(dir, 'up'), 's3://data/in', { rows_per_file: 1400, row_group_size: 700 }), { logger: memoryLogger(), quiet: true });
+  await runPipeline(copyPipeline(examples, path.join(dir, 'up'), 's3://data/in', { rows_per_file: 1400, row_group_size: 700 }), {
+    logger: memoryLogger(),
+    quiet: true,
+  });
 });
 afterAll(async () => {
   await s3.close();
@@ -79,17 +82,26 @@ describe('recpost run with s3:// paths', { timeout: 120_000 }, () => {
 
   it('exits 2 with one line for a missing bucket and for a prefix whose writer did not finish', async () => {
     const env = s3.env;
-    const missing = await recpost(['run', pipelineFile('nb', path.join(dir, 'examples'), 's3://nobucket/out'), '--out', path.join(dir, 'nb'), '--quiet'], { env });
+    const missing = await recpost(['run', pipelineFile('nb', path.join(dir, 'examples'), 's3://nobucket/out'), '--out', path.join(dir, 'nb'), '--quiet'], {
+      env,
+    });
     expect([missing.code, missing.err]).toEqual([
       2,
       'recpost: s3://nobucket/out: listing failed: NoSuchBucket: the bucket does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL\n',
     ]);
     // The part of a dataset without its manifest, as a killed writer leaves it.
-    const client = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      endpoint: env.AWS_ENDPOINT_URL,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     const part = manifestAt('in').files[0]!.path;
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: `half/${part}`, Body: storedObject(s3.dir, 'data', `in/${part}`) }));
     client.destroy();
-    const half = await recpost(['run', pipelineFile('half', 's3://data/half', path.join(dir, 'half', 'out')), '--out', path.join(dir, 'half'), '--quiet'], { env });
+    const half = await recpost(['run', pipelineFile('half', 's3://data/half', path.join(dir, 'half', 'out')), '--out', path.join(dir, 'half'), '--quiet'], {
+      env,
+    });
     expect(half.code).toBe(2);
     expect(half.err).toMatch(
       /^recpost: s3:\/\/data\/half: recpost parts \(part-00000-[0-9a-f]{8}\.parquet\) but no _manifest\.json: the writer that made this prefix did not finish; rerun it\n$/,

@@ -20,7 +20,12 @@ let client: S3Client;
 
 beforeAll(async () => {
   s3 = await startLocalS3(['data']);
-  client = new S3Client({ endpoint: s3.env.AWS_ENDPOINT_URL, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  client = new S3Client({
+    endpoint: s3.env.AWS_ENDPOINT_URL,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-s3-'));
   input = path.join(dir, 'examples');
   writeExamples(input, 3, 1400);
@@ -64,7 +69,9 @@ describe('datasets on s3:// (local s3rver)', { timeout: 60_000 }, () => {
     expect(untaggedFiles(sm)).toEqual(untaggedFiles(lm));
     expect(sm.files.length).toBe(lm.files.length);
     expect(storedKeys(s3.dir, 'data', 'rt/out/')).toEqual(['rt/out/_manifest.json', ...sm.files.map((f) => `rt/out/${f.path}`)].sort());
-    sm.files.forEach((f, i) => expect(storedObject(s3.dir, 'data', `rt/out/${f.path}`).equals(fs.readFileSync(path.join(local, lm.files[i]!.path)))).toBe(true));
+    sm.files.forEach((f, i) =>
+      expect(storedObject(s3.dir, 'data', `rt/out/${f.path}`).equals(fs.readFileSync(path.join(local, lm.files[i]!.path)))).toBe(true),
+    );
 
     const want = await readAll(local);
     const got = await readS3('s3://data/rt/out');

@@ -16,10 +16,7 @@ describe('s3:// paths', () => {
     const cases: [string, string][] = [
       ['s3://', 's3://: no bucket name (expected s3://bucket/prefix)'],
       ['s3:///x', 's3:///x: no bucket name (expected s3://bucket/prefix)'],
-      [
-        's3://ab/x',
-        's3://ab/x: "ab" is not a valid bucket name (3 to 63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit)',
-      ],
+      ['s3://ab/x', 's3://ab/x: "ab" is not a valid bucket name (3 to 63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit)'],
       [
         's3://My_Bucket/x',
         's3://My_Bucket/x: "My_Bucket" is not a valid bucket name (3 to 63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit)',

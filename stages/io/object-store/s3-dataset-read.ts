@@ -51,7 +51,12 @@ export async function listS3Dataset(url: string, store?: ObjectStore): Promise<S
   const manifest = objects.some((o) => o.rel === MANIFEST_NAME) ? await readS3Manifest(s, loc) : undefined;
   if (manifest) {
     checkListed(manifest, objects, loc);
-    return { kind: 'recpost', loc, manifest, parts: manifest.files.map((f) => ({ rel: f.path, rows: f.rows, bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}) })) };
+    return {
+      kind: 'recpost',
+      loc,
+      manifest,
+      parts: manifest.files.map((f) => ({ rel: f.path, rows: f.rows, bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}) })),
+    };
   }
   const partition = await partitionOfS3Dataset(s, loc);
   if (partition) return partition;
@@ -111,7 +116,12 @@ export async function* readS3Dataset(
     for (const [i, part] of listing.parts.entries()) {
       const file = path.join(scratch, `part-${i}.parquet`);
       const partUrl = urlOf(listing.loc, part.rel);
-      await store.getToFile(listing.loc, part.rel, file, listing.kind === 'recpost' ? { bytes: part.bytes, sha256: part.sha256, manifest: manifestUrl } : undefined);
+      await store.getToFile(
+        listing.loc,
+        part.rel,
+        file,
+        listing.kind === 'recpost' ? { bytes: part.bytes, sha256: part.sha256, manifest: manifestUrl } : undefined,
+      );
       try {
         for await (const b of readParquetFile(file, {
           table: opts.table,

@@ -41,7 +41,8 @@ export function storeError(e: unknown, url: string, operation: string, endpoint:
   const status = err.$metadata?.httpStatusCode;
   const first = (err.message ?? String(e)).split('\n')[0]!;
   const code = err.code ?? (/\b(E[A-Z]{4,})\b/.exec(first)?.[1] as string | undefined);
-  if (code && UNREACHABLE.has(code)) return new ObjectStoreError(`${url}: ${operation} failed: cannot reach the object store at ${endpoint} (${code}); check AWS_ENDPOINT_URL`);
+  if (code && UNREACHABLE.has(code))
+    return new ObjectStoreError(`${url}: ${operation} failed: cannot reach the object store at ${endpoint} (${code}); check AWS_ENDPOINT_URL`);
   const hint = HINTS[name] ?? (status === 404 ? 'not found' : status === 403 ? 'access denied' : undefined);
   if (hint !== undefined) return new ObjectStoreError(`${url}: ${operation} failed: ${name}: ${hint}`);
   return new Error(`${url}: ${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${first}`);

@@ -74,7 +74,8 @@ export function checkListed(m: DatasetManifest, objects: StoredObject[], loc: S3
   for (const f of [...m.files, ...(m.side_files ?? [])]) {
     const size = sizes.get(f.path);
     if (size === undefined) throw new DatasetError(`${urlOf(loc, f.path)}: listed in ${manifestUrl} but missing; ${stale}`);
-    if (size !== f.bytes) throw new DatasetError(`${urlOf(loc, f.path)}: ${size} bytes, but ${manifestUrl} lists ${f.bytes} (truncated or rewritten); ${stale}`);
+    if (size !== f.bytes)
+      throw new DatasetError(`${urlOf(loc, f.path)}: ${size} bytes, but ${manifestUrl} lists ${f.bytes} (truncated or rewritten); ${stale}`);
   }
 }
 

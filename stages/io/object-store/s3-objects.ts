@@ -97,7 +97,9 @@ export class ObjectStore {
     if (expect?.bytes !== undefined && bytes !== expect.bytes)
       throw new DatasetError(`${url}: ${bytes} bytes, but ${expect.manifest} lists ${expect.bytes} (truncated or rewritten); ${stale}`);
     if (expect?.sha256 !== undefined && sha256 !== expect.sha256)
-      throw new DatasetError(`${url}: its bytes differ from the SHA-256 in ${expect.manifest}; the dataset was changed or damaged after it was written; rerun the writer`);
+      throw new DatasetError(
+        `${url}: its bytes differ from the SHA-256 in ${expect.manifest}; the dataset was changed or damaged after it was written; rerun the writer`,
+      );
     return { bytes, sha256 };
   }
 

@@ -59,7 +59,11 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
     await store.put(to, MANIFEST_NAME, manifestText(manifest), 'application/json');
     committed = true;
     const keep = new Set(manifestKeys(manifest));
-    if (previous) await store.delete(to, manifestKeys(previous).filter((k) => !keep.has(k)));
+    if (previous)
+      await store.delete(
+        to,
+        manifestKeys(previous).filter((k) => !keep.has(k)),
+      );
     // The shard areas were written by this run's shards: their parts, then their manifests.
     for (const [s, loc] of shards.entries()) await store.delete(loc, [...manifestKeys(manifests[s]!), MANIFEST_NAME]);
     return manifest;
