@@ -168,6 +168,26 @@ describe('datasets on s3:// (local s3rver)', { timeout: 60_000 }, () => {
     expect(storedKeys(s3.dir, 'data', 'foreign/')).toEqual(['foreign/x/_SUCCESS', 'foreign/x/a.parquet', 'foreign/x/b.parquet']);
   });
 
+  it('no credentials at all is one line naming the path, the operation and the variables to set', async () => {
+    const saved = { ...process.env };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    delete process.env.AWS_PROFILE;
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'none', 'credentials');
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'none', 'config');
+    try {
+      const err = await errorOf(run(input, 's3://data/nocred'));
+      expect(err).toBeInstanceOf(DatasetError);
+      expect(err.message).toBe(
+        's3://data/nocred: listing failed: CredentialsProviderError: no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE',
+      );
+    } finally {
+      Object.assign(process.env, saved);
+      delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      delete process.env.AWS_CONFIG_FILE;
+    }
+  });
+
   it('a missing bucket is one line naming the path and the operation', async () => {
     const err = await errorOf(run(input, 's3://no-such-bucket/out'));
     expect(err).toBeInstanceOf(DatasetError);
