@@ -188,6 +188,24 @@ describe('datasets on s3:// (local s3rver)', { timeout: 60_000 }, () => {
     }
   });
 
+  it('refuses a run whose s3:// output is its s3:// input, before anything is written; a reader stopped early cancels its download', async () => {
+    await run(input, 's3://data/same/out');
+    const before = snapshot('same/');
+    const err = await errorOf(run('s3://data/same/out', 's3://data/same/out'));
+    expect(err.message).toBe(
+      'read_parquet: input s3://data/same/out is also the output of write_parquet (s3://data/same/out); input equal to output is refused: write to another directory',
+    );
+    await s3WritesSettled();
+    expect(snapshot('same/')).toEqual(before);
+    let first: Batch | undefined;
+    for await (const b of readS3Dataset('s3://data/same/out')) {
+      first = b;
+      break;
+    }
+    expect(first?.numRows).toBe(300);
+    expect((await readS3('s3://data/same/out')).numRows).toBe(4200);
+  });
+
   it('a missing bucket is one line naming the path and the operation', async () => {
     const err = await errorOf(run(input, 's3://no-such-bucket/out'));
     expect(err).toBeInstanceOf(DatasetError);

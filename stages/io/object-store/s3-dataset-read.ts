@@ -10,11 +10,12 @@
  * - any other prefix (Spark, DuckDB, …): its *.parquet objects in key order,
  *   with the same one-line "unverified" notice as a foreign directory.
  *
- * Parts are downloaded one at a time into a scratch directory under the OS
+ * Parts are downloaded in order into a scratch directory under the OS
  * temporary directory (removed at the end), their size and SHA-256 checked
  * against the manifest while they stream in, then read one row group at a
- * time by the local Parquet reader and deleted: disk and memory stay at one
- * part, whatever the dataset's size.
+ * time by the local Parquet reader and deleted; the next part downloads while
+ * one is read. Disk stays at two parts and memory at a row group, whatever
+ * the dataset's size.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -111,17 +112,23 @@ export async function* readS3Dataset(
   const store = opts.store ?? (await ObjectStore.open());
   const listing = opts.listing ?? (await listS3Dataset(url, store));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-s3-read-'));
+  const manifestUrl = urlOf(listing.loc, MANIFEST_NAME);
+  const stop = new AbortController();
+  // The next part downloads while this one is decoded (at most two parts on disk).
+  const fetchPart = (i: number): Promise<string> => {
+    const part = listing.parts[i]!;
+    const file = path.join(scratch, `part-${i}.parquet`);
+    const expect = listing.kind === 'recpost' ? { bytes: part.bytes, sha256: part.sha256, manifest: manifestUrl } : undefined;
+    const p = store.getToFile(listing.loc, part.rel, file, expect, stop.signal).then(() => file);
+    p.catch(() => undefined); // reported when awaited
+    return p;
+  };
+  let next = listing.parts.length > 0 ? fetchPart(0) : undefined;
   try {
-    const manifestUrl = urlOf(listing.loc, MANIFEST_NAME);
     for (const [i, part] of listing.parts.entries()) {
-      const file = path.join(scratch, `part-${i}.parquet`);
+      const file = await next!;
+      next = i + 1 < listing.parts.length ? fetchPart(i + 1) : undefined;
       const partUrl = urlOf(listing.loc, part.rel);
-      await store.getToFile(
-        listing.loc,
-        part.rel,
-        file,
-        listing.kind === 'recpost' ? { bytes: part.bytes, sha256: part.sha256, manifest: manifestUrl } : undefined,
-      );
       try {
         for await (const b of readParquetFile(file, {
           table: opts.table,
@@ -141,6 +148,8 @@ export async function* readS3Dataset(
       }
     }
   } finally {
+    stop.abort();
+    await next?.catch(() => undefined);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -73,9 +73,17 @@ export class ObjectStore {
    * `expect`, more bytes than listed stop the transfer at once and a size or
    * hash that differs is a DatasetError naming the object.
    */
-  async getToFile(loc: S3Location, rel: string, file: string, expect?: { bytes?: number; sha256?: string; manifest: string }): Promise<FileReceived> {
+  async getToFile(
+    loc: S3Location,
+    rel: string,
+    file: string,
+    expect?: { bytes?: number; sha256?: string; manifest: string },
+    signal?: AbortSignal,
+  ): Promise<FileReceived> {
     const url = urlOf(loc, rel);
-    const r = await this.call(url, 'download', ({ sdk, client }) => client.send(new sdk.GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(loc, rel) })));
+    const r = await this.call(url, 'download', ({ sdk, client }) =>
+      client.send(new sdk.GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(loc, rel) }), signal ? { abortSignal: signal } : {}),
+    );
     const hash = createHash('sha256');
     let bytes = 0;
     const stale = 'the dataset was changed after it was written; rerun the writer';
@@ -89,7 +97,7 @@ export class ObjectStore {
       },
     });
     try {
-      await pipeline(r.Body as NodeJS.ReadableStream, check, fs.createWriteStream(file));
+      await pipeline(r.Body as NodeJS.ReadableStream, check, fs.createWriteStream(file), signal ? { signal } : {});
     } catch (e) {
       throw storeError(e, url, 'download', this.h.endpoint);
     }
