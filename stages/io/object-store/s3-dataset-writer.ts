@@ -28,6 +28,19 @@ import { parseS3Url, type S3Location } from './s3-url.js';
 /** Cleanups of failed writers still deleting their uploads (a stage's abort cannot wait for them). */
 const pendingAborts = new Set<Promise<void>>();
 
+/** Scratch directories of open writers, removed at exit when a writer was abandoned (its pipeline failed before it did). */
+const openScratch = new Set<string>();
+let exitHooked = false;
+
+function trackScratch(dir: string): void {
+  openScratch.add(dir);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const d of openScratch) fs.rmSync(d, { recursive: true, force: true });
+  });
+}
+
 /** Wait until every failed S3 writer of this process has deleted what it uploaded. */
 export async function s3WritesSettled(): Promise<void> {
   while (pendingAborts.size > 0) await Promise.allSettled([...pendingAborts]);
@@ -57,6 +70,7 @@ export class S3DatasetWriter {
     this.tag = opts.deterministic ? '' : randomBytes(4).toString('hex');
     this.release = claimWrite(this.loc.url, this.what);
     this.scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-s3-write-'));
+    trackScratch(this.scratch);
     try {
       const { deterministic: _d, ...rest } = opts;
       this.local = new DatasetWriter(path.join(this.scratch, 'dataset'), {
@@ -64,8 +78,7 @@ export class S3DatasetWriter {
         encode: (batches, file, o) => this.upload(batches, file, o),
       });
     } catch (e) {
-      this.release();
-      fs.rmSync(this.scratch, { recursive: true, force: true });
+      this.finishLocal();
       throw e;
     }
   }
@@ -142,5 +155,6 @@ export class S3DatasetWriter {
   private finishLocal(): void {
     this.release();
     fs.rmSync(this.scratch, { recursive: true, force: true });
+    openScratch.delete(this.scratch);
   }
 }

@@ -58,14 +58,19 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
     delete manifest.side_files;
     await store.put(to, MANIFEST_NAME, manifestText(manifest), 'application/json');
     committed = true;
-    const keep = new Set(manifestKeys(manifest));
-    if (previous)
-      await store.delete(
-        to,
-        manifestKeys(previous).filter((k) => !keep.has(k)),
-      );
-    // The shard areas were written by this run's shards: their parts, then their manifests.
-    for (const [s, loc] of shards.entries()) await store.delete(loc, [...manifestKeys(manifests[s]!), MANIFEST_NAME]);
+    // After the commit, cleaning up is best effort: what is left is listed by no manifest, so no reader sees it.
+    try {
+      const keep = new Set(manifestKeys(manifest));
+      if (previous)
+        await store.delete(
+          to,
+          manifestKeys(previous).filter((k) => !keep.has(k)),
+        );
+      // The shard areas were written by this run's shards: their parts, then their manifests.
+      for (const [s, loc] of shards.entries()) await store.delete(loc, [...manifestKeys(manifests[s]!), MANIFEST_NAME]);
+    } catch {
+      // the dataset is committed and whole
+    }
     return manifest;
   } catch (e) {
     if (!committed) await store.delete(to, copied).catch(() => undefined);
