@@ -5,7 +5,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { runPipeline } from '../../pipelines/runner.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import { recpost, removeTmpDirs, tmpDir } from '../cli/helpers.js';
+import { positionOf, recpost, removeTmpDirs, tmpDir } from '../cli/helpers.js';
 import { writeExamples } from '../plan/helpers.js';
 import { copyPipeline, storedKeys, storedObject, untaggedFiles } from './helpers.js';
 import { startLocalS3, type LocalS3 } from './s3-server.js';
@@ -80,7 +80,7 @@ describe('recpost run with s3:// paths', { timeout: 120_000 }, () => {
     expect(storedKeys(s3.dir, 'data', 'two/')).toEqual(['two/_manifest.json', ...m.files.map((f) => `two/${f.path}`)].sort());
   });
 
-  it('exits 2 with one line for a missing bucket and for a prefix whose writer did not finish', async () => {
+  it('exits 2 with one line for a missing bucket, a malformed s3:// path (validate) and a prefix whose writer did not finish', async () => {
     const env = s3.env;
     const missing = await recpost(['run', pipelineFile('nb', path.join(dir, 'examples'), 's3://nobucket/out'), '--out', path.join(dir, 'nb'), '--quiet'], {
       env,
@@ -88,6 +88,14 @@ describe('recpost run with s3:// paths', { timeout: 120_000 }, () => {
     expect([missing.code, missing.err]).toEqual([
       2,
       'recpost: s3://nobucket/out: listing failed: NoSuchBucket: the bucket does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL\n',
+    ]);
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify(weighting('bad', 's3://data/in', 's3://Bad_Bucket/out'), null, 1));
+    const validate = await recpost(['validate', bad], { env });
+    // Cross-field problems are located at the stage's options (its "with" object).
+    expect([validate.code, validate.err]).toEqual([
+      2,
+      `recpost: ${bad}:${positionOf(fs.readFileSync(bad, 'utf8'), '{\n    "path": "s3://Bad_Bucket/out"')}: stages[3] (stage "write_parquet"): s3://Bad_Bucket/out: "Bad_Bucket" is not a valid bucket name (3 to 63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit)\n`,
     ]);
     // The part of a dataset without its manifest, as a killed writer leaves it.
     const client = new S3Client({
