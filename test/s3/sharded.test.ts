@@ -92,6 +92,33 @@ describe('sharded writes to s3://', { timeout: 60_000 }, () => {
     expect(storedKeys(s3.dir, 'data', 'two/')).toEqual(['two/_manifest.json', ...m.files.map((f) => `two/${f.path}`)].sort());
   });
 
+  it('a sharded write to a prefix holding objects recpost did not write is refused at the merge, and the shard areas are taken back out', async () => {
+    const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+    const client = new S3Client({
+      endpoint: s3.env.AWS_ENDPOINT_URL,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'theirs/notes.txt', Body: Buffer.from('keep me') }));
+    client.destroy();
+    let err: unknown;
+    try {
+      await runPlanned(weightingPipeline(input, path.join(dir, 'theirs'), 's3://data/theirs'), {
+        engine: twiceEngine([]),
+        shards: 2,
+        logger: memoryLogger(),
+        quiet: true,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(
+      'write_parquet: output s3://data/theirs is not empty and is not a recpost dataset (it holds notes.txt and no _manifest.json); recpost never deletes objects it did not write: choose another prefix',
+    );
+    expect(storedKeys(s3.dir, 'data', 'theirs/')).toEqual(['theirs/notes.txt']);
+  });
+
   it('a merge with a shard missing is refused naming the shard, and the committed dataset stays', async () => {
     const before = snapshot('two/');
     const { mergeS3ShardDatasets } = await import('../../stages/io/object-store/s3-shard-merge.js');

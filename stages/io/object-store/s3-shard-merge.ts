@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { DatasetError, MANIFEST_NAME, manifestText, type DatasetManifest, type ManifestPart } from '../manifest.js';
 import { forEachLimited, ObjectStore } from './s3-objects.js';
 import { inspectS3Target, manifestKeys, readS3Manifest, taggedPartName } from './s3-manifest.js';
-import { parseS3Url } from './s3-url.js';
+import { parseS3Url, type S3Location } from './s3-url.js';
 
 /** Copies in flight at once (server-side copies: the store does the work). */
 const COPY_LANES = 8;
@@ -28,7 +28,14 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
     if ((m.side_files ?? []).length > 0) throw new DatasetError(`${loc.url}: shard outputs with side files cannot be merged by listing parts`);
     manifests.push(m);
   }
-  const previous = await inspectS3Target(store, to, what);
+  let previous: DatasetManifest | undefined;
+  try {
+    previous = await inspectS3Target(store, to, what);
+  } catch (e) {
+    // A target that may not be written (objects recpost did not write): take this run's shard areas back out of it.
+    if (e instanceof DatasetError) await deleteShardAreas(store, shards, manifests).catch(() => undefined);
+    throw e;
+  }
   const tag = randomBytes(4).toString('hex');
   const next = new Map<string, number>();
   const copies: { shard: number; from: string; part: ManifestPart }[] = [];
@@ -66,8 +73,7 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
           to,
           manifestKeys(previous).filter((k) => !keep.has(k)),
         );
-      // The shard areas were written by this run's shards: their parts, then their manifests.
-      for (const [s, loc] of shards.entries()) await store.delete(loc, [...manifestKeys(manifests[s]!), MANIFEST_NAME]);
+      await deleteShardAreas(store, shards, manifests);
     } catch {
       // the dataset is committed and whole
     }
@@ -76,4 +82,9 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
     if (!committed) await store.delete(to, copied).catch(() => undefined);
     throw e;
   }
+}
+
+/** Delete what the shards of this run wrote in their areas: their parts, then their manifests. */
+async function deleteShardAreas(store: ObjectStore, shards: S3Location[], manifests: DatasetManifest[]): Promise<void> {
+  for (const [s, loc] of shards.entries()) await store.delete(loc, [...manifestKeys(manifests[s]!), MANIFEST_NAME]);
 }
