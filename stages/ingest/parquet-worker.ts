@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { Batch } from '../core/batch.js';
-import type { ParquetCompression, ParquetWriteOptions } from '../io/parquet.js';
+import { statisticsOf, type ParquetCompression, type ParquetWriteOptions } from '../io/parquet.js';
 import { batchToArrow } from '../core/arrow.js';
 import { trackTemp, untrackTemp } from './temp-files.js';
 
@@ -30,6 +30,8 @@ parentPort.on('message', (m) => {
       .setCompression(m.codec)
       .setMaxRowGroupSize(m.rowGroupSize)
       .setCreatedBy('recpost');
+    if (m.dictionary === false) b = b.setDictionaryEnabled(false);
+    if (m.statistics !== undefined) b = b.setStatisticsEnabled(m.statistics);
     if (m.metadata) b = b.setKeyValueMetadata(new Map(Object.entries(m.metadata)));
     const bytes = pw.writeParquet(table, b.build());
     fs.writeFileSync(tmp, bytes);
@@ -110,7 +112,16 @@ export class ParquetEncodeWorker {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.worker.postMessage(
-        { id, ipc, file, codec: codecOf(opts.compression ?? 'zstd'), rowGroupSize: opts.rowGroupSize ?? 131072, metadata: opts.metadata },
+        {
+          id,
+          ipc,
+          file,
+          codec: codecOf(opts.compression ?? 'zstd'),
+          rowGroupSize: opts.rowGroupSize ?? 131072,
+          metadata: opts.metadata,
+          dictionary: opts.dictionary,
+          statistics: opts.statistics === undefined ? undefined : statisticsOf(opts.statistics),
+        },
         [ipc.buffer as ArrayBuffer],
       );
     });
