@@ -228,9 +228,13 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       );
     }
 
-    await dataset.finishParts();
+    // The last parts are handed to the encoder at once (finishParts flushes before its first await);
+    // the side files are written on this thread while the worker encodes them.
+    const partsDone = dataset.finishParts();
+    partsDone.catch(() => undefined); // reported by the await below, or replaced by a side file's error
     if (ipc) await ipc.close(emptyBatch(withSessions, extraNames));
     saveIngestSideFiles(dataset, vocabs, vocabDir, quarantine, ipc, cfg.arrow_ipc);
+    await partsDone;
     const manifest = dataset.writer.commit();
     ok = true;
     const seconds = (performance.now() - t0) / 1000;
