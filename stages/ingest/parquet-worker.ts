@@ -1,9 +1,12 @@
 /**
  * Parquet encoding on a worker thread, so that parsing (main thread) and
- * encoding (worker) use both cores. The main thread turns a part's batch into
- * an Arrow IPC stream (cheap: the typed arrays are copied once) and transfers
- * its bytes; the worker converts it with parquet-wasm, writes the file under
- * a temporary name and renames it, and answers with the file's size.
+ * encoding (worker) use both cores. The main thread copies a part's columns
+ * into one typed array each and transfers them (a part of fixed-width
+ * numeric columns, as ingest writes) or, for any other part, turns it into an
+ * Arrow IPC stream; the worker builds the Arrow IPC stream of the columns
+ * itself (keeping that off the parsing thread), converts it with
+ * parquet-wasm, writes the file under a temporary name and renames it, and
+ * answers with the file's size.
  *
  * The worker's code is plain JavaScript given inline (eval), so it runs the
  * same under tsx, vitest and the compiled build without a loader.
@@ -22,10 +25,25 @@ const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const pw = require(workerData.parquetWasm);
+let arrow = null;
+const ARROW_TYPES = { Int32Array: 'Int32', BigInt64Array: 'Int64', Float32Array: 'Float32', Float64Array: 'Float64' };
+/** The Arrow IPC stream of a part sent as columns: the record batch stages/core/arrow.ts batchToArrow makes of them. */
+function ipcOfColumns(m) {
+  arrow = arrow || require(workerData.apacheArrow);
+  const fields = [];
+  const children = [];
+  for (const c of m.columns) {
+    const type = new arrow[ARROW_TYPES[c.data.constructor.name]]();
+    fields.push(new arrow.Field(c.name, type, c.nullable));
+    children.push(arrow.makeData({ type, length: m.rows, nullCount: 0, data: c.data }));
+  }
+  const struct = arrow.makeData({ type: new arrow.Struct(fields), length: m.rows, nullCount: 0, children });
+  return arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]), 'stream');
+}
 parentPort.on('message', (m) => {
   const tmp = m.file + '.tmp-' + process.pid;
   try {
-    const table = pw.Table.fromIPCStream(m.ipc);
+    const table = pw.Table.fromIPCStream(m.ipc || ipcOfColumns(m));
     let b = new pw.WriterPropertiesBuilder()
       .setCompression(m.codec)
       .setMaxRowGroupSize(m.rowGroupSize)
@@ -59,6 +77,41 @@ function codecOf(c: ParquetCompression): number {
   }
 }
 
+/** Typed arrays the worker turns into Arrow columns itself (the types batchToArrow gives them). */
+const FIXED_WIDTH = [Int32Array, BigInt64Array, Float32Array, Float64Array];
+
+/**
+ * What is posted for a part: its columns, each copied into one fresh typed
+ * array whose buffer is transferred (names and nullability as batchToArrow
+ * gives them), when every column is one of FIXED_WIDTH; else the part's Arrow
+ * IPC stream.
+ */
+function partPayload(batches: Batch[]): { message: Record<string, unknown>; transfer: ArrayBuffer[] } {
+  const first = batches[0]!;
+  const names = Object.keys(first.columns).join('\0');
+  const fixed = batches.every(
+    (b) => Object.keys(b.columns).join('\0') === names && Object.values(b.columns).every((c) => FIXED_WIDTH.some((T) => c.constructor === T)),
+  );
+  const fields = fixed ? batchToArrow(first).schema.fields : [];
+  if (fields.length === 0) {
+    const ipc = arrow.tableToIPC(new arrow.Table(batches.map(batchToArrow)), 'stream');
+    return { message: { ipc }, transfer: [ipc.buffer as ArrayBuffer] };
+  }
+  const rows = batches.reduce((n, b) => n + b.numRows, 0);
+  const columns = fields.map((f) => {
+    const Ctor = (first.columns[f.name] as ArrayBufferView).constructor as new (n: number) => Int32Array;
+    const data = new Ctor(rows);
+    let at = 0;
+    for (const b of batches) {
+      const c = b.columns[f.name] as Int32Array;
+      data.set(c.length === b.numRows ? c : c.subarray(0, b.numRows), at);
+      at += b.numRows;
+    }
+    return { name: f.name, nullable: f.nullable, data };
+  });
+  return { message: { columns, rows }, transfer: columns.map((c) => c.data.buffer as ArrayBuffer) };
+}
+
 export class ParquetEncodeWorker {
   private readonly worker: Worker;
   private nextId = 0;
@@ -66,8 +119,9 @@ export class ParquetEncodeWorker {
   private dead: Error | null = null;
 
   constructor() {
-    const parquetWasm = createRequire(import.meta.url).resolve('parquet-wasm');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { parquetWasm } });
+    const require = createRequire(import.meta.url);
+    const workerData = { parquetWasm: require.resolve('parquet-wasm'), apacheArrow: require.resolve('apache-arrow') };
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; bytes?: number; sha256?: string; error?: string }) => {
       const w = this.waiting.get(m.id);
@@ -96,7 +150,7 @@ export class ParquetEncodeWorker {
   /** `encode`, also resolving to the SHA-256 of the bytes written (computed on the worker). */
   encodeHashed(batches: Batch[], file: string, opts: ParquetWriteOptions): Promise<{ bytes: number; sha256: string }> {
     if (this.dead) return Promise.reject(this.dead);
-    const ipc = arrow.tableToIPC(new arrow.Table(batches.map(batchToArrow)), 'stream');
+    const part = partPayload(batches);
     const id = this.nextId++;
     // The worker writes `<file>.tmp-<pid>` (same pid: a thread of this process).
     const tmp = `${file}.tmp-${process.pid}`;
@@ -114,7 +168,7 @@ export class ParquetEncodeWorker {
       this.worker.postMessage(
         {
           id,
-          ipc,
+          ...part.message,
           file,
           codec: codecOf(opts.compression ?? 'zstd'),
           rowGroupSize: opts.rowGroupSize ?? 131072,
@@ -122,7 +176,7 @@ export class ParquetEncodeWorker {
           dictionary: opts.dictionary,
           statistics: opts.statistics === undefined ? undefined : statisticsOf(opts.statistics),
         },
-        [ipc.buffer as ArrayBuffer],
+        part.transfer,
       );
     });
   }
