@@ -98,6 +98,35 @@ describe('one-pass numeric lines', () => {
     expect(fast.r.summary.blankLines).toBe(1);
   });
 
+  for (const [format, unit, stamps] of [
+    ['unix_s', 's', ['1147880044', '0', '000017', '-5', '999999999999999', '9007199254740991']],
+    ['unix_s', 'ms', ['1147880044', '0', '9007199254740', '9007199254741', '999999999999999']],
+    ['unix_ms', 'ms', ['1147880044123', '0', '-1000', '999999999999999']],
+    ['unix_ms', 's', ['1147880044000', '1147880044123', '0']],
+    ['iso8601', 's', ['2006-05-17T15:34:04Z', '2006-05-17', '2006-05-17T15:34:04.5Z']],
+  ] as const) {
+    it(`give the general path's rows and rejections for ${format} timestamps stored in ${unit}`, async () => {
+      const dir = tmpDir('onepass-ts');
+      const lines = stamps.map((t, k) => `${k + 1},${7 - k},${(k % 10) / 2 + 0.5},${t}`);
+      const outs = [];
+      for (const pad of [false, true]) {
+        const out = path.join(dir, `out-${pad}`);
+        const r = await ingestAll({
+          path: writeText(dir, `in-${pad}.csv`, csv(lines, pad)),
+          output: out,
+          mode: 'quarantine',
+          timestamp_format: format,
+          timestamp_unit: unit,
+        });
+        outs.push({ out, r });
+      }
+      const [fast, general] = outs as [(typeof outs)[0], (typeof outs)[0]];
+      expect(counters(fast.r.summary)).toEqual(counters(general.r.summary));
+      expect(plain(await datasetRows(fast.out))).toEqual(plain(await datasetRows(general.out)));
+      expect(fast.r.summary.rows).toBeGreaterThan(0);
+    });
+  }
+
   it('store what the general number parsers read, on random fields', () => {
     const rand = mulberry32(11);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
