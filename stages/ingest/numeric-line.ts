@@ -73,15 +73,22 @@ export function scanNumericLine(buf: Uint8Array, pos: number, limit: number, pla
     let v = 0;
     let n = 0;
     let dot = -1;
-    if (role !== ROLE_OTHER) {
+    if (role === ROLE_REWARD) {
       for (; i < limit; i++) {
         const d = buf[i]! - ZERO;
-        if (d >= 0 && d <= 9) {
-          v = v * 10 + d;
-          n++;
-        } else if (d === DOT - ZERO && role === ROLE_REWARD && dot < 0) dot = n;
+        if (d >>> 0 <= 9) v = v * 10 + d;
+        else if (d === DOT - ZERO && dot < 0) dot = i - fs;
         else break;
       }
+      n = i - fs - (dot < 0 ? 0 : 1);
+      if (dot >= 0) dot = n - (i - fs - dot - 1);
+    } else if (role !== ROLE_OTHER) {
+      for (; i < limit; i++) {
+        const d = buf[i]! - ZERO;
+        if (d >>> 0 > 9) break;
+        v = v * 10 + d;
+      }
+      n = i - fs;
     }
     const digitsEnd = i;
     let c = 0;
