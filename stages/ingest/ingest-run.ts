@@ -159,7 +159,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(dataset.writer.stagingDir)) : null;
   const rejector: Rejector = quarantine ?? new StrictRejector();
   let ipc: ArrowIpcFileWriter | null = null;
-  const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames);
+  // Shared columns when a worker encodes the parts: it reads them in place (no copy on this thread).
+  const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames, cfg.encode_in_worker);
   const sink: RowSink = {
     asm,
     users: vocabs.users,

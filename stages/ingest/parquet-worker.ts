@@ -1,10 +1,11 @@
 /**
  * Parquet encoding on a worker thread, so that parsing (main thread) and
- * encoding (worker) use both cores. The main thread copies a part's columns
- * into one typed array each and transfers them (a part of fixed-width
- * numeric columns, as ingest writes) or, for any other part, turns it into an
- * Arrow IPC stream; the worker builds the Arrow IPC stream of the columns
- * itself (keeping that off the parsing thread), converts it with
+ * encoding (worker) use both cores. For a part of fixed-width numeric
+ * columns (what ingest writes) the main thread posts the batches' columns,
+ * shared when they live in SharedArrayBuffers (the ingest's batch assembler)
+ * and copied otherwise; for any other part, its Arrow IPC stream. The worker
+ * builds the Arrow IPC stream of the columns itself (keeping that and the
+ * copy off the parsing thread), converts it with
  * parquet-wasm, writes the file under a temporary name and renames it, and
  * answers with the file's size.
  *
@@ -27,23 +28,26 @@ const { createHash } = require('node:crypto');
 const pw = require(workerData.parquetWasm);
 let arrow = null;
 const ARROW_TYPES = { Int32Array: 'Int32', BigInt64Array: 'Int64', Float32Array: 'Float32', Float64Array: 'Float64' };
-/** The Arrow IPC stream of a part sent as columns: the record batch stages/core/arrow.ts batchToArrow makes of them. */
-function ipcOfColumns(m) {
+/** The Arrow IPC stream of a part sent as batches of columns: the record batches stages/core/arrow.ts batchToArrow makes of them. */
+function ipcOfBatches(m) {
   arrow = arrow || require(workerData.apacheArrow);
-  const fields = [];
-  const children = [];
-  for (const c of m.columns) {
-    const type = new arrow[ARROW_TYPES[c.data.constructor.name]]();
-    fields.push(new arrow.Field(c.name, type, c.nullable));
-    children.push(arrow.makeData({ type, length: m.rows, nullCount: 0, data: c.data }));
-  }
-  const struct = arrow.makeData({ type: new arrow.Struct(fields), length: m.rows, nullCount: 0, children });
-  return arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]), 'stream');
+  const batches = m.batches.map((b) => {
+    const fields = [];
+    const children = [];
+    for (const c of b.columns) {
+      const type = new arrow[ARROW_TYPES[c.data.constructor.name]]();
+      fields.push(new arrow.Field(c.name, type, c.nullable));
+      children.push(arrow.makeData({ type, length: b.rows, nullCount: 0, data: c.data }));
+    }
+    const struct = arrow.makeData({ type: new arrow.Struct(fields), length: b.rows, nullCount: 0, children });
+    return new arrow.RecordBatch(new arrow.Schema(fields), struct);
+  });
+  return arrow.tableToIPC(new arrow.Table(batches), 'stream');
 }
 parentPort.on('message', (m) => {
   const tmp = m.file + '.tmp-' + process.pid;
   try {
-    const table = pw.Table.fromIPCStream(m.ipc || ipcOfColumns(m));
+    const table = pw.Table.fromIPCStream(m.ipc || ipcOfBatches(m));
     let b = new pw.WriterPropertiesBuilder()
       .setCompression(m.codec)
       .setMaxRowGroupSize(m.rowGroupSize)
@@ -81,10 +85,11 @@ function codecOf(c: ParquetCompression): number {
 const FIXED_WIDTH = [Int32Array, BigInt64Array, Float32Array, Float64Array];
 
 /**
- * What is posted for a part: its columns, each copied into one fresh typed
- * array whose buffer is transferred (names and nullability as batchToArrow
- * gives them), when every column is one of FIXED_WIDTH; else the part's Arrow
- * IPC stream.
+ * What is posted for a part: its batches as columns (names and nullability as
+ * batchToArrow gives them) when every column is one of FIXED_WIDTH, each
+ * column shared where it lives in a SharedArrayBuffer (batch-assembler.ts)
+ * and otherwise copied and its copy transferred; else the part's Arrow IPC
+ * stream.
  */
 function partPayload(batches: Batch[]): { message: Record<string, unknown>; transfer: ArrayBuffer[] } {
   const first = batches[0]!;
@@ -97,19 +102,19 @@ function partPayload(batches: Batch[]): { message: Record<string, unknown>; tran
     const ipc = arrow.tableToIPC(new arrow.Table(batches.map(batchToArrow)), 'stream');
     return { message: { ipc }, transfer: [ipc.buffer as ArrayBuffer] };
   }
-  const rows = batches.reduce((n, b) => n + b.numRows, 0);
-  const columns = fields.map((f) => {
-    const Ctor = (first.columns[f.name] as ArrayBufferView).constructor as new (n: number) => Int32Array;
-    const data = new Ctor(rows);
-    let at = 0;
-    for (const b of batches) {
+  const transfer: ArrayBuffer[] = [];
+  const parts = batches.map((b) => ({
+    rows: b.numRows,
+    columns: fields.map((f) => {
       const c = b.columns[f.name] as Int32Array;
-      data.set(c.length === b.numRows ? c : c.subarray(0, b.numRows), at);
-      at += b.numRows;
-    }
-    return { name: f.name, nullable: f.nullable, data };
-  });
-  return { message: { columns, rows }, transfer: columns.map((c) => c.data.buffer as ArrayBuffer) };
+      const view = c.length === b.numRows ? c : c.subarray(0, b.numRows);
+      if (view.buffer instanceof SharedArrayBuffer) return { name: f.name, nullable: f.nullable, data: view };
+      const copy = view.slice();
+      transfer.push(copy.buffer);
+      return { name: f.name, nullable: f.nullable, data: copy };
+    }),
+  }));
+  return { message: { batches: parts }, transfer };
 }
 
 export class ParquetEncodeWorker {

@@ -29,8 +29,21 @@ describe('parts posted to the encoder as columns', () => {
       };
       // A column the worker does not build itself (strings): the part goes as an Arrow IPC stream.
       const named: Batch = { table: 'misc', numRows: 2, columns: { name: ['a', 'é'], n: Int32Array.of(1, 2) } };
+      // Columns in SharedArrayBuffers (the ingest's batch assembler): read by the worker in place (each the prefix of a longer buffer, as a partial batch is).
+      const shared = (b: Batch): Batch => {
+        const columns: Batch['columns'] = {};
+        for (const [k, c] of Object.entries(b.columns)) {
+          const src = c as Int32Array;
+          const Ctor = src.constructor as new (buf: SharedArrayBuffer) => Int32Array;
+          const copy = new Ctor(new SharedArrayBuffer((src.length + 2) * src.BYTES_PER_ELEMENT));
+          copy.set(src);
+          columns[k] = copy.subarray(0, src.length);
+        }
+        return { ...b, columns };
+      };
       for (const [label, parts] of [
         ['fixed', [wide(4, 1), wide(3, 100)]],
+        ['shared', [shared(wide(5, 7)), wide(2, 50)]],
         ['ipc', [named]],
       ] as const) {
         const viaWorker = path.join(d, `${label}-worker.parquet`);
