@@ -6,6 +6,11 @@
  *
  * int64 timestamps are written as two int32 words (little-endian) instead of
  * a BigInt per row: BigInt construction would cost more than the parse.
+ *
+ * With `shared`, the columns live in SharedArrayBuffers, so the Parquet
+ * encoding worker reads a part's batches where they are (parquet-worker.ts)
+ * instead of the parsing thread copying them; the batches are never written
+ * again once cut, here or downstream.
  */
 import * as os from 'node:os';
 import type { Batch, Column } from '../core/batch.js';
@@ -32,19 +37,24 @@ export class BatchAssembler {
     readonly batchSize: number,
     readonly withSession: boolean,
     readonly extraNames: readonly string[],
+    readonly shared = false,
   ) {
     this.allocate();
   }
 
-  private allocate(): void {
+  private column<T>(Ctor: { new (b: ArrayBufferLike): T; new (n: number): T; BYTES_PER_ELEMENT: number }): T {
     const n = this.batchSize;
-    this.user = new Int32Array(n);
-    this.item = new Int32Array(n);
-    this.reward = new Float32Array(n);
-    this.timestamp = new BigInt64Array(n);
+    return this.shared ? new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT)) : new Ctor(n);
+  }
+
+  private allocate(): void {
+    this.user = this.column(Int32Array);
+    this.item = this.column(Int32Array);
+    this.reward = this.column(Float32Array);
+    this.timestamp = this.column(BigInt64Array);
     this.tsWords = new Int32Array(this.timestamp.buffer);
-    this.session = this.withSession ? new Int32Array(n) : null;
-    this.extras = this.extraNames.map(() => new Float64Array(n));
+    this.session = this.withSession ? this.column(Int32Array) : null;
+    this.extras = this.extraNames.map(() => this.column(Float64Array));
     this.row = 0;
   }
 

@@ -11,7 +11,7 @@ import type { Batch } from '../core/batch.js';
 import { sliceBatch } from '../core/batch.js';
 import { encodePartInline } from '../io/dataset-writer.js';
 import type { ParquetWriteOptions } from '../io/parquet.js';
-import type { DatasetSinkOptions } from './dataset-sink.js';
+import { INGEST_ENCODING, type DatasetSinkOptions } from './dataset-sink.js';
 import { ParquetEncodeWorker } from './parquet-worker.js';
 import { partName, PartsDataset } from './parts-dataset.js';
 import type { UserBuckets } from './user-buckets.js';
@@ -31,7 +31,7 @@ export class BucketedIngestDataset {
   ) {
     this.writer = new PartsDataset(dir, { compression: opts.compression, schemaOf: opts.schemaOf, stage: 'ingest' });
     this.worker = inWorker ? new ParquetEncodeWorker() : null;
-    this.encodeOpts = { compression: opts.compression, rowGroupSize: opts.rowGroupSize, metadata: opts.metadata };
+    this.encodeOpts = { compression: opts.compression, rowGroupSize: opts.rowGroupSize, metadata: opts.metadata, ...INGEST_ENCODING };
   }
 
   async write(batch: Batch): Promise<void> {

@@ -10,8 +10,8 @@
  * manifest lists them and they appear together with the parts.
  */
 import type { Batch } from '../core/batch.js';
-import { DatasetWriter } from '../io/dataset-writer.js';
-import type { ParquetCompression } from '../io/parquet.js';
+import { DatasetWriter, encodePartInline } from '../io/dataset-writer.js';
+import type { ParquetCompression, ParquetWriteOptions } from '../io/parquet.js';
 import { ParquetEncodeWorker } from './parquet-worker.js';
 
 export interface DatasetSinkOptions {
@@ -23,6 +23,17 @@ export interface DatasetSinkOptions {
   /** Schema recorded in the manifest when no row is written. */
   schemaOf: Batch;
 }
+
+/**
+ * How ingest parts are encoded: every ingest column is a number (int32 ids,
+ * int64 timestamps, float32/float64 values), for which parquet-wasm's
+ * dictionary pages cost two thirds of the encoding time and save ~2% of the
+ * size, and min/max statistics (per page or per column chunk) another third
+ * of what is left; no recpost reader uses them. Measured on 1M rows of the
+ * ingest benchmark's data, snappy, CPU: default 300 ms, no dictionary 110 ms,
+ * no dictionary and no statistics 65–75 ms.
+ */
+export const INGEST_ENCODING: ParquetWriteOptions = { dictionary: false, statistics: 'none' };
 
 export class IngestDataset {
   readonly writer: DatasetWriter;
@@ -39,7 +50,9 @@ export class IngestDataset {
         table: 'interactions',
         schemaOf: opts.schemaOf,
         stage: 'ingest',
-        ...(worker ? { encode: (batches, file, o) => worker.encodeHashed(batches, file, o), maxInFlight: 2 } : {}),
+        ...(worker
+          ? { encode: (batches, file, o) => worker.encodeHashed(batches, file, { ...o, ...INGEST_ENCODING }), maxInFlight: 2 }
+          : { encode: (batches, file, o) => encodePartInline(batches, file, { ...o, ...INGEST_ENCODING }) }),
       });
     } catch (e) {
       void worker?.terminate();

@@ -30,6 +30,7 @@ import { unknownIdReason, type RowSink } from './row-sink.js';
 import { float32Problem, invalidUtf8Reason, validUtf8 } from './stored-values.js';
 import { utf16Bom } from './text-encoding.js';
 import { lastTimestampError } from './timestamp-parse.js';
+import { NumericLine, numericLineDelimiter, ROLE_ITEM, ROLE_REWARD, ROLE_TIMESTAMP, ROLE_USER, scanNumericLine, type NumericLinePlan } from './numeric-line.js';
 
 const LF = 10;
 const CR = 13;
@@ -81,6 +82,11 @@ export class DelimitedFileParser {
   private readonly d0: number;
   private readonly dlen: number;
   private readonly trimTab: boolean;
+  /** Set when the mapped fields allow the one-pass numeric line (numeric-line.ts). */
+  private numericPlan: NumericLinePlan | null = null;
+  private readonly numericValues = new NumericLine();
+  /** Stored timestamp per parsed integer (1, or 1000 for unix_s stored in ms). */
+  private numericTimestampScale = 1;
 
   constructor(
     private readonly sink: RowSink,
@@ -128,6 +134,14 @@ export class DelimitedFileParser {
         continue;
       }
       if (pos >= stop) break;
+      if (this.numericPlan !== null && !this.skipping) {
+        const next = this.readNumericLine(buf, pos, end, max);
+        if (next >= 0) {
+          records++;
+          pos = next;
+          continue;
+        }
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
         if (!eof && end - pos <= max) break;
@@ -215,6 +229,40 @@ export class DelimitedFileParser {
     this.sink.rejector.rejectFile({ file: this.file, reason });
     this.skipping = true;
     this.sink.stats.skippedFiles++;
+  }
+
+  /**
+   * A line of plain numbers read in one pass (numeric-line.ts) and stored.
+   * Returns the next position, or -1 when the line needs the general path,
+   * which then reads it from `pos` as if this was never tried (nothing is
+   * stored or counted here unless the row is kept).
+   */
+  private readNumericLine(buf: Buffer, pos: number, end: number, max: number): number {
+    const out = this.numericValues;
+    const next = scanNumericLine(buf, pos, Math.min(end, pos + max + 1), this.numericPlan!, out);
+    if (next < 0 || !out.ok) return -1;
+    const sink = this.sink;
+    let reward = sink.defaultReward!;
+    if (this.rewardCol >= 0) {
+      reward = out.reward;
+      if (Math.fround(reward) !== reward && float32Problem('reward', reward) !== null) return -1;
+    }
+    const timestamp = out.timestamp * this.numericTimestampScale;
+    if (timestamp > Number.MAX_SAFE_INTEGER) return -1;
+    const u = sink.users.indexOfNumber(out.user);
+    if (u === 0) return -1;
+    const it = sink.items.indexOfNumber(out.item);
+    if (it === 0) return -1;
+    const asm = sink.asm;
+    const row = asm.row;
+    this.line++;
+    asm.reward[row] = reward;
+    asm.setTimestamp(timestamp);
+    asm.user[row] = u;
+    asm.item[row] = it;
+    if (asm.session) asm.session[row] = 0;
+    asm.commit();
+    return next;
   }
 
   /** Fast path for one line; falls back to the quoted parser. Returns the next position, or -1 for "need more input". */
@@ -397,6 +445,28 @@ export class DelimitedFileParser {
     this.tsCol = at(m.timestamp);
     this.sessionCol = this.sink.sessions ? at(m.session_id) : -1;
     this.extraCols = this.sink.extraNames.map((n) => at(m.extras[n]));
+    this.numericPlan = this.planNumericLines();
+  }
+
+  /**
+   * The one-pass numeric line applies to a one-byte delimiter, integer
+   * timestamps stored without division, and a row of user, item, reward and
+   * timestamp only (no session, no extra columns), each from its own field.
+   */
+  private planNumericLines(): NumericLinePlan | null {
+    const sink = this.sink;
+    if (this.dlen !== 1 || !numericLineDelimiter(this.d0)) return null;
+    if (this.sessionCol >= 0 || this.extraCols.length > 0) return null;
+    if (sink.timestampFormat === 'iso8601' || (sink.timestampFormat === 'unix_ms' && sink.timestampUnit === 's')) return null;
+    this.numericTimestampScale = sink.timestampFormat === 'unix_s' && sink.timestampUnit === 'ms' ? 1000 : 1;
+    const mapped = [this.userCol, this.itemCol, this.tsCol, ...(this.rewardCol >= 0 ? [this.rewardCol] : [])];
+    if (mapped.some((c) => c < 0) || new Set(mapped).size !== mapped.length) return null;
+    const roles = new Uint8Array(this.nFields);
+    roles[this.userCol] = ROLE_USER;
+    roles[this.itemCol] = ROLE_ITEM;
+    roles[this.tsCol] = ROLE_TIMESTAMP;
+    if (this.rewardCol >= 0) roles[this.rewardCol] = ROLE_REWARD;
+    return { roles, delimiter: this.d0, quote: this.opts.quote };
   }
 
   private ensureCapacity(n: number): void {

@@ -159,7 +159,8 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
   const quarantine = cfg.mode === 'quarantine' ? new QuarantineLog(quarantinePath(dataset.writer.stagingDir)) : null;
   const rejector: Rejector = quarantine ?? new StrictRejector();
   let ipc: ArrowIpcFileWriter | null = null;
-  const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames);
+  // Shared columns when a worker encodes the parts: it reads them in place (no copy on this thread).
+  const asm = new BatchAssembler(cfg.batch_size, withSessions, extraNames, cfg.encode_in_worker);
   const sink: RowSink = {
     asm,
     users: vocabs.users,
@@ -228,9 +229,13 @@ export async function* runIngest(cfg: IngestConfig, env: IngestEnv): AsyncGenera
       );
     }
 
-    await dataset.finishParts();
+    // The last parts are handed to the encoder at once (finishParts flushes before its first await);
+    // the side files are written on this thread while the worker encodes them.
+    const partsDone = dataset.finishParts();
+    partsDone.catch(() => undefined); // reported by the await below, or replaced by a side file's error
     if (ipc) await ipc.close(emptyBatch(withSessions, extraNames));
     saveIngestSideFiles(dataset, vocabs, vocabDir, quarantine, ipc, cfg.arrow_ipc);
+    await partsDone;
     const manifest = dataset.writer.commit();
     ok = true;
     const seconds = (performance.now() - t0) / 1000;

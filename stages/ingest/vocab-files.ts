@@ -34,10 +34,26 @@ export function saveVocabulary(vocab: IdVocabulary, file: string): number {
   const index = new Int32Array(rawIds.length);
   for (let i = 0; i < index.length; i++) index[i] = i + 1;
   const table = new arrow.Table({
-    raw_id: arrow.vectorFromArray(rawIds, new arrow.Utf8()),
+    raw_id: utf8Vector(rawIds),
     index: arrow.makeVector(index),
   });
   return writeParquetFile(file, table, { compression: 'zstd', metadata: { 'recpost.vocabulary': vocab.name } });
+}
+
+/**
+ * A Utf8 vector of `texts` (no nulls) built from one encoded buffer and its
+ * offsets: the same vector as `vectorFromArray(texts, new Utf8())`, whose
+ * builder costs ~1 µs per string (a third of a second for ML-20M's ids).
+ */
+export function utf8Vector(texts: string[]): arrow.Vector<arrow.Utf8> {
+  const joined = texts.join('');
+  const data = Buffer.from(joined, 'utf8');
+  const valueOffsets = new Int32Array(texts.length + 1);
+  const ascii = data.length === joined.length;
+  let off = 0;
+  for (let i = 0; i < texts.length; i++) valueOffsets[i + 1] = off += ascii ? texts[i]!.length : Buffer.byteLength(texts[i]!, 'utf8');
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: texts.length, nullCount: 0, valueOffsets, data: bytes }));
 }
 
 /**
