@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   for (const [part, ms] of [...byPart].sort((a, b) => b[1] - a[1]))
     process.stdout.write(`  ${perStep(ms).padStart(8)} ms  ${((100 * ms) / kernelMs).toFixed(1).padStart(5)}%  ${part}\n`);
   process.stdout.write('\ntop kernels (per step):\n');
-  for (const g of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, 20)) {
+  for (const g of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, Number(process.argv[3] ?? 20))) {
     const gflops = g.flops > 0 ? ` ${(g.flops / (g.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';
     process.stdout.write(`  ${perStep(g.ms).padStart(8)} ms  ×${String(g.calls / steps).padEnd(3)} ${g.kernel} ${g.shapes}${gflops}\n`);
   }

@@ -211,3 +211,8 @@ export function matMulNN(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
   if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b));
 }
+
+/** x [batch, m, n] → [batch, n, m]. */
+export function transposeLast(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
