@@ -33,7 +33,7 @@ interface Group {
 /** Which part of the model a kernel call belongs to, from its name and input shapes. */
 function partOf(kernel: string, shapes: number[][]): string {
   const dims = shapes.flat();
-  if (dims.includes(NUM_ITEMS)) return 'output layer (softmax over the catalog) and its gradient';
+  if (dims.includes(NUM_ITEMS) || dims.includes(NUM_ITEMS - 1)) return 'output layer (softmax over the catalog) and its gradient';
   if (kernel === 'RecpostBatchMatMulNN' || kernel === 'BatchMatMul' || kernel === 'Softmax') return 'attention';
   if (kernel === 'GatherV2' || kernel === 'UnsortedSegmentSum') return 'embeddings (lookups, gradients)';
   if (kernel.includes('MatMul')) return 'dense layers (q/k/v/out/ffn) and their gradients';

@@ -26,6 +26,7 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 export const BATCH_MATMUL_NN = 'RecpostBatchMatMulNN';
 export const SUM_ROWS = 'RecpostSumRows';
+export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
 
 interface WasmInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): void };
@@ -164,6 +165,66 @@ const sumRowsKernel: KernelFunc = ({ inputs, backend }) => {
   return out;
 };
 
+/**
+ * out[r] = log p[r, t_r] for p = softmax(logits) [rows, cols] (see `softmaxTargetLogProb`);
+ * a row whose p[r, t_r] is below `TINY_PROBABILITY` gets logits[r, t_r] − lse_r instead,
+ * lse_r = logits[r, j*] − log p[r, j*] at the row's most probable column j*.
+ */
+export function softmaxTargetLogProbValues(logits: Float32Array, p: Float32Array, targets: Int32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const t = targets[r]!;
+    if (!(t >= 0 && t < cols)) throw new Error(`${SOFTMAX_TARGET_LOGP}: the target ${t} is not in [0, ${cols - 1}]`);
+    const pt = p[o + t]!;
+    if (pt >= TINY_PROBABILITY) {
+      out[r] = Math.log(pt);
+      continue;
+    }
+    let best = 0;
+    let pMax = p[o]!;
+    for (let j = 1; j < cols; j++) {
+      const x = p[o + j]!;
+      if (x > pMax) {
+        pMax = x;
+        best = j;
+      }
+    }
+    out[r] = logits[o + t]! - (logits[o + best]! - Math.log(pMax));
+  }
+}
+
+/** Below this a float32 probability has lost precision to the subnormal range (2⁻¹²⁶ ≈ 1.2e-38), with margin. */
+const TINY_PROBABILITY = 1e-30;
+
+const softmaxTargetLogProbKernel: KernelFunc = ({ inputs, backend }) => {
+  const { logits, p, targets } = inputs as { logits: TensorInfo; p: TensorInfo; targets: TensorInfo };
+  const be = wasmBackend(backend, SOFTMAX_TARGET_LOGP);
+  const [rows, cols] = logits.shape as [number, number];
+  const out = be.makeOutput([rows], 'float32');
+  // Views after makeOutput: allocation may have grown (moved) the heap.
+  softmaxTargetLogProbValues(
+    be.typedArrayFromHeap(logits) as Float32Array,
+    be.typedArrayFromHeap(p) as Float32Array,
+    be.typedArrayFromHeap(targets) as Int32Array,
+    rows,
+    cols,
+    be.typedArrayFromHeap(out) as Float32Array,
+  );
+  return out;
+};
+
+/**
+ * Identity (tf.clone, and every tensor a custom gradient saves for its
+ * backward pass) as a second reference to the same immutable data, as the
+ * CPU backend does, instead of the stock copy (≈ 80 ms of copies per
+ * training step of the benchmark).
+ */
+const aliasIdentityKernel: KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: TensorInfo };
+  (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 let registered = false;
 let bmmAvailable = false;
 
@@ -175,6 +236,11 @@ export function registerWasmFastKernels(): boolean {
   if (!internals(backend)) return false;
   tf.registerKernel({ kernelName: BATCH_MATMUL_NN, backendName: 'wasm', kernelFunc: batchMatMulNN });
   tf.registerKernel({ kernelName: SUM_ROWS, backendName: 'wasm', kernelFunc: sumRowsKernel });
+  tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
+  if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
+    tf.unregisterKernel(tf.Identity, 'wasm');
+    tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', kernelFunc: aliasIdentityKernel });
+  }
   const stock = tf.getKernel(tf.GatherV2, 'wasm');
   if (stock) {
     tf.unregisterKernel(tf.GatherV2, 'wasm');
@@ -215,4 +281,21 @@ export function matMulNN(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 /** x [batch, m, n] → [batch, n, m]. */
 export function transposeLast(x: tf.Tensor3D): tf.Tensor3D {
   return tf.transpose(x, [0, 2, 1]);
+}
+
+/**
+ * log p[m, t_m] for p = softmax(logits) [M, n] and column indices t [M] → [M]:
+ * log π(t | h) read off the softmax, with no further pass over [M × n]. As
+ * accurate as l_t − log Σ exp(l) while p_t is a normal float; rows whose
+ * p_t is tiny fall back to that form (log Σ exp = l_{j*} − log p_{j*} at the
+ * most probable column, whose probability is at least 1/n).
+ */
+export function softmaxTargetLogProb(logits: tf.Tensor2D, p: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  if (bmmAvailable && tf.getBackend() === 'wasm' && logits.dtype === 'float32' && p.dtype === 'float32' && targets.dtype === 'int32')
+    return tf.engine().runKernel(SOFTMAX_TARGET_LOGP, { logits, p, targets }, {}) as tf.Tensor1D;
+  return tf.tidy(() => {
+    const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
+    const picked = tf.sum(tf.mul(logits, tf.oneHot(targets, logits.shape[1])), 1);
+    return tf.sub(picked, lse);
+  });
 }
