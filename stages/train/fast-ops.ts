@@ -5,7 +5,7 @@
  * what the backward pass needs and no more.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul, columnSums, matMulNN, transposeLast } from './wasm-kernels.js';
+import { batchMatMul, causalScoreGrad, columnSums, matMulNN, transposeLast } from './wasm-kernels.js';
 
 /**
  * Σ over the rows of x [M, n] → [n]; on WASM a direct column sum (the stock
@@ -47,8 +47,13 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu = fa
  * backend packs a product's right operand on every call, and packing a
  * [T, T] one per batch entry cost more than the product (Qᵀ·D ran at a
  * third of the rate of Dᵀ·Q).
+ *
+ * `causal`: the mask is −∞ (−1e9) above the diagonal and 0 elsewhere, so P
+ * is exactly 0 there; D, Dᵀ and Pᵀ then come from one pass over the lower
+ * triangles (causalScoreGrad) instead of four elementwise kernels and two
+ * transposes over [N, T, T].
  */
-export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D, scale: number): tf.Tensor3D {
+export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D, scale: number, causal = false): tf.Tensor3D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [Q, K, V, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     const Qs = tf.mul(Q, scale) as tf.Tensor3D;
@@ -60,14 +65,19 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
       gradFunc: (dO: tf.Tensor, saved: tf.Tensor[]) => {
         const [Qss, Ks, Vs, Ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const dO3 = dO as tf.Tensor3D;
-        const D = tf.tidy(() => {
-          const dP = batchMatMul(dO3, transposeLast(Vs));
-          return tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(dP, Ps), -1, true))) as tf.Tensor3D;
-        });
+        const dP = batchMatMul(dO3, transposeLast(Vs));
+        let D: tf.Tensor3D, Dt: tf.Tensor3D, Pt: tf.Tensor3D;
+        if (causal) [D, Dt, Pt] = causalScoreGrad(Ps, dP);
+        else {
+          D = tf.tidy(() => tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(dP, Ps), -1, true))) as tf.Tensor3D);
+          Dt = transposeLast(D);
+          Pt = transposeLast(Ps);
+        }
+        dP.dispose();
         const dQ = tf.tidy(() => tf.mul(batchMatMul(D, Ks), scale));
-        const dK = tf.tidy(() => batchMatMul(transposeLast(D), Qss));
-        const dV = tf.tidy(() => batchMatMul(transposeLast(Ps), dO3));
-        D.dispose();
+        const dK = batchMatMul(Dt, Qss);
+        const dV = batchMatMul(Pt, dO3);
+        tf.dispose([D, Dt, Pt]);
         return [dQ, dK, dV];
       },
     };

@@ -23,9 +23,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { causalAttentionScoreGrad } from './kernels/causal-attention-grad.js';
 
 export const BATCH_MATMUL_NN = 'RecpostBatchMatMulNN';
 export const SUM_ROWS = 'RecpostSumRows';
+export const CAUSAL_SCORE_GRAD = 'RecpostCausalAttentionScoreGrad';
 export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
 
 interface WasmInternals {
@@ -93,6 +95,19 @@ const batchMatMulNN: KernelFunc = ({ inputs, backend }) => {
     }
   }
   return out;
+};
+
+const causalScoreGradKernel: KernelFunc = ({ inputs, backend }) => {
+  const { p, dp } = inputs as { p: TensorInfo; dp: TensorInfo };
+  const be = wasmBackend(backend, CAUSAL_SCORE_GRAD);
+  const [n, t] = p.shape as [number, number, number];
+  const d = be.makeOutput([n, t, t], 'float32');
+  const dT = be.makeOutput([n, t, t], 'float32');
+  const pT = be.makeOutput([n, t, t], 'float32');
+  // Views after makeOutput: allocation may have grown (moved) the heap.
+  const f32 = (x: TensorInfo) => be.typedArrayFromHeap(x) as Float32Array;
+  causalAttentionScoreGrad(f32(p), f32(dp), n, t, f32(d), f32(dT), f32(pT));
+  return [d, dT, pT];
 };
 
 /** Gather rows (axis 0, no batch dims) by typed-array copies; other cases go to `fallback`. */
@@ -236,6 +251,7 @@ export function registerWasmFastKernels(): boolean {
   if (!internals(backend)) return false;
   tf.registerKernel({ kernelName: BATCH_MATMUL_NN, backendName: 'wasm', kernelFunc: batchMatMulNN });
   tf.registerKernel({ kernelName: SUM_ROWS, backendName: 'wasm', kernelFunc: sumRowsKernel });
+  tf.registerKernel({ kernelName: CAUSAL_SCORE_GRAD, backendName: 'wasm', kernelFunc: causalScoreGradKernel });
   tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
   if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
     tf.unregisterKernel(tf.Identity, 'wasm');
@@ -297,5 +313,19 @@ export function softmaxTargetLogProb(logits: tf.Tensor2D, p: tf.Tensor2D, target
     const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
     const picked = tf.sum(tf.mul(logits, tf.oneHot(targets, logits.shape[1])), 1);
     return tf.sub(picked, lse);
+  });
+}
+
+/**
+ * For causal attention probabilities P [N, T, T] (zero above each diagonal)
+ * and dP = ∂L/∂P: [D, Dᵀ, Pᵀ] with D = P ⊙ (dP − rowsum(dP ⊙ P)) (see
+ * kernels/causal-attention-grad.ts). Not differentiable on its own.
+ */
+export function causalScoreGrad(p: tf.Tensor3D, dp: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  if (bmmAvailable && tf.getBackend() === 'wasm' && p.dtype === 'float32' && dp.dtype === 'float32')
+    return tf.engine().runKernel(CAUSAL_SCORE_GRAD, { p, dp }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  return tf.tidy(() => {
+    const d = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
+    return [d, transposeLast(d), transposeLast(p)];
   });
 }
