@@ -5,7 +5,16 @@
  * what the backward pass needs and no more.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul, causalScoreGrad, columnSums, matMulNN, transposeLast } from './wasm-kernels.js';
+import {
+  batchMatMul,
+  causalScoreGrad,
+  columnSums,
+  fusedLayerNorm,
+  fusedLayerNormAvailable,
+  fusedLayerNormGrad,
+  matMulNN,
+  transposeLast,
+} from './wasm-kernels.js';
 
 /**
  * Σ over the rows of x [M, n] → [n]; on WASM a direct column sum (the stock
@@ -90,11 +99,23 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
  * with the usual closed-form gradient
  *   ∂x = (1/√(σ²+ε)) · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)),  g = dy ⊙ γ,
  *   ∂γ = Σ_rows dy ⊙ x̂,  ∂β = Σ_rows dy,
- * using only row-wise reductions and elementwise kernels.
+ * using only row-wise reductions and elementwise kernels; on WASM one fused
+ * kernel each way (kernels/layer-norm.ts).
  */
 export function layerNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-6): tf.Tensor2D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [X, G, Bt, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    if (fusedLayerNormAvailable(X, G, Bt)) {
+      const [y, xhat, rstd] = fusedLayerNorm(X, G, Bt, eps);
+      save([xhat, rstd, G]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xh, rs, gm] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          return fusedLayerNormGrad(dy as tf.Tensor2D, xh, rs, gm);
+        },
+      };
+    }
     const [xhat, rstd] = tf.tidy(() => {
       const xc = tf.sub(X, tf.mean(X, 1, true));
       const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), eps));

@@ -24,9 +24,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { causalAttentionScoreGrad } from './kernels/causal-attention-grad.js';
+import { layerNormBackward, layerNormForward } from './kernels/layer-norm.js';
 
 export const BATCH_MATMUL_NN = 'RecpostBatchMatMulNN';
 export const SUM_ROWS = 'RecpostSumRows';
+export const LAYER_NORM = 'RecpostLayerNorm';
+export const LAYER_NORM_GRAD = 'RecpostLayerNormGrad';
 export const CAUSAL_SCORE_GRAD = 'RecpostCausalAttentionScoreGrad';
 export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
 
@@ -108,6 +111,34 @@ const causalScoreGradKernel: KernelFunc = ({ inputs, backend }) => {
   const f32 = (x: TensorInfo) => be.typedArrayFromHeap(x) as Float32Array;
   causalAttentionScoreGrad(f32(p), f32(dp), n, t, f32(d), f32(dT), f32(pT));
   return [d, dT, pT];
+};
+
+const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  const be = wasmBackend(backend, LAYER_NORM);
+  const [rows, n] = x.shape as [number, number];
+  const y = be.makeOutput([rows, n], 'float32');
+  const xhat = be.makeOutput([rows, n], 'float32');
+  const rstd = be.makeOutput([rows, 1], 'float32');
+  const f32 = (t: TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
+  layerNormForward(f32(x), f32(gamma), f32(beta), rows, n, (attrs as { eps: number }).eps, f32(y), f32(xhat), f32(rstd));
+  return [y, xhat, rstd];
+};
+
+const layerNormGradKernel: KernelFunc = ({ inputs, backend }) => {
+  const { dy, xhat, rstd, gamma } = inputs as { dy: TensorInfo; xhat: TensorInfo; rstd: TensorInfo; gamma: TensorInfo };
+  const be = wasmBackend(backend, LAYER_NORM_GRAD);
+  const [rows, n] = dy.shape as [number, number];
+  const dx = be.makeOutput([rows, n], 'float32');
+  const dGamma = be.makeOutput([n], 'float32');
+  const dBeta = be.makeOutput([n], 'float32');
+  const f32 = (t: TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
+  const accGamma = new Float64Array(n);
+  const accBeta = new Float64Array(n);
+  layerNormBackward(f32(dy), f32(xhat), f32(rstd), f32(gamma), rows, n, f32(dx), accGamma, accBeta);
+  f32(dGamma).set(accGamma);
+  f32(dBeta).set(accBeta);
+  return [dx, dGamma, dBeta];
 };
 
 /** Gather rows (axis 0, no batch dims) by typed-array copies; other cases go to `fallback`. */
@@ -251,6 +282,8 @@ export function registerWasmFastKernels(): boolean {
   if (!internals(backend)) return false;
   tf.registerKernel({ kernelName: BATCH_MATMUL_NN, backendName: 'wasm', kernelFunc: batchMatMulNN });
   tf.registerKernel({ kernelName: SUM_ROWS, backendName: 'wasm', kernelFunc: sumRowsKernel });
+  tf.registerKernel({ kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: layerNormKernel });
+  tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: layerNormGradKernel });
   tf.registerKernel({ kernelName: CAUSAL_SCORE_GRAD, backendName: 'wasm', kernelFunc: causalScoreGradKernel });
   tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
   if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
@@ -328,4 +361,19 @@ export function causalScoreGrad(p: tf.Tensor3D, dp: tf.Tensor3D): [tf.Tensor3D, 
     const d = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
     return [d, transposeLast(d), transposeLast(p)];
   });
+}
+
+/** Whether the fused layer-norm kernels (kernels/layer-norm.ts) run for these float32 tensors. */
+export function fusedLayerNormAvailable(...ts: tf.Tensor[]): boolean {
+  return bmmAvailable && tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+}
+
+/** [y, x̂, r] of layer normalisation of x [M, n] (see kernels/layer-norm.ts); WASM only (fusedLayerNormAvailable). */
+export function fusedLayerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  return tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+}
+
+/** [∂x, ∂γ, ∂β] of layer normalisation (see kernels/layer-norm.ts); WASM only (fusedLayerNormAvailable). */
+export function fusedLayerNormGrad(dy: tf.Tensor2D, xhat: tf.Tensor2D, rstd: tf.Tensor2D, gamma: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel(LAYER_NORM_GRAD, { dy, xhat, rstd, gamma }, {}) as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
 }
