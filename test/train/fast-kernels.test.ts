@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../stages/train/backend.js';
 import { registerTrainingKernels } from '../../stages/train/training-kernels.js';
-import { softmaxTargetLogProbValues } from '../../stages/train/wasm-kernels.js';
+import { softmaxTargetLogProbValues, transpose2d } from '../../stages/train/wasm-kernels.js';
 import { causalAttentionScoreGrad } from '../../stages/train/kernels/causal-attention-grad.js';
 import { maskedAttention } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
@@ -146,5 +146,20 @@ describe('WASM Identity', () => {
     x.dispose();
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
     y.dispose();
+  });
+});
+
+describe('blocked 2-D transpose', () => {
+  it('moves every element of narrow and wide matrices whose sides are not multiples of the block or of 4', () => {
+    for (const [rows, cols] of [
+      [45, 300],
+      [7, 3],
+      [130, 33],
+    ] as const) {
+      const src = Float32Array.from({ length: rows * cols }, (_, i) => i + 0.5);
+      const dst = new Float32Array(rows * cols).fill(Number.NaN);
+      transpose2d(src, rows, cols, dst);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(dst[j * rows + i]).toBe(i * cols + j + 0.5);
+    }
   });
 });
