@@ -33,7 +33,7 @@ interface Group {
 /** Which part of the model a kernel call belongs to, from its name and input shapes. */
 function partOf(kernel: string, shapes: number[][]): string {
   const dims = shapes.flat();
-  if (dims.includes(NUM_ITEMS)) return 'output layer (softmax over the catalog) and its gradient';
+  if (dims.includes(NUM_ITEMS) || dims.includes(NUM_ITEMS - 1)) return 'output layer (softmax over the catalog) and its gradient';
   if (kernel === 'RecpostBatchMatMulNN' || kernel === 'BatchMatMul' || kernel === 'Softmax') return 'attention';
   if (kernel === 'GatherV2' || kernel === 'UnsortedSegmentSum') return 'embeddings (lookups, gradients)';
   if (kernel.includes('MatMul')) return 'dense layers (q/k/v/out/ffn) and their gradients';
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   for (const [part, ms] of [...byPart].sort((a, b) => b[1] - a[1]))
     process.stdout.write(`  ${perStep(ms).padStart(8)} ms  ${((100 * ms) / kernelMs).toFixed(1).padStart(5)}%  ${part}\n`);
   process.stdout.write('\ntop kernels (per step):\n');
-  for (const g of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, 20)) {
+  for (const g of [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, Number(process.argv[3] ?? 20))) {
     const gflops = g.flops > 0 ? ` ${(g.flops / (g.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';
     process.stdout.write(`  ${perStep(g.ms).padStart(8)} ms  ×${String(g.calls / steps).padEnd(3)} ${g.kernel} ${g.shapes}${gflops}\n`);
   }

@@ -5,7 +5,16 @@
  * what the backward pass needs and no more.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul, columnSums, matMulNN } from './wasm-kernels.js';
+import {
+  batchMatMul,
+  causalScoreGrad,
+  columnSums,
+  fusedLayerNorm,
+  fusedLayerNormAvailable,
+  fusedLayerNormGrad,
+  matMulNN,
+  transposeLast,
+} from './wasm-kernels.js';
 
 /**
  * Σ over the rows of x [M, n] → [n]; on WASM a direct column sum (the stock
@@ -38,30 +47,46 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu = fa
 
 /**
  * Scaled dot-product attention with an additive mask, per batch entry:
- *   S = scale·Q·Kᵀ + mask,  P = softmax(S),  O = P·V
+ *   S = (scale·Q)·Kᵀ + mask,  P = softmax(S),  O = P·V
  * for q, k, v [N, T, dh] (N = batch × heads), mask [T, T].
- * Backward: dP = dO·Vᵀ, dS = scale·P ⊙ (dP − rowsum(dP ⊙ P)),
- * dQ = dS·K, dKᵀ = Qᵀ·dS, dVᵀ = dOᵀ·P (only small [T, dh] operands are transposed).
+ * Backward, with D = P ⊙ (dP − rowsum(dP ⊙ P)) (so that dS = D):
+ *   dP = dO·Vᵀ,  dQ = scale·(D·K),  dK = Dᵀ·(scale·Q),  dV = Pᵀ·dO.
+ * The scale multiplies the small [N, T, dh] operands rather than the
+ * [N, T, T] scores, and every product has a [T, dh] right operand: the
+ * backend packs a product's right operand on every call, and packing a
+ * [T, T] one per batch entry cost more than the product (Qᵀ·D ran at a
+ * third of the rate of Dᵀ·Q).
+ *
+ * `causal`: the mask is −∞ (−1e9) above the diagonal and 0 elsewhere, so P
+ * is exactly 0 there; D, Dᵀ and Pᵀ then come from one pass over the lower
+ * triangles (causalScoreGrad) instead of four elementwise kernels and two
+ * transposes over [N, T, T].
  */
-export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D, scale: number): tf.Tensor3D {
+export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D, scale: number, causal = false): tf.Tensor3D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [Q, K, V, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    const P = tf.tidy(() => tf.softmax(tf.add(tf.mul(batchMatMul(Q, tf.transpose(K, [0, 2, 1])), scale), mask))) as tf.Tensor3D;
+    const Qs = tf.mul(Q, scale) as tf.Tensor3D;
+    const P = tf.tidy(() => tf.softmax(tf.add(batchMatMul(Qs, transposeLast(K)), mask))) as tf.Tensor3D;
     const O = batchMatMul(P, V);
-    save([Q, K, V, P]);
+    save([Qs, K, V, P]);
     return {
       value: O,
       gradFunc: (dO: tf.Tensor, saved: tf.Tensor[]) => {
-        const [Qs, Ks, Vs, Ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const [Qss, Ks, Vs, Ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const dO3 = dO as tf.Tensor3D;
-        const dS = tf.tidy(() => {
-          const dP = batchMatMul(dO3, tf.transpose(Vs, [0, 2, 1]));
-          return tf.mul(tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(dP, Ps), -1, true))), scale) as tf.Tensor3D;
-        });
-        const dQ = batchMatMul(dS, Ks);
-        const dK = tf.tidy(() => tf.transpose(batchMatMul(tf.transpose(Qs, [0, 2, 1]), dS), [0, 2, 1]));
-        const dV = tf.tidy(() => tf.transpose(batchMatMul(tf.transpose(dO3, [0, 2, 1]), Ps), [0, 2, 1]));
-        dS.dispose();
+        const dP = batchMatMul(dO3, transposeLast(Vs));
+        let D: tf.Tensor3D, Dt: tf.Tensor3D, Pt: tf.Tensor3D;
+        if (causal) [D, Dt, Pt] = causalScoreGrad(Ps, dP);
+        else {
+          D = tf.tidy(() => tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(dP, Ps), -1, true))) as tf.Tensor3D);
+          Dt = transposeLast(D);
+          Pt = transposeLast(Ps);
+        }
+        dP.dispose();
+        const dQ = tf.tidy(() => tf.mul(batchMatMul(D, Ks), scale));
+        const dK = batchMatMul(Dt, Qss);
+        const dV = batchMatMul(Pt, dO3);
+        tf.dispose([D, Dt, Pt]);
         return [dQ, dK, dV];
       },
     };
@@ -74,11 +99,23 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
  * with the usual closed-form gradient
  *   ∂x = (1/√(σ²+ε)) · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)),  g = dy ⊙ γ,
  *   ∂γ = Σ_rows dy ⊙ x̂,  ∂β = Σ_rows dy,
- * using only row-wise reductions and elementwise kernels.
+ * using only row-wise reductions and elementwise kernels; on WASM one fused
+ * kernel each way (kernels/layer-norm.ts).
  */
 export function layerNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-6): tf.Tensor2D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [X, G, Bt, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    if (fusedLayerNormAvailable(X, G, Bt)) {
+      const [y, xhat, rstd] = fusedLayerNorm(X, G, Bt, eps);
+      save([xhat, rstd, G]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xh, rs, gm] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          return fusedLayerNormGrad(dy as tf.Tensor2D, xh, rs, gm);
+        },
+      };
+    }
     const [xhat, rstd] = tf.tidy(() => {
       const xc = tf.sub(X, tf.mean(X, 1, true));
       const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), eps));

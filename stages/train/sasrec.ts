@@ -133,7 +133,7 @@ export function sasrecEncode(p: ParamStore, c: SasrecConfig, items: Int32Array, 
           heads === 1 ? tf.reshape(t, [B, T, dh]) : tf.reshape(tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]), [B * heads, T, dh])
         ) as tf.Tensor3D;
       };
-      const attn = maskedAttention(heads3('q'), heads3('k'), heads3('v'), bias, scale);
+      const attn = maskedAttention(heads3('q'), heads3('k'), heads3('v'), bias, scale, true);
       const merged = (
         heads === 1 ? tf.reshape(attn, [B * T, d]) : tf.reshape(tf.transpose(tf.reshape(attn, [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])
       ) as tf.Tensor2D;

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from './rng.js';
+import { softmaxTargetLogProb } from './wasm-kernels.js';
 
 export interface FullSoftmaxOptions {
   /** Logit elements computed at once (rows per chunk = max(1, chunkElements / V)). */
@@ -59,18 +60,20 @@ function chunkRows(m: number, v: number, chunkElements: number): number[] {
  * log π(targets | h) under the full softmax. h: [M, d], itemEmb: [V, d],
  * targets: int32 [M] (each ≥ 1). Returns [M].
  *
- * The softmax runs as one fused kernel; log Σ exp is recovered from it
- * exactly as max(logits) − log max(softmax) (the largest probability is at
- * least 1/V, so nothing underflows), which saves a pass of exp over [M × V].
+ * The logits are taken against the real items E[1:] only, so padding needs
+ * no bias column (its probability is exactly 0, as with the −1e9 bias). The
+ * softmax runs as one fused kernel and log π(t|h) is read off it as log p_t
+ * (`softmaxTargetLogProb`: no extra pass over [M × V]). The backward
+ * scales the small [M, d] operands by −dy instead of the [M × V] softmax:
+ *   ∂h (softmax part) = −dy ⊙ (p·E),  ∂E (softmax part) = pᵀ·(−dy ⊙ h).
  */
 export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets: tf.Tensor1D, opts: FullSoftmaxOptions = {}): tf.Tensor1D {
   const chunkElements = opts.chunkElements ?? DEFAULT_CHUNK;
   const keepElements = opts.keepElements ?? DEFAULT_KEEP;
   const m = h.shape[0];
-  const v = itemEmb.shape[0];
-  const bias = paddingBias(v);
-  const sizes = chunkRows(m, v, chunkElements);
-  const keep = m * v <= keepElements;
+  const [v, d] = itemEmb.shape;
+  const sizes = chunkRows(m, v - 1, chunkElements);
+  const keep = m * (v - 1) <= keepElements;
   // Row ranges as slices (contiguous copies; tf.split is several times slower on WASM).
   const split = <T extends tf.Tensor>(t: T): T[] => {
     if (sizes.length === 1) return [t];
@@ -85,52 +88,57 @@ export function fullSoftmaxLogProb(h: tf.Tensor2D, itemEmb: tf.Tensor2D, targets
 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [H, E, T, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const Et = tf.transpose(E) as tf.Tensor2D; // [d, V]: untransposed products are the fast path
+    const items = tf.slice(E, [1, 0], [v - 1, d]) as tf.Tensor2D; // E[1:], [V−1, d]
+    const itemsT = tf.transpose(items) as tf.Tensor2D; // [d, V−1]: untransposed products are the fast path
     const hChunks = split(H);
-    const lses: tf.Tensor[] = [];
+    const tChunks = split(tf.sub(T, tf.scalar(1, 'int32')) as tf.Tensor1D); // column indices in E[1:]
+    const values: tf.Tensor[] = [];
     const probs: tf.Tensor[] = [];
-    for (const hc of hChunks) {
+    for (let c = 0; c < sizes.length; c++) {
       // Tensors returned from tidy stay tracked by the enclosing (gradient) scope.
       const out = tf.tidy(() => {
-        const logits = tf.add(tf.matMul(hc, Et), bias);
-        const p = tf.softmax(logits);
-        const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
-        return keep ? [lse, p] : [lse];
+        const logits = tf.matMul(hChunks[c]!, itemsT) as tf.Tensor2D;
+        const p = tf.softmax(logits) as tf.Tensor2D;
+        const logp = softmaxTargetLogProb(logits, p, tChunks[c]!);
+        return keep ? [logp, p] : [logp];
       });
-      lses.push(out[0]!);
+      values.push(out[0]!);
       if (keep) probs.push(out[1]!);
     }
-    if (sizes.length > 1) tf.dispose(hChunks);
-    const lse = lses.length === 1 ? lses[0]! : tf.concat(lses, 0);
-    if (lses.length > 1) tf.dispose(lses);
-    const value = tf.tidy(() => tf.sub(tf.sum(tf.mul(H, tf.gather(E, T)), 1), lse));
-    save([H, E, T, Et, ...probs]);
+    if (sizes.length > 1) tf.dispose([...hChunks, ...tChunks]);
+    const value = values.length === 1 ? values[0]! : tf.concat(values, 0);
+    if (values.length > 1) tf.dispose(values);
+    save([H, E, T, items, itemsT, ...probs]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [Hs, Es, Ts, Ets, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
+        const [Hs, Es, Ts, items1, items1T, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, ...tf.Tensor2D[]];
         const dy2 = tf.expandDims(dy, 1);
         // target term: ∂h += dy·e_t, ∂e_t += dy·h
         const dHtarget = tf.mul(dy2, tf.gather(Es, Ts));
         const dEtarget = tf.unsortedSegmentSum(tf.mul(dy2, Hs), Ts, v);
-        // softmax term, chunk by chunk: g = −dy·p; ∂h += g·E; ∂E += gᵀ·h
-        // (gᵀ is materialised: a product whose right operand is the big g packs it on every call).
-        const hc = split(Hs);
-        const dyc = split(dy2);
+        // softmax term, chunk by chunk: ∂h −= dy ⊙ (p·E[1:]); ∂E[1:] −= pᵀ·(dy ⊙ h)
+        // (pᵀ is materialised: a product whose right operand is the big p packs it on every call).
+        const negDy = tf.neg(dy2);
+        const hc = keep ? [] : split(Hs);
+        const hScaled = split(tf.mul(negDy, Hs) as tf.Tensor2D);
+        const dyc = split(negDy);
         const dHparts: tf.Tensor[] = [];
-        let dE: tf.Tensor = dEtarget;
+        let dItems: tf.Tensor | undefined;
         for (let c = 0; c < sizes.length; c++) {
           const [part, eGrad] = tf.tidy(() => {
-            const p = keep ? kept[c]! : tf.softmax(tf.add(tf.matMul(hc[c]!, Ets), bias));
-            const g = tf.mul(p, tf.neg(dyc[c]!)) as tf.Tensor2D; // [mc, V]
-            return [tf.matMul(g, Es), tf.matMul(tf.transpose(g), hc[c]!)];
+            const p = keep ? kept[c]! : tf.softmax(tf.matMul(hc[c]!, items1T));
+            return [tf.mul(tf.matMul(p, items1), dyc[c]!), tf.matMul(tf.transpose(p), hScaled[c]!)];
           });
           dHparts.push(part);
-          const next = tf.add(dE, eGrad);
-          tf.dispose([dE, eGrad]);
-          dE = next;
+          if (dItems) {
+            const next = tf.add(dItems, eGrad);
+            tf.dispose([dItems, eGrad]);
+            dItems = next;
+          } else dItems = eGrad;
         }
         const dHsoft = dHparts.length === 1 ? dHparts[0]! : tf.concat(dHparts, 0);
+        const dE = tf.tidy(() => tf.add(dEtarget, tf.concat([tf.zeros([1, d]), dItems!], 0)));
         return [tf.add(dHtarget, dHsoft), dE, tf.zerosLike(Ts)];
       },
     };
