@@ -12,11 +12,16 @@ import { formatCount } from '../stages/core/progress.js';
 
 const SUITES = ['ingest', 'stats', 'weighting', 'train', 'eval', 'large-catalog', 'scaling'] as const;
 
+/** A rate with its unit; ratios (×) with two decimals, where formatCount would round 1.1 to 1. */
+function formatRate(r: BenchResult): string {
+  return r.unit === '×' ? `${r.rate.toFixed(2)}×` : `${formatCount(r.rate)} ${r.unit ?? 'rows/s'}`;
+}
+
 function table(results: BenchResult[]): string {
   const lines = ['| suite | workload | rows | seconds | rate | peak RSS MB | target | met |', '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |'];
   for (const r of results) {
     lines.push(
-      `| ${r.suite} | ${r.name} | ${formatCount(r.rows)} | ${r.seconds.toFixed(2)} | ${formatCount(r.rate)} ${r.unit ?? 'rows/s'} | ${r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : '—'} | ${r.target ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : 'NO'} |`,
+      `| ${r.suite} | ${r.name} | ${formatCount(r.rows)} | ${r.seconds.toFixed(2)} | ${formatRate(r)} | ${r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : '—'} | ${r.target ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : 'NO'} |`,
     );
   }
   return lines.join('\n');
@@ -47,7 +52,7 @@ async function main(): Promise<void> {
       const rs = await mod.run(opts);
       for (const r of rs)
         process.stderr.write(
-          `  ${r.name}: ${formatCount(r.rate)} ${r.unit ?? 'rows/s'}${r.peakRssMB ? `, peak ${r.peakRssMB.toFixed(0)} MB` : ''}${r.met === false ? '  (target missed)' : ''}\n`,
+          `  ${r.name}: ${formatRate(r)}${r.peakRssMB ? `, peak ${r.peakRssMB.toFixed(0)} MB` : ''}${r.met === false ? '  (target missed)' : ''}\n`,
         );
       results.push(...rs);
     }
