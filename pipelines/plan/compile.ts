@@ -43,14 +43,18 @@ export type PlanStep = WholeStep | ShardedStep;
 export interface CompileOptions {
   /** Run `ranges` sources (ingest) as their own flows (an engine run); otherwise they run whole (static sharding). */
   ranges?: boolean;
+  /** Run `user_bucket` stages per user bucket (an engine run); otherwise they run whole (static sharding). */
+  buckets?: boolean;
 }
 
 /** A stage's shard plan for its configuration (undefined: whole). */
 export function stagePlan(rs: ResolvedStage, o: CompileOptions = {}): ShardPlan | undefined {
   const s = rs.def.shard;
   const plan = typeof s === 'function' ? s(rs.config) : s;
-  // Bucketed and checkpoint sharding are not run by this plan runner yet: such stages run whole.
-  if (!plan || plan.by === 'user_bucket' || plan.by === 'checkpoint_parts') return undefined;
+  // Checkpoint sharding is not run by this plan runner yet: such stages run whole.
+  if (!plan || plan.by === 'checkpoint_parts') return undefined;
+  // A bucketed stage is a step of its own; the runner shards it when its input is the ingest's bucketed dataset, else runs it whole.
+  if (plan.by === 'user_bucket') return o.buckets && rs.def.role === 'transform' ? plan : undefined;
   if (plan.by === 'ranges') return o.ranges && rs.def.role === 'source' ? plan : undefined;
   if (rs.def.role === 'source' && (plan.by !== 'parts' || !plan.input)) return undefined;
   return plan;
@@ -82,9 +86,9 @@ export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanSt
     const startsNew =
       !current ||
       (plan ? current.kind !== 'sharded' : current.kind !== 'whole') ||
-      // A source starts a new phase; a combine ends its step.
-      (plan && rs.def.role === 'source') ||
-      (current.kind === 'sharded' && ['combine', 'ranges'].includes(current.plans[current.plans.length - 1]!.by));
+      // A source starts a new phase; a combine ends its step; a bucketed stage is a step of its own.
+      (plan && (rs.def.role === 'source' || plan.by === 'user_bucket')) ||
+      (current.kind === 'sharded' && ['combine', 'ranges', 'user_bucket'].includes(current.plans[current.plans.length - 1]!.by));
     if (startsNew) {
       current = { kind: plan ? 'sharded' : 'whole', stages: [], plans: [] };
       steps.push(current);

@@ -73,6 +73,25 @@ export function groupParts<T>(parts: T[], count: number, exact = false): T[][] {
 
 async function* noInput(): AsyncGenerator<Batch> {}
 
+/** One shard per user bucket of a bucketed dataset, in bucket order: the bucket's parts in manifest order. */
+export function bucketGroups(dataset: string): { parts: DatasetPart[]; buckets: number[] }[] {
+  const listing = listDataset(dataset);
+  const files = listing.manifest?.files ?? [];
+  const byBucket = new Map<number, DatasetPart[]>();
+  listing.parts.forEach((part, k) => {
+    const b = files[k]?.bucket ?? 0;
+    const list = byBucket.get(b) ?? [];
+    list.push(part);
+    byBucket.set(b, list);
+  });
+  return [...byBucket.keys()]
+    .sort((a, b) => a - b)
+    .map((b) => {
+      const parts = byBucket.get(b)!;
+      return { parts, buckets: parts.map(() => b) };
+    });
+}
+
 /** Where the coordinator stands between steps: what the next step reads. */
 export interface StepInput {
   dataset: string;
@@ -113,7 +132,7 @@ export class PlanCoordinator {
     this.runId = p.name;
     this.reports = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
     this.artifacts.set(ARTIFACT.stageReports, this.reports);
-    this.steps = compilePlan(p, { ranges: opts.ranges ?? false });
+    this.steps = compilePlan(p, { ranges: opts.ranges ?? false, buckets: opts.ranges ?? false });
     this.root = stepsDir(this.outDir);
   }
 
@@ -165,7 +184,13 @@ export class PlanCoordinator {
   }
 
   /** The tasks of a sharded step: one per group of consecutive input parts (at most `shardCount`). */
-  shardTasks(step: ShardedStep, prev: StepInput | undefined, shardCount: number, exact = false): { kind: string; key: string; input: ShardTaskInput }[] {
+  shardTasks(
+    step: ShardedStep,
+    prev: StepInput | undefined,
+    shardCount: number,
+    exact = false,
+    bucketed = false,
+  ): { kind: string; key: string; input: ShardTaskInput }[] {
     const first = step.stages[0]!;
     let source: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number } | undefined;
     if (step.sourceOption) {
@@ -196,17 +221,20 @@ export class PlanCoordinator {
         }
       });
     }
-    const groups = groupParts(source?.parts ?? [], shardCount, exact);
+    const groups: { parts: DatasetPart[]; buckets?: number[] }[] = bucketed
+      ? bucketGroups(source!.dataset)
+      : groupParts(source?.parts ?? [], shardCount, exact).map((parts) => ({ parts }));
     const shipped: Record<string, unknown> = {};
     for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (this.artifacts.has(key)) shipped[key] = this.artifacts.get(key as never);
     const stepDir = this.stepDir(step);
-    return groups.map((parts, shard) => {
+    return groups.map(({ parts, buckets }, shard) => {
       const dir = path.join(stepDir, shardDirName(shard));
       const stages = step.stages.map((rs, i) => {
         const plan = step.plans[i]!;
         const config: Record<string, unknown> = { ...rs.config, ...(plan.shardConfig ?? {}) };
         for (const opt of plan.outputs ?? []) if (typeof rs.config[opt] === 'string') config[opt] = shardOutputDir(dir, rs.index, opt);
-        return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine' };
+        const returns = Object.keys(plan.merged?.artifacts ?? {});
+        return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine', ...(returns.length ? { returns } : {}) };
       });
       const taskInput: ShardTaskInput = {
         step: step.id,
@@ -217,7 +245,7 @@ export class PlanCoordinator {
         runId: this.runId,
         seed: this.p.seed,
         stages,
-        ...(source ? { input: { ...source, parts } } : {}),
+        ...(source ? { input: { ...source, parts, ...(buckets ? { buckets } : {}) } } : {}),
         artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
         ...(step.outputNeeded && !step.outputIsInput ? { streamOut: true } : {}),
         quiet: true,
@@ -226,14 +254,43 @@ export class PlanCoordinator {
     });
   }
 
+  /**
+   * Whether a user_bucket step reads the ingest's bucketed dataset (the one
+   * the stage, run whole, would find in ARTIFACT.dataset and follow): only
+   * then are its shards buckets. Otherwise it runs whole, as in one process.
+   */
+  readsBucketedDataset(prev: StepInput | undefined): boolean {
+    const ds = this.artifacts.get(ARTIFACT.dataset);
+    if (!prev || !ds || !ds.manifest.files.some((f) => f.bucket !== undefined)) return false;
+    return canonicalPath(prev.dataset) === canonicalPath(ds.dir);
+  }
+
   /** Merge a sharded step's results (in shard order); returns the intermediate dataset the next step reads, if any. */
   async mergeStep(step: ShardedStep, tasks: { input: ShardTaskInput }[], rawResults: unknown[]): Promise<StepInput | undefined> {
     const results = rawResults.map((r) => decodeJsonValue(r) as ShardResult);
+    // Artifacts a bucketed stage published per shard: merged in shard (bucket) order, published, its records made once, first.
+    const mergedStages = new Set<number>();
+    step.stages.forEach((rs, i) => {
+      const merged = step.plans[i]!.merged;
+      if (!merged) return;
+      mergedStages.add(rs.index);
+      const values: Record<string, unknown> = {};
+      for (const [key, merge] of Object.entries(merged.artifacts)) {
+        for (const r of results) {
+          const v = r.published?.find((x) => x.index === rs.index)?.values[key];
+          if (v === undefined) continue;
+          values[key] = values[key] === undefined ? v : merge(values[key], v);
+        }
+        if (values[key] !== undefined) this.artifacts.set(key as never, values[key] as never);
+      }
+      merged.emit?.(values, this.ctxFor(rs));
+    });
     // Counters and metric records, in shard order; per-batch records continue one batch sequence.
     const batchesBefore = new Map<number, number>();
     for (const r of results) {
       const offsets = new Map(r.counters.map((c) => [c.index, batchesBefore.get(c.index) ?? 0]));
       for (const m of r.metrics) {
+        if (mergedStages.has(m.stage)) continue;
         const shift = m.record.split === 'batch' ? (offsets.get(m.stage) ?? 0) : 0;
         this.emit({ ...m.record, step: m.record.step + shift });
       }
@@ -359,7 +416,12 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         input = await c.runIngestStep(opts.engine, step, shardCount);
         continue;
       }
-      const tasks = c.shardTasks(step, input, shardCount);
+      const bucketed = step.plans[0]!.by === 'user_bucket';
+      if (bucketed && !c.readsBucketedDataset(input)) {
+        input = await c.runWholeStep({ kind: 'whole', id: step.id, stages: step.stages, outputNeeded: step.outputNeeded }, input);
+        continue;
+      }
+      const tasks = c.shardTasks(step, input, shardCount, false, bucketed);
       const t = performance.now();
       let lastLine = 0;
       const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
