@@ -359,7 +359,12 @@ export class PlanCoordinator {
     const rs = step.stages[0]!;
     const cfg = rs.config as unknown as IngestConfig;
     const { runIngestFlows } = await import('./ingest-plan.js');
+    const t0 = performance.now();
     const s = await runIngestFlows(engine, cfg, step.id, this.stepDir(step), shardCount);
+    // The whole run's summary lines and metric records (rows, rejections, users, items, rows/s over both flows).
+    const { reportSummary } = await import('../../stages/ingest/ingest-run.js');
+    const ctx = this.ctxFor(rs);
+    reportSummary({ ...s, seconds: (performance.now() - t0) / 1000 }, cfg, { log: this.log, progress: false, seed: this.p.seed, emitMetric: (r) => ctx.emitMetric(r) });
     this.artifacts.set(ARTIFACT.vocab, s.vocab);
     this.artifacts.set(ARTIFACT.dataset, {
       dir: cfg.output,
