@@ -119,3 +119,17 @@ export function stepsDir(outDir: string): string {
 export function describePlan(steps: PlanStep[]): string {
   return steps.map((s) => `${s.id}: ${s.kind} [${s.stages.map((r) => r.id).join(' → ')}]${s.outputNeeded ? ' → materialised' : ''}`).join('\n');
 }
+
+/**
+ * Whether an engine run of this plan has work for worker processes: a sharded
+ * step other than a bucketed one whose input cannot be bucketed (no ingest
+ * with user_buckets > 1 before it: such a step runs whole in the coordinator).
+ */
+export function shardsWork(p: ResolvedPipeline, steps: PlanStep[]): boolean {
+  return steps.some((s) => {
+    if (s.kind !== 'sharded') return false;
+    if (s.plans[0]!.by !== 'user_bucket') return true;
+    const at = s.stages[0]!.index;
+    return p.stages.some((rs) => rs.index < at && rs.def.name === 'ingest' && Number(rs.config.user_buckets ?? 1) > 1);
+  });
+}

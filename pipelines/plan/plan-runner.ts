@@ -364,7 +364,12 @@ export class PlanCoordinator {
     // The whole run's summary lines and metric records (rows, rejections, users, items, rows/s over both flows).
     const { reportSummary } = await import('../../stages/ingest/ingest-run.js');
     const ctx = this.ctxFor(rs);
-    reportSummary({ ...s, seconds: (performance.now() - t0) / 1000 }, cfg, { log: this.log, progress: false, seed: this.p.seed, emitMetric: (r) => ctx.emitMetric(r) });
+    reportSummary({ ...s, seconds: (performance.now() - t0) / 1000 }, cfg, {
+      log: this.log,
+      progress: false,
+      seed: this.p.seed,
+      emitMetric: (r) => ctx.emitMetric(r),
+    });
     this.artifacts.set(ARTIFACT.vocab, s.vocab);
     this.artifacts.set(ARTIFACT.dataset, {
       dir: cfg.output,
