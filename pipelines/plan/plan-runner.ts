@@ -40,6 +40,7 @@ import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
 import { compilePlan, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
 import { mergeShardDatasets } from './dataset-merge.js';
+import { runCheckpointStep } from './checkpoint-step.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { SHARD_TASK_KIND, shardDirName, shardOutputDir, type ShardResult, type ShardTaskInput } from './shard-task.js';
 
@@ -73,6 +74,13 @@ export function groupParts<T>(parts: T[], count: number, exact = false): T[][] {
 
 async function* noInput(): AsyncGenerator<Batch> {}
 
+async function* readStepInput(input: StepInput): AsyncGenerator<Batch> {
+  for await (const b of readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' })) {
+    if (input.intermediate) delete b.meta;
+    yield b;
+  }
+}
+
 /** One shard per user bucket of a bucketed dataset, in bucket order: the bucket's parts in manifest order. */
 export function bucketGroups(dataset: string): { parts: DatasetPart[]; buckets: number[] }[] {
   const listing = listDataset(dataset);
@@ -98,6 +106,8 @@ export interface StepInput {
   table?: string;
   /** Read only these columns (a read_parquet source's `columns`, passed on). */
   columns?: string[];
+  /** A stream materialised between steps: its batches are read without the reader's per-file facts (meta), as one process hands them on. */
+  intermediate?: boolean;
 }
 
 /**
@@ -161,7 +171,7 @@ export class PlanCoordinator {
 
   /** Run a whole step here; returns the intermediate dataset the next step reads, if it needs one. */
   async runWholeStep(step: WholeStep, input: StepInput | undefined): Promise<StepInput | undefined> {
-    let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' }) : noInput();
+    let stream: AsyncIterable<Batch> = input ? readStepInput(input) : noInput();
     for (const rs of step.stages) {
       let inst: StageInstance;
       try {
@@ -192,7 +202,7 @@ export class PlanCoordinator {
     bucketed = false,
   ): { kind: string; key: string; input: ShardTaskInput }[] {
     const first = step.stages[0]!;
-    let source: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number } | undefined;
+    let source: NonNullable<ShardTaskInput['input']> | undefined;
     if (step.sourceOption) {
       const dataset = String(first.config[step.sourceOption]);
       const listing = listDataset(dataset);
@@ -206,6 +216,7 @@ export class PlanCoordinator {
         parts: listDataset(prev.dataset).parts,
         ...(prev.table ? { table: prev.table } : {}),
         ...(prev.columns ? { columns: prev.columns } : {}),
+        ...(prev.intermediate ? { stripMeta: true } : {}),
       };
     }
     if (source) {
@@ -343,7 +354,14 @@ export class PlanCoordinator {
     if (!step.outputNeeded) return undefined;
     if (step.outputIsInput) {
       const src = tasks[0]?.input.input;
-      return src ? { dataset: src.dataset, ...(src.table ? { table: src.table } : {}), ...(src.columns ? { columns: src.columns } : {}) } : undefined;
+      return src
+        ? {
+            dataset: src.dataset,
+            ...(src.table ? { table: src.table } : {}),
+            ...(src.columns ? { columns: src.columns } : {}),
+            ...(src.stripMeta ? { intermediate: true } : {}),
+          }
+        : undefined;
     }
     const dataset = path.join(this.stepDir(step), 'stream');
     const m = mergeShardDatasets(
@@ -351,7 +369,7 @@ export class PlanCoordinator {
       dataset,
       'plan',
     );
-    return { dataset, ...(m.table ? { table: m.table } : {}) };
+    return { dataset, ...(m.table ? { table: m.table } : {}), intermediate: true };
   }
 
   /** Ingest as two flows on the engine (ingest-plan.ts); publishes what the ingest stage publishes. */
@@ -419,7 +437,7 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   try {
     for (const step of c.steps) {
       if (step.kind === 'whole') {
-        input = await c.runWholeStep(step, input);
+        input = step.checkpoints ? await runCheckpointStep(c, opts.engine, step, input) : await c.runWholeStep(step, input);
         continue;
       }
       if (step.plans[0]!.by === 'ranges') {
@@ -456,12 +474,12 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   return c.result(wallMs);
 }
 
-async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<{ dataset: string; table?: string }> {
+async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<StepInput> {
   const writer = new BatchPartsWriter(dir);
   try {
     for await (const b of stream) writer.write(b);
     const m = writer.commit();
-    return { dataset: dir, ...(m.table ? { table: m.table } : {}) };
+    return { dataset: dir, ...(m.table ? { table: m.table } : {}), intermediate: true };
   } catch (e) {
     writer.abort();
     throw e;

@@ -71,7 +71,7 @@ export interface ShardTaskInput {
   seed: number;
   stages: ShardStageInput[];
   /** The input dataset and this shard's parts of it (none for a step without input). */
-  input?: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number; buckets?: number[] };
+  input?: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number; buckets?: number[]; stripMeta?: boolean };
   /** Artifacts from the coordinator (JSON, numbers encoded by json-numbers.ts). */
   artifacts: Record<string, unknown>;
   /** Write the stream out of the last stage to `<dir>/stream` (one part per batch). */
@@ -127,6 +127,7 @@ async function* readParts(
 ): AsyncGenerator<Batch> {
   const listing = { kind: 'recpost' as const, parts };
   for await (const b of readDataset(input.dataset, { listing, table: input.table, columns: input.columns, what: 'a shard' })) {
+    if (input.stripMeta) delete b.meta;
     if (bucket !== undefined) b.meta = { ...b.meta, bucket };
     if (counters) {
       counters.rowsOut += b.numRows;

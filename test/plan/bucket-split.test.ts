@@ -56,8 +56,28 @@ function pipeline(outDir: string, buckets: number): ResolvedPipeline {
   );
 }
 
-// Every record but the ingest's rows/s (a timing) is compared.
-const metricLines = (ms: { metric: string }[]) => ms.filter((m) => m.metric !== 'rows_per_second').map((m) => JSON.stringify(m));
+/** The same log, then training (3 epochs: 3 checkpoints) and full-catalog evaluation of every checkpoint and the baselines. */
+function evalPipeline(outDir: string): ResolvedPipeline {
+  return resolvePipeline(
+    {
+      name: 'bucket-eval',
+      out_dir: outDir,
+      seed: 5,
+      stages: [
+        { stage: 'ingest', with: { path: csv, output: path.join(outDir, 'interactions'), rows_per_file: 300, user_buckets: B, threads: 1 } },
+        { stage: 'split_sequences', with: { max_len: 5, threshold: 3, batch_size: 500 } },
+        {
+          stage: 'train_sasrec',
+          with: { method: 'bc', objective: { name: 'bc' }, epochs: 3, batch_size: 256, max_len: 5, d: 8, blocks: 1, heads: 1, backend: 'wasm' },
+        },
+        { stage: 'evaluate_ranking', with: { ks: [5, 10], batch_rows: 64 } },
+      ],
+    },
+    'bucket-eval.yaml',
+  );
+}
+// Every record but the timings (ingest rows/s, training examples/s) is compared.
+const metricLines = (ms: { metric: string }[]) => ms.filter((m) => !/_per_s(econd)?$/.test(m.metric)).map((m) => JSON.stringify(m));
 
 let whole: Awaited<ReturnType<typeof runPipeline>>;
 const wholeDir = () => path.join(dir, 'whole');
@@ -158,6 +178,28 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
     expect(retries).toBe(1);
     await expectSameAsWhole(runDir);
     expect(metricLines(r.metrics)).toEqual(metricLines(whole.metrics));
+  });
+
+  it('evaluation per checkpoint on 2 workers: the metric records of one process, exactly', async () => {
+    const one = path.join(dir, 'eval-one');
+    const a = await runPipeline(evalPipeline(one), { logger: memoryLogger(), quiet: true });
+    const runDir = path.join(dir, 'eval-two');
+    const flows: string[] = [];
+    const counting: ShardEngine = {
+      kind: 'local',
+      slots: 2,
+      runFlow(flow, onProgress) {
+        flows.push(`${flow.label.split(' ').slice(1).join(' ')}:${flow.children.length}`);
+        return engine.runFlow(flow, onProgress);
+      },
+    };
+    const b = await runPlanned(evalPipeline(runDir), { engine: counting, logger: memoryLogger(), quiet: true });
+    expect(flows).toContain('checkpoints:3');
+    const evalRecords = (ms: { method: string; metric: string }[]) =>
+      metricLines(ms.filter((m) => ['bc', 'popularity', 'random'].includes(m.method) && /@|mrr|candidates/.test(m.metric)));
+    expect(evalRecords(a.metrics).length).toBeGreaterThan(20);
+    expect(evalRecords(b.metrics)).toEqual(evalRecords(a.metrics));
+    expect(metricLines(b.metrics)).toEqual(metricLines(a.metrics));
   });
 
   it('user_buckets 1: the split runs whole in user-index order, its parts byte for byte those of one process', async () => {
