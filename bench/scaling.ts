@@ -105,6 +105,7 @@ async function childMain(args: ChildArgs): Promise<void> {
     const { runPipeline } = await import('../pipelines/runner.js');
     const r = await runPipeline(p, { quiet: true, progress: false, writeFiles: false });
     rows = r.stages[0]!.rowsOut;
+    if (process.env.RECPOST_BENCH_STEPS) for (const s of r.stages) process.stderr.write(`  ${s.id}: busy ${(s.busyMs / 1000).toFixed(1)} s\n`);
   } else {
     const [{ openEngine }, { runPlanned }] = await Promise.all([import('../pipelines/engine/open-engine.js'), import('../pipelines/plan/plan-runner.js')]);
     const runOn = async (engine: Awaited<ReturnType<typeof openEngine>>) => {
@@ -118,11 +119,19 @@ async function childMain(args: ChildArgs): Promise<void> {
             kind: engine.kind,
             slots: engine.slots,
             async runFlow(flow, onProgress) {
+              const t = performance.now();
               const results = (await engine.runFlow(flow, (pr) => {
                 retries = Math.max(retries, pr.retries);
                 onProgress?.(pr);
               })) as { worker?: { peakRssMB: number } }[];
-              for (const x of results) workerRssMB = Math.max(workerRssMB, x?.worker?.peakRssMB ?? 0);
+              let peak = 0;
+              for (const x of results) peak = Math.max(peak, x?.worker?.peakRssMB ?? 0);
+              workerRssMB = Math.max(workerRssMB, peak);
+              // RECPOST_BENCH_STEPS=1: where the time goes, flow by flow (wall s; the workers' peak so far).
+              if (process.env.RECPOST_BENCH_STEPS)
+                process.stderr.write(
+                  `  ${flow.label}: ${flow.children.length} task(s), ${((performance.now() - t) / 1000).toFixed(1)} s, worker peak ${peak.toFixed(0)} MB\n`,
+                );
               return results;
             },
           },

@@ -55,7 +55,7 @@ export function stagePlan(rs: ResolvedStage, o: CompileOptions = {}): ShardPlan 
   const plan = typeof s === 'function' ? s(rs.config) : s;
   // Evaluation per checkpoint starts a whole step of its own (compilePlan; checkpoint-step.ts), not a sharded one.
   if (!plan || plan.by === 'checkpoint_parts') return undefined;
-  // A bucketed stage is a step of its own; the runner shards it when its input is the ingest's bucketed dataset, else runs it whole.
+  // A bucketed stage starts a step; the runner shards it per bucket when its input is the ingest's bucketed dataset, else runs it whole.
   if (plan.by === 'user_bucket') return o.buckets && rs.def.role === 'transform' ? plan : undefined;
   if (plan.by === 'ranges') return o.ranges && rs.def.role === 'source' ? plan : undefined;
   if (rs.def.role === 'source' && (plan.by !== 'parts' || !plan.input)) return undefined;
@@ -99,9 +99,9 @@ export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanSt
     const startsNew =
       !current ||
       (plan ? current.kind !== 'sharded' : current.kind !== 'whole') ||
-      // A source starts a new phase; a combine ends its step; a bucketed stage is a step of its own.
+      // A source or a bucketed stage starts a new step (per-part stages after a bucketed one run in its shards); a combine ends its step.
       (plan && (rs.def.role === 'source' || plan.by === 'user_bucket')) ||
-      (current.kind === 'sharded' && ['combine', 'ranges', 'user_bucket'].includes(current.plans[current.plans.length - 1]!.by));
+      (current.kind === 'sharded' && ['combine', 'ranges'].includes(current.plans[current.plans.length - 1]!.by));
     if (startsNew) {
       current = { kind: plan ? 'sharded' : 'whole', stages: [], plans: [] };
       steps.push(current);

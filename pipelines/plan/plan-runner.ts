@@ -38,7 +38,7 @@ import { openMetricsLog, pipelineResumes, type MetricsLog } from '../metrics-log
 import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
-import { compilePlan, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
+import { compilePlan, configHash, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
 import { mergeShardDatasets } from './dataset-merge.js';
 import { runCheckpointStep } from './checkpoint-step.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
@@ -79,6 +79,22 @@ async function* readStepInput(input: StepInput): AsyncGenerator<Batch> {
     if (input.intermediate) delete b.meta;
     yield b;
   }
+}
+
+/** The stages after a step's first as a sharded step of their own (its id derived from the step's), or undefined when there are none. */
+function restAfterFirst(step: ShardedStep): ShardedStep | undefined {
+  const stages = step.stages.slice(1);
+  const plans = step.plans.slice(1);
+  if (stages.length === 0) return undefined;
+  const first = stages[0]!;
+  return {
+    kind: 'sharded',
+    id: `${first.index}-${first.def.name}-${configHash(step.id)}`,
+    stages,
+    plans,
+    outputNeeded: step.outputNeeded,
+    outputIsInput: plans.every((pl) => pl.passThrough === true),
+  };
 }
 
 /** One shard per user bucket of a bucketed dataset, in bucket order: the bucket's parts in manifest order. */
@@ -444,22 +460,26 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         input = await c.runIngestStep(opts.engine, step, shardCount);
         continue;
       }
-      const bucketed = step.plans[0]!.by === 'user_bucket';
-      if (bucketed && !c.readsBucketedDataset(input)) {
-        input = await c.runWholeStep({ kind: 'whole', id: step.id, stages: step.stages, outputNeeded: step.outputNeeded }, input);
-        continue;
+      let sharded: ShardedStep = step;
+      const bucketed = step.plans[0]!.by === 'user_bucket' && c.readsBucketedDataset(input);
+      if (step.plans[0]!.by === 'user_bucket' && !bucketed) {
+        // Not the ingest's bucketed dataset: the bucketed stage runs whole here, the per-part stages after it as their own step.
+        const rest = restAfterFirst(step);
+        input = await c.runWholeStep({ kind: 'whole', id: step.id, stages: [step.stages[0]!], outputNeeded: rest !== undefined || step.outputNeeded }, input);
+        if (!rest) continue;
+        sharded = rest;
       }
-      const tasks = c.shardTasks(step, input, shardCount, false, bucketed);
+      const tasks = c.shardTasks(sharded, input, shardCount, false, bucketed);
       const t = performance.now();
       let lastLine = 0;
-      const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
+      const results = (await opts.engine.runFlow({ label: sharded.id, children: tasks }, (pr) => {
         const now = performance.now();
         if (opts.quiet || (now - lastLine < 1000 && pr.done < pr.total)) return;
         lastLine = now;
         const rate = pr.rows > 0 ? `, ${formatCount((pr.rows * 1000) / Math.max(1, now - t))} rows/s` : '';
-        c.log.info(`${step.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
+        c.log.info(`${sharded.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
       })) as unknown[];
-      input = await c.mergeStep(step, tasks, results);
+      input = await c.mergeStep(sharded, tasks, results);
     }
   } catch (e) {
     if (runRecord) finishRunRecord(runRecord, e);

@@ -120,12 +120,11 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
     expect(seen.size).toBe(B);
   });
 
-  it('compiles the split into a step of its own', () => {
+  it('compiles the split into a step that the statistics join (its shards fold them), ended by the combine', () => {
     const steps = compilePlan(pipeline(path.join(dir, 'x'), B), { ranges: true, buckets: true });
     expect(steps.map((s) => [s.kind, s.stages.map((r) => r.def.name)])).toEqual([
       ['sharded', ['ingest']],
-      ['sharded', ['split_sequences']],
-      ['sharded', ['reward_stats']],
+      ['sharded', ['split_sequences', 'reward_stats']],
       ['sharded', ['exp_rsft', 'write_parquet']],
     ]);
   });
@@ -219,6 +218,8 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
     };
     await runPlanned(pipeline(runDir, 1), { engine: counting, logger: memoryLogger(), quiet: true });
     expect(flows.some((f) => f.includes('split_sequences'))).toBe(false);
+    // The statistics that joined the split's step still run sharded, as a step of their own.
+    expect(flows.filter((f) => f.includes('reward_stats'))).toHaveLength(1);
     expect(partFiles(path.join(runDir, 'examples'))).toEqual(partFiles(path.join(one, 'examples')));
   });
 });
