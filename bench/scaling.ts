@@ -123,14 +123,18 @@ async function childMain(args: ChildArgs): Promise<void> {
               const results = (await engine.runFlow(flow, (pr) => {
                 retries = Math.max(retries, pr.retries);
                 onProgress?.(pr);
-              })) as { worker?: { peakRssMB: number } }[];
+              })) as { worker?: { peakRssMB: number; cpuMs?: number } }[];
               let peak = 0;
-              for (const x of results) peak = Math.max(peak, x?.worker?.peakRssMB ?? 0);
+              let cpuMs = 0;
+              for (const x of results) {
+                peak = Math.max(peak, x?.worker?.peakRssMB ?? 0);
+                cpuMs += x?.worker?.cpuMs ?? 0;
+              }
               workerRssMB = Math.max(workerRssMB, peak);
               // RECPOST_BENCH_STEPS=1: where the time goes, flow by flow (wall s; the workers' peak so far).
               if (process.env.RECPOST_BENCH_STEPS)
                 process.stderr.write(
-                  `  ${flow.label}: ${flow.children.length} task(s), ${((performance.now() - t) / 1000).toFixed(1)} s, worker peak ${peak.toFixed(0)} MB\n`,
+                  `  ${flow.label}: ${flow.children.length} task(s), ${((performance.now() - t) / 1000).toFixed(1)} s, ${(cpuMs / 1000).toFixed(1)} CPU s in tasks, worker peak ${peak.toFixed(0)} MB\n`,
                 );
               return results;
             },

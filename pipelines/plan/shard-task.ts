@@ -92,8 +92,13 @@ export interface ShardResult {
   combineState?: unknown;
   /** Artifacts stages published that the coordinator merges (ShardStageInput.returns), per stage index. */
   published?: { index: number; values: Record<string, unknown> }[];
-  /** Peak resident memory of the process that ran the shard so far (MB), and its pid. */
-  worker: { pid: number; peakRssMB: number };
+  /** Peak resident memory of the process that ran the shard so far (MB), its pid, and the CPU time the shard took there (ms, user + system). */
+  worker: { pid: number; peakRssMB: number; cpuMs?: number };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export function shardDirName(shard: number): string {
@@ -160,6 +165,7 @@ async function* foldCombine(inst: CombineStage<unknown>, input: AsyncIterable<Ba
 
 export async function runShardTask(raw: unknown, task: { progress(p: { rows?: number }): void }): Promise<ShardResult> {
   const input = raw as ShardTaskInput;
+  const cpu0 = cpuMs();
   const { ArtifactMap, driveStage, stageShape, stderrLogger, BatchPartsWriter, readDataset, writeFileAtomic, metricRecord, getStage, ConfigError } =
     await shardModules();
   const metrics: ShardResult['metrics'] = [];
@@ -224,7 +230,7 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     metrics,
     ...(combine ? { combineState: combine.getState?.() } : {}),
     ...(returned.length ? { published: returned } : {}),
-    worker: { pid: process.pid, peakRssMB: process.resourceUsage().maxRSS / 1024 },
+    worker: { pid: process.pid, peakRssMB: process.resourceUsage().maxRSS / 1024, cpuMs: cpuMs() - cpu0 },
   };
   const encoded = encodeJsonValue(result) as ShardResult;
   writeFileAtomic(path.join(input.dir, SHARD_DONE_FILE), JSON.stringify(encoded));
