@@ -199,6 +199,21 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
     expect(evalRecords(a.metrics).length).toBeGreaterThan(20);
     expect(evalRecords(b.metrics)).toEqual(evalRecords(a.metrics));
     expect(metricLines(b.metrics)).toEqual(metricLines(a.metrics));
+
+    // Every checkpoint shard delivered twice (at-least-once delivery), the copies running at once: the records are the same.
+    const twiceDir = path.join(dir, 'eval-twice');
+    const twice: ShardEngine = {
+      kind: 'local',
+      slots: 2,
+      async runFlow(flow, onProgress) {
+        if (!flow.label.endsWith(' checkpoints')) return engine.runFlow(flow, onProgress);
+        const n = flow.children.length;
+        const results = (await engine.runFlow({ label: flow.label, children: [...flow.children, ...flow.children] }, onProgress)) as unknown[];
+        return results.slice(n);
+      },
+    };
+    const c = await runPlanned(evalPipeline(twiceDir), { engine: twice, logger: memoryLogger(), quiet: true });
+    expect(metricLines(c.metrics)).toEqual(metricLines(a.metrics));
   });
 
   it('user_buckets 1: the split runs whole in user-index order, its parts byte for byte those of one process', async () => {
