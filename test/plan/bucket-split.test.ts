@@ -57,7 +57,7 @@ function pipeline(outDir: string, buckets: number): ResolvedPipeline {
 }
 
 /** The same log, then training (3 epochs: 3 checkpoints) and full-catalog evaluation of every checkpoint and the baselines. */
-function evalPipeline(outDir: string): ResolvedPipeline {
+function evalPipeline(outDir: string, evaluator: 'evaluate_ranking' | 'evaluate_reward_model' = 'evaluate_ranking'): ResolvedPipeline {
   return resolvePipeline(
     {
       name: 'bucket-eval',
@@ -70,7 +70,9 @@ function evalPipeline(outDir: string): ResolvedPipeline {
           stage: 'train_sasrec',
           with: { method: 'bc', objective: { name: 'bc' }, epochs: 3, batch_size: 256, max_len: 5, d: 8, blocks: 1, heads: 1, backend: 'wasm' },
         },
-        { stage: 'evaluate_ranking', with: { ks: [5, 10], batch_rows: 64 } },
+        evaluator === 'evaluate_ranking'
+          ? { stage: evaluator, with: { ks: [5, 10], batch_rows: 64 } }
+          : { stage: evaluator, with: { splits: ['test', 'valid'] } },
       ],
     },
     'bucket-eval.yaml',
@@ -214,6 +216,23 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
     };
     const c = await runPlanned(evalPipeline(twiceDir), { engine: twice, logger: memoryLogger(), quiet: true });
     expect(metricLines(c.metrics)).toEqual(metricLines(a.metrics));
+  });
+
+  it('evaluate_reward_model per checkpoint on 2 workers: the metric records of one process, exactly', async () => {
+    const a = await runPipeline(evalPipeline(path.join(dir, 'rm-one'), 'evaluate_reward_model'), { logger: memoryLogger(), quiet: true });
+    const flows: string[] = [];
+    const counting: ShardEngine = {
+      kind: 'local',
+      slots: 2,
+      runFlow(flow, onProgress) {
+        flows.push(`${flow.label.split(' ').slice(1).join(' ')}:${flow.children.length}`);
+        return engine.runFlow(flow, onProgress);
+      },
+    };
+    const b = await runPlanned(evalPipeline(path.join(dir, 'rm-two'), 'evaluate_reward_model'), { engine: counting, logger: memoryLogger(), quiet: true });
+    expect(flows).toContain('checkpoints:3');
+    expect(a.metrics.filter((m) => m.metric === 'reward_rmse').length).toBeGreaterThan(3);
+    expect(metricLines(b.metrics)).toEqual(metricLines(a.metrics));
   });
 
   it('user_buckets 1: the split runs whole in user-index order, its parts byte for byte those of one process', async () => {
