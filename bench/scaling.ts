@@ -1,17 +1,22 @@
 /**
  * Scaling benchmark: a generated ML-20M-like ratings log (50M interactions;
- * 2M with --quick) through ingest → split → reward statistics → Exp-RSFT
- * weighting → write, on 1 worker (the streaming runner, one process) and on
- * 2 local workers (the sharded plan, pipelines/plan/), each run in its own
- * child process. Reported: rows/s of the whole pipeline, the speed-up over
- * one worker, and peak RSS of the coordinator and of the worst worker
+ * 2M with --quick; any size with --rows N) ingested in user buckets
+ * (user_buckets = 16, --buckets B) through ingest → split → reward statistics
+ * → Exp-RSFT weighting → write, on 1 worker (the streaming runner, one
+ * process) and on 2 local workers (the sharded plan, pipelines/plan/: the
+ * split runs one shard per bucket), each run in its own child process.
+ * Reported: rows/s of the whole pipeline, the speed-up over one worker, CPU
+ * seconds of the run (the child and its reaped worker processes, from
+ * /proc/self/stat: the wall figures are noisy on a shared machine, the CPU
+ * seconds less so), and peak RSS of the coordinator and of the worst worker
  * (process.resourceUsage().maxRSS in each shard's result).
  *
  * The Redis engine's row: 2 `recpost worker`s on a redis-server started for
  * the run, the same plan submitted through BullMQ; worker peak memory read
  * from /proc (the workers and their job processes).
  *
- * Run alone: `npx tsx bench/scaling.ts [--quick]`; in the suite: `npm run bench -- --only scaling`.
+ * Run alone: `npx tsx bench/scaling.ts [--quick] [--rows N] [--buckets B] [--only local]`;
+ * in the suite: `npm run bench -- --only scaling`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,6 +50,7 @@ interface ChildArgs {
   out: string;
   workers: number;
   engine: EngineRow['engine'];
+  buckets: number;
 }
 
 interface ChildResult {
@@ -53,16 +59,31 @@ interface ChildResult {
   coordinatorRssMB: number;
   workerRssMB: number;
   retries: number;
+  /** CPU seconds of the child and of its worker processes that exited (user + system). */
+  cpuSeconds: number;
 }
 
-function pipeline(csv: string, out: string): ResolvedPipeline {
+/** User + system CPU seconds of this process and of its waited-for children (/proc/self/stat fields 14–17, in clock ticks of 1/100 s). */
+function cpuSecondsWithChildren(): number {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, so utime (14) … cstime (17) are at 11 … 14 here.
+    return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) / 100;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
+}
+
+function pipeline(csv: string, out: string, buckets: number): ResolvedPipeline {
   return resolvePipeline(
     {
       name: 'bench-scaling',
       out_dir: out,
       seed: 1,
       stages: [
-        { stage: 'ingest', with: { path: csv, output: path.join(out, 'interactions') } },
+        { stage: 'ingest', with: { path: csv, output: path.join(out, 'interactions'), user_buckets: buckets } },
         { stage: 'split_sequences', with: { max_len: 50, threshold: 4.5, output: path.join(out, 'examples') } },
         { stage: 'reward_stats', with: { barrier: true, batch_metrics: false } },
         { stage: 'exp_rsft', with: { lambda: 1 } },
@@ -74,8 +95,9 @@ function pipeline(csv: string, out: string): ResolvedPipeline {
 }
 
 async function childMain(args: ChildArgs): Promise<void> {
-  const p = pipeline(args.csv, args.out);
+  const p = pipeline(args.csv, args.out, args.buckets);
   const t0 = performance.now();
+  const cpu0 = cpuSecondsWithChildren();
   let workerRssMB = 0;
   let retries = 0;
   let rows = 0;
@@ -83,6 +105,7 @@ async function childMain(args: ChildArgs): Promise<void> {
     const { runPipeline } = await import('../pipelines/runner.js');
     const r = await runPipeline(p, { quiet: true, progress: false, writeFiles: false });
     rows = r.stages[0]!.rowsOut;
+    if (process.env.RECPOST_BENCH_STEPS) for (const s of r.stages) process.stderr.write(`  ${s.id}: busy ${(s.busyMs / 1000).toFixed(1)} s\n`);
   } else {
     const [{ openEngine }, { runPlanned }] = await Promise.all([import('../pipelines/engine/open-engine.js'), import('../pipelines/plan/plan-runner.js')]);
     const runOn = async (engine: Awaited<ReturnType<typeof openEngine>>) => {
@@ -96,11 +119,23 @@ async function childMain(args: ChildArgs): Promise<void> {
             kind: engine.kind,
             slots: engine.slots,
             async runFlow(flow, onProgress) {
+              const t = performance.now();
               const results = (await engine.runFlow(flow, (pr) => {
                 retries = Math.max(retries, pr.retries);
                 onProgress?.(pr);
-              })) as { worker?: { peakRssMB: number } }[];
-              for (const x of results) workerRssMB = Math.max(workerRssMB, x?.worker?.peakRssMB ?? 0);
+              })) as { worker?: { peakRssMB: number; cpuMs?: number } }[];
+              let peak = 0;
+              let cpuMs = 0;
+              for (const x of results) {
+                peak = Math.max(peak, x?.worker?.peakRssMB ?? 0);
+                cpuMs += x?.worker?.cpuMs ?? 0;
+              }
+              workerRssMB = Math.max(workerRssMB, peak);
+              // RECPOST_BENCH_STEPS=1: where the time goes, flow by flow (wall s; the workers' peak so far).
+              if (process.env.RECPOST_BENCH_STEPS)
+                process.stderr.write(
+                  `  ${flow.label}: ${flow.children.length} task(s), ${((performance.now() - t) / 1000).toFixed(1)} s, ${(cpuMs / 1000).toFixed(1)} CPU s in tasks, worker peak ${peak.toFixed(0)} MB\n`,
+                );
               return results;
             },
           },
@@ -122,7 +157,14 @@ async function childMain(args: ChildArgs): Promise<void> {
       });
     } else await runOn(await openEngine({ workers: args.workers }));
   }
-  const res: ChildResult = { rows, seconds: (performance.now() - t0) / 1000, coordinatorRssMB: peakRssMB(), workerRssMB, retries };
+  const res: ChildResult = {
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+    coordinatorRssMB: peakRssMB(),
+    workerRssMB,
+    retries,
+    cpuSeconds: cpuSecondsWithChildren() - cpu0,
+  };
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
 
@@ -130,16 +172,26 @@ function runChild(args: ChildArgs): Promise<ChildResult> {
   return runBenchChild<ChildResult>(SELF, args, { label: 'scaling bench child' });
 }
 
-export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const rows = opts.quick ? 2_000_000 : 50_000_000;
+export interface ScalingOptions extends BenchOptions {
+  /** Interactions generated (default: 50M; 2M with quick). */
+  rows?: number;
+  /** User buckets of the ingest (default 16). */
+  buckets?: number;
+  /** Only these engines ('none', 'local', 'redis'). */
+  only?: EngineRow['engine'][];
+}
+
+export async function run(opts: ScalingOptions): Promise<BenchResult[]> {
+  const rows = opts.rows ?? (opts.quick ? 2_000_000 : 50_000_000);
+  const buckets = opts.buckets ?? 16;
   const csv = path.join(opts.scratch, 'scaling-ratings.csv');
   const log = generateRatingsCsv(csv, rows, 5);
   const results: BenchResult[] = [];
   let base: number | undefined;
-  for (const e of ENGINES) {
-    const name = `${e.name}: ingest → split → stats → Exp-RSFT → write, ${rows / 1e6}M interactions`;
+  for (const e of ENGINES.filter((x) => !opts.only || opts.only.includes(x.engine))) {
+    const name = `${e.name}: ingest (${buckets} user buckets) → split → stats → Exp-RSFT → write, ${rows / 1e6}M interactions`;
     const out = path.join(opts.scratch, `scaling-${e.engine}-${e.workers}`);
-    const r = await runChild({ csv, out, workers: e.workers, engine: e.engine });
+    const r = await runChild({ csv, out, workers: e.workers, engine: e.engine, buckets });
     fs.rmSync(out, { recursive: true, force: true });
     const rate = r.rows / r.seconds;
     base ??= rate;
@@ -152,7 +204,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       rate,
       peakRssMB: Math.max(r.coordinatorRssMB, r.workerRssMB),
       ...(e.workers > 1 ? { target: `≥ ${TARGET_SPEEDUP}× one worker`, met: speedup >= TARGET_SPEEDUP } : {}),
-      notes: `speed-up ${speedup.toFixed(2)}×; coordinator peak ${r.coordinatorRssMB.toFixed(0)} MB${r.workerRssMB ? `, worker peak ${r.workerRssMB.toFixed(0)} MB` : ''}${r.retries ? `, ${r.retries} retries` : ''}`,
+      notes:
+        `speed-up ${speedup.toFixed(2)}×; ${r.cpuSeconds.toFixed(1)} CPU s; coordinator peak ${r.coordinatorRssMB.toFixed(0)} MB` +
+        `${r.workerRssMB ? `, worker peak ${r.workerRssMB.toFixed(0)} MB` : ''}${r.retries ? `, ${r.retries} retries` : ''}`,
     });
   }
   fs.rmSync(log.file, { force: true });
@@ -169,7 +223,17 @@ if (invokedDirectly) {
     });
   } else {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recpost-bench-scaling-'));
-    run({ quick: argv.includes('--quick'), scratch })
+    const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+    const rowsFlag = value('--rows');
+    const bucketsFlag = value('--buckets');
+    const onlyFlag = value('--only');
+    run({
+      quick: argv.includes('--quick'),
+      scratch,
+      ...(rowsFlag ? { rows: Number(rowsFlag) } : {}),
+      ...(bucketsFlag ? { buckets: Number(bucketsFlag) } : {}),
+      ...(onlyFlag ? { only: onlyFlag.split(',') as EngineRow['engine'][] } : {}),
+    })
       .then((rs) => {
         for (const r of rs)
           process.stdout.write(`${r.name}: ${r.rows ? `${(r.rate / 1e6).toFixed(2)}M rows/s in ${r.seconds.toFixed(1)} s, ` : ''}${r.notes ?? ''}\n`);

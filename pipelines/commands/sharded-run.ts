@@ -5,6 +5,7 @@
  * local engine; a shard index runs one static shard. Kept here so run.ts
  * only calls in (other options of `run` are added by other features).
  */
+import * as os from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../../stages/core/config-schema.js';
 import { integerOption } from '../args.js';
@@ -24,14 +25,20 @@ export interface EngineCliOptions {
   quiet?: boolean;
 }
 
-/** Workers when --workers is not given: 1, today's streaming runner (see notes/shardcore-readme.md). */
-export const DEFAULT_RUN_WORKERS = 1;
+/**
+ * Workers when --workers is not given: the number of cores. A pipeline whose
+ * plan shards nothing still runs in this process (no worker starts), as with
+ * --workers 1.
+ */
+export function defaultRunWorkers(): number {
+  return Math.max(1, os.availableParallelism());
+}
 
 export function engineOptions(cmd: Command): Command {
   return cmd
     .option(
       '--workers <n>',
-      `worker processes on this machine; 1 runs the pipeline in this process (default ${DEFAULT_RUN_WORKERS})`,
+      'worker processes on this machine; 1 runs the pipeline in this process (default: the number of cores; a pipeline with nothing to shard runs in this process)',
       positiveIntegerOption('--workers'),
     )
     .option('--shards <n>', 'shards per sharded step (default: --workers)', atLeastOne('--shards'))
@@ -75,14 +82,18 @@ export async function runWithEngineOptions(p: ResolvedPipeline, o: EngineCliOpti
       process.stderr.write(`shard ${r.shard}/${r.shardCount} of step ${r.step}: ${r.rows} rows; when all ${r.shardCount} are done, run \`recpost merge\`\n`);
     return undefined;
   }
-  const workers = o.workers ?? DEFAULT_RUN_WORKERS;
+  const workers = o.workers ?? defaultRunWorkers();
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers must be a positive integer (got ${workers})`, ['workers']);
   if (o.shards !== undefined && (!Number.isInteger(o.shards) || o.shards < 1))
     throw new ConfigError(`--shards must be a positive integer (got ${o.shards})`, ['shards']);
   const cluster = engineChoiceFromFlags(o);
   if (cluster && o.workers !== undefined)
     throw new ConfigError('--workers is for this machine; with --redis the workers are the `recpost worker`s', ['workers']);
-  if (workers === 1 && o.shards === undefined && !cluster) {
+  const nothingToShard = async () => {
+    const { compilePlan, shardsWork } = await import('../plan/compile.js');
+    return !shardsWork(p, compilePlan(p, { ranges: true, buckets: true }));
+  };
+  if (!cluster && o.shards === undefined && (workers === 1 || (o.workers === undefined && (await nothingToShard())))) {
     const { runPipeline } = await import('../runner.js');
     return runPipeline(p, run);
   }

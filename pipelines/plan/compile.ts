@@ -24,6 +24,8 @@ export interface WholeStep {
   stages: ResolvedStage[];
   /** The stream out of the last stage is read by the next step (materialise it). */
   outputNeeded: boolean;
+  /** The first stage evaluates per checkpoint on the engine before the step runs here (checkpoint-step.ts). */
+  checkpoints?: boolean;
 }
 
 export interface ShardedStep {
@@ -43,17 +45,27 @@ export type PlanStep = WholeStep | ShardedStep;
 export interface CompileOptions {
   /** Run `ranges` sources (ingest) as their own flows (an engine run); otherwise they run whole (static sharding). */
   ranges?: boolean;
+  /** Run `user_bucket` stages per user bucket (an engine run); otherwise they run whole (static sharding). */
+  buckets?: boolean;
 }
 
 /** A stage's shard plan for its configuration (undefined: whole). */
 export function stagePlan(rs: ResolvedStage, o: CompileOptions = {}): ShardPlan | undefined {
   const s = rs.def.shard;
   const plan = typeof s === 'function' ? s(rs.config) : s;
-  // Bucketed and checkpoint sharding are not run by this plan runner yet: such stages run whole.
-  if (!plan || plan.by === 'user_bucket' || plan.by === 'checkpoint_parts') return undefined;
+  // Evaluation per checkpoint starts a whole step of its own (compilePlan; checkpoint-step.ts), not a sharded one.
+  if (!plan || plan.by === 'checkpoint_parts') return undefined;
+  // A bucketed stage starts a step; the runner shards it per bucket when its input is the ingest's bucketed dataset, else runs it whole.
+  if (plan.by === 'user_bucket') return o.buckets && rs.def.role === 'transform' ? plan : undefined;
   if (plan.by === 'ranges') return o.ranges && rs.def.role === 'source' ? plan : undefined;
   if (rs.def.role === 'source' && (plan.by !== 'parts' || !plan.input)) return undefined;
   return plan;
+}
+
+/** Whether a stage declares evaluation per checkpoint × data part. */
+function checkpointPlan(rs: ResolvedStage): boolean {
+  const s = rs.def.shard;
+  return (typeof s === 'function' ? s(rs.config) : s)?.by === 'checkpoint_parts';
 }
 
 /** Short hex hash of a JSON value (stable: keys sorted). */
@@ -75,15 +87,20 @@ function stableJson(v: unknown): string {
 }
 
 export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanStep[] {
-  const steps: { kind: 'whole' | 'sharded'; stages: ResolvedStage[]; plans: ShardPlan[] }[] = [];
+  const steps: { kind: 'whole' | 'sharded'; stages: ResolvedStage[]; plans: ShardPlan[]; checkpoints?: boolean }[] = [];
   let current: (typeof steps)[number] | undefined;
   for (const rs of p.stages) {
     const plan = stagePlan(rs, o);
+    if (o.buckets && rs.def.role === 'transform' && checkpointPlan(rs)) {
+      current = { kind: 'whole', stages: [rs], plans: [], checkpoints: true };
+      steps.push(current);
+      continue;
+    }
     const startsNew =
       !current ||
       (plan ? current.kind !== 'sharded' : current.kind !== 'whole') ||
-      // A source starts a new phase; a combine ends its step.
-      (plan && rs.def.role === 'source') ||
+      // A source or a bucketed stage starts a new step (per-part stages after a bucketed one run in its shards); a combine ends its step.
+      (plan && (rs.def.role === 'source' || plan.by === 'user_bucket')) ||
       (current.kind === 'sharded' && ['combine', 'ranges'].includes(current.plans[current.plans.length - 1]!.by));
     if (startsNew) {
       current = { kind: plan ? 'sharded' : 'whole', stages: [], plans: [] };
@@ -99,7 +116,7 @@ export function compilePlan(p: ResolvedPipeline, o: CompileOptions = {}): PlanSt
     const id = `${first.index}-${first.def.name}-${configHash(upstream)}`;
     const next = steps[i + 1]?.stages[0];
     const outputNeeded = next !== undefined && next.def.role !== 'source';
-    if (s.kind === 'whole') return { kind: 'whole', id, stages: s.stages, outputNeeded };
+    if (s.kind === 'whole') return { kind: 'whole', id, stages: s.stages, outputNeeded, ...(s.checkpoints ? { checkpoints: true } : {}) };
     const sourceOption = first.def.role === 'source' ? s.plans[0]!.input : undefined;
     const outputIsInput = s.plans.every((pl, j) => pl.passThrough === true || (j === 0 && sourceOption !== undefined && !pl.outputs?.length));
     return { kind: 'sharded', id, stages: s.stages, plans: s.plans, outputNeeded, outputIsInput, ...(sourceOption ? { sourceOption } : {}) };
@@ -114,4 +131,18 @@ export function stepsDir(outDir: string): string {
 /** One line per step, for `--dry-run`-style listings and errors. */
 export function describePlan(steps: PlanStep[]): string {
   return steps.map((s) => `${s.id}: ${s.kind} [${s.stages.map((r) => r.id).join(' → ')}]${s.outputNeeded ? ' → materialised' : ''}`).join('\n');
+}
+
+/**
+ * Whether an engine run of this plan has work for worker processes: a sharded
+ * step other than a bucketed one whose input cannot be bucketed (no ingest
+ * with user_buckets > 1 before it: such a step runs whole in the coordinator).
+ */
+export function shardsWork(p: ResolvedPipeline, steps: PlanStep[]): boolean {
+  return steps.some((s) => {
+    if (s.kind === 'whole') return s.checkpoints === true;
+    if (s.plans[0]!.by !== 'user_bucket') return true;
+    const at = s.stages[0]!.index;
+    return p.stages.some((rs) => rs.index < at && rs.def.name === 'ingest' && Number(rs.config.user_buckets ?? 1) > 1);
+  });
 }

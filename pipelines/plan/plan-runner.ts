@@ -38,8 +38,9 @@ import { openMetricsLog, pipelineResumes, type MetricsLog } from '../metrics-log
 import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
-import { compilePlan, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
+import { compilePlan, configHash, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
 import { mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
+import { runCheckpointStep } from './checkpoint-step.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { SHARD_TASK_KIND, shardDirName, type ShardResult, type ShardTaskInput } from './shard-task.js';
 
@@ -73,12 +74,56 @@ export function groupParts<T>(parts: T[], count: number, exact = false): T[][] {
 
 async function* noInput(): AsyncGenerator<Batch> {}
 
+async function* readStepInput(input: StepInput): AsyncGenerator<Batch> {
+  for await (const b of readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' })) {
+    if (input.intermediate) delete b.meta;
+    yield b;
+  }
+}
+
+/** The stages after a step's first as a sharded step of their own (its id derived from the step's), or undefined when there are none. */
+function restAfterFirst(step: ShardedStep): ShardedStep | undefined {
+  const stages = step.stages.slice(1);
+  const plans = step.plans.slice(1);
+  if (stages.length === 0) return undefined;
+  const first = stages[0]!;
+  return {
+    kind: 'sharded',
+    id: `${first.index}-${first.def.name}-${configHash(step.id)}`,
+    stages,
+    plans,
+    outputNeeded: step.outputNeeded,
+    outputIsInput: plans.every((pl) => pl.passThrough === true),
+  };
+}
+
+/** One shard per user bucket of a bucketed dataset, in bucket order: the bucket's parts in manifest order. */
+export function bucketGroups(dataset: string): { parts: DatasetPart[]; buckets: number[] }[] {
+  const listing = listDataset(dataset);
+  const files = listing.manifest?.files ?? [];
+  const byBucket = new Map<number, DatasetPart[]>();
+  listing.parts.forEach((part, k) => {
+    const b = files[k]?.bucket ?? 0;
+    const list = byBucket.get(b) ?? [];
+    list.push(part);
+    byBucket.set(b, list);
+  });
+  return [...byBucket.keys()]
+    .sort((a, b) => a - b)
+    .map((b) => {
+      const parts = byBucket.get(b)!;
+      return { parts, buckets: parts.map(() => b) };
+    });
+}
+
 /** Where the coordinator stands between steps: what the next step reads. */
 export interface StepInput {
   dataset: string;
   table?: string;
   /** Read only these columns (a read_parquet source's `columns`, passed on). */
   columns?: string[];
+  /** A stream materialised between steps: its batches are read without the reader's per-file facts (meta), as one process hands them on. */
+  intermediate?: boolean;
 }
 
 /**
@@ -113,7 +158,7 @@ export class PlanCoordinator {
     this.runId = p.name;
     this.reports = p.stages.map((rs) => ({ id: rs.id, stage: rs.def.name, wallMs: 0, rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 }));
     this.artifacts.set(ARTIFACT.stageReports, this.reports);
-    this.steps = compilePlan(p, { ranges: opts.ranges ?? false });
+    this.steps = compilePlan(p, { ranges: opts.ranges ?? false, buckets: opts.ranges ?? false });
     this.root = stepsDir(this.outDir);
   }
 
@@ -142,7 +187,7 @@ export class PlanCoordinator {
 
   /** Run a whole step here; returns the intermediate dataset the next step reads, if it needs one. */
   async runWholeStep(step: WholeStep, input: StepInput | undefined): Promise<StepInput | undefined> {
-    let stream: AsyncIterable<Batch> = input ? readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' }) : noInput();
+    let stream: AsyncIterable<Batch> = input ? readStepInput(input) : noInput();
     for (const rs of step.stages) {
       let inst: StageInstance;
       try {
@@ -165,9 +210,15 @@ export class PlanCoordinator {
   }
 
   /** The tasks of a sharded step: one per group of consecutive input parts (at most `shardCount`). */
-  shardTasks(step: ShardedStep, prev: StepInput | undefined, shardCount: number, exact = false): { kind: string; key: string; input: ShardTaskInput }[] {
+  shardTasks(
+    step: ShardedStep,
+    prev: StepInput | undefined,
+    shardCount: number,
+    exact = false,
+    bucketed = false,
+  ): { kind: string; key: string; input: ShardTaskInput }[] {
     const first = step.stages[0]!;
-    let source: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number } | undefined;
+    let source: NonNullable<ShardTaskInput['input']> | undefined;
     if (step.sourceOption) {
       const dataset = String(first.config[step.sourceOption]);
       const listing = listDataset(dataset);
@@ -181,6 +232,7 @@ export class PlanCoordinator {
         parts: listDataset(prev.dataset).parts,
         ...(prev.table ? { table: prev.table } : {}),
         ...(prev.columns ? { columns: prev.columns } : {}),
+        ...(prev.intermediate ? { stripMeta: true } : {}),
       };
     }
     if (source) {
@@ -196,18 +248,21 @@ export class PlanCoordinator {
         }
       });
     }
-    const groups = groupParts(source?.parts ?? [], shardCount, exact);
+    const groups: { parts: DatasetPart[]; buckets?: number[] }[] = bucketed
+      ? bucketGroups(source!.dataset)
+      : groupParts(source?.parts ?? [], shardCount, exact).map((parts) => ({ parts }));
     const shipped: Record<string, unknown> = {};
     for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (this.artifacts.has(key)) shipped[key] = this.artifacts.get(key as never);
     const stepDir = this.stepDir(step);
-    return groups.map((parts, shard) => {
+    return groups.map(({ parts, buckets }, shard) => {
       const dir = path.join(stepDir, shardDirName(shard));
       const stages = step.stages.map((rs, i) => {
         const plan = step.plans[i]!;
         const config: Record<string, unknown> = { ...rs.config, ...(plan.shardConfig ?? {}) };
         for (const opt of plan.outputs ?? [])
           if (typeof rs.config[opt] === 'string') config[opt] = shardOutputFor(rs.config[opt], step.id, shard, dir, rs.index, opt);
-        return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine' };
+        const returns = Object.keys(plan.merged?.artifacts ?? {});
+        return { index: rs.index, id: rs.id, name: rs.def.name, config, combine: plan.by === 'combine', ...(returns.length ? { returns } : {}) };
       });
       const taskInput: ShardTaskInput = {
         step: step.id,
@@ -218,7 +273,7 @@ export class PlanCoordinator {
         runId: this.runId,
         seed: this.p.seed,
         stages,
-        ...(source ? { input: { ...source, parts } } : {}),
+        ...(source ? { input: { ...source, parts, ...(buckets ? { buckets } : {}) } } : {}),
         artifacts: encodeJsonValue(shipped) as Record<string, unknown>,
         ...(step.outputNeeded && !step.outputIsInput ? { streamOut: true } : {}),
         quiet: true,
@@ -227,14 +282,43 @@ export class PlanCoordinator {
     });
   }
 
+  /**
+   * Whether a user_bucket step reads the ingest's bucketed dataset (the one
+   * the stage, run whole, would find in ARTIFACT.dataset and follow): only
+   * then are its shards buckets. Otherwise it runs whole, as in one process.
+   */
+  readsBucketedDataset(prev: StepInput | undefined): boolean {
+    const ds = this.artifacts.get(ARTIFACT.dataset);
+    if (!prev || !ds || !ds.manifest.files.some((f) => f.bucket !== undefined)) return false;
+    return canonicalPath(prev.dataset) === canonicalPath(ds.dir);
+  }
+
   /** Merge a sharded step's results (in shard order); returns the intermediate dataset the next step reads, if any. */
   async mergeStep(step: ShardedStep, tasks: { input: ShardTaskInput }[], rawResults: unknown[]): Promise<StepInput | undefined> {
     const results = rawResults.map((r) => decodeJsonValue(r) as ShardResult);
+    // Artifacts a bucketed stage published per shard: merged in shard (bucket) order, published, its records made once, first.
+    const mergedStages = new Set<number>();
+    step.stages.forEach((rs, i) => {
+      const merged = step.plans[i]!.merged;
+      if (!merged) return;
+      mergedStages.add(rs.index);
+      const values: Record<string, unknown> = {};
+      for (const [key, merge] of Object.entries(merged.artifacts)) {
+        for (const r of results) {
+          const v = r.published?.find((x) => x.index === rs.index)?.values[key];
+          if (v === undefined) continue;
+          values[key] = values[key] === undefined ? v : merge(values[key], v);
+        }
+        if (values[key] !== undefined) this.artifacts.set(key as never, values[key] as never);
+      }
+      merged.emit?.(values, this.ctxFor(rs));
+    });
     // Counters and metric records, in shard order; per-batch records continue one batch sequence.
     const batchesBefore = new Map<number, number>();
     for (const r of results) {
       const offsets = new Map(r.counters.map((c) => [c.index, batchesBefore.get(c.index) ?? 0]));
       for (const m of r.metrics) {
+        if (mergedStages.has(m.stage)) continue;
         const shift = m.record.split === 'batch' ? (offsets.get(m.stage) ?? 0) : 0;
         this.emit({ ...m.record, step: m.record.step + shift });
       }
@@ -287,7 +371,14 @@ export class PlanCoordinator {
     if (!step.outputNeeded) return undefined;
     if (step.outputIsInput) {
       const src = tasks[0]?.input.input;
-      return src ? { dataset: src.dataset, ...(src.table ? { table: src.table } : {}), ...(src.columns ? { columns: src.columns } : {}) } : undefined;
+      return src
+        ? {
+            dataset: src.dataset,
+            ...(src.table ? { table: src.table } : {}),
+            ...(src.columns ? { columns: src.columns } : {}),
+            ...(src.stripMeta ? { intermediate: true } : {}),
+          }
+        : undefined;
     }
     const dataset = path.join(this.stepDir(step), 'stream');
     const m = mergeShardDatasets(
@@ -295,7 +386,7 @@ export class PlanCoordinator {
       dataset,
       'plan',
     );
-    return { dataset, ...(m.table ? { table: m.table } : {}) };
+    return { dataset, ...(m.table ? { table: m.table } : {}), intermediate: true };
   }
 
   /** Ingest as two flows on the engine (ingest-plan.ts); publishes what the ingest stage publishes. */
@@ -303,7 +394,17 @@ export class PlanCoordinator {
     const rs = step.stages[0]!;
     const cfg = rs.config as unknown as IngestConfig;
     const { runIngestFlows } = await import('./ingest-plan.js');
+    const t0 = performance.now();
     const s = await runIngestFlows(engine, cfg, step.id, this.stepDir(step), shardCount);
+    // The whole run's summary lines and metric records (rows, rejections, users, items, rows/s over both flows).
+    const { reportSummary } = await import('../../stages/ingest/ingest-run.js');
+    const ctx = this.ctxFor(rs);
+    reportSummary({ ...s, seconds: (performance.now() - t0) / 1000 }, cfg, {
+      log: this.log,
+      progress: false,
+      seed: this.p.seed,
+      emitMetric: (r) => ctx.emitMetric(r),
+    });
     this.artifacts.set(ARTIFACT.vocab, s.vocab);
     this.artifacts.set(ARTIFACT.dataset, {
       dir: cfg.output,
@@ -353,24 +454,33 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   try {
     for (const step of c.steps) {
       if (step.kind === 'whole') {
-        input = await c.runWholeStep(step, input);
+        input = step.checkpoints ? await runCheckpointStep(c, opts.engine, step, input) : await c.runWholeStep(step, input);
         continue;
       }
       if (step.plans[0]!.by === 'ranges') {
         input = await c.runIngestStep(opts.engine, step, shardCount);
         continue;
       }
-      const tasks = c.shardTasks(step, input, shardCount);
+      let sharded: ShardedStep = step;
+      const bucketed = step.plans[0]!.by === 'user_bucket' && c.readsBucketedDataset(input);
+      if (step.plans[0]!.by === 'user_bucket' && !bucketed) {
+        // Not the ingest's bucketed dataset: the bucketed stage runs whole here, the per-part stages after it as their own step.
+        const rest = restAfterFirst(step);
+        input = await c.runWholeStep({ kind: 'whole', id: step.id, stages: [step.stages[0]!], outputNeeded: rest !== undefined || step.outputNeeded }, input);
+        if (!rest) continue;
+        sharded = rest;
+      }
+      const tasks = c.shardTasks(sharded, input, shardCount, false, bucketed);
       const t = performance.now();
       let lastLine = 0;
-      const results = (await opts.engine.runFlow({ label: step.id, children: tasks }, (pr) => {
+      const results = (await opts.engine.runFlow({ label: sharded.id, children: tasks }, (pr) => {
         const now = performance.now();
         if (opts.quiet || (now - lastLine < 1000 && pr.done < pr.total)) return;
         lastLine = now;
         const rate = pr.rows > 0 ? `, ${formatCount((pr.rows * 1000) / Math.max(1, now - t))} rows/s` : '';
-        c.log.info(`${step.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
+        c.log.info(`${sharded.stages.map((s) => s.id).join('+')}: ${pr.done}/${pr.total} shards${rate}${pr.retries ? `, ${pr.retries} retries` : ''}`);
       })) as unknown[];
-      input = await c.mergeStep(step, tasks, results);
+      input = await c.mergeStep(sharded, tasks, results);
     }
   } catch (e) {
     if (runRecord) finishRunRecord(runRecord, e);
@@ -385,12 +495,12 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
   return c.result(wallMs);
 }
 
-async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<{ dataset: string; table?: string }> {
+async function materialise(stream: AsyncIterable<Batch>, dir: string): Promise<StepInput> {
   const writer = new BatchPartsWriter(dir);
   try {
     for await (const b of stream) writer.write(b);
     const m = writer.commit();
-    return { dataset: dir, ...(m.table ? { table: m.table } : {}) };
+    return { dataset: dir, ...(m.table ? { table: m.table } : {}), intermediate: true };
   } catch (e) {
     writer.abort();
     throw e;

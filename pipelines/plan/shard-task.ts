@@ -56,6 +56,8 @@ export interface ShardStageInput {
   /** The configuration the shard runs with (outputs already redirected, shardConfig applied). */
   config: Record<string, unknown>;
   combine: boolean;
+  /** Artifacts the stage publishes that go back in the result (a bucketed stage's, merged by the coordinator). */
+  returns?: string[];
 }
 
 export interface ShardTaskInput {
@@ -69,7 +71,7 @@ export interface ShardTaskInput {
   seed: number;
   stages: ShardStageInput[];
   /** The input dataset and this shard's parts of it (none for a step without input). */
-  input?: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number };
+  input?: { dataset: string; parts: DatasetPart[]; table?: string; columns?: string[]; sourceIndex?: number; buckets?: number[]; stripMeta?: boolean };
   /** Artifacts from the coordinator (JSON, numbers encoded by json-numbers.ts). */
   artifacts: Record<string, unknown>;
   /** Write the stream out of the last stage to `<dir>/stream` (one part per batch). */
@@ -88,8 +90,15 @@ export interface ShardResult {
   metrics: { stage: number; record: MetricRecord }[];
   /** The combine stage's state (getState()), when the step ends with one. */
   combineState?: unknown;
-  /** Peak resident memory of the process that ran the shard so far (MB), and its pid. */
-  worker: { pid: number; peakRssMB: number };
+  /** Artifacts stages published that the coordinator merges (ShardStageInput.returns), per stage index. */
+  published?: { index: number; values: Record<string, unknown> }[];
+  /** Peak resident memory of the process that ran the shard so far (MB), its pid, and the CPU time the shard took there (ms, user + system). */
+  worker: { pid: number; peakRssMB: number; cpuMs?: number };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export function shardDirName(shard: number): string {
@@ -107,8 +116,24 @@ async function* inputBatches(
   counters?: StageCounters,
 ): AsyncGenerator<Batch> {
   if (!input || input.parts.length === 0) return;
-  const listing = { kind: 'recpost' as const, parts: input.parts };
+  // A bucketed input is read part by part, each batch tagged with its part's user bucket (meta.bucket).
+  const reads = input.buckets
+    ? input.parts.map((p, k) => ({ parts: [p], bucket: input.buckets![k] }))
+    : [{ parts: input.parts, bucket: undefined as number | undefined }];
+  for (const r of reads) yield* readParts(readDataset, input, r.parts, r.bucket, counters);
+}
+
+async function* readParts(
+  readDataset: (typeof import('../../stages/io/parquet.js'))['readDataset'],
+  input: NonNullable<ShardTaskInput['input']>,
+  parts: DatasetPart[],
+  bucket: number | undefined,
+  counters?: StageCounters,
+): AsyncGenerator<Batch> {
+  const listing = { kind: 'recpost' as const, parts };
   for await (const b of readDataset(input.dataset, { listing, table: input.table, columns: input.columns, what: 'a shard' })) {
+    if (input.stripMeta) delete b.meta;
+    if (bucket !== undefined) b.meta = { ...b.meta, bucket };
     if (counters) {
       counters.rowsOut += b.numRows;
       counters.batchesOut++;
@@ -140,6 +165,7 @@ async function* foldCombine(inst: CombineStage<unknown>, input: AsyncIterable<Ba
 
 export async function runShardTask(raw: unknown, task: { progress(p: { rows?: number }): void }): Promise<ShardResult> {
   const input = raw as ShardTaskInput;
+  const cpu0 = cpuMs();
   const { ArtifactMap, driveStage, stageShape, stderrLogger, BatchPartsWriter, readDataset, writeFileAtomic, metricRecord, getStage, ConfigError } =
     await shardModules();
   const metrics: ShardResult['metrics'] = [];
@@ -192,6 +218,9 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     writer?.abort();
     throw e;
   }
+  const returned = input.stages
+    .filter((s) => s.returns?.length)
+    .map((s) => ({ index: s.index, values: Object.fromEntries(s.returns!.map((k) => [k, artifacts.get(k as never)])) }));
   const result: ShardResult = {
     step: input.step,
     shard: input.shard,
@@ -200,7 +229,8 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     counters,
     metrics,
     ...(combine ? { combineState: combine.getState?.() } : {}),
-    worker: { pid: process.pid, peakRssMB: process.resourceUsage().maxRSS / 1024 },
+    ...(returned.length ? { published: returned } : {}),
+    worker: { pid: process.pid, peakRssMB: process.resourceUsage().maxRSS / 1024, cpuMs: cpuMs() - cpu0 },
   };
   const encoded = encodeJsonValue(result) as ShardResult;
   writeFileAtomic(path.join(input.dir, SHARD_DONE_FILE), JSON.stringify(encoded));

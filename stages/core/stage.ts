@@ -147,6 +147,13 @@ export interface ShardPlan {
   passThrough?: boolean;
   /** Configuration a shard and the coordinator's merge use instead (e.g. no spill: the step boundary is the barrier). */
   shardConfig?: Record<string, unknown>;
+  /**
+   * user_bucket: artifacts each shard's stage publishes (JSON values), merged
+   * by the coordinator in bucket order with `merge` and published there; the
+   * stage's metric records are then made once by `emit` from the merged
+   * values (a shard's own records of this stage are dropped).
+   */
+  merged?: { artifacts: Record<string, (a: unknown, b: unknown) => unknown>; emit?(values: Record<string, unknown>, ctx: StageContext): void };
 }
 
 // The state type of a combine stage is the stage's own; the runner only passes it back.

@@ -36,6 +36,8 @@ export const evaluateRankingStage = defineStage({
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
+  // Sharded runs: one shard per checkpoint, pairs merged through the evaluation state (pipelines/plan/checkpoint-step.ts).
+  shard: { by: 'checkpoint_parts' },
   fields: {
     splits: {
       type: 'array',

@@ -353,7 +353,7 @@ export function emptyBatch(withSessions: boolean, extraNames: readonly string[])
   return { table: 'interactions', numRows: 0, columns };
 }
 
-function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): void {
+export function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): void {
   const rate = s.seconds > 0 ? s.rows / s.seconds : 0;
   const rejected =
     cfg.mode === 'quarantine'

@@ -22,7 +22,8 @@ import { DatasetWriter } from '../io/dataset-writer.js';
 import { SPLIT_NAMES } from '../../schemas/tables.js';
 import { exampleBatches } from './example-batches.js';
 import { InteractionLogBuilder } from './interaction-log.js';
-import { planLeaveLastOut, type SplitCounts } from './leave-last-out.js';
+import { planLeaveLastOut, type SplitCounts, type SplitPlan } from './leave-last-out.js';
+import { addSplitCounts, batchBucket, logsByBucket, rowBucketsFromUsers, userBucketsOfDataset } from './user-bucket-order.js';
 
 export const SPLIT_COUNTS_ARTIFACT = ARTIFACT.splitCounts;
 
@@ -59,7 +60,7 @@ function splitProblems(cfg: SplitSequencesConfig): string[] {
   return cfg.min_context > cfg.max_len ? [`min_context (${cfg.min_context}) must be ≤ max_len (${cfg.max_len})`] : [];
 }
 
-function emitCounts(ctx: StageContext, c: SplitCounts): void {
+export function emitSplitCounts(ctx: StageContext, c: SplitCounts): void {
   const base = { method: 'split_sequences', seed: ctx.seed, step: 0, epoch: 0 };
   for (let s = 0; s < 3; s++) {
     const split = SPLIT_NAMES[s]!;
@@ -93,49 +94,85 @@ export const splitSequencesStage = defineStage({
   output: 'examples',
   fields: splitFields,
   check: splitProblems,
+  // Per user bucket when the input is the ingest's bucketed dataset (pipelines/plan/): counts summed, records made once.
+  shard: {
+    by: 'user_bucket',
+    outputs: ['output'],
+    merged: {
+      artifacts: { [ARTIFACT.splitCounts]: (a, b) => addSplitCounts(a as SplitCounts, b as SplitCounts) },
+      emit: (values, ctx) => emitSplitCounts(ctx, values[ARTIFACT.splitCounts] as SplitCounts),
+    },
+  },
   create(cfg, ctx) {
     const problems = splitProblems(cfg);
     if (problems.length) throw new ConfigError(`split_sequences: ${problems[0]}`, ['min_context']);
     const builder = new InteractionLogBuilder();
+    // Buckets of the batches a shard's reader tagged (meta.bucket), in input order; null once an untagged batch came.
+    let tags: { rows: number; bucket: number }[] | null = [];
     // Created when the pipeline is wired, so that an output equal to the input is refused before any work.
     const writer = cfg.output ? new DatasetWriter(cfg.output, { partitionBy: 'split', compression: cfg.compression, stage: 'split_sequences' }) : undefined;
     const useSession = cfg.return_by === 'session' ? true : cfg.return_by === 'user' ? false : undefined;
+    const options = {
+      maxLen: cfg.max_len,
+      threshold: cfg.apply_threshold ? cfg.threshold : null,
+      minContext: cfg.min_context,
+      shortUsers: cfg.short_users,
+      returnBy: cfg.return_by === 'auto' ? undefined : cfg.return_by,
+      consume: true,
+    } as const;
     return {
       // A barrier: every row is absorbed first; the examples are cut lazily at the end.
       process(b) {
+        const bucket = batchBucket(b);
+        if (bucket === undefined) tags = null;
+        else tags?.push({ rows: b.numRows, bucket });
         builder.add(b, useSession);
       },
-      finish: () => emit(builder),
+      finish: () => emit(),
       abort() {
         writer?.abort();
       },
     };
 
-    function* emit(builder: InteractionLogBuilder): Generator<Batch> {
-      const plan = planLeaveLastOut(builder.finish(), {
-        maxLen: cfg.max_len,
-        threshold: cfg.apply_threshold ? cfg.threshold : null,
-        minContext: cfg.min_context,
-        shortUsers: cfg.short_users,
-        returnBy: cfg.return_by === 'auto' ? undefined : cfg.return_by,
-        consume: true,
-      });
-      const c = plan.counts;
+    /** The plans, one per user bucket in bucket order (one plan for an input that is not bucketed). */
+    async function plans(): Promise<SplitPlan[]> {
+      const tagged = tags !== null && tags.length > 0 ? tags : null;
+      const log = builder.finish();
+      let rowBucket: Int32Array | undefined;
+      if (tagged) {
+        rowBucket = new Int32Array(log.n);
+        let o = 0;
+        for (const t of tagged) rowBucket.fill(t.bucket, o, (o += t.rows));
+      } else {
+        const userBucket = await userBucketsOfDataset(ctx.artifacts.get(ARTIFACT.dataset));
+        if (userBucket) rowBucket = rowBucketsFromUsers(log, userBucket);
+      }
+      if (!rowBucket) return [planLeaveLastOut(log, options)];
+      return logsByBucket(log, rowBucket).map((x) => planLeaveLastOut(x.log, options));
+    }
+
+    async function* emit(): AsyncGenerator<Batch> {
+      const all = await plans();
+      const c = all.slice(1).reduce((acc, p) => addSplitCounts(acc, p.counts), all[0]!.counts);
       ctx.artifacts.set(ARTIFACT.splitCounts, c);
-      emitCounts(ctx, c);
+      emitSplitCounts(ctx, c);
       ctx.log.info(
-        `split_sequences: ${c.interactions} interactions of ${c.users} users → train ${c.examples[0]}, valid ${c.examples[1]}, test ${c.examples[2]}` +
+        `split_sequences: ${c.interactions} interactions of ${c.users} users${all.length > 1 ? ` in ${all.length} user buckets` : ''} → train ${c.examples[0]}, valid ${c.examples[1]}, test ${c.examples[2]}` +
           ` (below threshold: valid ${c.belowThreshold[1]}, test ${c.belowThreshold[2]}; short users ${c.shortUsers}` +
           `${cfg.short_users === 'drop' ? `, ${c.droppedShortUserRows} rows dropped` : ''}; targets without enough context ${c.droppedMinContext[0] + c.droppedMinContext[1] + c.droppedMinContext[2]})`,
       );
       const total = c.examples[0] + c.examples[1] + c.examples[2];
       const progress = new Progress('split_sequences', ctx.progress, total);
       let done = 0;
-      for (const b of exampleBatches(plan, cfg.batch_size)) {
-        writer?.write(b);
-        done += b.numRows;
-        progress.advance(b.numRows, done);
-        yield b;
+      // Each bucket is cut into its own batches (a shard holding that bucket cuts the same ones); a plan is released once cut.
+      for (let k = 0; k < all.length; k++) {
+        for (const b of exampleBatches(all[k]!, cfg.batch_size)) {
+          writer?.write(b);
+          done += b.numRows;
+          progress.advance(b.numRows, done);
+          yield b;
+        }
+        all[k] = undefined as unknown as SplitPlan;
       }
       progress.finish();
       if (writer && cfg.output) {
