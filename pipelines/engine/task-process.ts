@@ -12,8 +12,10 @@ import { serializeTaskError } from './task-errors.js';
 import type { ChildMessage, ParentMessage } from './local-messages.js';
 
 const send = (m: ChildMessage) => {
-  // The parent may have closed the engine while this worker was starting.
-  if (process.connected) process.send?.(m);
+  // The parent may have closed the engine while this worker was starting or
+  // running (it stopped at another shard's error): a failed send is then not
+  // this worker's error to report (no EPIPE trace), and 'disconnect' ends it.
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 };
 const worker = `${os.hostname()}:${process.pid}`;
 

@@ -28,6 +28,23 @@ export async function mergeShardOutputs(shardOutputs: string[], target: string, 
   return mergeS3ShardDatasets(shardOutputs, target, what);
 }
 
+/**
+ * Check before the shards start that `target` may be written (an s3:// target
+ * is listed: a missing bucket, missing credentials or a prefix holding objects
+ * recpost did not write fail here with the one-process run's message, rather
+ * than in every shard under its shard area's name). Local targets are checked
+ * by the merge's staged commit.
+ */
+export async function checkShardTarget(target: string, what: string): Promise<void> {
+  if (!isS3Path(target)) return;
+  const [{ ObjectStore }, { inspectS3Target }, { parseS3Url }] = await Promise.all([
+    import('../../stages/io/object-store/s3-objects.js'),
+    import('../../stages/io/object-store/s3-manifest.js'),
+    import('../../stages/io/object-store/s3-url.js'),
+  ]);
+  await inspectS3Target(await ObjectStore.open(), parseS3Url(target), what);
+}
+
 function linkOrCopy(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   try {
