@@ -13,7 +13,7 @@ import { encodePartInline } from '../../stages/io/dataset-writer.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION, manifestText, recpostVersion, type DatasetManifest } from '../../stages/io/manifest.js';
 import { StagedDirectory } from '../../stages/io/manifest-staging.js';
 import { batchToArrow } from '../../stages/core/arrow.js';
-import type { ParquetCompression } from '../../stages/io/parquet.js';
+import type { ParquetCompression, ParquetWriteOptions } from '../../stages/io/parquet.js';
 
 /**
  * Page compression of intermediate datasets: snappy. `none` was measured with
@@ -21,6 +21,13 @@ import type { ParquetCompression } from '../../stages/io/parquet.js';
  * snappy, no gain, and twice the bytes on disk.
  */
 export const INTERMEDIATE_COMPRESSION: ParquetCompression = 'snappy';
+
+/**
+ * Intermediate parts are read once, by the next step, whole: no dictionary
+ * pages and no min/max statistics (nothing filters them), as ingest writes
+ * its parts; the values read back are the same.
+ */
+const INTERMEDIATE_ENCODING: ParquetWriteOptions = { compression: INTERMEDIATE_COMPRESSION, dictionary: false, statistics: 'none' };
 
 export class BatchPartsWriter {
   private readonly staged: StagedDirectory;
@@ -48,7 +55,7 @@ export class BatchPartsWriter {
       this.manifest.schema = batchToArrow(b).schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
     }
     const rel = `part-${String(this.manifest.files.length).padStart(5, '0')}.parquet`;
-    const w = encodePartInline([b], path.join(this.staged.staging, rel), { compression: INTERMEDIATE_COMPRESSION, rowGroupSize: b.numRows });
+    const w = encodePartInline([b], path.join(this.staged.staging, rel), { ...INTERMEDIATE_ENCODING, rowGroupSize: b.numRows });
     this.manifest.files.push({ path: rel, rows: b.numRows, bytes: w.bytes, sha256: w.sha256 });
     this.manifest.rows += b.numRows;
   }
