@@ -27,7 +27,7 @@ const MINUS = 45;
 const PLUS = 43;
 
 /** Exact powers of ten as doubles (10^0 … 10^22 are exactly representable). */
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+export const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** True for a byte range spelling nan / inf / infinity (any case, optional sign). */
 function isNonFiniteWord(buf: Uint8Array, start: number, end: number): boolean {

@@ -14,6 +14,8 @@
  * parseCanonicalId, parseDecimal's exact short-decimal path, parseInteger).
  */
 
+import { POW10 } from './number-parse.js';
+
 const LF = 10;
 const CR = 13;
 const DOT = 46;
@@ -25,9 +27,6 @@ export const ROLE_USER = 1;
 export const ROLE_ITEM = 2;
 export const ROLE_REWARD = 3;
 export const ROLE_TIMESTAMP = 4;
-
-/** Exact powers of ten as doubles (10^0 … 10^15). */
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 export interface NumericLinePlan {
   /** Role of each field, by position. */
