@@ -397,7 +397,7 @@ export class PlanCoordinator {
     const t0 = performance.now();
     const s = await runIngestFlows(engine, cfg, step.id, this.stepDir(step), shardCount);
     // The whole run's summary lines and metric records (rows, rejections, users, items, rows/s over both flows).
-    const { reportSummary } = await import('../../stages/ingest/ingest-run.js');
+    const { publishIngestArtifacts, reportSummary } = await import('../../stages/ingest/ingest-run.js');
     const ctx = this.ctxFor(rs);
     reportSummary({ ...s, seconds: (performance.now() - t0) / 1000 }, cfg, {
       log: this.log,
@@ -405,15 +405,7 @@ export class PlanCoordinator {
       seed: this.p.seed,
       emitMetric: (r) => ctx.emitMetric(r),
     });
-    this.artifacts.set(ARTIFACT.vocab, s.vocab);
-    this.artifacts.set(ARTIFACT.dataset, {
-      dir: cfg.output,
-      manifest: s.manifest,
-      manifestPath: s.manifestPath,
-      table: 'interactions',
-      timestampUnit: s.timestampUnit,
-    });
-    this.artifacts.set(ARTIFACT.ingest, s);
+    publishIngestArtifacts(this.artifacts, cfg, s);
     const rep = this.reports[rs.index]!;
     rep.rowsOut += s.rows;
     rep.wallMs = performance.now() - this.t0;

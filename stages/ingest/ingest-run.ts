@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ARTIFACT, type ArtifactMap } from '../core/artifacts.js';
 import type { Batch } from '../core/batch.js';
 import type { Logger } from '../core/logger.js';
 import { Progress, formatCount } from '../core/progress.js';
@@ -351,6 +352,19 @@ export function emptyBatch(withSessions: boolean, extraNames: readonly string[])
   if (withSessions) columns.session_id = new Int32Array(0);
   for (const n of extraNames) columns[n] = new Float64Array(0);
   return { table: 'interactions', numRows: 0, columns };
+}
+
+/** What an ingest publishes for later stages (the stage, and the sharded ingest's coordinator): vocabularies, the dataset, the summary. */
+export function publishIngestArtifacts(artifacts: ArtifactMap, cfg: IngestConfig, s: IngestSummary): void {
+  artifacts.set(ARTIFACT.vocab, s.vocab);
+  artifacts.set(ARTIFACT.dataset, {
+    dir: cfg.output,
+    manifest: s.manifest,
+    manifestPath: s.manifestPath,
+    table: 'interactions',
+    timestampUnit: s.timestampUnit,
+  });
+  artifacts.set(ARTIFACT.ingest, s);
 }
 
 export function reportSummary(s: IngestSummary, cfg: IngestConfig, env: IngestEnv): void {

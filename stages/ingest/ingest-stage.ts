@@ -10,10 +10,9 @@
  *   the Parquet dataset just written and its manifest;
  * - `ingest`: the IngestSummary (counts, rejections, timing).
  */
-import { ARTIFACT } from '../core/artifacts.js';
 import { defineStage } from '../core/stage.js';
 import { ingestFields, type IngestConfig } from './ingest-config.js';
-import { runIngest } from './ingest-run.js';
+import { publishIngestArtifacts, runIngest } from './ingest-run.js';
 
 export const ingestStage = defineStage<IngestConfig>({
   name: 'ingest',
@@ -41,16 +40,7 @@ export const ingestStage = defineStage<IngestConfig>({
         for (;;) {
           const step = await run.next();
           if (step.done) {
-            const s = step.value;
-            ctx.artifacts.set(ARTIFACT.vocab, s.vocab);
-            ctx.artifacts.set(ARTIFACT.dataset, {
-              dir: cfg.output,
-              manifest: s.manifest,
-              manifestPath: s.manifestPath,
-              table: 'interactions',
-              timestampUnit: s.timestampUnit,
-            });
-            ctx.artifacts.set(ARTIFACT.ingest, s);
+            publishIngestArtifacts(ctx.artifacts, cfg, step.value);
             return;
           }
           yield step.value;
