@@ -19,7 +19,7 @@ import { memoryLogger } from '../../stages/core/logger.js';
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import { userBucket } from '../../stages/ingest/user-buckets.js';
 import { loadVocabulary } from '../../stages/ingest/vocab-files.js';
-import { partFiles, readAll } from './helpers.js';
+import { killingEngine, partFiles, readAll } from './helpers.js';
 
 const B = 4;
 let dir: string;
@@ -151,32 +151,11 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
   });
 
   it('a split shard killed with SIGKILL runs again on another worker; the output is unchanged', async () => {
-    const killed: number[] = [];
-    let retries = 0;
-    const killing: ShardEngine = {
-      kind: 'local',
-      slots: 2,
-      async runFlow(flow, onProgress) {
-        const run = engine.runFlow(flow, (p) => {
-          retries = Math.max(retries, p.retries);
-          onProgress?.(p);
-        });
-        if (flow.label.includes('split_sequences') && killed.length === 0) {
-          for (let i = 0; i < 5000 && killed.length === 0; i++) {
-            const busy = engine.busyWorkerPids();
-            if (busy.length > 0) {
-              process.kill(busy[0]!, 'SIGKILL');
-              killed.push(busy[0]!);
-            } else await new Promise((r) => setTimeout(r, 1));
-          }
-        }
-        return run;
-      },
-    };
+    const { engine: killing, seen } = killingEngine(engine, (label) => label.includes('split_sequences'), 5000, 1);
     const runDir = path.join(dir, 'killed');
     const r = await runPlanned(pipeline(runDir, B), { engine: killing, logger: memoryLogger(), quiet: true });
-    expect(killed).toHaveLength(1);
-    expect(retries).toBe(1);
+    expect(seen.killed).toHaveLength(1);
+    expect(seen.retries).toBe(1);
     await expectSameAsWhole(runDir);
     expect(metricLines(r.metrics)).toEqual(metricLines(whole.metrics));
   });

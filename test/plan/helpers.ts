@@ -6,6 +6,8 @@ import { readParquetAll } from '../../stages/io/parquet.js';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { resolvePipeline, type ResolvedPipeline } from '../../pipelines/spec.js';
 import { mulberry32 } from '../helpers/mulberry32.js';
+import type { LocalEngine } from '../../pipelines/engine/local-engine.js';
+import type { ShardEngine } from '../../pipelines/plan/plan-runner.js';
 
 /** `parts` parts of `rowsPerPart` example rows with irregular float32 rewards (so summation order shows in the last bits). */
 export function writeExamples(dir: string, parts: number, rowsPerPart: number, seed = 7): void {
@@ -54,4 +56,34 @@ export function readJson(file: string): Record<string, unknown> {
 export function partFiles(dir: string): string[] {
   const m = readJson(path.join(dir, '_manifest.json')) as { files: { path: string; sha256: string; rows: number }[] };
   return m.files.map((f) => `${f.path}:${f.rows}:${f.sha256}`);
+}
+
+/**
+ * `engine`, but the first flow whose label `when` accepts has one busy worker
+ * killed with SIGKILL (polled `tries` times, `pauseMs` apart); `killed` holds
+ * the pids killed and `retries` the most retries the flows reported.
+ */
+export function killingEngine(engine: LocalEngine, when: (label: string) => boolean, tries: number, pauseMs: number) {
+  const seen = { killed: [] as number[], retries: 0 };
+  const killing: ShardEngine = {
+    kind: 'local',
+    slots: 2,
+    async runFlow(flow, onProgress) {
+      const run = engine.runFlow(flow, (p) => {
+        seen.retries = Math.max(seen.retries, p.retries);
+        onProgress?.(p);
+      });
+      if (when(flow.label) && seen.killed.length === 0) {
+        for (let i = 0; i < tries && seen.killed.length === 0; i++) {
+          const busy = engine.busyWorkerPids();
+          if (busy.length > 0) {
+            process.kill(busy[0]!, 'SIGKILL');
+            seen.killed.push(busy[0]!);
+          } else await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      }
+      return run;
+    },
+  };
+  return { engine: killing, seen };
 }

@@ -6,7 +6,7 @@ import { runPipeline } from '../../pipelines/runner.js';
 import { runPlanned, type ShardEngine } from '../../pipelines/plan/plan-runner.js';
 import { LocalEngine } from '../../pipelines/engine/local-engine.js';
 import { memoryLogger } from '../../stages/core/logger.js';
-import { partFiles, readAll, readJson, weightingPipeline, writeExamples } from './helpers.js';
+import { killingEngine, partFiles, readAll, readJson, weightingPipeline, writeExamples } from './helpers.js';
 
 let dir: string;
 let input: string;
@@ -42,34 +42,13 @@ async function expectSameAsWhole(runDir: string): Promise<void> {
 // Worker processes start under tsx and import every stage: slow on a loaded machine.
 describe('sharded runs survive killed workers and duplicated shards', { timeout: 240_000 }, () => {
   it('a worker killed with SIGKILL mid-shard: its shard runs again on another worker, the output is unchanged', async () => {
-    const killed: number[] = [];
-    let retries = 0;
-    const killing: ShardEngine = {
-      kind: 'local',
-      slots: 2,
-      async runFlow(flow, onProgress) {
-        const run = engine.runFlow(flow, (p) => {
-          retries = Math.max(retries, p.retries);
-          onProgress?.(p);
-        });
-        if (killed.length === 0) {
-          // Kill the first worker seen busy on this step's shards.
-          for (let i = 0; i < 2000 && killed.length === 0; i++) {
-            const busy = engine.busyWorkerPids();
-            if (busy.length > 0) {
-              process.kill(busy[0]!, 'SIGKILL');
-              killed.push(busy[0]!);
-            } else await new Promise((r) => setTimeout(r, 2));
-          }
-        }
-        return run;
-      },
-    };
+    // Kill the first worker seen busy on the first step's shards.
+    const { engine: killing, seen } = killingEngine(engine, () => true, 2000, 2);
     const runDir = path.join(dir, 'killed');
     await runPlanned(weightingPipeline(input, runDir, path.join(runDir, 'out')), { engine: killing, shards: 4, logger: memoryLogger(), quiet: true });
-    expect(killed).toHaveLength(1);
-    expect(retries).toBe(1);
-    expect(engine.workerPids()).not.toContain(killed[0]);
+    expect(seen.killed).toHaveLength(1);
+    expect(seen.retries).toBe(1);
+    expect(engine.workerPids()).not.toContain(seen.killed[0]);
     await expectSameAsWhole(runDir);
   });
 
