@@ -1,7 +1,7 @@
 /**
  * Scaling benchmark: a generated ML-20M-like ratings log (50M interactions;
  * 2M with --quick; any size with --rows N) ingested in user buckets
- * (user_buckets = 16, --buckets B) through ingest → split → reward statistics
+ * (one user bucket per 125K interactions, at least 16; --buckets B) through ingest → split → reward statistics
  * → Exp-RSFT weighting → write, on 1 worker (the streaming runner, one
  * process) and on 2 local workers (the sharded plan, pipelines/plan/: the
  * split runs one shard per bucket), each run in its own child process.
@@ -175,7 +175,7 @@ function runChild(args: ChildArgs): Promise<ChildResult> {
 export interface ScalingOptions extends BenchOptions {
   /** Interactions generated (default: 50M; 2M with quick). */
   rows?: number;
-  /** User buckets of the ingest (default 16). */
+  /** User buckets of the ingest (default: one per 125K interactions, at least 16: the per-bucket size of the 2M and 10M runs, so a worker's share stays the same as the input grows). */
   buckets?: number;
   /** Only these engines ('none', 'local', 'redis'). */
   only?: EngineRow['engine'][];
@@ -183,7 +183,7 @@ export interface ScalingOptions extends BenchOptions {
 
 export async function run(opts: ScalingOptions): Promise<BenchResult[]> {
   const rows = opts.rows ?? (opts.quick ? 2_000_000 : 50_000_000);
-  const buckets = opts.buckets ?? 16;
+  const buckets = opts.buckets ?? Math.max(16, Math.round(rows / 125_000));
   const csv = path.join(opts.scratch, 'scaling-ratings.csv');
   const log = generateRatingsCsv(csv, rows, 5);
   const results: BenchResult[] = [];
