@@ -235,7 +235,8 @@ export class EvaluationState {
     for (const p of pairs) {
       if (!targets.has(p.target) || (partitions && !partitions.has(p.partition))) continue;
       const key = pairKey(p.target, p.partition);
-      if (this.ready.has(key)) throw new Error(`evaluation shard state ${file}: the pair ${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition} came from two shards`);
+      if (this.ready.has(key))
+        throw new Error(`evaluation shard state ${file}: the pair ${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition} came from two shards`);
       this.ready.set(key, p);
     }
   }
