@@ -227,9 +227,9 @@ export class EvaluationState {
    */
   adoptResults(file: string, scope: PairScope): void {
     const { raw, pairs } = readStateFile(file);
+    if (raw.kind !== this.kind) throw new Error(`evaluation shard state ${file} was written by "${raw.kind}", not "${this.kind}"`);
     const differs = optionsDiff(raw.options, this.options);
-    if (raw.kind !== this.kind || differs.length)
-      throw new Error(`evaluation shard state ${file} was written by "${raw.kind}" with other options than "${this.kind}" runs with (${differs.join('; ')})`);
+    if (differs.length) throw new Error(`evaluation shard state ${file} was made with other options (${differs.join('; ')})`);
     const targets = new Set(scope.targets);
     const partitions = scope.partitions ? new Set(scope.partitions) : undefined;
     for (const p of pairs) {
