@@ -16,6 +16,7 @@ import type { SplitCounts } from './split/leave-last-out.js';
 import type { RewardStats } from './stats/reward-stats.js';
 import type { CheckpointRef } from './eval/checkpoints.js';
 import type { ReportNote } from './eval/report-notes.js';
+import type { EvaluationShard } from './eval/eval-shard.js';
 import type { StageCounters } from './core/stage.js';
 
 /** The dataset ingest wrote. */
@@ -53,6 +54,7 @@ declare module './core/artifacts.js' {
     [ARTIFACT.reportComparisonTable]: { path: string; text: string; comparison: Comparison };
     [ARTIFACT.reportNotes]: ReportNote[];
     [ARTIFACT.mlflow]: { trackingUri: string; experimentId?: string; runId?: string; metrics: number };
+    [ARTIFACT.evaluationShard]: EvaluationShard;
     [ARTIFACT.stageReports]: (StageCounters & { id: string; stage: string; wallMs: number })[];
   }
 }

@@ -37,6 +37,8 @@ export const ARTIFACT = {
   reportNotes: 'report:notes',
   /** Where the mlflow sink logged (tracking URI, experiment and run ids, metrics sent). */
   mlflow: 'mlflow',
+  /** A sharded evaluation's scope or shard results, for the one evaluation stage it is handed to (stages/eval/eval-shard.ts). */
+  evaluationShard: 'evaluation:shard',
   /** The runner's per-stage counters, live (reports at the end of a pipeline read the finished stages before them). */
   stageReports: 'run:stage_reports',
 } as const;

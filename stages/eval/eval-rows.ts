@@ -34,14 +34,17 @@ export interface PartitionId {
   path?: string;
 }
 
+/** Identity of the partition of the batches read from a data file. */
+export function filePartition(file: string): PartitionId {
+  const abs = path.resolve(file);
+  // By content (content-identity.ts); a file that is gone (a temporary source) by its path alone.
+  return { id: dataFileIdentity(abs) ?? `path:${abs}`, label: abs.split(path.sep).slice(-2).join('/'), path: abs };
+}
+
 /** Identity of the partition a batch belongs to. */
 export function partitionOf(batch: Batch): PartitionId {
   const file = batch.meta?.file;
-  if (typeof file === 'string') {
-    const abs = path.resolve(file);
-    // By content (content-identity.ts); a file that is gone (a temporary source) by its path alone.
-    return { id: dataFileIdentity(abs) ?? `path:${abs}`, label: abs.split(path.sep).slice(-2).join('/'), path: abs };
-  }
+  if (typeof file === 'string') return filePartition(file);
   const p = batch.meta?.partition;
   if (typeof p === 'string' || typeof p === 'number') return { id: `partition:${p}`, label: String(p) };
   return { id: 'stream', label: 'stream' };
@@ -65,16 +68,25 @@ export interface EvalRowOptions {
   maxRows?: number;
   /** Called with each batch and the indices of its train rows. */
   onTrain?: (batch: Batch, rows: Int32Array) => void;
+  /**
+   * Keep the evaluation rows of these partitions (ids) only (a shard of a
+   * sharded evaluation, eval-shard.ts); rows of the others are still counted,
+   * against maxRows and in evalRows, as if kept.
+   */
+  keepPartitions?: readonly string[];
 }
 
 export class EvalRowCollector {
   private readonly parts = new Map<string, { label: string; path?: string; batches: Batch[] }>();
   private kept = 0;
+  private readonly keep: ReadonlySet<string> | undefined;
   /** Largest item id seen in actions and contexts (the catalog extent is this + 1). */
   maxItemId = 0;
   rowsSeen = 0;
 
-  constructor(private readonly opts: EvalRowOptions) {}
+  constructor(private readonly opts: EvalRowOptions) {
+    this.keep = opts.keepPartitions ? new Set(opts.keepPartitions) : undefined;
+  }
 
   add(batch: Batch): void {
     if (batch.numRows === 0) return;
@@ -96,12 +108,16 @@ export class EvalRowCollector {
     }
     if (trainIdx.length && this.opts.onTrain) this.opts.onTrain(batch, Int32Array.from(trainIdx));
     if (evalIdx.length === 0) return;
+    const pid = partitionOf(batch);
+    if (this.keep && !this.keep.has(pid.id)) {
+      this.kept += evalIdx.length;
+      return;
+    }
     const cols: Record<string, Column> = {};
     for (const name of new Set([...this.opts.columns, 'split'])) cols[name] = column(batch, name);
     const projected: Batch = { table: batch.table, numRows: batch.numRows, columns: cols };
     const rows = takeRows(projected, Int32Array.from(evalIdx));
     rows.meta = undefined;
-    const pid = partitionOf(batch);
     let part = this.parts.get(pid.id);
     if (!part) this.parts.set(pid.id, (part = { label: pid.label, path: pid.path, batches: [] }));
     part.batches.push(rows);

@@ -28,11 +28,22 @@
  * commit order (the same sums as merging as they come). The options
  * fingerprint guards against mixing numbers made with different settings, and
  * merging state files refuses a pair present in two of them.
+ *
+ * A sharded evaluation (eval-shard.ts) narrows a state to the pairs of its
+ * shard (`restrict`), and hands the coordinator's state the shards' pairs as
+ * ready results (`adoptResults`): the stage then commits each of them in its
+ * own order, as if it had just evaluated it.
  */
 import * as fs from 'node:fs';
 import { ConfigError } from '../core/config-schema.js';
 import { writeFileAtomic } from '../io/parquet.js';
 import { MetricAccumulator } from './accumulator.js';
+
+/** The (target, partition) pairs one shard of a sharded evaluation evaluates: targets × partitions (every partition when absent), by content id. */
+export interface PairScope {
+  targets: string[];
+  partitions?: string[];
+}
 
 export const EVALUATION_STATE_VERSION = 2;
 
@@ -118,6 +129,10 @@ export class EvaluationState {
   private total = new MetricAccumulator();
   /** Pairs dropped since opening because their checkpoint or data changed in place. */
   replaced = 0;
+  /** Only these pairs are this run's to evaluate (a shard); all when undefined. */
+  private scope: { targets: Set<string>; partitions?: Set<string> } | undefined;
+  /** Pairs evaluated elsewhere (by shards), committed from here when the stage reaches them. */
+  private readonly ready = new Map<string, StoredPair>();
 
   private constructor(
     /** File the state lives in; undefined keeps it in memory only. */
@@ -181,6 +196,49 @@ export class EvaluationState {
 
   isDone(target: string, partition: string): boolean {
     return this.pairs.has(pairKey(target, partition));
+  }
+
+  /** Evaluate only the pairs of `scope` here (one shard of a sharded evaluation): the others are not pending. */
+  restrict(scope: PairScope): void {
+    this.scope = { targets: new Set(scope.targets), ...(scope.partitions ? { partitions: new Set(scope.partitions) } : {}) };
+  }
+
+  /** Whether the pair is this run's to commit: not done, and in the scope if restricted. */
+  pending(target: string, partition: string): boolean {
+    if (this.isDone(target, partition)) return false;
+    return !this.scope || (this.scope.targets.has(target) && (this.scope.partitions?.has(partition) ?? true));
+  }
+
+  /** Whether committing the pair needs an evaluation here: pending and not evaluated by a shard. */
+  needsEvaluation(target: string, partition: string): boolean {
+    return this.pending(target, partition) && !this.ready.has(pairKey(target, partition));
+  }
+
+  /** The metrics a shard made for this pair (adoptResults), if any. */
+  readyMetrics(target: string, partition: string): MetricAccumulator | undefined {
+    return this.ready.get(pairKey(target, partition))?.metrics;
+  }
+
+  /**
+   * Take the pairs of `scope` that a shard committed to its state `file` as
+   * ready results (pairs outside the scope, left there by an earlier run of
+   * the shard, are not taken). The file must come from the same stage with
+   * the same options; a pair already taken from another file is refused.
+   */
+  adoptResults(file: string, scope: PairScope): void {
+    const { raw, pairs } = readStateFile(file);
+    if (raw.kind !== this.kind) throw new Error(`evaluation shard state ${file} was written by "${raw.kind}", not "${this.kind}"`);
+    const differs = optionsDiff(raw.options, this.options);
+    if (differs.length) throw new Error(`evaluation shard state ${file} was made with other options (${differs.join('; ')})`);
+    const targets = new Set(scope.targets);
+    const partitions = scope.partitions ? new Set(scope.partitions) : undefined;
+    for (const p of pairs) {
+      if (!targets.has(p.target) || (partitions && !partitions.has(p.partition))) continue;
+      const key = pairKey(p.target, p.partition);
+      if (this.ready.has(key))
+        throw new Error(`evaluation shard state ${file}: the pair ${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition} came from two shards`);
+      this.ready.set(key, p);
+    }
   }
 
   /** Targets × partitions already evaluated, in commit order. */

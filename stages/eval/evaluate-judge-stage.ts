@@ -15,6 +15,8 @@ import { hasActionVectors } from './embedding-distance.js';
 import { addReportNote } from './report-notes.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
+import { ARTIFACT } from '../core/artifacts.js';
+import { applyEvaluationShard, takeEvaluationShard } from './eval-shard.js';
 
 export const evaluateJudgeStage = defineStage({
   name: 'evaluate_judge',
@@ -31,6 +33,8 @@ export const evaluateJudgeStage = defineStage({
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
+  // Sharded runs: shards per checkpoint × data partitions, their pairs committed by the coordinator (pipelines/plan/checkpoint-step.ts, eval-shard.ts).
+  shard: { by: 'checkpoint_parts', artifacts: [ARTIFACT.world, ARTIFACT.vocab] },
   fields: {
     splits: {
       type: 'array',
@@ -65,7 +69,9 @@ export const evaluateJudgeStage = defineStage({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
-    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
+    const shard = takeEvaluationShard(ctx, 'evaluate_judge');
+    const keepPartitions = shard?.only?.partitions;
+    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts, ...(keepPartitions ? { keepPartitions } : {}) }, async (collector) => {
       const { oracle, kind, note } = await resolveOracle(cfg.world, cfg.vocab, ctx.artifacts);
       // eCPM is the revenue figure of paper 002's RecSim tables; a ratings world's expected rating is not revenue.
       const ecpmFactor = kind === 'ratings' ? 0 : cfg.ecpm_factor;
@@ -92,6 +98,7 @@ export const evaluateJudgeStage = defineStage({
         exclude_history: cfg.exclude_history,
         seed: ctx.seed,
       });
+      applyEvaluationShard(state, shard);
       const partitions = collector.partitions();
       const judgeTarget = judgeRef ? checkpointTarget(judgeRef) : undefined;
       let sharedJudge: RewardPredictor | undefined;

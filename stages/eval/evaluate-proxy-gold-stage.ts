@@ -14,6 +14,8 @@ import { evaluateProxyGold, type GoldFn } from './proxy-gold-evaluator.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote, partitionSeed, sampledContextsStage } from './stage-support.js';
 import { resolveOracle } from '../simulators/truth.js';
 import { ControlledProxy, readControlledProxy } from '../simulators/controlled-proxy.js';
+import { ARTIFACT } from '../core/artifacts.js';
+import { applyEvaluationShard, takeEvaluationShard } from './eval-shard.js';
 
 interface Series {
   labels: TargetLabels;
@@ -57,6 +59,8 @@ export const evaluateProxyGoldStage = defineStage({
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
+  // Sharded runs: shards per checkpoint × data partitions, their pairs committed by the coordinator (pipelines/plan/checkpoint-step.ts, eval-shard.ts).
+  shard: { by: 'checkpoint_parts', artifacts: [ARTIFACT.world, ARTIFACT.vocab] },
   fields: {
     splits: {
       type: 'array',
@@ -87,7 +91,9 @@ export const evaluateProxyGoldStage = defineStage({
   },
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
-    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts }, async (collector) => {
+    const shard = takeEvaluationShard(ctx, 'evaluate_proxy_gold');
+    const keepPartitions = shard?.only?.partitions;
+    return sampledContextsStage({ splits: codes, maxContexts: cfg.max_contexts, ...(keepPartitions ? { keepPartitions } : {}) }, async (collector) => {
       const state = EvaluationState.open(cfg.state, 'evaluate_proxy_gold', {
         splits: cfg.splits,
         proxy: cfg.proxy ?? null,
@@ -97,6 +103,7 @@ export const evaluateProxyGoldStage = defineStage({
         max_contexts: cfg.max_contexts,
         seed: ctx.seed,
       });
+      applyEvaluationShard(state, shard);
       const partitions = collector.partitions();
       const opened: EvalTarget[] = [];
       const open = async (dir: string) => {
@@ -138,7 +145,8 @@ export const evaluateProxyGoldStage = defineStage({
           // evaluation target, while its reward head and log-probabilities serve the whole series.
           const first = checkpointTarget(series.members[0]!.ref);
           const needFirst = !fixedProxy || !fixedInitial;
-          const pending = partitions.some((p) => series.members.some((m) => !state.isDone(m.target.id, p.id)));
+          // Only pairs that need evaluating here (not done, this shard's, not already evaluated by a shard) need the series' first policy.
+          const pending = partitions.some((p) => series.members.some((m) => state.needsEvaluation(m.target.id, p.id)));
           const firstPolicy: EvalScorer | undefined = needFirst && pending ? (await first.load()).policy : undefined;
           try {
             const proxy = fixedProxy ?? firstPolicy;

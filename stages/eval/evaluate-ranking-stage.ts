@@ -20,6 +20,7 @@ import { checkKs, DEFAULT_KS } from './ranking-metrics.js';
 import { DEFAULT_MAX_SCORE_BLOCK_MB, scoreBlockFloats } from './blocked-topk.js';
 import { EVAL_THREADS_DEFAULT, EvalThreads } from './eval-threads-option.js';
 import { emitRecords, evaluatePendingPairs, pairRunNote } from './stage-support.js';
+import { applyEvaluationShard, takeEvaluationShard } from './eval-shard.js';
 
 export const evaluateRankingStage = defineStage({
   name: 'evaluate_ranking',
@@ -36,7 +37,7 @@ export const evaluateRankingStage = defineStage({
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
-  // Sharded runs: one shard per checkpoint, pairs merged through the evaluation state (pipelines/plan/checkpoint-step.ts).
+  // Sharded runs: shards per checkpoint × data partitions, their pairs committed by the coordinator (pipelines/plan/checkpoint-step.ts, eval-shard.ts).
   shard: { by: 'checkpoint_parts' },
   fields: {
     splits: {
@@ -96,8 +97,10 @@ export const evaluateRankingStage = defineStage({
     const codes = splitCodes(cfg.splits);
     const fullHistory = cfg.exclude_history && cfg.history === 'full';
     const popularity = new ItemCounter();
+    const shard = takeEvaluationShard(ctx, 'evaluate_ranking');
     const collector = new EvalRowCollector({
       splits: codes,
+      ...(shard?.only?.partitions ? { keepPartitions: shard.only.partitions } : {}),
       columns: [...(fullHistory ? ['context', 'action', 'user_id', 'timestamp'] : ['context', 'action']), ...(cfg.min_reward !== undefined ? ['reward'] : [])],
       onTrain: (b, idx) => {
         const action = numericColumn(b, 'action');
@@ -132,6 +135,7 @@ export const evaluateRankingStage = defineStage({
         ...(cfg.exclude_history && cfg.history !== 'full' ? { history: cfg.history } : {}),
         ...(cfg.min_reward !== undefined ? { min_reward: cfg.min_reward } : {}),
       });
+      applyEvaluationShard(state, shard);
       let belowMin = 0;
       const partitions = collector.partitions().map((part) => {
         if (cfg.min_reward === undefined) return part;

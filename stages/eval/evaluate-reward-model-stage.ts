@@ -12,6 +12,7 @@ import { EvaluationState } from './eval-state.js';
 import { REWARD_BASELINES, RewardMeanBaselines } from './reward-baselines.js';
 import { evaluateRewardErrors, withRootMeanSquare } from './reward-evaluator.js';
 import { emitRecords, evaluatePendingPairs } from './stage-support.js';
+import { applyEvaluationShard, takeEvaluationShard } from './eval-shard.js';
 
 export const evaluateRewardModelStage = defineStage({
   name: 'evaluate_reward_model',
@@ -25,7 +26,7 @@ export const evaluateRewardModelStage = defineStage({
   ].join(' '),
   inputs: ['examples', 'weighted_examples'],
   output: 'metrics',
-  // Sharded runs: one shard per checkpoint, pairs merged through the evaluation state (pipelines/plan/checkpoint-step.ts).
+  // Sharded runs: shards per checkpoint × data partitions, their pairs committed by the coordinator (pipelines/plan/checkpoint-step.ts, eval-shard.ts).
   shard: { by: 'checkpoint_parts' },
   fields: {
     splits: {
@@ -53,8 +54,10 @@ export const evaluateRewardModelStage = defineStage({
   create(cfg, ctx) {
     const codes = splitCodes(cfg.splits);
     const means = new RewardMeanBaselines();
+    const shard = takeEvaluationShard(ctx, 'evaluate_reward_model');
     const collector = new EvalRowCollector({
       splits: codes,
+      ...(shard?.only?.partitions ? { keepPartitions: shard.only.partitions } : {}),
       columns: ['context', 'action', 'user_id', 'reward'],
       onTrain: (b, idx) => {
         const u = numericColumn(b, 'user_id');
@@ -74,6 +77,7 @@ export const evaluateRewardModelStage = defineStage({
       },
       async finish() {
         const state = EvaluationState.open(cfg.state, 'evaluate_reward_model', { splits: cfg.splits });
+        applyEvaluationShard(state, shard);
         const partitions = collector.partitions();
         if (collector.evalRows === 0) ctx.log.warn(`evaluate_reward_model: no rows of split(s) ${cfg.splits.join(', ')} in the input`);
 

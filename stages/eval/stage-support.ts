@@ -20,8 +20,16 @@ import type { EvaluationState } from './eval-state.js';
  * stages: keep up to `maxContexts` evaluation rows (context, action, user_id)
  * of the split codes given, then emit what `finish` makes of them.
  */
-export function sampledContextsStage(opts: { splits: number[]; maxContexts: number }, finish: (collector: EvalRowCollector) => Promise<Batch[]>): BatchStage {
-  const collector = new EvalRowCollector({ splits: opts.splits, columns: ['context', 'action', 'user_id'], maxRows: opts.maxContexts });
+export function sampledContextsStage(
+  opts: { splits: number[]; maxContexts: number; keepPartitions?: readonly string[] },
+  finish: (collector: EvalRowCollector) => Promise<Batch[]>,
+): BatchStage {
+  const collector = new EvalRowCollector({
+    splits: opts.splits,
+    columns: ['context', 'action', 'user_id'],
+    maxRows: opts.maxContexts,
+    ...(opts.keepPartitions ? { keepPartitions: opts.keepPartitions } : {}),
+  });
   return {
     process(b) {
       collector.add(b);
@@ -54,7 +62,11 @@ export interface PairRunSummary {
 /**
  * Evaluate each target on each partition not yet done, committing pair by
  * pair (so a stopped run resumes after the last commit). A target whose pairs
- * are all done is not even loaded.
+ * are all done is not even loaded. A pair a shard already evaluated
+ * (EvaluationState.adoptResults) is committed from its result at the point
+ * where it would have been evaluated, so the commit order is this loop's
+ * whichever shard made each pair; a scoped state (a shard) commits only its
+ * own pairs.
  */
 export async function evaluatePendingPairs(
   state: EvaluationState,
@@ -65,19 +77,23 @@ export async function evaluatePendingPairs(
   let evaluated = 0;
   let skipped = 0;
   for (const target of targets) {
-    const pending = partitions.filter((p) => !state.isDone(target.id, p.id));
-    skipped += partitions.length - pending.length;
+    const pending = partitions.filter((p) => state.pending(target.id, p.id));
+    skipped += partitions.filter((p) => state.isDone(target.id, p.id)).length;
     if (pending.length === 0) continue;
-    const { policy, labels } = await target.load();
+    let loaded: { policy: EvalScorer; labels: TargetLabels } | undefined;
     try {
       for (const part of pending) {
-        const acc = await evalOne(policy, labels, part);
+        let acc = state.readyMetrics(target.id, part.id);
+        if (acc === undefined) {
+          loaded ??= await target.load();
+          acc = await evalOne(loaded.policy, loaded.labels, part);
+        }
         if (acc === undefined) continue;
         state.commit(target.id, part.id, part.rows.numRows, acc, { targetPath: target.path, partitionPath: part.path });
         evaluated++;
       }
     } finally {
-      target.release();
+      if (loaded) target.release();
     }
   }
   return { evaluated, skipped };
