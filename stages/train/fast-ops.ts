@@ -7,11 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   batchMatMul,
+  causalAttentionBackward,
   causalScoreGrad,
   columnSums,
   fusedLayerNorm,
   fusedLayerNormAvailable,
   fusedLayerNormGrad,
+  fusedAttentionBackwardAvailable,
   matMulNN,
   transposeLast,
 } from './wasm-kernels.js';
@@ -74,6 +76,13 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
       gradFunc: (dO: tf.Tensor, saved: tf.Tensor[]) => {
         const [Qss, Ks, Vs, Ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const dO3 = dO as tf.Tensor3D;
+        if (causal && fusedAttentionBackwardAvailable(Ps, dO3, Qss, Ks, Vs)) {
+          // One kernel per batch entry, no [N, T, T] intermediates (wasm-kernels.ts).
+          const [dQraw, dKf, dVf] = causalAttentionBackward(Ps, dO3, transposeLast(Vs), Ks, Qss);
+          const dQf = tf.mul(dQraw, scale);
+          dQraw.dispose();
+          return [dQf, dKf, dVf];
+        }
         const dP = batchMatMul(dO3, transposeLast(Vs));
         let D: tf.Tensor3D, Dt: tf.Tensor3D, Pt: tf.Tensor3D;
         if (causal) [D, Dt, Pt] = causalScoreGrad(Ps, dP);

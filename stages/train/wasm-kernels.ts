@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { causalAttentionScoreGrad } from './kernels/causal-attention-grad.js';
+import { causalAttentionScoreGrad, causalScoreGradEntry } from './kernels/causal-attention-grad.js';
 import { layerNormBackward, layerNormForward } from './kernels/layer-norm.js';
 
 export const BATCH_MATMUL_NN = 'RecpostBatchMatMulNN';
@@ -32,6 +32,7 @@ export const LAYER_NORM = 'RecpostLayerNorm';
 export const LAYER_NORM_GRAD = 'RecpostLayerNormGrad';
 export const CAUSAL_SCORE_GRAD = 'RecpostCausalAttentionScoreGrad';
 export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
+export const CAUSAL_ATTENTION_BACKWARD = 'RecpostCausalAttentionBackward';
 
 interface WasmInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): void };
@@ -111,6 +112,64 @@ const causalScoreGradKernel: KernelFunc = ({ inputs, backend }) => {
   const f32 = (x: TensorInfo) => be.typedArrayFromHeap(x) as Float32Array;
   causalAttentionScoreGrad(f32(p), f32(dp), n, t, f32(d), f32(dT), f32(pT));
   return [d, dT, pT];
+};
+
+/**
+ * The backward pass of causal attention (see `causalAttentionBackward`) one
+ * batch entry at a time: dP, D, Dᵀ and Pᵀ of an entry live in four [T, T]
+ * scratch buffers reused by every entry (≈ 640 KB, cache-resident) instead
+ * of four [N, T, T] tensors written to memory and read back (≈ 40 MB each
+ * for the benchmark's N = 256, T = 200: the separate kernels were bound by
+ * that traffic). Same products on the same values as the unfused path.
+ */
+const causalAttentionBackwardKernel: KernelFunc = ({ inputs, backend }) => {
+  const { p, dO, vT, k, qS } = inputs as { p: TensorInfo; dO: TensorInfo; vT: TensorInfo; k: TensorInfo; qS: TensorInfo };
+  const be = wasmBackend(backend, CAUSAL_ATTENTION_BACKWARD);
+  const [n, t] = p.shape as [number, number, number];
+  const dh = dO.shape[2]!;
+  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  const dQ = be.makeOutput([n, t, dh], 'float32');
+  const dK = be.makeOutput([n, t, dh], 'float32');
+  const dV = be.makeOutput([n, t, dh], 'float32');
+  const scratch = [0, 1, 2, 3].map(() => be.makeOutput([t, t], 'float32'));
+  const off = (x: TensorInfo) => be.dataIdMap.get(x.dataId)!.memoryOffset;
+  const [offDP, offD, offDT, offPT] = scratch.map(off) as [number, number, number, number];
+  const offP = off(p);
+  const tt = t * t;
+  const shapeTT = new Uint8Array(new Int32Array([1, t, t]).buffer);
+  const shapeTD = new Uint8Array(new Int32Array([1, t, dh]).buffer);
+  const shapeDT = new Uint8Array(new Int32Array([1, dh, t]).buffer);
+  /** out = a · b on heap offsets, a [1, m, k] and b [1, k, n]. */
+  const product = (offA: number, aShape: Uint8Array, a: number[], offB: number, bShape: Uint8Array, b: number[], offO: number) => {
+    const va = view(be, offA, a);
+    const vb = view(be, offB, b);
+    const vo = view(be, offO, [1, a[1]!, b[2]!]);
+    try {
+      wasmMatMul!(va.id, aShape, 3, vb.id, bShape, 3, false, false, vo.id);
+    } finally {
+      dropView(be, va);
+      dropView(be, vb);
+      dropView(be, vo);
+    }
+  };
+  try {
+    const td = [1, t, dh];
+    const tT = [1, t, t];
+    for (let b = 0; b < n; b++) {
+      const e = b * t * dh * 4;
+      product(off(dO) + e, shapeTD, td, off(vT) + e, shapeDT, [1, dh, t], offDP);
+      // Views after the product: XNNPACK may have grown (moved) the heap.
+      const heap = be.wasm.HEAPU8.buffer;
+      const f = (o: number) => new Float32Array(heap, o, tt);
+      causalScoreGradEntry(f(offP + b * tt * 4), f(offDP), t, f(offD), f(offDT), f(offPT));
+      product(offD, shapeTT, tT, off(k) + e, shapeTD, td, off(dQ) + e);
+      product(offDT, shapeTT, tT, off(qS) + e, shapeTD, td, off(dK) + e);
+      product(offPT, shapeTT, tT, off(dO) + e, shapeTD, td, off(dV) + e);
+    }
+  } finally {
+    for (const s of scratch) (backend as unknown as { disposeData(id: object): void }).disposeData(s.dataId);
+  }
+  return [dQ, dK, dV];
 };
 
 const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -314,6 +373,7 @@ export function registerWasmFastKernels(): boolean {
   tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: layerNormGradKernel });
   tf.registerKernel({ kernelName: CAUSAL_SCORE_GRAD, backendName: 'wasm', kernelFunc: causalScoreGradKernel });
   tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
+  tf.registerKernel({ kernelName: CAUSAL_ATTENTION_BACKWARD, backendName: 'wasm', kernelFunc: causalAttentionBackwardKernel });
   if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
     tf.unregisterKernel(tf.Identity, 'wasm');
     tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', kernelFunc: aliasIdentityKernel });
@@ -389,6 +449,29 @@ export function causalScoreGrad(p: tf.Tensor3D, dp: tf.Tensor3D): [tf.Tensor3D, 
     const d = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
     return [d, transposeLast(d), transposeLast(p)];
   });
+}
+
+/**
+ * [D·K, Dᵀ·Qs, Pᵀ·dO] for causal attention probabilities P [N, T, T] (zero
+ * above each diagonal), the output's gradient dO [N, T, dh], Vᵀ [N, dh, T],
+ * K and Qs [N, T, dh], with dP = dO·Vᵀ and D = P ⊙ (dP − rowsum(dP ⊙ P)):
+ * the three products of the attention backward (maskedAttention) fused with
+ * the score gradient, per batch entry. WASM only (see
+ * `fusedAttentionBackwardAvailable`); not differentiable on its own.
+ */
+export function causalAttentionBackward(
+  p: tf.Tensor3D,
+  dO: tf.Tensor3D,
+  vT: tf.Tensor3D,
+  k: tf.Tensor3D,
+  qS: tf.Tensor3D,
+): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  return tf.engine().runKernel(CAUSAL_ATTENTION_BACKWARD, { p, dO, vT, k, qS }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+}
+
+/** Whether `causalAttentionBackward` runs for these float32 tensors (the WASM fast kernels are registered and active). */
+export function fusedAttentionBackwardAvailable(...ts: tf.Tensor[]): boolean {
+  return fusedLayerNormAvailable(...ts);
 }
 
 /** Whether the fused layer-norm kernels (kernels/layer-norm.ts) run for these float32 tensors. */

@@ -2,7 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../stages/train/backend.js';
 import { registerTrainingKernels } from '../../stages/train/training-kernels.js';
-import { softmaxTargetLogProbValues, transpose2d } from '../../stages/train/wasm-kernels.js';
+import {
+  batchMatMul,
+  causalAttentionBackward,
+  causalScoreGrad,
+  softmaxTargetLogProbValues,
+  transpose2d,
+  transposeLast,
+} from '../../stages/train/wasm-kernels.js';
 import { causalAttentionScoreGrad } from '../../stages/train/kernels/causal-attention-grad.js';
 import { maskedAttention } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
@@ -34,9 +41,8 @@ beforeAll(async () => {
 });
 
 describe('causal attention score gradient', () => {
-  it('D, Dᵀ and Pᵀ equal the softmax Jacobian formula computed entry by entry, zeros above the diagonals', () => {
-    const n = 2,
-      t = 6;
+  it.each([6, 37])('D, Dᵀ and Pᵀ equal the softmax Jacobian formula computed entry by entry, zeros above the diagonals (T = %i)', (t) => {
+    const n = 2;
     // A causal softmax P (rows sum to 1 over j ≤ i) and an arbitrary dP (also non-zero above the diagonal: it must be ignored).
     const p = new Float32Array(n * t * t);
     const logits = randn(n * t * t, 31);
@@ -96,6 +102,34 @@ describe('causal attention score gradient', () => {
       for (let i = 0; i < ref.length; i++) expect(worstRelative(got[i]!, ref[i]!), `${backend} output ${i}`).toBeLessThan(2e-5);
     }
     await tf.setBackend('wasm');
+  });
+});
+
+describe('fused causal attention backward (WASM)', () => {
+  it("gives exactly the separate kernels' D·K, Dᵀ·Qs and Pᵀ·dO (T spans several tiles, not a multiple of 4)", async () => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const N = 3,
+      T = 37,
+      dh = 5;
+    const mask = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    const [fused, separate] = tf.tidy(() => {
+      const P = tf.softmax(tf.add(tf.tensor3d(randn(N * T * T, 41), [N, T, T]), tf.tensor2d(mask, [T, T]))) as tf.Tensor3D;
+      const [dO, V, K, Q] = [42, 43, 44, 45].map((seed) => tf.tensor3d(randn(N * T * dh, seed), [N, T, dh]));
+      const [D, Dt, Pt] = causalScoreGrad(P, batchMatMul(dO!, transposeLast(V!)));
+      const sep = [batchMatMul(D, K!), batchMatMul(Dt, Q!), batchMatMul(Pt, dO!)];
+      return [causalAttentionBackward(P, dO!, transposeLast(V!), K!, Q!), sep];
+    });
+    expect(fused.map((t) => t.shape)).toEqual([
+      [N, T, dh],
+      [N, T, dh],
+      [N, T, dh],
+    ]);
+    for (let i = 0; i < 3; i++) expect(Array.from(fused[i]!.dataSync()), `output ${i}`).toEqual(Array.from(separate[i]!.dataSync()));
+    // Not all zero: the comparison means something.
+    expect(fused[1]!.dataSync().some((x) => Math.abs(x) > 1e-3)).toBe(true);
+    tf.dispose([...fused, ...separate]);
   });
 });
 
