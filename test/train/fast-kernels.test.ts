@@ -197,3 +197,52 @@ describe('blocked 2-D transpose', () => {
     }
   });
 });
+
+describe('WASM slices', () => {
+  it('contiguous row ranges (the copy fast path) and other slices equal the CPU backend, float32 and int32', async () => {
+    const x = Float32Array.from({ length: 7 * 4 * 3 }, (_, i) => i * 0.5 - 3);
+    const cases: Array<[number[], number[]]> = [
+      [
+        [2, 0, 0],
+        [3, 4, 3],
+      ],
+      [
+        [6, 0, 0],
+        [1, -1, -1],
+      ],
+      [
+        [3, 1, 0],
+        [1, 2, 3],
+      ],
+      [
+        [0, 1, 1],
+        [7, 2, 2],
+      ],
+      [
+        [4, 0, 0],
+        [0, 4, 3],
+      ],
+    ];
+    const run = () =>
+      cases.flatMap(([begin, size]) => [
+        tf.slice(tf.tensor3d(x, [7, 4, 3]), begin, size),
+        tf.cast(
+          tf.slice(
+            tf.tensor3d(
+              Int32Array.from(x, (v) => Math.round(4 * v)),
+              [7, 4, 3],
+              'int32',
+            ),
+            begin,
+            size,
+          ),
+          'float32',
+        ),
+      ]);
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    expect(wasm.map((a) => Array.from(a))).toEqual(cpu.map((a) => Array.from(a)));
+    // Rows 2..4 whole: elements 24..59 of x.
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(x.subarray(24, 60)));
+  });
+});
