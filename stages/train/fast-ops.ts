@@ -27,6 +27,24 @@ export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
+ * xᵀ for the weight gradients of the dense layers that read the same input
+ * (q, k and v all read the first layer norm's output): transposed once per
+ * backward pass instead of once per layer. The transpose belongs to the
+ * backward pass's scope and is disposed with it; a disposed entry is made
+ * again.
+ */
+const inputTransposes = new WeakMap<object, tf.Tensor2D>();
+
+/** Keyed by the data (each saved input is a clone sharing its source's data); tensor data never changes. */
+function transposedInput(x: tf.Tensor2D): tf.Tensor2D {
+  const cached = inputTransposes.get(x.dataId);
+  if (cached && !cached.isDisposed) return cached;
+  const t = tf.transpose(x);
+  inputTransposes.set(x.dataId, t);
+  return t;
+}
+
+/**
  * y = act(x·W + b) for x [M, in], W [in, out], b [out].
  * ∂x = g·Wᵀ, ∂W = xᵀ·g, ∂b = Σ_rows g, with g = dy ⊙ 1[y > 0] for ReLU.
  */
@@ -40,7 +58,8 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu = fa
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [Xs, Ws, Ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
         const g = (Ys ? tf.mul(dy, tf.step(Ys)) : dy) as tf.Tensor2D;
-        return [matMulNN(g, Ws, false, true), matMulNN(Xs, g, true, false), sumRows(g)];
+        const dW = tf.getBackend() === 'wasm' ? tf.matMul(transposedInput(Xs), g) : matMulNN(Xs, g, true, false);
+        return [matMulNN(g, Ws, false, true), dW, sumRows(g)];
       },
     };
   });

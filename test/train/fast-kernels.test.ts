@@ -11,7 +11,7 @@ import {
   transposeLast,
 } from '../../stages/train/wasm-kernels.js';
 import { causalAttentionScoreGrad } from '../../stages/train/kernels/causal-attention-grad.js';
-import { maskedAttention } from '../../stages/train/fast-ops.js';
+import { linear, maskedAttention } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
 import { Rng } from '../../stages/train/rng.js';
 
@@ -244,5 +244,40 @@ describe('WASM slices', () => {
     expect(wasm.map((a) => Array.from(a))).toEqual(cpu.map((a) => Array.from(a)));
     // Rows 2..4 whole: elements 24..59 of x.
     expect(Array.from(wasm[0]!)).toEqual(Array.from(x.subarray(24, 60)));
+  });
+});
+
+describe('dense layers sharing an input', () => {
+  it('three layers on one input: the same gradients as the CPU backend, the input transposed once in the backward pass on WASM', async () => {
+    const M = 50,
+      n = 6;
+    const x = randn(M * n, 51);
+    const ws = [52, 53, 54].map((s) => randn(n * n, s));
+    const up = randn(M * n, 55);
+    const run = () => {
+      const X = tf.tensor2d(x, [M, n]);
+      const W = ws.map((w) => tf.tensor2d(w, [n, n]));
+      const b = tf.zeros([n]) as tf.Tensor1D;
+      const f = (xx: tf.Tensor, w0: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.add(
+              tf.add(linear(xx as tf.Tensor2D, w0 as tf.Tensor2D, b), linear(xx as tf.Tensor2D, w1 as tf.Tensor2D, b, true)),
+              linear(xx as tf.Tensor2D, w2 as tf.Tensor2D, b),
+            ),
+            tf.tensor2d(up, [M, n]),
+          ),
+        );
+      return tf.grads(f)([X, ...W]);
+    };
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    for (let i = 0; i < 4; i++) expect(worstRelative(wasm[i]!, cpu[i]!), `gradient ${i}`).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+    const prof = await tf.profile(() => {
+      tf.dispose(run());
+    });
+    const inputTransposes = prof.kernels.filter((k) => k.name === 'Transpose' && String(k.inputShapes[0]) === String([M, n]));
+    expect(inputTransposes).toHaveLength(1);
   });
 });
