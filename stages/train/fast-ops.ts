@@ -14,6 +14,7 @@ import {
   fusedLayerNormAvailable,
   fusedLayerNormGrad,
   fusedAttentionBackwardAvailable,
+  maskedAttentionForward,
   matMulNN,
   transposeLast,
 } from './wasm-kernels.js';
@@ -87,8 +88,15 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [Q, K, V, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     const Qs = tf.mul(Q, scale) as tf.Tensor3D;
-    const P = tf.tidy(() => tf.softmax(tf.add(batchMatMul(Qs, transposeLast(K)), mask))) as tf.Tensor3D;
-    const O = batchMatMul(P, V);
+    let P: tf.Tensor3D, O: tf.Tensor3D;
+    const T = Q.shape[1];
+    // On WASM one kernel per batch entry, with no [N, T, T] intermediates besides P (wasm-kernels.ts).
+    if (fusedAttentionBackwardAvailable(Qs, K, V, mask) && K.shape[1] === T && mask.shape[0] === T && mask.shape[1] === T)
+      [O, P] = tf.tidy(() => maskedAttentionForward(Qs, transposeLast(K), V, mask));
+    else {
+      P = tf.tidy(() => tf.softmax(tf.add(batchMatMul(Qs, transposeLast(K)), mask))) as tf.Tensor3D;
+      O = batchMatMul(P, V);
+    }
     save([Qs, K, V, P]);
     return {
       value: O,

@@ -33,6 +33,7 @@ export const LAYER_NORM_GRAD = 'RecpostLayerNormGrad';
 export const CAUSAL_SCORE_GRAD = 'RecpostCausalAttentionScoreGrad';
 export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
 export const CAUSAL_ATTENTION_BACKWARD = 'RecpostCausalAttentionBackward';
+export const MASKED_ATTENTION_FORWARD = 'RecpostMaskedAttentionForward';
 
 interface WasmInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): void };
@@ -170,6 +171,80 @@ const causalAttentionBackwardKernel: KernelFunc = ({ inputs, backend }) => {
     for (const s of scratch) (backend as unknown as { disposeData(id: object): void }).disposeData(s.dataId);
   }
   return [dQ, dK, dV];
+};
+
+let wasmSoftmax: ((...a: unknown[]) => void) | undefined;
+
+/**
+ * The forward pass of masked attention (see `maskedAttentionForward`) one
+ * batch entry at a time: the entry's scores S = Qs·Kᵀ and S + mask live in
+ * one [T, T] scratch buffer reused by every entry, the backend's own softmax
+ * writes P straight into the saved [N, T, T] output, and P·V reads it while
+ * it is in cache. The separate kernels wrote and read back two [N, T, T]
+ * tensors besides P. Same values bit for bit: the mask is added in float32
+ * (a float64 sum of two float32 values rounded to float32 is the float32
+ * sum; adding a zero is skipped, which can only leave a −0 that the softmax
+ * does not tell from +0), the softmax and the products are the same kernels.
+ */
+const maskedAttentionForwardKernel: KernelFunc = ({ inputs, backend }) => {
+  const { qS, kT, v, mask } = inputs as { qS: TensorInfo; kT: TensorInfo; v: TensorInfo; mask: TensorInfo };
+  const be = wasmBackend(backend, MASKED_ATTENTION_FORWARD);
+  const [n, t, dh] = qS.shape as [number, number, number];
+  const dv = v.shape[2]!;
+  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  wasmSoftmax ??= be.wasm.cwrap('Softmax', null, ['number', 'number', 'number', 'number']);
+  const o = be.makeOutput([n, t, dv], 'float32');
+  const p = be.makeOutput([n, t, t], 'float32');
+  const scores = be.makeOutput([t, t], 'float32');
+  const off = (x: TensorInfo) => be.dataIdMap.get(x.dataId)!.memoryOffset;
+  const offS = off(scores);
+  const idS = be.dataIdMap.get(scores.dataId)!.id;
+  const tt = t * t;
+  const shapeTD = new Uint8Array(new Int32Array([1, t, dh]).buffer);
+  const shapeDT = new Uint8Array(new Int32Array([1, dh, t]).buffer);
+  const shapeTT = new Uint8Array(new Int32Array([1, t, t]).buffer);
+  const shapeTV = new Uint8Array(new Int32Array([1, t, dv]).buffer);
+  try {
+    for (let b = 0; b < n; b++) {
+      const vq = view(be, off(qS) + b * t * dh * 4, [1, t, dh]);
+      const vk = view(be, off(kT) + b * t * dh * 4, [1, dh, t]);
+      const vs = view(be, offS, [1, t, t]);
+      try {
+        wasmMatMul(vq.id, shapeTD, 3, vk.id, shapeDT, 3, false, false, vs.id);
+      } finally {
+        dropView(be, vq);
+        dropView(be, vk);
+        dropView(be, vs);
+      }
+      // Views after the product: XNNPACK may have grown (moved) the heap.
+      const heap = be.wasm.HEAPU8.buffer;
+      const sc = new Float32Array(heap, offS, tt);
+      const mk = new Float32Array(heap, off(mask), tt);
+      for (let i = 0; i < tt; i++) {
+        const m = mk[i]!;
+        if (m !== 0) sc[i] = sc[i]! + m;
+      }
+      const vp = view(be, off(p) + b * tt * 4, [t, t]);
+      try {
+        wasmSoftmax(idS, vp.id, t, t);
+      } finally {
+        dropView(be, vp);
+      }
+      const vpa = view(be, off(p) + b * tt * 4, [1, t, t]);
+      const vv = view(be, off(v) + b * t * dv * 4, [1, t, dv]);
+      const vo = view(be, off(o) + b * t * dv * 4, [1, t, dv]);
+      try {
+        wasmMatMul(vpa.id, shapeTT, 3, vv.id, shapeTV, 3, false, false, vo.id);
+      } finally {
+        dropView(be, vpa);
+        dropView(be, vv);
+        dropView(be, vo);
+      }
+    }
+  } finally {
+    (backend as unknown as { disposeData(id: object): void }).disposeData(scores.dataId);
+  }
+  return [o, p];
 };
 
 const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -398,6 +473,7 @@ export function registerWasmFastKernels(): boolean {
   tf.registerKernel({ kernelName: CAUSAL_SCORE_GRAD, backendName: 'wasm', kernelFunc: causalScoreGradKernel });
   tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
   tf.registerKernel({ kernelName: CAUSAL_ATTENTION_BACKWARD, backendName: 'wasm', kernelFunc: causalAttentionBackwardKernel });
+  tf.registerKernel({ kernelName: MASKED_ATTENTION_FORWARD, backendName: 'wasm', kernelFunc: maskedAttentionForwardKernel });
   if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
     tf.unregisterKernel(tf.Identity, 'wasm');
     tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', kernelFunc: aliasIdentityKernel });
@@ -496,6 +572,16 @@ export function causalAttentionBackward(
   qS: tf.Tensor3D,
 ): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
   return tf.engine().runKernel(CAUSAL_ATTENTION_BACKWARD, { p, dO, vT, k, qS }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+}
+
+/**
+ * [O, P] with P = softmax(Qs·Kᵀ + mask) [N, T, T] and O = P·V, for
+ * Qs [N, T, dh], Kᵀ [N, dh, T], V [N, T, dv], mask [T, T]: the forward of
+ * maskedAttention per batch entry (see maskedAttentionForwardKernel). WASM
+ * only (see `fusedAttentionBackwardAvailable`); not differentiable on its own.
+ */
+export function maskedAttentionForward(qS: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D): [tf.Tensor3D, tf.Tensor3D] {
+  return tf.engine().runKernel(MASKED_ATTENTION_FORWARD, { qS, kT, v, mask }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D];
 }
 
 /** Whether `causalAttentionBackward` runs for these float32 tensors (the WASM fast kernels are registered and active). */

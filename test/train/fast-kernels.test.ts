@@ -6,6 +6,7 @@ import {
   batchMatMul,
   causalAttentionBackward,
   causalScoreGrad,
+  maskedAttentionForward,
   softmaxTargetLogProbValues,
   transpose2d,
   transposeLast,
@@ -129,6 +130,33 @@ describe('fused causal attention backward (WASM)', () => {
     for (let i = 0; i < 3; i++) expect(Array.from(fused[i]!.dataSync()), `output ${i}`).toEqual(Array.from(separate[i]!.dataSync()));
     // Not all zero: the comparison means something.
     expect(fused[1]!.dataSync().some((x) => Math.abs(x) > 1e-3)).toBe(true);
+    tf.dispose([...fused, ...separate]);
+  });
+});
+
+describe('fused masked attention forward (WASM)', () => {
+  it.each(['causal', 'arbitrary'])("gives exactly the separate kernels' softmax(Qs·Kᵀ + mask) and P·V (%s mask)", async (kind) => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const N = 3,
+      T = 37,
+      dh = 5,
+      dv = 4;
+    const mask = kind === 'causal' ? new Float32Array(T * T) : randn(T * T, 60, 3);
+    if (kind === 'causal') for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    const [fused, separate] = tf.tidy(() => {
+      const Q = tf.tensor3d(randn(N * T * dh, 61), [N, T, dh]);
+      const K = tf.tensor3d(randn(N * T * dh, 62), [N, T, dh]);
+      const V = tf.tensor3d(randn(N * T * dv, 63), [N, T, dv]);
+      const M = tf.tensor2d(mask, [T, T]);
+      const P = tf.softmax(tf.add(batchMatMul(Q, transposeLast(K)), M)) as tf.Tensor3D;
+      return [maskedAttentionForward(Q, transposeLast(K), V, M), [batchMatMul(P, V), P]];
+    });
+    expect(fused.map((t) => t.shape)).toEqual([
+      [N, T, dv],
+      [N, T, T],
+    ]);
+    for (let i = 0; i < 2; i++) expect(Array.from(fused[i]!.dataSync()), `output ${i}`).toEqual(Array.from(separate[i]!.dataSync()));
     tf.dispose([...fused, ...separate]);
   });
 });
