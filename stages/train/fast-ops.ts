@@ -7,11 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   batchMatMul,
+  causalAttentionBackward,
   causalScoreGrad,
   columnSums,
   fusedLayerNorm,
   fusedLayerNormAvailable,
   fusedLayerNormGrad,
+  fusedAttentionBackwardAvailable,
+  maskedAttentionForward,
   matMulNN,
   transposeLast,
 } from './wasm-kernels.js';
@@ -22,6 +25,24 @@ import {
  */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
   return columnSums(x);
+}
+
+/**
+ * xᵀ for the weight gradients of the dense layers that read the same input
+ * (q, k and v all read the first layer norm's output): transposed once per
+ * backward pass instead of once per layer. The transpose belongs to the
+ * backward pass's scope and is disposed with it; a disposed entry is made
+ * again.
+ */
+const inputTransposes = new WeakMap<object, tf.Tensor2D>();
+
+/** Keyed by the data (each saved input is a clone sharing its source's data); tensor data never changes. */
+function transposedInput(x: tf.Tensor2D): tf.Tensor2D {
+  const cached = inputTransposes.get(x.dataId);
+  if (cached && !cached.isDisposed) return cached;
+  const t = tf.transpose(x);
+  inputTransposes.set(x.dataId, t);
+  return t;
 }
 
 /**
@@ -38,7 +59,8 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu = fa
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [Xs, Ws, Ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
         const g = (Ys ? tf.mul(dy, tf.step(Ys)) : dy) as tf.Tensor2D;
-        return [matMulNN(g, Ws, false, true), matMulNN(Xs, g, true, false), sumRows(g)];
+        const dW = tf.getBackend() === 'wasm' ? tf.matMul(transposedInput(Xs), g) : matMulNN(Xs, g, true, false);
+        return [matMulNN(g, Ws, false, true), dW, sumRows(g)];
       },
     };
   });
@@ -66,14 +88,28 @@ export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [Q, K, V, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     const Qs = tf.mul(Q, scale) as tf.Tensor3D;
-    const P = tf.tidy(() => tf.softmax(tf.add(batchMatMul(Qs, transposeLast(K)), mask))) as tf.Tensor3D;
-    const O = batchMatMul(P, V);
+    let P: tf.Tensor3D, O: tf.Tensor3D;
+    const T = Q.shape[1];
+    // On WASM one kernel per batch entry, with no [N, T, T] intermediates besides P (wasm-kernels.ts).
+    if (fusedAttentionBackwardAvailable(Qs, K, V, mask) && K.shape[1] === T && mask.shape[0] === T && mask.shape[1] === T)
+      [O, P] = tf.tidy(() => maskedAttentionForward(Qs, transposeLast(K), V, mask));
+    else {
+      P = tf.tidy(() => tf.softmax(tf.add(batchMatMul(Qs, transposeLast(K)), mask))) as tf.Tensor3D;
+      O = batchMatMul(P, V);
+    }
     save([Qs, K, V, P]);
     return {
       value: O,
       gradFunc: (dO: tf.Tensor, saved: tf.Tensor[]) => {
         const [Qss, Ks, Vs, Ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const dO3 = dO as tf.Tensor3D;
+        if (causal && fusedAttentionBackwardAvailable(Ps, dO3, Qss, Ks, Vs)) {
+          // One kernel per batch entry, no [N, T, T] intermediates (wasm-kernels.ts).
+          const [dQraw, dKf, dVf] = causalAttentionBackward(Ps, dO3, transposeLast(Vs), Ks, Qss);
+          const dQf = tf.mul(dQraw, scale);
+          dQraw.dispose();
+          return [dQf, dKf, dVf];
+        }
         const dP = batchMatMul(dO3, transposeLast(Vs));
         let D: tf.Tensor3D, Dt: tf.Tensor3D, Pt: tf.Tensor3D;
         if (causal) [D, Dt, Pt] = causalScoreGrad(Ps, dP);

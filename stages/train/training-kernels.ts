@@ -59,13 +59,11 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
   const b = backendWith<WasmLikeBackend>(backend, ['readSync', 'makeOutput', 'typedArrayFromHeap']);
-  // Read (copies) before allocating: allocation may grow and move the heap.
-  const xv = b.readSync(x.dataId) as Values;
-  const ids = b.readSync(segmentIds.dataId) as Int32Array;
   const out = b.makeOutput(outputShape(x, segmentIds, numSegments), x.dtype);
+  // Views of the heap after allocating (allocation may grow and move it), not copies of the inputs.
   const ov = b.typedArrayFromHeap(out) as Float32Array | Int32Array;
   ov.fill(0);
-  unsortedSegmentSumValues(xv, ids, numSegments, ov);
+  unsortedSegmentSumValues(b.typedArrayFromHeap(x), b.typedArrayFromHeap(segmentIds) as Int32Array, numSegments, ov);
   return out;
 };
 

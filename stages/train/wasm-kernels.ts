@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { causalAttentionScoreGrad } from './kernels/causal-attention-grad.js';
+import { causalAttentionScoreGrad, causalScoreGradEntry } from './kernels/causal-attention-grad.js';
 import { layerNormBackward, layerNormForward } from './kernels/layer-norm.js';
 
 export const BATCH_MATMUL_NN = 'RecpostBatchMatMulNN';
@@ -32,6 +32,8 @@ export const LAYER_NORM = 'RecpostLayerNorm';
 export const LAYER_NORM_GRAD = 'RecpostLayerNormGrad';
 export const CAUSAL_SCORE_GRAD = 'RecpostCausalAttentionScoreGrad';
 export const SOFTMAX_TARGET_LOGP = 'RecpostSoftmaxTargetLogProb';
+export const CAUSAL_ATTENTION_BACKWARD = 'RecpostCausalAttentionBackward';
+export const MASKED_ATTENTION_FORWARD = 'RecpostMaskedAttentionForward';
 
 interface WasmInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): void };
@@ -113,6 +115,138 @@ const causalScoreGradKernel: KernelFunc = ({ inputs, backend }) => {
   return [d, dT, pT];
 };
 
+/**
+ * The backward pass of causal attention (see `causalAttentionBackward`) one
+ * batch entry at a time: dP, D, Dᵀ and Pᵀ of an entry live in four [T, T]
+ * scratch buffers reused by every entry (≈ 640 KB, cache-resident) instead
+ * of four [N, T, T] tensors written to memory and read back (≈ 40 MB each
+ * for the benchmark's N = 256, T = 200: the separate kernels were bound by
+ * that traffic). Same products on the same values as the unfused path.
+ */
+const causalAttentionBackwardKernel: KernelFunc = ({ inputs, backend }) => {
+  const { p, dO, vT, k, qS } = inputs as { p: TensorInfo; dO: TensorInfo; vT: TensorInfo; k: TensorInfo; qS: TensorInfo };
+  const be = wasmBackend(backend, CAUSAL_ATTENTION_BACKWARD);
+  const [n, t] = p.shape as [number, number, number];
+  const dh = dO.shape[2]!;
+  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  const dQ = be.makeOutput([n, t, dh], 'float32');
+  const dK = be.makeOutput([n, t, dh], 'float32');
+  const dV = be.makeOutput([n, t, dh], 'float32');
+  const scratch = [0, 1, 2, 3].map(() => be.makeOutput([t, t], 'float32'));
+  const off = (x: TensorInfo) => be.dataIdMap.get(x.dataId)!.memoryOffset;
+  const [offDP, offD, offDT, offPT] = scratch.map(off) as [number, number, number, number];
+  const offP = off(p);
+  const tt = t * t;
+  const shapeTT = new Uint8Array(new Int32Array([1, t, t]).buffer);
+  const shapeTD = new Uint8Array(new Int32Array([1, t, dh]).buffer);
+  const shapeDT = new Uint8Array(new Int32Array([1, dh, t]).buffer);
+  /** out = a · b on heap offsets, a [1, m, k] and b [1, k, n]. */
+  const product = (offA: number, aShape: Uint8Array, a: number[], offB: number, bShape: Uint8Array, b: number[], offO: number) => {
+    const va = view(be, offA, a);
+    const vb = view(be, offB, b);
+    const vo = view(be, offO, [1, a[1]!, b[2]!]);
+    try {
+      wasmMatMul!(va.id, aShape, 3, vb.id, bShape, 3, false, false, vo.id);
+    } finally {
+      dropView(be, va);
+      dropView(be, vb);
+      dropView(be, vo);
+    }
+  };
+  try {
+    const td = [1, t, dh];
+    const tT = [1, t, t];
+    for (let b = 0; b < n; b++) {
+      const e = b * t * dh * 4;
+      product(off(dO) + e, shapeTD, td, off(vT) + e, shapeDT, [1, dh, t], offDP);
+      // Views after the product: XNNPACK may have grown (moved) the heap.
+      const heap = be.wasm.HEAPU8.buffer;
+      const f = (o: number) => new Float32Array(heap, o, tt);
+      causalScoreGradEntry(f(offP + b * tt * 4), f(offDP), t, f(offD), f(offDT), f(offPT));
+      product(offD, shapeTT, tT, off(k) + e, shapeTD, td, off(dQ) + e);
+      product(offDT, shapeTT, tT, off(qS) + e, shapeTD, td, off(dK) + e);
+      product(offPT, shapeTT, tT, off(dO) + e, shapeTD, td, off(dV) + e);
+    }
+  } finally {
+    for (const s of scratch) (backend as unknown as { disposeData(id: object): void }).disposeData(s.dataId);
+  }
+  return [dQ, dK, dV];
+};
+
+let wasmSoftmax: ((...a: unknown[]) => void) | undefined;
+
+/**
+ * The forward pass of masked attention (see `maskedAttentionForward`) one
+ * batch entry at a time: the entry's scores S = Qs·Kᵀ and S + mask live in
+ * one [T, T] scratch buffer reused by every entry, the backend's own softmax
+ * writes P straight into the saved [N, T, T] output, and P·V reads it while
+ * it is in cache. The separate kernels wrote and read back two [N, T, T]
+ * tensors besides P. Same values bit for bit: the mask is added in float32
+ * (a float64 sum of two float32 values rounded to float32 is the float32
+ * sum; adding a zero is skipped, which can only leave a −0 that the softmax
+ * does not tell from +0), the softmax and the products are the same kernels.
+ */
+const maskedAttentionForwardKernel: KernelFunc = ({ inputs, backend }) => {
+  const { qS, kT, v, mask } = inputs as { qS: TensorInfo; kT: TensorInfo; v: TensorInfo; mask: TensorInfo };
+  const be = wasmBackend(backend, MASKED_ATTENTION_FORWARD);
+  const [n, t, dh] = qS.shape as [number, number, number];
+  const dv = v.shape[2]!;
+  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  wasmSoftmax ??= be.wasm.cwrap('Softmax', null, ['number', 'number', 'number', 'number']);
+  const o = be.makeOutput([n, t, dv], 'float32');
+  const p = be.makeOutput([n, t, t], 'float32');
+  const scores = be.makeOutput([t, t], 'float32');
+  const off = (x: TensorInfo) => be.dataIdMap.get(x.dataId)!.memoryOffset;
+  const offS = off(scores);
+  const idS = be.dataIdMap.get(scores.dataId)!.id;
+  const tt = t * t;
+  const shapeTD = new Uint8Array(new Int32Array([1, t, dh]).buffer);
+  const shapeDT = new Uint8Array(new Int32Array([1, dh, t]).buffer);
+  const shapeTT = new Uint8Array(new Int32Array([1, t, t]).buffer);
+  const shapeTV = new Uint8Array(new Int32Array([1, t, dv]).buffer);
+  try {
+    for (let b = 0; b < n; b++) {
+      const vq = view(be, off(qS) + b * t * dh * 4, [1, t, dh]);
+      const vk = view(be, off(kT) + b * t * dh * 4, [1, dh, t]);
+      const vs = view(be, offS, [1, t, t]);
+      try {
+        wasmMatMul(vq.id, shapeTD, 3, vk.id, shapeDT, 3, false, false, vs.id);
+      } finally {
+        dropView(be, vq);
+        dropView(be, vk);
+        dropView(be, vs);
+      }
+      // Views after the product: XNNPACK may have grown (moved) the heap.
+      const heap = be.wasm.HEAPU8.buffer;
+      const sc = new Float32Array(heap, offS, tt);
+      const mk = new Float32Array(heap, off(mask), tt);
+      for (let i = 0; i < tt; i++) {
+        const m = mk[i]!;
+        if (m !== 0) sc[i] = sc[i]! + m;
+      }
+      const vp = view(be, off(p) + b * tt * 4, [t, t]);
+      try {
+        wasmSoftmax(idS, vp.id, t, t);
+      } finally {
+        dropView(be, vp);
+      }
+      const vpa = view(be, off(p) + b * tt * 4, [1, t, t]);
+      const vv = view(be, off(v) + b * t * dv * 4, [1, t, dv]);
+      const vo = view(be, off(o) + b * t * dv * 4, [1, t, dv]);
+      try {
+        wasmMatMul(vpa.id, shapeTT, 3, vv.id, shapeTV, 3, false, false, vo.id);
+      } finally {
+        dropView(be, vpa);
+        dropView(be, vv);
+        dropView(be, vo);
+      }
+    }
+  } finally {
+    (backend as unknown as { disposeData(id: object): void }).disposeData(scores.dataId);
+  }
+  return [o, p];
+};
+
 const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const be = wasmBackend(backend, LAYER_NORM);
@@ -162,6 +296,30 @@ function makeRowGather(fallback: KernelFunc): KernelFunc {
     const dst = be.typedArrayFromHeap(out);
     if (width === 1) for (let i = 0; i < idx.length; i++) dst[i] = src[idx[i]!]!;
     else for (let i = 0; i < idx.length; i++) dst.set(src.subarray(idx[i]! * width, idx[i]! * width + width), i * width);
+    return out;
+  };
+}
+
+/**
+ * Contiguous slices (row ranges: the softmax output layer's chunks) as one
+ * typed-array copy of the part; the stock kernel first copies the whole
+ * input out of the heap (readSync), ≈ 3.8 ms per row chunk of a
+ * [25600, 64] tensor instead of ≈ 0.3 ms. Other slices go to `fallback`.
+ */
+function makeContiguousSlice(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const be = internals(backend);
+    if (!be || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
+    const { begin, size } = attrs as { begin: number | number[]; size?: number | number[] };
+    const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+    if (!tf.slice_util.isSliceContinous(x.shape, begin_, size_)) return fallback(args);
+    const start = tf.slice_util.computeFlatOffset(begin_, tf.util.computeStrides(x.shape));
+    const n = tf.util.sizeFromShape(size_);
+    const out = be.makeOutput(size_, x.dtype);
+    // Views after makeOutput: allocation may have grown (moved) the heap.
+    if (n > 0) be.typedArrayFromHeap(out).set(be.typedArrayFromHeap(x).subarray(start, start + n));
     return out;
   };
 }
@@ -314,6 +472,8 @@ export function registerWasmFastKernels(): boolean {
   tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: layerNormGradKernel });
   tf.registerKernel({ kernelName: CAUSAL_SCORE_GRAD, backendName: 'wasm', kernelFunc: causalScoreGradKernel });
   tf.registerKernel({ kernelName: SOFTMAX_TARGET_LOGP, backendName: 'wasm', kernelFunc: softmaxTargetLogProbKernel });
+  tf.registerKernel({ kernelName: CAUSAL_ATTENTION_BACKWARD, backendName: 'wasm', kernelFunc: causalAttentionBackwardKernel });
+  tf.registerKernel({ kernelName: MASKED_ATTENTION_FORWARD, backendName: 'wasm', kernelFunc: maskedAttentionForwardKernel });
   if (typeof Reflect.get(backend as object, 'incRef') === 'function' && tf.getKernel(tf.Identity, 'wasm')) {
     tf.unregisterKernel(tf.Identity, 'wasm');
     tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', kernelFunc: aliasIdentityKernel });
@@ -322,6 +482,11 @@ export function registerWasmFastKernels(): boolean {
   if (stock) {
     tf.unregisterKernel(tf.GatherV2, 'wasm');
     tf.registerKernel({ kernelName: tf.GatherV2, backendName: 'wasm', kernelFunc: makeRowGather(stock.kernelFunc) });
+  }
+  const stockSlice = tf.getKernel(tf.Slice, 'wasm');
+  if (stockSlice) {
+    tf.unregisterKernel(tf.Slice, 'wasm');
+    tf.registerKernel({ kernelName: tf.Slice, backendName: 'wasm', kernelFunc: makeContiguousSlice(stockSlice.kernelFunc) });
   }
   const stockTranspose = tf.getKernel(tf.Transpose, 'wasm');
   if (stockTranspose) {
@@ -389,6 +554,39 @@ export function causalScoreGrad(p: tf.Tensor3D, dp: tf.Tensor3D): [tf.Tensor3D, 
     const d = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
     return [d, transposeLast(d), transposeLast(p)];
   });
+}
+
+/**
+ * [D·K, Dᵀ·Qs, Pᵀ·dO] for causal attention probabilities P [N, T, T] (zero
+ * above each diagonal), the output's gradient dO [N, T, dh], Vᵀ [N, dh, T],
+ * K and Qs [N, T, dh], with dP = dO·Vᵀ and D = P ⊙ (dP − rowsum(dP ⊙ P)):
+ * the three products of the attention backward (maskedAttention) fused with
+ * the score gradient, per batch entry. WASM only (see
+ * `fusedAttentionBackwardAvailable`); not differentiable on its own.
+ */
+export function causalAttentionBackward(
+  p: tf.Tensor3D,
+  dO: tf.Tensor3D,
+  vT: tf.Tensor3D,
+  k: tf.Tensor3D,
+  qS: tf.Tensor3D,
+): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  return tf.engine().runKernel(CAUSAL_ATTENTION_BACKWARD, { p, dO, vT, k, qS }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+}
+
+/**
+ * [O, P] with P = softmax(Qs·Kᵀ + mask) [N, T, T] and O = P·V, for
+ * Qs [N, T, dh], Kᵀ [N, dh, T], V [N, T, dv], mask [T, T]: the forward of
+ * maskedAttention per batch entry (see maskedAttentionForwardKernel). WASM
+ * only (see `fusedAttentionBackwardAvailable`); not differentiable on its own.
+ */
+export function maskedAttentionForward(qS: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor2D): [tf.Tensor3D, tf.Tensor3D] {
+  return tf.engine().runKernel(MASKED_ATTENTION_FORWARD, { qS, kT, v, mask }, {}) as unknown as [tf.Tensor3D, tf.Tensor3D];
+}
+
+/** Whether `causalAttentionBackward` runs for these float32 tensors (the WASM fast kernels are registered and active). */
+export function fusedAttentionBackwardAvailable(...ts: tf.Tensor[]): boolean {
+  return fusedLayerNormAvailable(...ts);
 }
 
 /** Whether the fused layer-norm kernels (kernels/layer-norm.ts) run for these float32 tensors. */

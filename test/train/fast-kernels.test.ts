@@ -2,9 +2,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../stages/train/backend.js';
 import { registerTrainingKernels } from '../../stages/train/training-kernels.js';
-import { softmaxTargetLogProbValues, transpose2d } from '../../stages/train/wasm-kernels.js';
+import {
+  batchMatMul,
+  causalAttentionBackward,
+  causalScoreGrad,
+  maskedAttentionForward,
+  softmaxTargetLogProbValues,
+  transpose2d,
+  transposeLast,
+} from '../../stages/train/wasm-kernels.js';
 import { causalAttentionScoreGrad } from '../../stages/train/kernels/causal-attention-grad.js';
-import { maskedAttention } from '../../stages/train/fast-ops.js';
+import { linear, maskedAttention } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
 import { Rng } from '../../stages/train/rng.js';
 
@@ -34,9 +42,8 @@ beforeAll(async () => {
 });
 
 describe('causal attention score gradient', () => {
-  it('D, Dᵀ and Pᵀ equal the softmax Jacobian formula computed entry by entry, zeros above the diagonals', () => {
-    const n = 2,
-      t = 6;
+  it.each([6, 37])('D, Dᵀ and Pᵀ equal the softmax Jacobian formula computed entry by entry, zeros above the diagonals (T = %i)', (t) => {
+    const n = 2;
     // A causal softmax P (rows sum to 1 over j ≤ i) and an arbitrary dP (also non-zero above the diagonal: it must be ignored).
     const p = new Float32Array(n * t * t);
     const logits = randn(n * t * t, 31);
@@ -96,6 +103,61 @@ describe('causal attention score gradient', () => {
       for (let i = 0; i < ref.length; i++) expect(worstRelative(got[i]!, ref[i]!), `${backend} output ${i}`).toBeLessThan(2e-5);
     }
     await tf.setBackend('wasm');
+  });
+});
+
+describe('fused causal attention backward (WASM)', () => {
+  it("gives exactly the separate kernels' D·K, Dᵀ·Qs and Pᵀ·dO (T spans several tiles, not a multiple of 4)", async () => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const N = 3,
+      T = 37,
+      dh = 5;
+    const mask = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    const [fused, separate] = tf.tidy(() => {
+      const P = tf.softmax(tf.add(tf.tensor3d(randn(N * T * T, 41), [N, T, T]), tf.tensor2d(mask, [T, T]))) as tf.Tensor3D;
+      const [dO, V, K, Q] = [42, 43, 44, 45].map((seed) => tf.tensor3d(randn(N * T * dh, seed), [N, T, dh]));
+      const [D, Dt, Pt] = causalScoreGrad(P, batchMatMul(dO!, transposeLast(V!)));
+      const sep = [batchMatMul(D, K!), batchMatMul(Dt, Q!), batchMatMul(Pt, dO!)];
+      return [causalAttentionBackward(P, dO!, transposeLast(V!), K!, Q!), sep];
+    });
+    expect(fused.map((t) => t.shape)).toEqual([
+      [N, T, dh],
+      [N, T, dh],
+      [N, T, dh],
+    ]);
+    for (let i = 0; i < 3; i++) expect(Array.from(fused[i]!.dataSync()), `output ${i}`).toEqual(Array.from(separate[i]!.dataSync()));
+    // Not all zero: the comparison means something.
+    expect(fused[1]!.dataSync().some((x) => Math.abs(x) > 1e-3)).toBe(true);
+    tf.dispose([...fused, ...separate]);
+  });
+});
+
+describe('fused masked attention forward (WASM)', () => {
+  it.each(['causal', 'arbitrary'])("gives exactly the separate kernels' softmax(Qs·Kᵀ + mask) and P·V (%s mask)", async (kind) => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const N = 3,
+      T = 37,
+      dh = 5,
+      dv = 4;
+    const mask = kind === 'causal' ? new Float32Array(T * T) : randn(T * T, 60, 3);
+    if (kind === 'causal') for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    const [fused, separate] = tf.tidy(() => {
+      const Q = tf.tensor3d(randn(N * T * dh, 61), [N, T, dh]);
+      const K = tf.tensor3d(randn(N * T * dh, 62), [N, T, dh]);
+      const V = tf.tensor3d(randn(N * T * dv, 63), [N, T, dv]);
+      const M = tf.tensor2d(mask, [T, T]);
+      const P = tf.softmax(tf.add(batchMatMul(Q, transposeLast(K)), M)) as tf.Tensor3D;
+      return [maskedAttentionForward(Q, transposeLast(K), V, M), [batchMatMul(P, V), P]];
+    });
+    expect(fused.map((t) => t.shape)).toEqual([
+      [N, T, dv],
+      [N, T, T],
+    ]);
+    for (let i = 0; i < 2; i++) expect(Array.from(fused[i]!.dataSync()), `output ${i}`).toEqual(Array.from(separate[i]!.dataSync()));
+    tf.dispose([...fused, ...separate]);
   });
 });
 
@@ -161,5 +223,89 @@ describe('blocked 2-D transpose', () => {
       transpose2d(src, rows, cols, dst);
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(dst[j * rows + i]).toBe(i * cols + j + 0.5);
     }
+  });
+});
+
+describe('WASM slices', () => {
+  it('contiguous row ranges (the copy fast path) and other slices equal the CPU backend, float32 and int32', async () => {
+    const x = Float32Array.from({ length: 7 * 4 * 3 }, (_, i) => i * 0.5 - 3);
+    const cases: Array<[number[], number[]]> = [
+      [
+        [2, 0, 0],
+        [3, 4, 3],
+      ],
+      [
+        [6, 0, 0],
+        [1, -1, -1],
+      ],
+      [
+        [3, 1, 0],
+        [1, 2, 3],
+      ],
+      [
+        [0, 1, 1],
+        [7, 2, 2],
+      ],
+      [
+        [4, 0, 0],
+        [0, 4, 3],
+      ],
+    ];
+    const run = () =>
+      cases.flatMap(([begin, size]) => [
+        tf.slice(tf.tensor3d(x, [7, 4, 3]), begin, size),
+        tf.cast(
+          tf.slice(
+            tf.tensor3d(
+              Int32Array.from(x, (v) => Math.round(4 * v)),
+              [7, 4, 3],
+              'int32',
+            ),
+            begin,
+            size,
+          ),
+          'float32',
+        ),
+      ]);
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    expect(wasm.map((a) => Array.from(a))).toEqual(cpu.map((a) => Array.from(a)));
+    // Rows 2..4 whole: elements 24..59 of x.
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(x.subarray(24, 60)));
+  });
+});
+
+describe('dense layers sharing an input', () => {
+  it('three layers on one input: the same gradients as the CPU backend, the input transposed once in the backward pass on WASM', async () => {
+    const M = 50,
+      n = 6;
+    const x = randn(M * n, 51);
+    const ws = [52, 53, 54].map((s) => randn(n * n, s));
+    const up = randn(M * n, 55);
+    const run = () => {
+      const X = tf.tensor2d(x, [M, n]);
+      const W = ws.map((w) => tf.tensor2d(w, [n, n]));
+      const b = tf.zeros([n]) as tf.Tensor1D;
+      const f = (xx: tf.Tensor, w0: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.add(
+              tf.add(linear(xx as tf.Tensor2D, w0 as tf.Tensor2D, b), linear(xx as tf.Tensor2D, w1 as tf.Tensor2D, b, true)),
+              linear(xx as tf.Tensor2D, w2 as tf.Tensor2D, b),
+            ),
+            tf.tensor2d(up, [M, n]),
+          ),
+        );
+      return tf.grads(f)([X, ...W]);
+    };
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    for (let i = 0; i < 4; i++) expect(worstRelative(wasm[i]!, cpu[i]!), `gradient ${i}`).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+    const prof = await tf.profile(() => {
+      tf.dispose(run());
+    });
+    const inputTransposes = prof.kernels.filter((k) => k.name === 'Transpose' && String(k.inputShapes[0]) === String([M, n]));
+    expect(inputTransposes).toHaveLength(1);
   });
 });
