@@ -162,7 +162,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const epochs = opts.quick ? 1 : 2;
   const cores = os.availableParallelism();
   const plan: (ChildArgs & { note: string })[] = [];
-  if (cores > 1) plan.push({ backend: 'wasm', sequences, epochs, threads: cores, note: 'every core: data-parallel gradients; includes starting the workers' });
+  if (cores > 1)
+    plan.push({
+      backend: 'wasm',
+      sequences,
+      epochs,
+      threads: cores,
+      note: 'every core: data-parallel gradients (the figure from the start includes starting the workers)',
+    });
   plan.push({ backend: 'wasm', sequences, epochs, threads: 1, note: cores > 1 ? 'one thread: the per-core figure' : '' });
   plan.push({
     backend: 'cpu',
