@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import type { ResolvedStage } from '../spec.js';
-import { listDataset } from '../../stages/io/manifest-read.js';
+import { listAnyDataset } from '../../stages/io/object-store/any-dataset.js';
 import { resolveCheckpoints, type CheckpointRef } from '../../stages/eval/checkpoints.js';
 import { mergeEvaluationStates } from '../../stages/eval/eval-state.js';
 import { encodeJsonValue } from './json-numbers.js';
@@ -57,7 +57,7 @@ export async function runCheckpointStep(
   const refs = input && rs.config.state === undefined && checkpointShardable(rs) ? resolveCheckpoints(option, c.ctxFor(rs), rs.def.name) : [];
   if (refs.length < 2 || refs.some((r) => r.policy !== undefined)) return c.runWholeStep(step, input);
   const stepDir = c.stepDir(step);
-  const parts = listDataset(input!.dataset).parts;
+  const parts = (await listAnyDataset(input!.dataset)).parts;
   const tasks = refs.map((ref, shard) => {
     const dir = path.join(stepDir, shardDirName(shard));
     const config: Record<string, unknown> = {

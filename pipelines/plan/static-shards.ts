@@ -103,7 +103,7 @@ export async function runStaticShard(p: ResolvedPipeline, opts: RunOptions & { s
       `step ${step.id} (${step.stages.map((s) => s.id).join(', ')}) runs whole: run \`recpost merge\` first; it runs whole steps and merges`,
       ['shard-index'],
     );
-  const task = c.shardTasks(step, state.input, opts.shardCount, true)[opts.shardIndex]!;
+  const task = (await c.shardTasks(step, state.input, opts.shardCount, true))[opts.shardIndex]!;
   const r = await runShardTask(task.input, { progress: () => undefined });
   return { step: step.id, shard: opts.shardIndex, shardCount: opts.shardCount, rows: r.rows };
 }
@@ -131,7 +131,7 @@ export async function mergeStatic(p: ResolvedPipeline, opts: RunOptions & { shar
       if (step.kind === 'whole') {
         state.input = await c.runWholeStep(step, state.input);
       } else {
-        const tasks = c.shardTasks(step, state.input, opts.shardCount, true);
+        const tasks = await c.shardTasks(step, state.input, opts.shardCount, true);
         const markers = tasks.map((t) => readShardDone(t.input.dir));
         const missing = markers.flatMap((m, i) => (m && m.shardCount === opts.shardCount && m.step === step!.id ? [] : [i]));
         if (missing.length === tasks.length && advanced.length > 0) {
