@@ -39,7 +39,7 @@ import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
 import { compilePlan, configHash, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
-import { checkShardTarget, mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
+import { checkShardTargets, mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
 import { runCheckpointStep } from './checkpoint-step.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { SHARD_TASK_KIND, shardDirName, type ShardResult, type ShardTaskInput } from './shard-task.js';
@@ -464,8 +464,7 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         if (!rest) continue;
         sharded = rest;
       }
-      for (const [i, rs] of sharded.stages.entries())
-        for (const opt of sharded.plans[i]!.outputs ?? []) if (typeof rs.config[opt] === 'string') await checkShardTarget(rs.config[opt], rs.def.name);
+      await checkShardTargets([sharded]);
       const tasks = await c.shardTasks(sharded, input, shardCount, false, bucketed);
       const t = performance.now();
       let lastLine = 0;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
 import { runPlanned, type ShardEngine } from '../../pipelines/plan/plan-runner.js';
+import { mergeStatic, runStaticShard } from '../../pipelines/plan/static-shards.js';
 import { runShardTask, type ShardResult, type ShardTaskInput } from '../../pipelines/plan/shard-task.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { DatasetError } from '../../stages/io/manifest.js';
@@ -223,5 +224,41 @@ describe('sharded reads from s3://', { timeout: 60_000 }, () => {
     // The shards before the damaged part's ran; the one holding part 3 (shard 1: parts 2 and 3) failed.
     expect(seen.map((t) => t.shard)).toEqual([0, 1]);
     expect(fs.existsSync(path.join(dir, 'rbad', 'out'))).toBe(false);
+  });
+});
+
+describe('static sharding (--shard-index I --shard-count N, then merge) with s3://', { timeout: 60_000 }, () => {
+  it('each shard reads its own parts from the store, writes into shard areas there, and the merges give the one-process dataset', async () => {
+    const quiet = { logger: memoryLogger(), quiet: true };
+    await runPipeline(weightingPipeline('s3://data/sin', path.join(dir, 'st1'), 's3://data/st1'), quiet);
+    const p = () => weightingPipeline('s3://data/sin', path.join(dir, 'st2'), 's3://data/st2');
+    for (const round of [1, 2]) {
+      for (const i of [1, 0]) await runStaticShard(p(), { ...quiet, shardIndex: i, shardCount: 2 });
+      const m = await mergeStatic(p(), { ...quiet, shardCount: 2 });
+      expect(m.next === undefined).toBe(round === 2);
+    }
+    const merged = manifestAt('st2');
+    expect(untaggedFiles(merged)).toEqual(untaggedFiles(manifestAt('st1')));
+    expect(storedKeys(s3.dir, 'data', 'st2/')).toEqual(['st2/_manifest.json', ...merged.files.map((f) => `st2/${f.path}`)].sort());
+  });
+
+  it('a target in a missing bucket fails the first shard of the first step with the one-process message, before it reads anything', async () => {
+    const runDir = path.join(dir, 'stbad');
+    let err: unknown;
+    try {
+      await runStaticShard(weightingPipeline('s3://data/sin', runDir, 's3://nobucket/out'), {
+        logger: memoryLogger(),
+        quiet: true,
+        shardIndex: 0,
+        shardCount: 2,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as Error).message).toBe(
+      's3://nobucket/out: listing failed: NoSuchBucket: the bucket does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL',
+    );
+    expect(fs.readdirSync(runDir, { recursive: true }).filter((f) => String(f).endsWith('_done.json'))).toEqual([]);
   });
 });
