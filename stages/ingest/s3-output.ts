@@ -45,9 +45,11 @@ export async function preflightS3Output(url: string): Promise<void> {
   await inspectS3Target(await ObjectStore.open(), parseS3Url(url), 'ingest');
 }
 
-/** Upload the ingest's local copy to `url`; the summary then names the dataset on the store (its manifest and the manifest's URL). */
+/** Upload the ingest's local copy to `url`; the summary then names the dataset on the store (its manifest, the manifest's and the quarantine file's URLs). */
 export async function uploadIngestOutput(localDir: string, url: string, s: IngestSummary): Promise<IngestSummary> {
   const { uploadDataset } = await import('../io/object-store/s3-dataset-upload.js');
   const manifest = await uploadDataset(localDir, url, 'ingest');
-  return { ...s, manifest, manifestPath: `${url.replace(/\/+$/, '')}/_manifest.json` };
+  const base = url.replace(/\/+$/, '');
+  const quarantine = manifest.side_files?.find((f) => f.role === 'quarantine');
+  return { ...s, manifest, manifestPath: `${base}/_manifest.json`, ...(s.quarantine && quarantine ? { quarantine: `${base}/${quarantine.path}` } : {}) };
 }

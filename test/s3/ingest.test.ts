@@ -16,6 +16,7 @@ import { INGEST_ENCODE_KIND, INGEST_SCAN_KIND, runIngestEncodeTask, runIngestSca
 import { runShardTask, SHARD_TASK_KIND, type ShardTaskInput } from '../../pipelines/plan/shard-task.js';
 import { resolvePipeline, type ResolvedPipeline } from '../../pipelines/spec.js';
 import { memoryLogger } from '../../stages/core/logger.js';
+import { ARTIFACT } from '../../stages/core/artifacts.js';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { readAnyDataset } from '../../stages/io/object-store/any-dataset.js';
 import { readAll } from '../plan/helpers.js';
@@ -142,11 +143,15 @@ describe('ingest to s3://', { timeout: 60_000 }, () => {
     const ref = path.join(dir, 'ref');
     const shards: ShardTaskInput[] = [];
     const two = path.join(dir, 'two');
-    await runPlanned(pipeline(two, 's3://data/ing2'), { engine: inProcessEngine(shards), shards: 2, logger: memoryLogger(), quiet: true });
+    const r = await runPlanned(pipeline(two, 's3://data/ing2'), { engine: inProcessEngine(shards), shards: 2, logger: memoryLogger(), quiet: true });
     const m = stored('ing2');
     expect(m.rows).toBe(local(path.join(ref, 'interactions')).rows);
     expect((await readS3('s3://data/ing2')).columns).toEqual((await readAll(path.join(ref, 'interactions'))).columns);
     expect(m.side_files!.map((f) => untagged(f).path)).toEqual(['_quarantine/rejected.jsonl', 'vocab/items.parquet', 'vocab/users.parquet']);
+    // The run's summary and dataset artifact name the dataset on the store.
+    const summary = r.artifacts.get(ARTIFACT.ingest)!;
+    expect([summary.manifestPath, summary.quarantine]).toEqual(['s3://data/ing2/_manifest.json', `s3://data/ing2/${m.side_files![0]!.path}`]);
+    expect(r.artifacts.get(ARTIFACT.dataset)!.dir).toBe('s3://data/ing2');
     // The split ran as 4 shards, one per bucket, each reading that bucket's parts from the store.
     expect(shards.map((t) => [t.input!.dataset, [...new Set(t.input!.buckets)]])).toEqual([0, 1, 2, 3].map((b) => ['s3://data/ing2', [b]]));
     for (const t of shards) expect(t.input!.parts.every((p) => p.file.startsWith('s3://data/ing2/bucket='))).toBe(true);
