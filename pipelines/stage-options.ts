@@ -451,7 +451,7 @@ export interface StageOptionsMap {
     default_reward?: number;
     /** strict: the first bad row stops the ingest with its file, line, field and value. quarantine: bad rows go to <output>/_quarantine/rejected.jsonl with the reason, are counted, and the ingest continues. */
     mode?: "strict" | "quarantine";
-    /** Output Parquet dataset directory: part-NNNNN.parquet files of at most rows_per_file rows, then _manifest.json (written last: its presence means the dataset is whole). */
+    /** Output Parquet dataset directory: part-NNNNN.parquet files of at most rows_per_file rows, then _manifest.json (written last: its presence means the dataset is whole). Or s3://bucket/prefix: written to a local copy under <out_dir>/.recpost/, then uploaded with the manifest last. */
     output: string;
     /** Maximum rows per Parquet part file. */
     rows_per_file?: number;

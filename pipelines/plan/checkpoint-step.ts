@@ -34,9 +34,10 @@ import * as path from 'node:path';
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import type { ShardPlan } from '../../stages/core/stage.js';
 import type { ResolvedStage } from '../spec.js';
-import { listDataset } from '../../stages/io/manifest-read.js';
+import type { DatasetPart } from '../../stages/io/manifest-read.js';
+import { listAnyDataset } from '../../stages/io/object-store/any-dataset.js';
 import { checkpointId, resolveCheckpoints, type CheckpointRef } from '../../stages/eval/checkpoints.js';
-import { filePartition } from '../../stages/eval/eval-rows.js';
+import { partPartition } from '../../stages/eval/eval-rows.js';
 import type { PairScope } from '../../stages/eval/eval-state.js';
 import type { EvaluationShard } from '../../stages/eval/eval-shard.js';
 import { encodeJsonValue } from './json-numbers.js';
@@ -78,9 +79,9 @@ function unique<T>(values: T[]): T[] {
  * meets them, or undefined for the single partition of a stream read back
  * without per-file facts. Files with identical bytes are one partition there.
  */
-export function inputPartitions(input: StepInput): string[] | undefined {
+export function inputPartitions(input: StepInput, parts: readonly DatasetPart[]): string[] | undefined {
   if (input.intermediate) return undefined;
-  return unique(listDataset(input.dataset).parts.map((p) => filePartition(p.file).id));
+  return unique(parts.map((p) => partPartition(p.file, p.sha256).id));
 }
 
 /** `ids` in `count` groups of consecutive ids, sizes differing by at most one, none empty. */
@@ -113,7 +114,8 @@ export async function runCheckpointStep(
   if (option === undefined) shipped[ARTIFACT.checkpoints] = refs.map(plainRef);
   // By content, as the evaluation state keys them: a checkpoint listed twice is evaluated once, as in one process.
   const targets = unique(refs.map((r) => checkpointId(r.dir)));
-  const partitions = inputPartitions(input);
+  const parts = (await listAnyDataset(input.dataset)).parts;
+  const partitions = inputPartitions(input, parts);
   if (targets.length * (partitions?.length ?? 1) < 2) return c.runWholeStep(step, input);
 
   const shardCount = c.opts.shards ?? engine.slots;
@@ -141,7 +143,7 @@ export async function runCheckpointStep(
       stages: [{ index: rs.index, id: rs.id, name: rs.def.name, config, combine: false }],
       input: {
         dataset: input.dataset,
-        parts: listDataset(input.dataset).parts,
+        parts,
         ...(input.table ? { table: input.table } : {}),
         ...(input.columns ? { columns: input.columns } : {}),
         ...(input.intermediate ? { stripMeta: true } : {}),

@@ -45,6 +45,18 @@ export async function checkShardTarget(target: string, what: string): Promise<vo
   await inspectS3Target(await ObjectStore.open(), parseS3Url(target), what);
 }
 
+/** checkShardTarget for every dataset the stages of these sharded steps write (their plans' `outputs`), in stage order. */
+export async function checkShardTargets(
+  steps: { stages: { def: { name: string }; config: Record<string, unknown> }[]; plans: { outputs?: string[] }[] }[],
+): Promise<void> {
+  for (const step of steps)
+    for (const [i, rs] of step.stages.entries())
+      for (const opt of step.plans[i]!.outputs ?? []) {
+        const target = rs.config[opt];
+        if (typeof target === 'string') await checkShardTarget(target, rs.def.name);
+      }
+}
+
 function linkOrCopy(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   try {

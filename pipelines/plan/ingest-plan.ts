@@ -16,6 +16,10 @@
  * task is idempotent (the API's contract), and the committed dataset is what
  * the next step reads: no intermediate copy.
  *
+ * With `output: s3://…` the dataset is committed in the step directory and
+ * uploaded (manifest last); the summary, and so the dataset artifact and the
+ * next step's input, name the dataset on the store.
+ *
  * The API module is imported when a flow runs, so a worker that never
  * ingests does not load the parsers.
  */
@@ -23,6 +27,7 @@ import * as path from 'node:path';
 import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
 import type { IngestSummary } from '../../stages/ingest/ingest-run.js';
 import type { IngestRange, IngestRangeResult } from '../../stages/ingest/ingest-shards.js';
+import { isS3Path, parseS3Url } from '../../stages/io/object-store/s3-url.js';
 
 type IngestShardApi = typeof import('../../stages/ingest/ingest-shards.js');
 
@@ -67,8 +72,16 @@ interface FlowRunner {
 const rangeName = (i: number) => String(i).padStart(5, '0');
 
 /** Run ingest of `cfg` as the two flows over at most `count` ranges; returns the committed dataset's summary. */
-export async function runIngestFlows(engine: FlowRunner, cfg: IngestConfig, stepId: string, stepDir: string, count: number): Promise<IngestSummary> {
+export async function runIngestFlows(engine: FlowRunner, userCfg: IngestConfig, stepId: string, stepDir: string, count: number): Promise<IngestSummary> {
   const api = await ingestApi();
+  // An s3:// output: checked before any range is read, committed on disk in the step directory, then uploaded (stages/ingest/s3-output.ts).
+  const s3 = isS3Path(userCfg.output) ? await import('../../stages/ingest/s3-output.js') : undefined;
+  const toS3 = s3 ? parseS3Url(userCfg.output).url : undefined;
+  if (s3 && toS3) {
+    s3.checkS3IngestOptions(userCfg);
+    await s3.preflightS3Output(toS3);
+  }
+  const cfg = toS3 ? { ...userCfg, output: path.join(stepDir, 'dataset') } : userCfg;
   const ranges = await api.planIngestRanges(cfg, count);
   const idFiles = ranges.map((r) => path.join(stepDir, `ids-${rangeName(r.index)}.bin`));
   await engine.runFlow({
@@ -89,5 +102,6 @@ export async function runIngestFlows(engine: FlowRunner, cfg: IngestConfig, step
       input: { cfg, range, vocabDir, partsDir: path.join(stepDir, `parts-${rangeName(range.index)}`) },
     })),
   })) as IngestRangeResult[];
-  return api.commitIngest(cfg, results, vocabDir);
+  const summary = await api.commitIngest(cfg, results, vocabDir);
+  return s3 && toS3 ? s3.uploadIngestOutput(cfg.output, toS3, summary) : summary;
 }

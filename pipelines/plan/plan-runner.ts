@@ -29,17 +29,17 @@ import { stderrLogger, type Logger } from '../../stages/core/logger.js';
 import { formatCount } from '../../stages/core/progress.js';
 import { BatchPartsWriter } from './batch-parts-writer.js';
 import type { IngestConfig } from '../../stages/ingest/ingest-config.js';
-import { listDataset, type DatasetPart } from '../../stages/io/manifest-read.js';
+import type { DatasetListing, DatasetPart } from '../../stages/io/manifest-read.js';
 import { canonicalPath } from '../../stages/io/manifest-claims.js';
 import { DatasetError } from '../../stages/io/manifest.js';
-import { readDataset } from '../../stages/io/parquet.js';
+import { listAnyDataset, readAnyDataset } from '../../stages/io/object-store/any-dataset.js';
 import { metricRecord, type MetricRecord } from '../../schemas/metric-record.js';
 import { openMetricsLog, pipelineResumes, type MetricsLog } from '../metrics-log.js';
 import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult, StageReport } from '../runner.js';
 import type { ResolvedPipeline, ResolvedStage } from '../spec.js';
 import { compilePlan, configHash, stepsDir, type PlanStep, type ShardedStep, type WholeStep } from './compile.js';
-import { checkShardTarget, mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
+import { checkShardTargets, mergeShardDatasets, mergeShardOutputs, shardOutputFor } from './dataset-merge.js';
 import { runCheckpointStep } from './checkpoint-step.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { SHARD_TASK_KIND, shardDirName, type ShardResult, type ShardTaskInput } from './shard-task.js';
@@ -75,7 +75,7 @@ export function groupParts<T>(parts: T[], count: number, exact = false): T[][] {
 async function* noInput(): AsyncGenerator<Batch> {}
 
 async function* readStepInput(input: StepInput): AsyncGenerator<Batch> {
-  for await (const b of readDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' })) {
+  for await (const b of readAnyDataset(input.dataset, { table: input.table, columns: input.columns, what: 'the plan runner' })) {
     if (input.intermediate) delete b.meta;
     yield b;
   }
@@ -97,9 +97,8 @@ function restAfterFirst(step: ShardedStep): ShardedStep | undefined {
   };
 }
 
-/** One shard per user bucket of a bucketed dataset, in bucket order: the bucket's parts in manifest order. */
-export function bucketGroups(dataset: string): { parts: DatasetPart[]; buckets: number[] }[] {
-  const listing = listDataset(dataset);
+/** One shard per user bucket of a bucketed dataset (its listing), in bucket order: the bucket's parts in manifest order. */
+export function bucketGroups(listing: DatasetListing): { parts: DatasetPart[]; buckets: number[] }[] {
   const files = listing.manifest?.files ?? [];
   const byBucket = new Map<number, DatasetPart[]>();
   listing.parts.forEach((part, k) => {
@@ -210,26 +209,29 @@ export class PlanCoordinator {
   }
 
   /** The tasks of a sharded step: one per group of consecutive input parts (at most `shardCount`). */
-  shardTasks(
+  async shardTasks(
     step: ShardedStep,
     prev: StepInput | undefined,
     shardCount: number,
     exact = false,
     bucketed = false,
-  ): { kind: string; key: string; input: ShardTaskInput }[] {
+  ): Promise<{ kind: string; key: string; input: ShardTaskInput }[]> {
     const first = step.stages[0]!;
     let source: NonNullable<ShardTaskInput['input']> | undefined;
+    // The parts are listed here (on the object store: the manifest and a listing); each shard reads its own.
+    let listing: DatasetListing | undefined;
     if (step.sourceOption) {
       const dataset = String(first.config[step.sourceOption]);
-      const listing = listDataset(dataset);
+      listing = await listAnyDataset(dataset);
       if (listing.notice) this.log.warn(`${first.id}: ${listing.notice}`);
       const table = first.config.table as string | undefined;
       const columns = first.config.columns as string[] | undefined;
       source = { dataset, parts: listing.parts, ...(table ? { table } : {}), ...(columns ? { columns } : {}), sourceIndex: first.index };
     } else if (prev) {
+      listing = await listAnyDataset(prev.dataset);
       source = {
         dataset: prev.dataset,
-        parts: listDataset(prev.dataset).parts,
+        parts: listing.parts,
         ...(prev.table ? { table: prev.table } : {}),
         ...(prev.columns ? { columns: prev.columns } : {}),
         ...(prev.intermediate ? { stripMeta: true } : {}),
@@ -249,7 +251,7 @@ export class PlanCoordinator {
       });
     }
     const groups: { parts: DatasetPart[]; buckets?: number[] }[] = bucketed
-      ? bucketGroups(source!.dataset)
+      ? bucketGroups(listing!)
       : groupParts(source?.parts ?? [], shardCount, exact).map((parts) => ({ parts }));
     const shipped: Record<string, unknown> = {};
     for (const plan of step.plans) for (const key of plan.artifacts ?? []) if (this.artifacts.has(key)) shipped[key] = this.artifacts.get(key as never);
@@ -462,9 +464,8 @@ export async function runPlanned(p: ResolvedPipeline, opts: PlanRunOptions): Pro
         if (!rest) continue;
         sharded = rest;
       }
-      for (const [i, rs] of sharded.stages.entries())
-        for (const opt of sharded.plans[i]!.outputs ?? []) if (typeof rs.config[opt] === 'string') await checkShardTarget(rs.config[opt], rs.def.name);
-      const tasks = c.shardTasks(sharded, input, shardCount, false, bucketed);
+      await checkShardTargets([sharded]);
+      const tasks = await c.shardTasks(sharded, input, shardCount, false, bucketed);
       const t = performance.now();
       let lastLine = 0;
       const results = (await opts.engine.runFlow({ label: sharded.id, children: tasks }, (pr) => {

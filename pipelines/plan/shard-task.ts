@@ -32,7 +32,7 @@ import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
  * registry (every stage, TensorFlow.js included) must not slow that start.
  */
 async function shardModules() {
-  const [artifacts, driver, stage, logger, writer, parquet, metric, registry, config] = await Promise.all([
+  const [artifacts, driver, stage, logger, writer, parquet, metric, registry, config, anyDataset] = await Promise.all([
     import('../../stages/core/artifacts.js'),
     import('../../stages/core/stage-driver.js'),
     import('../../stages/core/stage.js'),
@@ -42,8 +42,9 @@ async function shardModules() {
     import('../../schemas/metric-record.js'),
     import('../../stages/registry.js'),
     import('../../stages/core/config-schema.js'),
+    import('../../stages/io/object-store/any-dataset.js'),
   ]);
-  return { ...artifacts, ...driver, ...stage, ...logger, ...writer, ...parquet, ...metric, ...registry, ...config };
+  return { ...artifacts, ...driver, ...stage, ...logger, ...writer, ...parquet, ...metric, ...registry, ...config, ...anyDataset };
 }
 
 export const SHARD_TASK_KIND = 'plan.shard';
@@ -111,7 +112,7 @@ export function shardOutputDir(shardDir: string, index: number, option: string):
 }
 
 async function* inputBatches(
-  readDataset: (typeof import('../../stages/io/parquet.js'))['readDataset'],
+  readDataset: (typeof import('../../stages/io/object-store/any-dataset.js'))['readAnyDataset'],
   input: ShardTaskInput['input'],
   counters?: StageCounters,
 ): AsyncGenerator<Batch> {
@@ -124,7 +125,7 @@ async function* inputBatches(
 }
 
 async function* readParts(
-  readDataset: (typeof import('../../stages/io/parquet.js'))['readDataset'],
+  readDataset: (typeof import('../../stages/io/object-store/any-dataset.js'))['readAnyDataset'],
   input: NonNullable<ShardTaskInput['input']>,
   parts: DatasetPart[],
   bucket: number | undefined,
@@ -166,7 +167,7 @@ async function* foldCombine(inst: CombineStage<unknown>, input: AsyncIterable<Ba
 export async function runShardTask(raw: unknown, task: { progress(p: { rows?: number }): void }): Promise<ShardResult> {
   const input = raw as ShardTaskInput;
   const cpu0 = cpuMs();
-  const { ArtifactMap, driveStage, stageShape, stderrLogger, BatchPartsWriter, readDataset, writeFileAtomic, metricRecord, getStage, ConfigError } =
+  const { ArtifactMap, driveStage, stageShape, stderrLogger, BatchPartsWriter, readAnyDataset, writeFileAtomic, metricRecord, getStage, ConfigError } =
     await shardModules();
   const metrics: ShardResult['metrics'] = [];
   const counters: ShardResult['counters'] = [];
@@ -178,10 +179,10 @@ export async function runShardTask(raw: unknown, task: { progress(p: { rows?: nu
     const c: StageCounters = { rowsIn: 0, rowsOut: 0, batchesIn: 0, batchesOut: 0, busyMs: 0 };
     counters.push({ index: s.index, counters: c });
     if (input.input?.sourceIndex === s.index) {
-      stream = inputBatches(readDataset, input.input, c);
+      stream = inputBatches(readAnyDataset, input.input, c);
       continue;
     }
-    if (s === input.stages[0] && input.input) stream = inputBatches(readDataset, input.input);
+    if (s === input.stages[0] && input.input) stream = inputBatches(readAnyDataset, input.input);
     const def = getStage(s.name);
     if (!def) throw new ConfigError(`shard ${input.step}/${input.shard}: unknown stage "${s.name}" in this worker`, ['stage']);
     const ctx: StageContext = {

@@ -27,7 +27,8 @@ import { openMetricsLog, pipelineResumes } from '../metrics-log.js';
 import { finishRunRecord, startRunRecord } from '../run-record.js';
 import type { RunOptions, RunResult } from '../runner.js';
 import type { ResolvedPipeline } from '../spec.js';
-import type { PlanStep } from './compile.js';
+import type { PlanStep, ShardedStep } from './compile.js';
+import { checkShardTargets } from './dataset-merge.js';
 import { decodeJsonValue, encodeJsonValue } from './json-numbers.js';
 import { PlanCoordinator, type StepInput } from './plan-runner.js';
 import { readShardDone, runShardTask, SHARD_DONE_FILE } from './shard-task.js';
@@ -103,7 +104,10 @@ export async function runStaticShard(p: ResolvedPipeline, opts: RunOptions & { s
       `step ${step.id} (${step.stages.map((s) => s.id).join(', ')}) runs whole: run \`recpost merge\` first; it runs whole steps and merges`,
       ['shard-index'],
     );
-  const task = c.shardTasks(step, state.input, opts.shardCount, true)[opts.shardIndex]!;
+  // As the engine run does before a step's shards: a target on the object store that cannot be written fails here, with the
+  // one-process run's message; every sharded step still to come is checked, so the first shard already finds a bad target.
+  await checkShardTargets(c.steps.filter((st): st is ShardedStep => st.kind === 'sharded' && !state.done.includes(st.id)));
+  const task = (await c.shardTasks(step, state.input, opts.shardCount, true))[opts.shardIndex]!;
   const r = await runShardTask(task.input, { progress: () => undefined });
   return { step: step.id, shard: opts.shardIndex, shardCount: opts.shardCount, rows: r.rows };
 }
@@ -131,7 +135,7 @@ export async function mergeStatic(p: ResolvedPipeline, opts: RunOptions & { shar
       if (step.kind === 'whole') {
         state.input = await c.runWholeStep(step, state.input);
       } else {
-        const tasks = c.shardTasks(step, state.input, opts.shardCount, true);
+        const tasks = await c.shardTasks(step, state.input, opts.shardCount, true);
         const markers = tasks.map((t) => readShardDone(t.input.dir));
         const missing = markers.flatMap((m, i) => (m && m.shardCount === opts.shardCount && m.step === step!.id ? [] : [i]));
         if (missing.length === tasks.length && advanced.length > 0) {

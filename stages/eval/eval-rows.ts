@@ -16,6 +16,7 @@ import { dataFileIdentity } from './content-identity.js';
 import type { Batch, Column, ListColumn } from '../core/batch.js';
 import { column, concatBatches, isListColumn, numericColumn, takeRows } from '../core/batch.js';
 import { SPLIT_CODES, SPLIT_NAMES } from '../../schemas/tables.js';
+import { isS3Path } from '../io/object-store/s3-url.js';
 
 export interface EvalPartition {
   /** Identity recorded in the evaluation state. */
@@ -41,10 +42,22 @@ export function filePartition(file: string): PartitionId {
   return { id: dataFileIdentity(abs) ?? `path:${abs}`, label: abs.split(path.sep).slice(-2).join('/'), path: abs };
 }
 
+/**
+ * Identity of a dataset part: a local file by its bytes (filePartition); an
+ * object on the store (`s3://…`, read through a scratch copy that is gone by
+ * the time anyone asks) by the SHA-256 its manifest lists — the same id as
+ * the bytes would give, so a pair keyed by it is the same wherever the file
+ * was read — or, for a part no manifest describes, by its URL.
+ */
+export function partPartition(file: string, sha256?: string): PartitionId {
+  if (!isS3Path(file)) return filePartition(file);
+  return { id: sha256 ? `sha256:${sha256}` : `url:${file}`, label: file.split('/').slice(-2).join('/'), path: file };
+}
+
 /** Identity of the partition a batch belongs to. */
 export function partitionOf(batch: Batch): PartitionId {
   const file = batch.meta?.file;
-  if (typeof file === 'string') return filePartition(file);
+  if (typeof file === 'string') return partPartition(file, typeof batch.meta?.sha256 === 'string' ? batch.meta.sha256 : undefined);
   const p = batch.meta?.partition;
   if (typeof p === 'string' || typeof p === 'number') return { id: `partition:${p}`, label: String(p) };
   return { id: 'stream', label: 'stream' };

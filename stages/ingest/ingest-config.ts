@@ -100,7 +100,7 @@ export const ingestFields: Fields = {
   output: {
     type: 'string',
     required: true,
-    doc: 'Output Parquet dataset directory: part-NNNNN.parquet files of at most rows_per_file rows, then _manifest.json (written last: its presence means the dataset is whole).',
+    doc: 'Output Parquet dataset directory: part-NNNNN.parquet files of at most rows_per_file rows, then _manifest.json (written last: its presence means the dataset is whole). Or s3://bucket/prefix: written to a local copy under <out_dir>/.recpost/, then uploaded with the manifest last.',
   },
   rows_per_file: { type: 'integer', min: 1, default: 1 << 20, doc: 'Maximum rows per Parquet part file.' },
   row_group_size: { type: 'integer', min: 1, default: 131072, doc: 'Rows per Parquet row group.' },

@@ -13,6 +13,8 @@
 import { defineStage } from '../core/stage.js';
 import { ingestFields, type IngestConfig } from './ingest-config.js';
 import { publishIngestArtifacts, runIngest } from './ingest-run.js';
+import { isS3Path, parseS3Url } from '../io/object-store/s3-url.js';
+import { checkS3IngestOptions, preflightS3Output, s3IngestLocalDir, uploadIngestOutput } from './s3-output.js';
 
 export const ingestStage = defineStage<IngestConfig>({
   name: 'ingest',
@@ -34,13 +36,22 @@ export const ingestStage = defineStage<IngestConfig>({
   ].join('\n'),
   fields: ingestFields,
   create(cfg, ctx) {
+    // An s3:// output: the ingest runs into a local copy, uploaded at the end (s3-output.ts); later stages read the copy.
+    const toS3 = isS3Path(cfg.output) ? parseS3Url(cfg.output).url : undefined;
+    if (toS3) checkS3IngestOptions(cfg);
+    const runCfg = toS3 ? { ...cfg, output: s3IngestLocalDir(ctx.outDir, toS3) } : cfg;
     return {
       async *source() {
-        const run = runIngest(cfg, { log: ctx.log, progress: ctx.progress, seed: ctx.seed, emitMetric: (r) => ctx.emitMetric(r) });
+        if (toS3) await preflightS3Output(toS3);
+        const run = runIngest(runCfg, { log: ctx.log, progress: ctx.progress, seed: ctx.seed, emitMetric: (r) => ctx.emitMetric(r) });
         for (;;) {
           const step = await run.next();
           if (step.done) {
-            publishIngestArtifacts(ctx.artifacts, cfg, step.value);
+            if (toS3) {
+              const up = await uploadIngestOutput(runCfg.output, toS3, step.value);
+              ctx.log.info(`ingest: ${up.manifest.files.length} part(s) and ${up.manifest.side_files?.length ?? 0} side file(s) uploaded → ${toS3}`);
+            }
+            publishIngestArtifacts(ctx.artifacts, runCfg, step.value);
             return;
           }
           yield step.value;

@@ -21,8 +21,8 @@ export const readParquetStage = defineStage({
     table: { type: 'string', doc: 'Logical table of the rows (interactions, examples, weighted_examples, metrics); guessed from the columns if absent.' },
     columns: { type: 'array', items: { type: 'string', doc: 'column' }, doc: 'Read only these columns.' },
   },
-  // Sharded: each shard reads its share of the dataset's parts (in part order); an s3:// dataset is read whole, by the coordinator.
-  shard: (cfg) => (isS3Path(cfg.path) ? undefined : { by: 'parts', input: 'path' }),
+  // Sharded: each shard reads its share of the dataset's parts (in part order), on disk or on the object store.
+  shard: { by: 'parts', input: 'path' },
   check: (cfg) => s3PathProblems(cfg.path),
   create(cfg, ctx) {
     if (isS3Path(cfg.path)) {

@@ -80,6 +80,31 @@ describe('recpost run with s3:// paths', { timeout: 120_000 }, () => {
     expect(storedKeys(s3.dir, 'data', 'two/')).toEqual(['two/_manifest.json', ...m.files.map((f) => `two/${f.path}`)].sort());
   });
 
+  it('with --workers 2 the worker processes read their own parts from s3:// and give the one-process dataset', async () => {
+    const env = s3.env;
+    const runDir = path.join(dir, 'wread');
+    const r = await recpost(
+      ['run', pipelineFile('wread', 's3://data/in', path.join(runDir, 'out')), '--workers', '2', '--shards', '4', '--out', runDir, '--quiet'],
+      {
+        env,
+      },
+    );
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(untaggedFiles(JSON.parse(fs.readFileSync(path.join(runDir, 'out', '_manifest.json'), 'utf8')) as Manifest)).toEqual(localFiles);
+  });
+
+  it('a static shard whose pipeline writes to a missing bucket exits 2 with the one-process line before the shard runs', async () => {
+    const runDir = path.join(dir, 'snb');
+    const r = await recpost(
+      ['run', pipelineFile('snb', 's3://data/in', 's3://nobucket/out'), '--shard-index', '0', '--shard-count', '2', '--out', runDir, '--quiet'],
+      { env: s3.env },
+    );
+    expect([r.code, r.err]).toEqual([
+      2,
+      'recpost: s3://nobucket/out: listing failed: NoSuchBucket: the bucket does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL\n',
+    ]);
+  });
+
   it('exits 2 with one line for a missing bucket, a malformed s3:// path (validate) and a prefix whose writer did not finish', async () => {
     const env = s3.env;
     const missing = await recpost(['run', pipelineFile('nb', path.join(dir, 'examples'), 's3://nobucket/out'), '--out', path.join(dir, 'nb'), '--quiet'], {

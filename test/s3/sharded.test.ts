@@ -5,11 +5,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
 import { runPlanned, type ShardEngine } from '../../pipelines/plan/plan-runner.js';
+import { mergeStatic, runStaticShard } from '../../pipelines/plan/static-shards.js';
 import { runShardTask, type ShardResult, type ShardTaskInput } from '../../pipelines/plan/shard-task.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { DatasetError } from '../../stages/io/manifest.js';
-import { weightingPipeline, writeExamples } from '../plan/helpers.js';
-import { storedKeys, storedObject, untaggedFiles } from './helpers.js';
+import { partFiles, weightingPipeline, writeExamples } from '../plan/helpers.js';
+import { copyPipeline, storedKeys, storedObject, untaggedFiles } from './helpers.js';
 import { startLocalS3, type LocalS3 } from './s3-server.js';
 
 let s3: LocalS3;
@@ -133,5 +134,131 @@ describe('sharded writes to s3://', { timeout: 60_000 }, () => {
       's3://data/two/_shards/9-x-0/shard-00000/out-3-path: shard output without _manifest.json: the shard did not finish; rerun it',
     );
     expect(snapshot('two/')).toEqual(before);
+  });
+});
+
+/** An engine that runs every shard task once in this process and keeps the inputs it was given. */
+function recordingEngine(seen: ShardTaskInput[]): ShardEngine {
+  return {
+    kind: 'recording',
+    slots: 3,
+    async runFlow(flow) {
+      const out: ShardResult[] = [];
+      for (const child of flow.children) {
+        seen.push(child.input as ShardTaskInput);
+        out.push(await runShardTask(child.input, { progress: () => undefined }));
+      }
+      return out;
+    },
+  };
+}
+
+/** Directories named `stream` below `dir` (intermediate copies of a stream between steps). */
+function streamCopies(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name === 'stream')
+    .map((e) => e.name);
+}
+
+describe('sharded reads from s3://', { timeout: 60_000 }, () => {
+  it('each shard reads only its own parts from the store (no copy in the run directory), and the output equals the one-process run', async () => {
+    await runPipeline(copyPipeline(input, path.join(dir, 'up'), 's3://data/sin', { rows_per_file: 1400, row_group_size: 700 }), {
+      logger: memoryLogger(),
+      quiet: true,
+    });
+    const inParts = manifestAt('sin').files.map((f) => `s3://data/sin/${f.path}`);
+    expect(inParts).toHaveLength(6);
+    await runPipeline(weightingPipeline('s3://data/sin', path.join(dir, 'r1'), path.join(dir, 'r1', 'out')), { logger: memoryLogger(), quiet: true });
+    const seen: ShardTaskInput[] = [];
+    await runPlanned(weightingPipeline('s3://data/sin', path.join(dir, 'r3'), path.join(dir, 'r3', 'out')), {
+      engine: recordingEngine(seen),
+      shards: 3,
+      logger: memoryLogger(),
+      quiet: true,
+      keepSteps: true,
+    });
+    // Two sharded steps (read + reward_stats, then exp_rsft + write), both reading the dataset on the store: 3 shards of 2 parts each.
+    expect(seen.map((t) => [t.input?.dataset, t.input?.parts.map((p) => p.file)])).toEqual(
+      [0, 1].flatMap(() => [0, 2, 4].map((k) => ['s3://data/sin', inParts.slice(k, k + 2)])),
+    );
+    expect(seen.every((t) => t.input!.parts.every((p) => p.sha256 !== undefined && p.bytes !== undefined))).toBe(true);
+    expect(streamCopies(path.join(dir, 'r3', '.recpost'))).toEqual([]);
+    expect(partFiles(path.join(dir, 'r3', 'out'))).toEqual(partFiles(path.join(dir, 'r1', 'out')));
+  });
+
+  it('a part whose bytes differ from the manifest (same size) fails the shard that reads it, naming the object', async () => {
+    const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+    await runPipeline(copyPipeline(input, path.join(dir, 'up2'), 's3://data/bad', { rows_per_file: 1400, row_group_size: 700 }), {
+      logger: memoryLogger(),
+      quiet: true,
+    });
+    const part = manifestAt('bad').files[3]!.path;
+    const bytes = Buffer.from(storedObject(s3.dir, 'data', `bad/${part}`));
+    bytes[100] = bytes[100]! ^ 0xff;
+    const client = new S3Client({
+      endpoint: s3.env.AWS_ENDPOINT_URL,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await client.send(new PutObjectCommand({ Bucket: 'data', Key: `bad/${part}`, Body: bytes }));
+    client.destroy();
+    const seen: ShardTaskInput[] = [];
+    let err: unknown;
+    try {
+      await runPlanned(weightingPipeline('s3://data/bad', path.join(dir, 'rbad'), path.join(dir, 'rbad', 'out')), {
+        engine: recordingEngine(seen),
+        shards: 3,
+        logger: memoryLogger(),
+        quiet: true,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as Error).message).toBe(
+      `s3://data/bad/${part}: its bytes differ from the SHA-256 in s3://data/bad/_manifest.json; the dataset was changed or damaged after it was written; rerun the writer`,
+    );
+    // The shards before the damaged part's ran; the one holding part 3 (shard 1: parts 2 and 3) failed.
+    expect(seen.map((t) => t.shard)).toEqual([0, 1]);
+    expect(fs.existsSync(path.join(dir, 'rbad', 'out'))).toBe(false);
+  });
+});
+
+describe('static sharding (--shard-index I --shard-count N, then merge) with s3://', { timeout: 60_000 }, () => {
+  it('each shard reads its own parts from the store, writes into shard areas there, and the merges give the one-process dataset', async () => {
+    const quiet = { logger: memoryLogger(), quiet: true };
+    await runPipeline(weightingPipeline('s3://data/sin', path.join(dir, 'st1'), 's3://data/st1'), quiet);
+    const p = () => weightingPipeline('s3://data/sin', path.join(dir, 'st2'), 's3://data/st2');
+    for (const round of [1, 2]) {
+      for (const i of [1, 0]) await runStaticShard(p(), { ...quiet, shardIndex: i, shardCount: 2 });
+      const m = await mergeStatic(p(), { ...quiet, shardCount: 2 });
+      expect(m.next === undefined).toBe(round === 2);
+    }
+    const merged = manifestAt('st2');
+    expect(untaggedFiles(merged)).toEqual(untaggedFiles(manifestAt('st1')));
+    expect(storedKeys(s3.dir, 'data', 'st2/')).toEqual(['st2/_manifest.json', ...merged.files.map((f) => `st2/${f.path}`)].sort());
+  });
+
+  it('a target in a missing bucket fails the first shard of the first step with the one-process message, before it reads anything', async () => {
+    const runDir = path.join(dir, 'stbad');
+    let err: unknown;
+    try {
+      await runStaticShard(weightingPipeline('s3://data/sin', runDir, 's3://nobucket/out'), {
+        logger: memoryLogger(),
+        quiet: true,
+        shardIndex: 0,
+        shardCount: 2,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as Error).message).toBe(
+      's3://nobucket/out: listing failed: NoSuchBucket: the bucket does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL',
+    );
+    expect(fs.readdirSync(runDir, { recursive: true }).filter((f) => String(f).endsWith('_done.json'))).toEqual([]);
   });
 });

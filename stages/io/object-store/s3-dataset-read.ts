@@ -102,7 +102,8 @@ async function partitionOfS3Dataset(store: ObjectStore, loc: S3Location): Promis
 
 /**
  * Every batch of the dataset at `url`, part after part (downloaded, checked,
- * read, deleted). Batches carry the part's s3:// URL as `meta.file`.
+ * read, deleted). Batches carry the part's s3:// URL as `meta.file` (and the
+ * manifest's SHA-256 of it as `meta.sha256`, its content identity).
  */
 export async function* readS3Dataset(
   url: string,
@@ -136,7 +137,7 @@ export async function* readS3Dataset(
           batchSize: opts.batchSize,
           ...(part.rows !== undefined ? { expectRows: part.rows } : {}),
         })) {
-          b.meta = { ...b.meta, file: partUrl };
+          b.meta = { ...b.meta, file: partUrl, ...(part.sha256 !== undefined ? { sha256: part.sha256 } : {}) };
           yield b;
         }
       } catch (e) {

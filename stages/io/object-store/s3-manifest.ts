@@ -24,12 +24,14 @@ export function taggedPartName(rel: string, tag: string): string {
 }
 
 const TAGGED_PART = /^([^/]+=[^/]+\/)?part-\d{5,}-[0-9a-f]{8}\.parquet$/;
+/** Side files an ingest's upload puts (s3-dataset-upload.ts): vocabularies and the quarantine file, run-tagged. */
+const TAGGED_SIDE = /^(vocab\/(users|items|sessions)-[0-9a-f]{8}\.parquet|_quarantine\/rejected-[0-9a-f]{8}\.jsonl)$/;
 /** Shards of a sharded run write below the target (s3-shard-merge.ts). */
 export const SHARDS_AREA = '_shards';
 
 /** A key (relative to a dataset prefix) a recpost writer may have left there: parts, temporaries, vocabularies, quarantine, shard areas. */
 export function isRecpostKey(rel: string): boolean {
-  return TAGGED_PART.test(rel) || isRecpostLeftover(rel) || rel.startsWith(`${SHARDS_AREA}/`);
+  return TAGGED_PART.test(rel) || TAGGED_SIDE.test(rel) || isRecpostLeftover(rel) || rel.startsWith(`${SHARDS_AREA}/`);
 }
 
 /** A recpost part or shard-area key: the mark of a recpost writer that did not finish when there is no manifest. */

@@ -138,14 +138,25 @@ export class ObjectStore {
   }
 }
 
-/** Run `f` over `items` with at most `limit` calls in flight, in order of start. */
+/**
+ * Run `f` over `items` with at most `limit` calls in flight, in order of
+ * start. After a failure no further call starts, and the first error is
+ * thrown only once every call in flight has ended: a caller that cleans up
+ * after a failure (deleting what was put) then sees every object that landed.
+ */
 export async function forEachLimited<T>(items: T[], limit: number, f: (item: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      await f(items[i]!, i);
+      try {
+        await f(items[i]!, i);
+      } catch (e) {
+        failure ??= { error: e };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
 }
