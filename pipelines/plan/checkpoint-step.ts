@@ -78,10 +78,18 @@ function unique<T>(values: T[]): T[] {
  * The partition ids the stage will see in the step's input, in the order it
  * meets them, or undefined for the single partition of a stream read back
  * without per-file facts. Files with identical bytes are one partition there.
+ * With `splits` (the stage's evaluated splits), a part of a dataset written
+ * with `partition_by: split` whose `split=<name>` directory is not one of them
+ * is left out: it holds no evaluation rows, so a shard given only such parts
+ * would read the input for nothing.
  */
-export function inputPartitions(input: StepInput, parts: readonly DatasetPart[]): string[] | undefined {
+export function inputPartitions(input: StepInput, parts: readonly DatasetPart[], splits?: readonly string[]): string[] | undefined {
   if (input.intermediate) return undefined;
-  return unique(parts.map((p) => partPartition(p.file, p.sha256).id));
+  const evaluated = (file: string) => {
+    const m = /(?:^|[/\\])split=([^/\\]+)[/\\]/.exec(file);
+    return !splits || !m || splits.includes(m[1]!);
+  };
+  return unique(parts.filter((p) => evaluated(p.file)).map((p) => partPartition(p.file, p.sha256).id));
 }
 
 /** `ids` in `count` groups of consecutive ids, sizes differing by at most one, none empty. */
@@ -115,7 +123,7 @@ export async function runCheckpointStep(
   // By content, as the evaluation state keys them: a checkpoint listed twice is evaluated once, as in one process.
   const targets = unique(refs.map((r) => checkpointId(r.dir)));
   const parts = (await listAnyDataset(input.dataset)).parts;
-  const partitions = inputPartitions(input, parts);
+  const partitions = inputPartitions(input, parts, Array.isArray(rs.config.splits) ? (rs.config.splits as string[]) : undefined);
   if (targets.length * (partitions?.length ?? 1) < 2) return c.runWholeStep(step, input);
 
   const shardCount = c.opts.shards ?? engine.slots;

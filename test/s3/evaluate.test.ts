@@ -107,4 +107,38 @@ describe('evaluation per checkpoint of a dataset on s3://', { timeout: 120_000 }
     expect(metricLines(two.metrics).length).toBeGreaterThan(20);
     expect(metricLines(two.metrics)).toEqual(metricLines(one.metrics));
   });
+
+  it('shards per checkpoint × group of parts: each shard commits its pairs, keyed by the parts’ SHA-256 as on disk', async () => {
+    const one = await runPipeline(evalPipeline(path.join(dir, 'one4')), { logger: memoryLogger(), quiet: true });
+    const seen: ShardTaskInput[] = [];
+    // Each checkpoint shard's committed partitions, read from its state file as it ends (the step directory is removed with the run).
+    const committed: string[][] = [];
+    const engine: ShardEngine = {
+      kind: 'in-process',
+      slots: 2,
+      async runFlow(flow) {
+        const out: unknown[] = [];
+        for (const c of flow.children) {
+          const input = c.input as ShardTaskInput;
+          out.push(await runShardTask(input, { progress: () => undefined }));
+          if (!flow.label.endsWith(' checkpoints')) continue;
+          seen.push(input);
+          const state = JSON.parse(fs.readFileSync(input.stages[0]!.config.state as string, 'utf8')) as { done: { partition: string }[] };
+          committed.push(state.done.map((d) => d.partition));
+        }
+        return out;
+      },
+    };
+    const four = await runPlanned(evalPipeline(path.join(dir, 'four')), { engine, shards: 4, logger: memoryLogger(), quiet: true });
+    // 2 checkpoints × 2 groups of the test split's parts.
+    expect(seen).toHaveLength(4);
+    const shas = new Set(seen[0]!.input!.parts.map((p) => `sha256:${p.sha256}`));
+    for (const parts of committed) {
+      expect(parts.length).toBeGreaterThan(0);
+      for (const id of parts) expect(shas.has(id)).toBe(true);
+    }
+    // The two groups of one checkpoint split its partitions between them.
+    expect(new Set([...committed[0]!, ...committed[1]!]).size).toBe(committed[0]!.length + committed[1]!.length);
+    expect(metricLines(four.metrics)).toEqual(metricLines(one.metrics));
+  });
 });
