@@ -31,6 +31,8 @@ export function buildProgram(commands: readonly CliCommand[]): Command {
     .helpOption('-h, --help', 'show help')
     .option('--debug', 'print the stack trace of an unexpected error (also RECPOST_DEBUG=1)')
     .exitOverride()
+    // Excess arguments are a mistake (commander 14 allows them by default; its commands inherit this).
+    .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),
