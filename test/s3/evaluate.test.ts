@@ -9,10 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
-import { runPlanned, type ShardEngine } from '../../pipelines/plan/plan-runner.js';
-import { runShardTask, type ShardTaskInput } from '../../pipelines/plan/shard-task.js';
+import { runPlanned } from '../../pipelines/plan/plan-runner.js';
+import type { ShardTaskInput } from '../../pipelines/plan/shard-task.js';
 import { resolvePipeline } from '../../pipelines/spec.js';
 import { memoryLogger } from '../../stages/core/logger.js';
+import { inProcessEngine } from './helpers.js';
 import { startLocalS3, type LocalS3 } from './s3-server.js';
 
 let s3: LocalS3;
@@ -84,18 +85,7 @@ describe('evaluation per checkpoint of a dataset on s3://', { timeout: 120_000 }
     expect(checkpoints).toHaveLength(2);
     const one = await runPipeline(evalPipeline(path.join(dir, 'one')), { logger: memoryLogger(), quiet: true });
     const seen: { label: string; input: ShardTaskInput }[] = [];
-    const engine: ShardEngine = {
-      kind: 'in-process',
-      slots: 2,
-      async runFlow(flow) {
-        const out: unknown[] = [];
-        for (const c of flow.children) {
-          seen.push({ label: flow.label, input: c.input as ShardTaskInput });
-          out.push(await runShardTask(c.input, { progress: () => undefined }));
-        }
-        return out;
-      },
-    };
+    const engine = inProcessEngine(2, { before: (input, label) => seen.push({ label, input }) });
     const two = await runPlanned(evalPipeline(path.join(dir, 'two')), { engine, logger: memoryLogger(), quiet: true });
     const perCheckpoint = seen.filter((s) => s.label.endsWith(' checkpoints'));
     expect(perCheckpoint).toHaveLength(2);
@@ -113,22 +103,14 @@ describe('evaluation per checkpoint of a dataset on s3://', { timeout: 120_000 }
     const seen: ShardTaskInput[] = [];
     // Each checkpoint shard's committed partitions, read from its state file as it ends (the step directory is removed with the run).
     const committed: string[][] = [];
-    const engine: ShardEngine = {
-      kind: 'in-process',
-      slots: 2,
-      async runFlow(flow) {
-        const out: unknown[] = [];
-        for (const c of flow.children) {
-          const input = c.input as ShardTaskInput;
-          out.push(await runShardTask(input, { progress: () => undefined }));
-          if (!flow.label.endsWith(' checkpoints')) continue;
-          seen.push(input);
-          const state = JSON.parse(fs.readFileSync(input.stages[0]!.config.state as string, 'utf8')) as { done: { partition: string }[] };
-          committed.push(state.done.map((d) => d.partition));
-        }
-        return out;
+    const engine = inProcessEngine(2, {
+      after: (input, label) => {
+        if (!label.endsWith(' checkpoints')) return;
+        seen.push(input);
+        const state = JSON.parse(fs.readFileSync(input.stages[0]!.config.state as string, 'utf8')) as { done: { partition: string }[] };
+        committed.push(state.done.map((d) => d.partition));
       },
-    };
+    });
     const four = await runPlanned(evalPipeline(path.join(dir, 'four')), { engine, shards: 4, logger: memoryLogger(), quiet: true });
     // 2 checkpoints × 2 groups of the test split's parts.
     expect(seen).toHaveLength(4);

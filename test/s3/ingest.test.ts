@@ -11,16 +11,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/runner.js';
-import { runPlanned, type ShardEngine } from '../../pipelines/plan/plan-runner.js';
-import { INGEST_ENCODE_KIND, INGEST_SCAN_KIND, runIngestEncodeTask, runIngestScanTask } from '../../pipelines/plan/ingest-plan.js';
-import { runShardTask, SHARD_TASK_KIND, type ShardTaskInput } from '../../pipelines/plan/shard-task.js';
+import { runPlanned } from '../../pipelines/plan/plan-runner.js';
+import type { ShardTaskInput } from '../../pipelines/plan/shard-task.js';
 import { resolvePipeline, type ResolvedPipeline } from '../../pipelines/spec.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import { concatBatches, type Batch } from '../../stages/core/batch.js';
 import { readAnyDataset } from '../../stages/io/object-store/any-dataset.js';
 import { readAll } from '../plan/helpers.js';
-import { storedKeys, storedObject } from './helpers.js';
+import { inProcessEngine, storedKeys, storedObject } from './helpers.js';
 import { startLocalS3, type LocalS3 } from './s3-server.js';
 
 let s3: LocalS3;
@@ -60,26 +59,6 @@ function pipeline(outDir: string, output: string, mode: 'quarantine' | 'strict' 
     },
     's3-ingest.yaml',
   );
-}
-
-/** An engine that runs the plan's tasks (ingest ranges and shards) in this process, once each, keeping the shard inputs. */
-function inProcessEngine(shards: ShardTaskInput[]): ShardEngine {
-  return {
-    kind: 'in-process',
-    slots: 2,
-    async runFlow(flow) {
-      const out: unknown[] = [];
-      for (const c of flow.children) {
-        if (c.kind === INGEST_SCAN_KIND) out.push(await runIngestScanTask(c.input));
-        else if (c.kind === INGEST_ENCODE_KIND) out.push(await runIngestEncodeTask(c.input));
-        else if (c.kind === SHARD_TASK_KIND) {
-          shards.push(c.input as ShardTaskInput);
-          out.push(await runShardTask(c.input, { progress: () => undefined }));
-        } else throw new Error(`unexpected task kind ${c.kind}`);
-      }
-      return out;
-    },
-  };
 }
 
 const stored = (prefix: string) => JSON.parse(storedObject(s3.dir, 'data', `${prefix}/_manifest.json`).toString('utf8')) as Manifest;
@@ -143,7 +122,12 @@ describe('ingest to s3://', { timeout: 60_000 }, () => {
     const ref = path.join(dir, 'ref');
     const shards: ShardTaskInput[] = [];
     const two = path.join(dir, 'two');
-    const r = await runPlanned(pipeline(two, 's3://data/ing2'), { engine: inProcessEngine(shards), shards: 2, logger: memoryLogger(), quiet: true });
+    const r = await runPlanned(pipeline(two, 's3://data/ing2'), {
+      engine: inProcessEngine(2, { before: (input) => shards.push(input) }),
+      shards: 2,
+      logger: memoryLogger(),
+      quiet: true,
+    });
     const m = stored('ing2');
     expect(m.rows).toBe(local(path.join(ref, 'interactions')).rows);
     expect((await readS3('s3://data/ing2')).columns).toEqual((await readAll(path.join(ref, 'interactions'))).columns);

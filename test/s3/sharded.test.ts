@@ -10,7 +10,7 @@ import { runShardTask, type ShardResult, type ShardTaskInput } from '../../pipel
 import { memoryLogger } from '../../stages/core/logger.js';
 import { DatasetError } from '../../stages/io/manifest.js';
 import { partFiles, weightingPipeline, writeExamples } from '../plan/helpers.js';
-import { copyPipeline, storedKeys, storedObject, untaggedFiles } from './helpers.js';
+import { copyPipeline, inProcessEngine, storedKeys, storedObject, untaggedFiles } from './helpers.js';
 import { startLocalS3, type LocalS3 } from './s3-server.js';
 
 let s3: LocalS3;
@@ -137,22 +137,6 @@ describe('sharded writes to s3://', { timeout: 60_000 }, () => {
   });
 });
 
-/** An engine that runs every shard task once in this process and keeps the inputs it was given. */
-function recordingEngine(seen: ShardTaskInput[]): ShardEngine {
-  return {
-    kind: 'recording',
-    slots: 3,
-    async runFlow(flow) {
-      const out: ShardResult[] = [];
-      for (const child of flow.children) {
-        seen.push(child.input as ShardTaskInput);
-        out.push(await runShardTask(child.input, { progress: () => undefined }));
-      }
-      return out;
-    },
-  };
-}
-
 /** Directories named `stream` below `dir` (intermediate copies of a stream between steps). */
 function streamCopies(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -173,7 +157,7 @@ describe('sharded reads from s3://', { timeout: 60_000 }, () => {
     await runPipeline(weightingPipeline('s3://data/sin', path.join(dir, 'r1'), path.join(dir, 'r1', 'out')), { logger: memoryLogger(), quiet: true });
     const seen: ShardTaskInput[] = [];
     await runPlanned(weightingPipeline('s3://data/sin', path.join(dir, 'r3'), path.join(dir, 'r3', 'out')), {
-      engine: recordingEngine(seen),
+      engine: inProcessEngine(3, { before: (input) => seen.push(input) }),
       shards: 3,
       logger: memoryLogger(),
       quiet: true,
@@ -209,7 +193,7 @@ describe('sharded reads from s3://', { timeout: 60_000 }, () => {
     let err: unknown;
     try {
       await runPlanned(weightingPipeline('s3://data/bad', path.join(dir, 'rbad'), path.join(dir, 'rbad', 'out')), {
-        engine: recordingEngine(seen),
+        engine: inProcessEngine(3, { before: (input) => seen.push(input) }),
         shards: 3,
         logger: memoryLogger(),
         quiet: true,
