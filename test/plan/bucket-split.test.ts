@@ -19,7 +19,7 @@ import { memoryLogger } from '../../stages/core/logger.js';
 import { ARTIFACT } from '../../stages/core/artifacts.js';
 import { userBucket } from '../../stages/ingest/user-buckets.js';
 import { loadVocabulary } from '../../stages/ingest/vocab-files.js';
-import { killingEngine, partFiles, readAll } from './helpers.js';
+import { checkpointShardsTwice, killingEngine, partFiles, readAll } from './helpers.js';
 
 const B = 4;
 let dir: string;
@@ -183,16 +183,7 @@ describe('split_sequences per user bucket', { timeout: 240_000 }, () => {
 
     // Every checkpoint shard delivered twice (at-least-once delivery), the copies running at once: the records are the same.
     const twiceDir = path.join(dir, 'eval-twice');
-    const twice: ShardEngine = {
-      kind: 'local',
-      slots: 2,
-      async runFlow(flow, onProgress) {
-        if (!flow.label.endsWith(' checkpoints')) return engine.runFlow(flow, onProgress);
-        const n = flow.children.length;
-        const results = (await engine.runFlow({ label: flow.label, children: [...flow.children, ...flow.children] }, onProgress)) as unknown[];
-        return results.slice(n);
-      },
-    };
+    const twice = checkpointShardsTwice(engine);
     const c = await runPlanned(evalPipeline(twiceDir), { engine: twice, logger: memoryLogger(), quiet: true });
     expect(metricLines(c.metrics)).toEqual(metricLines(a.metrics));
   });

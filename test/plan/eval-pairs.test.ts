@@ -20,7 +20,7 @@ import { LocalEngine } from '../../pipelines/engine/local-engine.js';
 import { memoryLogger } from '../../stages/core/logger.js';
 import { readDonePairs } from '../../stages/eval/eval-state.js';
 import { findCheckpoints } from '../../stages/eval/find-checkpoints.js';
-import { killingEngine, readJson } from './helpers.js';
+import { checkpointShardsTwice, killingEngine, readJson } from './helpers.js';
 
 type Evaluator = 'evaluate_ranking' | 'evaluate_reward_model' | 'evaluate_judge' | 'evaluate_proxy_gold';
 const ALL: Evaluator[] = ['evaluate_ranking', 'evaluate_reward_model', 'evaluate_judge', 'evaluate_proxy_gold'];
@@ -222,16 +222,7 @@ describe('evaluation per checkpoint × data partition', { timeout: 120_000 }, ()
   });
 
   it('a shard delivered twice, the copies running at once, changes nothing', async () => {
-    const twice: ShardEngine = {
-      kind: 'local',
-      slots: 2,
-      async runFlow(flow, onProgress) {
-        if (!flow.label.endsWith(' checkpoints')) return engine.runFlow(flow, onProgress);
-        const n = flow.children.length;
-        const results = (await engine.runFlow({ label: flow.label, children: [...flow.children, ...flow.children] }, onProgress)) as unknown[];
-        return results.slice(n);
-      },
-    };
+    const twice = checkpointShardsTwice(engine);
     const r = await runPlanned(evalPipeline(path.join(dir, 'twice'), ['evaluate_ranking', 'evaluate_judge'], [checkpointsDir()]), {
       engine: twice,
       shards: 3 * parts,

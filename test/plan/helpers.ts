@@ -87,3 +87,20 @@ export function killingEngine(engine: LocalEngine, when: (label: string) => bool
   };
   return { engine: killing, seen };
 }
+
+/**
+ * `engine`, but every evaluation-per-checkpoint flow (label ending in " checkpoints") has each shard delivered twice, the copies
+ * running at once (at-least-once delivery); the second copies' results are handed back.
+ */
+export function checkpointShardsTwice(engine: ShardEngine): ShardEngine {
+  return {
+    kind: 'local',
+    slots: 2,
+    async runFlow(flow, onProgress) {
+      if (!flow.label.endsWith(' checkpoints')) return engine.runFlow(flow, onProgress);
+      const n = flow.children.length;
+      const results = (await engine.runFlow({ label: flow.label, children: [...flow.children, ...flow.children] }, onProgress)) as unknown[];
+      return results.slice(n);
+    },
+  };
+}
