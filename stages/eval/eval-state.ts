@@ -45,6 +45,13 @@ export interface PairScope {
   partitions?: string[];
 }
 
+/** Whether a (target, partition) pair is one of `scope`'s. */
+function scopeIncludes(scope: PairScope): (target: string, partition: string) => boolean {
+  const targets = new Set(scope.targets);
+  const partitions = scope.partitions ? new Set(scope.partitions) : undefined;
+  return (target, partition) => targets.has(target) && (partitions?.has(partition) ?? true);
+}
+
 export const EVALUATION_STATE_VERSION = 2;
 
 export interface DonePair {
@@ -130,7 +137,7 @@ export class EvaluationState {
   /** Pairs dropped since opening because their checkpoint or data changed in place. */
   replaced = 0;
   /** Only these pairs are this run's to evaluate (a shard); all when undefined. */
-  private scope: { targets: Set<string>; partitions?: Set<string> } | undefined;
+  private inScope: ((target: string, partition: string) => boolean) | undefined;
   /** Pairs evaluated elsewhere (by shards), committed from here when the stage reaches them. */
   private readonly ready = new Map<string, StoredPair>();
 
@@ -200,13 +207,13 @@ export class EvaluationState {
 
   /** Evaluate only the pairs of `scope` here (one shard of a sharded evaluation): the others are not pending. */
   restrict(scope: PairScope): void {
-    this.scope = { targets: new Set(scope.targets), ...(scope.partitions ? { partitions: new Set(scope.partitions) } : {}) };
+    this.inScope = scopeIncludes(scope);
   }
 
   /** Whether the pair is this run's to commit: not done, and in the scope if restricted. */
   pending(target: string, partition: string): boolean {
     if (this.isDone(target, partition)) return false;
-    return !this.scope || (this.scope.targets.has(target) && (this.scope.partitions?.has(partition) ?? true));
+    return this.inScope?.(target, partition) ?? true;
   }
 
   /** Whether committing the pair needs an evaluation here: pending and not evaluated by a shard. */
@@ -230,10 +237,9 @@ export class EvaluationState {
     if (raw.kind !== this.kind) throw new Error(`evaluation shard state ${file} was written by "${raw.kind}", not "${this.kind}"`);
     const differs = optionsDiff(raw.options, this.options);
     if (differs.length) throw new Error(`evaluation shard state ${file} was made with other options (${differs.join('; ')})`);
-    const targets = new Set(scope.targets);
-    const partitions = scope.partitions ? new Set(scope.partitions) : undefined;
+    const inScope = scopeIncludes(scope);
     for (const p of pairs) {
-      if (!targets.has(p.target) || (partitions && !partitions.has(p.partition))) continue;
+      if (!inScope(p.target, p.partition)) continue;
       const key = pairKey(p.target, p.partition);
       if (this.ready.has(key))
         throw new Error(`evaluation shard state ${file}: the pair ${p.targetPath ?? p.target} on ${p.partitionPath ?? p.partition} came from two shards`);
