@@ -22,18 +22,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError, MANIFEST_NAME, manifestText, readManifest, type DatasetManifest } from '../manifest.js';
 import { forEachLimited, ObjectStore } from './s3-objects.js';
-import { inspectS3Target, manifestKeys } from './s3-manifest.js';
+import { inspectS3Target, manifestKeys, taggedName } from './s3-manifest.js';
 import { parseS3Url } from './s3-url.js';
 
 /** Uploads in flight at once (each holds one part in memory). */
 const UPLOAD_LANES = 3;
-
-/** `dir/name.ext` → `dir/name-<tag>.ext`: the name a run tagged `tag` gives a part or side file on the store. */
-export function taggedName(rel: string, tag: string): string {
-  const slash = rel.lastIndexOf('/');
-  const dot = rel.lastIndexOf('.');
-  return dot > slash ? `${rel.slice(0, dot)}-${tag}${rel.slice(dot)}` : `${rel}-${tag}`;
-}
 
 /** Upload the dataset committed at `localDir` to `target`; returns the manifest put there. */
 export async function uploadDataset(localDir: string, target: string, what: string): Promise<DatasetManifest> {

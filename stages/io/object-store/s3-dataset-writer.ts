@@ -22,7 +22,7 @@ import { DatasetWriter, encodePartBytes, sha256Hex, type DatasetWriterOptions } 
 import { MANIFEST_NAME, manifestText, type DatasetManifest } from '../manifest.js';
 import { claimWrite } from '../manifest-claims.js';
 import { ObjectStore } from './s3-objects.js';
-import { inspectS3Target, manifestKeys, taggedPartName } from './s3-manifest.js';
+import { inspectS3Target, manifestKeys, taggedName } from './s3-manifest.js';
 import { parseS3Url, type S3Location } from './s3-url.js';
 
 /** Cleanups of failed writers still deleting their uploads (a stage's abort cannot wait for them). */
@@ -95,7 +95,7 @@ export class S3DatasetWriter {
   private async upload(batches: Batch[], file: string, opts: Parameters<typeof encodePartBytes>[1]) {
     const bytes = encodePartBytes(batches, opts);
     const sha256 = sha256Hex(bytes);
-    const rel = taggedPartName(path.relative(this.local.stagingDir, file).split(path.sep).join('/'), this.tag);
+    const rel = taggedName(path.relative(this.local.stagingDir, file).split(path.sep).join('/'), this.tag);
     const { store } = await this.ready();
     this.uploaded.push(rel);
     await store.put(this.loc, rel, bytes);
@@ -113,7 +113,7 @@ export class S3DatasetWriter {
     try {
       const { store, previous } = await this.ready();
       const m = await this.local.closeAsync();
-      const manifest: DatasetManifest = { ...m, files: m.files.map((f) => ({ ...f, path: taggedPartName(f.path, this.tag) })) };
+      const manifest: DatasetManifest = { ...m, files: m.files.map((f) => ({ ...f, path: taggedName(f.path, this.tag) })) };
       await store.put(this.loc, MANIFEST_NAME, manifestText(manifest), 'application/json');
       this.state = 'committed';
       const keep = new Set(manifestKeys(manifest));

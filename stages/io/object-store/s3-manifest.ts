@@ -18,9 +18,12 @@ import { isRecpostLeftover } from '../manifest-staging.js';
 import type { ObjectStore, StoredObject } from './s3-objects.js';
 import { urlOf, type S3Location } from './s3-url.js';
 
-/** A part written to the store by a run tagged `tag` ('' for the deterministic names of a shard's area). */
-export function taggedPartName(rel: string, tag: string): string {
-  return tag ? rel.replace(/\.parquet$/, `-${tag}.parquet`) : rel;
+/** `dir/name.ext` → `dir/name-<tag>.ext`: a part or side file as a run tagged `tag` puts it on the store ('' for the deterministic names of a shard's area). */
+export function taggedName(rel: string, tag: string): string {
+  if (!tag) return rel;
+  const slash = rel.lastIndexOf('/');
+  const dot = rel.lastIndexOf('.');
+  return dot > slash ? `${rel.slice(0, dot)}-${tag}${rel.slice(dot)}` : `${rel}-${tag}`;
 }
 
 const TAGGED_PART = /^([^/]+=[^/]+\/)?part-\d{5,}-[0-9a-f]{8}\.parquet$/;

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { DatasetError, MANIFEST_NAME, manifestText, type DatasetManifest, type ManifestPart } from '../manifest.js';
 import { forEachLimited, ObjectStore } from './s3-objects.js';
-import { inspectS3Target, manifestKeys, readS3Manifest, taggedPartName } from './s3-manifest.js';
+import { inspectS3Target, manifestKeys, readS3Manifest, taggedName } from './s3-manifest.js';
 import { parseS3Url, type S3Location } from './s3-url.js';
 
 /** Copies in flight at once (server-side copies: the store does the work). */
@@ -44,7 +44,7 @@ export async function mergeS3ShardDatasets(shardUrls: string[], target: string, 
       const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
       const n = next.get(dir) ?? 0;
       next.set(dir, n + 1);
-      const rel = taggedPartName(`${dir ? `${dir}/` : ''}part-${String(n).padStart(5, '0')}.parquet`, tag);
+      const rel = taggedName(`${dir ? `${dir}/` : ''}part-${String(n).padStart(5, '0')}.parquet`, tag);
       copies.push({ shard: s, from: f.path, part: { ...f, path: rel } });
     }
   });
