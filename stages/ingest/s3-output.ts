@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { ConfigError } from '../core/config-schema.js';
+import { isS3Path } from '../io/object-store/s3-url.js';
 import type { IngestConfig } from './ingest-config.js';
 import type { IngestSummary } from './ingest-run.js';
 
@@ -24,7 +25,7 @@ export function s3IngestLocalDir(outDir: string, url: string): string {
 
 /** Options an s3:// output cannot go with (one ConfigError naming the option). */
 export function checkS3IngestOptions(cfg: IngestConfig): void {
-  const isS3 = (p: string | undefined) => p !== undefined && /^s3:\/\//i.test(p);
+  const isS3 = (p: string | undefined) => p !== undefined && isS3Path(p);
   if (isS3(cfg.vocab_dir))
     throw new ConfigError(`ingest: vocab_dir ${cfg.vocab_dir}: vocabularies are read and written on disk; give a local directory`, ['vocab_dir']);
   if (isS3(cfg.arrow_ipc)) throw new ConfigError(`ingest: arrow_ipc ${cfg.arrow_ipc}: the Arrow IPC file is written on disk; give a local path`, ['arrow_ipc']);

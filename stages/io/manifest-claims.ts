@@ -10,12 +10,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError } from './manifest.js';
+import { isS3Path } from './object-store/s3-url.js';
 
 const writing = new Map<string, { what: string }>();
 
 /** The real path of `p`, or of its deepest existing ancestor joined with the rest. */
 export function canonicalPath(p: string): string {
-  if (/^s3:\/\//i.test(p)) return p.replace(/\/+$/, '');
+  if (isS3Path(p)) return p.replace(/\/+$/, '');
   const abs = path.resolve(p);
   try {
     return fs.realpathSync(abs);
