@@ -15,19 +15,11 @@ import { causalAttentionScoreGrad } from '../../stages/train/kernels/causal-atte
 import { linear, maskedAttention } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
 import { Rng } from '../../stages/train/rng.js';
+import { on } from './on-backend.js';
 
 function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => scale * r.normal());
-}
-
-async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  registerTrainingKernels(backend);
-  const out = tf.tidy(f);
-  const arrays = out.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(out);
-  return arrays;
 }
 
 function worstRelative(a: Float32Array, b: Float32Array): number {

@@ -1,26 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../stages/train/backend.js';
-import { registerTrainingKernels, unsortedSegmentSumValues } from '../../stages/train/training-kernels.js';
+import { unsortedSegmentSumValues } from '../../stages/train/training-kernels.js';
 import { batchMatMul, transpose2d } from '../../stages/train/wasm-kernels.js';
 import { embedInputs, layerNormOp, linear, maskedAttention, sumRows } from '../../stages/train/fast-ops.js';
 import { fullSoftmaxLogProb } from '../../stages/train/softmax-output.js';
 import { Rng } from '../../stages/train/rng.js';
+import { on } from './on-backend.js';
 import { dropout } from '../../stages/train/nn.js';
 
 function randn(shape: number[], seed: number): Float32Array {
   const r = new Rng(seed);
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal());
-}
-
-/** Run f on a backend and return plain arrays. */
-async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  registerTrainingKernels(backend);
-  const out = tf.tidy(f);
-  const arrays = out.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(out);
-  return arrays;
 }
 
 function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string): void {
